@@ -1,0 +1,20 @@
+/* The verbs. Each parses its own options (getopt_long) and returns the
+ * process exit status; main() only picks the verb. */
+#ifndef EDGELAB_CLI_CMD_H
+#define EDGELAB_CLI_CMD_H
+
+/* Exit statuses shared by every verb. */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,  /* the verb ran and found a failure (probe: a row did not pass) */
+	EXIT_USAGE = 2, /* bad arguments or configuration */
+	EXIT_NOT_BUILT = 3, /* probe: every built row passed, some requested rows are not built */
+};
+
+int cmd_serve(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
+int cmd_pki(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
+int cmd_lab(int argc, char **argv);
+
+#endif

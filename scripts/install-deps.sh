@@ -1,0 +1,36 @@
+#!/bin/sh
+# Installs what edgelab needs to build (--build) or to build and test (default)
+# on Debian bookworm. Idempotent: packages already present are left alone.
+set -eu
+
+build_pkgs="build-essential autoconf automake pkg-config libevent-dev libssl-dev
+libre-dev zlib1g-dev libcmocka-dev"
+test_pkgs="clang libclang-rt-14-dev coturn stun-client tshark nftables iproute2
+iptables procps psmisc valgrind openssl"
+
+want="$build_pkgs"
+case "${1:-}" in
+--build) ;;
+"" | --test) want="$build_pkgs $test_pkgs" ;;
+*) echo "usage: $0 [--build|--test]" >&2; exit 2 ;;
+esac
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: must run as root (apt-get)" >&2
+	exit 1
+fi
+
+missing=""
+for p in $want; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && { echo "install-deps: all packages present"; exit 0; }
+
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer it up front.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing
