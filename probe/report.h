@@ -1,0 +1,41 @@
+/* The probe's matrix: one result per row (and per dialect where a row has
+ * several), written as a table, JSON, JUnit XML or TAP. */
+#ifndef EDGELAB_PROBE_REPORT_H
+#define EDGELAB_PROBE_REPORT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+enum probe_verdict {
+	VERDICT_PASS,
+	VERDICT_BLOCKED,   /* no answer in time */
+	VERDICT_REJECTED,  /* RST or ICMP unreachable */
+	VERDICT_FAILED,    /* an answer, but a wrong one */
+	VERDICT_NOT_BUILT, /* the row is not implemented in this build */
+};
+
+struct probe_result {
+	int row;             /* 1..6 */
+	const char *flow;    /* "client -> edge STUN/UDP" (static string) */
+	char dialect[16];    /* "rfc5389", "msturn", or "" when the row has one */
+	enum probe_verdict verdict;
+	char detail[256];    /* why: "mapped 192.0.2.10:40000 as expected" */
+	double seconds;      /* how long the flow took */
+};
+
+struct report_meta {
+	const char *target; /* the edge address probed, as text */
+	const char *started; /* ISO 8601 UTC start time */
+	double seconds;      /* the whole run */
+};
+
+enum report_format { REPORT_TABLE, REPORT_JSON, REPORT_JUNIT, REPORT_TAP };
+
+const char *probe_verdict_name(enum probe_verdict v); /* "PASS", "NOT-BUILT", ... */
+/* "table", "json", "junit", "tap"; 0 or EINVAL. */
+int report_format_parse(const char *name, enum report_format *fmt);
+/* Writes the whole report; 0 or the errno of a failed write. */
+int report_write(FILE *out, enum report_format fmt, const struct report_meta *meta,
+		 const struct probe_result *results, size_t n);
+
+#endif
