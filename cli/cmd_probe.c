@@ -1,11 +1,155 @@
-#include "cli/cmd.h"
-
+/* edgelab probe: run the rows from the outside and print the matrix. */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cmd.h"
+#include "core/addr.h"
+#include "probe/probe.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: edgelab probe [--edge ADDR] [--rows LIST] [--format FMT] [options]\n\n"
+		"Runs the port table's rows as flows against the edge and prints, per flow,\n"
+		"PASS, BLOCKED (no answer in time), REJECTED (RST or ICMP unreachable),\n"
+		"FAILED (a wrong answer) or NOT-BUILT (not in this version).\n\n"
+		"  -e, --edge ADDR      the edge's access address (default 198.51.100.10, the lab's)\n"
+		"  -b, --bind ADDR      probe from this source address\n"
+		"  -r, --rows LIST      all (default), built, or a list such as 1,3,6\n"
+		"  -f, --format FMT     table (default), json, junit or tap\n"
+		"  -o, --output FILE    write the report to FILE instead of stdout\n"
+		"  -t, --timeout SECS   per flow; no answer by then is BLOCKED (default 3)\n"
+		"      --stun-port N    the edge's STUN/UDP port (default 3478)\n"
+		"      --allow-nat      row 6 passes when the mapped address is not ours\n\n"
+		"Exit status: 0 every requested row passed; 1 a row did not pass;\n"
+		"2 usage error; 3 every built row passed but some requested rows are not built.\n");
+}
+
+static int parse_timeout(const char *s, unsigned *ms)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || *end || v <= 0 || v > 3600)
+		return EINVAL;
+	*ms = (unsigned)(v * 1000.0);
+	return 0;
+}
+
+static int bad(const char *opt, const char *value, const char *expect)
+{
+	fprintf(stderr, "edgelab probe: %s: bad value '%s' (expected %s)\n", opt, value, expect);
+	return EINVAL;
+}
+
+static int parse_args(int argc, char **argv, struct probe_opts *o, enum report_format *fmt,
+		      const char **output)
+{
+	static const struct option opts[] = {
+		{"edge", required_argument, NULL, 'e'},   {"bind", required_argument, NULL, 'b'},
+		{"rows", required_argument, NULL, 'r'},   {"format", required_argument, NULL, 'f'},
+		{"output", required_argument, NULL, 'o'}, {"timeout", required_argument, NULL, 't'},
+		{"stun-port", required_argument, NULL, 1}, {"allow-nat", no_argument, NULL, 2},
+		{"help", no_argument, NULL, 'h'},         {0},
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "e:b:r:f:o:t:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'e':
+			if (addr_parse(optarg, 0, &o->edge))
+				return bad("--edge", optarg, "an IPv4 or IPv6 address");
+			break;
+		case 'b':
+			if (addr_parse(optarg, 0, &o->bind))
+				return bad("--bind", optarg, "an IPv4 or IPv6 address");
+			o->have_bind = true;
+			break;
+		case 'r':
+			if (rows_parse_mask(optarg, &o->rows))
+				return bad("--rows", optarg, "all, built, or rows 1-6 such as 1,6");
+			break;
+		case 'f':
+			if (report_format_parse(optarg, fmt))
+				return bad("--format", optarg, "table, json, junit or tap");
+			break;
+		case 'o':
+			*output = optarg;
+			break;
+		case 't':
+			if (parse_timeout(optarg, &o->timeout_ms))
+				return bad("--timeout", optarg, "seconds, more than 0");
+			break;
+		case 1:
+			if (addr_port_parse(optarg, false, &o->stun_port))
+				return bad("--stun-port", optarg, "a port 1-65535");
+			break;
+		case 2:
+			o->allow_nat = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(EXIT_OK);
+		default:
+			usage(stderr);
+			return EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "edgelab probe: unexpected argument '%s'\n", argv[optind]);
+		return EINVAL;
+	}
+	return 0;
+}
+
+static int exit_status(const struct probe_result *results, size_t n)
+{
+	bool not_built = false;
+	for (size_t i = 0; i < n; i++) {
+		if (results[i].verdict == VERDICT_NOT_BUILT)
+			not_built = true;
+		else if (results[i].verdict != VERDICT_PASS)
+			return EXIT_FAIL;
+	}
+	return not_built ? EXIT_NOT_BUILT : EXIT_OK;
+}
 
 int cmd_probe(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "edgelab probe: not built yet\n");
-	return EXIT_FAIL;
+	struct probe_opts o;
+	enum report_format fmt = REPORT_TABLE;
+	const char *output = NULL;
+	probe_opts_default(&o);
+	if (parse_args(argc, argv, &o, &fmt, &output))
+		return EXIT_USAGE;
+
+	char target[ADDR_STR_MAX], started[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	addr_ip_str((struct sockaddr *)&o.edge, target, sizeof(target));
+
+	struct probe_result results[PROBE_MAX_RESULTS];
+	size_t n;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	probe_run(&o, results, PROBE_MAX_RESULTS, &n);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	struct report_meta meta = {target, started,
+				   (double)(t1.tv_sec - t0.tv_sec) +
+					   (double)(t1.tv_nsec - t0.tv_nsec) / 1e9};
+
+	FILE *out = output ? fopen(output, "w") : stdout;
+	if (!out) {
+		fprintf(stderr, "edgelab probe: %s: %s\n", output, strerror(errno));
+		return EXIT_USAGE;
+	}
+	int rc = report_write(out, fmt, &meta, results, n);
+	if ((output && fclose(out)) || rc) {
+		fprintf(stderr, "edgelab probe: writing the report failed\n");
+		return EXIT_FAIL;
+	}
+	return exit_status(results, n);
 }

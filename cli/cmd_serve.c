@@ -1,11 +1,308 @@
-#include "cli/cmd.h"
-
+/* edgelab serve: the edge. Loads the config (or the embedded defaults),
+ * starts the workers with their listeners, the control API on the main
+ * thread, and runs until SIGTERM/SIGINT; SIGHUP reloads the config. */
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cmd.h"
+#include "core/conf.h"
+#include "core/control.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/worker.h"
+#include "relay/server.h"
+
+#define MAX_OVERRIDES 64
+
+struct serve {
+	const char *config_path; /* NULL: embedded defaults */
+	/* Flags are re-applied on every reload so they keep precedence. */
+	const char *override_key[MAX_OVERRIDES];
+	const char *override_value[MAX_OVERRIDES];
+	size_t n_overrides;
+
+	struct conf *conf;
+	struct event_base *base;
+	struct metrics *metrics;
+	struct relay_shared shared;
+	struct workers *workers;
+	struct control *control;
+	struct event *sig_term, *sig_int, *sig_hup;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: edgelab serve [--config FILE] [--check-config] [--KEY VALUE ...]\n\n"
+		     "Runs the edge. Without --config it runs on the embedded defaults.\n"
+		     "  -c, --config FILE   key value lines (see conf/edgelab.conf)\n"
+		     "  -n, --check-config  check the configuration, print it, and exit\n"
+		     "Every config key is also a flag that overrides the file:\n");
+	for (size_t i = 0; i < conf_key_count(); i++) {
+		const struct conf_key_info *k = conf_key_at(i);
+		char flag[64];
+		snprintf(flag, sizeof(flag), "%s", k->name);
+		for (char *p = flag; *p; p++)
+			if (*p == '_')
+				*p = '-';
+		fprintf(out, "  --%-26s %s (default: %s)\n", flag, k->help, k->default_value);
+	}
+	fprintf(out, "Signals: SIGTERM/SIGINT stop, SIGHUP reloads the config file.\n");
+}
+
+/* Loads the file (or the defaults) and applies the flags. */
+static int load_conf(const struct serve *sv, struct conf **confp, char *err, size_t err_len)
+{
+	struct conf *conf;
+	int rc = sv->config_path ? conf_load_file(sv->config_path, &conf, err, err_len)
+				 : conf_defaults(&conf);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < sv->n_overrides; i++) {
+		char why[CONF_ERR_MAX - 16];
+		rc = conf_set(conf, sv->override_key[i], sv->override_value[i], why, sizeof(why));
+		if (rc) {
+			snprintf(err, err_len, "command line: %s", why);
+			conf_unref(conf);
+			return rc;
+		}
+	}
+	*confp = conf;
+	return 0;
+}
+
+static void healthz_handler(struct evhttp_request *req, void *arg)
+{
+	(void)arg;
+	static const char body[] = "ok\n";
+	control_reply(req, HTTP_OK, "text/plain", body, sizeof(body) - 1);
+}
+
+static void metrics_handler(struct evhttp_request *req, void *arg)
+{
+	struct serve *sv = arg;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int rc = f ? metrics_render(sv->metrics, f) : ENOMEM;
+	if (f)
+		fclose(f);
+	if (rc || !text)
+		evhttp_send_error(req, HTTP_INTERNAL, NULL);
+	else
+		control_reply(req, HTTP_OK, "text/plain; version=0.0.4", text, len);
+	free(text);
+}
+
+static int worker_setup(struct worker *w, void *arg)
+{
+	struct serve *sv = arg;
+	struct relay_server *rs;
+	char err[CONF_ERR_MAX];
+	int rc = relay_server_alloc(&rs, worker_base(w), sv->conf, &sv->shared,
+				    metrics_shard(sv->metrics, worker_index(w) + 1), err,
+				    sizeof(err));
+	if (rc) {
+		log_error("worker %u: %s", worker_index(w), err);
+		return rc;
+	}
+	worker_set_data(w, rs);
+	return 0;
+}
+
+static void worker_teardown(struct worker *w, void *arg)
+{
+	(void)arg;
+	relay_server_free(worker_data(w));
+}
+
+static void worker_set_conf(struct worker *w, void *arg)
+{
+	struct conf *conf = arg;
+	relay_server_set_conf(worker_data(w), conf);
+	conf_unref(conf); /* the message's own reference */
+}
+
+/* Listener addresses and the worker count are bound at start-up. */
+static void warn_restart_keys(const struct conf *old, const struct conf *new)
+{
+	if (old->workers != new->workers ||
+	    old->stun_udp_enabled != new->stun_udp_enabled ||
+	    old->stun_tcp_enabled != new->stun_tcp_enabled ||
+	    memcmp(&old->stun_udp_listen, &new->stun_udp_listen, sizeof(old->stun_udp_listen)) ||
+	    memcmp(&old->stun_tcp_listen, &new->stun_tcp_listen, sizeof(old->stun_tcp_listen)) ||
+	    strcmp(old->control_socket, new->control_socket))
+		log_warn("reload: listener addresses, workers and control_socket change only "
+			 "on restart; the running ones stay");
+}
+
+static void reload(struct serve *sv)
+{
+	char err[CONF_ERR_MAX];
+	struct conf *conf;
+	struct metrics_shard *main_shard = metrics_shard(sv->metrics, 0);
+	if (load_conf(sv, &conf, err, sizeof(err))) {
+		log_error("reload failed, the running configuration stays: %s", err);
+		metrics_inc(main_shard, METRIC_CONFIG_RELOADS_FAILED);
+		return;
+	}
+	warn_restart_keys(sv->conf, conf);
+	log_set_level(conf->log_level);
+	log_set_json(conf->log_json);
+	for (unsigned i = 0; i < workers_count(sv->workers); i++)
+		if (worker_post(workers_at(sv->workers, i), worker_set_conf, conf_ref(conf)))
+			conf_unref(conf);
+	conf_unref(sv->conf);
+	sv->conf = conf;
+	metrics_inc(main_shard, METRIC_CONFIG_RELOADS_OK);
+	log_info("reloaded configuration from %s", conf->source);
+}
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	struct serve *sv = arg;
+	if (sig == SIGHUP) {
+		reload(sv);
+		return;
+	}
+	log_info("signal %d: stopping", (int)sig);
+	event_base_loopexit(sv->base, NULL);
+}
+
+static int parse_args(struct serve *sv, int argc, char **argv, bool *check_only)
+{
+	size_t nkeys = conf_key_count();
+	struct option opts[3 + 64 + 1];
+	char names[64][64];
+	opts[0] = (struct option){"config", required_argument, NULL, 'c'};
+	opts[1] = (struct option){"check-config", no_argument, NULL, 'n'};
+	opts[2] = (struct option){"help", no_argument, NULL, 'h'};
+	for (size_t i = 0; i < nkeys && i < 64; i++) {
+		snprintf(names[i], sizeof(names[i]), "%s", conf_key_at(i)->name);
+		for (char *p = names[i]; *p; p++)
+			if (*p == '_')
+				*p = '-';
+		opts[3 + i] = (struct option){names[i], required_argument, NULL, 1000 + (int)i};
+	}
+	opts[3 + nkeys] = (struct option){0};
+	int c;
+	while ((c = getopt_long(argc, argv, "c:nh", opts, NULL)) != -1) {
+		if (c == 'c') {
+			sv->config_path = optarg;
+		} else if (c == 'n') {
+			*check_only = true;
+		} else if (c == 'h') {
+			usage(stdout);
+			exit(EXIT_OK);
+		} else if (c >= 1000 && sv->n_overrides < MAX_OVERRIDES) {
+			sv->override_key[sv->n_overrides] = conf_key_at((size_t)c - 1000)->name;
+			sv->override_value[sv->n_overrides++] = optarg;
+		} else {
+			usage(stderr);
+			return EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "edgelab serve: unexpected argument '%s'\n", argv[optind]);
+		return EINVAL;
+	}
+	return 0;
+}
+
+static unsigned worker_count(const struct conf *conf)
+{
+	if (conf->workers)
+		return conf->workers;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
+}
+
+static int start(struct serve *sv)
+{
+	char err[CONF_ERR_MAX];
+	unsigned n = worker_count(sv->conf);
+	int rc = metrics_alloc(&sv->metrics, n + 1);
+	if (rc)
+		return rc;
+	rc = workers_start(&sv->workers, n, worker_setup, worker_teardown, sv);
+	if (rc)
+		return rc; /* the failing worker logged why */
+	if (sv->conf->control_socket[0]) {
+		rc = control_alloc(&sv->control, sv->base, sv->conf->control_socket, err,
+				   sizeof(err));
+		if (rc) {
+			log_error("%s", err);
+			return rc;
+		}
+		control_route(sv->control, "/healthz", healthz_handler, sv);
+		control_route(sv->control, "/metrics", metrics_handler, sv);
+	}
+	sv->sig_term = evsignal_new(sv->base, SIGTERM, signal_cb, sv);
+	sv->sig_int = evsignal_new(sv->base, SIGINT, signal_cb, sv);
+	sv->sig_hup = evsignal_new(sv->base, SIGHUP, signal_cb, sv);
+	if (!sv->sig_term || !sv->sig_int || !sv->sig_hup || evsignal_add(sv->sig_term, NULL) ||
+	    evsignal_add(sv->sig_int, NULL) || evsignal_add(sv->sig_hup, NULL))
+		return ENOMEM;
+	log_info("serving with %u worker%s; control %s; config %s", n, n == 1 ? "" : "s",
+		 sv->conf->control_socket[0] ? sv->conf->control_socket : "off",
+		 sv->conf->source);
+	return 0;
+}
+
+/* Mirrors start(), in reverse order; copes with a half-started serve. */
+static void stop(struct serve *sv)
+{
+	if (sv->sig_hup)
+		event_free(sv->sig_hup);
+	if (sv->sig_int)
+		event_free(sv->sig_int);
+	if (sv->sig_term)
+		event_free(sv->sig_term);
+	control_free(sv->control);
+	workers_stop(sv->workers);
+	metrics_free(sv->metrics);
+	if (sv->base)
+		event_base_free(sv->base);
+	conf_unref(sv->conf);
+}
 
 int cmd_serve(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "edgelab serve: not built yet\n");
-	return EXIT_FAIL;
+	struct serve sv = {0};
+	bool check_only = false;
+	char err[CONF_ERR_MAX];
+	if (parse_args(&sv, argc, argv, &check_only))
+		return EXIT_USAGE;
+	if (load_conf(&sv, &sv.conf, err, sizeof(err))) {
+		fprintf(stderr, "edgelab serve: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (check_only) {
+		conf_dump(sv.conf, stdout);
+		printf("# configuration OK\n");
+		conf_unref(sv.conf);
+		return EXIT_OK;
+	}
+	log_set_level(sv.conf->log_level);
+	log_set_json(sv.conf->log_json);
+	signal(SIGPIPE, SIG_IGN);
+	evthread_use_pthreads();
+	sv.base = event_base_new();
+	int rc = sv.base ? start(&sv) : ENOMEM;
+	if (!rc)
+		event_base_dispatch(sv.base);
+	else
+		log_error("serve: start-up failed: %s", strerror(rc));
+	stop(&sv);
+	if (!rc)
+		log_info("stopped");
+	return rc ? EXIT_FAIL : EXIT_OK;
 }

@@ -124,3 +124,18 @@ bool addr_equal(const struct sockaddr *a, const struct sockaddr *b)
 	return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
 	       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
 }
+
+void addr_unmap(const struct sockaddr *in, struct sockaddr_storage *out)
+{
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)in;
+	if (in->sa_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+		struct sockaddr_in *v4 = (struct sockaddr_in *)out;
+		memset(out, 0, sizeof(*out));
+		v4->sin_family = AF_INET;
+		v4->sin_port = in6->sin6_port;
+		memcpy(&v4->sin_addr, &in6->sin6_addr.s6_addr[12], 4);
+		return;
+	}
+	memset(out, 0, sizeof(*out));
+	memcpy(out, in, addr_len(in));
+}

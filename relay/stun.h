@@ -157,7 +157,9 @@ bool stun_is_message(const uint8_t *buf, size_t len);
 /* Decodes one whole message of exactly len bytes (datagram) or its first
  * STUN_HDR_LEN + header length bytes (stream: see stun_msg_frame_len).
  * Returns 0, EBADMSG (malformed), EMSGSIZE (truncated or too large) or
- * E2BIG (too many attributes). Never reads outside buf. */
+ * E2BIG (too many attributes); EINVAL for NULL arguments. Never reads
+ * outside buf. MS-TURN's Data indication (0x0115, which RFC 5389's class bits
+ * would read as an error response) gets cls STUN_CLASS_INDICATION. */
 int stun_msg_decode(struct stun_msg *msg, const uint8_t *buf, size_t len);
 
 /* For streams: the total length of the message at buf once its header is in
@@ -186,7 +188,10 @@ const char *stun_attr_name(enum stun_dialect d, uint16_t type);
 bool stun_attr_comprehension_required(uint16_t type);
 
 /* Integrity and fingerprint checks: 0 when valid, ENOENT when the attribute
- * is absent, EBADMSG when it is malformed or misplaced, EACCES on mismatch.
+ * is absent, EBADMSG when it is malformed or misplaced (anything but
+ * FINGERPRINT, or MESSAGE-INTEGRITY-SHA256 after MESSAGE-INTEGRITY, following
+ * it; FINGERPRINT not last), EACCES on mismatch. When a RFC 5389 message has
+ * both MESSAGE-INTEGRITY and -SHA256, both must hold.
  * RFC 5389: HMAC-SHA1 over the message up to MESSAGE-INTEGRITY with the
  * length field adjusted (section 15.4), MESSAGE-INTEGRITY-SHA256 likewise.
  * Classic and MS-TURN: the header length as sent, the input zero-padded to a
@@ -202,13 +207,16 @@ void stun_key_longterm(const char *user, const char *realm, const char *pass,
 /* Encoder. Errors are sticky: after the first failure every call is a no-op
  * and stun_enc_finish returns the error (ENOSPC when the buffer is too small,
  * EINVAL on a bad argument), so that a reply can be built without checks
- * after every line. */
+ * after every line. cap is clamped to STUN_MAX_MSG_LEN, so that whatever is
+ * encoded also decodes. */
 struct stun_enc {
 	uint8_t *buf;
 	size_t cap;
 	size_t len;
 	enum stun_dialect dialect;
 	int err;
+	uint8_t pad;   /* padding byte, 0 unless set by stun_enc_set_pad */
+	uint8_t stage; /* private: which of integrity / fingerprint are written */
 };
 
 enum stun_mac { STUN_MAC_SHA1, STUN_MAC_SHA256 };
@@ -216,19 +224,28 @@ enum stun_mac { STUN_MAC_SHA1, STUN_MAC_SHA256 };
 /* Writes the header; for MS-TURN also the MAGIC-COOKIE attribute, always first. */
 void stun_enc_init(struct stun_enc *enc, uint8_t *buf, size_t cap, enum stun_dialect d,
 		   uint16_t type, const uint8_t tid[STUN_TID_LEN]);
+/* RFC 5389 section 15 lets padding bytes hold any value (RFC 5769's sample
+ * request pads with spaces): the byte used for the attributes appended next. */
+void stun_enc_set_pad(struct stun_enc *enc, uint8_t byte);
 /* Appends an attribute: padded to 4 bytes in RFC 5389 and classic, unpadded in
- * MS-TURN. The header length is kept current. */
+ * MS-TURN. The header length is kept current. EINVAL once stun_enc_integrity
+ * or stun_enc_fingerprint has run (RFC 5389 section 15.4). */
 void stun_enc_attr(struct stun_enc *enc, uint16_t type, const void *val, size_t len);
 void stun_enc_u32(struct stun_enc *enc, uint16_t type, uint32_t val);
 void stun_enc_addr(struct stun_enc *enc, uint16_t type, const struct sockaddr *sa);
 void stun_enc_xor_addr(struct stun_enc *enc, uint16_t type, const struct sockaddr *sa);
+/* code 300-699, reason NUL-terminated or NULL (EINVAL otherwise). */
 void stun_enc_error(struct stun_enc *enc, int code, const char *reason);
+/* 1..STUN_MAX_ATTRS types; classic repeats the last one when n is odd
+ * (RFC 3489 section 11.2.10). */
 void stun_enc_unknown(struct stun_enc *enc, const uint16_t *types, size_t n);
 /* MESSAGE-INTEGRITY (or -SHA256 in RFC 5389 with STUN_MAC_SHA256), computed
  * the dialect's way; must come after every other attribute but FINGERPRINT. */
 void stun_enc_integrity(struct stun_enc *enc, const uint8_t *key, size_t key_len,
 			enum stun_mac mac);
-/* FINGERPRINT: CRC-32 (zlib) XOR 0x5354554E; last. Not in MS-TURN. */
+/* FINGERPRINT: CRC-32 (zlib) XOR 0x5354554E; last. Not in MS-TURN, and not
+ * after MESSAGE-INTEGRITY in classic (whose MAC covers the header length as
+ * sent): EINVAL there. */
 void stun_enc_fingerprint(struct stun_enc *enc);
 /* 0 and the message length, or the sticky error. */
 int stun_enc_finish(struct stun_enc *enc, size_t *len);

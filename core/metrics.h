@@ -1,0 +1,70 @@
+/* Prometheus counters, `edgelab_` prefix, counters end in `_total`.
+ * One shard per thread (shard 0 is the main thread, 1..n the workers): a
+ * thread only ever writes its own shard, with relaxed atomics, so the packet
+ * path takes no lock and no locked instruction; a scrape sums the shards. */
+#ifndef EDGELAB_CORE_METRICS_H
+#define EDGELAB_CORE_METRICS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Results of a STUN request, per dialect (the dialect order is relay/stun.h's). */
+enum metric_stun_result {
+	METRIC_STUN_SUCCESS,
+	METRIC_STUN_BAD_REQUEST,       /* 400 */
+	METRIC_STUN_UNKNOWN_ATTRIBUTE, /* 420 */
+	METRIC_STUN_RESULT_COUNT,
+};
+#define METRIC_DIALECT_COUNT 3
+
+/* Why a datagram or stream message got no answer. */
+enum metric_stun_drop {
+	METRIC_DROP_NOT_STUN,      /* not a STUN header at all */
+	METRIC_DROP_MALFORMED,     /* STUN header, broken body */
+	METRIC_DROP_FINGERPRINT,   /* FINGERPRINT present and wrong */
+	METRIC_DROP_NOT_REQUEST,   /* responses and unexpected indications */
+	METRIC_DROP_CHANGE_REQUEST, /* RFC 3489 CHANGE-REQUEST: no alternate address here */
+	METRIC_DROP_SEND_FAILED,   /* the reply could not be sent */
+	METRIC_DROP_REASON_COUNT,
+};
+
+enum metric_id {
+	METRIC_STUN_REQUESTS = 0, /* + dialect * METRIC_STUN_RESULT_COUNT + result */
+	METRIC_STUN_DROPPED = METRIC_STUN_REQUESTS + METRIC_DIALECT_COUNT * METRIC_STUN_RESULT_COUNT,
+	METRIC_STUN_TCP_ACCEPTED = METRIC_STUN_DROPPED + METRIC_DROP_REASON_COUNT,
+	METRIC_STUN_TCP_REFUSED,  /* over stun_tcp_max_connections */
+	METRIC_STUN_TCP_CLOSED_IDLE,
+	METRIC_STUN_TCP_CLOSED_ERROR, /* framing error or oversized message */
+	METRIC_STUN_TCP_OPEN,         /* gauge */
+	METRIC_CONFIG_RELOADS_OK,
+	METRIC_CONFIG_RELOADS_FAILED,
+	METRIC_COUNT,
+};
+
+struct metrics_shard {
+	_Atomic uint64_t v[METRIC_COUNT];
+};
+
+struct metrics;
+
+/* shards: 1 + workers. 0 or ENOMEM/EINVAL. */
+int metrics_alloc(struct metrics **mp, size_t shards);
+void metrics_free(struct metrics *m);
+struct metrics_shard *metrics_shard(struct metrics *m, size_t i);
+
+/* Single writer per shard: a plain load and store, no read-modify-write. */
+static inline void metrics_add(struct metrics_shard *s, enum metric_id id, int64_t delta)
+{
+	uint64_t v = atomic_load_explicit(&s->v[id], memory_order_relaxed);
+	atomic_store_explicit(&s->v[id], v + (uint64_t)delta, memory_order_relaxed);
+}
+static inline void metrics_inc(struct metrics_shard *s, enum metric_id id) { metrics_add(s, id, 1); }
+
+/* The sum over shards of one counter (for tests and the probe). */
+uint64_t metrics_get(const struct metrics *m, enum metric_id id);
+/* Prometheus text exposition format 0.0.4. 0 or errno. */
+int metrics_render(const struct metrics *m, FILE *out);
+
+#endif

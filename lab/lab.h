@@ -1,0 +1,40 @@
+/* `edgelab lab`: a whole test network in one command. Three network
+ * namespaces joined by veth links,
+ *
+ *   outside 192.0.2.10 --- 192.0.2.1  fw  198.51.100.1 --- 198.51.100.10 edge
+ *
+ * (documentation ranges, RFC 5737: they never leave the namespaces). fw
+ * forwards under the nftables policy of `edgelab rules`; `edgelab serve`
+ * runs in edge and `edgelab probe` in outside. Everything is torn down at
+ * the end, on failure and on Ctrl-C: no namespace or process is left. */
+#ifndef EDGELAB_LAB_LAB_H
+#define EDGELAB_LAB_LAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define LAB_OUTSIDE_ADDR "192.0.2.10"
+#define LAB_FW_OUTSIDE_ADDR "192.0.2.1"
+#define LAB_FW_EDGE_ADDR "198.51.100.1"
+#define LAB_EDGE_ADDR "198.51.100.10"
+
+struct lab_opts {
+	const char *self;      /* path of the edgelab binary to run in the namespaces */
+	unsigned drop_mask;    /* rows whose rule is left out */
+	unsigned reject_mask;  /* rows whose rule rejects */
+	const char *rows;      /* probe --rows */
+	const char *format;    /* probe --format */
+	const char *timeout;   /* probe --timeout */
+	bool verbose;          /* print each step and the edge's log */
+};
+
+/* Builds the lab, runs the probe (its report goes to stdout), tears down.
+ * Returns the probe's exit status, or -1 when the lab could not be built or
+ * was interrupted (err says why). */
+int lab_run(const struct lab_opts *o, char *err, size_t err_len);
+
+/* Removes namespaces left by a lab whose process is gone (kill -9). Returns
+ * how many were removed. */
+int lab_cleanup_stale(void);
+
+#endif

@@ -1,0 +1,34 @@
+/* Child processes for the lab: commands run inside a network namespace
+ * (setns on /run/netns/NAME, then exec), with bounded waits. The lab blocks
+ * SIGINT/SIGTERM/SIGHUP while it works and polls for them between steps, so
+ * that an interrupt always ends in the teardown; children get the default
+ * signal mask back before exec. */
+#ifndef EDGELAB_LAB_PROC_H
+#define EDGELAB_LAB_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Blocks the interrupting signals in the calling process. */
+void proc_block_signals(void);
+/* True once SIGINT, SIGTERM or SIGHUP is pending (and consumes it). */
+bool proc_interrupted(void);
+
+/* Starts argv[0] (searched in PATH) in netns (NULL: the current one), with
+ * stdout and stderr to log_path when given (appended). 0 or errno. */
+int proc_spawn(const char *netns, char *const argv[], const char *log_path, pid_t *pidp);
+/* Waits for pid up to timeout_ms; 0 and its exit status (128+signal when
+ * killed), ETIMEDOUT (the child is killed), or EINTR (interrupted: the child
+ * is left to the caller). */
+int proc_wait(pid_t pid, unsigned timeout_ms, int *status);
+/* True when pid has exited (reaped; its status in *status). */
+bool proc_exited(pid_t pid, int *status);
+/* SIGTERM, then SIGKILL after grace_ms; reaps it. */
+void proc_stop(pid_t pid, unsigned grace_ms);
+/* Spawns and waits (10 s at most); 0 when it exited 0, else err says which
+ * command failed and how. */
+int proc_run(const char *netns, char *const argv[], const char *log_path, char *err,
+	     size_t err_len);
+
+#endif

@@ -1,0 +1,46 @@
+#include "probe/probe.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/addr.h"
+
+/* Which issue builds each row that this build does not have yet. */
+static const char *const row_issue[ROWS_COUNT + 1] = {
+	NULL, "Access Edge SIP (issue 3)", "Access Edge SIP (issue 3)",
+	"Access Edge SIP (issue 3)", "A/V relay (issue 4)", "A/V relay (issue 4)", NULL,
+};
+
+typedef void(row_probe_h)(const struct probe_opts *o, struct probe_result *r);
+
+static row_probe_h *const row_probes[ROWS_COUNT + 1] = {
+	NULL, NULL, NULL, NULL, NULL, NULL, probe_row_stun_in,
+};
+
+void probe_opts_default(struct probe_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	addr_parse("198.51.100.10", 0, &o->edge);
+	o->stun_port = 3478;
+	o->timeout_ms = 3000;
+	rows_parse_mask("all", &o->rows);
+}
+
+void probe_run(const struct probe_opts *o, struct probe_result *results, size_t cap, size_t *n)
+{
+	*n = 0;
+	for (int row = 1; row <= ROWS_COUNT && *n < cap; row++) {
+		if (!(o->rows & (1u << row)))
+			continue;
+		struct probe_result *r = &results[(*n)++];
+		memset(r, 0, sizeof(*r));
+		r->row = row;
+		r->flow = rows_get(row)->flow;
+		if (!rows_get(row)->built || !row_probes[row]) {
+			r->verdict = VERDICT_NOT_BUILT;
+			snprintf(r->detail, sizeof(r->detail), "not built yet: %s", row_issue[row]);
+			continue;
+		}
+		row_probes[row](o, r);
+	}
+}

@@ -1,0 +1,37 @@
+/* The probe: the outside world. Runs the port table's rows as real flows
+ * against an edge and says, per flow, PASS / BLOCKED / REJECTED / FAILED and
+ * why (probe/report.h). It never logs; results carry the detail. */
+#ifndef EDGELAB_PROBE_PROBE_H
+#define EDGELAB_PROBE_PROBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "core/rows.h"
+#include "probe/report.h"
+
+#define PROBE_MAX_RESULTS (ROWS_COUNT * 3) /* a row may report per dialect */
+
+struct probe_opts {
+	struct sockaddr_storage edge; /* the edge's access address (port unused) */
+	bool have_bind;
+	struct sockaddr_storage bind; /* source address to probe from */
+	uint16_t stun_port;           /* row 6: UDP 3478 */
+	unsigned timeout_ms;          /* per flow: no answer by then is BLOCKED */
+	unsigned rows;                /* bit n = row n */
+	bool allow_nat; /* a mapped address other than ours is PASS (NAT in the path) */
+};
+
+void probe_opts_default(struct probe_opts *o);
+
+/* Runs the requested rows in order; writes one result per row (and dialect)
+ * into results (cap >= PROBE_MAX_RESULTS) and their count into *n. */
+void probe_run(const struct probe_opts *o, struct probe_result *results, size_t cap, size_t *n);
+
+/* Row 6: a STUN Binding transaction with a random marker (the transaction
+ * id) to the edge's UDP 3478; PASS when the answer carries our own address. */
+void probe_row_stun_in(const struct probe_opts *o, struct probe_result *r);
+
+#endif

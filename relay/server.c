@@ -1,0 +1,61 @@
+#include "relay/server.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "relay/server_priv.h"
+
+void relay_count(struct relay_server *s, const struct binding_outcome *oc)
+{
+	if (oc->answered)
+		metrics_inc(s->metrics, METRIC_STUN_REQUESTS +
+						oc->dialect * METRIC_STUN_RESULT_COUNT + oc->result);
+	else
+		metrics_inc(s->metrics, METRIC_STUN_DROPPED + oc->drop);
+}
+
+void relay_server_set_conf(struct relay_server *s, struct conf *conf)
+{
+	struct conf *old = s->conf;
+	s->conf = conf_ref(conf);
+	s->binding.software = s->conf->software;
+	conf_unref(old);
+}
+
+int relay_server_alloc(struct relay_server **sp, struct event_base *base, struct conf *conf,
+		       struct relay_shared *shared, struct metrics_shard *metrics, char *err,
+		       size_t err_len)
+{
+	struct relay_server *s = calloc(1, sizeof(*s));
+	if (!s)
+		return ENOMEM;
+	s->base = base;
+	s->shared = shared;
+	s->metrics = metrics;
+	s->udp_fd = -1;
+	LIST_INIT(&s->tcp_conns);
+	relay_server_set_conf(s, conf);
+
+	int rc = 0;
+	if (conf->stun_udp_enabled)
+		rc = stun_udp_open(s, err, err_len);
+	if (!rc && conf->stun_tcp_enabled)
+		rc = stun_tcp_open(s, err, err_len);
+	if (rc) {
+		relay_server_free(s);
+		return rc;
+	}
+	*sp = s;
+	return 0;
+}
+
+void relay_server_free(struct relay_server *s)
+{
+	if (!s)
+		return;
+	stun_tcp_close(s);
+	stun_udp_close(s);
+	conf_unref(s->conf);
+	free(s);
+}

@@ -1,0 +1,198 @@
+/* STUN on UDP: recvmmsg in batches, answer each datagram, sendmmsg the
+ * replies. Replies leave from the address the request was sent to (pktinfo),
+ * so a wildcard bind on a multihomed edge still answers from the right IP. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/addr.h"
+#include "relay/server_priv.h"
+
+union pktinfo_cmsg {
+	struct cmsghdr align;
+	char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+};
+
+struct udp_batch {
+	struct mmsghdr in[UDP_BATCH];
+	struct iovec in_iov[UDP_BATCH];
+	struct sockaddr_storage from[UDP_BATCH];
+	union pktinfo_cmsg in_ctl[UDP_BATCH];
+	uint8_t in_buf[UDP_BATCH][UDP_DGRAM_MAX];
+
+	struct mmsghdr out[UDP_BATCH];
+	struct iovec out_iov[UDP_BATCH];
+	union pktinfo_cmsg out_ctl[UDP_BATCH];
+	uint8_t out_buf[UDP_BATCH][BINDING_REPLY_MAX];
+};
+
+/* One batch buffer per thread: workers never share it, and it keeps ~70 KiB
+ * off the stack. */
+static _Thread_local struct udp_batch batch;
+
+static void batch_prepare_recv(void)
+{
+	for (int i = 0; i < UDP_BATCH; i++) {
+		batch.in_iov[i] = (struct iovec){batch.in_buf[i], UDP_DGRAM_MAX};
+		batch.in[i].msg_hdr = (struct msghdr){
+		    .msg_name = &batch.from[i],
+		    .msg_namelen = sizeof(batch.from[i]),
+		    .msg_iov = &batch.in_iov[i],
+		    .msg_iovlen = 1,
+		    .msg_control = batch.in_ctl[i].buf,
+		    .msg_controllen = sizeof(batch.in_ctl[i].buf),
+		};
+	}
+}
+
+/* The request's destination address from its pktinfo, with the bound port;
+ * copies the pktinfo into out_ctl so that the reply leaves from it. Returns
+ * the control length to send (0: none found, the kernel picks). */
+static size_t local_from_pktinfo(struct relay_server *s, struct msghdr *in,
+                                 struct sockaddr_storage *local, union pktinfo_cmsg *out_ctl)
+{
+	memcpy(local, &s->udp_local, sizeof(*local));
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(in); c; c = CMSG_NXTHDR(in, c)) {
+		size_t len = c->cmsg_len;
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			struct sockaddr_in *l4 = (struct sockaddr_in *)local;
+			l4->sin_family = AF_INET;
+			l4->sin_addr = pi.ipi_addr;
+			pi.ipi_spec_dst = pi.ipi_addr;
+			pi.ipi_ifindex = 0;
+			memcpy(out_ctl->buf, c, len);
+			memcpy(CMSG_DATA((struct cmsghdr *)out_ctl->buf), &pi, sizeof(pi));
+			return CMSG_SPACE(sizeof(pi));
+		}
+		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			((struct sockaddr_in6 *)local)->sin6_addr = pi.ipi6_addr;
+			memcpy(out_ctl->buf, c, len);
+			return CMSG_SPACE(sizeof(pi));
+		}
+	}
+	return 0;
+}
+
+/* Answers datagram i; returns true when a reply was queued at out[*n]. */
+static bool answer_one(struct relay_server *s, int i, unsigned *n)
+{
+	struct msghdr *in = &batch.in[i].msg_hdr;
+	struct binding_outcome oc;
+	struct sockaddr_storage src, local, local_unmapped;
+	size_t reply_len = 0;
+
+	if (in->msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+		oc = (struct binding_outcome){.drop = METRIC_DROP_NOT_STUN};
+		relay_count(s, &oc);
+		return false;
+	}
+	unsigned o = *n;
+	size_t ctl_len = local_from_pktinfo(s, in, &local, &batch.out_ctl[o]);
+	addr_unmap((struct sockaddr *)&batch.from[i], &src);
+	addr_unmap((struct sockaddr *)&local, &local_unmapped);
+	binding_answer(batch.in_buf[i], batch.in[i].msg_len, (struct sockaddr *)&src,
+	               (struct sockaddr *)&local_unmapped, &s->binding, batch.out_buf[o],
+	               BINDING_REPLY_MAX, &reply_len, &oc);
+	relay_count(s, &oc);
+	if (!reply_len)
+		return false;
+	batch.out_iov[o] = (struct iovec){batch.out_buf[o], reply_len};
+	batch.out[o].msg_hdr = (struct msghdr){
+	    .msg_name = &batch.from[i],
+	    .msg_namelen = in->msg_namelen,
+	    .msg_iov = &batch.out_iov[o],
+	    .msg_iovlen = 1,
+	    .msg_control = ctl_len ? batch.out_ctl[o].buf : NULL,
+	    .msg_controllen = ctl_len,
+	};
+	(*n)++;
+	return true;
+}
+
+static void send_replies(struct relay_server *s, unsigned n)
+{
+	unsigned sent = 0;
+	while (sent < n) {
+		int r = sendmmsg(s->udp_fd, batch.out + sent, n - sent, MSG_DONTWAIT);
+		if (r <= 0) {
+			/* Drop the one that failed (full buffer, unreachable) and go on. */
+			metrics_inc(s->metrics, METRIC_STUN_DROPPED + METRIC_DROP_SEND_FAILED);
+			sent++;
+			continue;
+		}
+		sent += (unsigned)r;
+	}
+}
+
+static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	struct relay_server *s = arg;
+	for (int round = 0; round < UDP_BATCHES_MAX; round++) {
+		batch_prepare_recv();
+		int got = recvmmsg(fd, batch.in, UDP_BATCH, MSG_DONTWAIT, NULL);
+		if (got <= 0)
+			return;
+		unsigned replies = 0;
+		for (int i = 0; i < got; i++)
+			answer_one(s, i, &replies);
+		send_replies(s, replies);
+		if (got < UDP_BATCH)
+			return;
+	}
+}
+
+static int udp_socket(const struct sockaddr_storage *sa, evutil_socket_t *fdp)
+{
+	int on = 1;
+	int fd = socket(sa->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errno;
+	int rc = setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
+	if (!rc && sa->ss_family == AF_INET)
+		rc = setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
+	if (!rc && sa->ss_family == AF_INET6)
+		rc = setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on));
+	if (!rc)
+		rc = bind(fd, (const struct sockaddr *)sa, addr_len((const struct sockaddr *)sa));
+	if (rc) {
+		rc = errno;
+		close(fd);
+		return rc;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+int stun_udp_open(struct relay_server *s, char *err, size_t err_len)
+{
+	char where[ADDR_STR_MAX];
+	const struct sockaddr_storage *sa = &s->conf->stun_udp_listen;
+	int rc = udp_socket(sa, &s->udp_fd);
+	if (!rc) {
+		socklen_t len = sizeof(s->udp_local);
+		getsockname(s->udp_fd, (struct sockaddr *)&s->udp_local, &len);
+		s->udp_ev = event_new(s->base, s->udp_fd, EV_READ | EV_PERSIST, udp_read_cb, s);
+		rc = !s->udp_ev || event_add(s->udp_ev, NULL) ? ENOMEM : 0;
+	}
+	if (rc)
+		snprintf(err, err_len, "STUN/UDP %s: %s",
+		         addr_str((const struct sockaddr *)sa, where, sizeof(where)), strerror(rc));
+	return rc;
+}
+
+void stun_udp_close(struct relay_server *s)
+{
+	if (s->udp_ev)
+		event_free(s->udp_ev);
+	s->udp_ev = NULL;
+	if (s->udp_fd >= 0)
+		close(s->udp_fd);
+	s->udp_fd = -1;
+}

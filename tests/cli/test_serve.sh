@@ -1,0 +1,115 @@
+#!/bin/sh
+# edgelab serve: config handling, STUN on UDP and TCP, metrics, SIGHUP reload,
+# SIGTERM, a port in use. Loopback only; everything is stopped at exit.
+set -u
+. "$(dirname "$0")/../lib.sh"
+
+P=$(free_port)
+CTL=$TMP/ctl/control.sock
+LOG=$TMP/serve.log
+write_conf() { # SOFTWARE [EXTRA LINE]
+	cat >"$TMP/edge.conf" <<CONF
+# test config
+stun_udp_listen 127.0.0.1:$P
+stun_tcp_listen 127.0.0.1:$P
+workers 2
+software $1
+control_socket $CTL
+${2:-}
+CONF
+}
+
+# --- configuration -----------------------------------------------------
+out=$("$EDGELAB" serve --check-config 2>&1)
+check "no config file: embedded defaults, the table's port 3478" \
+	sh -c 'echo "$0" | grep -q "^stun_udp_listen *0.0.0.0:3478$"' "$out"
+check "conf/edgelab.conf passes --check-config" sh -c '"$0" serve --config "$1" --check-config >/dev/null' \
+	"$EDGELAB" "$SRCDIR/conf/edgelab.conf"
+printf 'workers 2\n\nbogus_key 1\n' >"$TMP/bad.conf"
+"$EDGELAB" serve --config "$TMP/bad.conf" >"$TMP/out" 2>&1
+rc=$?
+check "a bad key stops serve with status 2" [ "$rc" -eq 2 ]
+check "the error names file and line" grep -q "bad.conf:3: unknown key 'bogus_key'" "$TMP/out"
+printf 'stun_udp_listen 127.0.0.1:99999\n' >"$TMP/bad.conf"
+"$EDGELAB" serve --config "$TMP/bad.conf" >"$TMP/out" 2>&1
+check "a bad value names the key and what is expected" \
+	grep -q "bad.conf:1: stun_udp_listen: bad value '127.0.0.1:99999' (expected" "$TMP/out"
+"$EDGELAB" serve --config "$TMP/missing.conf" >"$TMP/out" 2>&1
+check "a missing file is an error" grep -q "missing.conf: No such file" "$TMP/out"
+"$EDGELAB" serve --workers many --check-config >"$TMP/out" 2>&1
+check "flags are checked like file keys" grep -q "workers: bad value 'many'" "$TMP/out"
+
+# --- running -------------------------------------------------------------
+write_conf one
+"$EDGELAB" serve --config "$TMP/edge.conf" 2>"$LOG" &
+SERVE=$!
+at_exit "kill -9 $SERVE"
+check "serve answers /healthz on its control socket" wait_for 10 ctl_get "$CTL" /healthz
+
+probe_detail() {
+	"$EDGELAB" probe --edge 127.0.0.1 --stun-port "$P" --rows 6 --format json -t 2 >"$TMP/probe" 2>&1
+	rc=$?
+	cat "$TMP/probe"
+	return $rc
+}
+probe_detail >/dev/null
+check "row 6 passes against serve on loopback" grep -q '"verdict": "PASS"' "$TMP/probe"
+check "... and the reply carries the configured SOFTWARE" grep -q "software one" "$TMP/probe"
+check "STUN requests are counted by dialect and result" \
+	[ "$(metric "$CTL" 'edgelab_stun_requests_total{dialect="rfc5389",result="success"}')" -ge 1 ]
+
+bash -c "printf 'this is not STUN at all' >/dev/udp/127.0.0.1/$P"
+check "garbage is dropped and counted" \
+	wait_for 3 sh -c "[ \"\$(curl -sf --unix-socket $CTL http://e/metrics | awk '\$1 == \"edgelab_stun_dropped_total{reason=\\\"not_stun\\\"}\" {print \$2}')\" -ge 1 ]"
+
+# STUN over TCP: a Binding request written on the socket, the answer read
+# back and its XOR-MAPPED-ADDRESS decoded from the bytes.
+tcp_reply=$(bash -c "exec 3<>/dev/tcp/127.0.0.1/$P
+	printf '\000\001\000\000\041\022\244\102abcdefghijkl' >&3
+	ss -Htn state established \"( dport = :$P )\" | awk '{print \$3}' | sed 's/.*://' >$TMP/tcp_port
+	timeout 2 dd bs=1 count=44 <&3 2>/dev/null | od -An -tx1 -v | tr -d ' \n'")
+tcp_port=$(cat "$TMP/tcp_port")
+# 0101 = Binding success, then the echoed transaction id; first attribute
+# 0020 XOR-MAPPED-ADDRESS, family 01, port XOR 0x2112, address XOR 0x2112a442.
+xport=$(printf '%s' "$tcp_reply" | cut -c49-52)
+xaddr=$(printf '%s' "$tcp_reply" | cut -c53-60)
+echo "# STUN/TCP reply: $tcp_reply (our port $tcp_port)"
+check "STUN/TCP answers a Binding success with the transaction id" \
+	[ "$(printf '%s' "$tcp_reply" | cut -c1-4)" = 0101 ] && [ "$(printf '%s' "$tcp_reply" | cut -c17-40)" = 6162636465666768696a6b6c ]
+check "STUN/TCP XOR-MAPPED-ADDRESS is our TCP source 127.0.0.1:$tcp_port" \
+	[ "$(printf '%s' "$tcp_reply" | cut -c41-44)" = 0020 ] && [ "$((0x$xport ^ 0x2112))" = "$tcp_port" ] && [ "$((0x$xaddr ^ 0x2112a442))" = "$((0x7f000001))" ]
+check "STUN/TCP connections are counted" [ "$(metric "$CTL" edgelab_stun_tcp_accepted_total)" -ge 1 ]
+
+# --- SIGHUP --------------------------------------------------------------
+write_conf two
+kill -HUP "$SERVE"
+check "SIGHUP reloads: the new software is served" wait_for 5 sh -c "'$EDGELAB' probe --edge 127.0.0.1 --stun-port $P --rows 6 -t 2 | grep -q 'software two'"
+check "the reload is counted" [ "$(metric "$CTL" 'edgelab_config_reloads_total{result="ok"}')" -eq 1 ]
+write_conf three "stun_tcp_idle_timeout lots"
+kill -HUP "$SERVE"
+check "a broken config on SIGHUP is reported with its line" \
+	wait_for 5 grep -q "reload failed, the running configuration stays: .*edge.conf:7: stun_tcp_idle_timeout: bad value 'lots'" "$LOG"
+check "... counted as failed" [ "$(metric "$CTL" 'edgelab_config_reloads_total{result="failed"}')" -eq 1 ]
+probe_detail >/dev/null
+check "... and the old config stays in force (software two)" grep -q "software two" "$TMP/probe"
+
+# --- start-up failures ----------------------------------------------------
+"$EDGELAB" serve --stun-udp-listen off --stun-tcp-listen off --control-socket "$CTL" >"$TMP/out3" 2>&1
+rc=$?
+check "a control socket in use stops start-up with status 1" [ "$rc" -eq 1 ]
+check "... and says so" grep -q "control socket $CTL: Address already in use" "$TMP/out3"
+"$EDGELAB" serve --stun-udp-listen 192.0.2.99:"$P" --control-socket off >"$TMP/out3" 2>&1
+rc=$?
+check "an address the host lacks stops start-up with status 1" [ "$rc" -eq 1 ]
+check "... naming the listener" grep -q "STUN/UDP 192.0.2.99:$P: Cannot assign requested address" "$TMP/out3"
+
+# --- SIGTERM -------------------------------------------------------------
+kill -TERM "$SERVE"
+i=0
+while kill -0 "$SERVE" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+wait "$SERVE"
+rc=$?
+check "SIGTERM stops serve with status 0" [ "$rc" -eq 0 ]
+check "... and removes the control socket" [ ! -e "$CTL" ]
+check "... and logs the stop" grep -q "info  stopped" "$LOG"
+finish

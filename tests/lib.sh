@@ -1,0 +1,71 @@
+# Shared helpers for the shell tests (POSIX sh). Source it after setting -u.
+# Each test prints ok/not ok lines and ends with `finish`, which exits 1 on
+# any failure. Cleanup runs from an EXIT trap, also on failure.
+
+: "${EDGELAB:?EDGELAB must point at the edgelab binary (make check sets it)}"
+: "${SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${SHARED:=$SRCDIR/../shared}"
+n_ok=0
+n_fail=0
+cleanup_cmds=""
+TMP=$(mktemp -d /tmp/edgelab-test.XXXXXX)
+
+ok() { n_ok=$((n_ok + 1)); echo "ok - $*"; }
+not_ok() { n_fail=$((n_fail + 1)); echo "not ok - $*"; }
+# check DESCRIPTION COMMAND...: ok when the command succeeds.
+check() {
+	desc=$1
+	shift
+	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+# Registers a shell command to run at exit (last registered runs first).
+at_exit() { cleanup_cmds="$*; $cleanup_cmds"; }
+run_cleanup() {
+	eval "$cleanup_cmds" >/dev/null 2>&1
+	rm -rf "$TMP"
+}
+trap 'run_cleanup' EXIT
+trap 'exit 1' INT TERM
+
+finish() {
+	echo "$n_ok passed, $n_fail failed"
+	[ "$n_fail" -eq 0 ]
+	exit $?
+}
+
+skip_all() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+# A port that nothing on this host listens on, TCP or UDP (20000-39999).
+free_port() {
+	while :; do
+		p=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 20000))
+		if ! ss -Hlntu "( sport = :$p )" 2>/dev/null | grep -q .; then
+			echo "$p"
+			return
+		fi
+	done
+}
+
+# wait_for SECONDS COMMAND...: polls every 0.1 s until the command succeeds.
+wait_for() {
+	limit=$(($1 * 10))
+	shift
+	i=0
+	while [ "$i" -lt "$limit" ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# GET a control-API path over a unix socket.
+ctl_get() { curl -sf --max-time 2 --unix-socket "$1" "http://edgelab$2"; }
+
+# metric SOCKET NAME{labels}: the value, or 0.
+metric() {
+	ctl_get "$1" /metrics | awk -v k="$2" '$1 == k { print $2; found = 1 } END { if (!found) print 0 }'
+}

@@ -1,0 +1,177 @@
+/* core/: config loader, addresses, rows, metrics. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/addr.h"
+#include "core/conf.h"
+#include "core/metrics.h"
+#include "core/rows.h"
+
+static int load(const char *text, struct conf **conf, char *err)
+{
+	return conf_load_buf(text, strlen(text), "t.conf", conf, err, CONF_ERR_MAX);
+}
+
+static void test_core_conf_defaults_are_the_table(void **state)
+{
+	(void)state;
+	struct conf *conf;
+	assert_int_equal(conf_defaults(&conf), 0);
+	assert_int_equal(conf->log_level, LOG_LVL_INFO);
+	assert_true(conf->stun_udp_enabled);
+	char s[ADDR_STR_MAX];
+	assert_string_equal(addr_str((struct sockaddr *)&conf->stun_udp_listen, s, sizeof(s)),
+			    "0.0.0.0:3478");
+	assert_string_equal(conf->software, "edgelab");
+	conf_unref(conf);
+}
+
+/* conf/edgelab.conf documents every key with its default value. */
+static void test_core_conf_sample_documents_every_key(void **state)
+{
+	(void)state;
+	char path[512], err[CONF_ERR_MAX], line[512];
+	snprintf(path, sizeof(path), "%s/conf/edgelab.conf", getenv("SRCDIR") ? getenv("SRCDIR") : ".");
+	struct conf *conf;
+	assert_int_equal(conf_load_file(path, &conf, err, sizeof(err)), 0);
+	conf_unref(conf);
+	for (size_t i = 0; i < conf_key_count(); i++) {
+		const struct conf_key_info *k = conf_key_at(i);
+		FILE *f = fopen(path, "r");
+		assert_non_null(f);
+		int found = 0;
+		while (fgets(line, sizeof(line), f)) {
+			char key[64], value[256];
+			if (sscanf(line, "%63s %255s", key, value) == 2 && !strcmp(key, k->name)) {
+				assert_string_equal(value, k->default_value);
+				found = 1;
+			}
+		}
+		fclose(f);
+		if (!found)
+			fail_msg("key %s is not in conf/edgelab.conf", k->name);
+	}
+}
+
+static void test_core_conf_error_names_the_line(void **state)
+{
+	(void)state;
+	struct conf *conf;
+	char err[CONF_ERR_MAX];
+	assert_int_equal(load("# comment\n\nworkers 2\nbogus 1\n", &conf, err), EINVAL);
+	assert_string_equal(err, "t.conf:4: unknown key 'bogus'");
+	assert_int_equal(load("workers 99\n", &conf, err), EINVAL);
+	assert_string_equal(err, "t.conf:1: workers: bad value '99' (expected a number 0..64)");
+	assert_int_equal(load("workers 1\nworkers 2\n", &conf, err), EINVAL);
+	assert_string_equal(err, "t.conf:2: duplicate key 'workers' (first set on line 1)");
+	assert_int_equal(load("  software\n", &conf, err), EINVAL);
+	assert_string_equal(err, "t.conf:1: software: missing value");
+	assert_int_equal(load("software 0123456789012345678901234567890123\n", &conf, err), EINVAL);
+	assert_int_equal(load("stun_udp_listen 10.0.0.1:0\n", &conf, err), EINVAL);
+	assert_int_equal(load("control_socket relative/path\n", &conf, err), EINVAL);
+}
+
+static void test_core_conf_values_parse(void **state)
+{
+	(void)state;
+	struct conf *conf;
+	char err[CONF_ERR_MAX], s[ADDR_STR_MAX];
+	assert_int_equal(load("  log_level   debug  \nstun_udp_listen [::1]:5000\n"
+			      "stun_tcp_listen off\nsoftware My Edge 1.0\nlog_json yes",
+			      &conf, err),
+			 0);
+	assert_int_equal(conf->log_level, LOG_LVL_DEBUG);
+	assert_true(conf->log_json);
+	assert_string_equal(addr_str((struct sockaddr *)&conf->stun_udp_listen, s, sizeof(s)),
+			    "[::1]:5000");
+	assert_false(conf->stun_tcp_enabled);
+	assert_string_equal(conf->software, "My Edge 1.0");
+	assert_int_equal(conf_set(conf, "workers", "3", err, sizeof(err)), 0);
+	assert_int_equal(conf->workers, 3);
+	assert_int_equal(conf_set(conf, "nope", "3", err, sizeof(err)), EINVAL);
+	conf_unref(conf);
+}
+
+static void test_core_addr_parse_and_print(void **state)
+{
+	(void)state;
+	struct sockaddr_storage sa, un;
+	char s[ADDR_STR_MAX];
+	static const struct {
+		const char *in, *out;
+	} ok[] = {{"1.2.3.4", "1.2.3.4:7"}, {"1.2.3.4:99", "1.2.3.4:99"},
+		  {"::1", "[::1]:7"},       {"[2001:db8::1]:443", "[2001:db8::1]:443"},
+		  {"[::]", "[::]:7"}};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(addr_parse(ok[i].in, 7, &sa), 0);
+		assert_string_equal(addr_str((struct sockaddr *)&sa, s, sizeof(s)), ok[i].out);
+	}
+	static const char *const bad[] = {"", "1.2.3", "1.2.3.4:", "1.2.3.4:65536", "[::1",
+					  "[::1]x", "::1:99:zz", "host.example", "1.2.3.4:-1"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(addr_parse(bad[i], 7, &sa), EINVAL);
+	assert_int_equal(addr_parse("[::ffff:192.0.2.1]:5", 0, &sa), 0);
+	addr_unmap((struct sockaddr *)&sa, &un);
+	assert_string_equal(addr_str((struct sockaddr *)&un, s, sizeof(s)), "192.0.2.1:5");
+}
+
+static void test_core_rows_mask(void **state)
+{
+	(void)state;
+	unsigned m;
+	assert_int_equal(rows_parse_mask("1,6", &m), 0);
+	assert_int_equal(m, (1u << 1) | (1u << 6));
+	assert_int_equal(rows_parse_mask("all", &m), 0);
+	assert_int_equal(m, 0x7eu);
+	assert_int_equal(rows_parse_mask("built", &m), 0);
+	assert_int_equal(m, 1u << 6);
+	static const char *const bad[] = {"", "0", "7", "1,", ",1", "1;2", "x"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(rows_parse_mask(bad[i], &m), EINVAL);
+	assert_int_equal(rows_get(4)->src_port_min, 50000);
+	assert_null(rows_get(7));
+}
+
+static void test_core_metrics_sum_and_render(void **state)
+{
+	(void)state;
+	struct metrics *m;
+	assert_int_equal(metrics_alloc(&m, 3), 0);
+	metrics_inc(metrics_shard(m, 1), METRIC_STUN_REQUESTS + 2 * METRIC_STUN_RESULT_COUNT);
+	metrics_add(metrics_shard(m, 2), METRIC_STUN_REQUESTS + 2 * METRIC_STUN_RESULT_COUNT, 4);
+	metrics_inc(metrics_shard(m, 2), METRIC_STUN_DROPPED + METRIC_DROP_MALFORMED);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	assert_int_equal(metrics_render(m, f), 0);
+	fclose(f);
+	assert_non_null(strstr(text, "edgelab_stun_requests_total{dialect=\"msturn\","
+				     "result=\"success\"} 5\n"));
+	assert_non_null(strstr(text, "edgelab_stun_dropped_total{reason=\"malformed\"} 1\n"));
+	assert_non_null(strstr(text, "# TYPE edgelab_stun_tcp_connections gauge\n"));
+	assert_non_null(strstr(text, "edgelab_workers 2\n"));
+	free(text);
+	metrics_free(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_core_conf_defaults_are_the_table),
+		cmocka_unit_test(test_core_conf_sample_documents_every_key),
+		cmocka_unit_test(test_core_conf_error_names_the_line),
+		cmocka_unit_test(test_core_conf_values_parse),
+		cmocka_unit_test(test_core_addr_parse_and_print),
+		cmocka_unit_test(test_core_rows_mask),
+		cmocka_unit_test(test_core_metrics_sum_and_render),
+	};
+	return cmocka_run_group_tests_name("core", tests, NULL, NULL);
+}

@@ -1,0 +1,288 @@
+/* probe/report: the matrix as a table, JSON, JUnit XML and TAP, with hostile
+ * detail strings (a detail may quote what a peer sent). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "probe/report.h"
+
+/* Quotes, markup, an ampersand, a newline, a backslash, a tab, a control
+ * byte, a '#', a UTF-8 letter and an invalid byte. */
+#define HOSTILE "say \"hi\" <b>&amp;\nnext\\line\there\x01#x \xc3\xa9 \xff"
+
+static const struct report_meta meta = {"198.51.100.10", "2024-05-01T10:00:00Z", 7.25};
+
+static struct probe_result results[] = {
+    {6, "client -> edge STUN/UDP", "rfc5389", VERDICT_PASS, "mapped 192.0.2.10:40000", 0.012},
+    {6, "client -> edge STUN/UDP", "msturn", VERDICT_FAILED, HOSTILE, 0.5},
+    {1, "partner -> edge SIP/MTLS", "", VERDICT_BLOCKED, "no answer in 2s", 2.0},
+    {3, "client -> edge SIP/TLS", "", VERDICT_REJECTED, "connection refused (RST)", 0.001},
+    {2, "edge -> partner SIP/MTLS", "", VERDICT_NOT_BUILT, "", 0.0},
+};
+
+#define NRESULTS (sizeof(results) / sizeof(results[0]))
+
+/* The whole report as a string (caller frees). */
+static char *render(enum report_format fmt, const struct probe_result *res, size_t n)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(report_write(f, fmt, &meta, res, n), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(buf);
+	return buf;
+}
+
+static void assert_has(const char *hay, const char *needle)
+{
+	if (!strstr(hay, needle))
+		fail_msg("missing: %s\n--- in ---\n%s", needle, hay);
+}
+
+static void assert_absent(const char *hay, const char *needle)
+{
+	if (strstr(hay, needle))
+		fail_msg("unexpected: %s\n--- in ---\n%s", needle, hay);
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t k = 0;
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		k++;
+	return k;
+}
+
+static void test_report_names(void **state)
+{
+	(void)state;
+	enum report_format f;
+	assert_string_equal(probe_verdict_name(VERDICT_PASS), "PASS");
+	assert_string_equal(probe_verdict_name(VERDICT_BLOCKED), "BLOCKED");
+	assert_string_equal(probe_verdict_name(VERDICT_REJECTED), "REJECTED");
+	assert_string_equal(probe_verdict_name(VERDICT_FAILED), "FAILED");
+	assert_string_equal(probe_verdict_name(VERDICT_NOT_BUILT), "NOT-BUILT");
+	assert_string_equal(probe_verdict_name((enum probe_verdict)42), "UNKNOWN");
+	assert_int_equal(report_format_parse("table", &f), 0);
+	assert_int_equal(f, REPORT_TABLE);
+	assert_int_equal(report_format_parse("json", &f), 0);
+	assert_int_equal(f, REPORT_JSON);
+	assert_int_equal(report_format_parse("junit", &f), 0);
+	assert_int_equal(f, REPORT_JUNIT);
+	assert_int_equal(report_format_parse("tap", &f), 0);
+	assert_int_equal(f, REPORT_TAP);
+	assert_int_equal(report_format_parse("xml", &f), EINVAL);
+	assert_int_equal(report_format_parse("", &f), EINVAL);
+}
+
+/* What a row line shows at the start of a column, or NULL: nothing. */
+static const char *cell(size_t i, const char *heading)
+{
+	if (strcmp(heading, "VERDICT") == 0)
+		return probe_verdict_name(results[i].verdict);
+	if (strcmp(heading, "DIALECT") == 0)
+		return results[i].dialect[0] ? results[i].dialect : NULL;
+	return results[i].detail[0] ? "" : NULL; /* DETAIL: anything but a blank */
+}
+
+/* Every row line has its cell where the column's heading starts. */
+static void assert_aligned(const char *s, const char *heading)
+{
+	const char *head = strstr(s, "ROW  ");
+	assert_non_null(head);
+	size_t col = (size_t)(strstr(head, heading) - head);
+	const char *line = strchr(head, '\n') + 1;
+	for (size_t i = 0; i < NRESULTS; i++) {
+		const char *want = cell(i, heading);
+		if (want)
+			assert_true(line[col - 1] == ' ');
+		if (want && *want)
+			assert_memory_equal(line + col, want, strlen(want));
+		else if (want)
+			assert_true(line[col] != ' ' && line[col] != '\n');
+		line = strchr(line, '\n') + 1;
+	}
+}
+
+static void test_report_table(void **state)
+{
+	(void)state;
+	char *s = render(REPORT_TABLE, results, NRESULTS);
+
+	assert_true(strncmp(s,
+	                    "edgelab probe: target 198.51.100.10, started "
+	                    "2024-05-01T10:00:00Z, 7.250s\n",
+	                    strlen("edgelab probe: target 198.51.100.10, started "
+	                           "2024-05-01T10:00:00Z, 7.250s\n")) == 0);
+	assert_has(s, "ROW  FLOW                      DIALECT  VERDICT    TIME    DETAIL\n");
+	assert_has(s, "6    client -> edge STUN/UDP   rfc5389  PASS       0.012s  "
+	              "mapped 192.0.2.10:40000\n");
+	assert_has(s, "1    partner -> edge SIP/MTLS           BLOCKED    2.000s  "
+	              "no answer in 2s\n");
+	assert_has(s, "2    edge -> partner SIP/MTLS           NOT-BUILT  0.000s\n");
+	/* One line per result whatever the detail holds, and no raw controls. */
+	assert_has(s, "FAILED     0.500s  say \"hi\" <b>&amp;\\nnext\\line\\there\\x01#x "
+	              "\xc3\xa9 ?\n");
+	assert_absent(s, "\x01");
+	assert_aligned(s, "VERDICT");
+	assert_aligned(s, "DIALECT");
+	assert_aligned(s, "DETAIL");
+	assert_has(s, "\n1 passed, 1 blocked, 1 rejected, 1 failed, 1 not built\n");
+	assert_absent(s, "\x1b"); /* no colours */
+	free(s);
+}
+
+static void test_report_json(void **state)
+{
+	(void)state;
+	char *s = render(REPORT_JSON, results, NRESULTS);
+
+	assert_true(s[0] == '{');
+	assert_has(s, "\"target\": \"198.51.100.10\"");
+	assert_has(s, "\"started\": \"2024-05-01T10:00:00Z\"");
+	assert_has(s, "\"seconds\": 7.250000");
+	assert_has(s, "{\"row\": 6, \"flow\": \"client -> edge STUN/UDP\", \"dialect\": "
+	              "\"rfc5389\", \"verdict\": \"PASS\", \"detail\": \"mapped "
+	              "192.0.2.10:40000\", \"seconds\": 0.012000}");
+	assert_has(s, "\"dialect\": \"msturn\", \"verdict\": \"FAILED\", \"detail\": \"say "
+	              "\\\"hi\\\" <b>&amp;\\nnext\\\\line\\there\\u0001#x \xc3\xa9 \\ufffd\"");
+	assert_has(s, "\"verdict\": \"NOT-BUILT\", \"detail\": \"\"");
+	assert_has(s, "\"summary\": {\"passed\": 1, \"blocked\": 1, \"rejected\": 1, "
+	              "\"failed\": 1, \"not_built\": 1, \"total\": 5}\n}\n");
+	assert_int_equal(count(s, "{\"row\": "), NRESULTS);
+	assert_absent(s, "\x01");
+	assert_absent(s, "\xff");
+	free(s);
+}
+
+static void test_report_junit(void **state)
+{
+	(void)state;
+	char *s = render(REPORT_JUNIT, results, NRESULTS);
+
+	assert_true(strncmp(s, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", 39) == 0);
+	assert_has(s, "<testsuites name=\"edgelab probe\" tests=\"5\" failures=\"3\" errors=\"0\" "
+	              "skipped=\"1\" time=\"7.250\">");
+	assert_has(s, "<testsuite name=\"edgelab probe 198.51.100.10\" tests=\"5\" "
+	              "failures=\"3\" errors=\"0\" skipped=\"1\"");
+	assert_has(s, "<property name=\"started\" value=\"2024-05-01T10:00:00Z\"/>");
+	assert_has(s, "<testcase classname=\"edgelab.probe\" name=\"row 6 client -&gt; edge "
+	              "STUN/UDP [rfc5389]\" time=\"0.012\"/>");
+	assert_has(s, "name=\"row 1 partner -&gt; edge SIP/MTLS\" time=\"2.000\">\n"
+	              "      <failure type=\"BLOCKED\" message=\"BLOCKED: no answer in 2s\">"
+	              "no answer in 2s</failure>\n    </testcase>");
+	assert_has(s, "<failure type=\"REJECTED\"");
+	assert_has(s, "name=\"row 2 edge -&gt; partner SIP/MTLS\" time=\"0.000\">\n"
+	              "      <skipped message=\"not built\"/>");
+	assert_has(s, "message=\"FAILED: say &quot;hi&quot; &lt;b&gt;&amp;amp;&#10;next\\line&#9;"
+	              "here&#xFFFD;#x \xc3\xa9 &#xFFFD;\"");
+	assert_int_equal(count(s, "<testcase "), NRESULTS);
+	assert_int_equal(count(s, "<failure "), 3);
+	assert_int_equal(count(s, "<skipped "), 1);
+	assert_has(s, "</testsuite>\n</testsuites>\n");
+	assert_absent(s, "<b>");
+	assert_absent(s, "\x01");
+	assert_absent(s, "\xff");
+	free(s);
+}
+
+static void test_report_tap(void **state)
+{
+	(void)state;
+	char *s = render(REPORT_TAP, results, NRESULTS);
+
+	assert_true(strncmp(s, "TAP version 13\n1..5\n", 20) == 0);
+	assert_has(s, "\nok 1 - row 6 client -> edge STUN/UDP [rfc5389]\n");
+	assert_has(s, "\nnot ok 2 - row 6 client -> edge STUN/UDP [msturn] # FAILED: say \"hi\" "
+	              "<b>&amp;\\nnext\\\\line\\there\\x01\\#x \xc3\xa9 ?\n");
+	assert_has(s, "\nnot ok 3 - row 1 partner -> edge SIP/MTLS # BLOCKED: no answer in 2s\n"
+	              "  ---\n  verdict: BLOCKED\n  detail: \"no answer in 2s\"\n"
+	              "  seconds: 2.000000\n  ...\n");
+	assert_has(s, "\nnot ok 4 - row 3 client -> edge SIP/TLS # REJECTED: connection refused "
+	              "(RST)\n");
+	assert_has(s, "\nok 5 - row 2 edge -> partner SIP/MTLS # SKIP not built\n");
+	assert_has(s, "\n# 1 passed, 1 blocked, 1 rejected, 1 failed, 1 not built\n");
+	assert_int_equal(count(s, "\nok "), 2);
+	assert_int_equal(count(s, "\nnot ok "), 3);
+	free(s);
+}
+
+/* Fixed arrays filled to the brim without a NUL: read no further. */
+static void test_report_unterminated(void **state)
+{
+	(void)state;
+	struct probe_result r = {4, "edge -> client RTP/TCP", "", VERDICT_FAILED, "", 1.0};
+	memset(r.dialect, 'd', sizeof(r.dialect));
+	memset(r.detail, 'x', sizeof(r.detail));
+	for (int f = REPORT_TABLE; f <= REPORT_TAP; f++) {
+		char *s = render((enum report_format)f, &r, 1);
+		assert_int_equal(count(s, "dddddddddddddddd"), 1);
+		assert_absent(s, "ddddddddddddddddd");
+		assert_non_null(
+		    strstr(s, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"));
+		free(s);
+	}
+}
+
+static void test_report_empty(void **state)
+{
+	(void)state;
+	char *s = render(REPORT_JSON, NULL, 0);
+	assert_has(s, "\"results\": [],\n");
+	free(s);
+	s = render(REPORT_TAP, NULL, 0);
+	assert_has(s, "1..0\n");
+	free(s);
+	s = render(REPORT_JUNIT, NULL, 0);
+	assert_has(s, "tests=\"0\" failures=\"0\"");
+	free(s);
+	s = render(REPORT_TABLE, NULL, 0);
+	assert_has(s, "0 passed, 0 blocked, 0 rejected, 0 failed, 0 not built\n");
+	free(s);
+}
+
+static void test_report_bad_args(void **state)
+{
+	(void)state;
+	struct probe_result bad = results[0];
+	FILE *f = fopen("/dev/null", "w");
+	assert_non_null(f);
+	assert_int_equal(report_write(NULL, REPORT_JSON, &meta, results, 1), EINVAL);
+	assert_int_equal(report_write(f, REPORT_JSON, NULL, results, 1), EINVAL);
+	assert_int_equal(report_write(f, REPORT_JSON, &meta, NULL, 1), EINVAL);
+	assert_int_equal(report_write(f, (enum report_format)9, &meta, results, 1), EINVAL);
+	bad.verdict = (enum probe_verdict)17;
+	assert_int_equal(report_write(f, REPORT_TAP, &meta, &bad, 1), EINVAL);
+	fclose(f);
+}
+
+static void test_report_write_error(void **state)
+{
+	(void)state;
+	FILE *f = fopen("/dev/full", "w");
+	if (!f)
+		skip();
+	assert_int_equal(report_write(f, REPORT_JUNIT, &meta, results, NRESULTS), ENOSPC);
+	fclose(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_report_names),       cmocka_unit_test(test_report_table),
+	    cmocka_unit_test(test_report_json),        cmocka_unit_test(test_report_junit),
+	    cmocka_unit_test(test_report_tap),         cmocka_unit_test(test_report_unterminated),
+	    cmocka_unit_test(test_report_empty),       cmocka_unit_test(test_report_bad_args),
+	    cmocka_unit_test(test_report_write_error),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
