@@ -6,8 +6,8 @@
 /* Exit statuses shared by every verb. */
 enum {
 	EXIT_OK = 0,
-	EXIT_FAIL = 1,  /* the verb ran and found a failure (probe: a row did not pass) */
-	EXIT_USAGE = 2, /* bad arguments or configuration */
+	EXIT_FAIL = 1,      /* the verb ran and found a failure (probe: a row did not pass) */
+	EXIT_USAGE = 2,     /* bad arguments or configuration */
 	EXIT_NOT_BUILT = 3, /* probe: every built row passed, some requested rows are not built */
 	EXIT_LAB = 4,       /* lab: the test network could not be built, or was interrupted */
 };

@@ -14,23 +14,24 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: edgelab lab [--drop N[,N]] [--reject N[,N]] [--rows LIST] [--format FMT]\n\n"
-		"As root: builds three network namespaces (outside %s, fw, edge %s),\n"
-		"loads the nftables policy of `edgelab rules` into fw, starts `edgelab serve` in\n"
-		"edge and `edgelab probe` in outside, prints the matrix and tears it all down\n"
-		"(also on Ctrl-C and on failure).\n\n"
-		"  -d, --drop LIST      leave these rows' rules out (the flow should be BLOCKED)\n"
-		"  -j, --reject LIST    reject instead of accept (the flow should be REJECTED)\n"
-		"  -r, --rows LIST      rows to probe: all (default), built, or e.g. 6\n"
-		"  -f, --format FMT     table (default), json, junit or tap\n"
-		"  -t, --timeout SECS   per flow (default 3)\n"
-		"  -v, --verbose        say each step and show the edge's log\n"
-		"      --cleanup        remove namespaces left by a killed lab, and exit\n\n"
-		"Exit status: the probe's (0 every requested row passed, 1 a row did not, 3 some\n"
-		"requested rows are not built yet), 2 on usage errors, 4 when the lab could not\n"
-		"be built or was interrupted.\n",
-		LAB_OUTSIDE_ADDR, LAB_EDGE_ADDR);
+	fprintf(
+	    out,
+	    "usage: edgelab lab [--drop N[,N]] [--reject N[,N]] [--rows LIST] [--format FMT]\n\n"
+	    "As root: builds three network namespaces (outside %s, fw, edge %s),\n"
+	    "loads the nftables policy of `edgelab rules` into fw, starts `edgelab serve` in\n"
+	    "edge and `edgelab probe` in outside, prints the matrix and tears it all down\n"
+	    "(also on Ctrl-C and on failure).\n\n"
+	    "  -d, --drop LIST      leave these rows' rules out (the flow should be BLOCKED)\n"
+	    "  -j, --reject LIST    reject instead of accept (the flow should be REJECTED)\n"
+	    "  -r, --rows LIST      rows to probe: all (default), built, or e.g. 6\n"
+	    "  -f, --format FMT     table (default), json, junit or tap\n"
+	    "  -t, --timeout SECS   per flow (default 3)\n"
+	    "  -v, --verbose        say each step and show the edge's log\n"
+	    "      --cleanup        remove namespaces left by a killed lab, and exit\n\n"
+	    "Exit status: the probe's (0 every requested row passed, 1 a row did not, 3 some\n"
+	    "requested rows are not built yet), 2 on usage errors, 4 when the lab could not\n"
+	    "be built or was interrupted.\n",
+	    LAB_OUTSIDE_ADDR, LAB_EDGE_ADDR);
 }
 
 static int bad(const char *opt, const char *value)
@@ -42,11 +43,15 @@ static int bad(const char *opt, const char *value)
 int cmd_lab(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"drop", required_argument, NULL, 'd'},   {"reject", required_argument, NULL, 'j'},
-		{"rows", required_argument, NULL, 'r'},   {"format", required_argument, NULL, 'f'},
-		{"timeout", required_argument, NULL, 't'}, {"verbose", no_argument, NULL, 'v'},
-		{"cleanup", no_argument, NULL, 1},        {"help", no_argument, NULL, 'h'},
-		{0},
+	    {"drop", required_argument, NULL, 'd'},
+	    {"reject", required_argument, NULL, 'j'},
+	    {"rows", required_argument, NULL, 'r'},
+	    {"format", required_argument, NULL, 'f'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"cleanup", no_argument, NULL, 1},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	struct lab_opts o = {.rows = "all", .format = "table", .timeout = "3"};
 	enum report_format fmt;

@@ -12,21 +12,22 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: edgelab probe [--edge ADDR] [--rows LIST] [--format FMT] [options]\n\n"
-		"Runs the port table's rows as flows against the edge and prints, per flow,\n"
-		"PASS, BLOCKED (no answer in time), REJECTED (RST or ICMP unreachable),\n"
-		"FAILED (a wrong answer) or NOT-BUILT (not in this version).\n\n"
-		"  -e, --edge ADDR      the edge's access address (default 198.51.100.10, the lab's)\n"
-		"  -b, --bind ADDR      probe from this source address\n"
-		"  -r, --rows LIST      all (default), built, or a list such as 1,3,6\n"
-		"  -f, --format FMT     table (default), json, junit or tap\n"
-		"  -o, --output FILE    write the report to FILE instead of stdout\n"
-		"  -t, --timeout SECS   per flow; no answer by then is BLOCKED (default 3)\n"
-		"      --stun-port N    the edge's STUN/UDP port (default 3478)\n"
-		"      --allow-nat      row 6 passes when the mapped address is not ours\n\n"
-		"Exit status: 0 every requested row passed; 1 a row did not pass;\n"
-		"2 usage error; 3 every built row passed but some requested rows are not built.\n");
+	fprintf(
+	    out,
+	    "usage: edgelab probe [--edge ADDR] [--rows LIST] [--format FMT] [options]\n\n"
+	    "Runs the port table's rows as flows against the edge and prints, per flow,\n"
+	    "PASS, BLOCKED (no answer in time), REJECTED (RST or ICMP unreachable),\n"
+	    "FAILED (a wrong answer) or NOT-BUILT (not in this version).\n\n"
+	    "  -e, --edge ADDR      the edge's access address (default 198.51.100.10, the lab's)\n"
+	    "  -b, --bind ADDR      probe from this source address\n"
+	    "  -r, --rows LIST      all (default), built, or a list such as 1,3,6\n"
+	    "  -f, --format FMT     table (default), json, junit or tap\n"
+	    "  -o, --output FILE    write the report to FILE instead of stdout\n"
+	    "  -t, --timeout SECS   per flow; no answer by then is BLOCKED (default 3)\n"
+	    "      --stun-port N    the edge's STUN/UDP port (default 3478)\n"
+	    "      --allow-nat      row 6 passes when the mapped address is not ours\n\n"
+	    "Exit status: 0 every requested row passed; 1 a row did not pass;\n"
+	    "2 usage error; 3 every built row passed but some requested rows are not built.\n");
 }
 
 static int parse_timeout(const char *s, unsigned *ms)
@@ -46,14 +47,14 @@ static int bad(const char *opt, const char *value, const char *expect)
 }
 
 static int parse_args(int argc, char **argv, struct probe_opts *o, enum report_format *fmt,
-		      const char **output)
+                      const char **output)
 {
 	static const struct option opts[] = {
-		{"edge", required_argument, NULL, 'e'},   {"bind", required_argument, NULL, 'b'},
-		{"rows", required_argument, NULL, 'r'},   {"format", required_argument, NULL, 'f'},
-		{"output", required_argument, NULL, 'o'}, {"timeout", required_argument, NULL, 't'},
-		{"stun-port", required_argument, NULL, 1}, {"allow-nat", no_argument, NULL, 2},
-		{"help", no_argument, NULL, 'h'},         {0},
+	    {"edge", required_argument, NULL, 'e'},    {"bind", required_argument, NULL, 'b'},
+	    {"rows", required_argument, NULL, 'r'},    {"format", required_argument, NULL, 'f'},
+	    {"output", required_argument, NULL, 'o'},  {"timeout", required_argument, NULL, 't'},
+	    {"stun-port", required_argument, NULL, 1}, {"allow-nat", no_argument, NULL, 2},
+	    {"help", no_argument, NULL, 'h'},          {0},
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "e:b:r:f:o:t:h", opts, NULL)) != -1) {
@@ -138,8 +139,8 @@ int cmd_probe(int argc, char **argv)
 	probe_run(&o, results, PROBE_MAX_RESULTS, &n);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	struct report_meta meta = {target, started,
-				   (double)(t1.tv_sec - t0.tv_sec) +
-					   (double)(t1.tv_nsec - t0.tv_nsec) / 1e9};
+	                           (double)(t1.tv_sec - t0.tv_sec) +
+	                               (double)(t1.tv_nsec - t0.tv_nsec) / 1e9};
 
 	FILE *out = output ? fopen(output, "w") : stdout;
 	if (!out) {

@@ -41,10 +41,10 @@ struct serve {
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: edgelab serve [--config FILE] [--check-config] [--KEY VALUE ...]\n\n"
-		     "Runs the edge. Without --config it runs on the embedded defaults.\n"
-		     "  -c, --config FILE   key value lines (see conf/edgelab.conf)\n"
-		     "  -n, --check-config  check the configuration, print it, and exit\n"
-		     "Every config key is also a flag that overrides the file:\n");
+	             "Runs the edge. Without --config it runs on the embedded defaults.\n"
+	             "  -c, --config FILE   key value lines (see conf/edgelab.conf)\n"
+	             "  -n, --check-config  check the configuration, print it, and exit\n"
+	             "Every config key is also a flag that overrides the file:\n");
 	for (size_t i = 0; i < conf_key_count(); i++) {
 		const struct conf_key_info *k = conf_key_at(i);
 		char flag[64];
@@ -62,7 +62,7 @@ static int load_conf(const struct serve *sv, struct conf **confp, char *err, siz
 {
 	struct conf *conf;
 	int rc = sv->config_path ? conf_load_file(sv->config_path, &conf, err, err_len)
-				 : conf_defaults(&conf);
+	                         : conf_defaults(&conf);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < sv->n_overrides; i++) {
@@ -106,9 +106,9 @@ static int worker_setup(struct worker *w, void *arg)
 	struct serve *sv = arg;
 	struct relay_server *rs;
 	char err[CONF_ERR_MAX];
-	int rc = relay_server_alloc(&rs, worker_base(w), sv->conf, &sv->shared,
-				    metrics_shard(sv->metrics, worker_index(w) + 1), err,
-				    sizeof(err));
+	int rc =
+	    relay_server_alloc(&rs, worker_base(w), sv->conf, &sv->shared,
+	                       metrics_shard(sv->metrics, worker_index(w) + 1), err, sizeof(err));
 	if (rc) {
 		log_error("worker %u: %s", worker_index(w), err);
 		return rc;
@@ -133,14 +133,15 @@ static void worker_set_conf(struct worker *w, void *arg)
 /* Listener addresses and the worker count are bound at start-up. */
 static void warn_restart_keys(const struct conf *old, const struct conf *new)
 {
-	if (old->workers != new->workers ||
-	    old->stun_udp_enabled != new->stun_udp_enabled ||
+	if (old->workers != new->workers || old->stun_udp_enabled != new->stun_udp_enabled ||
 	    old->stun_tcp_enabled != new->stun_tcp_enabled ||
-	    memcmp(&old->stun_udp_listen, &new->stun_udp_listen, sizeof(old->stun_udp_listen)) ||
-	    memcmp(&old->stun_tcp_listen, &new->stun_tcp_listen, sizeof(old->stun_tcp_listen)) ||
-	    strcmp(old->control_socket, new->control_socket))
+	    memcmp(&old->stun_udp_listen, &new->stun_udp_listen, sizeof(old->stun_udp_listen)) !=
+	        0 ||
+	    memcmp(&old->stun_tcp_listen, &new->stun_tcp_listen, sizeof(old->stun_tcp_listen)) !=
+	        0 ||
+	    strcmp(old->control_socket, new->control_socket) != 0)
 		log_warn("reload: listener addresses, workers and control_socket change only "
-			 "on restart; the running ones stay");
+		         "on restart; the running ones stay");
 }
 
 static void reload(struct serve *sv)
@@ -237,7 +238,7 @@ static int start(struct serve *sv)
 		return rc; /* the failing worker logged why */
 	if (sv->conf->control_socket[0]) {
 		rc = control_alloc(&sv->control, sv->base, sv->conf->control_socket, err,
-				   sizeof(err));
+		                   sizeof(err));
 		if (rc) {
 			log_error("%s", err);
 			return rc;
@@ -252,8 +253,7 @@ static int start(struct serve *sv)
 	    evsignal_add(sv->sig_int, NULL) || evsignal_add(sv->sig_hup, NULL))
 		return ENOMEM;
 	log_info("serving with %u worker%s; control %s; config %s", n, n == 1 ? "" : "s",
-		 sv->conf->control_socket[0] ? sv->conf->control_socket : "off",
-		 sv->conf->source);
+	         sv->conf->control_socket[0] ? sv->conf->control_socket : "off", sv->conf->source);
 	return 0;
 }
 

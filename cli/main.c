@@ -13,11 +13,11 @@ struct verb {
 };
 
 static const struct verb verbs[] = {
-	{"serve", cmd_serve, "run the edge: STUN on UDP/TCP 3478, control API"},
-	{"probe", cmd_probe, "run the port table's rows from the outside and report"},
-	{"pki", cmd_pki, "write a lab CA and edge, partner and client certificates"},
-	{"rules", cmd_rules, "print the firewall policy the port table implies"},
-	{"lab", cmd_lab, "build outside/fw/edge namespaces, probe, print the matrix"},
+    {"serve", cmd_serve, "run the edge: STUN on UDP/TCP 3478, control API"},
+    {"probe", cmd_probe, "run the port table's rows from the outside and report"},
+    {"pki", cmd_pki, "write a lab CA and edge, partner and client certificates"},
+    {"rules", cmd_rules, "print the firewall policy the port table implies"},
+    {"lab", cmd_lab, "build outside/fw/edge namespaces, probe, print the matrix"},
 };
 
 static void usage(FILE *out)
@@ -26,7 +26,7 @@ static void usage(FILE *out)
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		fprintf(out, "  %-6s %s\n", verbs[i].name, verbs[i].summary);
 	fprintf(out, "\nedgelab %s, a Lync Server 2013 Edge access interface for firewall labs\n",
-		PACKAGE_VERSION);
+	        PACKAGE_VERSION);
 }
 
 int main(int argc, char **argv)

@@ -76,8 +76,8 @@ int addr_parse(const char *s, uint16_t default_port, struct sockaddr_storage *sa
 const char *addr_ip_str(const struct sockaddr *sa, char *out, size_t cap)
 {
 	const void *src = sa->sa_family == AF_INET6
-				  ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
-				  : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+	                      ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+	                      : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
 	if (!inet_ntop(sa->sa_family, src, out, (socklen_t)cap))
 		snprintf(out, cap, "?");
 	return out;
@@ -96,14 +96,13 @@ const char *addr_str(const struct sockaddr *sa, char *out, size_t cap)
 
 socklen_t addr_len(const struct sockaddr *sa)
 {
-	return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-					 : sizeof(struct sockaddr_in);
+	return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 }
 
 uint16_t addr_port(const struct sockaddr *sa)
 {
 	return ntohs(sa->sa_family == AF_INET6 ? ((const struct sockaddr_in6 *)sa)->sin6_port
-					       : ((const struct sockaddr_in *)sa)->sin_port);
+	                                       : ((const struct sockaddr_in *)sa)->sin_port);
 }
 
 void addr_set_port(struct sockaddr *sa, uint16_t port)
@@ -120,7 +119,7 @@ bool addr_equal(const struct sockaddr *a, const struct sockaddr *b)
 		return false;
 	if (a->sa_family == AF_INET6)
 		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-			      &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+		              &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
 	return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
 	       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
 }

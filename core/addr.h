@@ -24,8 +24,6 @@ bool addr_equal(const struct sockaddr *a, const struct sockaddr *b);
 /* Parses a decimal port 1..65535 (0 too when allow_zero); 0 or EINVAL. */
 int addr_port_parse(const char *s, bool allow_zero, uint16_t *port);
 
-
-
 /* An IPv4-mapped IPv6 address (::ffff:a.b.c.d) becomes plain IPv4, so that
  * policy and replies see one form; other addresses are copied. */
 void addr_unmap(const struct sockaddr *in, struct sockaddr_storage *out);

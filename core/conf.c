@@ -52,7 +52,7 @@ static int parse_uint(const char *v, unsigned min, unsigned max, unsigned *out)
 
 /* "off" disables a listener; otherwise ADDR[:PORT] with default_port. */
 static int parse_listen(const char *v, uint16_t default_port, bool *enabled,
-			struct sockaddr_storage *sa)
+                        struct sockaddr_storage *sa)
 {
 	if (strcmp(v, "off") == 0) {
 		*enabled = false;
@@ -72,18 +72,30 @@ static void format_listen(bool enabled, const struct sockaddr_storage *sa, char 
 		addr_str((const struct sockaddr *)sa, out, cap);
 }
 
-static int p_log_level(struct conf *c, const char *v) { return log_level_parse(v, &c->log_level); }
+static int p_log_level(struct conf *c, const char *v)
+{
+	return log_level_parse(v, &c->log_level);
+}
 static void f_log_level(const struct conf *c, char *o, size_t n)
 {
 	snprintf(o, n, "%s", log_level_name(c->log_level));
 }
-static int p_log_json(struct conf *c, const char *v) { return parse_bool(v, &c->log_json); }
+static int p_log_json(struct conf *c, const char *v)
+{
+	return parse_bool(v, &c->log_json);
+}
 static void f_log_json(const struct conf *c, char *o, size_t n)
 {
 	snprintf(o, n, "%s", c->log_json ? "yes" : "no");
 }
-static int p_workers(struct conf *c, const char *v) { return parse_uint(v, 0, 64, &c->workers); }
-static void f_workers(const struct conf *c, char *o, size_t n) { snprintf(o, n, "%u", c->workers); }
+static int p_workers(struct conf *c, const char *v)
+{
+	return parse_uint(v, 0, 64, &c->workers);
+}
+static void f_workers(const struct conf *c, char *o, size_t n)
+{
+	snprintf(o, n, "%u", c->workers);
+}
 static int p_stun_udp(struct conf *c, const char *v)
 {
 	return parse_listen(v, 3478, &c->stun_udp_enabled, &c->stun_udp_listen);
@@ -147,7 +159,7 @@ static int p_control_socket(struct conf *c, const char *v)
 			snprintf(path, sizeof(path), "/run/edgelab/control.sock");
 		else
 			snprintf(path, sizeof(path), "/tmp/edgelab-%u/control.sock",
-				 (unsigned)geteuid());
+			         (unsigned)geteuid());
 		v = path;
 	}
 	if (v[0] != '/' || strlen(v) >= sizeof(c->control_socket))
@@ -161,29 +173,50 @@ static void f_control_socket(const struct conf *c, char *o, size_t n)
 }
 
 static const struct conf_key keys[] = {
-	{{"log_level", "info", "error, warn, info or debug"},
-	 "error|warn|info|debug", p_log_level, f_log_level},
-	{{"log_json", "no", "log JSON lines instead of plain text"}, "yes|no", p_log_json,
-	 f_log_json},
-	{{"workers", "0", "worker threads, each with its own event loop; 0 = one per CPU"},
-	 "a number 0..64", p_workers, f_workers},
-	{{"stun_udp_listen", "0.0.0.0:3478", "STUN on UDP (row 6): ADDR[:PORT] or off"},
-	 "ADDR[:PORT] or off", p_stun_udp, f_stun_udp},
-	{{"stun_tcp_listen", "0.0.0.0:3478", "STUN on TCP: ADDR[:PORT] or off"},
-	 "ADDR[:PORT] or off", p_stun_tcp, f_stun_tcp},
-	{{"stun_tcp_max_connections", "1024", "open STUN/TCP connections at most, in total"},
-	 "a number 1..1000000", p_tcp_max, f_tcp_max},
-	{{"stun_tcp_idle_timeout", "30", "seconds before an idle STUN/TCP connection is closed"},
-	 "seconds 1..86400", p_tcp_idle, f_tcp_idle},
-	{{"software", "edgelab", "SOFTWARE attribute in STUN replies, or off"},
-	 "at most 32 characters, or off", p_software, f_software},
-	{{"control_socket", "auto", "control API (HTTP) unix socket path, auto, or off"},
-	 "an absolute path, auto or off", p_control_socket, f_control_socket},
+    {{"log_level", "info", "error, warn, info or debug"},
+     "error|warn|info|debug",
+     p_log_level,
+     f_log_level},
+    {{"log_json", "no", "log JSON lines instead of plain text"}, "yes|no", p_log_json, f_log_json},
+    {{"workers", "0", "worker threads, each with its own event loop; 0 = one per CPU"},
+     "a number 0..64",
+     p_workers,
+     f_workers},
+    {{"stun_udp_listen", "0.0.0.0:3478", "STUN on UDP (row 6): ADDR[:PORT] or off"},
+     "ADDR[:PORT] or off",
+     p_stun_udp,
+     f_stun_udp},
+    {{"stun_tcp_listen", "0.0.0.0:3478", "STUN on TCP: ADDR[:PORT] or off"},
+     "ADDR[:PORT] or off",
+     p_stun_tcp,
+     f_stun_tcp},
+    {{"stun_tcp_max_connections", "1024", "open STUN/TCP connections at most, in total"},
+     "a number 1..1000000",
+     p_tcp_max,
+     f_tcp_max},
+    {{"stun_tcp_idle_timeout", "30", "seconds before an idle STUN/TCP connection is closed"},
+     "seconds 1..86400",
+     p_tcp_idle,
+     f_tcp_idle},
+    {{"software", "edgelab", "SOFTWARE attribute in STUN replies, or off"},
+     "at most 32 characters, or off",
+     p_software,
+     f_software},
+    {{"control_socket", "auto", "control API (HTTP) unix socket path, auto, or off"},
+     "an absolute path, auto or off",
+     p_control_socket,
+     f_control_socket},
 };
 #define KEY_COUNT (sizeof(keys) / sizeof(keys[0]))
 
-size_t conf_key_count(void) { return KEY_COUNT; }
-const struct conf_key_info *conf_key_at(size_t i) { return i < KEY_COUNT ? &keys[i].info : NULL; }
+size_t conf_key_count(void)
+{
+	return KEY_COUNT;
+}
+const struct conf_key_info *conf_key_at(size_t i)
+{
+	return i < KEY_COUNT ? &keys[i].info : NULL;
+}
 
 static const struct conf_key *key_find(const char *name)
 {
@@ -194,7 +227,7 @@ static const struct conf_key *key_find(const char *name)
 }
 
 static void set_err(char *err, size_t err_len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void set_err(char *err, size_t err_len, const char *fmt, ...)
 {
 	va_list ap;
@@ -261,7 +294,7 @@ static int split_line(char *line, char **key, char **value)
 }
 
 static int load_line(struct conf *conf, char *line, unsigned lineno, unsigned *seen_on,
-		     const char *name, char *err, size_t err_len)
+                     const char *name, char *err, size_t err_len)
 {
 	char *key, *value, why[CONF_ERR_MAX];
 	if (split_line(line, &key, &value)) {
@@ -273,7 +306,7 @@ static int load_line(struct conf *conf, char *line, unsigned lineno, unsigned *s
 	const struct conf_key *k = key_find(key);
 	if (k && seen_on[k - keys]) {
 		set_err(err, err_len, "%s:%u: duplicate key '%s' (first set on line %u)", name,
-			lineno, key, seen_on[k - keys]);
+		        lineno, key, seen_on[k - keys]);
 		return EINVAL;
 	}
 	if (conf_set(conf, key, value, why, sizeof(why))) {
@@ -285,7 +318,7 @@ static int load_line(struct conf *conf, char *line, unsigned lineno, unsigned *s
 }
 
 int conf_load_buf(const char *buf, size_t len, const char *name, struct conf **confp, char *err,
-		  size_t err_len)
+                  size_t err_len)
 {
 	struct conf *conf;
 	unsigned seen_on[KEY_COUNT] = {0};
@@ -323,7 +356,7 @@ out:
 	return 0;
 }
 
-#define CONF_FILE_MAX (1024 * 1024)
+#define CONF_FILE_MAX ((size_t)1024 * 1024)
 
 int conf_load_file(const char *path, struct conf **confp, char *err, size_t err_len)
 {
@@ -343,7 +376,7 @@ int conf_load_file(const char *path, struct conf **confp, char *err, size_t err_
 		set_err(err, err_len, "%s: read error", path);
 		rc = EIO;
 	} else if (len > CONF_FILE_MAX) {
-		set_err(err, err_len, "%s: larger than %d bytes", path, CONF_FILE_MAX);
+		set_err(err, err_len, "%s: larger than %zu bytes", path, CONF_FILE_MAX);
 		rc = EFBIG;
 	} else {
 		rc = conf_load_buf(buf, len, path, confp, err, err_len);

@@ -17,7 +17,7 @@
 
 #include "core/log.h"
 
-#define CONF_ERR_MAX 256
+#define CONF_ERR_MAX      256
 #define CONF_SOFTWARE_MAX 32 /* bounded: SOFTWARE goes into unauthenticated replies */
 
 struct conf {
@@ -45,7 +45,7 @@ int conf_defaults(struct conf **confp);
  * read) and writes "FILE:LINE: what is wrong" into err. */
 int conf_load_file(const char *path, struct conf **confp, char *err, size_t err_len);
 int conf_load_buf(const char *buf, size_t len, const char *name, struct conf **confp, char *err,
-		  size_t err_len);
+                  size_t err_len);
 /* Sets one key from a command-line flag; 0, or EINVAL with err filled. */
 int conf_set(struct conf *conf, const char *key, const char *value, char *err, size_t err_len);
 

@@ -17,8 +17,8 @@ struct control {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
-void control_reply(struct evhttp_request *req, int code, const char *content_type,
-		   const char *body, size_t len)
+void control_reply(struct evhttp_request *req, int code, const char *content_type, const char *body,
+                   size_t len)
 {
 	struct evbuffer *buf = evbuffer_new();
 	if (!buf) {
@@ -82,8 +82,7 @@ static int listen_unix(const char *path, evutil_socket_t *fdp)
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return errno;
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) || chmod(path, 0660) ||
-	    listen(fd, 64)) {
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) || chmod(path, 0660) || listen(fd, 64)) {
 		err = errno;
 		close(fd);
 		return err;
@@ -93,7 +92,7 @@ static int listen_unix(const char *path, evutil_socket_t *fdp)
 }
 
 int control_alloc(struct control **cp, struct event_base *base, const char *socket_path, char *err,
-		  size_t err_len)
+                  size_t err_len)
 {
 	evutil_socket_t fd = -1;
 	struct control *c = calloc(1, sizeof(*c));
@@ -105,7 +104,7 @@ int control_alloc(struct control **cp, struct event_base *base, const char *sock
 	if (rc)
 		goto out;
 	struct evconnlistener *lev =
-		evconnlistener_new(base, NULL, NULL, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	    evconnlistener_new(base, NULL, NULL, LEV_OPT_CLOSE_ON_FREE, -1, fd);
 	c->http = evhttp_new(base);
 	if (!lev || !c->http || !evhttp_bind_listener(c->http, lev)) {
 		if (lev)
@@ -117,7 +116,7 @@ int control_alloc(struct control **cp, struct event_base *base, const char *sock
 		goto out;
 	}
 	evhttp_set_allowed_methods(c->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
-	evhttp_set_max_body_size(c->http, 64 * 1024);
+	evhttp_set_max_body_size(c->http, (ev_ssize_t)64 * 1024);
 	evhttp_set_timeout(c->http, 10);
 	evhttp_set_gencb(c->http, not_found, NULL);
 out:

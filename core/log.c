@@ -13,9 +13,18 @@ static _Atomic bool json_lines;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
-void log_set_level(enum log_level level) { atomic_store(&current_level, level); }
-enum log_level log_get_level(void) { return atomic_load(&current_level); }
-void log_set_json(bool json) { atomic_store(&json_lines, json); }
+void log_set_level(enum log_level level)
+{
+	atomic_store(&current_level, level);
+}
+enum log_level log_get_level(void)
+{
+	return atomic_load(&current_level);
+}
+void log_set_json(bool json)
+{
+	atomic_store(&json_lines, json);
+}
 
 int log_level_parse(const char *name, enum log_level *level)
 {
@@ -73,14 +82,14 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	size_t len;
 	if (atomic_load(&json_lines)) {
 		len = (size_t)snprintf(line, sizeof(line),
-				       "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"", stamp,
-				       log_level_name(level));
+		                       "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"", stamp,
+		                       log_level_name(level));
 		len = json_escape(line, len, sizeof(line) - 3, msg);
 		line[len++] = '"';
 		line[len++] = '}';
 	} else {
-		int w = snprintf(line, sizeof(line) - 1, "%s %-5s %s", stamp,
-				 log_level_name(level), msg);
+		int w = snprintf(line, sizeof(line) - 1, "%s %-5s %s", stamp, log_level_name(level),
+		                 msg);
 		len = w < 0 ? 0 : (size_t)w;
 		if (len > sizeof(line) - 2)
 			len = sizeof(line) - 2;

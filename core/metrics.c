@@ -26,30 +26,31 @@ struct family {
 
 static const char *const dialects[METRIC_DIALECT_COUNT] = {"rfc5389", "classic", "msturn"};
 static const char *const results[METRIC_STUN_RESULT_COUNT] = {"success", "bad_request",
-							      "unknown_attribute"};
+                                                              "unknown_attribute"};
 static const char *const drops[METRIC_DROP_REASON_COUNT] = {
-	"not_stun", "malformed", "bad_fingerprint", "not_request", "change_request", "send_failed"};
+    "not_stun",       "malformed",   "bad_fingerprint", "not_request",
+    "change_request", "send_failed", "unknown_method"};
 static const char *const reload_results[] = {"ok", "failed"};
 
 static const struct family families[] = {
-	{"edgelab_stun_requests_total", "counter", "STUN requests answered, by dialect and result",
-	 METRIC_STUN_REQUESTS, "dialect", dialects, METRIC_DIALECT_COUNT, "result", results,
-	 METRIC_STUN_RESULT_COUNT},
-	{"edgelab_stun_dropped_total", "counter", "STUN datagrams and messages dropped unanswered",
-	 METRIC_STUN_DROPPED, "reason", drops, METRIC_DROP_REASON_COUNT, NULL, NULL, 1},
-	{"edgelab_stun_tcp_accepted_total", "counter", "STUN/TCP connections accepted",
-	 METRIC_STUN_TCP_ACCEPTED, NULL, NULL, 1, NULL, NULL, 1},
-	{"edgelab_stun_tcp_refused_total", "counter", "STUN/TCP connections refused at the limit",
-	 METRIC_STUN_TCP_REFUSED, NULL, NULL, 1, NULL, NULL, 1},
-	{"edgelab_stun_tcp_idle_closed_total", "counter", "STUN/TCP connections closed when idle",
-	 METRIC_STUN_TCP_CLOSED_IDLE, NULL, NULL, 1, NULL, NULL, 1},
-	{"edgelab_stun_tcp_error_closed_total", "counter",
-	 "STUN/TCP connections closed on a framing or socket error", METRIC_STUN_TCP_CLOSED_ERROR,
-	 NULL, NULL, 1, NULL, NULL, 1},
-	{"edgelab_stun_tcp_connections", "gauge", "STUN/TCP connections open",
-	 METRIC_STUN_TCP_OPEN, NULL, NULL, 1, NULL, NULL, 1},
-	{"edgelab_config_reloads_total", "counter", "configuration reloads (SIGHUP), by result",
-	 METRIC_CONFIG_RELOADS_OK, "result", reload_results, 2, NULL, NULL, 1},
+    {"edgelab_stun_requests_total", "counter", "STUN requests answered, by dialect and result",
+     METRIC_STUN_REQUESTS, "dialect", dialects, METRIC_DIALECT_COUNT, "result", results,
+     METRIC_STUN_RESULT_COUNT},
+    {"edgelab_stun_dropped_total", "counter", "STUN datagrams and messages dropped unanswered",
+     METRIC_STUN_DROPPED, "reason", drops, METRIC_DROP_REASON_COUNT, NULL, NULL, 1},
+    {"edgelab_stun_tcp_accepted_total", "counter", "STUN/TCP connections accepted",
+     METRIC_STUN_TCP_ACCEPTED, NULL, NULL, 1, NULL, NULL, 1},
+    {"edgelab_stun_tcp_refused_total", "counter", "STUN/TCP connections refused at the limit",
+     METRIC_STUN_TCP_REFUSED, NULL, NULL, 1, NULL, NULL, 1},
+    {"edgelab_stun_tcp_idle_closed_total", "counter", "STUN/TCP connections closed when idle",
+     METRIC_STUN_TCP_CLOSED_IDLE, NULL, NULL, 1, NULL, NULL, 1},
+    {"edgelab_stun_tcp_error_closed_total", "counter",
+     "STUN/TCP connections closed on a framing or socket error", METRIC_STUN_TCP_CLOSED_ERROR, NULL,
+     NULL, 1, NULL, NULL, 1},
+    {"edgelab_stun_tcp_connections", "gauge", "STUN/TCP connections open", METRIC_STUN_TCP_OPEN,
+     NULL, NULL, 1, NULL, NULL, 1},
+    {"edgelab_config_reloads_total", "counter", "configuration reloads (SIGHUP), by result",
+     METRIC_CONFIG_RELOADS_OK, "result", reload_results, 2, NULL, NULL, 1},
 };
 
 int metrics_alloc(struct metrics **mp, size_t shards)
@@ -64,7 +65,10 @@ int metrics_alloc(struct metrics **mp, size_t shards)
 	return 0;
 }
 
-void metrics_free(struct metrics *m) { free(m); }
+void metrics_free(struct metrics *m)
+{
+	free(m);
+}
 
 struct metrics_shard *metrics_shard(struct metrics *m, size_t i)
 {
@@ -88,7 +92,7 @@ static void render_family(const struct metrics *m, const struct family *f, FILE 
 			fprintf(out, "%s", f->name);
 			if (f->label1 && f->label2)
 				fprintf(out, "{%s=\"%s\",%s=\"%s\"}", f->label1, f->values1[i],
-					f->label2, f->values2[j]);
+				        f->label2, f->values2[j]);
 			else if (f->label1)
 				fprintf(out, "{%s=\"%s\"}", f->label1, f->values1[i]);
 			fprintf(out, " %llu\n", (unsigned long long)v);
@@ -98,7 +102,8 @@ static void render_family(const struct metrics *m, const struct family *f, FILE 
 
 int metrics_render(const struct metrics *m, FILE *out)
 {
-	fprintf(out, "# HELP edgelab_build_info edgelab version\n# TYPE edgelab_build_info gauge\n");
+	fprintf(out,
+	        "# HELP edgelab_build_info edgelab version\n# TYPE edgelab_build_info gauge\n");
 	fprintf(out, "edgelab_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
 	fprintf(out, "# HELP edgelab_workers worker threads\n# TYPE edgelab_workers gauge\n");
 	fprintf(out, "edgelab_workers %zu\n", m->nshards - 1);

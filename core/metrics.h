@@ -21,20 +21,22 @@ enum metric_stun_result {
 
 /* Why a datagram or stream message got no answer. */
 enum metric_stun_drop {
-	METRIC_DROP_NOT_STUN,      /* not a STUN header at all */
-	METRIC_DROP_MALFORMED,     /* STUN header, broken body */
-	METRIC_DROP_FINGERPRINT,   /* FINGERPRINT present and wrong */
-	METRIC_DROP_NOT_REQUEST,   /* responses and unexpected indications */
+	METRIC_DROP_NOT_STUN,       /* not a STUN header at all */
+	METRIC_DROP_MALFORMED,      /* STUN header, broken body */
+	METRIC_DROP_FINGERPRINT,    /* FINGERPRINT present and wrong */
+	METRIC_DROP_NOT_REQUEST,    /* responses and unexpected indications */
 	METRIC_DROP_CHANGE_REQUEST, /* RFC 3489 CHANGE-REQUEST: no alternate address here */
-	METRIC_DROP_SEND_FAILED,   /* the reply could not be sent */
+	METRIC_DROP_SEND_FAILED,    /* the reply could not be sent */
+	METRIC_DROP_UNKNOWN_METHOD, /* a request no answer fits (MS-TURN Send, other methods) */
 	METRIC_DROP_REASON_COUNT,
 };
 
 enum metric_id {
 	METRIC_STUN_REQUESTS = 0, /* + dialect * METRIC_STUN_RESULT_COUNT + result */
-	METRIC_STUN_DROPPED = METRIC_STUN_REQUESTS + METRIC_DIALECT_COUNT * METRIC_STUN_RESULT_COUNT,
+	METRIC_STUN_DROPPED =
+	    METRIC_STUN_REQUESTS + METRIC_DIALECT_COUNT * METRIC_STUN_RESULT_COUNT,
 	METRIC_STUN_TCP_ACCEPTED = METRIC_STUN_DROPPED + METRIC_DROP_REASON_COUNT,
-	METRIC_STUN_TCP_REFUSED,  /* over stun_tcp_max_connections */
+	METRIC_STUN_TCP_REFUSED, /* over stun_tcp_max_connections */
 	METRIC_STUN_TCP_CLOSED_IDLE,
 	METRIC_STUN_TCP_CLOSED_ERROR, /* framing error or oversized message */
 	METRIC_STUN_TCP_OPEN,         /* gauge */
@@ -60,7 +62,10 @@ static inline void metrics_add(struct metrics_shard *s, enum metric_id id, int64
 	uint64_t v = atomic_load_explicit(&s->v[id], memory_order_relaxed);
 	atomic_store_explicit(&s->v[id], v + (uint64_t)delta, memory_order_relaxed);
 }
-static inline void metrics_inc(struct metrics_shard *s, enum metric_id id) { metrics_add(s, id, 1); }
+static inline void metrics_inc(struct metrics_shard *s, enum metric_id id)
+{
+	metrics_add(s, id, 1);
+}
 
 /* The sum over shards of one counter (for tests and the probe). */
 uint64_t metrics_get(const struct metrics *m, enum metric_id id);

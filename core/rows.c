@@ -5,19 +5,19 @@
 #include <string.h>
 
 static const struct row table[ROWS_COUNT] = {
-	{1, "Access/SIP(MTLS)/TCP/5061", "partner -> edge SIP/MTLS", ROW_INBOUND, ROW_TCP, 5061,
-	 5061, 0, 0, false},
-	{2, "Access/SIP(MTLS)/TCP/5061", "edge -> partner SIP/MTLS", ROW_OUTBOUND, ROW_TCP, 5061,
-	 5061, 0, 0, false},
-	{3, "Access/SIP(TLS)/TCP/443", "client -> edge SIP/TLS", ROW_INBOUND, ROW_TCP, 443, 443, 0,
-	 0, false},
-	/* The edge originates from 50000-59999 towards the client's TCP port. */
-	{4, "A/V/RTP/TCP/50000-59999", "edge -> client RTP/TCP", ROW_OUTBOUND, ROW_TCP, 1, 65535,
-	 ROWS_RELAY_PORT_MIN, ROWS_RELAY_PORT_MAX, false},
-	{5, "A/V/STUN,MSTURN/UDP/3478", "edge -> client STUN/UDP", ROW_OUTBOUND, ROW_UDP, 3478,
-	 3478, 0, 0, false},
-	{6, "A/V/STUN,MSTURN/UDP/3478", "client -> edge STUN/UDP", ROW_INBOUND, ROW_UDP, 3478,
-	 3478, 0, 0, true},
+    {1, "Access/SIP(MTLS)/TCP/5061", "partner -> edge SIP/MTLS", ROW_INBOUND, ROW_TCP, 5061, 5061,
+     0, 0, false},
+    {2, "Access/SIP(MTLS)/TCP/5061", "edge -> partner SIP/MTLS", ROW_OUTBOUND, ROW_TCP, 5061, 5061,
+     0, 0, false},
+    {3, "Access/SIP(TLS)/TCP/443", "client -> edge SIP/TLS", ROW_INBOUND, ROW_TCP, 443, 443, 0, 0,
+     false},
+    /* The edge originates from 50000-59999 towards the client's TCP port. */
+    {4, "A/V/RTP/TCP/50000-59999", "edge -> client RTP/TCP", ROW_OUTBOUND, ROW_TCP, 1, 65535,
+     ROWS_RELAY_PORT_MIN, ROWS_RELAY_PORT_MAX, false},
+    {5, "A/V/STUN,MSTURN/UDP/3478", "edge -> client STUN/UDP", ROW_OUTBOUND, ROW_UDP, 3478, 3478, 0,
+     0, false},
+    {6, "A/V/STUN,MSTURN/UDP/3478", "client -> edge STUN/UDP", ROW_INBOUND, ROW_UDP, 3478, 3478, 0,
+     0, true},
 };
 
 const struct row *rows_get(int number)

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ROWS_COUNT 6
+#define ROWS_COUNT          6
 #define ROWS_RELAY_PORT_MIN 50000
 #define ROWS_RELAY_PORT_MAX 59999
 
@@ -20,9 +20,9 @@ enum row_direction {
 enum row_transport { ROW_TCP, ROW_UDP };
 
 struct row {
-	int number; /* 1..6, as in DESIGN.md */
-	const char *role;     /* "Access/SIP(MTLS)/TCP/5061" as in the table */
-	const char *flow;     /* short description: "partner -> edge SIP/MTLS" */
+	int number;       /* 1..6, as in DESIGN.md */
+	const char *role; /* "Access/SIP(MTLS)/TCP/5061" as in the table */
+	const char *flow; /* short description: "partner -> edge SIP/MTLS" */
 	enum row_direction direction;
 	enum row_transport transport;
 	/* The destination port range; for row 4 the range is the edge's source

@@ -21,12 +21,30 @@ struct workers {
 	struct worker w[];
 };
 
-struct event_base *worker_base(struct worker *w) { return w->base; }
-unsigned worker_index(const struct worker *w) { return w->index; }
-void *worker_data(struct worker *w) { return w->data; }
-void worker_set_data(struct worker *w, void *data) { w->data = data; }
-unsigned workers_count(const struct workers *ws) { return ws->count; }
-struct worker *workers_at(struct workers *ws, unsigned i) { return i < ws->count ? &ws->w[i] : NULL; }
+struct event_base *worker_base(struct worker *w)
+{
+	return w->base;
+}
+unsigned worker_index(const struct worker *w)
+{
+	return w->index;
+}
+void *worker_data(struct worker *w)
+{
+	return w->data;
+}
+void worker_set_data(struct worker *w, void *data)
+{
+	w->data = data;
+}
+unsigned workers_count(const struct workers *ws)
+{
+	return ws->count;
+}
+struct worker *workers_at(struct workers *ws, unsigned i)
+{
+	return i < ws->count ? &ws->w[i] : NULL;
+}
 
 static void *worker_main(void *arg)
 {
@@ -88,7 +106,7 @@ void workers_stop(struct workers *ws)
 }
 
 int workers_start(struct workers **wsp, unsigned count, worker_setup_h *setup,
-		  worker_teardown_h *teardown, void *arg)
+                  worker_teardown_h *teardown, void *arg)
 {
 	if (!wsp || count == 0 || !setup)
 		return EINVAL;

@@ -20,7 +20,7 @@ typedef void(worker_teardown_h)(struct worker *w, void *arg);
 typedef void(worker_msg_h)(struct worker *w, void *arg);
 
 int workers_start(struct workers **wsp, unsigned count, worker_setup_h *setup,
-		  worker_teardown_h *teardown, void *arg);
+                  worker_teardown_h *teardown, void *arg);
 /* Ends every loop, joins the threads, tears down and frees. NULL is fine. */
 void workers_stop(struct workers *ws);
 

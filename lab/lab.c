@@ -31,7 +31,7 @@ struct lab {
 	pid_t serve;
 };
 
-#define RUN(lab, ns, err, len, ...)                                                              \
+#define RUN(lab, ns, err, len, ...)                                                                \
 	proc_run((ns), (char *const[]){__VA_ARGS__, NULL}, (lab)->log, (err), (len))
 
 static void say(const struct lab *lab, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -51,7 +51,7 @@ static int make_namespaces(struct lab *lab, char *err, size_t len)
 {
 	for (int i = 0; i < NS_COUNT; i++) {
 		snprintf(lab->ns[i], sizeof(lab->ns[i]), "edgelab-%ld-%s", (long)getpid(),
-			 ns_role[i]);
+		         ns_role[i]);
 		int rc = RUN(lab, NULL, err, len, "ip", "netns", "add", lab->ns[i]);
 		if (rc)
 			return rc;
@@ -63,23 +63,25 @@ static int make_namespaces(struct lab *lab, char *err, size_t len)
 /* One veth pair between two namespaces, addressed, up, with a default route
  * on the host side (outside or edge) through fw. */
 static int make_link(struct lab *lab, int host, const char *host_if, const char *host_addr,
-		     const char *fw_if, const char *fw_addr, char *err, size_t len)
+                     const char *fw_if, const char *fw_addr, char *err, size_t len)
 {
 	char host_cidr[32], fw_cidr[32];
 	snprintf(host_cidr, sizeof(host_cidr), "%s/24", host_addr);
 	snprintf(fw_cidr, sizeof(fw_cidr), "%s/24", fw_addr);
 	const char *hns = lab->ns[host], *fns = lab->ns[NS_FW];
-	int rc = RUN(lab, NULL, err, len, "ip", "link", "add", "name", (char *)host_if, "netns",
-		     (char *)hns, "type", "veth", "peer", "name", (char *)fw_if, "netns",
-		     (char *)fns);
+	int rc =
+	    RUN(lab, NULL, err, len, "ip", "link", "add", "name", (char *)host_if, "netns",
+	        (char *)hns, "type", "veth", "peer", "name", (char *)fw_if, "netns", (char *)fns);
 	if (!rc)
-		rc = RUN(lab, hns, err, len, "ip", "addr", "add", host_cidr, "dev", (char *)host_if);
+		rc =
+		    RUN(lab, hns, err, len, "ip", "addr", "add", host_cidr, "dev", (char *)host_if);
 	if (!rc)
 		rc = RUN(lab, hns, err, len, "ip", "link", "set", (char *)host_if, "up");
 	if (!rc)
 		rc = RUN(lab, hns, err, len, "ip", "link", "set", "lo", "up");
 	if (!rc)
-		rc = RUN(lab, hns, err, len, "ip", "route", "add", "default", "via", (char *)fw_addr);
+		rc = RUN(lab, hns, err, len, "ip", "route", "add", "default", "via",
+		         (char *)fw_addr);
 	if (!rc)
 		rc = RUN(lab, fns, err, len, "ip", "addr", "add", fw_cidr, "dev", (char *)fw_if);
 	if (!rc)
@@ -89,8 +91,7 @@ static int make_link(struct lab *lab, int host, const char *host_if, const char 
 
 static int load_rules(struct lab *lab, char *err, size_t len)
 {
-	struct rules_opts ro = {.drop_mask = lab->o->drop_mask,
-				.reject_mask = lab->o->reject_mask};
+	struct rules_opts ro = {.drop_mask = lab->o->drop_mask, .reject_mask = lab->o->reject_mask};
 	addr_parse(LAB_EDGE_ADDR, 0, &ro.edge);
 	FILE *f = fopen(lab->rules, "w");
 	if (!f) {
@@ -121,8 +122,8 @@ static bool edge_healthy(const char *ctl)
 	static const char req[] = "GET /healthz HTTP/1.0\r\n\r\n";
 	char resp[64] = {0};
 	bool ok = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0 &&
-		  write(fd, req, sizeof(req) - 1) == (ssize_t)(sizeof(req) - 1) &&
-		  read(fd, resp, sizeof(resp) - 1) > 0 && strstr(resp, " 200 ");
+	          write(fd, req, sizeof(req) - 1) == (ssize_t)(sizeof(req) - 1) &&
+	          read(fd, resp, sizeof(resp) - 1) > 0 && strstr(resp, " 200 ");
 	close(fd);
 	return ok;
 }
@@ -141,10 +142,15 @@ static void print_log_tail(const struct lab *lab)
 
 static int start_serve(struct lab *lab, char *err, size_t len)
 {
-	char *const argv[] = {(char *)lab->o->self, "serve",
-			      "--stun-udp-listen", LAB_EDGE_ADDR ":3478",
-			      "--stun-tcp-listen", LAB_EDGE_ADDR ":3478",
-			      "--control-socket", lab->ctl, NULL};
+	char *const argv[] = {(char *)lab->o->self,
+	                      "serve",
+	                      "--stun-udp-listen",
+	                      LAB_EDGE_ADDR ":3478",
+	                      "--stun-tcp-listen",
+	                      LAB_EDGE_ADDR ":3478",
+	                      "--control-socket",
+	                      lab->ctl,
+	                      NULL};
 	int rc = proc_spawn(lab->ns[NS_EDGE], argv, lab->log, &lab->serve);
 	if (rc) {
 		snprintf(err, len, "starting edgelab serve: %s", strerror(rc));
@@ -163,16 +169,26 @@ static int start_serve(struct lab *lab, char *err, size_t len)
 		}
 		nanosleep(&(struct timespec){.tv_nsec = 50000000L}, NULL);
 	}
-	snprintf(err, len, "edgelab serve did not answer /healthz in %d s", READY_TIMEOUT_MS / 1000);
+	snprintf(err, len, "edgelab serve did not answer /healthz in %d s",
+	         READY_TIMEOUT_MS / 1000);
 	return ETIMEDOUT;
 }
 
 static int run_probe(struct lab *lab, int *status, char *err, size_t len)
 {
-	char *const argv[] = {(char *)lab->o->self, "probe", "--edge", LAB_EDGE_ADDR,
-			      "--bind", LAB_OUTSIDE_ADDR, "--rows", (char *)lab->o->rows,
-			      "--format", (char *)lab->o->format, "--timeout",
-			      (char *)lab->o->timeout, NULL};
+	char *const argv[] = {(char *)lab->o->self,
+	                      "probe",
+	                      "--edge",
+	                      LAB_EDGE_ADDR,
+	                      "--bind",
+	                      LAB_OUTSIDE_ADDR,
+	                      "--rows",
+	                      (char *)lab->o->rows,
+	                      "--format",
+	                      (char *)lab->o->format,
+	                      "--timeout",
+	                      (char *)lab->o->timeout,
+	                      NULL};
 	pid_t pid;
 	int rc = proc_spawn(lab->ns[NS_OUTSIDE], argv, NULL, &pid);
 	if (!rc)
@@ -189,12 +205,13 @@ static int run_probe(struct lab *lab, int *status, char *err, size_t len)
 static void teardown(struct lab *lab)
 {
 	char err[256];
+	proc_honour_interrupts(false);
 	if (lab->serve > 0)
 		proc_stop(lab->serve, 3000);
 	lab->serve = 0;
 	for (int i = NS_COUNT; i-- > 0;) {
-		if (lab->ns_made[i] && RUN(lab, NULL, err, sizeof(err), "ip", "netns", "del",
-					   lab->ns[i]))
+		if (lab->ns_made[i] &&
+		    RUN(lab, NULL, err, sizeof(err), "ip", "netns", "del", lab->ns[i]))
 			fprintf(stderr, "lab: %s\n", err);
 		lab->ns_made[i] = false;
 	}
@@ -221,10 +238,10 @@ static int build(struct lab *lab, char *err, size_t len)
 	int rc = make_namespaces(lab, err, len);
 	if (!rc)
 		rc = make_link(lab, NS_OUTSIDE, "out0", LAB_OUTSIDE_ADDR, "fw-out",
-			       LAB_FW_OUTSIDE_ADDR, err, len);
+		               LAB_FW_OUTSIDE_ADDR, err, len);
 	if (!rc)
 		rc = make_link(lab, NS_EDGE, "edge0", LAB_EDGE_ADDR, "fw-edge", LAB_FW_EDGE_ADDR,
-			       err, len);
+		               err, len);
 	if (!rc)
 		rc = load_rules(lab, err, len);
 	if (!rc && proc_interrupted())

@@ -13,19 +13,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define LAB_OUTSIDE_ADDR "192.0.2.10"
+#define LAB_OUTSIDE_ADDR    "192.0.2.10"
 #define LAB_FW_OUTSIDE_ADDR "192.0.2.1"
-#define LAB_FW_EDGE_ADDR "198.51.100.1"
-#define LAB_EDGE_ADDR "198.51.100.10"
+#define LAB_FW_EDGE_ADDR    "198.51.100.1"
+#define LAB_EDGE_ADDR       "198.51.100.10"
 
 struct lab_opts {
-	const char *self;      /* path of the edgelab binary to run in the namespaces */
-	unsigned drop_mask;    /* rows whose rule is left out */
-	unsigned reject_mask;  /* rows whose rule rejects */
-	const char *rows;      /* probe --rows */
-	const char *format;    /* probe --format */
-	const char *timeout;   /* probe --timeout */
-	bool verbose;          /* print each step and the edge's log */
+	const char *self;     /* path of the edgelab binary to run in the namespaces */
+	unsigned drop_mask;   /* rows whose rule is left out */
+	unsigned reject_mask; /* rows whose rule rejects */
+	const char *rows;     /* probe --rows */
+	const char *format;   /* probe --format */
+	const char *timeout;  /* probe --timeout */
+	bool verbose;         /* print each step and the edge's log */
 };
 
 /* Builds the lab, runs the probe (its report goes to stdout), tears down.

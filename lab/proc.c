@@ -28,6 +28,13 @@ void proc_block_signals(void)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
+static bool honour_interrupts = true;
+
+void proc_honour_interrupts(bool on)
+{
+	honour_interrupts = on;
+}
+
 bool proc_interrupted(void)
 {
 	static bool seen;
@@ -36,7 +43,7 @@ bool proc_interrupted(void)
 	interrupt_set(&set);
 	if (!seen && sigtimedwait(&set, NULL, &zero) > 0)
 		seen = true;
-	return seen;
+	return seen && honour_interrupts;
 }
 
 static void child_exec(const char *netns, char *const argv[], const char *log_path)
@@ -50,7 +57,7 @@ static void child_exec(const char *netns, char *const argv[], const char *log_pa
 		int fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || setns(fd, CLONE_NEWNET)) {
 			fprintf(stderr, "edgelab lab: entering namespace %s: %s\n", netns,
-				strerror(errno));
+			        strerror(errno));
 			_exit(126);
 		}
 		close(fd);
@@ -124,10 +131,9 @@ void proc_stop(pid_t pid, unsigned grace_ms)
 	waitpid(pid, &st, 0);
 }
 
-int proc_run(const char *netns, char *const argv[], const char *log_path, char *err,
-	     size_t err_len)
+int proc_run(const char *netns, char *const argv[], const char *log_path, char *err, size_t err_len)
 {
-	pid_t pid;
+	pid_t pid = -1;
 	int status = 0;
 	int rc = proc_spawn(netns, argv, log_path, &pid);
 	if (!rc)
@@ -140,11 +146,13 @@ int proc_run(const char *netns, char *const argv[], const char *log_path, char *
 		size_t len = (size_t)snprintf(err, err_len, "`");
 		for (int i = 0; argv[i] && len < err_len; i++)
 			len += (size_t)snprintf(err + len, err_len - len, "%s%s", i ? " " : "",
-						argv[i]);
+			                        argv[i]);
 		if (len < err_len)
 			snprintf(err + len, err_len - len, "`%s%s: %s", netns ? " in " : "",
-				 netns ? netns : "",
-				 rc == EIO ? "failed" : rc == ENOENT ? "not found" : strerror(rc));
+			         netns ? netns : "",
+			         rc == EIO      ? "failed"
+			         : rc == ENOENT ? "not found"
+			                        : strerror(rc));
 	}
 	return rc;
 }

@@ -12,8 +12,11 @@
 
 /* Blocks the interrupting signals in the calling process. */
 void proc_block_signals(void);
-/* True once SIGINT, SIGTERM or SIGHUP is pending (and consumes it). */
+/* True once SIGINT, SIGTERM or SIGHUP is pending (and consumes it), while
+ * interrupts are honoured; the teardown turns them off so that it always
+ * runs to the end. */
 bool proc_interrupted(void);
+void proc_honour_interrupts(bool on);
 
 /* Starts argv[0] (searched in PATH) in netns (NULL: the current one), with
  * stdout and stderr to log_path when given (appended). 0 or errno. */
@@ -29,6 +32,6 @@ void proc_stop(pid_t pid, unsigned grace_ms);
 /* Spawns and waits (10 s at most); 0 when it exited 0, else err says which
  * command failed and how. */
 int proc_run(const char *netns, char *const argv[], const char *log_path, char *err,
-	     size_t err_len);
+             size_t err_len);
 
 #endif

@@ -7,14 +7,19 @@
 
 /* Which issue builds each row that this build does not have yet. */
 static const char *const row_issue[ROWS_COUNT + 1] = {
-	NULL, "Access Edge SIP (issue 3)", "Access Edge SIP (issue 3)",
-	"Access Edge SIP (issue 3)", "A/V relay (issue 4)", "A/V relay (issue 4)", NULL,
+    NULL,
+    "Access Edge SIP (issue 3)",
+    "Access Edge SIP (issue 3)",
+    "Access Edge SIP (issue 3)",
+    "A/V relay (issue 4)",
+    "A/V relay (issue 4)",
+    NULL,
 };
 
 typedef void(row_probe_h)(const struct probe_opts *o, struct probe_result *r);
 
 static row_probe_h *const row_probes[ROWS_COUNT + 1] = {
-	NULL, NULL, NULL, NULL, NULL, NULL, probe_row_stun_in,
+    NULL, NULL, NULL, NULL, NULL, NULL, probe_row_stun_in,
 };
 
 void probe_opts_default(struct probe_opts *o)

@@ -12,7 +12,7 @@
 #include "core/rows.h"
 #include "probe/report.h"
 
-#define PROBE_MAX_RESULTS (ROWS_COUNT * 3) /* a row may report per dialect */
+#define PROBE_MAX_RESULTS ((size_t)ROWS_COUNT * 3) /* a row may report per dialect */
 
 struct probe_opts {
 	struct sockaddr_storage edge; /* the edge's access address (port unused) */

@@ -48,7 +48,7 @@ static int flow_open(struct flow *f)
 	if (f->fd < 0)
 		return errno;
 	if (f->o->have_bind && bind(f->fd, (const struct sockaddr *)&f->o->bind,
-				    addr_len((const struct sockaddr *)&f->o->bind)))
+	                            addr_len((const struct sockaddr *)&f->o->bind)))
 		return errno;
 	/* Connected, so that ICMP errors come back as ECONNREFUSED & co. */
 	if (connect(f->fd, (struct sockaddr *)&dst, addr_len((struct sockaddr *)&dst)))
@@ -66,14 +66,14 @@ static int flow_build_request(struct flow *f)
 	if (RAND_bytes(f->tid + 4, STUN_TID_LEN - 4) != 1)
 		return EIO;
 	stun_enc_init(&enc, f->req, sizeof(f->req), STUN_DIALECT_RFC5389,
-		      stun_type(STUN_METHOD_BINDING, STUN_CLASS_REQUEST), f->tid);
+	              stun_type(STUN_METHOD_BINDING, STUN_CLASS_REQUEST), f->tid);
 	stun_enc_attr(&enc, STUN_ATTR_SOFTWARE, software, sizeof(software) - 1);
 	stun_enc_fingerprint(&enc);
 	return stun_enc_finish(&enc, &f->req_len);
 }
 
 static void verdict(struct probe_result *r, enum probe_verdict v, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void verdict(struct probe_result *r, enum probe_verdict v, const char *fmt, ...)
 {
 	va_list ap;
@@ -105,13 +105,14 @@ static bool judge(struct flow *f, const uint8_t *buf, size_t len)
 		if (e)
 			stun_attr_error(e, &code, &reason, &rlen);
 		verdict(f->r, VERDICT_FAILED, "edge answered error %d %.*s", code, (int)rlen,
-			reason);
+		        reason);
 		return true;
 	}
 	const struct stun_attr *x = stun_msg_attr(&msg, STUN_ATTR_XOR_MAPPED_ADDRESS);
 	if (msg.cls != STUN_CLASS_SUCCESS || msg.method != STUN_METHOD_BINDING || !x ||
 	    stun_attr_xor_addr(&msg, x, &mapped)) {
-		verdict(f->r, VERDICT_FAILED, "answer is not a Binding success with XOR-MAPPED-ADDRESS");
+		verdict(f->r, VERDICT_FAILED,
+		        "answer is not a Binding success with XOR-MAPPED-ADDRESS");
 		return true;
 	}
 	if (stun_msg_attr(&msg, STUN_ATTR_FINGERPRINT) && stun_msg_check_fingerprint(&msg)) {
@@ -125,7 +126,7 @@ static bool judge(struct flow *f, const uint8_t *buf, size_t len)
 	const char *sw_val = sw ? (const char *)sw->val : "none";
 	if (addr_equal((struct sockaddr *)&mapped, (struct sockaddr *)&f->local))
 		verdict(f->r, VERDICT_PASS, "mapped %s, our own address; software %.*s", got,
-			sw_len, sw_val);
+		        sw_len, sw_val);
 	else if (f->o->allow_nat)
 		verdict(f->r, VERDICT_PASS, "mapped %s, we sent from %s (NAT allowed)", got, want);
 	else
@@ -143,7 +144,7 @@ static void socket_error(struct flow *f, int err, const char *when)
 	case EHOSTUNREACH:
 	case ENETUNREACH:
 		verdict(f->r, VERDICT_REJECTED, "ICMP %s unreachable (%s)",
-			err == EHOSTUNREACH ? "host" : "network", when);
+		        err == EHOSTUNREACH ? "host" : "network", when);
 		break;
 	default:
 		verdict(f->r, VERDICT_FAILED, "%s: %s", when, strerror(err));
@@ -157,7 +158,10 @@ static void flow_exchange(struct flow *f)
 	unsigned rto_ms = RTO_MS, sent = 0;
 	uint8_t buf[STUN_MAX_MSG_LEN];
 
-	for (double t = now_s(); t < deadline; t = now_s()) {
+	for (;;) {
+		double t = now_s();
+		if (t >= deadline)
+			break;
 		if (t >= next_send) {
 			if (send(f->fd, f->req, f->req_len, 0) < 0)
 				return socket_error(f, errno, "sending the request");
@@ -180,8 +184,8 @@ static void flow_exchange(struct flow *f)
 			return;
 	}
 	verdict(f->r, VERDICT_BLOCKED, "no answer to %u request%s in %.1f s%s", sent,
-		sent == 1 ? "" : "s", f->o->timeout_ms / 1000.0,
-		f->stray ? " (only answers with another transaction id)" : "");
+	        sent == 1 ? "" : "s", f->o->timeout_ms / 1000.0,
+	        f->stray ? " (only answers with another transaction id)" : "");
 }
 
 void probe_row_stun_in(const struct probe_opts *o, struct probe_result *r)

@@ -31,7 +31,7 @@ static uint16_t reply_type(enum stun_class cls)
 }
 
 static void add_trailer(struct stun_enc *enc, const struct stun_msg *req,
-			const struct binding_opts *opts)
+                        const struct binding_opts *opts)
 {
 	if (req->dialect == STUN_DIALECT_MSTURN)
 		return; /* MS-TURN has neither SOFTWARE nor FINGERPRINT */
@@ -43,7 +43,7 @@ static void add_trailer(struct stun_enc *enc, const struct stun_msg *req,
 }
 
 static void encode_success(struct stun_enc *enc, const struct stun_msg *req,
-			   const struct sockaddr *src, const struct sockaddr *local)
+                           const struct sockaddr *src, const struct sockaddr *local)
 {
 	switch (req->dialect) {
 	case STUN_DIALECT_RFC5389:
@@ -88,9 +88,21 @@ static bool change_requested(const struct stun_msg *req)
 	return stun_attr_u32(a, &flags) || (flags & 0x6u);
 }
 
+/* Whether a request of another method may get a 400. In MS-TURN only
+ * Allocate and Set Active Destination have error responses: a Send request
+ * gets none, and other methods' error types collide with the Data
+ * indication (0x0115), so they are dropped instead. */
+static bool error_reply_allowed(const struct stun_msg *req)
+{
+	if (req->dialect != STUN_DIALECT_MSTURN)
+		return true;
+	return req->method == STUN_METHOD_ALLOCATE ||
+	       req->method == STUN_MSTURN_METHOD_SET_ACTIVE_DEST;
+}
+
 /* Decides the outcome; returns false when the request is to be dropped. */
 static bool classify(const struct stun_msg *req, struct binding_outcome *oc, uint16_t *unknown,
-		     size_t *n_unknown)
+                     size_t *n_unknown)
 {
 	if (req->cls != STUN_CLASS_REQUEST) {
 		oc->drop = METRIC_DROP_NOT_REQUEST;
@@ -102,6 +114,10 @@ static bool classify(const struct stun_msg *req, struct binding_outcome *oc, uin
 		return false;
 	}
 	if (req->method != STUN_METHOD_BINDING) {
+		if (!error_reply_allowed(req)) {
+			oc->drop = METRIC_DROP_UNKNOWN_METHOD;
+			return false;
+		}
 		oc->result = METRIC_STUN_BAD_REQUEST;
 		return true;
 	}
@@ -119,8 +135,8 @@ static bool classify(const struct stun_msg *req, struct binding_outcome *oc, uin
 }
 
 void binding_answer(const uint8_t *req_buf, size_t len, const struct sockaddr *src,
-		    const struct sockaddr *local, const struct binding_opts *opts, uint8_t *out,
-		    size_t cap, size_t *out_len, struct binding_outcome *oc)
+                    const struct sockaddr *local, const struct binding_opts *opts, uint8_t *out,
+                    size_t cap, size_t *out_len, struct binding_outcome *oc)
 {
 	struct stun_msg req;
 	struct stun_enc enc;
@@ -134,10 +150,14 @@ void binding_answer(const uint8_t *req_buf, size_t len, const struct sockaddr *s
 		return;
 	}
 	oc->dialect = stun_dialect_detect(req_buf, len);
-	if (stun_msg_decode(&req, req_buf, len)) {
+	/* A datagram is one whole message: trailing bytes make it malformed
+	 * (and could otherwise make the dialect seen here differ from the one
+	 * the message is decoded in). */
+	if (stun_msg_frame_len(req_buf, len) != len || stun_msg_decode(&req, req_buf, len)) {
 		oc->drop = METRIC_DROP_MALFORMED;
 		return;
 	}
+	oc->dialect = req.dialect;
 	if (!classify(&req, oc, unknown, &n_unknown))
 		return;
 

@@ -17,7 +17,7 @@
 /* 20 header + 2 x 24 (IPv6 addresses) + 36 (SOFTWARE, 32 bytes) + 8
  * (FINGERPRINT), and the 420 form: 12 + 20 reason + 4 + 2 x
  * BINDING_UNKNOWN_MAX, with SOFTWARE and FINGERPRINT. */
-#define BINDING_REPLY_MAX 128
+#define BINDING_REPLY_MAX   128
 #define BINDING_UNKNOWN_MAX 8 /* UNKNOWN-ATTRIBUTES lists at most this many */
 
 struct binding_opts {
@@ -36,7 +36,7 @@ struct binding_outcome {
  * *out_len, or sets *out_len = 0 when the request is to be dropped; outcome
  * says which and why, for the metrics. Never fails otherwise. */
 void binding_answer(const uint8_t *req, size_t len, const struct sockaddr *src,
-		    const struct sockaddr *local, const struct binding_opts *opts, uint8_t *out,
-		    size_t cap, size_t *out_len, struct binding_outcome *outcome);
+                    const struct sockaddr *local, const struct binding_opts *opts, uint8_t *out,
+                    size_t cap, size_t *out_len, struct binding_outcome *outcome);
 
 #endif

@@ -10,7 +10,7 @@ void relay_count(struct relay_server *s, const struct binding_outcome *oc)
 {
 	if (oc->answered)
 		metrics_inc(s->metrics, METRIC_STUN_REQUESTS +
-						oc->dialect * METRIC_STUN_RESULT_COUNT + oc->result);
+		                            oc->dialect * METRIC_STUN_RESULT_COUNT + oc->result);
 	else
 		metrics_inc(s->metrics, METRIC_STUN_DROPPED + oc->drop);
 }
@@ -24,8 +24,8 @@ void relay_server_set_conf(struct relay_server *s, struct conf *conf)
 }
 
 int relay_server_alloc(struct relay_server **sp, struct event_base *base, struct conf *conf,
-		       struct relay_shared *shared, struct metrics_shard *metrics, char *err,
-		       size_t err_len)
+                       struct relay_shared *shared, struct metrics_shard *metrics, char *err,
+                       size_t err_len)
 {
 	struct relay_server *s = calloc(1, sizeof(*s));
 	if (!s)

@@ -21,8 +21,8 @@ struct relay_server;
 /* Opens the listeners the conf enables, on base. err gets a sentence on
  * failure ("STUN/UDP 0.0.0.0:3478: Address already in use"). */
 int relay_server_alloc(struct relay_server **sp, struct event_base *base, struct conf *conf,
-		       struct relay_shared *shared, struct metrics_shard *metrics, char *err,
-		       size_t err_len);
+                       struct relay_shared *shared, struct metrics_shard *metrics, char *err,
+                       size_t err_len);
 /* Switches to a reloaded conf (on the server's own thread). Listener
  * addresses only change on restart. */
 void relay_server_set_conf(struct relay_server *s, struct conf *conf);

@@ -8,9 +8,9 @@
 #include "relay/binding.h"
 #include "relay/server.h"
 
-#define UDP_BATCH 32       /* datagrams per recvmmsg/sendmmsg */
-#define UDP_BATCHES_MAX 4  /* batches per wake-up: bounded work per event */
-#define UDP_DGRAM_MAX 2048 /* larger datagrams are truncated, hence dropped */
+#define UDP_BATCH       32   /* datagrams per recvmmsg/sendmmsg */
+#define UDP_BATCHES_MAX 4    /* batches per wake-up: bounded work per event */
+#define UDP_DGRAM_MAX   2048 /* larger datagrams are truncated, hence dropped */
 
 struct stun_tcp_conn;
 

@@ -13,9 +13,9 @@
 #include "core/addr.h"
 #include "relay/server_priv.h"
 
-#define TCP_READ_HIGH    (4 * STUN_MAX_MSG_LEN)
-#define TCP_WRITE_PAUSE  (64 * 1024) /* stop reading while this much is unsent */
-#define TCP_WRITE_RESUME (16 * 1024)
+#define TCP_READ_HIGH    ((size_t)4 * STUN_MAX_MSG_LEN)
+#define TCP_WRITE_PAUSE  ((size_t)64 * 1024) /* stop reading while this much is unsent */
+#define TCP_WRITE_RESUME ((size_t)16 * 1024)
 
 struct stun_tcp_conn {
 	LIST_ENTRY(stun_tcp_conn) link;

@@ -1,18 +1,21 @@
 #!/bin/sh
-# Installs what edgelab needs to build (--build) or to build and test (default)
-# on Debian bookworm. Idempotent: packages already present are left alone.
+# Installs what edgelab needs on Debian bookworm: to build (--build), to build
+# and run the lab (--run), or to build and run every test (--test, the
+# default). Idempotent: packages already present are left alone.
 set -eu
 
 build_pkgs="build-essential autoconf automake pkg-config libevent-dev libssl-dev
 libre-dev zlib1g-dev libcmocka-dev"
-test_pkgs="clang libclang-rt-14-dev coturn stun-client tshark nftables iproute2
-iptables procps psmisc valgrind openssl"
+run_pkgs="iproute2 nftables procps"
+test_pkgs="clang libclang-rt-14-dev coturn stun-client tshark iptables psmisc
+openssl curl"
 
 want="$build_pkgs"
 case "${1:-}" in
 --build) ;;
-"" | --test) want="$build_pkgs $test_pkgs" ;;
-*) echo "usage: $0 [--build|--test]" >&2; exit 2 ;;
+--run) want="$build_pkgs $run_pkgs" ;;
+"" | --test) want="$build_pkgs $run_pkgs $test_pkgs" ;;
+*) echo "usage: $0 [--build|--run|--test]" >&2; exit 2 ;;
 esac
 
 if [ "$(id -u)" -ne 0 ]; then

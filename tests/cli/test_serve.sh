@@ -45,6 +45,9 @@ write_conf one
 SERVE=$!
 at_exit "kill -9 $SERVE"
 check "serve answers /healthz on its control socket" wait_for 10 ctl_get "$CTL" /healthz
+# One SO_REUSEPORT socket per worker, each on its own event loop.
+check "2 workers: 2 UDP sockets on port $P" [ "$(ss -Hlun "( sport = :$P )" | wc -l)" -eq 2 ]
+check "... and 2 TCP listeners" [ "$(ss -Hltn "( sport = :$P )" | wc -l)" -eq 2 ]
 
 probe_detail() {
 	"$EDGELAB" probe --edge 127.0.0.1 --stun-port "$P" --rows 6 --format json -t 2 >"$TMP/probe" 2>&1
@@ -69,15 +72,19 @@ tcp_reply=$(bash -c "exec 3<>/dev/tcp/127.0.0.1/$P
 	ss -Htn state established \"( dport = :$P )\" | awk '{print \$3}' | sed 's/.*://' >$TMP/tcp_port
 	timeout 2 dd bs=1 count=44 <&3 2>/dev/null | od -An -tx1 -v | tr -d ' \n'")
 tcp_port=$(cat "$TMP/tcp_port")
-# 0101 = Binding success, then the echoed transaction id; first attribute
+# Hex offsets: type 1-4, length 5-8, cookie 9-16, transaction id 17-40, first
+# attribute type 41-44, length 45-48, family 49-52, port 53-56, address 57-64.
 # 0020 XOR-MAPPED-ADDRESS, family 01, port XOR 0x2112, address XOR 0x2112a442.
-xport=$(printf '%s' "$tcp_reply" | cut -c49-52)
-xaddr=$(printf '%s' "$tcp_reply" | cut -c53-60)
+xport=$(printf '%s' "$tcp_reply" | cut -c53-56)
+xaddr=$(printf '%s' "$tcp_reply" | cut -c57-64)
 echo "# STUN/TCP reply: $tcp_reply (our port $tcp_port)"
+hexcut() { printf '%s' "$tcp_reply" | cut -c"$1"; }
 check "STUN/TCP answers a Binding success with the transaction id" \
-	[ "$(printf '%s' "$tcp_reply" | cut -c1-4)" = 0101 ] && [ "$(printf '%s' "$tcp_reply" | cut -c17-40)" = 6162636465666768696a6b6c ]
-check "STUN/TCP XOR-MAPPED-ADDRESS is our TCP source 127.0.0.1:$tcp_port" \
-	[ "$(printf '%s' "$tcp_reply" | cut -c41-44)" = 0020 ] && [ "$((0x$xport ^ 0x2112))" = "$tcp_port" ] && [ "$((0x$xaddr ^ 0x2112a442))" = "$((0x7f000001))" ]
+	[ "$(hexcut 1-4)" = 0101 ]
+check "... echoing the marker" [ "$(hexcut 17-40)" = 6162636465666768696a6b6c ]
+check "STUN/TCP XOR-MAPPED-ADDRESS comes first" [ "$(hexcut 41-44)" = 0020 ]
+check "... and is our TCP source port $tcp_port" [ "$((0x$xport ^ 0x2112))" = "$tcp_port" ]
+check "... and address 127.0.0.1" [ "$((0x$xaddr ^ 0x2112a442))" = "$((0x7f000001))" ]
 check "STUN/TCP connections are counted" [ "$(metric "$CTL" edgelab_stun_tcp_accepted_total)" -ge 1 ]
 
 # --- SIGHUP --------------------------------------------------------------
@@ -102,6 +109,9 @@ check "... and says so" grep -q "control socket $CTL: Address already in use" "$
 rc=$?
 check "an address the host lacks stops start-up with status 1" [ "$rc" -eq 1 ]
 check "... naming the listener" grep -q "STUN/UDP 192.0.2.99:$P: Cannot assign requested address" "$TMP/out3"
+"$EDGELAB" serve --log-json yes --stun-udp-listen 192.0.2.99:"$P" --control-socket off >"$TMP/out3" 2>&1
+check "log_json: the same error as a JSON line" \
+	grep -q '^{"ts":"[0-9T:.-]*Z","level":"error","msg":"worker 0: STUN/UDP 192.0.2.99:'"$P"': Cannot assign requested address"}$' "$TMP/out3"
 
 # --- SIGTERM -------------------------------------------------------------
 kill -TERM "$SERVE"

@@ -7,14 +7,9 @@
 #include <string.h>
 
 #include "relay/stun.h"
+#include "tests/fuzz/fuzz.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FUZZ_CHECK(cond)                                                                           \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			abort();                                                                   \
-	} while (0)
 
 static const uint8_t fuzz_key[16] = "0123456789abcdef";
 

@@ -29,7 +29,7 @@ static void test_core_conf_defaults_are_the_table(void **state)
 	assert_true(conf->stun_udp_enabled);
 	char s[ADDR_STR_MAX];
 	assert_string_equal(addr_str((struct sockaddr *)&conf->stun_udp_listen, s, sizeof(s)),
-			    "0.0.0.0:3478");
+	                    "0.0.0.0:3478");
 	assert_string_equal(conf->software, "edgelab");
 	conf_unref(conf);
 }
@@ -39,7 +39,8 @@ static void test_core_conf_sample_documents_every_key(void **state)
 {
 	(void)state;
 	char path[512], err[CONF_ERR_MAX], line[512];
-	snprintf(path, sizeof(path), "%s/conf/edgelab.conf", getenv("SRCDIR") ? getenv("SRCDIR") : ".");
+	snprintf(path, sizeof(path), "%s/conf/edgelab.conf",
+	         getenv("SRCDIR") ? getenv("SRCDIR") : ".");
 	struct conf *conf;
 	assert_int_equal(conf_load_file(path, &conf, err, sizeof(err)), 0);
 	conf_unref(conf);
@@ -85,13 +86,13 @@ static void test_core_conf_values_parse(void **state)
 	struct conf *conf;
 	char err[CONF_ERR_MAX], s[ADDR_STR_MAX];
 	assert_int_equal(load("  log_level   debug  \nstun_udp_listen [::1]:5000\n"
-			      "stun_tcp_listen off\nsoftware My Edge 1.0\nlog_json yes",
-			      &conf, err),
-			 0);
+	                      "stun_tcp_listen off\nsoftware My Edge 1.0\nlog_json yes",
+	                      &conf, err),
+	                 0);
 	assert_int_equal(conf->log_level, LOG_LVL_DEBUG);
 	assert_true(conf->log_json);
 	assert_string_equal(addr_str((struct sockaddr *)&conf->stun_udp_listen, s, sizeof(s)),
-			    "[::1]:5000");
+	                    "[::1]:5000");
 	assert_false(conf->stun_tcp_enabled);
 	assert_string_equal(conf->software, "My Edge 1.0");
 	assert_int_equal(conf_set(conf, "workers", "3", err, sizeof(err)), 0);
@@ -107,15 +108,18 @@ static void test_core_addr_parse_and_print(void **state)
 	char s[ADDR_STR_MAX];
 	static const struct {
 		const char *in, *out;
-	} ok[] = {{"1.2.3.4", "1.2.3.4:7"}, {"1.2.3.4:99", "1.2.3.4:99"},
-		  {"::1", "[::1]:7"},       {"[2001:db8::1]:443", "[2001:db8::1]:443"},
-		  {"[::]", "[::]:7"}};
+	} ok[] = {{"1.2.3.4", "1.2.3.4:7"},
+	          {"1.2.3.4:99", "1.2.3.4:99"},
+	          {"::1", "[::1]:7"},
+	          {"[2001:db8::1]:443", "[2001:db8::1]:443"},
+	          {"[::]", "[::]:7"}};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		assert_int_equal(addr_parse(ok[i].in, 7, &sa), 0);
 		assert_string_equal(addr_str((struct sockaddr *)&sa, s, sizeof(s)), ok[i].out);
 	}
-	static const char *const bad[] = {"", "1.2.3", "1.2.3.4:", "1.2.3.4:65536", "[::1",
-					  "[::1]x", "::1:99:zz", "host.example", "1.2.3.4:-1"};
+	static const char *const bad[] = {"",          "1.2.3",  "1.2.3.4:",  "1.2.3.4:65536",
+	                                  "[::1",      "[::1]x", "::1:99:zz", "host.example",
+	                                  "1.2.3.4:-1"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(addr_parse(bad[i], 7, &sa), EINVAL);
 	assert_int_equal(addr_parse("[::ffff:192.0.2.1]:5", 0, &sa), 0);
@@ -154,7 +158,7 @@ static void test_core_metrics_sum_and_render(void **state)
 	assert_int_equal(metrics_render(m, f), 0);
 	fclose(f);
 	assert_non_null(strstr(text, "edgelab_stun_requests_total{dialect=\"msturn\","
-				     "result=\"success\"} 5\n"));
+	                             "result=\"success\"} 5\n"));
 	assert_non_null(strstr(text, "edgelab_stun_dropped_total{reason=\"malformed\"} 1\n"));
 	assert_non_null(strstr(text, "# TYPE edgelab_stun_tcp_connections gauge\n"));
 	assert_non_null(strstr(text, "edgelab_workers 2\n"));
@@ -165,13 +169,13 @@ static void test_core_metrics_sum_and_render(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_core_conf_defaults_are_the_table),
-		cmocka_unit_test(test_core_conf_sample_documents_every_key),
-		cmocka_unit_test(test_core_conf_error_names_the_line),
-		cmocka_unit_test(test_core_conf_values_parse),
-		cmocka_unit_test(test_core_addr_parse_and_print),
-		cmocka_unit_test(test_core_rows_mask),
-		cmocka_unit_test(test_core_metrics_sum_and_render),
+	    cmocka_unit_test(test_core_conf_defaults_are_the_table),
+	    cmocka_unit_test(test_core_conf_sample_documents_every_key),
+	    cmocka_unit_test(test_core_conf_error_names_the_line),
+	    cmocka_unit_test(test_core_conf_values_parse),
+	    cmocka_unit_test(test_core_addr_parse_and_print),
+	    cmocka_unit_test(test_core_rows_mask),
+	    cmocka_unit_test(test_core_metrics_sum_and_render),
 	};
 	return cmocka_run_group_tests_name("core", tests, NULL, NULL);
 }

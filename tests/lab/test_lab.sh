@@ -1,0 +1,86 @@
+#!/bin/sh
+# edgelab lab: the whole network in namespaces, with the real nftables policy.
+# Row 6 is PASS with the full policy, BLOCKED with its rule dropped, REJECTED
+# with a reject rule in its place; no namespace or process is ever left
+# behind, also on Ctrl-C and on failure. Needs root; skips otherwise.
+set -u
+. "$(dirname "$0")/../lib.sh"
+
+[ "$(id -u)" -eq 0 ] || skip_all "lab tests need root (network namespaces, nftables)"
+for tool in ip nft; do
+	command -v "$tool" >/dev/null || { not_ok "$tool is installed"; finish; }
+done
+
+leftovers() {
+	ip netns list 2>/dev/null | grep -E '^edgelab-[0-9]+-(outside|fw|edge)' || true
+	pgrep -af "serve --stun-udp-listen 198.51.100.10" || true
+}
+at_exit 'for ns in $(ip netns list | grep -oE "^edgelab-[0-9]+-[a-z]+"); do ip netns del $ns; done'
+check "no lab is left over from before" [ -z "$(leftovers)" ]
+
+# lab ARGS...: runs the lab with a JSON report; sets rc and out.
+lab() {
+	timeout 60 "$EDGELAB" lab --format json "$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	out=$(cat "$TMP/out")
+	sed 's/^/# /' "$TMP/out" "$TMP/err"
+}
+verdict_of() { # ROW: the verdict of that row in $out
+	echo "$out" | grep "\"row\": $1," | sed 's/.*"verdict": "\([A-Z-]*\)".*/\1/'
+}
+
+lab --rows 6 -t 2
+check "full policy: row 6 PASS" [ "$(verdict_of 6)" = PASS ]
+check "... exit status 0" [ "$rc" -eq 0 ]
+check "... the probe's own address was mapped" sh -c 'echo "$0" | grep -q "mapped 192.0.2.10:"' "$out"
+check "... nothing left behind" [ -z "$(leftovers)" ]
+
+lab --drop 6 --rows 6 -t 1
+check "--drop 6: row 6 BLOCKED" [ "$(verdict_of 6)" = BLOCKED ]
+check "... exit status 1" [ "$rc" -eq 1 ]
+check "... nothing left behind" [ -z "$(leftovers)" ]
+
+lab --reject 6 --rows 6 -t 2
+check "--reject 6: row 6 REJECTED" [ "$(verdict_of 6)" = REJECTED ]
+check "... by ICMP port unreachable" sh -c 'echo "$0" | grep -q "ICMP port unreachable"' "$out"
+check "... exit status 1" [ "$rc" -eq 1 ]
+check "... nothing left behind" [ -z "$(leftovers)" ]
+
+lab -t 2
+check "all rows (the README's main job): row 6 PASS" [ "$(verdict_of 6)" = PASS ]
+for row in 1 2 3 4 5; do
+	check "... row $row NOT-BUILT, never PASS" [ "$(verdict_of $row)" = NOT-BUILT ]
+done
+check "... exit status 3 (rows not built yet)" [ "$rc" -eq 3 ]
+
+# Ctrl-C while the probe waits: SIGINT to the lab's process group, as a
+# terminal sends it.
+setsid "$EDGELAB" lab --drop 6 --rows 6 -t 30 >"$TMP/int.out" 2>"$TMP/int.err" &
+LAB=$!
+check "the interrupted lab comes up" wait_for 10 sh -c "ip netns list | grep -q '^edgelab-$LAB-edge'"
+sleep 0.5
+kill -s INT -- "-$LAB"
+i=0
+while kill -0 "$LAB" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+wait "$LAB"
+rc=$?
+sed 's/^/# /' "$TMP/int.err"
+check "Ctrl-C: the lab stops with status 4 within 10 s" [ "$rc" -eq 4 ]
+check "... and says it was interrupted" grep -q "interrupted" "$TMP/int.err"
+check "... nothing left behind" [ -z "$(leftovers)" ]
+
+# A failure half-way (no nft on PATH): a clear error, and the teardown.
+mkdir -p "$TMP/bin"
+for tool in ip sysctl; do ln -s "$(command -v $tool)" "$TMP/bin/$tool"; done
+PATH="$TMP/bin" "$EDGELAB" lab -t 1 >"$TMP/fail.out" 2>"$TMP/fail.err"
+rc=$?
+sed 's/^/# /' "$TMP/fail.err"
+check "a missing tool stops the lab with status 4" [ "$rc" -eq 4 ]
+check "... naming the command that failed" grep -q "nft -f .* in edgelab-[0-9]*-fw: not found" "$TMP/fail.err"
+check "... nothing left behind" [ -z "$(leftovers)" ]
+
+# A lab killed with SIGKILL leaves namespaces; --cleanup removes them.
+ip netns add edgelab-4194303-fw
+"$EDGELAB" lab --cleanup >"$TMP/clean.out"
+check "--cleanup removes namespaces of labs that are gone" [ -z "$(leftovers)" ]
+finish
