@@ -12,6 +12,8 @@ cd "$top"
 [ -x configure ] && [ configure -nt configure.ac ] || ./autogen.sh >/dev/null
 mkdir -p build
 cd build
-[ -f Makefile ] || ../configure --enable-werror "$@" >/dev/null
-make -j"$(nproc)" >/dev/null
+# configure's own noise (it tries to remove a file named core) goes to its log.
+[ -f Makefile ] || ../configure --enable-werror "$@" >configure.log 2>&1 ||
+	{ tail -n 20 configure.log >&2; exit 1; }
+make -j"$(nproc)" >make.log 2>&1 || { grep -E 'error|warning' make.log >&2; exit 1; }
 echo "build: $(pwd)/edgelab"
