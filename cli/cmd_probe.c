@@ -1,6 +1,7 @@
 /* edgelab probe: run the rows from the outside and print the matrix. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 
 #include "cli/cmd.h"
 #include "core/addr.h"
+#include "core/conf.h"
 #include "probe/probe.h"
 
 static void usage(FILE *out)
@@ -25,7 +27,16 @@ static void usage(FILE *out)
 	    "  -o, --output FILE    write the report to FILE instead of stdout\n"
 	    "  -t, --timeout SECS   per flow; no answer by then is BLOCKED (default 3)\n"
 	    "      --stun-port N    the edge's STUN/UDP port (default 3478)\n"
-	    "      --allow-nat      row 6 passes when the mapped address is not ours\n\n"
+	    "      --allow-nat      row 6 passes when the mapped address is not ours\n"
+	    "SIP rows (1: OPTIONS over MTLS as a partner; 3: REGISTER over TLS):\n"
+	    "      --pki DIR        ca.pem, partner.pem, partner.key of `edgelab pki` (default "
+	    "./pki)\n"
+	    "      --ca FILE        the CA the edge's certificate must chain to\n"
+	    "      --cert FILE      the partner's certificate (row 1); --key FILE its key\n"
+	    "      --edge-fqdn NAME the name the edge's certificate must carry (sip.edge.example)\n"
+	    "      --sip-domain D   the edge's SIP domain, for REGISTER (edge.example)\n"
+	    "      --partner-domain D  who the probe is on 5061 (partner.example)\n"
+	    "      --sip-tls-port N, --sip-mtls-port N   (443, 5061)\n\n"
 	    "Exit status: 0 every requested row passed; 1 a row did not pass;\n"
 	    "2 usage error; 3 every built row passed but some requested rows are not built.\n");
 }
@@ -50,11 +61,25 @@ static int parse_args(int argc, char **argv, struct probe_opts *o, enum report_f
                       const char **output)
 {
 	static const struct option opts[] = {
-	    {"edge", required_argument, NULL, 'e'},    {"bind", required_argument, NULL, 'b'},
-	    {"rows", required_argument, NULL, 'r'},    {"format", required_argument, NULL, 'f'},
-	    {"output", required_argument, NULL, 'o'},  {"timeout", required_argument, NULL, 't'},
-	    {"stun-port", required_argument, NULL, 1}, {"allow-nat", no_argument, NULL, 2},
-	    {"help", no_argument, NULL, 'h'},          {0},
+	    {"edge", required_argument, NULL, 'e'},
+	    {"bind", required_argument, NULL, 'b'},
+	    {"rows", required_argument, NULL, 'r'},
+	    {"format", required_argument, NULL, 'f'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"stun-port", required_argument, NULL, 1},
+	    {"allow-nat", no_argument, NULL, 2},
+	    {"pki", required_argument, NULL, 3},
+	    {"ca", required_argument, NULL, 4},
+	    {"cert", required_argument, NULL, 5},
+	    {"key", required_argument, NULL, 6},
+	    {"edge-fqdn", required_argument, NULL, 7},
+	    {"sip-domain", required_argument, NULL, 8},
+	    {"partner-domain", required_argument, NULL, 9},
+	    {"sip-tls-port", required_argument, NULL, 10},
+	    {"sip-mtls-port", required_argument, NULL, 11},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "e:b:r:f:o:t:h", opts, NULL)) != -1) {
@@ -90,6 +115,37 @@ static int parse_args(int argc, char **argv, struct probe_opts *o, enum report_f
 		case 2:
 			o->allow_nat = true;
 			break;
+		case 3:
+			probe_opts_set_pki(o, optarg);
+			break;
+		case 4:
+		case 5:
+		case 6:
+			snprintf(c == 4   ? o->ca_file
+			         : c == 5 ? o->cert_file
+			                  : o->key_file,
+			         sizeof(o->ca_file), "%s", optarg);
+			break;
+		case 7:
+		case 8:
+		case 9:
+			if (!conf_dns_name_valid(optarg))
+				return bad(c == 7   ? "--edge-fqdn"
+				           : c == 8 ? "--sip-domain"
+				                    : "--partner-domain",
+				           optarg, "a DNS name");
+			snprintf(c == 7   ? o->edge_fqdn
+			         : c == 8 ? o->sip_domain
+			                  : o->partner_domain,
+			         sizeof(o->edge_fqdn), "%s", optarg);
+			break;
+		case 10:
+		case 11:
+			if (addr_port_parse(optarg, false,
+			                    c == 10 ? &o->sip_tls_port : &o->sip_mtls_port))
+				return bad(c == 10 ? "--sip-tls-port" : "--sip-mtls-port", optarg,
+				           "a port 1-65535");
+			break;
 		case 'h':
 			usage(stdout);
 			exit(EXIT_OK);
@@ -123,6 +179,8 @@ int cmd_probe(int argc, char **argv)
 	enum report_format fmt = REPORT_TABLE;
 	const char *output = NULL;
 	probe_opts_default(&o);
+	/* A peer that closes mid-write is a verdict, not a reason to die. */
+	signal(SIGPIPE, SIG_IGN);
 	if (parse_args(argc, argv, &o, &fmt, &output))
 		return EXIT_USAGE;
 

@@ -19,6 +19,7 @@
 #include "core/metrics.h"
 #include "core/worker.h"
 #include "relay/server.h"
+#include "sipfront/server.h"
 
 #define MAX_OVERRIDES 64
 
@@ -35,6 +36,7 @@ struct serve {
 	struct relay_shared shared;
 	struct workers *workers;
 	struct control *control;
+	struct sip_server *sip; /* NULL when there are no certificates */
 	struct event *sig_term, *sig_int, *sig_hup;
 };
 
@@ -155,6 +157,8 @@ static void reload(struct serve *sv)
 		return;
 	}
 	warn_restart_keys(sv->conf, conf);
+	if (sv->sip && sip_server_set_conf(sv->sip, conf, err, sizeof(err)))
+		log_error("reload: SIP keeps its running certificates and partners: %s", err);
 	log_set_level(conf->log_level);
 	log_set_json(conf->log_json);
 	for (unsigned i = 0; i < workers_count(sv->workers); i++)
@@ -236,6 +240,14 @@ static int start(struct serve *sv)
 	rc = workers_start(&sv->workers, n, worker_setup, worker_teardown, sv);
 	if (rc)
 		return rc; /* the failing worker logged why */
+	rc = sip_server_alloc(&sv->sip, sv->base, sv->conf, metrics_shard(sv->metrics, 0), err,
+	                      sizeof(err));
+	if (rc == ENOENT) {
+		log_warn("SIP on 443/5061 is off: %s", err);
+	} else if (rc) {
+		log_error("%s", err);
+		return rc;
+	}
 	if (sv->conf->control_socket[0]) {
 		rc = control_alloc(&sv->control, sv->base, sv->conf->control_socket, err,
 		                   sizeof(err));
@@ -267,6 +279,7 @@ static void stop(struct serve *sv)
 	if (sv->sig_term)
 		event_free(sv->sig_term);
 	control_free(sv->control);
+	sip_server_free(sv->sip);
 	workers_stop(sv->workers);
 	metrics_free(sv->metrics);
 	if (sv->base)

@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -19,6 +20,19 @@
 
 #define CONF_ERR_MAX      256
 #define CONF_SOFTWARE_MAX 32 /* bounded: SOFTWARE goes into unauthenticated replies */
+
+#define CONF_NAME_MAX     253 /* a DNS name */
+#define CONF_PATH_MAX     256
+#define CONF_PARTNERS_MAX 32
+
+/* federation_partner DOMAIN [HOST[:PORT]]: a federation partner; HOST is
+ * its edge (name or address; port 5061 by default), resolved by SRV when
+ * absent. */
+struct conf_partner {
+	char domain[CONF_NAME_MAX + 1];
+	char host[CONF_NAME_MAX + 1]; /* "" when none */
+	uint16_t port;
+};
 
 struct conf {
 	atomic_int refs;
@@ -37,7 +51,28 @@ struct conf {
 	char software[CONF_SOFTWARE_MAX + 1];
 
 	char control_socket[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+	/* Access Edge SIP (rows 1-3). */
+	char sip_domain[CONF_NAME_MAX + 1];
+	char edge_fqdn[CONF_NAME_MAX + 1];
+	bool sip_tls_enabled; /* 443: server certificate only */
+	struct sockaddr_storage sip_tls_listen;
+	bool sip_mtls_enabled; /* 5061: mutual TLS with federation partners */
+	struct sockaddr_storage sip_mtls_listen;
+	char tls_certificate[CONF_PATH_MAX];
+	char tls_key[CONF_PATH_MAX];
+	char tls_ca[CONF_PATH_MAX];
+	unsigned sip_handshake_timeout;      /* seconds */
+	unsigned sip_idle_timeout;           /* seconds */
+	unsigned sip_max_connections;        /* in total */
+	unsigned sip_max_connections_source; /* per source address */
+	size_t n_partners;
+	struct conf_partner partners[CONF_PARTNERS_MAX];
 };
+
+/* Whether name is a syntactically valid DNS name (letters, digits, '-',
+ * dots between labels, at most CONF_NAME_MAX). */
+bool conf_dns_name_valid(const char *name);
 
 /* A conf with every default. 0 or ENOMEM. */
 int conf_defaults(struct conf **confp);

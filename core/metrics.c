@@ -31,6 +31,11 @@ static const char *const drops[METRIC_DROP_REASON_COUNT] = {
     "not_stun",       "malformed",   "bad_fingerprint", "not_request",
     "change_request", "send_failed", "unknown_method"};
 static const char *const reload_results[] = {"ok", "failed"};
+static const char *const sip_listeners[METRIC_SIP_LISTENER_COUNT] = {"tls", "mtls"};
+static const char *const sip_refusals[METRIC_SIP_REFUSED_COUNT] = {
+    "limit_total", "limit_source", "handshake", "handshake_timeout", "not_partner"};
+static const char *const sip_methods[METRIC_SIP_METHOD_COUNT] = {"REGISTER", "OPTIONS", "MESSAGE",
+                                                                 "INVITE", "other"};
 
 static const struct family families[] = {
     {"edgelab_stun_requests_total", "counter", "STUN requests answered, by dialect and result",
@@ -49,6 +54,21 @@ static const struct family families[] = {
      NULL, 1, NULL, NULL, 1},
     {"edgelab_stun_tcp_connections", "gauge", "STUN/TCP connections open", METRIC_STUN_TCP_OPEN,
      NULL, NULL, 1, NULL, NULL, 1},
+    {"edgelab_sip_connections_total", "counter", "SIP connections accepted, by listener",
+     METRIC_SIP_ACCEPTED, "listener", sip_listeners, METRIC_SIP_LISTENER_COUNT, NULL, NULL, 1},
+    {"edgelab_sip_refused_total", "counter", "SIP connections refused, by listener and reason",
+     METRIC_SIP_REFUSED, "listener", sip_listeners, METRIC_SIP_LISTENER_COUNT, "reason",
+     sip_refusals, METRIC_SIP_REFUSED_COUNT},
+    {"edgelab_sip_requests_total", "counter", "SIP requests received, by method",
+     METRIC_SIP_REQUESTS, "method", sip_methods, METRIC_SIP_METHOD_COUNT, NULL, NULL, 1},
+    {"edgelab_sip_idle_closed_total", "counter", "SIP connections closed when idle",
+     METRIC_SIP_CLOSED_IDLE, NULL, NULL, 1, NULL, NULL, 1},
+    {"edgelab_sip_framing_closed_total", "counter", "SIP connections closed on a framing error",
+     METRIC_SIP_CLOSED_FRAMING, NULL, NULL, 1, NULL, NULL, 1},
+    {"edgelab_sip_bad_requests_total", "counter", "SIP requests answered 400",
+     METRIC_SIP_BAD_REQUESTS, NULL, NULL, 1, NULL, NULL, 1},
+    {"edgelab_sip_connections", "gauge", "SIP connections open", METRIC_SIP_OPEN, NULL, NULL, 1,
+     NULL, NULL, 1},
     {"edgelab_config_reloads_total", "counter", "configuration reloads (SIGHUP), by result",
      METRIC_CONFIG_RELOADS_OK, "result", reload_results, 2, NULL, NULL, 1},
 };

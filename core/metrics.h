@@ -31,6 +31,25 @@ enum metric_stun_drop {
 	METRIC_DROP_REASON_COUNT,
 };
 
+/* SIP listeners, refusal reasons and request methods. */
+enum metric_sip_listener { METRIC_SIP_TLS, METRIC_SIP_MTLS, METRIC_SIP_LISTENER_COUNT };
+enum metric_sip_refusal {
+	METRIC_SIP_REFUSED_LIMIT_TOTAL,  /* sip_max_connections */
+	METRIC_SIP_REFUSED_LIMIT_SOURCE, /* sip_max_connections_per_source */
+	METRIC_SIP_REFUSED_HANDSHAKE,    /* TLS failed: no or untrusted certificate, protocol */
+	METRIC_SIP_REFUSED_TIMEOUT,      /* no handshake within sip_handshake_timeout */
+	METRIC_SIP_REFUSED_NOT_PARTNER,  /* 5061: a trusted certificate, but not a partner's */
+	METRIC_SIP_REFUSED_COUNT,
+};
+enum metric_sip_method {
+	METRIC_SIP_REGISTER,
+	METRIC_SIP_OPTIONS,
+	METRIC_SIP_MESSAGE,
+	METRIC_SIP_INVITE,
+	METRIC_SIP_OTHER,
+	METRIC_SIP_METHOD_COUNT,
+};
+
 enum metric_id {
 	METRIC_STUN_REQUESTS = 0, /* + dialect * METRIC_STUN_RESULT_COUNT + result */
 	METRIC_STUN_DROPPED =
@@ -40,6 +59,14 @@ enum metric_id {
 	METRIC_STUN_TCP_CLOSED_IDLE,
 	METRIC_STUN_TCP_CLOSED_ERROR, /* framing error or oversized message */
 	METRIC_STUN_TCP_OPEN,         /* gauge */
+	METRIC_SIP_ACCEPTED,          /* + listener */
+	METRIC_SIP_REFUSED = METRIC_SIP_ACCEPTED + METRIC_SIP_LISTENER_COUNT, /* + l * n + reason */
+	METRIC_SIP_REQUESTS =
+	    METRIC_SIP_REFUSED + METRIC_SIP_LISTENER_COUNT * METRIC_SIP_REFUSED_COUNT,
+	METRIC_SIP_CLOSED_IDLE = METRIC_SIP_REQUESTS + METRIC_SIP_METHOD_COUNT,
+	METRIC_SIP_CLOSED_FRAMING, /* a framing error or an oversized message */
+	METRIC_SIP_BAD_REQUESTS,   /* answered 400 */
+	METRIC_SIP_OPEN,           /* gauge */
 	METRIC_CONFIG_RELOADS_OK,
 	METRIC_CONFIG_RELOADS_FAILED,
 	METRIC_COUNT,

@@ -6,11 +6,11 @@
 
 static const struct row table[ROWS_COUNT] = {
     {1, "Access/SIP(MTLS)/TCP/5061", "partner -> edge SIP/MTLS", ROW_INBOUND, ROW_TCP, 5061, 5061,
-     0, 0, false},
+     0, 0, true},
     {2, "Access/SIP(MTLS)/TCP/5061", "edge -> partner SIP/MTLS", ROW_OUTBOUND, ROW_TCP, 5061, 5061,
      0, 0, false},
     {3, "Access/SIP(TLS)/TCP/443", "client -> edge SIP/TLS", ROW_INBOUND, ROW_TCP, 443, 443, 0, 0,
-     false},
+     true},
     /* The edge originates from 50000-59999 towards the client's TCP port. */
     {4, "A/V/RTP/TCP/50000-59999", "edge -> client RTP/TCP", ROW_OUTBOUND, ROW_TCP, 1, 65535,
      ROWS_RELAY_PORT_MIN, ROWS_RELAY_PORT_MAX, false},

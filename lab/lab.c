@@ -1,6 +1,7 @@
 #include "lab/lab.h"
 
 #include <dirent.h>
+#include <ftw.h>
 #include <stdarg.h>
 #include <errno.h>
 #include <signal.h>
@@ -27,7 +28,7 @@ struct lab {
 	char ns[NS_COUNT][64];
 	bool ns_made[NS_COUNT];
 	char dir[32];
-	char ctl[96], rules[96], log[96];
+	char ctl[96], rules[96], log[96], conf[96], pki[96];
 	pid_t serve;
 };
 
@@ -140,18 +141,36 @@ static void print_log_tail(const struct lab *lab)
 	fclose(f);
 }
 
+/* The lab's PKI (`edgelab pki`) and the edge's config file using it. */
+static int write_edge_conf(struct lab *lab, char *err, size_t len)
+{
+	int rc = RUN(lab, NULL, err, len, (char *)lab->o->self, "pki", "--out", lab->pki,
+	             "--key-type", "ec", "-q");
+	if (rc)
+		return rc;
+	FILE *f = fopen(lab->conf, "w");
+	if (!f)
+		return snprintf(err, len, "%s: %s", lab->conf, strerror(errno)), errno;
+	fprintf(f,
+	        "# written by edgelab lab\n"
+	        "stun_udp_listen %s:3478\nstun_tcp_listen %s:3478\n"
+	        "sip_tls_listen %s:443\nsip_mtls_listen %s:5061\n"
+	        "tls_certificate %s/edge.pem\ntls_key %s/edge.key\ntls_ca %s/ca.pem\n"
+	        "federation_partner %s\ncontrol_socket %s\n",
+	        LAB_EDGE_ADDR, LAB_EDGE_ADDR, LAB_EDGE_ADDR, LAB_EDGE_ADDR, lab->pki, lab->pki,
+	        lab->pki, LAB_PARTNER_DOMAIN, lab->ctl);
+	if (fclose(f))
+		return snprintf(err, len, "%s: write failed", lab->conf), EIO;
+	return 0;
+}
+
 static int start_serve(struct lab *lab, char *err, size_t len)
 {
-	char *const argv[] = {(char *)lab->o->self,
-	                      "serve",
-	                      "--stun-udp-listen",
-	                      LAB_EDGE_ADDR ":3478",
-	                      "--stun-tcp-listen",
-	                      LAB_EDGE_ADDR ":3478",
-	                      "--control-socket",
-	                      lab->ctl,
-	                      NULL};
-	int rc = proc_spawn(lab->ns[NS_EDGE], argv, lab->log, &lab->serve);
+	char *const argv[] = {(char *)lab->o->self, "serve", "--config", lab->conf, NULL};
+	int rc = write_edge_conf(lab, err, len);
+	if (rc)
+		return rc;
+	rc = proc_spawn(lab->ns[NS_EDGE], argv, lab->log, &lab->serve);
 	if (rc) {
 		snprintf(err, len, "starting edgelab serve: %s", strerror(rc));
 		return rc;
@@ -188,6 +207,8 @@ static int run_probe(struct lab *lab, int *status, char *err, size_t len)
 	                      (char *)lab->o->format,
 	                      "--timeout",
 	                      (char *)lab->o->timeout,
+	                      "--pki",
+	                      lab->pki,
 	                      NULL};
 	pid_t pid;
 	int rc = proc_spawn(lab->ns[NS_OUTSIDE], argv, NULL, &pid);
@@ -198,6 +219,21 @@ static int run_probe(struct lab *lab, int *status, char *err, size_t len)
 	if (rc)
 		snprintf(err, len, "probe: %s", rc == EINTR ? "interrupted" : strerror(rc));
 	return rc;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path); /* best effort: go on with the rest */
+	return 0;
+}
+
+/* The lab's temporary directory and everything in it (the PKI, logs). */
+static void remove_tree(const char *dir)
+{
+	nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 /* Mirrors the build in reverse; safe on a half-built lab. Deleting a
@@ -215,12 +251,8 @@ static void teardown(struct lab *lab)
 			fprintf(stderr, "lab: %s\n", err);
 		lab->ns_made[i] = false;
 	}
-	if (lab->dir[0]) {
-		unlink(lab->rules);
-		unlink(lab->log);
-		unlink(lab->ctl);
-		rmdir(lab->dir);
-	}
+	if (lab->dir[0])
+		remove_tree(lab->dir);
 }
 
 static int build(struct lab *lab, char *err, size_t len)
@@ -234,6 +266,8 @@ static int build(struct lab *lab, char *err, size_t len)
 	snprintf(lab->ctl, sizeof(lab->ctl), "%s/control.sock", lab->dir);
 	snprintf(lab->rules, sizeof(lab->rules), "%s/rules.nft", lab->dir);
 	snprintf(lab->log, sizeof(lab->log), "%s/lab.log", lab->dir);
+	snprintf(lab->conf, sizeof(lab->conf), "%s/edge.conf", lab->dir);
+	snprintf(lab->pki, sizeof(lab->pki), "%s/pki", lab->dir);
 
 	int rc = make_namespaces(lab, err, len);
 	if (!rc)

@@ -17,6 +17,7 @@
 #define LAB_FW_OUTSIDE_ADDR "192.0.2.1"
 #define LAB_FW_EDGE_ADDR    "198.51.100.1"
 #define LAB_EDGE_ADDR       "198.51.100.10"
+#define LAB_PARTNER_DOMAIN  "partner.example" /* the federation partner the probe plays */
 
 struct lab_opts {
 	const char *self;     /* path of the edgelab binary to run in the namespaces */

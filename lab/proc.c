@@ -152,6 +152,7 @@ int proc_run(const char *netns, char *const argv[], const char *log_path, char *
 			         netns ? netns : "",
 			         rc == EIO      ? "failed"
 			         : rc == ENOENT ? "not found"
+			         : rc == EINTR  ? "interrupted"
 			                        : strerror(rc));
 	}
 	return rc;

@@ -19,7 +19,7 @@ static const char *const row_issue[ROWS_COUNT + 1] = {
 typedef void(row_probe_h)(const struct probe_opts *o, struct probe_result *r);
 
 static row_probe_h *const row_probes[ROWS_COUNT + 1] = {
-    NULL, NULL, NULL, NULL, NULL, NULL, probe_row_stun_in,
+    NULL, probe_row_sip_partner_in, NULL, probe_row_sip_client_in, NULL, NULL, probe_row_stun_in,
 };
 
 void probe_opts_default(struct probe_opts *o)
@@ -28,7 +28,20 @@ void probe_opts_default(struct probe_opts *o)
 	addr_parse("198.51.100.10", 0, &o->edge);
 	o->stun_port = 3478;
 	o->timeout_ms = 3000;
+	o->sip_tls_port = 443;
+	o->sip_mtls_port = 5061;
+	snprintf(o->edge_fqdn, sizeof(o->edge_fqdn), "sip.edge.example");
+	snprintf(o->sip_domain, sizeof(o->sip_domain), "edge.example");
+	snprintf(o->partner_domain, sizeof(o->partner_domain), "partner.example");
+	probe_opts_set_pki(o, "pki");
 	rows_parse_mask("all", &o->rows);
+}
+
+void probe_opts_set_pki(struct probe_opts *o, const char *dir)
+{
+	snprintf(o->ca_file, sizeof(o->ca_file), "%s/ca.pem", dir);
+	snprintf(o->cert_file, sizeof(o->cert_file), "%s/partner.pem", dir);
+	snprintf(o->key_file, sizeof(o->key_file), "%s/partner.key", dir);
 }
 
 void probe_run(const struct probe_opts *o, struct probe_result *results, size_t cap, size_t *n)

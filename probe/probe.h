@@ -22,13 +22,31 @@ struct probe_opts {
 	unsigned timeout_ms;          /* per flow: no answer by then is BLOCKED */
 	unsigned rows;                /* bit n = row n */
 	bool allow_nat; /* a mapped address other than ours is PASS (NAT in the path) */
+
+	/* Rows 1 and 3: SIP over TLS. */
+	uint16_t sip_tls_port;    /* 443 */
+	uint16_t sip_mtls_port;   /* 5061 */
+	char edge_fqdn[254];      /* the name the edge's certificate must carry */
+	char sip_domain[254];     /* the edge's SIP domain (REGISTER) */
+	char partner_domain[254]; /* who the probe claims to be on 5061 */
+	char ca_file[256];        /* the CA the edge's certificate must chain to */
+	char cert_file[256];      /* the partner's certificate and key (row 1) */
+	char key_file[256];
 };
 
 void probe_opts_default(struct probe_opts *o);
+/* The CA and partner certificate from an `edgelab pki` directory. */
+void probe_opts_set_pki(struct probe_opts *o, const char *dir);
 
 /* Runs the requested rows in order; writes one result per row (and dialect)
  * into results (cap >= PROBE_MAX_RESULTS) and their count into *n. */
 void probe_run(const struct probe_opts *o, struct probe_result *results, size_t cap, size_t *n);
+
+/* Row 1: TLS to the edge's 5061 presenting the partner's certificate, then
+ * OPTIONS; PASS on 200 with the edge's certificate verified. */
+void probe_row_sip_partner_in(const struct probe_opts *o, struct probe_result *r);
+/* Row 3: TLS to the edge's 443 as a remote client, then REGISTER; PASS on 200. */
+void probe_row_sip_client_in(const struct probe_opts *o, struct probe_result *r);
 
 /* Row 6: a STUN Binding transaction with a random marker (the transaction
  * id) to the edge's UDP 3478; PASS when the answer carries our own address. */

@@ -15,16 +15,16 @@ enum probe_verdict {
 };
 
 struct probe_result {
-	int row;             /* 1..6 */
-	const char *flow;    /* "client -> edge STUN/UDP" (static string) */
-	char dialect[16];    /* "rfc5389", "msturn", or "" when the row has one */
+	int row;          /* 1..6 */
+	const char *flow; /* "client -> edge STUN/UDP" (static string) */
+	char dialect[16]; /* "rfc5389", "msturn", or "" when the row has one */
 	enum probe_verdict verdict;
-	char detail[256];    /* why: "mapped 192.0.2.10:40000 as expected" */
-	double seconds;      /* how long the flow took */
+	char detail[256]; /* why: "mapped 192.0.2.10:40000 as expected" */
+	double seconds;   /* how long the flow took */
 };
 
 struct report_meta {
-	const char *target; /* the edge address probed, as text */
+	const char *target;  /* the edge address probed, as text */
 	const char *started; /* ISO 8601 UTC start time */
 	double seconds;      /* the whole run */
 };
@@ -36,6 +36,6 @@ const char *probe_verdict_name(enum probe_verdict v); /* "PASS", "NOT-BUILT", ..
 int report_format_parse(const char *name, enum report_format *fmt);
 /* Writes the whole report; 0 or the errno of a failed write. */
 int report_write(FILE *out, enum report_format fmt, const struct report_meta *meta,
-		 const struct probe_result *results, size_t n);
+                 const struct probe_result *results, size_t n);
 
 #endif

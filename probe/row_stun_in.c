@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/addr.h"
+#include "probe/flow.h"
 #include "probe/probe.h"
 #include "relay/stun.h"
 
@@ -32,13 +33,6 @@ struct flow {
 	struct sockaddr_storage local;
 	unsigned stray; /* answers with another marker */
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int flow_open(struct flow *f)
 {
@@ -72,17 +66,6 @@ static int flow_build_request(struct flow *f)
 	return stun_enc_finish(&enc, &f->req_len);
 }
 
-static void verdict(struct probe_result *r, enum probe_verdict v, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void verdict(struct probe_result *r, enum probe_verdict v, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	r->verdict = v;
-	vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
-	va_end(ap);
-}
-
 /* Judges one datagram; returns true when it settled the verdict. */
 static bool judge(struct flow *f, const uint8_t *buf, size_t len)
 {
@@ -90,7 +73,7 @@ static bool judge(struct flow *f, const uint8_t *buf, size_t len)
 	struct sockaddr_storage mapped;
 	char want[ADDR_STR_MAX], got[ADDR_STR_MAX];
 	if (stun_msg_decode(&msg, buf, len)) {
-		verdict(f->r, VERDICT_FAILED, "answer is not valid STUN");
+		flow_verdict(f->r, VERDICT_FAILED, "answer is not valid STUN");
 		return true;
 	}
 	if (memcmp(msg.tid, f->tid, STUN_TID_LEN) != 0) {
@@ -104,19 +87,19 @@ static bool judge(struct flow *f, const uint8_t *buf, size_t len)
 		const struct stun_attr *e = stun_msg_attr(&msg, STUN_ATTR_ERROR_CODE);
 		if (e)
 			stun_attr_error(e, &code, &reason, &rlen);
-		verdict(f->r, VERDICT_FAILED, "edge answered error %d %.*s", code, (int)rlen,
-		        reason);
+		flow_verdict(f->r, VERDICT_FAILED, "edge answered error %d %.*s", code, (int)rlen,
+		             reason);
 		return true;
 	}
 	const struct stun_attr *x = stun_msg_attr(&msg, STUN_ATTR_XOR_MAPPED_ADDRESS);
 	if (msg.cls != STUN_CLASS_SUCCESS || msg.method != STUN_METHOD_BINDING || !x ||
 	    stun_attr_xor_addr(&msg, x, &mapped)) {
-		verdict(f->r, VERDICT_FAILED,
-		        "answer is not a Binding success with XOR-MAPPED-ADDRESS");
+		flow_verdict(f->r, VERDICT_FAILED,
+		             "answer is not a Binding success with XOR-MAPPED-ADDRESS");
 		return true;
 	}
 	if (stun_msg_attr(&msg, STUN_ATTR_FINGERPRINT) && stun_msg_check_fingerprint(&msg)) {
-		verdict(f->r, VERDICT_FAILED, "answer has a wrong FINGERPRINT");
+		flow_verdict(f->r, VERDICT_FAILED, "answer has a wrong FINGERPRINT");
 		return true;
 	}
 	addr_str((struct sockaddr *)&f->local, want, sizeof(want));
@@ -125,46 +108,30 @@ static bool judge(struct flow *f, const uint8_t *buf, size_t len)
 	int sw_len = sw ? (sw->len > 32 ? 32 : (int)sw->len) : 4;
 	const char *sw_val = sw ? (const char *)sw->val : "none";
 	if (addr_equal((struct sockaddr *)&mapped, (struct sockaddr *)&f->local))
-		verdict(f->r, VERDICT_PASS, "mapped %s, our own address; software %.*s", got,
-		        sw_len, sw_val);
+		flow_verdict(f->r, VERDICT_PASS, "mapped %s, our own address; software %.*s", got,
+		             sw_len, sw_val);
 	else if (f->o->allow_nat)
-		verdict(f->r, VERDICT_PASS, "mapped %s, we sent from %s (NAT allowed)", got, want);
+		flow_verdict(f->r, VERDICT_PASS, "mapped %s, we sent from %s (NAT allowed)", got,
+		             want);
 	else
-		verdict(f->r, VERDICT_FAILED, "mapped %s, but we sent from %s", got, want);
+		flow_verdict(f->r, VERDICT_FAILED, "mapped %s, but we sent from %s", got, want);
 	return true;
-}
-
-/* An error on the connected socket: ICMP unreachable is REJECTED. */
-static void socket_error(struct flow *f, int err, const char *when)
-{
-	switch (err) {
-	case ECONNREFUSED:
-		verdict(f->r, VERDICT_REJECTED, "ICMP port unreachable (%s)", when);
-		break;
-	case EHOSTUNREACH:
-	case ENETUNREACH:
-		verdict(f->r, VERDICT_REJECTED, "ICMP %s unreachable (%s)",
-		        err == EHOSTUNREACH ? "host" : "network", when);
-		break;
-	default:
-		verdict(f->r, VERDICT_FAILED, "%s: %s", when, strerror(err));
-	}
 }
 
 static void flow_exchange(struct flow *f)
 {
-	const double deadline = now_s() + f->o->timeout_ms / 1000.0;
+	const double deadline = flow_now() + f->o->timeout_ms / 1000.0;
 	double next_send = 0;
 	unsigned rto_ms = RTO_MS, sent = 0;
 	uint8_t buf[STUN_MAX_MSG_LEN];
 
 	for (;;) {
-		double t = now_s();
+		double t = flow_now();
 		if (t >= deadline)
 			break;
 		if (t >= next_send) {
 			if (send(f->fd, f->req, f->req_len, 0) < 0)
-				return socket_error(f, errno, "sending the request");
+				return flow_socket_error(f->r, errno, "sending the request");
 			sent++;
 			next_send = t + rto_ms / 1000.0;
 			rto_ms *= 2;
@@ -178,29 +145,29 @@ static void flow_exchange(struct flow *f)
 		if (n < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
-			return socket_error(f, errno, "waiting for the answer");
+			return flow_socket_error(f->r, errno, "waiting for the answer");
 		}
 		if (judge(f, buf, (size_t)n))
 			return;
 	}
-	verdict(f->r, VERDICT_BLOCKED, "no answer to %u request%s in %.1f s%s", sent,
-	        sent == 1 ? "" : "s", f->o->timeout_ms / 1000.0,
-	        f->stray ? " (only answers with another transaction id)" : "");
+	flow_verdict(f->r, VERDICT_BLOCKED, "no answer to %u request%s in %.1f s%s", sent,
+	             sent == 1 ? "" : "s", f->o->timeout_ms / 1000.0,
+	             f->stray ? " (only answers with another transaction id)" : "");
 }
 
 void probe_row_stun_in(const struct probe_opts *o, struct probe_result *r)
 {
 	struct flow f = {.o = o, .r = r, .fd = -1};
-	double start = now_s();
+	double start = flow_now();
 	snprintf(r->dialect, sizeof(r->dialect), "%s", stun_dialect_name(STUN_DIALECT_RFC5389));
 	int rc = flow_open(&f);
 	if (rc)
-		socket_error(&f, rc, "opening the UDP socket");
+		flow_socket_error(r, rc, "opening the UDP socket");
 	else if ((rc = flow_build_request(&f)))
-		verdict(r, VERDICT_FAILED, "cannot build the request: %s", strerror(rc));
+		flow_verdict(r, VERDICT_FAILED, "cannot build the request: %s", strerror(rc));
 	else
 		flow_exchange(&f);
 	if (f.fd >= 0)
 		close(f.fd);
-	r->seconds = now_s() - start;
+	r->seconds = flow_now() - start;
 }

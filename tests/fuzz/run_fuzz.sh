@@ -2,8 +2,8 @@
 # Runs libFuzzer targets on a copy of their seed corpus
 # (tests/fuzz/corpus/NAME); fails when one finds anything. The codec (stun)
 # runs for ${FUZZ_SECONDS:-60} seconds, the requirement being 60 s clean
-# under ASan+UBSan; binding and conf for ${FUZZ_SECONDS_OTHER:-30} each.
-# Usage: run_fuzz.sh [NAME...] (default: every target: stun binding conf);
+# under ASan+UBSan; binding, conf and sip for ${FUZZ_SECONDS_OTHER:-30} each.
+# Usage: run_fuzz.sh [NAME...] (default: every target: stun binding conf sip);
 # from `make check` it takes no argument and finds the build through BUILDDIR.
 set -u
 
@@ -63,7 +63,7 @@ run_one() {
 	return 0
 }
 
-[ $# -gt 0 ] || set -- stun binding conf
+[ $# -gt 0 ] || set -- stun binding conf sip
 for target in "$@"; do
 	if run_one "$target"; then
 		passed=$((passed + 1))

@@ -47,11 +47,29 @@ check "... exit status 1" [ "$rc" -eq 1 ]
 check "... nothing left behind" [ -z "$(leftovers)" ]
 
 lab -t 2
-check "all rows (the README's main job): row 6 PASS" [ "$(verdict_of 6)" = PASS ]
-for row in 1 2 3 4 5; do
+for row in 1 3 6; do
+	check "all rows (the README's main job): row $row PASS" [ "$(verdict_of $row)" = PASS ]
+done
+for row in 2 4 5; do
 	check "... row $row NOT-BUILT, never PASS" [ "$(verdict_of $row)" = NOT-BUILT ]
 done
 check "... exit status 3 (rows not built yet)" [ "$rc" -eq 3 ]
+check "... row 1 as the partner, the edge's certificate verified" \
+	sh -c 'echo "$0" | grep -q "200 to OPTIONS over MTLS; edge certificate sip.edge.example verified; we were partner.example"' "$out"
+
+# Each SIP row's own rule: dropped, that row is BLOCKED and the others pass.
+for row in 1 3; do
+	lab --drop $row --rows 1,3,6 -t 1
+	check "--drop $row: row $row BLOCKED" [ "$(verdict_of $row)" = BLOCKED ]
+	for other in 1 3 6; do
+		[ "$other" = "$row" ] && continue
+		check "... row $other still PASS" [ "$(verdict_of $other)" = PASS ]
+	done
+	check "... nothing left behind" [ -z "$(leftovers)" ]
+done
+lab --reject 1,3 --rows 1,3 -t 2
+check "--reject 1,3: row 1 REJECTED by a TCP RST" sh -c 'echo "$0" | grep -q "\"row\": 1,.*REJECTED.*TCP RST"' "$out"
+check "... row 3 REJECTED" [ "$(verdict_of 3)" = REJECTED ]
 
 # Ctrl-C while the probe waits: SIGINT to the lab's process group, as a
 # terminal sends it.

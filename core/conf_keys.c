@@ -1,0 +1,360 @@
+/* The configuration keys: one table row per key, with its default, its
+ * parser and its printer. Typed keys (numbers, listeners, names, paths) use
+ * the generic parsers through the row's offset and bounds. */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/addr.h"
+#include "core/conf_priv.h"
+
+#define FIELD(c, k, type)  ((type)((char *)(c) + (k)->offset))
+#define CFIELD(c, k, type) ((const type)((const char *)(c) + (k)->offset))
+
+bool conf_dns_name_valid(const char *name)
+{
+	size_t len = strlen(name), label = 0;
+	if (len == 0 || len > CONF_NAME_MAX || name[0] == '.' || name[len - 1] == '.')
+		return false;
+	for (const char *p = name; *p; p++) {
+		if (*p == '.') {
+			if (label == 0 || p[-1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)*p) && !(*p == '-' && label > 0))
+			return false;
+		if (++label > 63)
+			return false;
+	}
+	return name[len - 1] != '-';
+}
+
+static int p_bool(const struct conf_key *k, struct conf *c, const char *v)
+{
+	static const char *const yes[] = {"yes", "on", "true", "1"};
+	static const char *const no[] = {"no", "off", "false", "0"};
+	for (size_t i = 0; i < 4; i++) {
+		if (strcmp(v, yes[i]) == 0 || strcmp(v, no[i]) == 0) {
+			*FIELD(c, k, bool *) = strcmp(v, yes[i]) == 0;
+			return 0;
+		}
+	}
+	return EINVAL;
+}
+static void f_bool(const struct conf_key *k, const struct conf *c, size_t i, char *o, size_t n)
+{
+	(void)i;
+	snprintf(o, n, "%s", *CFIELD(c, k, bool *) ? "yes" : "no");
+}
+
+static int p_uint(const struct conf_key *k, struct conf *c, const char *v)
+{
+	char *end;
+	if (!isdigit((unsigned char)*v))
+		return EINVAL;
+	errno = 0;
+	unsigned long n = strtoul(v, &end, 10);
+	if (errno || *end || n < k->min || n > k->max)
+		return EINVAL;
+	*FIELD(c, k, unsigned *) = (unsigned)n;
+	return 0;
+}
+static void f_uint(const struct conf_key *k, const struct conf *c, size_t i, char *o, size_t n)
+{
+	(void)i;
+	snprintf(o, n, "%u", *CFIELD(c, k, unsigned *));
+}
+
+/* A listener: "off", or ADDR[:PORT] with the default port in k->min. The
+ * enabled flag is the bool just before the address in struct conf. */
+static int p_listen(const struct conf_key *k, struct conf *c, const char *v)
+{
+	struct sockaddr_storage *sa = FIELD(c, k, struct sockaddr_storage *);
+	bool *enabled = (bool *)((char *)c + k->max);
+	if (strcmp(v, "off") == 0) {
+		*enabled = false;
+		return 0;
+	}
+	if (addr_parse(v, (uint16_t)k->min, sa))
+		return EINVAL;
+	*enabled = true;
+	return 0;
+}
+static void f_listen(const struct conf_key *k, const struct conf *c, size_t i, char *o, size_t n)
+{
+	(void)i;
+	if (!*(const bool *)((const char *)c + k->max))
+		snprintf(o, n, "off");
+	else
+		addr_str(CFIELD(c, k, struct sockaddr *), o, n);
+}
+
+/* Text of at most k->max bytes; "off" (when k->min) clears it. */
+static int p_text(const struct conf_key *k, struct conf *c, const char *v)
+{
+	if (k->min && strcmp(v, "off") == 0)
+		v = "";
+	if (strlen(v) > k->max)
+		return EINVAL;
+	snprintf(FIELD(c, k, char *), k->max + 1, "%s", v);
+	return 0;
+}
+static void f_text(const struct conf_key *k, const struct conf *c, size_t i, char *o, size_t n)
+{
+	(void)i;
+	const char *v = CFIELD(c, k, char *);
+	snprintf(o, n, "%s", v[0] || !k->min ? v : "off");
+}
+
+static int p_dns_name(const struct conf_key *k, struct conf *c, const char *v)
+{
+	return conf_dns_name_valid(v) ? p_text(k, c, v) : EINVAL;
+}
+
+/* An absolute path, or "auto": DIR/FILE with DIR /etc/edgelab/pki. */
+static int p_pki_path(const struct conf_key *k, struct conf *c, const char *v)
+{
+	static const char *const auto_files[] = {"edge.pem", "edge.key", "ca.pem"};
+	char path[CONF_PATH_MAX];
+	if (strcmp(v, "auto") == 0) {
+		snprintf(path, sizeof(path), "/etc/edgelab/pki/%s", auto_files[k->min]);
+		v = path;
+	}
+	if (v[0] != '/' || strlen(v) >= CONF_PATH_MAX)
+		return EINVAL;
+	snprintf(FIELD(c, k, char *), CONF_PATH_MAX, "%s", v);
+	return 0;
+}
+
+static int p_log_level(const struct conf_key *k, struct conf *c, const char *v)
+{
+	(void)k;
+	return log_level_parse(v, &c->log_level);
+}
+static void f_log_level(const struct conf_key *k, const struct conf *c, size_t i, char *o, size_t n)
+{
+	(void)k;
+	(void)i;
+	snprintf(o, n, "%s", log_level_name(c->log_level));
+}
+
+/* "auto": /run/edgelab/control.sock for root, else a per-user path, so that
+ * an unprivileged `edgelab serve` starts with no config at all. */
+static int p_control_socket(const struct conf_key *k, struct conf *c, const char *v)
+{
+	char path[PATH_MAX];
+	(void)k;
+	if (strcmp(v, "off") == 0) {
+		c->control_socket[0] = '\0';
+		return 0;
+	}
+	if (strcmp(v, "auto") == 0) {
+		if (geteuid() == 0)
+			snprintf(path, sizeof(path), "/run/edgelab/control.sock");
+		else
+			snprintf(path, sizeof(path), "/tmp/edgelab-%u/control.sock",
+			         (unsigned)geteuid());
+		v = path;
+	}
+	if (v[0] != '/' || strlen(v) >= sizeof(c->control_socket))
+		return EINVAL;
+	snprintf(c->control_socket, sizeof(c->control_socket), "%s", v);
+	return 0;
+}
+static void f_control_socket(const struct conf_key *k, const struct conf *c, size_t i, char *o,
+                             size_t n)
+{
+	(void)k;
+	(void)i;
+	snprintf(o, n, "%s", c->control_socket[0] ? c->control_socket : "off");
+}
+
+/* Copies the next blank-separated token of *s (at most cap - 1 bytes) into
+ * out and advances *s; EINVAL when it is longer. */
+static int next_token(const char **s, char *out, size_t cap)
+{
+	const char *p = *s;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	size_t n = strcspn(p, " \t");
+	if (n >= cap)
+		return EINVAL;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	*s = p + n;
+	return 0;
+}
+
+/* federation_partner DOMAIN [HOST[:PORT]] */
+static int p_partner(const struct conf_key *k, struct conf *c, const char *v)
+{
+	char domain[CONF_NAME_MAX + 1], host[CONF_NAME_MAX + 8], rest[2];
+	(void)k;
+	if (c->n_partners >= CONF_PARTNERS_MAX || next_token(&v, domain, sizeof(domain)) ||
+	    next_token(&v, host, sizeof(host)) || next_token(&v, rest, sizeof(rest)) || rest[0] ||
+	    !conf_dns_name_valid(domain))
+		return EINVAL;
+	struct conf_partner *p = &c->partners[c->n_partners];
+	memset(p, 0, sizeof(*p));
+	p->port = 5061;
+	char *colon = strrchr(host, ':');
+	if (colon && colon == strchr(host, ':')) { /* one colon: HOST:PORT, not IPv6 */
+		*colon = '\0';
+		if (addr_port_parse(colon + 1, false, &p->port))
+			return EINVAL;
+	}
+	struct sockaddr_storage sa;
+	if (host[0] && !conf_dns_name_valid(host) && addr_parse(host, 0, &sa))
+		return EINVAL;
+	for (size_t i = 0; i < c->n_partners; i++)
+		if (strcasecmp(c->partners[i].domain, domain) == 0)
+			return EINVAL; /* one line per partner */
+	if (strlen(host) > CONF_NAME_MAX)
+		return EINVAL;
+	memcpy(p->domain, domain, strlen(domain) + 1);
+	memcpy(p->host, host, strlen(host) + 1);
+	c->n_partners++;
+	return 0;
+}
+static void f_partner(const struct conf_key *k, const struct conf *c, size_t i, char *o, size_t n)
+{
+	(void)k;
+	const struct conf_partner *p = &c->partners[i];
+	if (p->host[0])
+		snprintf(o, n, "%s %s:%u", p->domain, p->host, p->port);
+	else
+		snprintf(o, n, "%s", p->domain);
+}
+static size_t n_partners(const struct conf *c)
+{
+	return c->n_partners;
+}
+
+#define OFF(field)                offsetof(struct conf, field)
+#define LISTEN(field, flag, port) p_listen, f_listen, NULL, OFF(field), port, OFF(flag)
+#define UINT(field, lo, hi)       p_uint, f_uint, NULL, OFF(field), lo, hi
+
+const struct conf_key conf_keys[] = {
+    {{"log_level", "info", "error, warn, info or debug"},
+     "error|warn|info|debug",
+     p_log_level,
+     f_log_level,
+     NULL,
+     0,
+     0,
+     0},
+    {{"log_json", "no", "log JSON lines instead of plain text"},
+     "yes|no",
+     p_bool,
+     f_bool,
+     NULL,
+     OFF(log_json),
+     0,
+     0},
+    {{"workers", "0", "worker threads, each with its own event loop; 0 = one per CPU"},
+     "a number 0..64",
+     UINT(workers, 0, 64)},
+    {{"stun_udp_listen", "0.0.0.0:3478", "STUN on UDP (row 6): ADDR[:PORT] or off"},
+     "ADDR[:PORT] or off",
+     LISTEN(stun_udp_listen, stun_udp_enabled, 3478)},
+    {{"stun_tcp_listen", "0.0.0.0:3478", "STUN on TCP: ADDR[:PORT] or off"},
+     "ADDR[:PORT] or off",
+     LISTEN(stun_tcp_listen, stun_tcp_enabled, 3478)},
+    {{"stun_tcp_max_connections", "1024", "open STUN/TCP connections at most, in total"},
+     "a number 1..1000000",
+     UINT(stun_tcp_max_connections, 1, 1000000)},
+    {{"stun_tcp_idle_timeout", "30", "seconds before an idle STUN/TCP connection is closed"},
+     "seconds 1..86400",
+     UINT(stun_tcp_idle_timeout, 1, 86400)},
+    {{"software", "edgelab", "SOFTWARE attribute in STUN replies, or off"},
+     "at most 32 characters, or off",
+     p_text,
+     f_text,
+     NULL,
+     OFF(software),
+     1,
+     CONF_SOFTWARE_MAX},
+    {{"control_socket", "auto", "control API (HTTP) unix socket path, auto, or off"},
+     "an absolute path, auto or off",
+     p_control_socket,
+     f_control_socket,
+     NULL,
+     0,
+     0,
+     0},
+    {{"sip_domain", "edge.example", "the SIP domain the edge serves (registrar)"},
+     "a DNS name",
+     p_dns_name,
+     f_text,
+     NULL,
+     OFF(sip_domain),
+     0,
+     CONF_NAME_MAX},
+    {{"edge_fqdn", "sip.edge.example", "the edge's access FQDN (its certificate's name)"},
+     "a DNS name",
+     p_dns_name,
+     f_text,
+     NULL,
+     OFF(edge_fqdn),
+     0,
+     CONF_NAME_MAX},
+    {{"sip_tls_listen", "0.0.0.0:443", "SIP over TLS from clients (row 3): ADDR[:PORT] or off"},
+     "ADDR[:PORT] or off",
+     LISTEN(sip_tls_listen, sip_tls_enabled, 443)},
+    {{"sip_mtls_listen", "0.0.0.0:5061", "SIP over mutual TLS from partners (row 1)"},
+     "ADDR[:PORT] or off",
+     LISTEN(sip_mtls_listen, sip_mtls_enabled, 5061)},
+    {{"tls_certificate", "auto", "the edge's certificate (PEM); auto: /etc/edgelab/pki/edge.pem"},
+     "an absolute path or auto",
+     p_pki_path,
+     f_text,
+     NULL,
+     OFF(tls_certificate),
+     0,
+     0},
+    {{"tls_key", "auto", "its private key; auto: /etc/edgelab/pki/edge.key"},
+     "an absolute path or auto",
+     p_pki_path,
+     f_text,
+     NULL,
+     OFF(tls_key),
+     1,
+     0},
+    {{"tls_ca", "auto",
+      "CA(s) that partners' certificates must chain to; auto: "
+      "/etc/edgelab/pki/ca.pem"},
+     "an absolute path or auto",
+     p_pki_path,
+     f_text,
+     NULL,
+     OFF(tls_ca),
+     2,
+     0},
+    {{"sip_handshake_timeout", "10", "seconds for a TLS handshake to complete"},
+     "seconds 1..300",
+     UINT(sip_handshake_timeout, 1, 300)},
+    {{"sip_idle_timeout", "300", "seconds before an idle SIP connection is closed"},
+     "seconds 1..86400",
+     UINT(sip_idle_timeout, 1, 86400)},
+    {{"sip_max_connections", "1024", "open SIP connections at most, in total"},
+     "a number 1..100000",
+     UINT(sip_max_connections, 1, 100000)},
+    {{"sip_max_connections_per_source", "32", "open SIP connections at most per source IP"},
+     "a number 1..100000",
+     UINT(sip_max_connections_source, 1, 100000)},
+    {{"federation_partner", "", "a partner: DOMAIN [HOST[:PORT]]; repeat for each"},
+     "DOMAIN [HOST[:PORT]], each domain once, at most 32",
+     p_partner,
+     f_partner,
+     n_partners,
+     0,
+     0,
+     0},
+};
+const size_t conf_keys_count = sizeof(conf_keys) / sizeof(conf_keys[0]);

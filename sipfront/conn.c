@@ -1,0 +1,294 @@
+/* A SIP connection: TLS through bufferevent_openssl, framed by sipfront/frame,
+ * each message handed to handler.c. Every connection ends in sip_conn_free,
+ * the one place it is logged. */
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/addr.h"
+#include "core/log.h"
+#include "sipfront/frame.h"
+#include "sipfront/server_priv.h"
+#include "sipfront/tls.h"
+
+#define WRITE_PAUSE  ((size_t)256 * 1024) /* stop reading while this much is unsent */
+#define WRITE_RESUME ((size_t)64 * 1024)
+
+static const char *kind_name(enum metric_sip_listener kind)
+{
+	return kind == METRIC_SIP_TLS ? "tls" : "mtls";
+}
+
+void sip_conn_free(struct sip_conn *c, const char *why)
+{
+	struct sip_server *s = c->server;
+	if (why)
+		log_info("sip %s #%lu %s: closed: %s", kind_name(c->kind), c->id, c->peer_str, why);
+	sip_registrar_forget_conn(s, c);
+	LIST_REMOVE(c, link);
+	s->n_conns--;
+	metrics_add(s->metrics, METRIC_SIP_OPEN, -1);
+	bufferevent_free(c->bev); /* frees the SSL too (BEV_OPT_CLOSE_ON_FREE) */
+	free(c);
+}
+
+static void refused(struct sip_conn *c, enum metric_sip_refusal why, const char *text)
+{
+	metrics_inc(c->server->metrics,
+	            METRIC_SIP_REFUSED + c->kind * METRIC_SIP_REFUSED_COUNT + why);
+	log_warn("sip %s #%lu %s: refused: %s", kind_name(c->kind), c->id, c->peer_str, text);
+	sip_conn_free(c, NULL);
+}
+
+void sip_conn_send(struct sip_conn *c, const char *data, size_t len)
+{
+	bufferevent_write(c->bev, data, len);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > WRITE_PAUSE)
+		bufferevent_disable(c->bev, EV_READ);
+}
+
+/* Only marks the connection: the read loop or the write callback frees it
+ * once the output is empty, so that no caller is left holding a freed c. */
+void sip_conn_close_after_flush(struct sip_conn *c)
+{
+	c->closing = true;
+	bufferevent_disable(c->bev, EV_READ);
+}
+
+/* 5061: the verified certificate must name a partner's domain or host. */
+static bool partner_check(struct sip_conn *c)
+{
+	const struct conf *conf = c->server->conf;
+	const char *names[2 * CONF_PARTNERS_MAX];
+	size_t n = 0;
+	for (size_t i = 0; i < conf->n_partners; i++) {
+		names[n++] = conf->partners[i].domain;
+		if (conf->partners[i].host[0])
+			names[n++] = conf->partners[i].host;
+	}
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	int rc = sip_tls_peer_match(ssl, names, n, c->partner, sizeof(c->partner));
+	if (rc == 0)
+		return true;
+	char seen[256], text[400];
+	sip_tls_peer_names(ssl, seen, sizeof(seen));
+	snprintf(text, sizeof(text), "certificate for %s names no federation partner",
+	         seen[0] ? seen : "(no name)");
+	refused(c, METRIC_SIP_REFUSED_NOT_PARTNER, text);
+	return false;
+}
+
+static void established(struct sip_conn *c)
+{
+	const struct conf *conf = c->server->conf;
+	if (c->kind == METRIC_SIP_MTLS && !partner_check(c))
+		return;
+	c->established = true;
+	struct timeval idle = {.tv_sec = conf->sip_idle_timeout};
+	bufferevent_set_timeouts(c->bev, &idle, NULL);
+	log_info("sip %s #%lu %s: TLS up%s%s", kind_name(c->kind), c->id, c->peer_str,
+	         c->partner[0] ? ", partner " : "", c->partner);
+}
+
+/* Frames and handles every whole message in the input. */
+static void read_cb(struct bufferevent *bev, void *arg)
+{
+	struct sip_conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	for (;;) {
+		if (c->closing) {
+			if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+				sip_conn_free(c, "closed by the edge");
+			return;
+		}
+		size_t avail = evbuffer_get_length(in), frame_len = 0;
+		size_t look = avail < SIP_FRAME_MAX ? avail : SIP_FRAME_MAX;
+		enum sip_frame_error why = SIP_FRAME_ERR_NONE;
+		const uint8_t *buf = evbuffer_pullup(in, (ev_ssize_t)look);
+		if (!buf || look == 0)
+			return;
+		switch (sip_frame_next(buf, look, &frame_len, &why)) {
+		case SIP_FRAME_MORE:
+			return;
+		case SIP_FRAME_KEEPALIVE:
+			/* RFC 5626 section 3.5.1: a double-CRLF ping gets a CRLF pong. */
+			if (frame_len >= 4)
+				sip_conn_send(c, "\r\n", 2);
+			evbuffer_drain(in, frame_len);
+			break;
+		case SIP_FRAME_MESSAGE:
+			sip_handle_message(c, buf, frame_len); /* may set closing */
+			evbuffer_drain(in, frame_len);
+			break;
+		case SIP_FRAME_ERROR:
+			metrics_inc(c->server->metrics, METRIC_SIP_CLOSED_FRAMING);
+			sip_conn_free(c, sip_frame_error_str(why));
+			return;
+		}
+	}
+}
+
+static void write_cb(struct bufferevent *bev, void *arg)
+{
+	struct sip_conn *c = arg;
+	if (c->closing) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			sip_conn_free(c, "closed by the edge");
+		return;
+	}
+	bufferevent_enable(bev, EV_READ); /* below the low-water mark again */
+}
+
+/* libevent moves OpenSSL's errors off the thread's queue into the
+ * bufferevent: read them from there. */
+static void tls_errors(struct sip_conn *c, char *out, size_t cap)
+{
+	size_t len = 0;
+	unsigned long e;
+	out[0] = '\0';
+	while ((e = bufferevent_get_openssl_error(c->bev)) != 0) {
+		const char *reason = ERR_reason_error_string(e);
+		if (reason && len < cap)
+			len +=
+			    (size_t)snprintf(out + len, cap - len, "%s%s", len ? "; " : "", reason);
+	}
+	if (!out[0])
+		sip_tls_errors(out, cap);
+}
+
+static void event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct sip_conn *c = arg;
+	char errors[SIP_TLS_ERR_MAX], text[SIP_TLS_ERR_MAX + 64];
+	if (what & BEV_EVENT_CONNECTED) {
+		established(c);
+		return;
+	}
+	if (!c->established) {
+		if (what & BEV_EVENT_TIMEOUT) {
+			refused(c, METRIC_SIP_REFUSED_TIMEOUT, "no TLS handshake in time");
+			return;
+		}
+		tls_errors(c, errors, sizeof(errors));
+		snprintf(text, sizeof(text), "TLS handshake failed: %s",
+		         errors[0]                ? errors
+		         : (what & BEV_EVENT_EOF) ? "closed by the peer"
+		                                  : "error");
+		refused(c, METRIC_SIP_REFUSED_HANDSHAKE, text);
+		return;
+	}
+	(void)bev;
+	if (what & BEV_EVENT_TIMEOUT) {
+		metrics_inc(c->server->metrics, METRIC_SIP_CLOSED_IDLE);
+		sip_conn_free(c, "idle");
+	} else if (what & BEV_EVENT_EOF) {
+		sip_conn_free(c, "closed by the peer");
+	} else {
+		tls_errors(c, errors, sizeof(errors));
+		sip_conn_free(c, errors[0] ? errors : strerror(EVUTIL_SOCKET_ERROR()));
+	}
+}
+
+struct sip_conn *sip_conn_by_id(struct sip_server *s, unsigned long id)
+{
+	struct sip_conn *c;
+	LIST_FOREACH(c, &s->conns, link)
+	if (c->id == id && !c->closing)
+		return c;
+	return NULL;
+}
+
+/* Links a new connection on bev into the server and starts its handshake
+ * timer. */
+static void conn_start(struct sip_server *s, struct sip_conn *c, enum metric_sip_listener kind,
+                       const struct sockaddr *peer)
+{
+	c->server = s;
+	c->kind = kind;
+	c->id = ++s->next_conn_id;
+	memcpy(&c->peer, peer, addr_len(peer));
+	addr_str(peer, c->peer_str, sizeof(c->peer_str));
+	LIST_INSERT_HEAD(&s->conns, c, link);
+	s->n_conns++;
+	metrics_add(s->metrics, METRIC_SIP_OPEN, 1);
+	struct timeval hs = {.tv_sec = s->conf->sip_handshake_timeout};
+	bufferevent_set_timeouts(c->bev, &hs, NULL);
+	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	bufferevent_setwatermark(c->bev, EV_WRITE, WRITE_RESUME, 0);
+	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
+	bufferevent_enable(c->bev, EV_READ);
+}
+
+/* The source address of the edge's outbound connections: the 5061
+ * listener's address when it is a specific one (the access interface). */
+static int bind_source(const struct sip_server *s, int fd, int family)
+{
+	struct sockaddr_storage src = s->conf->sip_mtls_listen;
+	if (!s->conf->sip_mtls_enabled || src.ss_family != family)
+		return 0;
+	addr_set_port((struct sockaddr *)&src, 0);
+	static const uint8_t any6[16];
+	bool wildcard = family == AF_INET
+	                    ? ((struct sockaddr_in *)&src)->sin_addr.s_addr == 0
+	                    : !memcmp(&((struct sockaddr_in6 *)&src)->sin6_addr, any6, 16);
+	if (wildcard)
+		return 0;
+	return bind(fd, (struct sockaddr *)&src, addr_len((struct sockaddr *)&src)) ? errno : 0;
+}
+
+struct sip_conn *sip_conn_connect(struct sip_server *s, const struct sockaddr *dst,
+                                  const char *expect_host, char *err, size_t err_len)
+{
+	struct sip_conn *c = calloc(1, sizeof(*c));
+	SSL *ssl = c ? SSL_new(s->client_ctx) : NULL;
+	int fd = ssl ? socket(dst->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0) : -1;
+	int rc = fd < 0 ? errno : bind_source(s, fd, dst->sa_family);
+	if (!rc && sip_tls_client_expect(ssl, expect_host))
+		rc = EINVAL;
+	if (!rc)
+		c->bev = bufferevent_openssl_socket_new(
+		    s->base, fd, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	if (rc || !c->bev) {
+		snprintf(err, err_len, "outbound connection: %s", strerror(rc ? rc : ENOMEM));
+		if (fd >= 0)
+			close(fd);
+		if (ssl)
+			SSL_free(ssl);
+		free(c);
+		return NULL;
+	}
+	c->outbound = true;
+	conn_start(s, c, METRIC_SIP_MTLS, dst);
+	if (bufferevent_socket_connect(c->bev, dst, (int)addr_len(dst))) {
+		snprintf(err, err_len, "connect to %s failed", c->peer_str);
+		sip_conn_free(c, NULL);
+		return NULL;
+	}
+	log_info("sip mtls #%lu %s: connecting out, expecting %s", c->id, c->peer_str, expect_host);
+	return c;
+}
+
+void sip_conn_accept(struct sip_listener *l, evutil_socket_t fd, const struct sockaddr *peer)
+{
+	struct sip_server *s = l->server;
+	SSL_CTX *ctx = l->kind == METRIC_SIP_TLS ? s->tls_ctx : s->mtls_ctx;
+	struct sip_conn *c = calloc(1, sizeof(*c));
+	SSL *ssl = c ? SSL_new(ctx) : NULL;
+	if (ssl)
+		c->bev = bufferevent_openssl_socket_new(s->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+		                                        BEV_OPT_CLOSE_ON_FREE);
+	if (!c || !c->bev) {
+		if (ssl)
+			SSL_free(ssl);
+		free(c);
+		close(fd);
+		return;
+	}
+	metrics_inc(s->metrics, METRIC_SIP_ACCEPTED + l->kind);
+	conn_start(s, c, l->kind, peer);
+}

@@ -1,0 +1,161 @@
+#include "sipfront/server.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/addr.h"
+#include "core/log.h"
+#include "sipfront/server_priv.h"
+#include "sipfront/tls.h"
+
+/* Builds both contexts from conf into *tls / *mtls; nothing on failure. */
+static int load_contexts(const struct conf *conf, SSL_CTX **tls, SSL_CTX **mtls, SSL_CTX **client,
+                         char *err, size_t err_len)
+{
+	const char *const files[] = {conf->tls_certificate, conf->tls_key, conf->tls_ca};
+	for (size_t i = 0; i < 3; i++) {
+		if (access(files[i], R_OK) != 0) {
+			int e = errno;
+			snprintf(err, err_len, "%s: %s (edgelab pki writes the lab's)", files[i],
+			         strerror(e));
+			return ENOENT;
+		}
+	}
+	*tls = *mtls = *client = NULL;
+	int rc = sip_tls_server_ctx(tls, conf->tls_certificate, conf->tls_key, NULL, err, err_len);
+	if (!rc)
+		rc = sip_tls_server_ctx(mtls, conf->tls_certificate, conf->tls_key, conf->tls_ca,
+		                        err, err_len);
+	if (!rc)
+		rc = sip_tls_client_ctx(client, conf->tls_certificate, conf->tls_key, conf->tls_ca,
+		                        err, err_len);
+	if (rc) {
+		SSL_CTX_free(*tls);
+		SSL_CTX_free(*mtls);
+		*tls = *mtls = NULL;
+	}
+	return rc;
+}
+
+/* Connections from one source address, for sip_max_connections_per_source. */
+static unsigned conns_from(const struct sip_server *s, const struct sockaddr *peer)
+{
+	unsigned n = 0;
+	const struct sip_conn *c;
+	LIST_FOREACH(c, &s->conns, link)
+	{
+		struct sockaddr_storage a = c->peer, b;
+		memcpy(&b, peer, addr_len(peer));
+		addr_set_port((struct sockaddr *)&a, 0);
+		addr_set_port((struct sockaddr *)&b, 0);
+		n += addr_equal((struct sockaddr *)&a, (struct sockaddr *)&b);
+	}
+	return n;
+}
+
+static void refuse(struct sip_listener *l, evutil_socket_t fd, const struct sockaddr *peer,
+                   enum metric_sip_refusal why, const char *text)
+{
+	char where[ADDR_STR_MAX];
+	metrics_inc(l->server->metrics,
+	            METRIC_SIP_REFUSED + l->kind * METRIC_SIP_REFUSED_COUNT + why);
+	log_warn("sip %s: refused %s: %s", l->kind == METRIC_SIP_TLS ? "tls" : "mtls",
+	         addr_str(peer, where, sizeof(where)), text);
+	close(fd);
+}
+
+static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *peer,
+                      int peer_len, void *arg)
+{
+	(void)lev;
+	(void)peer_len;
+	struct sip_listener *l = arg;
+	struct sip_server *s = l->server;
+	if (s->n_conns >= s->conf->sip_max_connections)
+		refuse(l, fd, peer, METRIC_SIP_REFUSED_LIMIT_TOTAL, "sip_max_connections reached");
+	else if (conns_from(s, peer) >= s->conf->sip_max_connections_source)
+		refuse(l, fd, peer, METRIC_SIP_REFUSED_LIMIT_SOURCE,
+		       "sip_max_connections_per_source reached");
+	else
+		sip_conn_accept(l, fd, peer);
+}
+
+static int open_listener(struct sip_server *s, enum metric_sip_listener kind,
+                         const struct sockaddr_storage *sa, char *err, size_t err_len)
+{
+	char where[ADDR_STR_MAX];
+	struct sip_listener *l = &s->listeners[kind];
+	l->server = s;
+	l->kind = kind;
+	l->lev = evconnlistener_new_bind(
+	    s->base, accept_cb, l,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE, 128,
+	    (const struct sockaddr *)sa, addr_len((const struct sockaddr *)sa));
+	if (l->lev)
+		return 0;
+	int rc = errno ? errno : ENOMEM;
+	snprintf(err, err_len, "SIP/%s %s: %s", kind == METRIC_SIP_TLS ? "TLS" : "MTLS",
+	         addr_str((const struct sockaddr *)sa, where, sizeof(where)), strerror(rc));
+	return rc;
+}
+
+int sip_server_alloc(struct sip_server **sp, struct event_base *base, struct conf *conf,
+                     struct metrics_shard *metrics, char *err, size_t err_len)
+{
+	struct sip_server *s = calloc(1, sizeof(*s));
+	if (!s)
+		return ENOMEM;
+	s->base = base;
+	s->metrics = metrics;
+	s->conf = conf_ref(conf);
+	LIST_INIT(&s->conns);
+	LIST_INIT(&s->bindings);
+	int rc = load_contexts(conf, &s->tls_ctx, &s->mtls_ctx, &s->client_ctx, err, err_len);
+	if (!rc && conf->sip_tls_enabled)
+		rc = open_listener(s, METRIC_SIP_TLS, &conf->sip_tls_listen, err, err_len);
+	if (!rc && conf->sip_mtls_enabled)
+		rc = open_listener(s, METRIC_SIP_MTLS, &conf->sip_mtls_listen, err, err_len);
+	if (rc) {
+		sip_server_free(s);
+		return rc;
+	}
+	*sp = s;
+	return 0;
+}
+
+int sip_server_set_conf(struct sip_server *s, struct conf *conf, char *err, size_t err_len)
+{
+	SSL_CTX *tls, *mtls, *client;
+	int rc = load_contexts(conf, &tls, &mtls, &client, err, err_len);
+	if (rc)
+		return rc;
+	SSL_CTX_free(s->tls_ctx);
+	SSL_CTX_free(s->mtls_ctx);
+	SSL_CTX_free(s->client_ctx);
+	s->tls_ctx = tls;
+	s->mtls_ctx = mtls;
+	s->client_ctx = client;
+	conf_unref(s->conf);
+	s->conf = conf_ref(conf);
+	return 0;
+}
+
+void sip_server_free(struct sip_server *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < METRIC_SIP_LISTENER_COUNT; i++)
+		if (s->listeners[i].lev)
+			evconnlistener_free(s->listeners[i].lev);
+	while (!LIST_EMPTY(&s->conns))
+		sip_conn_free(LIST_FIRST(&s->conns), NULL);
+	sip_registrar_clear(s);
+	SSL_CTX_free(s->tls_ctx);
+	SSL_CTX_free(s->mtls_ctx);
+	SSL_CTX_free(s->client_ctx);
+	conf_unref(s->conf);
+	free(s);
+}

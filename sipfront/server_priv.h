@@ -1,0 +1,89 @@
+/* Internals of sipfront's server: shared by server.c, conn.c, handler.c and
+ * registrar.c only. */
+#ifndef EDGELAB_SIPFRONT_SERVER_PRIV_H
+#define EDGELAB_SIPFRONT_SERVER_PRIV_H
+
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+#include <openssl/ssl.h>
+#include <stdbool.h>
+#include <sys/queue.h>
+
+#include "sipfront/server.h"
+
+struct sip_conn;
+struct sip_msg;
+struct sip_binding;
+
+struct sip_listener {
+	struct sip_server *server;
+	enum metric_sip_listener kind;
+	struct evconnlistener *lev;
+};
+
+struct sip_server {
+	struct event_base *base;
+	struct conf *conf; /* a reference */
+	struct metrics_shard *metrics;
+	SSL_CTX *tls_ctx;    /* 443 */
+	SSL_CTX *mtls_ctx;   /* 5061 */
+	SSL_CTX *client_ctx; /* outbound MTLS to partners (row 2) */
+	struct sip_listener listeners[METRIC_SIP_LISTENER_COUNT];
+	LIST_HEAD(, sip_conn) conns;
+	unsigned n_conns;
+	LIST_HEAD(, sip_binding) bindings; /* the registrar's */
+	unsigned n_bindings;
+	unsigned long next_conn_id;
+};
+
+struct sip_conn {
+	LIST_ENTRY(sip_conn) link;
+	struct sip_server *server;
+	enum metric_sip_listener kind;
+	unsigned long id;
+	struct bufferevent *bev;
+	struct sockaddr_storage peer;
+	char peer_str[64];
+	bool established;  /* handshake done (and, on 5061, the partner checked) */
+	char partner[254]; /* 5061: the partner name its certificate matched */
+	bool closing;      /* flush what is queued, then close */
+	bool outbound;     /* the edge connected out to a partner (row 2) */
+};
+
+/* conn.c */
+void sip_conn_accept(struct sip_listener *l, evutil_socket_t fd, const struct sockaddr *peer);
+/* Connects out (row 2), expecting the server's certificate to name
+ * expect_host; writes queue until the handshake is done. */
+struct sip_conn *sip_conn_connect(struct sip_server *s, const struct sockaddr *dst,
+                                  const char *expect_host, char *err, size_t err_len);
+/* Queues bytes on the connection. */
+void sip_conn_send(struct sip_conn *c, const char *data, size_t len);
+/* Closes after what is queued has been written. */
+void sip_conn_close_after_flush(struct sip_conn *c);
+void sip_conn_free(struct sip_conn *c, const char *why);
+
+/* partner.c: the connection to a partner domain: an established one (in or
+ * out) reused, else a new outbound one (its writes wait for the
+ * handshake). NULL with err filled when it cannot be had. */
+struct sip_conn *sip_partner_conn(struct sip_server *s, const struct conf_partner *p, char *err,
+                                  size_t err_len);
+/* The configured partner a host name (its domain or its HOST) belongs to. */
+const struct conf_partner *sip_partner_find(const struct sip_server *s, const char *name,
+                                            size_t len);
+struct sip_conn *sip_conn_by_id(struct sip_server *s, unsigned long id);
+
+/* proxy.c */
+void sip_proxy_request(struct sip_conn *c, const struct sip_msg *req);
+void sip_proxy_response(struct sip_conn *c, const struct sip_msg *resp);
+/* Sends a response of the edge's own to req on c. */
+void sip_conn_reply(struct sip_conn *c, const struct sip_msg *req, int code, const char *reason,
+                    const char *extra);
+
+/* handler.c: one whole framed message from c. */
+void sip_handle_message(struct sip_conn *c, const uint8_t *buf, size_t len);
+
+/* registrar.c */
+void sip_registrar_forget_conn(struct sip_server *s, struct sip_conn *c);
+void sip_registrar_clear(struct sip_server *s);
+
+#endif

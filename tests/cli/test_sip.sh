@@ -1,0 +1,106 @@
+#!/bin/sh
+# The Access Edge's SIP front on loopback: rows 1 and 3 through the probe,
+# refusals on 5061 (no client certificate, another CA, a domain that is not
+# a partner), each with the connection closed, counted and logged; and the
+# edge's own answers to hand-written requests over openssl s_client.
+set -u
+. "$(dirname "$0")/../lib.sh"
+command -v openssl >/dev/null || { not_ok "openssl is installed"; finish; }
+
+"$EDGELAB" pki --out "$TMP/pki" -q --key-type ec
+"$EDGELAB" pki --out "$TMP/other" -q --key-type ec
+"$EDGELAB" pki --out "$TMP/evil" -q --key-type ec --ca-dir "$TMP/pki" --partner-domain evil.example
+TLS=$(free_port)
+MTLS=$(free_port)
+CTL=$TMP/control.sock
+LOG=$TMP/serve.log
+cat >"$TMP/edge.conf" <<CONF
+stun_udp_listen off
+stun_tcp_listen off
+sip_tls_listen 127.0.0.1:$TLS
+sip_mtls_listen 127.0.0.1:$MTLS
+tls_certificate $TMP/pki/edge.pem
+tls_key $TMP/pki/edge.key
+tls_ca $TMP/pki/ca.pem
+federation_partner partner.example
+control_socket $CTL
+workers 1
+CONF
+"$EDGELAB" serve --config "$TMP/edge.conf" 2>"$LOG" &
+at_exit "kill -9 $!"
+wait_for 10 ctl_get "$CTL" /healthz || { not_ok "serve starts"; cat "$LOG"; finish; }
+
+probe() {
+	"$EDGELAB" probe --edge 127.0.0.1 --sip-tls-port "$TLS" --sip-mtls-port "$MTLS" -t 3 \
+		--format json "$@" >"$TMP/probe.json" 2>&1
+	sed 's/^/# /' "$TMP/probe.json"
+}
+row_is() { grep -q "\"row\": $1,.*\"verdict\": \"$2\"" "$TMP/probe.json"; }
+
+probe --pki "$TMP/pki" --rows 1,3
+check "row 1: OPTIONS over MTLS as partner.example gets 200" row_is 1 PASS
+check "row 3: REGISTER over TLS gets 200" row_is 3 PASS
+check "the registration is logged" grep -q "registered probe-[0-9a-f]*@edge.example" "$LOG"
+
+probe --pki "$TMP/other" --rows 3
+check "an edge certificate from an unknown CA: row 3 FAILED, with the reason" \
+	grep -q '"verdict": "FAILED", "detail": "TLS handshake: edge certificate: unable to get local issuer certificate"' "$TMP/probe.json"
+probe --pki "$TMP/pki" --edge-fqdn wrong.example --rows 3
+check "an edge certificate for another name: FAILED" \
+	grep -qi '"verdict": "FAILED".*hostname mismatch' "$TMP/probe.json"
+
+# s_client HOST:PORT ARGS...: a TLS session fed stdin, its output in $TMP/s.out.
+s_client() {
+	port=$1
+	shift
+	timeout 10 openssl s_client -connect 127.0.0.1:"$port" -CAfile "$TMP/pki/ca.pem" \
+		-verify_return_error -quiet "$@" >"$TMP/s.out" 2>&1
+}
+refused() { metric "$CTL" "edgelab_sip_refused_total{listener=\"mtls\",reason=\"$1\"}"; }
+
+s_client "$MTLS" </dev/null
+check "5061 without a client certificate: refused" [ "$(refused handshake)" -eq 1 ]
+check "... logged with the reason" grep -q "refused: TLS handshake failed: peer did not return a certificate" "$LOG"
+printf 'OPTIONS sip:sip.edge.example SIP/2.0\r\n\r\n' |
+	s_client "$MTLS" -cert "$TMP/other/partner.pem" -key "$TMP/other/partner.key"
+check "5061 with a certificate from another CA: refused" [ "$(refused handshake)" -eq 2 ]
+check "... logged with the reason" grep -q "refused: TLS handshake failed: certificate verify failed" "$LOG"
+(sleep 1; printf 'OPTIONS sip:sip.edge.example SIP/2.0\r\n\r\n') |
+	s_client "$MTLS" -cert "$TMP/evil/partner.pem" -key "$TMP/evil/partner.key"
+check "5061 with a trusted certificate for evil.example: refused, not a partner" [ "$(refused not_partner)" -eq 1 ]
+check "... the connection is closed without an answer" sh -c '! grep -q "^SIP/2.0" "$0"' "$TMP/s.out"
+check "... logged with the names seen" grep -q "certificate for sip.evil.example, evil.example names no federation partner" "$LOG"
+
+# sip_request PORT: sends stdin over TLS (443 without, 5061 with the partner's certificate).
+sip_request() {
+	port=$1
+	cert=""
+	[ "$port" = "$MTLS" ] && cert="-cert $TMP/pki/partner.pem -key $TMP/pki/partner.key"
+	# shellcheck disable=SC2086
+	(cat; sleep 1) | s_client "$port" $cert
+	sed 's/^/# < /' "$TMP/s.out" | tr -d '\r' | head -n 12
+}
+req() { # METHOD URI TO [EXTRA]: a request with every mandatory header
+	printf '%s %s SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:5;branch=z9hG4bKt%s\r\nMax-Forwards: 70\r\n' "$1" "$2" "$$"
+	printf 'From: <sip:t@partner.example>;tag=1\r\nTo: <%s>\r\nCall-ID: c%s@test\r\nCSeq: 1 %s\r\n%bContent-Length: 0\r\n\r\n' "$3" "$$" "$1" "${4:-}"
+}
+status_is() { grep -q "^SIP/2.0 $1" "$TMP/s.out"; }
+
+req OPTIONS sip:sip.edge.example sip:sip.edge.example | sip_request "$MTLS"
+check "OPTIONS to the edge: 200 with Allow" sh -c 'grep -q "^SIP/2.0 200 OK" "$0" && grep -q "^Allow: .*MESSAGE" "$0"' "$TMP/s.out"
+check "... To gets a tag, Call-ID and CSeq are echoed" sh -c 'grep -q "^To: <sip:sip.edge.example>;tag=" "$0" && grep -q "^CSeq: 1 OPTIONS" "$0"' "$TMP/s.out"
+req REGISTER sip:other.example sip:bob@other.example "Contact: <sip:bob@127.0.0.1>\r\n" | sip_request "$TLS"
+check "REGISTER for another domain: 403" status_is 403
+req MESSAGE sip:nobody@edge.example sip:nobody@edge.example | sip_request "$MTLS"
+check "MESSAGE to a user who is not registered: 480" status_is 480
+req MESSAGE sip:x@elsewhere.example sip:x@elsewhere.example | sip_request "$MTLS"
+check "MESSAGE for a domain that is not a partner: 403" status_is 403
+req OPTIONS sip:bob@edge.example sip:bob@edge.example "Max-Forwards: 0\r\n" | sed '3d' | sip_request "$MTLS"
+check "Max-Forwards 0: 483" status_is 483
+printf 'OPTIONS sip:sip.edge.example SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:5;branch=z9hG4bKx\r\nFrom: <sip:t@partner.example>;tag=1\r\nTo: <sip:sip.edge.example>\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n' |
+	sip_request "$MTLS"
+check "a request without Call-ID: 400 saying so" grep -q "^SIP/2.0 400 Bad Request (Missing Call-ID)" "$TMP/s.out"
+printf 'OPTIONS sip:sip.edge.example SIP/2.0\r\nContent-Length: 99999999\r\n\r\n' | sip_request "$MTLS"
+check "a framing error closes the connection, counted" [ "$(metric "$CTL" edgelab_sip_framing_closed_total)" -ge 1 ]
+check "requests are counted by method" [ "$(metric "$CTL" 'edgelab_sip_requests_total{method="OPTIONS"}')" -ge 2 ]
+finish
