@@ -191,6 +191,28 @@ static int next_token(const char **s, char *out, size_t cap)
 	return 0;
 }
 
+/* HOST:PORT, [v6]:PORT or a bare HOST / IPv6 address: leaves the host in
+ * place, the port in *port when there is one. */
+static int split_host_port(char *host, uint16_t *port)
+{
+	if (host[0] == '[') {
+		char *close = strchr(host, ']');
+		if (!close || (close[1] && close[1] != ':'))
+			return EINVAL;
+		if (close[1] == ':' && addr_port_parse(close + 2, false, port))
+			return EINVAL;
+		*close = '\0';
+		memmove(host, host + 1, strlen(host + 1) + 1);
+		return strchr(host, ':') ? 0 : EINVAL;
+	}
+	char *colon = strrchr(host, ':');
+	if (colon && colon == strchr(host, ':')) { /* one colon: HOST:PORT, not IPv6 */
+		*colon = '\0';
+		return addr_port_parse(colon + 1, false, port);
+	}
+	return 0;
+}
+
 /* federation_partner DOMAIN [HOST[:PORT]] */
 static int p_partner(const struct conf_key *k, struct conf *c, const char *v)
 {
@@ -203,12 +225,8 @@ static int p_partner(const struct conf_key *k, struct conf *c, const char *v)
 	struct conf_partner *p = &c->partners[c->n_partners];
 	memset(p, 0, sizeof(*p));
 	p->port = 5061;
-	char *colon = strrchr(host, ':');
-	if (colon && colon == strchr(host, ':')) { /* one colon: HOST:PORT, not IPv6 */
-		*colon = '\0';
-		if (addr_port_parse(colon + 1, false, &p->port))
-			return EINVAL;
-	}
+	if (split_host_port(host, &p->port))
+		return EINVAL;
 	struct sockaddr_storage sa;
 	if (host[0] && !conf_dns_name_valid(host) && addr_parse(host, 0, &sa))
 		return EINVAL;
@@ -226,7 +244,9 @@ static void f_partner(const struct conf_key *k, const struct conf *c, size_t i, 
 {
 	(void)k;
 	const struct conf_partner *p = &c->partners[i];
-	if (p->host[0])
+	if (p->host[0] && strchr(p->host, ':'))
+		snprintf(o, n, "%s [%s]:%u", p->domain, p->host, p->port);
+	else if (p->host[0])
 		snprintf(o, n, "%s %s:%u", p->domain, p->host, p->port);
 	else
 		snprintf(o, n, "%s", p->domain);

@@ -55,11 +55,23 @@ static enum metric_sip_method method_of(const struct sip_msg *req)
 	return METRIC_SIP_OTHER;
 }
 
-static unsigned expires_of(const struct sip_msg *req)
+/* The Contact's expires parameter wins over the Expires header (RFC 3261
+ * section 10.3 step 7); it is taken out of contact, which is echoed with the
+ * expiry granted. */
+static unsigned expires_of(const struct sip_msg *req, char *contact)
 {
-	if (!pl_isset(&req->expires))
+	char *gt = strrchr(contact, '>');
+	char *param = strcasestr(gt ? gt : contact, ";expires=");
+	unsigned v;
+	if (param) {
+		v = (unsigned)strtoul(param + 9, NULL, 10);
+		size_t tail = strcspn(param + 1, ";");
+		memmove(param, param + 1 + tail, strlen(param + 1 + tail) + 1);
+	} else if (pl_isset(&req->expires)) {
+		v = pl_u32(&req->expires);
+	} else {
 		return EXPIRES_DEFAULT;
-	unsigned v = pl_u32(&req->expires);
+	}
 	if (v == 0)
 		return 0;
 	return v < EXPIRES_MIN ? EXPIRES_MIN : v > EXPIRES_MAX ? EXPIRES_MAX : v;
@@ -84,7 +96,7 @@ static void handle_register(struct sip_conn *c, const struct sip_msg *req)
 	if (ct->val.l >= sizeof(contact))
 		return sip_conn_reply(c, req, 400, "Bad Request (Contact too long)", NULL);
 	snprintf(contact, sizeof(contact), "%.*s", (int)ct->val.l, ct->val.p);
-	unsigned expires = expires_of(req);
+	unsigned expires = expires_of(req, contact);
 	int rc = sip_registrar_bind(s, c, aor, contact, expires, time(NULL));
 	if (rc && !(rc == ENOENT && expires == 0))
 		return sip_conn_reply(c, req, 503, "Service Unavailable (registrar full)", NULL);

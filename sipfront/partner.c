@@ -1,7 +1,9 @@
-/* Federation partners: which connection reaches a partner (row 2 when the
- * edge opens it). An established connection from or to the partner is
- * reused; otherwise the edge connects to the partner's configured HOST,
- * presenting its own certificate and expecting the partner's name. */
+/* Federation partners: which connection reaches a partner (row 2). Requests
+ * go on a connection the edge opened to the partner's configured HOST, which
+ * is reused while it lasts; a partner's own inbound connection carries only
+ * the responses to its requests (no RFC 5923 connection reuse), so that
+ * rows 1 and 2 stay separate flows through the firewall, as in the table.
+ * The edge presents its certificate and expects the partner's name. */
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -32,7 +34,7 @@ static struct sip_conn *existing(struct sip_server *s, const struct conf_partner
 	struct sip_conn *c;
 	LIST_FOREACH(c, &s->conns, link)
 	{
-		if (c->kind != METRIC_SIP_MTLS || c->closing || (!c->established && !c->outbound))
+		if (!c->outbound || c->closing)
 			continue;
 		if (!strcasecmp(c->partner, p->domain) ||
 		    (p->host[0] && !strcasecmp(c->partner, p->host)))

@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "core/addr.h"
 #include "core/log.h"
 #include "sipfront/registrar.h"
 #include "sipfront/rewrite.h"
@@ -56,25 +57,41 @@ static bool looped(const struct sip_msg *req, const char *branch)
 	return false;
 }
 
-/* The first Route names the edge: a request inside a dialog it recorded. */
+/* Whether a URI's host[:port] is the edge: its FQDN or domain, or the
+ * address of one of its listeners. */
+static bool uri_is_us(const struct sip_server *s, const struct uri *u)
+{
+	if (pl_eq(&u->host, s->conf->edge_fqdn) || pl_eq(&u->host, s->conf->sip_domain))
+		return true;
+	const struct sockaddr_storage *ls[] = {&s->conf->sip_tls_listen, &s->conf->sip_mtls_listen};
+	for (size_t i = 0; i < 2; i++) {
+		char ip[ADDR_STR_MAX];
+		uint16_t port = addr_port((const struct sockaddr *)ls[i]);
+		addr_ip_str((const struct sockaddr *)ls[i], ip, sizeof(ip));
+		if (pl_eq(&u->host, ip) && (!u->port || u->port == port))
+			return true;
+	}
+	return false;
+}
+
+/* The first Route names the edge (RFC 3261 section 16.4): it is removed.
+ * Its flow tokens, when the edge recorded the route itself, say which
+ * connection the request continues on. */
 static const struct sip_hdr *route_to_us(const struct sip_server *s, const struct sip_msg *req)
 {
 	const struct sip_hdr *r = sip_msg_hdr(req, SIP_HDR_ROUTE);
-	char want[300];
-	if (!r)
+	struct sip_addr addr;
+	if (!r || sip_addr_decode(&addr, &r->val))
 		return NULL;
-	snprintf(want, sizeof(want), "@%s;", s->conf->edge_fqdn);
-	char val[512];
-	if (sipmsg_pl_copy(val, sizeof(val), &r->val))
-		return NULL;
-	return strstr(val, want) || strstr(val, "sip:edgelab@") ? r : NULL;
+	return uri_is_us(s, &addr.uri) ? r : NULL;
 }
 
 /* Where a request goes: a connection, or an answer of the edge's own. */
 struct route {
 	struct sip_conn *target;
 	bool pop_route;
-	int code; /* when no target */
+	char ruri[SIP_CONTACT_MAX]; /* a new Request-URI, or "" */
+	int code;                   /* when no target */
 	const char *reason;
 };
 
@@ -86,6 +103,8 @@ static void route_in_dialog(struct sip_conn *c, const struct sip_hdr *r, struct 
 	unsigned long a = param_ulong(&r->val, "el-a"), b = param_ulong(&r->val, "el-b");
 	unsigned long other = c->id == a ? b : c->id == b ? a : 0;
 	rt->pop_route = true;
+	if (!a && !b)
+		return; /* a Route to the edge, not a dialog it recorded: route by URI */
 	rt->target = other ? sip_conn_by_id(s, other) : NULL;
 	if (!rt->target) {
 		rt->code = 480;
@@ -101,7 +120,8 @@ static void route_by_uri(struct sip_conn *c, const struct sip_msg *req, struct r
 	if (pl_eq(host, s->conf->sip_domain) || pl_eq(host, s->conf->edge_fqdn)) {
 		snprintf(aor, sizeof(aor), "%.*s@%s", (int)req->uri.user.l, req->uri.user.p,
 		         s->conf->sip_domain);
-		rt->target = sip_registrar_lookup(s, aor, time(NULL));
+		/* Section 16.5: the Request-URI becomes the registered Contact. */
+		rt->target = sip_registrar_lookup(s, aor, time(NULL), rt->ruri, sizeof(rt->ruri));
 		if (!rt->target) {
 			rt->code = 480;
 			rt->reason = "Temporarily Unavailable (not registered)";
@@ -154,13 +174,16 @@ static void forward(struct sip_conn *c, const struct sip_msg *req, const struct 
 	const struct conf *conf = c->server->conf;
 	char via[400], rr[400], trust[800], *text;
 	size_t len;
-	snprintf(via, sizeof(via), "SIP/2.0/TLS %s;branch=%s;el-conn=%lu", conf->edge_fqdn, branch,
-	         c->id);
+	/* sent-by names the listener on the side the request leaves from. */
+	const struct sockaddr_storage *side =
+	    rt->target->kind == METRIC_SIP_MTLS ? &conf->sip_mtls_listen : &conf->sip_tls_listen;
+	snprintf(via, sizeof(via), "SIP/2.0/TLS %s:%u;branch=%s;el-conn=%lu", conf->edge_fqdn,
+	         addr_port((const struct sockaddr *)side), branch, c->id);
 	snprintf(rr, sizeof(rr), "<sip:edgelab@%s;transport=tls;lr;el-a=%lu;el-b=%lu>",
 	         conf->edge_fqdn, c->id, rt->target->id);
 	trust_value(c, trust, sizeof(trust));
-	struct sip_fwd_edit e = {via, rt->pop_route, max_fwd - 1, dialog_forming(req) ? rr : NULL,
-	                         trust};
+	struct sip_fwd_edit e = {via,         rt->ruri[0] ? rt->ruri : NULL,   rt->pop_route,
+	                         max_fwd - 1, dialog_forming(req) ? rr : NULL, trust};
 	if (sip_fwd_request(req, &e, &text, &len))
 		return sip_conn_reply(c, req, 500, "Server Internal Error", NULL);
 	sip_conn_send(rt->target, text, len);
@@ -183,7 +206,7 @@ void sip_proxy_request(struct sip_conn *c, const struct sip_msg *req)
 	const struct sip_hdr *r = route_to_us(c->server, req);
 	if (r)
 		route_in_dialog(c, r, &rt);
-	else
+	if (!rt.target && !rt.code)
 		route_by_uri(c, req, &rt);
 	if (!rt.target) {
 		if (!pl_eq(&req->met, "ACK"))

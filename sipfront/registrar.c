@@ -59,13 +59,25 @@ int sip_registrar_bind(struct sip_server *s, struct sip_conn *c, const char *aor
 	return 0;
 }
 
-struct sip_conn *sip_registrar_lookup(struct sip_server *s, const char *aor, time_t now)
+/* "<sip:a@b;transport=tls>;expires=60" -> "sip:a@b;transport=tls" */
+static void contact_uri(const char *contact, char *out, size_t cap)
+{
+	const char *lt = strchr(contact, '<'), *gt = lt ? strchr(lt, '>') : NULL;
+	size_t len = lt && gt ? (size_t)(gt - lt - 1) : strcspn(contact, ";");
+	const char *start = lt && gt ? lt + 1 : contact;
+	snprintf(out, cap, "%.*s", (int)len, start);
+}
+
+struct sip_conn *sip_registrar_lookup(struct sip_server *s, const char *aor, time_t now,
+                                      char *contact, size_t contact_len)
 {
 	struct sip_binding *b = find(s, aor);
 	if (b && b->expires <= now) {
 		unbind(s, b);
 		return NULL;
 	}
+	if (b && contact)
+		contact_uri(b->contact, contact, contact_len);
 	return b ? b->conn : NULL;
 }
 

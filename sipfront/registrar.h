@@ -19,7 +19,9 @@ struct sip_conn;
  * binding. 0, ENOSPC (table full) or ENOENT (removing an unknown one). */
 int sip_registrar_bind(struct sip_server *s, struct sip_conn *c, const char *aor,
                        const char *contact, unsigned expires, time_t now);
-/* The live connection an AOR is registered on, or NULL. */
-struct sip_conn *sip_registrar_lookup(struct sip_server *s, const char *aor, time_t now);
+/* The live connection an AOR is registered on, or NULL; its Contact URI
+ * (without the angle brackets and header parameters) into contact. */
+struct sip_conn *sip_registrar_lookup(struct sip_server *s, const char *aor, time_t now,
+                                      char *contact, size_t contact_len);
 
 #endif

@@ -44,8 +44,12 @@ int sip_fwd_request(const struct sip_msg *req, const struct sip_fwd_edit *e, cha
 	FILE *f = open_memstream(&text, &len);
 	if (!f)
 		return ENOMEM;
-	fprintf(f, "%.*s %.*s SIP/2.0\r\nVia: %s\r\n", (int)req->met.l, req->met.p,
-	        (int)req->ruri.l, req->ruri.p, e->via);
+	if (e->ruri)
+		fprintf(f, "%.*s %s SIP/2.0\r\n", (int)req->met.l, req->met.p, e->ruri);
+	else
+		fprintf(f, "%.*s %.*s SIP/2.0\r\n", (int)req->met.l, req->met.p, (int)req->ruri.l,
+		        req->ruri.p);
+	fprintf(f, "Via: %s\r\n", e->via);
 	if (e->record_route)
 		fprintf(f, "Record-Route: %s\r\n", e->record_route);
 	for (struct le *le = req->hdrl.head; le; le = le->next) {

@@ -12,6 +12,7 @@
 
 struct sip_fwd_edit {
 	const char *via;          /* our Via value, added on top */
+	const char *ruri;         /* a new Request-URI, or NULL to keep it */
 	bool pop_route;           /* drop the first Route value (it names us) */
 	int max_forwards;         /* the new Max-Forwards */
 	const char *record_route; /* a Record-Route value added on top, or NULL */

@@ -107,6 +107,15 @@ static void test_core_conf_partners(void **state)
 	assert_string_equal(conf->partners[1].host, "");
 	assert_int_equal(conf->partners[2].port, 5061);
 	conf_unref(conf);
+	/* IPv6 hosts, bare or bracketed with a port; the dump reloads (fuzz_conf). */
+	assert_int_equal(load("federation_partner a.example ::1\n"
+			      "federation_partner b.example [2001:db8::5]:5070\n",
+			      &conf, err),
+			 0);
+	assert_string_equal(conf->partners[0].host, "::1");
+	assert_string_equal(conf->partners[1].host, "2001:db8::5");
+	assert_int_equal(conf->partners[1].port, 5070);
+	conf_unref(conf);
 	static const char *const bad[] = {
 		"federation_partner bad_domain\n",
 		"federation_partner a.example b.example c\n",
