@@ -36,7 +36,10 @@ static void usage(FILE *out)
 	    "      --edge-fqdn NAME the name the edge's certificate must carry (sip.edge.example)\n"
 	    "      --sip-domain D   the edge's SIP domain, for REGISTER (edge.example)\n"
 	    "      --partner-domain D  who the probe is on 5061 (partner.example)\n"
-	    "      --sip-tls-port N, --sip-mtls-port N   (443, 5061)\n\n"
+	    "      --sip-tls-port N, --sip-mtls-port N   the edge's (443, 5061)\n"
+	    "      --partner-port N row 2: where the probe listens as the partner (5061)\n"
+	    "      --control PATH   row 2: the edge's control socket, to have it send OPTIONS now\n"
+	    "                       (without it, row 2 waits for the edge's keep-alive)\n\n"
 	    "Exit status: 0 every requested row passed; 1 a row did not pass;\n"
 	    "2 usage error; 3 every built row passed but some requested rows are not built.\n");
 }
@@ -78,6 +81,8 @@ static int parse_args(int argc, char **argv, struct probe_opts *o, enum report_f
 	    {"partner-domain", required_argument, NULL, 9},
 	    {"sip-tls-port", required_argument, NULL, 10},
 	    {"sip-mtls-port", required_argument, NULL, 11},
+	    {"control", required_argument, NULL, 12},
+	    {"partner-port", required_argument, NULL, 13},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -138,6 +143,15 @@ static int parse_args(int argc, char **argv, struct probe_opts *o, enum report_f
 			         : c == 8 ? o->sip_domain
 			                  : o->partner_domain,
 			         sizeof(o->edge_fqdn), "%s", optarg);
+			break;
+		case 12:
+			if (strlen(optarg) >= sizeof(o->control_socket))
+				return bad("--control", optarg, "a unix socket path");
+			snprintf(o->control_socket, sizeof(o->control_socket), "%s", optarg);
+			break;
+		case 13:
+			if (addr_port_parse(optarg, false, &o->partner_port))
+				return bad("--partner-port", optarg, "a port 1-65535");
 			break;
 		case 10:
 		case 11:

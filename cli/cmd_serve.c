@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
 #include <getopt.h>
 #include <signal.h>
@@ -101,6 +103,42 @@ static void metrics_handler(struct evhttp_request *req, void *arg)
 	else
 		control_reply(req, HTTP_OK, "text/plain; version=0.0.4", text, len);
 	free(text);
+}
+
+/* POST /rows/2[?partner=DOMAIN]: the edge sends OPTIONS to the partner now
+ * (the only one when there is one). 202 when sent, 404 for an unknown
+ * partner, 503 when no connection could be had or SIP is off. */
+static void row2_handler(struct evhttp_request *req, void *arg)
+{
+	struct serve *sv = arg;
+	char msg[400];
+	struct evkeyvalq q;
+	const char *partner = NULL;
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+		static const char body[] = "POST /rows/2?partner=DOMAIN\n";
+		return control_reply(req, 405, "text/plain", body, sizeof(body) - 1);
+	}
+	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	evhttp_parse_query_str(query ? query : "", &q);
+	partner = evhttp_find_header(&q, "partner");
+	if (!partner && sv->conf->n_partners == 1)
+		partner = sv->conf->partners[0].domain;
+	int code = 202;
+	if (!sv->sip) {
+		code = 503;
+		snprintf(msg, sizeof(msg), "SIP is off (no certificates)\n");
+	} else if (!partner) {
+		code = 400;
+		snprintf(msg, sizeof(msg), "which partner? POST /rows/2?partner=DOMAIN\n");
+	} else {
+		int rc = sip_server_ping_partner(sv->sip, partner, msg, sizeof(msg) - 1);
+		code = rc == 0 ? 202 : rc == ENOENT ? 404 : 503;
+		if (rc)
+			strcat(msg, "\n");
+	}
+	evhttp_clear_headers(&q);
+	log_info("control: POST /rows/2: %d %.*s", code, (int)strcspn(msg, "\n"), msg);
+	control_reply(req, code, "text/plain", msg, strlen(msg));
 }
 
 static int worker_setup(struct worker *w, void *arg)
@@ -257,6 +295,7 @@ static int start(struct serve *sv)
 		}
 		control_route(sv->control, "/healthz", healthz_handler, sv);
 		control_route(sv->control, "/metrics", metrics_handler, sv);
+		control_route(sv->control, "/rows/2", row2_handler, sv);
 	}
 	sv->sig_term = evsignal_new(sv->base, SIGTERM, signal_cb, sv);
 	sv->sig_int = evsignal_new(sv->base, SIGINT, signal_cb, sv);

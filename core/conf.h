@@ -66,6 +66,7 @@ struct conf {
 	unsigned sip_idle_timeout;           /* seconds */
 	unsigned sip_max_connections;        /* in total */
 	unsigned sip_max_connections_source; /* per source address */
+	unsigned sip_partner_keepalive;      /* seconds between OPTIONS to partners; 0 off */
 	size_t n_partners;
 	struct conf_partner partners[CONF_PARTNERS_MAX];
 };

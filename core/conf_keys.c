@@ -368,6 +368,11 @@ const struct conf_key conf_keys[] = {
     {{"sip_max_connections_per_source", "32", "open SIP connections at most per source IP"},
      "a number 1..100000",
      UINT(sip_max_connections_source, 1, 100000)},
+    {{"sip_partner_keepalive", "30",
+      "seconds between the edge's OPTIONS to each partner "
+      "with a HOST (row 2); 0: off"},
+     "seconds 0..86400",
+     UINT(sip_partner_keepalive, 0, 86400)},
     {{"federation_partner", "", "a partner: DOMAIN [HOST[:PORT]]; repeat for each"},
      "DOMAIN [HOST[:PORT]], each domain once, at most 32",
      p_partner,

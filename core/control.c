@@ -27,7 +27,7 @@ void control_reply(struct evhttp_request *req, int code, const char *content_typ
 	}
 	evbuffer_add(buf, body, len);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", content_type);
-	evhttp_send_reply(req, code, code == HTTP_OK ? "OK" : "Error", buf);
+	evhttp_send_reply(req, code, NULL, buf); /* libevent's standard reason phrase */
 	evbuffer_free(buf);
 }
 

@@ -8,7 +8,7 @@ static const struct row table[ROWS_COUNT] = {
     {1, "Access/SIP(MTLS)/TCP/5061", "partner -> edge SIP/MTLS", ROW_INBOUND, ROW_TCP, 5061, 5061,
      0, 0, true},
     {2, "Access/SIP(MTLS)/TCP/5061", "edge -> partner SIP/MTLS", ROW_OUTBOUND, ROW_TCP, 5061, 5061,
-     0, 0, false},
+     0, 0, true},
     {3, "Access/SIP(TLS)/TCP/443", "client -> edge SIP/TLS", ROW_INBOUND, ROW_TCP, 443, 443, 0, 0,
      true},
     /* The edge originates from 50000-59999 towards the client's TCP port. */

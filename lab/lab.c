@@ -105,6 +105,12 @@ static int load_rules(struct lab *lab, char *err, size_t len)
 		return rc ? rc : EIO;
 	}
 	rc = RUN(lab, lab->ns[NS_FW], err, len, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
+	/* The relay owns 50000-59999: the edge's ephemeral ports must not come
+	 * from there, or its outbound 5061 connections (row 2) would pass on
+	 * row 4's rule (edge source ports 50000-59999) when row 2's is dropped. */
+	if (!rc)
+		rc = RUN(lab, lab->ns[NS_EDGE], err, len, "sysctl", "-q", "-w",
+		         "net.ipv4.ip_local_port_range=32768 49999");
 	if (!rc)
 		rc = RUN(lab, lab->ns[NS_FW], err, len, "nft", "-f", lab->rules);
 	return rc;
@@ -156,9 +162,9 @@ static int write_edge_conf(struct lab *lab, char *err, size_t len)
 	        "stun_udp_listen %s:3478\nstun_tcp_listen %s:3478\n"
 	        "sip_tls_listen %s:443\nsip_mtls_listen %s:5061\n"
 	        "tls_certificate %s/edge.pem\ntls_key %s/edge.key\ntls_ca %s/ca.pem\n"
-	        "federation_partner %s\ncontrol_socket %s\n",
+	        "federation_partner %s %s:5061\ncontrol_socket %s\n",
 	        LAB_EDGE_ADDR, LAB_EDGE_ADDR, LAB_EDGE_ADDR, LAB_EDGE_ADDR, lab->pki, lab->pki,
-	        lab->pki, LAB_PARTNER_DOMAIN, lab->ctl);
+	        lab->pki, LAB_PARTNER_DOMAIN, LAB_OUTSIDE_ADDR, lab->ctl);
 	if (fclose(f))
 		return snprintf(err, len, "%s: write failed", lab->conf), EIO;
 	return 0;
@@ -195,21 +201,13 @@ static int start_serve(struct lab *lab, char *err, size_t len)
 
 static int run_probe(struct lab *lab, int *status, char *err, size_t len)
 {
-	char *const argv[] = {(char *)lab->o->self,
-	                      "probe",
-	                      "--edge",
-	                      LAB_EDGE_ADDR,
-	                      "--bind",
-	                      LAB_OUTSIDE_ADDR,
-	                      "--rows",
-	                      (char *)lab->o->rows,
-	                      "--format",
-	                      (char *)lab->o->format,
-	                      "--timeout",
-	                      (char *)lab->o->timeout,
-	                      "--pki",
-	                      lab->pki,
-	                      NULL};
+	/* clang-format off */
+	char *const argv[] = {(char *)lab->o->self, "probe",
+			      "--edge", LAB_EDGE_ADDR, "--bind", LAB_OUTSIDE_ADDR,
+			      "--rows", (char *)lab->o->rows, "--format", (char *)lab->o->format,
+			      "--timeout", (char *)lab->o->timeout,
+			      "--pki", lab->pki, "--control", lab->ctl, NULL};
+	/* clang-format on */
 	pid_t pid;
 	int rc = proc_spawn(lab->ns[NS_OUTSIDE], argv, NULL, &pid);
 	if (!rc)

@@ -19,7 +19,8 @@ static const char *const row_issue[ROWS_COUNT + 1] = {
 typedef void(row_probe_h)(const struct probe_opts *o, struct probe_result *r);
 
 static row_probe_h *const row_probes[ROWS_COUNT + 1] = {
-    NULL, probe_row_sip_partner_in, NULL, probe_row_sip_client_in, NULL, NULL, probe_row_stun_in,
+    NULL, probe_row_sip_partner_in, probe_row_sip_partner_out, probe_row_sip_client_in, NULL,
+    NULL, probe_row_stun_in,
 };
 
 void probe_opts_default(struct probe_opts *o)
@@ -30,6 +31,7 @@ void probe_opts_default(struct probe_opts *o)
 	o->timeout_ms = 3000;
 	o->sip_tls_port = 443;
 	o->sip_mtls_port = 5061;
+	o->partner_port = 5061;
 	snprintf(o->edge_fqdn, sizeof(o->edge_fqdn), "sip.edge.example");
 	snprintf(o->sip_domain, sizeof(o->sip_domain), "edge.example");
 	snprintf(o->partner_domain, sizeof(o->partner_domain), "partner.example");

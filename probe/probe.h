@@ -32,6 +32,8 @@ struct probe_opts {
 	char ca_file[256];        /* the CA the edge's certificate must chain to */
 	char cert_file[256];      /* the partner's certificate and key (row 1) */
 	char key_file[256];
+	char control_socket[108]; /* row 2: the edge's control API, or "" to wait */
+	uint16_t partner_port;    /* row 2: where the probe listens as the partner (5061) */
 };
 
 void probe_opts_default(struct probe_opts *o);
@@ -45,6 +47,9 @@ void probe_run(const struct probe_opts *o, struct probe_result *results, size_t 
 /* Row 1: TLS to the edge's 5061 presenting the partner's certificate, then
  * OPTIONS; PASS on 200 with the edge's certificate verified. */
 void probe_row_sip_partner_in(const struct probe_opts *o, struct probe_result *r);
+/* Row 2: the probe listens on 5061 as the partner, has the edge send
+ * OPTIONS (control API) and checks source, certificate and request. */
+void probe_row_sip_partner_out(const struct probe_opts *o, struct probe_result *r);
 /* Row 3: TLS to the edge's 443 as a remote client, then REGISTER; PASS on 200. */
 void probe_row_sip_client_in(const struct probe_opts *o, struct probe_result *r);
 

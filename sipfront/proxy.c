@@ -228,7 +228,12 @@ void sip_proxy_response(struct sip_conn *c, const struct sip_msg *resp)
 	      strncasecmp(resp->via.sentby.p, s->conf->edge_fqdn, strlen(s->conf->edge_fqdn)) == 0))
 		return;
 	unsigned long id = param_ulong(&resp->via.params, "el-conn");
-	struct sip_conn *back = id ? sip_conn_by_id(s, id) : NULL;
+	if (id == 0) { /* an answer to the edge's own OPTIONS ping */
+		log_info("sip #%lu: partner %s answered OPTIONS: %u %.*s", c->id, c->partner,
+		         resp->scode, (int)resp->reason.l, resp->reason.p);
+		return;
+	}
+	struct sip_conn *back = sip_conn_by_id(s, id);
 	if (!back) {
 		log_debug("sip #%lu: response for a connection that is gone, dropped", c->id);
 		return;

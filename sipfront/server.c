@@ -102,6 +102,25 @@ static int open_listener(struct sip_server *s, enum metric_sip_listener kind,
 	return rc;
 }
 
+static void keepalive_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	sip_ping_all(arg);
+}
+
+/* (Re)arms the keep-alive timer for the conf's interval; 0 stops it. */
+static int arm_keepalive(struct sip_server *s)
+{
+	if (!s->keepalive)
+		s->keepalive = event_new(s->base, -1, EV_PERSIST, keepalive_cb, s);
+	if (!s->keepalive)
+		return ENOMEM;
+	event_del(s->keepalive);
+	struct timeval tv = {.tv_sec = s->conf->sip_partner_keepalive};
+	return tv.tv_sec && event_add(s->keepalive, &tv) ? ENOMEM : 0;
+}
+
 int sip_server_alloc(struct sip_server **sp, struct event_base *base, struct conf *conf,
                      struct metrics_shard *metrics, char *err, size_t err_len)
 {
@@ -118,6 +137,8 @@ int sip_server_alloc(struct sip_server **sp, struct event_base *base, struct con
 		rc = open_listener(s, METRIC_SIP_TLS, &conf->sip_tls_listen, err, err_len);
 	if (!rc && conf->sip_mtls_enabled)
 		rc = open_listener(s, METRIC_SIP_MTLS, &conf->sip_mtls_listen, err, err_len);
+	if (!rc)
+		rc = arm_keepalive(s);
 	if (rc) {
 		sip_server_free(s);
 		return rc;
@@ -140,7 +161,7 @@ int sip_server_set_conf(struct sip_server *s, struct conf *conf, char *err, size
 	s->client_ctx = client;
 	conf_unref(s->conf);
 	s->conf = conf_ref(conf);
-	return 0;
+	return arm_keepalive(s);
 }
 
 void sip_server_free(struct sip_server *s)
@@ -153,6 +174,8 @@ void sip_server_free(struct sip_server *s)
 	while (!LIST_EMPTY(&s->conns))
 		sip_conn_free(LIST_FIRST(&s->conns), NULL);
 	sip_registrar_clear(s);
+	if (s->keepalive)
+		event_free(s->keepalive);
 	SSL_CTX_free(s->tls_ctx);
 	SSL_CTX_free(s->mtls_ctx);
 	SSL_CTX_free(s->client_ctx);

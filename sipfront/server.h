@@ -26,4 +26,10 @@ int sip_server_alloc(struct sip_server **sp, struct event_base *base, struct con
 int sip_server_set_conf(struct sip_server *s, struct conf *conf, char *err, size_t err_len);
 void sip_server_free(struct sip_server *s);
 
+/* Row 2 on demand: the edge sends OPTIONS to a partner now, over an MTLS
+ * connection of its own (opened if needed). 0 with what was done in msg,
+ * ENOENT (no such partner) or EHOSTUNREACH (no connection) with why. The
+ * partner's answer is logged when it comes. */
+int sip_server_ping_partner(struct sip_server *s, const char *domain, char *msg, size_t len);
+
 #endif

@@ -34,6 +34,7 @@ struct sip_server {
 	LIST_HEAD(, sip_binding) bindings; /* the registrar's */
 	unsigned n_bindings;
 	unsigned long next_conn_id;
+	struct event *keepalive; /* sip_partner_keepalive timer */
 };
 
 struct sip_conn {
@@ -71,6 +72,9 @@ struct sip_conn *sip_partner_conn(struct sip_server *s, const struct conf_partne
 const struct conf_partner *sip_partner_find(const struct sip_server *s, const char *name,
                                             size_t len);
 struct sip_conn *sip_conn_by_id(struct sip_server *s, unsigned long id);
+
+/* ping.c: OPTIONS to every partner with a HOST (the keep-alive timer). */
+void sip_ping_all(struct sip_server *s);
 
 /* proxy.c */
 void sip_proxy_request(struct sip_conn *c, const struct sip_msg *req);

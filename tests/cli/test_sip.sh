@@ -12,6 +12,7 @@ command -v openssl >/dev/null || { not_ok "openssl is installed"; finish; }
 "$EDGELAB" pki --out "$TMP/evil" -q --key-type ec --ca-dir "$TMP/pki" --partner-domain evil.example
 TLS=$(free_port)
 MTLS=$(free_port)
+PARTNER=$(free_port)
 CTL=$TMP/control.sock
 LOG=$TMP/serve.log
 cat >"$TMP/edge.conf" <<CONF
@@ -22,7 +23,8 @@ sip_mtls_listen 127.0.0.1:$MTLS
 tls_certificate $TMP/pki/edge.pem
 tls_key $TMP/pki/edge.key
 tls_ca $TMP/pki/ca.pem
-federation_partner partner.example
+federation_partner partner.example 127.0.0.1:$PARTNER
+sip_partner_keepalive 2
 control_socket $CTL
 workers 1
 CONF
@@ -41,6 +43,17 @@ probe --pki "$TMP/pki" --rows 1,3
 check "row 1: OPTIONS over MTLS as partner.example gets 200" row_is 1 PASS
 check "row 3: REGISTER over TLS gets 200" row_is 3 PASS
 check "the registration is logged" grep -q "registered probe-[0-9a-f]*@edge.example" "$LOG"
+
+# Row 2: the probe listens as the partner; the control API has the edge send
+# OPTIONS now, and without it the keep-alive (2 s here) does the same.
+probe --pki "$TMP/pki" --rows 2 --partner-port "$PARTNER" --control "$CTL"
+check "row 2 on demand: the edge connects out with its certificate, OPTIONS answered" \
+	grep -q '"verdict": "PASS", "detail": "the edge connected from 127.0.0.1:[0-9]* with certificate sip.edge.example; OPTIONS answered 200"' "$TMP/probe.json"
+check "... and the edge logs the partner's 200" wait_for 3 grep -q "partner partner.example answered OPTIONS: 200 OK" "$LOG"
+probe --pki "$TMP/pki" --rows 2 --partner-port "$PARTNER"
+check "row 2 with no trigger: the keep-alive comes within the timeout" row_is 2 PASS
+check "POST /rows/2 for an unknown partner: 404" \
+	sh -c '[ "$(curl -s -o /dev/null -w "%{http_code}" -X POST --unix-socket "$0" "http://e/rows/2?partner=nobody.example")" = 404 ]' "$CTL"
 
 probe --pki "$TMP/other" --rows 3
 check "an edge certificate from an unknown CA: row 3 FAILED, with the reason" \

@@ -47,10 +47,12 @@ check "... exit status 1" [ "$rc" -eq 1 ]
 check "... nothing left behind" [ -z "$(leftovers)" ]
 
 lab -t 2
-for row in 1 3 6; do
+for row in 1 2 3 6; do
 	check "all rows (the README's main job): row $row PASS" [ "$(verdict_of $row)" = PASS ]
 done
-for row in 2 4 5; do
+check "... row 2 came from the edge's address with its certificate" \
+	sh -c 'echo "$0" | grep -q "the edge connected from 198.51.100.10:[0-9]* with certificate sip.edge.example; OPTIONS answered 200"' "$out"
+for row in 4 5; do
 	check "... row $row NOT-BUILT, never PASS" [ "$(verdict_of $row)" = NOT-BUILT ]
 done
 check "... exit status 3 (rows not built yet)" [ "$rc" -eq 3 ]
@@ -58,10 +60,10 @@ check "... row 1 as the partner, the edge's certificate verified" \
 	sh -c 'echo "$0" | grep -q "200 to OPTIONS over MTLS; edge certificate sip.edge.example verified; we were partner.example"' "$out"
 
 # Each SIP row's own rule: dropped, that row is BLOCKED and the others pass.
-for row in 1 3; do
-	lab --drop $row --rows 1,3,6 -t 1
+for row in 1 2 3; do
+	lab --drop $row --rows 1,2,3,6 -t 1
 	check "--drop $row: row $row BLOCKED" [ "$(verdict_of $row)" = BLOCKED ]
-	for other in 1 3 6; do
+	for other in 1 2 3 6; do
 		[ "$other" = "$row" ] && continue
 		check "... row $other still PASS" [ "$(verdict_of $other)" = PASS ]
 	done
