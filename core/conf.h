@@ -67,6 +67,8 @@ struct conf {
 	unsigned sip_max_connections;        /* in total */
 	unsigned sip_max_connections_source; /* per source address */
 	unsigned sip_partner_keepalive;      /* seconds between OPTIONS to partners; 0 off */
+	bool dns_server_set;
+	struct sockaddr_storage dns_server; /* for partners' SRV records; unset: the system's */
 	size_t n_partners;
 	struct conf_partner partners[CONF_PARTNERS_MAX];
 };

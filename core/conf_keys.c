@@ -256,6 +256,23 @@ static size_t n_partners(const struct conf *c)
 	return c->n_partners;
 }
 
+static int p_dns_server(const struct conf_key *k, struct conf *c, const char *v)
+{
+	(void)k;
+	c->dns_server_set = strcmp(v, "system") != 0;
+	return c->dns_server_set ? addr_parse(v, 53, &c->dns_server) : 0;
+}
+static void f_dns_server(const struct conf_key *k, const struct conf *c, size_t i, char *o,
+                         size_t n)
+{
+	(void)k;
+	(void)i;
+	if (c->dns_server_set)
+		addr_str((const struct sockaddr *)&c->dns_server, o, n);
+	else
+		snprintf(o, n, "system");
+}
+
 #define OFF(field)                offsetof(struct conf, field)
 #define LISTEN(field, flag, port) p_listen, f_listen, NULL, OFF(field), port, OFF(flag)
 #define UINT(field, lo, hi)       p_uint, f_uint, NULL, OFF(field), lo, hi
@@ -373,6 +390,16 @@ const struct conf_key conf_keys[] = {
       "with a HOST (row 2); 0: off"},
      "seconds 0..86400",
      UINT(sip_partner_keepalive, 0, 86400)},
+    {{"dns_server", "system",
+      "DNS server for partners' SRV and A/AAAA records: ADDR[:PORT], "
+      "or system (/etc/resolv.conf)"},
+     "ADDR[:PORT] or system",
+     p_dns_server,
+     f_dns_server,
+     NULL,
+     0,
+     0,
+     0},
     {{"federation_partner", "", "a partner: DOMAIN [HOST[:PORT]]; repeat for each"},
      "DOMAIN [HOST[:PORT]], each domain once, at most 32",
      p_partner,

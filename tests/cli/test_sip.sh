@@ -115,5 +115,49 @@ printf 'OPTIONS sip:sip.edge.example SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:5;bra
 check "a request without Call-ID: 400 saying so" grep -q "^SIP/2.0 400 Bad Request (Missing Call-ID)" "$TMP/s.out"
 printf 'OPTIONS sip:sip.edge.example SIP/2.0\r\nContent-Length: 99999999\r\n\r\n' | sip_request "$MTLS"
 check "a framing error closes the connection, counted" [ "$(metric "$CTL" edgelab_sip_framing_closed_total)" -ge 1 ]
+# Proxying partner -> registered client: alice keeps a TLS connection open
+# (a FIFO feeds openssl s_client), partner.example sends her a MESSAGE with a
+# forged trust header; what reaches alice is what the edge forwarded.
+mkfifo "$TMP/alice.in"
+timeout 20 openssl s_client -connect 127.0.0.1:"$TLS" -CAfile "$TMP/pki/ca.pem" -quiet \
+	<"$TMP/alice.in" >"$TMP/alice.out" 2>/dev/null &
+at_exit "kill -9 $!"
+exec 4>"$TMP/alice.in"
+req REGISTER sip:edge.example sip:alice@edge.example "Contact: <sip:alice@127.0.0.1:7;transport=tls>\r\n" >&4
+check "alice registers" wait_for 5 grep -q "registered alice@edge.example" "$LOG"
+printf 'MESSAGE sip:alice@edge.example SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:9;branch=z9hG4bKp%s\r\nMax-Forwards: 70\r\nFrom: <sip:bob@partner.example>;tag=b\r\nTo: <sip:alice@edge.example>\r\nCall-ID: p%s@test\r\nCSeq: 1 MESSAGE\r\nms-edge-proxy-message-trust: ms-source-type=AuthorizedServer;ms-source-verified-user=forged\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello' "$$" "$$" |
+	sip_request "$MTLS"
+fwd=$(tr -d '\r' <"$TMP/alice.out" | sed -n '/^MESSAGE /,/^hello/p')
+echo "$fwd" | sed 's/^/# alice < /'
+has() { echo "$fwd" | grep -q "$1"; }
+check "partner -> alice: forwarded down alice's connection to her Contact" has "^MESSAGE sip:alice@127.0.0.1:7;transport=tls SIP/2.0$"
+check "... the edge's Via on top, naming the 443 side" has "^Via: SIP/2.0/TLS sip.edge.example:$TLS;branch=z9hG4bK-el[0-9a-f]*;el-conn=[0-9]*$"
+check "... Max-Forwards decremented" has "^Max-Forwards: 69$"
+check "... the forged trust header removed" sh -c '! echo "$0" | grep -q forged' "$fwd"
+check "... the edge's own trust header added: federation, verified, partner.example" \
+	has "^ms-edge-proxy-message-trust: ms-source-type=AuthorizedServer;ms-ep-fqdn=sip.edge.example;ms-source-network=federation;ms-source-verified-user=verified;ms-remote-fqdn=partner.example$"
+check "... the body intact" has "^hello"
+exec 4>&-
+
 check "requests are counted by method" [ "$(metric "$CTL" 'edgelab_sip_requests_total{method="OPTIONS"}')" -ge 2 ]
+# Limits: a second edge with 2 connections per source and a 1 s handshake.
+TLS2=$(free_port)
+CTL2=$TMP/control2.sock
+sed -e "s/^sip_tls_listen .*/sip_tls_listen 127.0.0.1:$TLS2/" -e "s/^sip_mtls_listen .*/sip_mtls_listen off/" \
+	-e "s#^control_socket .*#control_socket $CTL2#" "$TMP/edge.conf" >"$TMP/edge2.conf"
+printf 'sip_max_connections_per_source 2\nsip_handshake_timeout 1\n' >>"$TMP/edge2.conf"
+"$EDGELAB" serve --config "$TMP/edge2.conf" 2>"$TMP/serve2.log" &
+at_exit "kill -9 $!"
+wait_for 10 ctl_get "$CTL2" /healthz || not_ok "the second edge starts"
+# Three idle TCP connections that never start TLS.
+for i in 1 2 3; do
+	bash -c "exec 3<>/dev/tcp/127.0.0.1/$TLS2; sleep 3" 2>/dev/null &
+	sleep 0.2
+done
+refused2() { metric "$CTL2" "edgelab_sip_refused_total{listener=\"tls\",reason=\"$1\"}"; }
+check "the third connection from one source is refused" wait_for 3 sh -c "[ \"\$(curl -sf --unix-socket $CTL2 http://e/metrics | grep -c 'reason=\"limit_source\"} 1')\" -eq 1 ]"
+check "... and logged" grep -q "refused 127.0.0.1:[0-9]*: sip_max_connections_per_source reached" "$TMP/serve2.log"
+check "the two that never shake hands are closed after 1 s, counted" \
+	wait_for 5 sh -c "curl -sf --unix-socket $CTL2 http://e/metrics | grep -q 'reason=\"handshake_timeout\"} 2'"
+check "... and logged" grep -q "refused: no TLS handshake in time" "$TMP/serve2.log"
 finish
