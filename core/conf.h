@@ -24,6 +24,8 @@
 #define CONF_NAME_MAX     253 /* a DNS name */
 #define CONF_PATH_MAX     256
 #define CONF_PARTNERS_MAX 32
+#define CONF_USERS_MAX    64
+#define CONF_SECRET_MAX   64
 
 /* federation_partner DOMAIN [HOST[:PORT]]: a federation partner; HOST is
  * its edge (name or address; port 5061 by default), resolved by SRV when
@@ -32,6 +34,13 @@ struct conf_partner {
 	char domain[CONF_NAME_MAX + 1];
 	char host[CONF_NAME_MAX + 1]; /* "" when none */
 	uint16_t port;
+};
+
+/* sip_user USER PASSWORD: a registrar account; with any, REGISTER needs
+ * Digest authentication. */
+struct conf_user {
+	char name[CONF_SECRET_MAX + 1];
+	char password[CONF_SECRET_MAX + 1];
 };
 
 struct conf {
@@ -69,6 +78,8 @@ struct conf {
 	unsigned sip_partner_keepalive;      /* seconds between OPTIONS to partners; 0 off */
 	bool dns_server_set;
 	struct sockaddr_storage dns_server; /* for partners' SRV records; unset: the system's */
+	size_t n_users;
+	struct conf_user users[CONF_USERS_MAX];
 	size_t n_partners;
 	struct conf_partner partners[CONF_PARTNERS_MAX];
 };

@@ -273,6 +273,32 @@ static void f_dns_server(const struct conf_key *k, const struct conf *c, size_t 
 		snprintf(o, n, "system");
 }
 
+/* sip_user USER PASSWORD */
+static int p_user(const struct conf_key *k, struct conf *c, const char *v)
+{
+	struct conf_user u;
+	char rest[2];
+	(void)k;
+	if (c->n_users >= CONF_USERS_MAX || next_token(&v, u.name, sizeof(u.name)) ||
+	    next_token(&v, u.password, sizeof(u.password)) || next_token(&v, rest, sizeof(rest)) ||
+	    rest[0] || !u.name[0] || !u.password[0] || strpbrk(u.name, "@:\"<>"))
+		return EINVAL;
+	for (size_t i = 0; i < c->n_users; i++)
+		if (strcmp(c->users[i].name, u.name) == 0)
+			return EINVAL;
+	c->users[c->n_users++] = u;
+	return 0;
+}
+static void f_user(const struct conf_key *k, const struct conf *c, size_t i, char *o, size_t n)
+{
+	(void)k;
+	snprintf(o, n, "%s %s", c->users[i].name, c->users[i].password);
+}
+static size_t n_users(const struct conf *c)
+{
+	return c->n_users;
+}
+
 #define OFF(field)                offsetof(struct conf, field)
 #define LISTEN(field, flag, port) p_listen, f_listen, NULL, OFF(field), port, OFF(flag)
 #define UINT(field, lo, hi)       p_uint, f_uint, NULL, OFF(field), lo, hi
@@ -397,6 +423,14 @@ const struct conf_key conf_keys[] = {
      p_dns_server,
      f_dns_server,
      NULL,
+     0,
+     0,
+     0},
+    {{"sip_user", "", "a registrar account: USER PASSWORD; with any, REGISTER needs Digest"},
+     "USER PASSWORD, each user once, at most 64",
+     p_user,
+     f_user,
+     n_users,
      0,
      0,
      0},

@@ -86,7 +86,9 @@ static bool partner_check(struct sip_conn *c)
 static void established(struct sip_conn *c)
 {
 	const struct conf *conf = c->server->conf;
-	if (c->kind == METRIC_SIP_MTLS && !partner_check(c))
+	/* Outbound, the handshake already checked the partner's expected name
+	 * (SSL_set1_host: its HOST or SRV target); inbound, it must name one. */
+	if (c->kind == METRIC_SIP_MTLS && !c->outbound && !partner_check(c))
 		return;
 	c->established = true;
 	struct timeval idle = {.tv_sec = conf->sip_idle_timeout};

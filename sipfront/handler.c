@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "sipfront/auth.h"
 #include "sipfront/registrar.h"
 #include "sipfront/reply.h"
 #include "sipfront/server_priv.h"
@@ -83,6 +84,10 @@ static void handle_register(struct sip_conn *c, const struct sip_msg *req)
 	char aor[SIP_AOR_MAX], contact[SIP_CONTACT_MAX], extra[SIP_CONTACT_MAX + 64];
 	if (c->kind != METRIC_SIP_TLS)
 		return sip_conn_reply(c, req, 403, "Forbidden (register over 443)", NULL);
+	char challenge[300];
+	if (sip_auth_register(s->conf, s->auth_secret, req, time(NULL), challenge,
+	                      sizeof(challenge)))
+		return sip_conn_reply(c, req, 401, "Unauthorized", challenge);
 	if (!is_ours(s, &req->uri.host) || !is_ours(s, &req->to.uri.host))
 		return sip_conn_reply(c, req, 403, "Forbidden (not this edge's domain)", NULL);
 	if (!pl_isset(&req->to.uri.user) ||

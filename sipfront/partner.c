@@ -11,22 +11,14 @@
 #include <strings.h>
 
 #include "core/addr.h"
+#include "sipfront/resolve.h"
+#include "sipfront/route.h"
 #include "sipfront/server_priv.h"
-
-static bool name_is(const char *conf_name, const char *name, size_t len)
-{
-	return conf_name[0] && strlen(conf_name) == len && strncasecmp(conf_name, name, len) == 0;
-}
 
 const struct conf_partner *sip_partner_find(const struct sip_server *s, const char *name,
                                             size_t len)
 {
-	for (size_t i = 0; i < s->conf->n_partners; i++) {
-		const struct conf_partner *p = &s->conf->partners[i];
-		if (name_is(p->domain, name, len) || name_is(p->host, name, len))
-			return p;
-	}
-	return NULL;
+	return sip_route_partner(s->conf, name, len);
 }
 
 static struct sip_conn *existing(struct sip_server *s, const struct conf_partner *p)
@@ -43,18 +35,28 @@ static struct sip_conn *existing(struct sip_server *s, const struct conf_partner
 	return NULL;
 }
 
-/* HOST as an address: a literal, or a name looked up now. The lookup
- * blocks the SIP loop for its duration; lab names resolve locally. */
-static int resolve(const struct conf_partner *p, struct sockaddr_storage *sa, char *err,
+/* Where a partner is: its HOST, a literal or a name looked up now, or
+ * without one its _sipfederationtls._tcp SRV records on dns_server (the
+ * first target; its name is what the certificate must carry). The lookups
+ * block the SIP loop for at most a few seconds; lab names resolve locally. */
+static int resolve(const struct sip_server *s, const struct conf_partner *p,
+                   struct sockaddr_storage *sa, char *expect, size_t expect_len, char *err,
                    size_t err_len)
 {
+	struct sockaddr_storage tmp;
 	if (!p->host[0]) {
-		snprintf(err, err_len,
-		         "%s has no HOST (federation_partner DOMAIN HOST[:PORT]); "
-		         "SRV lookup is not built yet",
-		         p->domain);
-		return ENOENT;
+		struct sip_target t[SIP_RESOLVE_MAX];
+		size_t n = 0;
+		const struct sockaddr *dns =
+		    s->conf->dns_server_set ? (const struct sockaddr *)&s->conf->dns_server : NULL;
+		if (sip_resolve_partner(dns, p->domain, t, SIP_RESOLVE_MAX, &n, err, err_len))
+			return ENOENT;
+		*sa = t[0].addr;
+		snprintf(expect, expect_len, "%s", t[0].host);
+		return 0;
 	}
+	/* The certificate must name the HOST, or the domain when HOST is an address. */
+	snprintf(expect, expect_len, "%s", addr_parse(p->host, 0, &tmp) == 0 ? p->domain : p->host);
 	if (addr_parse(p->host, p->port, sa) == 0)
 		return 0;
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
@@ -76,12 +78,9 @@ struct sip_conn *sip_partner_conn(struct sip_server *s, const struct conf_partne
 	struct sockaddr_storage sa;
 	if (c)
 		return c;
-	if (resolve(p, &sa, err, err_len))
+	char expect[CONF_NAME_MAX + 1];
+	if (resolve(s, p, &sa, expect, sizeof(expect), err, err_len))
 		return NULL;
-	/* The partner's certificate must carry its edge's name, or its domain
-	 * when the edge is given as an address. */
-	struct sockaddr_storage tmp;
-	const char *expect = addr_parse(p->host, 0, &tmp) == 0 ? p->domain : p->host;
 	c = sip_conn_connect(s, (struct sockaddr *)&sa, expect, err, err_len);
 	if (c)
 		snprintf(c->partner, sizeof(c->partner), "%s", p->domain);

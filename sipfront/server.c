@@ -8,6 +8,7 @@
 
 #include "core/addr.h"
 #include "core/log.h"
+#include "sipfront/auth.h"
 #include "sipfront/server_priv.h"
 #include "sipfront/tls.h"
 
@@ -132,6 +133,10 @@ int sip_server_alloc(struct sip_server **sp, struct event_base *base, struct con
 	s->conf = conf_ref(conf);
 	LIST_INIT(&s->conns);
 	LIST_INIT(&s->bindings);
+	if (sip_auth_secret_init(s->auth_secret)) {
+		free(s);
+		return EIO;
+	}
 	int rc = load_contexts(conf, &s->tls_ctx, &s->mtls_ctx, &s->client_ctx, err, err_len);
 	if (!rc && conf->sip_tls_enabled)
 		rc = open_listener(s, METRIC_SIP_TLS, &conf->sip_tls_listen, err, err_len);

@@ -35,6 +35,7 @@ struct sip_server {
 	unsigned n_bindings;
 	unsigned long next_conn_id;
 	struct event *keepalive; /* sip_partner_keepalive timer */
+	uint8_t auth_secret[32]; /* keys the registrar's stateless nonces */
 };
 
 struct sip_conn {

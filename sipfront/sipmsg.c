@@ -288,6 +288,11 @@ static const char *sipmsg_check_limits(const struct sip_msg *msg)
 
 		if (k != NULL && !sipmsg_known_name(k, hdr->name.p, hdr->name.l))
 			return "Ambiguous header name";
+		/* libre parses only the first Via; a proxy passes on every one,
+		 * and after the edge's own is removed the next one leads. */
+		struct sip_via via;
+		if (hdr->id == SIP_HDR_VIA && sip_via_decode(&via, &hdr->val) != 0)
+			return "Malformed Via";
 	}
 	return NULL;
 }

@@ -145,7 +145,7 @@ TLS2=$(free_port)
 CTL2=$TMP/control2.sock
 sed -e "s/^sip_tls_listen .*/sip_tls_listen 127.0.0.1:$TLS2/" -e "s/^sip_mtls_listen .*/sip_mtls_listen off/" \
 	-e "s#^control_socket .*#control_socket $CTL2#" "$TMP/edge.conf" >"$TMP/edge2.conf"
-printf 'sip_max_connections_per_source 2\nsip_handshake_timeout 1\n' >>"$TMP/edge2.conf"
+printf 'sip_max_connections_per_source 2\nsip_handshake_timeout 1\nsip_user alice s3cret\n' >>"$TMP/edge2.conf"
 "$EDGELAB" serve --config "$TMP/edge2.conf" 2>"$TMP/serve2.log" &
 at_exit "kill -9 $!"
 wait_for 10 ctl_get "$CTL2" /healthz || not_ok "the second edge starts"
@@ -160,4 +160,53 @@ check "... and logged" grep -q "refused 127.0.0.1:[0-9]*: sip_max_connections_pe
 check "the two that never shake hands are closed after 1 s, counted" \
 	wait_for 5 sh -c "curl -sf --unix-socket $CTL2 http://e/metrics | grep -q 'reason=\"handshake_timeout\"} 2'"
 check "... and logged" grep -q "refused: no TLS handshake in time" "$TMP/serve2.log"
+
+# Digest (sip_user lines): REGISTER is challenged, then accepted with the
+# right response (RFC 2617 without qop: MD5(HA1:nonce:HA2)).
+md5() { printf '%s' "$1" | md5sum | cut -d' ' -f1; }
+req REGISTER sip:edge.example sip:alice@edge.example "Contact: <sip:alice@127.0.0.1:7;transport=tls>\r\n" |
+	(cat; sleep 1) | s_client "$TLS2"
+check "REGISTER without credentials: 401 with a Digest challenge" \
+	sh -c 'grep -q "^SIP/2.0 401 Unauthorized" "$0" && grep -q "^WWW-Authenticate: Digest realm=\"edge.example\", nonce=\"[0-9a-f]*\.[0-9a-f]*\", algorithm=MD5" "$0"' "$TMP/s.out"
+nonce=$(sed -n 's/.*nonce="\([^"]*\)".*/\1/p' "$TMP/s.out" | head -n 1)
+resp=$(md5 "$(md5 alice:edge.example:s3cret):$nonce:$(md5 REGISTER:sip:edge.example)")
+auth="Authorization: Digest username=\"alice\", realm=\"edge.example\", nonce=\"$nonce\", uri=\"sip:edge.example\", response=\"$resp\", algorithm=MD5\r\n"
+req REGISTER sip:edge.example sip:alice@edge.example "Contact: <sip:alice@127.0.0.1:7;transport=tls>\r\n$auth" |
+	(cat; sleep 1) | s_client "$TLS2"
+check "... with the right Digest response: 200" grep -q "^SIP/2.0 200 OK" "$TMP/s.out"
+wrong=$(md5 "$(md5 alice:edge.example:guess):$nonce:$(md5 REGISTER:sip:edge.example)")
+req REGISTER sip:edge.example sip:alice@edge.example "Contact: <sip:alice@127.0.0.1:7;transport=tls>\r\n$(printf '%s' "$auth" | sed "s/$resp/$wrong/")" |
+	(cat; sleep 1) | s_client "$TLS2"
+check "... with a wrong password: 401 again" grep -q "^SIP/2.0 401 Unauthorized" "$TMP/s.out"
+
+# A partner without HOST: the edge looks up _sipfederationtls._tcp SRV on
+# dns_server (dnsmasq here) and connects to the target, expecting its name.
+if command -v dnsmasq >/dev/null; then
+	DNS=$(free_port)
+	SRVP=$(free_port)
+	dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces \
+		--listen-address=127.0.0.1 --port="$DNS" --pid-file="$TMP/dnsmasq.pid" \
+		$( [ "$(id -u)" -eq 0 ] && echo --user=root ) \
+		--srv-host=_sipfederationtls._tcp.partner2.example,sip.partner.example,"$SRVP",10,50 \
+		--host-record=sip.partner.example,127.0.0.1 2>"$TMP/dnsmasq.log" &
+	at_exit "kill -9 $!"
+	sleep 0.5
+	sed -e "s/^federation_partner .*/federation_partner partner2.example/" \
+		-e "s#^control_socket .*#control_socket $TMP/control3.sock#" \
+		-e "s/^sip_tls_listen .*/sip_tls_listen off/" -e "s/^sip_mtls_listen .*/sip_mtls_listen off/" \
+		-e "s/^sip_partner_keepalive .*/sip_partner_keepalive 0/" "$TMP/edge.conf" >"$TMP/edge3.conf"
+	echo "dns_server 127.0.0.1:$DNS" >>"$TMP/edge3.conf"
+	"$EDGELAB" serve --config "$TMP/edge3.conf" 2>"$TMP/serve3.log" &
+	at_exit "kill -9 $!"
+	wait_for 10 ctl_get "$TMP/control3.sock" /healthz || not_ok "the third edge starts"
+	probe --pki "$TMP/pki" --rows 2 --partner-port "$SRVP" --partner-domain partner2.example \
+		--control "$TMP/control3.sock"
+	check "SRV: the edge finds partner2.example's edge and connects (row 2 PASS)" row_is 2 PASS
+	check "... expecting the SRV target's name" grep -q "connecting out, expecting sip.partner.example" "$TMP/serve3.log"
+elif [ "$(id -u)" -eq 0 ]; then
+	not_ok "dnsmasq is installed (scripts/install-deps.sh)"
+else
+	echo "SKIP: SRV check needs dnsmasq"
+fi
+
 finish

@@ -1,16 +1,90 @@
 /* libFuzzer target for the SIP input path: the input is a TLS stream's
  * plaintext. It is framed with sip_frame_next the way sipfront/conn.c does,
  * and each message goes through sipmsg_decode, sipmsg_validate and the
- * helpers. Invariants are checked with abort(); ASan/UBSan catch overreads
- * and LeakSanitizer anything not mem_deref'd. */
+ * helpers; valid ones through the routing decision, and what the edge would
+ * send (forwarded requests and responses, its own replies) must decode. Invariants are checked with
+ * abort(); ASan/UBSan catch overreads and LeakSanitizer anything not mem_deref'd. */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sipfront/frame.h"
+#include "core/conf.h"
+#include "sipfront/reply.h"
+#include "sipfront/rewrite.h"
+#include "sipfront/route.h"
 #include "sipfront/sipmsg.h"
 #include "tests/fuzz/fuzz.h"
+
+/* The edge the routing decisions are made for: the defaults and a partner. */
+static const struct conf *fuzz_conf(void)
+{
+	static struct conf *conf;
+	char err[CONF_ERR_MAX];
+	if (!conf) {
+		FUZZ_CHECK(conf_defaults(&conf) == 0);
+		FUZZ_CHECK(conf_set(conf, "federation_partner", "partner.example 192.0.2.7", err,
+		                    sizeof(err)) == 0);
+	}
+	return conf;
+}
+
+/* Whatever the edge sends must decode again: forwarded requests and its own
+ * responses, built from any valid input. */
+static void check_output(char *text, size_t len, bool req, const struct pl *callid)
+{
+	struct sip_msg *out = NULL;
+	FUZZ_CHECK(sipmsg_decode(&out, (const uint8_t *)text, len) == 0);
+	FUZZ_CHECK(out->req == req);
+	FUZZ_CHECK(out->callid.l == callid->l && memcmp(out->callid.p, callid->p, callid->l) == 0);
+	mem_deref(out);
+	free(text);
+}
+
+/* The proxy's routing decision and what it would send, from either side. */
+static void fuzz_route(const struct sip_msg *req)
+{
+	char *text, via[128];
+	size_t len;
+	for (int from_partner = 0; from_partner < 2; from_partner++) {
+		struct sip_route rt;
+		sip_route_decide(fuzz_conf(), req, from_partner, &rt);
+		FUZZ_CHECK(rt.kind <= SIP_ROUTE_PARTNER);
+		FUZZ_CHECK(rt.kind != SIP_ROUTE_REPLY ||
+		           (rt.code >= 400 && rt.code < 700 && rt.reason));
+		FUZZ_CHECK(rt.kind != SIP_ROUTE_PARTNER || (rt.partner && !from_partner));
+		FUZZ_CHECK(rt.kind != SIP_ROUTE_LOCAL_USER || strchr(rt.aor, '@'));
+		if (rt.kind == SIP_ROUTE_REPLY) {
+			FUZZ_CHECK(sip_reply_build(req, rt.code, rt.reason, NULL, &text, &len) ==
+			           0);
+			check_output(text, len, false, &req->callid);
+			continue;
+		}
+		FUZZ_CHECK(rt.max_forwards >= 0 && rt.max_forwards < 255);
+		snprintf(via, sizeof(via), "SIP/2.0/TLS sip.edge.example:5061;branch=%s;el-conn=1",
+		         rt.branch);
+		struct sip_fwd_edit e = {via,
+		                         from_partner ? "sip:alice@127.0.0.1:5" : NULL,
+		                         rt.pop_route,
+		                         rt.max_forwards,
+		                         "<sip:edgelab@sip.edge.example;lr;el-a=1;el-b=2>",
+		                         "ms-x=1"};
+		FUZZ_CHECK(sip_fwd_request(req, &e, &text, &len) == 0);
+		check_output(text, len, true, &req->callid);
+	}
+}
+
+static void fuzz_response(const struct sip_msg *resp)
+{
+	char *text;
+	size_t len;
+	if (sip_msg_hdr_count(resp, SIP_HDR_VIA) < 2)
+		return;
+	FUZZ_CHECK(sip_fwd_response(resp, &text, &len) == 0);
+	check_output(text, len, false, &resp->callid);
+}
 
 /* The helpers on a decoded message: results within their contracts. */
 static void fuzz_helpers(const struct sip_msg *msg)
@@ -33,8 +107,10 @@ static void fuzz_helpers(const struct sip_msg *msg)
 	rc = sipmsg_pl_copy(big, sizeof(big), &msg->via.branch);
 	FUZZ_CHECK(rc == 0 || rc == EBADMSG);
 
-	/* TODO(lead): the routing decision (sipfront's proxy) goes here, on
-	 * messages that validate, once the proxy exists. */
+	if (why == NULL && msg->req)
+		fuzz_route(msg);
+	if (why == NULL && !msg->req)
+		fuzz_response(msg);
 }
 
 static void fuzz_message(const uint8_t *buf, size_t len)
