@@ -76,6 +76,8 @@ struct conf {
 	unsigned sip_max_connections;        /* in total */
 	unsigned sip_max_connections_source; /* per source address */
 	unsigned sip_partner_keepalive;      /* seconds between OPTIONS to partners; 0 off */
+	bool next_hop_set;            /* sip_next_hop: where the edge sends what it cannot route */
+	struct conf_partner next_hop; /* its domain field is unused */
 	bool dns_server_set;
 	struct sockaddr_storage dns_server; /* for partners' SRV records; unset: the system's */
 	size_t n_users;

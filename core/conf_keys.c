@@ -273,6 +273,38 @@ static void f_dns_server(const struct conf_key *k, const struct conf *c, size_t 
 		snprintf(o, n, "system");
 }
 
+/* sip_next_hop HOST[:PORT] or off */
+static int p_next_hop(const struct conf_key *k, struct conf *c, const char *v)
+{
+	char host[CONF_NAME_MAX + 8], rest[2];
+	struct sockaddr_storage sa;
+	(void)k;
+	c->next_hop_set = false;
+	if (strcmp(v, "off") == 0)
+		return 0;
+	if (next_token(&v, host, sizeof(host)) || next_token(&v, rest, sizeof(rest)) || rest[0])
+		return EINVAL;
+	c->next_hop.port = 5061;
+	if (split_host_port(host, &c->next_hop.port) ||
+	    (!conf_dns_name_valid(host) && addr_parse(host, 0, &sa)) ||
+	    strlen(host) > CONF_NAME_MAX)
+		return EINVAL;
+	memcpy(c->next_hop.host, host, strlen(host) + 1);
+	c->next_hop_set = true;
+	return 0;
+}
+static void f_next_hop(const struct conf_key *k, const struct conf *c, size_t i, char *o, size_t n)
+{
+	(void)k;
+	(void)i;
+	if (!c->next_hop_set)
+		snprintf(o, n, "off");
+	else if (strchr(c->next_hop.host, ':'))
+		snprintf(o, n, "[%s]:%u", c->next_hop.host, c->next_hop.port);
+	else
+		snprintf(o, n, "%s:%u", c->next_hop.host, c->next_hop.port);
+}
+
 /* sip_user USER PASSWORD */
 static int p_user(const struct conf_key *k, struct conf *c, const char *v)
 {
@@ -422,6 +454,16 @@ const struct conf_key conf_keys[] = {
      "ADDR[:PORT] or system",
      p_dns_server,
      f_dns_server,
+     NULL,
+     0,
+     0,
+     0},
+    {{"sip_next_hop", "off",
+      "internal next hop (TLS) for what the edge cannot route: "
+      "HOST[:PORT] or off"},
+     "HOST[:PORT] or off",
+     p_next_hop,
+     f_next_hop,
      NULL,
      0,
      0,

@@ -56,7 +56,9 @@ static int resolve(const struct sip_server *s, const struct conf_partner *p,
 		return 0;
 	}
 	/* The certificate must name the HOST, or the domain when HOST is an address. */
-	snprintf(expect, expect_len, "%s", addr_parse(p->host, 0, &tmp) == 0 ? p->domain : p->host);
+	/* The next hop (no domain) given as an address must name sip_domain. */
+	const char *domain = p->domain[0] ? p->domain : s->conf->sip_domain;
+	snprintf(expect, expect_len, "%s", addr_parse(p->host, 0, &tmp) == 0 ? domain : p->host);
 	if (addr_parse(p->host, p->port, sa) == 0)
 		return 0;
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;

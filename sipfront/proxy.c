@@ -22,6 +22,19 @@ static bool pl_eq(const struct pl *pl, const char *s)
 	return pl->l == strlen(s) && strncasecmp(pl->p, s, pl->l) == 0;
 }
 
+static struct sip_conn *next_hop(struct sip_conn *c, struct sip_route *rt)
+{
+	char err[256];
+	struct sip_conn *t =
+	    sip_partner_conn(c->server, &c->server->conf->next_hop, err, sizeof(err));
+	if (!t)
+		log_warn("sip #%lu: next hop %s unreachable: %s", c->id,
+		         c->server->conf->next_hop.host, err);
+	rt->code = 503;
+	rt->reason = "Service Unavailable (next hop unreachable)";
+	return t;
+}
+
 /* The connection a decision leads to; NULL with rt->code and rt->reason set. */
 static struct sip_conn *target_of(struct sip_conn *c, struct sip_route *rt, char *ruri,
                                   size_t ruri_len)
@@ -44,6 +57,11 @@ static struct sip_conn *target_of(struct sip_conn *c, struct sip_route *rt, char
 		t = sip_registrar_lookup(s, rt->aor, time(NULL), ruri, ruri_len);
 		rt->code = 480;
 		rt->reason = "Temporarily Unavailable (not registered)";
+		if (!t && s->conf->next_hop_set) /* the internal pool may know the user */
+			t = next_hop(c, rt);
+		break;
+	case SIP_ROUTE_NEXT_HOP:
+		t = next_hop(c, rt);
 		break;
 	case SIP_ROUTE_PARTNER:
 		t = sip_partner_conn(s, rt->partner, err, sizeof(err));

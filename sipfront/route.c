@@ -101,6 +101,10 @@ static void by_uri(const struct conf *conf, const struct sip_msg *req, bool from
 		return;
 	}
 	rt->partner = sip_route_partner(conf, host->p, host->l);
+	if (!rt->partner && conf->next_hop_set && !from_partner) {
+		rt->kind = SIP_ROUTE_NEXT_HOP;
+		return;
+	}
 	if (!rt->partner)
 		return reply(rt, 403, "Forbidden (not a federation partner)");
 	if (from_partner) /* partners reach the edge's users, not each other */

@@ -18,6 +18,7 @@ enum sip_route_kind {
 	SIP_ROUTE_FLOW,       /* inside a dialog the edge recorded: its flow tokens */
 	SIP_ROUTE_LOCAL_USER, /* a user of the edge's domain: aor */
 	SIP_ROUTE_PARTNER,    /* a federation partner's domain: partner */
+	SIP_ROUTE_NEXT_HOP,   /* a domain the edge does not know: sip_next_hop */
 };
 
 struct sip_route {

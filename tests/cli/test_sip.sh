@@ -142,10 +142,11 @@ exec 4>&-
 check "requests are counted by method" [ "$(metric "$CTL" 'edgelab_sip_requests_total{method="OPTIONS"}')" -ge 2 ]
 # Limits: a second edge with 2 connections per source and a 1 s handshake.
 TLS2=$(free_port)
+NH=$(free_port)
 CTL2=$TMP/control2.sock
 sed -e "s/^sip_tls_listen .*/sip_tls_listen 127.0.0.1:$TLS2/" -e "s/^sip_mtls_listen .*/sip_mtls_listen off/" \
 	-e "s#^control_socket .*#control_socket $CTL2#" "$TMP/edge.conf" >"$TMP/edge2.conf"
-printf 'sip_max_connections_per_source 2\nsip_handshake_timeout 1\nsip_user alice s3cret\n' >>"$TMP/edge2.conf"
+printf 'sip_max_connections_per_source 2\nsip_handshake_timeout 1\nsip_user alice s3cret\nsip_next_hop 127.0.0.1:%s\n' "$NH" >>"$TMP/edge2.conf"
 "$EDGELAB" serve --config "$TMP/edge2.conf" 2>"$TMP/serve2.log" &
 at_exit "kill -9 $!"
 wait_for 10 ctl_get "$CTL2" /healthz || not_ok "the second edge starts"
@@ -178,6 +179,20 @@ wrong=$(md5 "$(md5 alice:edge.example:guess):$nonce:$(md5 REGISTER:sip:edge.exam
 req REGISTER sip:edge.example sip:alice@edge.example "Contact: <sip:alice@127.0.0.1:7;transport=tls>\r\n$(printf '%s' "$auth" | sed "s/$resp/$wrong/")" |
 	(cat; sleep 1) | s_client "$TLS2"
 check "... with a wrong password: 401 again" grep -q "^SIP/2.0 401 Unauthorized" "$TMP/s.out"
+
+# The internal next hop takes what the edge cannot route: a TLS server with
+# a certificate naming sip_domain (the edge's own here) stands in for it.
+mkfifo "$TMP/nh.in"
+timeout 10 openssl s_server -accept 127.0.0.1:"$NH" -cert "$TMP/pki/edge.pem" -key "$TMP/pki/edge.key" \
+	-quiet <"$TMP/nh.in" >"$TMP/nh.out" 2>/dev/null &
+at_exit "kill -9 $!"
+exec 5>"$TMP/nh.in"
+sleep 0.5
+req MESSAGE sip:carol@elsewhere.example sip:carol@elsewhere.example | (cat; sleep 1) | s_client "$TLS2"
+check "sip_next_hop: a MESSAGE for an unknown domain goes to the next hop" \
+	wait_for 3 grep -q "^MESSAGE sip:carol@elsewhere.example SIP/2.0" "$TMP/nh.out"
+check "... with the edge's Via on top" grep -q "^Via: SIP/2.0/TLS sip.edge.example:" "$TMP/nh.out"
+exec 5>&-
 
 # A partner without HOST: the edge looks up _sipfederationtls._tcp SRV on
 # dns_server (dnsmasq here) and connects to the target, expecting its name.

@@ -51,7 +51,7 @@ static void fuzz_route(const struct sip_msg *req)
 	for (int from_partner = 0; from_partner < 2; from_partner++) {
 		struct sip_route rt;
 		sip_route_decide(fuzz_conf(), req, from_partner, &rt);
-		FUZZ_CHECK(rt.kind <= SIP_ROUTE_PARTNER);
+		FUZZ_CHECK(rt.kind <= SIP_ROUTE_NEXT_HOP);
 		FUZZ_CHECK(rt.kind != SIP_ROUTE_REPLY ||
 		           (rt.code >= 400 && rt.code < 700 && rt.reason));
 		FUZZ_CHECK(rt.kind != SIP_ROUTE_PARTNER || (rt.partner && !from_partner));
