@@ -29,6 +29,7 @@ void sip_conn_free(struct sip_conn *c, const char *why)
 	struct sip_server *s = c->server;
 	if (why)
 		log_info("sip %s #%lu %s: closed: %s", kind_name(c->kind), c->id, c->peer_str, why);
+	sip_proxy_pending_done(c, true);
 	sip_registrar_forget_conn(s, c);
 	LIST_REMOVE(c, link);
 	s->n_conns--;
@@ -91,6 +92,7 @@ static void established(struct sip_conn *c)
 	if (c->kind == METRIC_SIP_MTLS && !c->outbound && !partner_check(c))
 		return;
 	c->established = true;
+	sip_proxy_pending_done(c, false);
 	struct timeval idle = {.tv_sec = conf->sip_idle_timeout};
 	bufferevent_set_timeouts(c->bev, &idle, NULL);
 	log_info("sip %s #%lu %s: TLS up%s%s", kind_name(c->kind), c->id, c->peer_str,

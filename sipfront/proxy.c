@@ -98,6 +98,38 @@ static void trust_value(const struct sip_conn *c, char *out, size_t cap)
 		         c->server->conf->edge_fqdn);
 }
 
+/* Keeps a copy of req so that its sender can get 503 if `to` fails. */
+static bool remember(const struct sip_conn *c, const struct sip_msg *req, struct sip_conn *to)
+{
+	if (to->n_pending >= SIP_PENDING_MAX || !req->mb)
+		return false;
+	struct sip_pending *p = &to->pending[to->n_pending];
+	p->msg = malloc(req->mb->end);
+	if (!p->msg)
+		return false;
+	memcpy(p->msg, req->mb->buf, req->mb->end);
+	p->len = req->mb->end;
+	p->from = c->id;
+	to->n_pending++;
+	return true;
+}
+
+void sip_proxy_pending_done(struct sip_conn *c, bool failed)
+{
+	for (unsigned i = 0; i < c->n_pending; i++) {
+		struct sip_pending *p = &c->pending[i];
+		struct sip_conn *from = failed ? sip_conn_by_id(c->server, p->from) : NULL;
+		struct sip_msg *req = NULL;
+		if (from && sipmsg_decode(&req, (const uint8_t *)p->msg, p->len) == 0 &&
+		    !pl_eq(&req->met, "ACK"))
+			sip_conn_reply(from, req, 503, "Service Unavailable (partner unreachable)",
+			               NULL);
+		mem_deref(req);
+		free(p->msg);
+	}
+	c->n_pending = 0;
+}
+
 static void forward(struct sip_conn *c, const struct sip_msg *req, const struct sip_route *rt,
                     struct sip_conn *to, const char *ruri)
 {
@@ -120,6 +152,11 @@ static void forward(struct sip_conn *c, const struct sip_msg *req, const struct 
 	                         trust};
 	if (sip_fwd_request(req, &e, &text, &len))
 		return sip_conn_reply(c, req, 500, "Server Internal Error", NULL);
+	if (to->outbound && !to->established && !remember(c, req, to)) {
+		free(text);
+		return sip_conn_reply(c, req, 503, "Service Unavailable (partner connection busy)",
+		                      NULL);
+	}
 	sip_conn_send(to, text, len);
 	free(text);
 	log_debug("sip #%lu -> #%lu: %.*s %.*s", c->id, to->id, (int)req->met.l, req->met.p,

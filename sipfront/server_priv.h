@@ -38,6 +38,17 @@ struct sip_server {
 	uint8_t auth_secret[32]; /* keys the registrar's stateless nonces */
 };
 
+#define SIP_PENDING_MAX 16 /* requests waiting on one outbound handshake */
+
+/* A request forwarded on an outbound connection still shaking hands: if
+ * the connection fails, its sender gets 503 (the edge keeps no other
+ * transaction state). */
+struct sip_pending {
+	unsigned long from; /* the connection the request came on */
+	char *msg;          /* the request as it came */
+	size_t len;
+};
+
 struct sip_conn {
 	LIST_ENTRY(sip_conn) link;
 	struct sip_server *server;
@@ -50,6 +61,8 @@ struct sip_conn {
 	char partner[254]; /* 5061: the partner name its certificate matched */
 	bool closing;      /* flush what is queued, then close */
 	bool outbound;     /* the edge connected out to a partner (row 2) */
+	unsigned n_pending;
+	struct sip_pending pending[SIP_PENDING_MAX];
 };
 
 /* conn.c */
@@ -80,6 +93,9 @@ void sip_ping_all(struct sip_server *s);
 /* proxy.c */
 void sip_proxy_request(struct sip_conn *c, const struct sip_msg *req);
 void sip_proxy_response(struct sip_conn *c, const struct sip_msg *resp);
+/* Outbound connection c failed: 503 to every pending request's sender; or
+ * it is up: forgets them. */
+void sip_proxy_pending_done(struct sip_conn *c, bool failed);
 /* Sends a response of the edge's own to req on c. */
 void sip_conn_reply(struct sip_conn *c, const struct sip_msg *req, int code, const char *reason,
                     const char *extra);

@@ -110,6 +110,10 @@ req MESSAGE sip:x@elsewhere.example sip:x@elsewhere.example | sip_request "$MTLS
 check "MESSAGE for a domain that is not a partner: 403" status_is 403
 req OPTIONS sip:bob@edge.example sip:bob@edge.example "Max-Forwards: 0\r\n" | sed '3d' | sip_request "$MTLS"
 check "Max-Forwards 0: 483" status_is 483
+# Nothing listens on the partner's HOST now (the probe has gone): the edge's
+# connection attempt fails and the sender gets 503, not silence.
+req MESSAGE sip:bob@partner.example sip:bob@partner.example | sip_request "$TLS"
+check "MESSAGE to a partner that cannot be reached: 503" status_is 503
 printf 'OPTIONS sip:sip.edge.example SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:5;branch=z9hG4bKx\r\nFrom: <sip:t@partner.example>;tag=1\r\nTo: <sip:sip.edge.example>\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n' |
 	sip_request "$MTLS"
 check "a request without Call-ID: 400 saying so" grep -q "^SIP/2.0 400 Bad Request (Missing Call-ID)" "$TMP/s.out"
@@ -146,7 +150,7 @@ NH=$(free_port)
 CTL2=$TMP/control2.sock
 sed -e "s/^sip_tls_listen .*/sip_tls_listen 127.0.0.1:$TLS2/" -e "s/^sip_mtls_listen .*/sip_mtls_listen off/" \
 	-e "s#^control_socket .*#control_socket $CTL2#" "$TMP/edge.conf" >"$TMP/edge2.conf"
-printf 'sip_max_connections_per_source 2\nsip_handshake_timeout 1\nsip_user alice s3cret\nsip_next_hop 127.0.0.1:%s\n' "$NH" >>"$TMP/edge2.conf"
+printf 'sip_max_connections_per_source 2\nsip_handshake_timeout 1\nsip_user alice s3cret\nsip_next_hop 127.0.0.1:%s\nsip_idle_timeout 2\n' "$NH" >>"$TMP/edge2.conf"
 "$EDGELAB" serve --config "$TMP/edge2.conf" 2>"$TMP/serve2.log" &
 at_exit "kill -9 $!"
 wait_for 10 ctl_get "$CTL2" /healthz || not_ok "the second edge starts"
@@ -161,6 +165,10 @@ check "... and logged" grep -q "refused 127.0.0.1:[0-9]*: sip_max_connections_pe
 check "the two that never shake hands are closed after 1 s, counted" \
 	wait_for 5 sh -c "curl -sf --unix-socket $CTL2 http://e/metrics | grep -q 'reason=\"handshake_timeout\"} 2'"
 check "... and logged" grep -q "refused: no TLS handshake in time" "$TMP/serve2.log"
+
+sleep 4 | s_client "$TLS2"
+check "an idle TLS connection is closed after sip_idle_timeout (2 s), counted" \
+	[ "$(metric "$CTL2" edgelab_sip_idle_closed_total)" -ge 1 ]
 
 # Digest (sip_user lines): REGISTER is challenged, then accepted with the
 # right response (RFC 2617 without qop: MD5(HA1:nonce:HA2)).
