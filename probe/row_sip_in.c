@@ -37,12 +37,6 @@ struct sip_flow {
 	struct sockaddr_storage local;
 };
 
-static int remaining_ms(const struct sip_flow *f)
-{
-	double left = f->deadline - flow_now();
-	return left <= 0 ? 0 : (int)(left * 1000.0) + 1;
-}
-
 /* Non-blocking connect bounded by the deadline; then blocking I/O with the
  * remaining time as socket timeouts. Returns false with the verdict set. */
 static bool tcp_connect(struct sip_flow *f)
@@ -65,7 +59,7 @@ static bool tcp_connect(struct sip_flow *f)
 	struct pollfd pfd = {.fd = f->fd, .events = POLLOUT};
 	int err = 0;
 	socklen_t len = sizeof(err);
-	if (poll(&pfd, 1, remaining_ms(f)) <= 0) {
+	if (poll(&pfd, 1, flow_left_ms(f->deadline)) <= 0) {
 		flow_verdict(f->r, VERDICT_BLOCKED, "no answer to the TCP SYN in %.1f s",
 		             f->o->timeout_ms / 1000.0);
 		return false;
@@ -75,10 +69,7 @@ static bool tcp_connect(struct sip_flow *f)
 		return false;
 	}
 	fcntl(f->fd, F_SETFL, fcntl(f->fd, F_GETFL) & ~O_NONBLOCK);
-	struct timeval tv = {.tv_sec = remaining_ms(f) / 1000,
-	                     .tv_usec = (remaining_ms(f) % 1000) * 1000};
-	setsockopt(f->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(f->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	flow_set_timeouts(f->fd, flow_left_ms(f->deadline));
 	len = sizeof(f->local);
 	getsockname(f->fd, (struct sockaddr *)&f->local, &len);
 	return true;
@@ -218,13 +209,7 @@ static void sip_row(const struct probe_opts *o, struct probe_result *r, bool mut
 		snprintf(f.marker + 2 * i, 3, "%02x", rnd[i]);
 	if (tcp_connect(&f) && tls_connect(&f))
 		exchange(&f);
-	if (f.ssl) {
-		SSL_shutdown(f.ssl);
-		SSL_free(f.ssl);
-	}
-	SSL_CTX_free(f.ctx);
-	if (f.fd >= 0)
-		close(f.fd);
+	flow_tls_close(f.ssl, f.ctx, f.fd);
 	r->seconds = flow_now() - start;
 }
 

@@ -31,19 +31,6 @@ struct out_flow {
 	struct sockaddr_storage peer;
 };
 
-static int left_ms(const struct out_flow *f)
-{
-	double left = f->deadline - flow_now();
-	return left <= 0 ? 0 : (int)(left * 1000.0) + 1;
-}
-
-static void set_timeouts(int fd, int ms)
-{
-	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-}
-
 static bool listen_as_partner(struct out_flow *f)
 {
 	struct sockaddr_storage sa;
@@ -78,7 +65,7 @@ static bool trigger(struct out_flow *f)
 	int n = snprintf(req, sizeof(req),
 	                 "POST /rows/2?partner=%s HTTP/1.0\r\nContent-Length: 0\r\n\r\n",
 	                 f->o->partner_domain);
-	set_timeouts(fd, left_ms(f));
+	flow_set_timeouts(fd, flow_left_ms(f->deadline));
 	bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0 &&
 	          write(fd, req, (size_t)n) == n && read(fd, resp, sizeof(resp) - 1) > 0;
 	if (fd >= 0)
@@ -97,7 +84,7 @@ static bool accept_edge(struct out_flow *f)
 {
 	char from[ADDR_STR_MAX], want[ADDR_STR_MAX];
 	struct pollfd pfd = {.fd = f->lfd, .events = POLLIN};
-	if (poll(&pfd, 1, left_ms(f)) <= 0) {
+	if (poll(&pfd, 1, flow_left_ms(f->deadline)) <= 0) {
 		flow_verdict(f->r, VERDICT_BLOCKED,
 		             "no connection from the edge to our %u in %.1f s", f->o->partner_port,
 		             f->o->timeout_ms / 1000.0);
@@ -132,7 +119,7 @@ static bool tls_accept(struct out_flow *f)
 		flow_verdict(f->r, VERDICT_FAILED, "probe's TLS set-up: %s", err);
 		return false;
 	}
-	set_timeouts(f->fd, left_ms(f));
+	flow_set_timeouts(f->fd, flow_left_ms(f->deadline));
 	f->ssl = SSL_new(f->ctx);
 	if (!f->ssl || !SSL_set_fd(f->ssl, f->fd) || SSL_accept(f->ssl) != 1) {
 		long vr = f->ssl ? SSL_get_verify_result(f->ssl) : X509_V_OK;
@@ -205,13 +192,7 @@ void probe_row_sip_partner_out(const struct probe_opts *o, struct probe_result *
 	f.deadline = start + o->timeout_ms / 1000.0;
 	if (listen_as_partner(&f) && trigger(&f) && accept_edge(&f) && tls_accept(&f))
 		answer_request(&f);
-	if (f.ssl) {
-		SSL_shutdown(f.ssl);
-		SSL_free(f.ssl);
-	}
-	SSL_CTX_free(f.ctx);
-	if (f.fd >= 0)
-		close(f.fd);
+	flow_tls_close(f.ssl, f.ctx, f.fd);
 	if (f.lfd >= 0)
 		close(f.lfd);
 	r->seconds = flow_now() - start;
