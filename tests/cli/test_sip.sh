@@ -83,6 +83,10 @@ check "... logged with the reason" grep -q "refused: TLS handshake failed: certi
 check "5061 with a trusted certificate for evil.example: refused, not a partner" [ "$(refused not_partner)" -eq 1 ]
 check "... the connection is closed without an answer" sh -c '! grep -q "^SIP/2.0" "$0"' "$TMP/s.out"
 check "... logged with the names seen" grep -q "certificate for sip.evil.example, evil.example names no federation partner" "$LOG"
+probe --pki "$TMP/pki" --cert "$TMP/other/partner.pem" --key "$TMP/other/partner.key" --rows 1
+check "row 1 with a partner certificate from another CA: FAILED, the edge refused it" \
+	grep -q '"verdict": "FAILED", "detail": "TLS .*(the edge closed: was our certificate refused?)' "$TMP/probe.json"
+
 
 # sip_request PORT: sends stdin over TLS (443 without, 5061 with the partner's certificate).
 sip_request() {
@@ -169,6 +173,21 @@ check "... and logged" grep -q "refused: no TLS handshake in time" "$TMP/serve2.
 sleep 4 | s_client "$TLS2"
 check "an idle TLS connection is closed after sip_idle_timeout (2 s), counted" \
 	[ "$(metric "$CTL2" edgelab_sip_idle_closed_total)" -ge 1 ]
+
+# sip_max_connections (in total): a third edge allows one connection.
+TLS4=$(free_port)
+sed -e "s/^sip_tls_listen .*/sip_tls_listen 127.0.0.1:$TLS4/" -e "s/^sip_mtls_listen .*/sip_mtls_listen off/" \
+	-e "s#^control_socket .*#control_socket $TMP/control4.sock#" "$TMP/edge.conf" >"$TMP/edge4.conf"
+printf 'sip_max_connections 1\n' >>"$TMP/edge4.conf"
+"$EDGELAB" serve --config "$TMP/edge4.conf" 2>"$TMP/serve4.log" &
+at_exit "kill -9 $!"
+wait_for 10 ctl_get "$TMP/control4.sock" /healthz || not_ok "the fourth edge starts"
+for i in 1 2; do
+	bash -c "exec 3<>/dev/tcp/127.0.0.1/$TLS4; sleep 2" 2>/dev/null &
+	sleep 0.3
+done
+check "beyond sip_max_connections: refused, counted and logged" \
+	wait_for 3 sh -c "curl -sf --unix-socket $TMP/control4.sock http://e/metrics | grep -q 'listener=\"tls\",reason=\"limit_total\"} 1' && grep -q 'sip_max_connections reached' $TMP/serve4.log"
 
 # Digest (sip_user lines): REGISTER is challenged, then accepted with the
 # right response (RFC 2617 without qop: MD5(HA1:nonce:HA2)).
