@@ -2,8 +2,10 @@
 # Runs libFuzzer targets on a copy of their seed corpus
 # (tests/fuzz/corpus/NAME); fails when one finds anything. The codec (stun)
 # runs for ${FUZZ_SECONDS:-60} seconds, the requirement being 60 s clean
-# under ASan+UBSan; binding, conf and sip for ${FUZZ_SECONDS_OTHER:-30} each.
-# Usage: run_fuzz.sh [NAME...] (default: every target: stun binding conf sip);
+# under ASan+UBSan; binding, conf and sip for ${FUZZ_SECONDS_OTHER:-30} each;
+# policy (a small pure module) for ${FUZZ_SECONDS_POLICY:-15}.
+# Usage: run_fuzz.sh [NAME...] (default: every target: stun binding conf sip
+# policy);
 # from `make check` it takes no argument and finds the build through BUILDDIR.
 set -u
 
@@ -12,6 +14,7 @@ srcdir=${SRCDIR:-$(cd "$here/../.." && pwd)}
 builddir=${BUILDDIR:-$(pwd)}
 stun_seconds=${FUZZ_SECONDS:-60}
 other_seconds=${FUZZ_SECONDS_OTHER:-30}
+policy_seconds=${FUZZ_SECONDS_POLICY:-15}
 status=0
 passed=0
 failed=0
@@ -20,6 +23,7 @@ run_one() {
 	name=$1
 	case $name in
 	stun) seconds=$stun_seconds ;;
+	policy) seconds=$policy_seconds ;;
 	*) seconds=$other_seconds ;;
 	esac
 	bin=$builddir/tests/fuzz/fuzz_$name
@@ -63,7 +67,7 @@ run_one() {
 	return 0
 }
 
-[ $# -gt 0 ] || set -- stun binding conf sip
+[ $# -gt 0 ] || set -- stun binding conf sip policy
 for target in "$@"; do
 	if run_one "$target"; then
 		passed=$((passed + 1))
