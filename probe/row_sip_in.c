@@ -175,7 +175,7 @@ static void exchange(struct sip_flow *f)
 	const char *method = f->mutual ? "OPTIONS" : "REGISTER";
 	build_request(f, req, sizeof(req));
 	if (SSL_write(f->ssl, req, (int)strlen(req)) <= 0)
-		return tls_failure(f, "write");
+		return tls_failure(f, "write (the edge closed: was our certificate refused?)");
 	int rc = read_response(f, resp, sizeof(resp));
 	if (rc == ETIMEDOUT)
 		return flow_verdict(f->r, VERDICT_FAILED, "TLS up, but no answer to %s in time",
