@@ -213,5 +213,12 @@ got_200() {
 }
 check "... and kamailio's 200 reaches baresip through the edge" wait_for 5 got_200
 check "baresip saw no error for its MESSAGE" not_in "^ *.\[31m[3-6][0-9][0-9] " "$BLOG"
+
+# A second MESSAGE to the partner goes on the same MTLS connection.
+printf '/message %s\n' "$TO_BOB-again" >&3
+check "a second MESSAGE to the partner reaches kamailio" \
+	wait_for 10 grep -q "PARTNER GOT MESSAGE for sip:bob@partner.example from sip:alice@edge.example: \[$TO_BOB-again]" "$KLOG"
+check "... on the connection the edge already had (one connect for both)" \
+	[ "$(grep -c "sip mtls #[0-9]* 127.0.0.1:$PK: connecting out" "$LOG")" -eq 1 ]
 [ "$n_fail" -eq 0 ] || show_logs
 finish
