@@ -129,7 +129,7 @@ check "a framing error closes the connection, counted" [ "$(metric "$CTL" edgela
 mkfifo "$TMP/alice.in"
 timeout 20 openssl s_client -connect 127.0.0.1:"$TLS" -CAfile "$TMP/pki/ca.pem" -quiet \
 	<"$TMP/alice.in" >"$TMP/alice.out" 2>/dev/null &
-at_exit "kill -9 $!"
+at_exit "kill $!" # TERM: timeout passes it on to openssl
 exec 4>"$TMP/alice.in"
 req REGISTER sip:edge.example sip:alice@edge.example "Contact: <sip:alice@127.0.0.1:7;transport=tls>\r\n" >&4
 check "alice registers" wait_for 5 grep -q "registered alice@edge.example" "$LOG"
@@ -212,7 +212,7 @@ check "... with a wrong password: 401 again" grep -q "^SIP/2.0 401 Unauthorized"
 mkfifo "$TMP/nh.in"
 timeout 10 openssl s_server -accept 127.0.0.1:"$NH" -cert "$TMP/pki/edge.pem" -key "$TMP/pki/edge.key" \
 	-quiet <"$TMP/nh.in" >"$TMP/nh.out" 2>/dev/null &
-at_exit "kill -9 $!"
+at_exit "kill $!" # TERM: timeout passes it on to openssl
 exec 5>"$TMP/nh.in"
 sleep 0.5
 req MESSAGE sip:carol@elsewhere.example sip:carol@elsewhere.example | (cat; sleep 1) | s_client "$TLS2"
