@@ -51,7 +51,10 @@ wait "$TSHARK" 2>/dev/null
 
 # The RFC 5389 exchange: tshark decodes XOR-MAPPED-ADDRESS and MAPPED-ADDRESS
 # from our answer; both must be the address and port the client sent from.
-fields=$(tshark -r "$CAP" -d "udp.port==$P,stun" -Y "stun && ip.addr==127.0.0.2" \
+# Decode both ends as STUN: Wireshark tries the lower port's dissector first,
+# and a client port can land on another protocol's (27960-27963 is Quake 3).
+cport=$(tshark -r "$CAP" -Y "udp && ip.src==127.0.0.2" -T fields -e udp.srcport 2>/dev/null | head -n 1)
+fields=$(tshark -r "$CAP" -d "udp.port==$P,stun" -d "udp.port==${cport:-$P},stun" -Y "stun && ip.addr==127.0.0.2" \
 	-T fields -e ip.src -e udp.srcport -e stun.type -e stun.att.ipv4 -e stun.att.port \
 	-e _ws.malformed 2>/dev/null)
 echo "$fields" | sed 's/^/# tshark: /'
@@ -63,7 +66,7 @@ check "XOR-MAPPED and MAPPED-ADDRESS are the client's 127.0.0.2:$sent_port, as i
 check "... the address turnutils_stunclient reported" [ "127.0.0.2:$sent_port" = "$mapped" ]
 check "no malformed RFC 5389 frame" sh -c '! echo "$0" | grep -q malformed' "$fields"
 
-fields=$(tshark -r "$CAP" -o "stun.stunversion:RFC3489 and earlier" -d "udp.port==$P,stun" \
+fields=$(tshark -r "$CAP" -o "stun.stunversion:RFC3489 and earlier" -d "udp.port==$P,stun" -d "udp.port==$SPORT,stun" \
 	-Y "ip.addr==127.0.0.3" -T fields -e ip.src -e classicstun.type \
 	-e classicstun.att.ipv4 -e classicstun.att.port -e _ws.malformed 2>/dev/null)
 echo "$fields" | sed 's/^/# tshark: /'
