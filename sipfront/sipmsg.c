@@ -9,6 +9,7 @@
  * hides such names from libre (they read "x-..." during the decode, which
  * libre never hashes) and restores them afterwards; sipmsg_validate rejects
  * any collision that still got through. */
+#include <ctype.h>
 #include <errno.h>
 #include <string.h>
 #include <strings.h>
@@ -291,8 +292,16 @@ static const char *sipmsg_check_limits(const struct sip_msg *msg)
 		/* libre parses only the first Via; a proxy passes on every one,
 		 * and after the edge's own is removed the next one leads. */
 		struct sip_via via;
-		if (hdr->id == SIP_HDR_VIA && sip_via_decode(&via, &hdr->val) != 0)
+		if (hdr->id == SIP_HDR_VIA &&
+		    (sip_via_decode(&via, &hdr->val) != 0 || hdr->val.l == 0 ||
+		     !isalpha((unsigned char)hdr->val.p[0])))
 			return "Malformed Via";
+		/* RFC 3261 section 25.1: a header name is a token; what the edge
+		 * passes on must parse again downstream. */
+		for (size_t i = 0; i < hdr->name.l; i++)
+			if (!isalnum((unsigned char)hdr->name.p[i]) &&
+			    !strchr("-.!%*_+`'~", hdr->name.p[i]))
+				return "Malformed header name";
 	}
 	return NULL;
 }
