@@ -36,22 +36,17 @@ void sip_conn_reply(struct sip_conn *c, const struct sip_msg *req, int code, con
 		         req->met.p, code, reason);
 }
 
-static bool pl_is(const struct pl *pl, const char *s)
-{
-	return pl->l == strlen(s) && strncasecmp(pl->p, s, pl->l) == 0;
-}
-
 /* The edge's own names: the SIP domain and the access FQDN. */
 static bool is_ours(const struct sip_server *s, const struct pl *host)
 {
-	return pl_is(host, s->conf->sip_domain) || pl_is(host, s->conf->edge_fqdn);
+	return sipmsg_pl_eq(host, s->conf->sip_domain) || sipmsg_pl_eq(host, s->conf->edge_fqdn);
 }
 
 static enum metric_sip_method method_of(const struct sip_msg *req)
 {
 	static const char *const names[] = {"REGISTER", "OPTIONS", "MESSAGE", "INVITE"};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (pl_is(&req->met, names[i]))
+		if (sipmsg_pl_eq(&req->met, names[i]))
 			return (enum metric_sip_method)i;
 	return METRIC_SIP_OTHER;
 }
@@ -125,7 +120,7 @@ static void handle_request(struct sip_conn *c, const struct sip_msg *req)
 		metrics_inc(c->server->metrics, METRIC_SIP_BAD_REQUESTS);
 		return sip_conn_reply(c, req, 400, reason, NULL);
 	}
-	if (pl_is(&req->met, "ACK"))
+	if (sipmsg_pl_eq(&req->met, "ACK"))
 		return; /* never answered (RFC 3261 section 17.2.1) */
 	if (method == METRIC_SIP_OPTIONS && !pl_isset(&req->uri.user) &&
 	    is_ours(c->server, &req->uri.host))

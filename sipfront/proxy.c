@@ -17,11 +17,6 @@
 #include "sipfront/server_priv.h"
 #include "sipfront/sipmsg.h"
 
-static bool pl_eq(const struct pl *pl, const char *s)
-{
-	return pl->l == strlen(s) && strncasecmp(pl->p, s, pl->l) == 0;
-}
-
 static struct sip_conn *next_hop(struct sip_conn *c, struct sip_route *rt)
 {
 	char err[256];
@@ -79,8 +74,8 @@ static struct sip_conn *target_of(struct sip_conn *c, struct sip_route *rt, char
 
 static bool dialog_forming(const struct sip_msg *req)
 {
-	return pl_eq(&req->met, "INVITE") || pl_eq(&req->met, "SUBSCRIBE") ||
-	       pl_eq(&req->met, "REFER");
+	return sipmsg_pl_eq(&req->met, "INVITE") || sipmsg_pl_eq(&req->met, "SUBSCRIBE") ||
+	       sipmsg_pl_eq(&req->met, "REFER");
 }
 
 static void trust_value(const struct sip_conn *c, char *out, size_t cap)
@@ -121,7 +116,7 @@ void sip_proxy_pending_done(struct sip_conn *c, bool failed)
 		struct sip_conn *from = failed ? sip_conn_by_id(c->server, p->from) : NULL;
 		struct sip_msg *req = NULL;
 		if (from && sipmsg_decode(&req, (const uint8_t *)p->msg, p->len) == 0 &&
-		    !pl_eq(&req->met, "ACK"))
+		    !sipmsg_pl_eq(&req->met, "ACK"))
 			sip_conn_reply(from, req, 503, "Service Unavailable (partner unreachable)",
 			               NULL);
 		mem_deref(req);
@@ -171,7 +166,7 @@ void sip_proxy_request(struct sip_conn *c, const struct sip_msg *req)
 	struct sip_conn *to = target_of(c, &rt, ruri, sizeof(ruri));
 	if (to)
 		forward(c, req, &rt, to, ruri);
-	else if (!pl_eq(&req->met, "ACK")) /* ACK is never answered */
+	else if (!sipmsg_pl_eq(&req->met, "ACK")) /* ACK is never answered */
 		sip_conn_reply(c, req, rt.code, rt.reason, NULL);
 }
 

@@ -10,11 +10,6 @@
 
 #define MAX_FORWARDS_DEFAULT 70
 
-static bool pl_eq(const struct pl *pl, const char *s)
-{
-	return pl->l == strlen(s) && strncasecmp(pl->p, s, pl->l) == 0;
-}
-
 unsigned long sip_param_ulong(const struct pl *params, const char *name)
 {
 	char buf[512], key[32];
@@ -42,14 +37,14 @@ const struct conf_partner *sip_route_partner(const struct conf *conf, const char
 
 bool sip_uri_is_edge(const struct conf *conf, const struct uri *u)
 {
-	if (pl_eq(&u->host, conf->edge_fqdn) || pl_eq(&u->host, conf->sip_domain))
+	if (sipmsg_pl_eq(&u->host, conf->edge_fqdn) || sipmsg_pl_eq(&u->host, conf->sip_domain))
 		return true;
 	const struct sockaddr_storage *ls[] = {&conf->sip_tls_listen, &conf->sip_mtls_listen};
 	for (size_t i = 0; i < 2; i++) {
 		char ip[ADDR_STR_MAX];
 		uint16_t port = addr_port((const struct sockaddr *)ls[i]);
 		addr_ip_str((const struct sockaddr *)ls[i], ip, sizeof(ip));
-		if (pl_eq(&u->host, ip) && (!u->port || u->port == port))
+		if (sipmsg_pl_eq(&u->host, ip) && (!u->port || u->port == port))
 			return true;
 	}
 	return false;
@@ -91,7 +86,7 @@ static void by_uri(const struct conf *conf, const struct sip_msg *req, bool from
                    struct sip_route *rt)
 {
 	const struct pl *host = &req->uri.host;
-	if (pl_eq(host, conf->sip_domain) || pl_eq(host, conf->edge_fqdn)) {
+	if (sipmsg_pl_eq(host, conf->sip_domain) || sipmsg_pl_eq(host, conf->edge_fqdn)) {
 		if (!pl_isset(&req->uri.user) ||
 		    req->uri.user.l + strlen(conf->sip_domain) + 2 > SIP_AOR_MAX)
 			return reply(rt, 404, "Not Found (no such user)");

@@ -391,3 +391,8 @@ int sipmsg_validate(const struct sip_msg *msg, const char **why)
 	*why = r;
 	return r == NULL ? 0 : EBADMSG;
 }
+
+bool sipmsg_pl_eq(const struct pl *pl, const char *s)
+{
+	return pl->l == strlen(s) && strncasecmp(pl->p, s, pl->l) == 0;
+}

@@ -62,4 +62,7 @@ bool sipmsg_has_header(const struct sip_msg *msg, const char *name);
  * before it); EINVAL when buf is NULL or size 0. */
 int sipmsg_pl_copy(char *buf, size_t size, const struct pl *pl);
 
+/* Whether a pl equals s, ignoring case (methods, host names, tokens). */
+bool sipmsg_pl_eq(const struct pl *pl, const char *s);
+
 #endif
