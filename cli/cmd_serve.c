@@ -36,6 +36,7 @@ struct serve {
 	struct event_base *base;
 	struct metrics *metrics;
 	struct relay_shared shared;
+	bool shared_ready; /* relay_shared_init ran */
 	struct workers *workers;
 	struct control *control;
 	struct sip_server *sip; /* NULL when there are no certificates */
@@ -179,8 +180,11 @@ static void warn_restart_keys(const struct conf *old, const struct conf *new)
 	        0 ||
 	    memcmp(&old->stun_tcp_listen, &new->stun_tcp_listen, sizeof(old->stun_tcp_listen)) !=
 	        0 ||
-	    strcmp(old->control_socket, new->control_socket) != 0)
-		log_warn("reload: listener addresses, workers and control_socket change only "
+	    strcmp(old->control_socket, new->control_socket) != 0 ||
+	    old->relay_port_min != new->relay_port_min ||
+	    old->relay_port_max != new->relay_port_max)
+		log_warn("reload: listener addresses, workers, relay_ports and control_socket "
+		         "change only "
 		         "on restart; the running ones stay");
 }
 
@@ -273,8 +277,11 @@ static int start(struct serve *sv)
 	char err[CONF_ERR_MAX];
 	unsigned n = worker_count(sv->conf);
 	int rc = metrics_alloc(&sv->metrics, n + 1);
+	if (!rc)
+		rc = relay_shared_init(&sv->shared, sv->conf);
 	if (rc)
 		return rc;
+	sv->shared_ready = true;
 	rc = workers_start(&sv->workers, n, worker_setup, worker_teardown, sv);
 	if (rc)
 		return rc; /* the failing worker logged why */
@@ -320,6 +327,8 @@ static void stop(struct serve *sv)
 	control_free(sv->control);
 	sip_server_free(sv->sip);
 	workers_stop(sv->workers);
+	if (sv->shared_ready)
+		relay_shared_fini(&sv->shared);
 	metrics_free(sv->metrics);
 	if (sv->base)
 		event_base_free(sv->base);

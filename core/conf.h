@@ -21,11 +21,13 @@
 #define CONF_ERR_MAX      256
 #define CONF_SOFTWARE_MAX 32 /* bounded: SOFTWARE goes into unauthenticated replies */
 
-#define CONF_NAME_MAX     253 /* a DNS name */
-#define CONF_PATH_MAX     256
-#define CONF_PARTNERS_MAX 32
-#define CONF_USERS_MAX    64
-#define CONF_SECRET_MAX   64
+#define CONF_NAME_MAX       253 /* a DNS name */
+#define CONF_PATH_MAX       256
+#define CONF_PARTNERS_MAX   32
+#define CONF_USERS_MAX      64
+#define CONF_SECRET_MAX     64
+#define CONF_PEER_RULES_MAX 64
+#define CONF_CIDR_MAX       50 /* "ffff:...:ffff/128" and a NUL fit */
 
 /* federation_partner DOMAIN [HOST[:PORT]]: a federation partner; HOST is
  * its edge (name or address; port 5061 by default), resolved by SRV when
@@ -41,6 +43,12 @@ struct conf_partner {
 struct conf_user {
 	char name[CONF_SECRET_MAX + 1];
 	char password[CONF_SECRET_MAX + 1];
+};
+
+/* peer_allow / peer_deny CIDR: the TURN relay's peer policy rules. */
+struct conf_peer_rule {
+	bool allow;
+	char cidr[CONF_CIDR_MAX];
 };
 
 struct conf {
@@ -84,6 +92,26 @@ struct conf {
 	struct conf_user users[CONF_USERS_MAX];
 	size_t n_partners;
 	struct conf_partner partners[CONF_PARTNERS_MAX];
+
+	/* A/V Edge TURN relay (rows 4, 5), on the STUN listeners. */
+	char turn_realm[CONF_NAME_MAX + 1];
+	size_t n_turn_users;
+	struct conf_user turn_users[CONF_USERS_MAX];
+	bool use_auth_secret; /* coturn's REST API: password = base64(HMAC-SHA1(secret, user)) */
+	char static_auth_secret[CONF_SECRET_MAX + 1];
+	uint16_t relay_port_min, relay_port_max; /* relay_ports */
+	bool relay_address_set;                  /* unset: the address the Allocate arrived on */
+	struct sockaddr_storage relay_address;
+	bool relay_address6_set;
+	struct sockaddr_storage relay_address6;
+	bool allow_loopback_peers;
+	size_t n_peer_rules;
+	struct conf_peer_rule peer_rules[CONF_PEER_RULES_MAX];
+	unsigned turn_user_quota;   /* allocations per user; 0 = no limit */
+	unsigned turn_total_quota;  /* allocations in total; 0 = as many as relay ports */
+	unsigned turn_max_bps;      /* bytes/s relayed per allocation, each way; 0 = no cap */
+	unsigned turn_max_lifetime; /* seconds */
+	unsigned turn_401_rate;     /* 401 replies per second per source IP; 0 = no limit */
 };
 
 /* Whether name is a syntactically valid DNS name (letters, digits, '-',

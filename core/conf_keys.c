@@ -11,6 +11,7 @@
 
 #include "core/addr.h"
 #include "core/conf_priv.h"
+#include "core/policy.h"
 
 #define FIELD(c, k, type)  ((type)((char *)(c) + (k)->offset))
 #define CFIELD(c, k, type) ((const type)((const char *)(c) + (k)->offset))
@@ -305,21 +306,27 @@ static void f_next_hop(const struct conf_key *k, const struct conf *c, size_t i,
 		snprintf(o, n, "%s:%u", c->next_hop.host, c->next_hop.port);
 }
 
-/* sip_user USER PASSWORD */
-static int p_user(const struct conf_key *k, struct conf *c, const char *v)
+/* USER PASSWORD, appended to users (n of them) unless the user is there. */
+static int parse_user(const char *v, struct conf_user *users, size_t *n)
 {
 	struct conf_user u;
 	char rest[2];
-	(void)k;
-	if (c->n_users >= CONF_USERS_MAX || next_token(&v, u.name, sizeof(u.name)) ||
+	if (*n >= CONF_USERS_MAX || next_token(&v, u.name, sizeof(u.name)) ||
 	    next_token(&v, u.password, sizeof(u.password)) || next_token(&v, rest, sizeof(rest)) ||
 	    rest[0] || !u.name[0] || !u.password[0] || strpbrk(u.name, "@:\"<>"))
 		return EINVAL;
-	for (size_t i = 0; i < c->n_users; i++)
-		if (strcmp(c->users[i].name, u.name) == 0)
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(users[i].name, u.name) == 0)
 			return EINVAL;
-	c->users[c->n_users++] = u;
+	users[(*n)++] = u;
 	return 0;
+}
+
+/* sip_user USER PASSWORD */
+static int p_user(const struct conf_key *k, struct conf *c, const char *v)
+{
+	(void)k;
+	return parse_user(v, c->users, &c->n_users);
 }
 static void f_user(const struct conf_key *k, const struct conf *c, size_t i, char *o, size_t n)
 {
@@ -329,6 +336,118 @@ static void f_user(const struct conf_key *k, const struct conf *c, size_t i, cha
 static size_t n_users(const struct conf *c)
 {
 	return c->n_users;
+}
+
+/* turn_user USER PASSWORD */
+static int p_turn_user(const struct conf_key *k, struct conf *c, const char *v)
+{
+	(void)k;
+	return parse_user(v, c->turn_users, &c->n_turn_users);
+}
+static void f_turn_user(const struct conf_key *k, const struct conf *c, size_t i, char *o, size_t n)
+{
+	(void)k;
+	snprintf(o, n, "%s %s", c->turn_users[i].name, c->turn_users[i].password);
+}
+static size_t n_turn_users(const struct conf *c)
+{
+	return c->n_turn_users;
+}
+
+/* relay_ports MIN-MAX */
+static int p_relay_ports(const struct conf_key *k, struct conf *c, const char *v)
+{
+	char lo[8], hi[8];
+	size_t dash = strcspn(v, "-");
+	(void)k;
+	if (!v[dash] || dash >= sizeof(lo) || strlen(v + dash + 1) >= sizeof(hi))
+		return EINVAL;
+	memcpy(lo, v, dash);
+	lo[dash] = '\0';
+	memcpy(hi, v + dash + 1, strlen(v + dash + 1) + 1);
+	if (addr_port_parse(lo, false, &c->relay_port_min) ||
+	    addr_port_parse(hi, false, &c->relay_port_max) || c->relay_port_min > c->relay_port_max)
+		return EINVAL;
+	return 0;
+}
+static void f_relay_ports(const struct conf_key *k, const struct conf *c, size_t i, char *o,
+                          size_t n)
+{
+	(void)k;
+	(void)i;
+	snprintf(o, n, "%u-%u", c->relay_port_min, c->relay_port_max);
+}
+
+/* relay_address / relay_address6: auto or an address of the key's family
+ * (k->min), no port. The set flag is the bool just before the address. */
+static int p_relay_address(const struct conf_key *k, struct conf *c, const char *v)
+{
+	struct sockaddr_storage *sa = FIELD(c, k, struct sockaddr_storage *);
+	bool *set = (bool *)((char *)c + k->max);
+	*set = false;
+	if (strcmp(v, "auto") == 0)
+		return 0;
+	if (strchr(v, ']') || addr_parse(v, 0, sa) || sa->ss_family != k->min)
+		return EINVAL;
+	if ((k->min == AF_INET && strchr(v, ':')))
+		return EINVAL; /* a port: relayed ports come from relay_ports */
+	*set = true;
+	return 0;
+}
+static void f_relay_address(const struct conf_key *k, const struct conf *c, size_t i, char *o,
+                            size_t n)
+{
+	(void)i;
+	if (!*(const bool *)((const char *)c + k->max))
+		snprintf(o, n, "auto");
+	else
+		addr_ip_str(CFIELD(c, k, struct sockaddr *), o, n);
+}
+
+/* peer_allow / peer_deny CIDR (k->min: allow). Checked with a scratch policy
+ * so that a typo fails at load, not when the relay builds its own. */
+static int p_peer_rule(const struct conf_key *k, struct conf *c, const char *v)
+{
+	struct policy *scratch;
+	if (c->n_peer_rules >= CONF_PEER_RULES_MAX || strlen(v) >= CONF_CIDR_MAX)
+		return EINVAL;
+	if (policy_alloc(&scratch))
+		return ENOMEM;
+	int rc = policy_add(scratch, k->min, v);
+	policy_free(scratch);
+	if (rc)
+		return EINVAL;
+	struct conf_peer_rule *r = &c->peer_rules[c->n_peer_rules++];
+	r->allow = k->min;
+	memcpy(r->cidr, v, strlen(v) + 1);
+	return 0;
+}
+/* Item i of this key's rules (allow or deny) among all rules. */
+static const struct conf_peer_rule *peer_rule_at(const struct conf *c, bool allow, size_t i)
+{
+	for (size_t j = 0; j < c->n_peer_rules; j++)
+		if (c->peer_rules[j].allow == allow && i-- == 0)
+			return &c->peer_rules[j];
+	return NULL;
+}
+static void f_peer_rule(const struct conf_key *k, const struct conf *c, size_t i, char *o, size_t n)
+{
+	const struct conf_peer_rule *r = peer_rule_at(c, k->min, i);
+	snprintf(o, n, "%s", r ? r->cidr : "");
+}
+static size_t n_peer_allow(const struct conf *c)
+{
+	size_t n = 0;
+	while (peer_rule_at(c, true, n))
+		n++;
+	return n;
+}
+static size_t n_peer_deny(const struct conf *c)
+{
+	size_t n = 0;
+	while (peer_rule_at(c, false, n))
+		n++;
+	return n;
 }
 
 #define OFF(field)                offsetof(struct conf, field)
@@ -484,5 +603,101 @@ const struct conf_key conf_keys[] = {
      0,
      0,
      0},
+    {{"turn_realm", "edgelab", "TURN REALM (long-term credentials)"},
+     "a DNS name",
+     p_dns_name,
+     f_text,
+     NULL,
+     OFF(turn_realm),
+     0,
+     CONF_NAME_MAX},
+    {{"turn_user", "", "a TURN account: USER PASSWORD; repeat for each"},
+     "USER PASSWORD, each user once, at most 64",
+     p_turn_user,
+     f_turn_user,
+     n_turn_users,
+     0,
+     0,
+     0},
+    {{"use_auth_secret", "no", "also accept coturn-style REST credentials (static_auth_secret)"},
+     "yes|no",
+     p_bool,
+     f_bool,
+     NULL,
+     OFF(use_auth_secret),
+     0,
+     0},
+    {{"static_auth_secret", "off", "the REST API shared secret, or off"},
+     "at most 64 characters, or off",
+     p_text,
+     f_text,
+     NULL,
+     OFF(static_auth_secret),
+     1,
+     CONF_SECRET_MAX},
+    {{"relay_ports", "50000-59999", "relayed transport ports, UDP and TCP: MIN-MAX"},
+     "MIN-MAX, ports 1..65535",
+     p_relay_ports,
+     f_relay_ports,
+     NULL,
+     0,
+     0,
+     0},
+    {{"relay_address", "auto", "IPv4 relayed address; auto: the one the Allocate arrived on"},
+     "an IPv4 address or auto",
+     p_relay_address,
+     f_relay_address,
+     NULL,
+     OFF(relay_address),
+     AF_INET,
+     OFF(relay_address_set)},
+    {{"relay_address6", "auto",
+      "IPv6 relayed address; auto: the one the Allocate arrived on, if IPv6"},
+     "an IPv6 address or auto",
+     p_relay_address,
+     f_relay_address,
+     NULL,
+     OFF(relay_address6),
+     AF_INET6,
+     OFF(relay_address6_set)},
+    {{"allow_loopback_peers", "no", "let the relay send to 127.0.0.0/8 and ::1 (tests only)"},
+     "yes|no",
+     p_bool,
+     f_bool,
+     NULL,
+     OFF(allow_loopback_peers),
+     0,
+     0},
+    {{"peer_allow", "", "a peer range the relay may reach, even if denied otherwise: CIDR"},
+     "an address or CIDR, at most 64 rules",
+     p_peer_rule,
+     f_peer_rule,
+     n_peer_allow,
+     0,
+     1,
+     0},
+    {{"peer_deny", "", "a peer range the relay must not reach: CIDR"},
+     "an address or CIDR, at most 64 rules",
+     p_peer_rule,
+     f_peer_rule,
+     n_peer_deny,
+     0,
+     0,
+     0},
+    {{"turn_user_quota", "100", "allocations at most per user; 0: no limit"},
+     "a number 0..1000000",
+     UINT(turn_user_quota, 0, 1000000)},
+    {{"turn_total_quota", "0", "allocations at most in total; 0: as many as relay ports"},
+     "a number 0..1000000",
+     UINT(turn_total_quota, 0, 1000000)},
+    {{"turn_max_bps", "0", "bytes per second relayed per allocation, each way; 0: no cap"},
+     "a number 0..4000000000",
+     UINT(turn_max_bps, 0, 4000000000u)},
+    {{"turn_max_lifetime", "3600", "longest allocation lifetime a client may ask for, seconds"},
+     "seconds 600..86400",
+     UINT(turn_max_lifetime, 600, 86400)},
+    {{"turn_401_rate", "100", "401 replies per second per source address; 0: no limit"},
+     "a number 0..1000000",
+     UINT(turn_401_rate, 0, 1000000)},
 };
 const size_t conf_keys_count = sizeof(conf_keys) / sizeof(conf_keys[0]);

@@ -36,6 +36,13 @@ static const char *const sip_refusals[METRIC_SIP_REFUSED_COUNT] = {
     "limit_total", "limit_source", "handshake", "handshake_timeout", "not_partner"};
 static const char *const sip_methods[METRIC_SIP_METHOD_COUNT] = {"REGISTER", "OPTIONS", "MESSAGE",
                                                                  "INVITE", "other"};
+static const char *const turn_results[METRIC_TURN_RESULT_COUNT] = {
+    "ok",  "400", "401", "403", "420", "437", "438", "440",
+    "441", "442", "443", "446", "447", "486", "508"};
+static const char *const turn_drops[METRIC_TURN_DROP_COUNT] = {
+    "no_allocation", "no_channel",  "no_permission", "bandwidth",
+    "too_big",       "send_failed", "rate_401"};
+static const char *const turn_directions[2] = {"to_peer", "to_client"};
 
 static const struct family families[] = {
     {"edgelab_stun_requests_total", "counter", "STUN requests answered, by dialect and result",
@@ -69,6 +76,18 @@ static const struct family families[] = {
      METRIC_SIP_BAD_REQUESTS, NULL, NULL, 1, NULL, NULL, 1},
     {"edgelab_sip_connections", "gauge", "SIP connections open", METRIC_SIP_OPEN, NULL, NULL, 1,
      NULL, NULL, 1},
+    {"edgelab_turn_requests_total", "counter", "TURN requests answered, by result code",
+     METRIC_TURN_REQUESTS, "result", turn_results, METRIC_TURN_RESULT_COUNT, NULL, NULL, 1},
+    {"edgelab_turn_dropped_total", "counter", "TURN packets and replies dropped, by reason",
+     METRIC_TURN_DROPPED, "reason", turn_drops, METRIC_TURN_DROP_COUNT, NULL, NULL, 1},
+    {"edgelab_turn_allocations_total", "counter", "TURN allocations created",
+     METRIC_TURN_ALLOCATIONS, NULL, NULL, 1, NULL, NULL, 1},
+    {"edgelab_turn_allocations", "gauge", "TURN allocations open", METRIC_TURN_ALLOCATIONS_OPEN,
+     NULL, NULL, 1, NULL, NULL, 1},
+    {"edgelab_turn_relayed_packets_total", "counter", "packets relayed, by direction",
+     METRIC_TURN_PACKETS, "direction", turn_directions, 2, NULL, NULL, 1},
+    {"edgelab_turn_relayed_bytes_total", "counter", "payload bytes relayed, by direction",
+     METRIC_TURN_BYTES, "direction", turn_directions, 2, NULL, NULL, 1},
     {"edgelab_config_reloads_total", "counter", "configuration reloads (SIGHUP), by result",
      METRIC_CONFIG_RELOADS_OK, "result", reload_results, 2, NULL, NULL, 1},
 };

@@ -50,6 +50,37 @@ enum metric_sip_method {
 	METRIC_SIP_METHOD_COUNT,
 };
 
+/* TURN requests by outcome (method-independent). */
+enum metric_turn_result {
+	METRIC_TURN_OK,
+	METRIC_TURN_400,
+	METRIC_TURN_401,
+	METRIC_TURN_403, /* peer refused by policy */
+	METRIC_TURN_420,
+	METRIC_TURN_437,
+	METRIC_TURN_438,
+	METRIC_TURN_440,
+	METRIC_TURN_441,
+	METRIC_TURN_442,
+	METRIC_TURN_443,
+	METRIC_TURN_446,
+	METRIC_TURN_447,
+	METRIC_TURN_486,
+	METRIC_TURN_508,
+	METRIC_TURN_RESULT_COUNT,
+};
+/* Relayed packets dropped, by reason. */
+enum metric_turn_drop {
+	METRIC_TURN_DROP_NO_ALLOCATION, /* ChannelData / Send from a client with none */
+	METRIC_TURN_DROP_NO_CHANNEL,    /* ChannelData on an unbound channel */
+	METRIC_TURN_DROP_NO_PERMISSION, /* to or from a peer without a permission */
+	METRIC_TURN_DROP_BANDWIDTH,     /* over turn_max_bps */
+	METRIC_TURN_DROP_TOO_BIG,       /* larger than the relay's buffers */
+	METRIC_TURN_DROP_SEND_FAILED,   /* the kernel refused it, or a TCP buffer is full */
+	METRIC_TURN_DROP_RATE_401,      /* a 401 withheld by turn_401_rate */
+	METRIC_TURN_DROP_COUNT,
+};
+
 enum metric_id {
 	METRIC_STUN_REQUESTS = 0, /* + dialect * METRIC_STUN_RESULT_COUNT + result */
 	METRIC_STUN_DROPPED =
@@ -67,7 +98,13 @@ enum metric_id {
 	METRIC_SIP_CLOSED_FRAMING, /* a framing error or an oversized message */
 	METRIC_SIP_BAD_REQUESTS,   /* answered 400 */
 	METRIC_SIP_OPEN,           /* gauge */
-	METRIC_CONFIG_RELOADS_OK,
+	METRIC_TURN_REQUESTS,      /* + result */
+	METRIC_TURN_DROPPED = METRIC_TURN_REQUESTS + METRIC_TURN_RESULT_COUNT,  /* + reason */
+	METRIC_TURN_ALLOCATIONS = METRIC_TURN_DROPPED + METRIC_TURN_DROP_COUNT, /* created */
+	METRIC_TURN_ALLOCATIONS_OPEN,                                           /* gauge */
+	METRIC_TURN_PACKETS, /* + direction: 0 to the peer, 1 to the client */
+	METRIC_TURN_BYTES = METRIC_TURN_PACKETS + 2, /* + direction */
+	METRIC_CONFIG_RELOADS_OK = METRIC_TURN_BYTES + 2,
 	METRIC_CONFIG_RELOADS_FAILED,
 	METRIC_COUNT,
 };

@@ -20,6 +20,8 @@ void relay_server_set_conf(struct relay_server *s, struct conf *conf)
 	struct conf *old = s->conf;
 	s->conf = conf_ref(conf);
 	s->binding.software = s->conf->software;
+	if (old)
+		turn_server_set_conf(s);
 	conf_unref(old);
 }
 
@@ -37,8 +39,8 @@ int relay_server_alloc(struct relay_server **sp, struct event_base *base, struct
 	LIST_INIT(&s->tcp_conns);
 	relay_server_set_conf(s, conf);
 
-	int rc = 0;
-	if (conf->stun_udp_enabled)
+	int rc = turn_server_open(s);
+	if (!rc && conf->stun_udp_enabled)
 		rc = stun_udp_open(s, err, err_len);
 	if (!rc && conf->stun_tcp_enabled)
 		rc = stun_tcp_open(s, err, err_len);
@@ -55,6 +57,7 @@ void relay_server_free(struct relay_server *s)
 	if (!s)
 		return;
 	stun_tcp_close(s);
+	turn_server_close(s);
 	stun_udp_close(s);
 	conf_unref(s->conf);
 	free(s);

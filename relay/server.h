@@ -11,10 +11,24 @@
 #include "core/conf.h"
 #include "core/metrics.h"
 
-/* State shared by every worker's server: the one cross-thread counter. */
+#include "media/portpool.h"
+#include "relay/quota.h"
+#include "relay/turn_auth.h"
+
+/* State shared by every worker's server: the port pool, the quotas, the
+ * nonce key (so that any worker accepts another's nonce) and one counter. */
 struct relay_shared {
 	atomic_uint tcp_open; /* STUN/TCP connections open, all workers */
+	struct port_pool *pool;
+	struct quota quota;
+	uint8_t nonce_key[TURN_NONCE_KEY_LEN];
 };
+
+/* Before the workers start: the pool from conf's relay_ports (fixed until
+ * restart) and a random nonce key. 0, or ENOMEM / EIO. */
+int relay_shared_init(struct relay_shared *sh, const struct conf *conf);
+/* After the workers stopped. */
+void relay_shared_fini(struct relay_shared *sh);
 
 struct relay_server;
 

@@ -22,6 +22,7 @@ struct stun_tcp_conn {
 	struct relay_server *server;
 	struct bufferevent *bev;
 	struct sockaddr_storage peer, local;
+	bool piped; /* a TCP relay data connection now (RFC 6062): no more framing */
 };
 
 static void conn_free(struct stun_tcp_conn *c, enum metric_id why)
@@ -30,10 +31,53 @@ static void conn_free(struct stun_tcp_conn *c, enum metric_id why)
 	if (why != METRIC_COUNT)
 		metrics_inc(s->metrics, why);
 	LIST_REMOVE(c, link);
+	turn_conn_closed(s, c);
 	bufferevent_free(c->bev);
 	atomic_fetch_sub(&s->shared->tcp_open, 1);
 	metrics_add(s->metrics, METRIC_STUN_TCP_OPEN, -1);
 	free(c);
+}
+
+struct bufferevent *stun_tcp_take_over(struct stun_tcp_conn *c)
+{
+	c->piped = true;
+	return c->bev;
+}
+
+void stun_tcp_conn_close(struct stun_tcp_conn *c)
+{
+	conn_free(c, METRIC_COUNT);
+}
+
+int stun_tcp_send(struct stun_tcp_conn *c, const void *buf, size_t len)
+{
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > TCP_WRITE_PAUSE)
+		return EAGAIN;
+	return bufferevent_write(c->bev, buf, len) ? ENOMEM : 0;
+}
+
+static struct turn_client turn_client_of(struct stun_tcp_conn *c)
+{
+	struct turn_client tc = {.transport = TURN_TRANSPORT_TCP, .conn = c};
+	turn_sa_set(&tc.src, (struct sockaddr *)&c->peer);
+	turn_sa_set(&tc.local, (struct sockaddr *)&c->local);
+	return tc;
+}
+
+/* ChannelData over TCP (RFC 8656 section 12.5): padded to 4 bytes. */
+static void forward_one(struct stun_tcp_conn *c, struct evbuffer *input, size_t frame_len)
+{
+	struct relay_server *s = c->server;
+	struct turn_client tc = turn_client_of(c);
+	int fd;
+	const union turn_sa *peer;
+	const uint8_t *payload;
+	size_t len;
+	uint8_t *msg = evbuffer_pullup(input, (ev_ssize_t)frame_len);
+	if (msg && !turn_channel_data(s, &tc, msg, frame_len, &fd, &peer, &payload, &len) &&
+	    sendto(fd, payload, len, MSG_DONTWAIT, &peer->sa, addr_len(&peer->sa)) < 0)
+		metrics_inc(s->metrics, METRIC_TURN_DROPPED + METRIC_TURN_DROP_SEND_FAILED);
+	evbuffer_drain(input, frame_len);
 }
 
 /* Answers one whole message at the head of input; false on a framing error. */
@@ -41,11 +85,23 @@ static bool answer_one(struct stun_tcp_conn *c, struct evbuffer *input, size_t f
 {
 	struct relay_server *s = c->server;
 	struct binding_outcome oc;
-	uint8_t reply[BINDING_REPLY_MAX];
+	uint8_t reply[TURN_REPLY_MAX];
 	size_t reply_len;
-	const uint8_t *msg = evbuffer_pullup(input, (ev_ssize_t)frame_len);
+	uint8_t *msg = evbuffer_pullup(input, (ev_ssize_t)frame_len);
 	if (!msg)
 		return false;
+	if (turn_wants(msg, frame_len)) {
+		struct turn_client tc = turn_client_of(c);
+		turn_request(s, msg, frame_len, &tc, reply, sizeof(reply), &reply_len);
+		evbuffer_drain(input, frame_len);
+		if (reply_len)
+			bufferevent_write(c->bev, reply, reply_len);
+		/* A connection that carries an allocation lives as long as it: the
+		 * allocation's lifetime, not the idle timeout, ends it. */
+		if (turn_table_find(&s->allocs, &tc.src.sa, TURN_TRANSPORT_TCP, c))
+			bufferevent_set_timeouts(c->bev, NULL, NULL);
+		return true;
+	}
 	binding_answer(msg, frame_len, (struct sockaddr *)&c->peer, (struct sockaddr *)&c->local,
 	               &s->binding, reply, sizeof(reply), &reply_len, &oc);
 	relay_count(s, &oc);
@@ -62,7 +118,15 @@ static void tcp_read_cb(struct bufferevent *bev, void *arg)
 	struct evbuffer *input = bufferevent_get_input(bev);
 	for (;;) {
 		uint8_t hdr[STUN_HDR_LEN];
-		if (evbuffer_copyout(input, hdr, sizeof(hdr)) < (ev_ssize_t)sizeof(hdr))
+		ev_ssize_t have = evbuffer_copyout(input, hdr, sizeof(hdr));
+		if (have >= 4 && (hdr[0] & 0xC0) == 0x40) {
+			size_t frame_len = 4 + (((size_t)(hdr[2] << 8 | hdr[3]) + 3) & ~(size_t)3);
+			if (evbuffer_get_length(input) < frame_len)
+				break;
+			forward_one(c, input, frame_len);
+			continue;
+		}
+		if (have < (ev_ssize_t)sizeof(hdr))
 			break;
 		size_t frame_len = stun_msg_frame_len(hdr, sizeof(hdr));
 		if ((hdr[0] & 0xC0) || frame_len > STUN_MAX_MSG_LEN) {
@@ -75,6 +139,8 @@ static void tcp_read_cb(struct bufferevent *bev, void *arg)
 			conn_free(c, METRIC_STUN_TCP_CLOSED_ERROR);
 			return;
 		}
+		if (c->piped)
+			return; /* ConnectionBind: the pipe reads from here on */
 	}
 	if (evbuffer_get_length(bufferevent_get_output(bev)) > TCP_WRITE_PAUSE)
 		bufferevent_disable(bev, EV_READ);

@@ -25,7 +25,12 @@ struct udp_batch {
 	struct mmsghdr out[UDP_BATCH];
 	struct iovec out_iov[UDP_BATCH];
 	union pktinfo_cmsg out_ctl[UDP_BATCH];
-	uint8_t out_buf[UDP_BATCH][BINDING_REPLY_MAX];
+	uint8_t out_buf[UDP_BATCH][TURN_REPLY_MAX];
+
+	/* ChannelData payloads to peers, sent in runs per relay socket. */
+	struct mmsghdr fwd[UDP_BATCH];
+	struct iovec fwd_iov[UDP_BATCH];
+	int fwd_fd[UDP_BATCH];
 };
 
 /* One batch buffer per thread: workers never share it, and it keeps ~70 KiB
@@ -79,8 +84,49 @@ static size_t local_from_pktinfo(struct relay_server *s, struct msghdr *in,
 	return 0;
 }
 
+/* ChannelData from a client: queued at fwd[*n] when it may go on. */
+static void forward_one(struct relay_server *s, int i, const struct turn_client *c, unsigned *n)
+{
+	int fd;
+	const union turn_sa *peer;
+	const uint8_t *payload;
+	size_t len;
+	if (turn_channel_data(s, c, batch.in_buf[i], batch.in[i].msg_len, &fd, &peer, &payload,
+	                      &len))
+		return;
+	unsigned f = (*n)++;
+	batch.fwd_fd[f] = fd;
+	batch.fwd_iov[f] = (struct iovec){(void *)payload, len};
+	batch.fwd[f].msg_hdr = (struct msghdr){.msg_name = (void *)&peer->sa,
+	                                       .msg_namelen = addr_len(&peer->sa),
+	                                       .msg_iov = &batch.fwd_iov[f],
+	                                       .msg_iovlen = 1};
+}
+
+/* Sends the queued ChannelData payloads, one sendmmsg per run of the same
+ * relay socket (a busy flow fills whole runs). */
+static void send_forwards(struct relay_server *s, unsigned n)
+{
+	unsigned i = 0;
+	while (i < n) {
+		unsigned end = i + 1;
+		while (end < n && batch.fwd_fd[end] == batch.fwd_fd[i])
+			end++;
+		while (i < end) {
+			int r = sendmmsg(batch.fwd_fd[i], batch.fwd + i, end - i, MSG_DONTWAIT);
+			if (r <= 0) {
+				metrics_inc(s->metrics,
+				            METRIC_TURN_DROPPED + METRIC_TURN_DROP_SEND_FAILED);
+				i++;
+				continue;
+			}
+			i += (unsigned)r;
+		}
+	}
+}
+
 /* Answers datagram i; returns true when a reply was queued at out[*n]. */
-static bool answer_one(struct relay_server *s, int i, unsigned *n)
+static bool answer_one(struct relay_server *s, int i, unsigned *n, unsigned *nfwd)
 {
 	struct msghdr *in = &batch.in[i].msg_hdr;
 	struct binding_outcome oc;
@@ -96,10 +142,25 @@ static bool answer_one(struct relay_server *s, int i, unsigned *n)
 	size_t ctl_len = local_from_pktinfo(s, in, &local, &batch.out_ctl[o]);
 	addr_unmap((struct sockaddr *)&batch.from[i], &src);
 	addr_unmap((struct sockaddr *)&local, &local_unmapped);
+	const uint8_t *buf = batch.in_buf[i];
+	size_t len = batch.in[i].msg_len;
+	if ((len > 0 && (buf[0] & 0xC0) == 0x40) || turn_wants(buf, len)) {
+		struct turn_client c = {.transport = TURN_TRANSPORT_UDP};
+		if (!turn_sa_set(&c.src, (struct sockaddr *)&src) ||
+		    !turn_sa_set(&c.local, (struct sockaddr *)&local_unmapped))
+			return false;
+		if ((buf[0] & 0xC0) == 0x40) {
+			forward_one(s, i, &c, nfwd);
+			return false;
+		}
+		turn_request(s, buf, len, &c, batch.out_buf[o], TURN_REPLY_MAX, &reply_len);
+		goto queue;
+	}
 	binding_answer(batch.in_buf[i], batch.in[i].msg_len, (struct sockaddr *)&src,
 	               (struct sockaddr *)&local_unmapped, &s->binding, batch.out_buf[o],
 	               BINDING_REPLY_MAX, &reply_len, &oc);
 	relay_count(s, &oc);
+queue:
 	if (!reply_len)
 		return false;
 	batch.out_iov[o] = (struct iovec){batch.out_buf[o], reply_len};
@@ -139,9 +200,10 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 		int got = recvmmsg(fd, batch.in, UDP_BATCH, MSG_DONTWAIT, NULL);
 		if (got <= 0)
 			return;
-		unsigned replies = 0;
+		unsigned replies = 0, forwards = 0;
 		for (int i = 0; i < got; i++)
-			answer_one(s, i, &replies);
+			answer_one(s, i, &replies, &forwards);
+		send_forwards(s, forwards);
 		send_replies(s, replies);
 		if (got < UDP_BATCH)
 			return;

@@ -61,9 +61,14 @@ check "... and the reply carries the configured SOFTWARE" grep -q "software one"
 check "STUN requests are counted by dialect and result" \
 	[ "$(metric "$CTL" 'edgelab_stun_requests_total{dialect="rfc5389",result="success"}')" -ge 1 ]
 
-bash -c "printf 'this is not STUN at all' >/dev/udp/127.0.0.1/$P"
+# A first byte of 0x80 and up is neither STUN (00-3F) nor ChannelData (40-7F).
+bash -c "printf '\\200 this is not STUN at all' >/dev/udp/127.0.0.1/$P"
 check "garbage is dropped and counted" \
 	wait_for 3 sh -c "[ \"\$(curl -sf --unix-socket $CTL http://e/metrics | awk '\$1 == \"edgelab_stun_dropped_total{reason=\\\"not_stun\\\"}\" {print \$2}')\" -ge 1 ]"
+# 40-7F: ChannelData (channel 0x4000, 4 bytes) from a client with no allocation.
+bash -c "printf '\\100\\000\\000\\004abcd' >/dev/udp/127.0.0.1/$P"
+check "ChannelData without an allocation is dropped and counted" \
+	wait_for 3 sh -c "[ \"\$(curl -sf --unix-socket $CTL http://e/metrics | awk '\$1 == \"edgelab_turn_dropped_total{reason=\\\"no_allocation\\\"}\" {print \$2}')\" -ge 1 ]"
 
 # STUN over TCP: a Binding request written on the socket, the answer read
 # back and its XOR-MAPPED-ADDRESS decoded from the bytes.

@@ -1,0 +1,277 @@
+/* The TURN data path (RFC 8656 sections 11-12): ChannelData and Send from
+ * clients to peers, and what peers send to relayed addresses, framed in
+ * place as ChannelData or a Data indication and sent back in batches. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/addr.h"
+#include "relay/server_priv.h"
+
+#define DATA_HEADROOM 48 /* 20 header + 24 XOR-PEER-ADDRESS (IPv6) + 4 DATA */
+#define DATA_TAILROOM 4  /* padding to 4 bytes */
+
+union relay_pktinfo {
+	struct cmsghdr align;
+	char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+};
+
+struct relay_batch {
+	struct mmsghdr in[UDP_BATCH];
+	struct iovec in_iov[UDP_BATCH];
+	union turn_sa from[UDP_BATCH];
+	uint8_t buf[UDP_BATCH][DATA_HEADROOM + UDP_DGRAM_MAX + DATA_TAILROOM];
+	struct mmsghdr out[UDP_BATCH];
+	struct iovec out_iov[UDP_BATCH];
+	union relay_pktinfo ctl;
+};
+
+static _Thread_local struct relay_batch rb;
+
+bool turn_bandwidth_allow(struct relay_server *s, struct turn_alloc *a, int dir, size_t len,
+                          uint64_t now_ms)
+{
+	uint64_t rate = s->conf->turn_max_bps;
+	if (!rate)
+		return true;
+	uint64_t tokens = a->bw_last_ms[dir]
+	                      ? a->bw_tokens[dir] + (now_ms - a->bw_last_ms[dir]) * rate / 1000
+	                      : rate;
+	if (tokens > rate)
+		tokens = rate; /* a burst of at most one second */
+	a->bw_last_ms[dir] = now_ms ? now_ms : 1;
+	if (tokens < len) {
+		a->bw_tokens[dir] = tokens;
+		return false;
+	}
+	a->bw_tokens[dir] = tokens - len;
+	return true;
+}
+
+static uint64_t now_ms(struct relay_server *s, time_t *sec)
+{
+	struct timeval tv;
+	event_base_gettimeofday_cached(s->base, &tv);
+	*sec = tv.tv_sec;
+	return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+}
+
+static void drop(struct relay_server *s, enum metric_turn_drop why)
+{
+	metrics_inc(s->metrics, METRIC_TURN_DROPPED + why);
+}
+
+int turn_channel_data(struct relay_server *s, const struct turn_client *c, uint8_t *buf, size_t len,
+                      int *fd, const union turn_sa **peer, const uint8_t **payload,
+                      size_t *payload_len)
+{
+	time_t now;
+	uint64_t ms = now_ms(s, &now);
+	size_t data_len = (size_t)(buf[2] << 8 | buf[3]);
+	if (len < 4 || data_len > len - 4) {
+		metrics_inc(s->metrics, METRIC_STUN_DROPPED + METRIC_DROP_MALFORMED);
+		return EBADMSG;
+	}
+	struct turn_alloc *a = turn_table_find(&s->allocs, &c->src.sa, c->transport, c->conn);
+	if (!a) {
+		drop(s, METRIC_TURN_DROP_NO_ALLOCATION);
+		return ENOENT;
+	}
+	const struct turn_chan *ch = turn_chan_by_number(a, (uint16_t)(buf[0] << 8 | buf[1]), now);
+	if (!ch) {
+		drop(s, METRIC_TURN_DROP_NO_CHANNEL);
+		return ENOENT;
+	}
+	if (!turn_perm_find(a, &ch->peer, now)) {
+		drop(s, METRIC_TURN_DROP_NO_PERMISSION);
+		return EACCES;
+	}
+	if (!turn_bandwidth_allow(s, a, 0, data_len, ms)) {
+		drop(s, METRIC_TURN_DROP_BANDWIDTH);
+		return ENOBUFS;
+	}
+	metrics_inc(s->metrics, METRIC_TURN_PACKETS);
+	metrics_add(s->metrics, METRIC_TURN_BYTES, (int64_t)data_len);
+	*fd = a->relay_fd;
+	*peer = &ch->peer;
+	*payload = buf + 4;
+	*payload_len = data_len;
+	return 0;
+}
+
+void turn_send_to_peer(struct relay_server *s, struct turn_alloc *a, const union turn_sa *peer,
+                       const uint8_t *data, size_t len)
+{
+	time_t now;
+	uint64_t ms = now_ms(s, &now);
+	if (a->relay_transport != TURN_TRANSPORT_UDP) {
+		drop(s, METRIC_TURN_DROP_NO_PERMISSION);
+		return;
+	}
+	if (!turn_bandwidth_allow(s, a, 0, len, ms)) {
+		drop(s, METRIC_TURN_DROP_BANDWIDTH);
+		return;
+	}
+	if (sendto(a->relay_fd, data, len, MSG_DONTWAIT, &peer->sa, addr_len(&peer->sa)) < 0) {
+		drop(s, METRIC_TURN_DROP_SEND_FAILED);
+		return;
+	}
+	metrics_inc(s->metrics, METRIC_TURN_PACKETS);
+	metrics_add(s->metrics, METRIC_TURN_BYTES, (int64_t)len);
+}
+
+/* Frames the datagram in rb.buf[i] (payload at DATA_HEADROOM) for the client
+ * in place; returns where the message starts and its length, or NULL. */
+static uint8_t *frame_for_client(struct turn_alloc *a, int i, size_t len, time_t now,
+                                 size_t *out_len)
+{
+	uint8_t *payload = rb.buf[i] + DATA_HEADROOM;
+	const union turn_sa *peer = &rb.from[i];
+	bool tcp = a->client_transport == TURN_TRANSPORT_TCP;
+	size_t pad = (4 - (len & 3)) & 3;
+	const struct turn_chan *ch = turn_chan_by_peer(a, peer, now);
+	if (ch) {
+		uint8_t *m = payload - 4;
+		m[0] = (uint8_t)(ch->number >> 8);
+		m[1] = (uint8_t)ch->number;
+		m[2] = (uint8_t)(len >> 8);
+		m[3] = (uint8_t)len;
+		if (tcp) /* RFC 8656 section 12.5: padded over streams only */
+			memset(payload + len, 0, pad);
+		*out_len = 4 + len + (tcp ? pad : 0);
+		return m;
+	}
+	/* Data indication: header and XOR-PEER-ADDRESS encoded, then DATA. */
+	uint8_t hdr[DATA_HEADROOM], tid[STUN_TID_LEN];
+	struct stun_enc e;
+	size_t hdr_len;
+	static _Thread_local uint64_t counter;
+	uint32_t cookie = STUN_MAGIC_COOKIE;
+	tid[0] = (uint8_t)(cookie >> 24);
+	tid[1] = (uint8_t)(cookie >> 16);
+	tid[2] = (uint8_t)(cookie >> 8);
+	tid[3] = (uint8_t)cookie;
+	counter++;
+	memcpy(tid + 4, &counter, sizeof(counter));
+	memcpy(tid + 12, &a, 4); /* unique enough: indications need no matching */
+	stun_enc_init(&e, hdr, sizeof(hdr), STUN_DIALECT_RFC5389,
+	              stun_type(STUN_METHOD_DATA, STUN_CLASS_INDICATION), tid);
+	stun_enc_xor_addr(&e, STUN_ATTR_XOR_PEER_ADDRESS, &peer->sa);
+	if (stun_enc_finish(&e, &hdr_len))
+		return NULL;
+	uint8_t *m = payload - 4 - hdr_len;
+	memcpy(m, hdr, hdr_len);
+	uint8_t *d = m + hdr_len;
+	d[0] = (uint8_t)(STUN_ATTR_DATA >> 8);
+	d[1] = (uint8_t)STUN_ATTR_DATA;
+	d[2] = (uint8_t)(len >> 8);
+	d[3] = (uint8_t)len;
+	memset(payload + len, 0, pad);
+	size_t body = hdr_len - STUN_HDR_LEN + 4 + len + pad;
+	m[2] = (uint8_t)(body >> 8);
+	m[3] = (uint8_t)body;
+	*out_len = STUN_HDR_LEN + body;
+	return m;
+}
+
+/* The pktinfo that makes replies leave from the address the client used. */
+static size_t pktinfo_for(const struct turn_alloc *a)
+{
+	struct cmsghdr *c = (struct cmsghdr *)rb.ctl.buf;
+	memset(&rb.ctl, 0, sizeof(rb.ctl));
+	if (a->local.sa.sa_family == AF_INET) {
+		struct in_pktinfo pi = {.ipi_spec_dst = a->local.in.sin_addr};
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		return CMSG_SPACE(sizeof(pi));
+	}
+	struct in6_pktinfo pi6 = {.ipi6_addr = a->local.in6.sin6_addr};
+	c->cmsg_level = IPPROTO_IPV6;
+	c->cmsg_type = IPV6_PKTINFO;
+	c->cmsg_len = CMSG_LEN(sizeof(pi6));
+	memcpy(CMSG_DATA(c), &pi6, sizeof(pi6));
+	return CMSG_SPACE(sizeof(pi6));
+}
+
+static void send_batch(struct relay_server *s, unsigned n)
+{
+	unsigned sent = 0;
+	while (sent < n) {
+		int r = sendmmsg(s->udp_fd, rb.out + sent, n - sent, MSG_DONTWAIT);
+		if (r <= 0) {
+			drop(s, METRIC_TURN_DROP_SEND_FAILED);
+			sent++;
+			continue;
+		}
+		sent += (unsigned)r;
+	}
+}
+
+/* One batch from the relay socket; returns how many datagrams it read. */
+static int relay_read_batch(struct relay_server *s, struct turn_alloc *a, int fd)
+{
+	time_t now;
+	uint64_t ms = now_ms(s, &now);
+	for (int i = 0; i < UDP_BATCH; i++) {
+		rb.in_iov[i] = (struct iovec){rb.buf[i] + DATA_HEADROOM, UDP_DGRAM_MAX};
+		rb.in[i].msg_hdr = (struct msghdr){.msg_name = &rb.from[i],
+		                                   .msg_namelen = sizeof(rb.from[i]),
+		                                   .msg_iov = &rb.in_iov[i],
+		                                   .msg_iovlen = 1};
+	}
+	int got = recvmmsg(fd, rb.in, UDP_BATCH, MSG_DONTWAIT, NULL);
+	if (got <= 0)
+		return 0;
+	bool udp_client = a->client_transport == TURN_TRANSPORT_UDP;
+	size_t ctl_len = udp_client ? pktinfo_for(a) : 0;
+	unsigned n = 0;
+	for (int i = 0; i < got; i++) {
+		size_t len = rb.in[i].msg_len, out_len;
+		if (rb.in[i].msg_hdr.msg_flags & MSG_TRUNC) {
+			drop(s, METRIC_TURN_DROP_TOO_BIG);
+			continue;
+		}
+		if (!turn_perm_find(a, &rb.from[i], now)) {
+			drop(s, METRIC_TURN_DROP_NO_PERMISSION);
+			continue;
+		}
+		if (!turn_bandwidth_allow(s, a, 1, len, ms)) {
+			drop(s, METRIC_TURN_DROP_BANDWIDTH);
+			continue;
+		}
+		uint8_t *m = frame_for_client(a, i, len, now, &out_len);
+		if (!m)
+			continue;
+		metrics_inc(s->metrics, METRIC_TURN_PACKETS + 1);
+		metrics_add(s->metrics, METRIC_TURN_BYTES + 1, (int64_t)len);
+		if (!udp_client) {
+			if (stun_tcp_send(a->client_conn, m, out_len))
+				drop(s, METRIC_TURN_DROP_SEND_FAILED);
+			continue;
+		}
+		rb.out_iov[n] = (struct iovec){m, out_len};
+		rb.out[n].msg_hdr = (struct msghdr){.msg_name = &a->client,
+		                                    .msg_namelen = addr_len(&a->client.sa),
+		                                    .msg_iov = &rb.out_iov[n],
+		                                    .msg_iovlen = 1,
+		                                    .msg_control = ctl_len ? rb.ctl.buf : NULL,
+		                                    .msg_controllen = ctl_len};
+		n++;
+	}
+	if (n)
+		send_batch(s, n);
+	return got;
+}
+
+void turn_relay_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	struct turn_alloc *a = arg;
+	struct relay_server *s = a->table->owner;
+	for (int round = 0; round < UDP_BATCHES_MAX; round++)
+		if (relay_read_batch(s, a, fd) < UDP_BATCH)
+			return;
+}

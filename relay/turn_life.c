@@ -1,0 +1,230 @@
+/* The life of TURN allocations on one worker: creation (a port from the
+ * shared pool, the quotas), lifetime timers, and release of everything an
+ * allocation holds, whichever way it ends (expiry, LIFETIME 0, its TCP
+ * connection closing, shutdown). Also the worker's TURN set-up. */
+#include <errno.h>
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/addr.h"
+#include "core/log.h"
+#include "media/relay_sock.h"
+#include "relay/server_priv.h"
+
+int relay_shared_init(struct relay_shared *sh, const struct conf *conf)
+{
+	atomic_init(&sh->tcp_open, 0);
+	quota_init(&sh->quota);
+	if (RAND_bytes(sh->nonce_key, sizeof(sh->nonce_key)) != 1)
+		return EIO;
+	return port_pool_alloc(&sh->pool, conf->relay_port_min, conf->relay_port_max);
+}
+
+static void release_port(uint16_t port, void *arg)
+{
+	port_pool_release(arg, port);
+}
+
+void relay_shared_fini(struct relay_shared *sh)
+{
+	if (sh->pool)
+		quota_reservations_expire(&sh->quota, (time_t)1 << 62, release_port, sh->pool);
+	quota_fini(&sh->quota);
+	port_pool_free(sh->pool);
+	sh->pool = NULL;
+}
+
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct turn_alloc *a = arg;
+	struct relay_server *s = a->table->owner;
+	time_t now = time(NULL);
+	if (now >= a->expires) {
+		turn_alloc_destroy(s, a);
+		return;
+	}
+	turn_alloc_sweep(a, now);
+	time_t left = a->expires - now;
+	struct timeval tv = {.tv_sec = left < 60 ? left : 60};
+	evtimer_add(a->timer, &tv);
+}
+
+static const union turn_sa *relay_ip(struct relay_server *s, const struct turn_client *c,
+                                     int family)
+{
+	if (family == AF_INET && s->conf->relay_address_set)
+		return (const union turn_sa *)&s->conf->relay_address;
+	if (family == AF_INET6 && s->conf->relay_address6_set)
+		return (const union turn_sa *)&s->conf->relay_address6;
+	return c->local.sa.sa_family == family ? &c->local : NULL;
+}
+
+int turn_alloc_create(struct relay_server *s, const struct turn_client *c,
+                      const struct turn_alloc_params *p, struct turn_alloc **ap,
+                      uint8_t token_out[8])
+{
+	time_t now = time(NULL);
+	const union turn_sa *ip = relay_ip(s, c, p->family);
+	if (!ip)
+		return 440;
+	union turn_sa any_port;
+	turn_sa_set(&any_port, &ip->sa);
+	unsigned total = s->conf->turn_total_quota;
+	int rc = quota_take(&s->shared->quota, p->username, s->conf->turn_user_quota, total);
+	if (rc)
+		return rc == EDQUOT ? 486 : 508;
+	struct turn_alloc *a = calloc(1, sizeof(*a));
+	struct relay_sock_opts o = {
+	    .type = p->relay_transport == TURN_TRANSPORT_TCP ? SOCK_STREAM : SOCK_DGRAM,
+	    .even = p->even,
+	    .pair = p->pair,
+	    .dont_fragment = p->dont_fragment,
+	};
+	uint16_t port = 0;
+	rc = a ? 0 : ENOMEM;
+	if (!rc && p->has_token)
+		rc = quota_claim(&s->shared->quota, p->token, now, &o.exact);
+	if (!rc)
+		rc = relay_sock_open(s->shared->pool, &any_port.sa, &o, &a->relay_fd, &port);
+	if (rc) {
+		if (o.exact)
+			port_pool_release(s->shared->pool, o.exact);
+		quota_release(&s->shared->quota, p->username);
+		free(a);
+		return 508; /* pool full, or a stale RESERVATION-TOKEN */
+	}
+	if (p->pair && quota_reserve(&s->shared->quota, (uint16_t)(port + 1), now, token_out)) {
+		port_pool_release(s->shared->pool, (uint16_t)(port + 1));
+		memset(token_out, 0, 8); /* no room to hold it: the reply has no token */
+	}
+	a->client = c->src;
+	a->local = c->local;
+	a->client_transport = c->transport;
+	a->client_conn = c->conn;
+	a->relay_transport = p->relay_transport;
+	a->relayed = any_port;
+	addr_set_port(&a->relayed.sa, port);
+	snprintf(a->username, sizeof(a->username), "%s", p->username);
+	memcpy(a->key, p->key, sizeof(a->key));
+	memcpy(a->tid, p->tid, sizeof(a->tid));
+	a->timer = evtimer_new(s->base, timer_cb, a);
+	if (p->relay_transport == TURN_TRANSPORT_UDP)
+		a->relay_ev =
+		    event_new(s->base, a->relay_fd, EV_READ | EV_PERSIST, turn_relay_read_cb, a);
+	turn_table_insert(&s->allocs, a);
+	if (p->relay_transport == TURN_TRANSPORT_TCP &&
+	    (listen(a->relay_fd, 16) || turn_tcp_listen(s, a))) {
+		turn_alloc_destroy(s, a);
+		return 508;
+	}
+	if (!a->timer || (p->relay_transport == TURN_TRANSPORT_UDP &&
+	                  (!a->relay_ev || event_add(a->relay_ev, NULL)))) {
+		turn_alloc_destroy(s, a);
+		return 508;
+	}
+	turn_alloc_set_lifetime(s, a, p->lifetime);
+	metrics_inc(s->metrics, METRIC_TURN_ALLOCATIONS);
+	metrics_add(s->metrics, METRIC_TURN_ALLOCATIONS_OPEN, 1);
+	*ap = a;
+	return 0;
+}
+
+void turn_alloc_set_lifetime(struct relay_server *s, struct turn_alloc *a, uint32_t seconds)
+{
+	(void)s;
+	a->expires = time(NULL) + seconds;
+	struct timeval tv = {.tv_sec = seconds < 60 ? seconds : 60};
+	evtimer_add(a->timer, &tv);
+}
+
+void turn_alloc_destroy(struct relay_server *s, struct turn_alloc *a)
+{
+	turn_table_remove(&s->allocs, a);
+	turn_tcp_alloc_gone(s, a);
+	if (a->relay_ev)
+		event_free(a->relay_ev);
+	if (a->timer)
+		event_free(a->timer);
+	if (a->relay_listener)
+		evconnlistener_free(a->relay_listener); /* closes relay_fd */
+	else
+		close(a->relay_fd);
+	port_pool_release(s->shared->pool, addr_port(&a->relayed.sa));
+	quota_release(&s->shared->quota, a->username);
+	turn_alloc_clear(a);
+	metrics_add(s->metrics, METRIC_TURN_ALLOCATIONS_OPEN, -1);
+	free(a);
+}
+
+void turn_conn_closed(struct relay_server *s, struct stun_tcp_conn *conn)
+{
+	turn_tcp_conn_gone(s, conn);
+	for (size_t b = 0; b < TURN_TABLE_BUCKETS; b++) {
+		struct turn_alloc *a = s->allocs.bucket[b];
+		while (a) {
+			struct turn_alloc *next = a->next;
+			if (a->client_conn == conn)
+				turn_alloc_destroy(s, a);
+			a = next;
+		}
+	}
+}
+
+static void sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct relay_server *s = arg;
+	quota_reservations_expire(&s->shared->quota, time(NULL), release_port, s->shared->pool);
+}
+
+/* The worker's policy from its conf: built-in denials, loopback when
+ * allowed, then the rules in order. A rule the conf parser accepted cannot
+ * fail here; should one, the old policy stays. */
+void turn_server_set_conf(struct relay_server *s)
+{
+	struct policy *p;
+	const struct conf *conf = s->conf;
+	if (policy_alloc(&p))
+		return;
+	int rc = 0;
+	if (conf->allow_loopback_peers)
+		rc = policy_add(p, true, "127.0.0.0/8") || policy_add(p, true, "::1");
+	for (size_t i = 0; !rc && i < conf->n_peer_rules; i++)
+		rc = policy_add(p, conf->peer_rules[i].allow, conf->peer_rules[i].cidr);
+	if (rc) {
+		log_error("relay: peer policy rejected, the old one stays");
+		policy_free(p);
+		return;
+	}
+	policy_free(s->policy);
+	s->policy = p;
+}
+
+int turn_server_open(struct relay_server *s)
+{
+	s->allocs.owner = s;
+	LIST_INIT(&s->tcp_peers);
+	turn_server_set_conf(s);
+	s->sweep_ev = event_new(s->base, -1, EV_PERSIST, sweep_cb, s);
+	struct timeval one = {.tv_sec = 1};
+	if (!s->policy || !s->sweep_ev || event_add(s->sweep_ev, &one))
+		return ENOMEM;
+	return 0;
+}
+
+void turn_server_close(struct relay_server *s)
+{
+	for (size_t b = 0; b < TURN_TABLE_BUCKETS; b++)
+		while (s->allocs.bucket[b])
+			turn_alloc_destroy(s, s->allocs.bucket[b]);
+	if (s->sweep_ev)
+		event_free(s->sweep_ev);
+	s->sweep_ev = NULL;
+	policy_free(s->policy);
+	s->policy = NULL;
+}

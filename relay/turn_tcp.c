@@ -1,0 +1,218 @@
+/* TURN TCP relay (RFC 6062): a TCP allocation's relayed address listens for
+ * peers (ConnectionAttempt) and connects out to them (Connect), always from
+ * the relayed port, so every relayed TCP flow leaves from relay_ports. Each
+ * peer connection is joined to a client data connection by ConnectionBind
+ * and then carried by a bounded pipe (media/tcp_pipe.h). */
+#include <errno.h>
+#include <event2/buffer.h>
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/addr.h"
+#include "media/relay_sock.h"
+#include "media/tcp_pipe.h"
+#include "relay/server_priv.h"
+
+#define TCP_CONNECT_TIMEOUT 30 /* seconds, RFC 6062 section 5.2 */
+#define TCP_BIND_TIMEOUT    30 /* seconds for the ConnectionBind, section 5.3 */
+
+struct turn_tcp_peer {
+	LIST_ENTRY(turn_tcp_peer) link;
+	struct relay_server *s;
+	struct turn_alloc *alloc;
+	uint32_t id;
+	union turn_sa peer;
+	struct bufferevent *bev;    /* to the peer */
+	struct stun_tcp_conn *data; /* the client's data connection, once bound */
+	struct tcp_pipe *pipe;
+	struct event *timer;
+	bool connect_pending; /* a Connect waits for its answer */
+	uint8_t tid[STUN_TID_LEN];
+};
+
+static void peer_free(struct turn_tcp_peer *p)
+{
+	LIST_REMOVE(p, link);
+	tcp_pipe_free(p->pipe);
+	if (p->timer)
+		event_free(p->timer);
+	if (p->bev)
+		bufferevent_free(p->bev);
+	struct stun_tcp_conn *data = p->data;
+	free(p);
+	if (data)
+		stun_tcp_conn_close(data);
+}
+
+static void send_control(struct turn_tcp_peer *p, int code)
+{
+	uint8_t out[TURN_REPLY_MAX];
+	uint16_t method = code < 0 ? STUN_METHOD_CONNECTION_ATTEMPT : STUN_METHOD_CONNECT;
+	size_t len = turn_reply_later(p->s, p->alloc, p->tid, method, code, &p->peer, p->id, out,
+	                              sizeof(out));
+	if (len && p->alloc->client_conn)
+		stun_tcp_send(p->alloc->client_conn, out, len);
+}
+
+static void timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct turn_tcp_peer *p = arg;
+	if (p->connect_pending)
+		send_control(p, 447);
+	peer_free(p);
+}
+
+static void peer_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	struct turn_tcp_peer *p = arg;
+	if (p->connect_pending && (what & BEV_EVENT_CONNECTED)) {
+		p->connect_pending = false;
+		send_control(p, 0);
+		bufferevent_disable(p->bev, EV_READ); /* until bound */
+		struct timeval tv = {.tv_sec = TCP_BIND_TIMEOUT};
+		evtimer_add(p->timer, &tv);
+		return;
+	}
+	if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
+		if (p->connect_pending)
+			send_control(p, 447);
+		peer_free(p);
+	}
+}
+
+static struct turn_tcp_peer *peer_new(struct relay_server *s, struct turn_alloc *a,
+                                      const union turn_sa *peer, int fd)
+{
+	struct turn_tcp_peer *p = calloc(1, sizeof(*p));
+	if (!p) {
+		close(fd);
+		return NULL;
+	}
+	p->s = s;
+	p->alloc = a;
+	p->peer = *peer;
+	if (RAND_bytes((uint8_t *)&p->id, sizeof(p->id)) != 1)
+		p->id = (uint32_t)random();
+	LIST_INSERT_HEAD(&s->tcp_peers, p, link);
+	p->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	p->timer = evtimer_new(s->base, timeout_cb, p);
+	if (!p->bev || !p->timer) {
+		if (!p->bev)
+			close(fd);
+		peer_free(p);
+		return NULL;
+	}
+	bufferevent_setcb(p->bev, NULL, NULL, peer_event_cb, p);
+	return p;
+}
+
+static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
+                      int salen, void *arg)
+{
+	(void)lev;
+	(void)salen;
+	struct turn_alloc *a = arg;
+	struct relay_server *s = a->table->owner;
+	union turn_sa peer;
+	/* RFC 6062 section 5.3: only peers with a permission get through. */
+	if (!turn_sa_set(&peer, sa) || !turn_perm_find(a, &peer, time(NULL))) {
+		metrics_inc(s->metrics, METRIC_TURN_DROPPED + METRIC_TURN_DROP_NO_PERMISSION);
+		close(fd);
+		return;
+	}
+	struct turn_tcp_peer *p = peer_new(s, a, &peer, fd);
+	if (!p)
+		return;
+	send_control(p, -1);
+	struct timeval tv = {.tv_sec = TCP_BIND_TIMEOUT};
+	evtimer_add(p->timer, &tv);
+}
+
+int turn_tcp_listen(struct relay_server *s, struct turn_alloc *a)
+{
+	a->relay_listener = evconnlistener_new(
+	    s->base, accept_cb, a, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 16, a->relay_fd);
+	return a->relay_listener ? 0 : ENOMEM;
+}
+
+int turn_tcp_connect(struct relay_server *s, struct turn_alloc *a, const union turn_sa *peer,
+                     const uint8_t tid[STUN_TID_LEN])
+{
+	struct turn_tcp_peer *p;
+	LIST_FOREACH(p, &s->tcp_peers, link)
+	if (p->alloc == a && turn_sa_equal(&p->peer, peer))
+		return 446;
+	int fd;
+	if (relay_sock_connect(&a->relayed.sa, &peer->sa, &fd))
+		return 447;
+	p = peer_new(s, a, peer, fd);
+	if (!p)
+		return 447;
+	p->connect_pending = true;
+	memcpy(p->tid, tid, STUN_TID_LEN);
+	struct timeval tv = {.tv_sec = TCP_CONNECT_TIMEOUT};
+	evtimer_add(p->timer, &tv);
+	/* A NULL address: the socket is already connecting; libevent reports
+	 * BEV_EVENT_CONNECTED or the error. */
+	if (bufferevent_socket_connect(p->bev, NULL, 0)) {
+		peer_free(p);
+		return 447;
+	}
+	return 0;
+}
+
+static void pipe_closed(struct tcp_pipe *pipe, void *arg)
+{
+	(void)pipe;
+	peer_free(arg);
+}
+
+int turn_tcp_bind(struct relay_server *s, struct stun_tcp_conn *conn, uint32_t id,
+                  const char *username, const uint8_t *reply, size_t reply_len)
+{
+	struct turn_tcp_peer *p;
+	LIST_FOREACH(p, &s->tcp_peers, link)
+	if (p->id == id)
+		break;
+	if (!p || p->data || p->connect_pending || strcmp(p->alloc->username, username) != 0)
+		return ENOENT;
+	if (stun_tcp_send(conn, reply, reply_len))
+		return ENOENT;
+	struct bufferevent *client = stun_tcp_take_over(conn);
+	p->data = conn;
+	evtimer_del(p->timer);
+	if (tcp_pipe_join(&p->pipe, client, p->bev, pipe_closed, p)) {
+		peer_free(p);
+		return 0; /* the reply is gone; the connection closes */
+	}
+	return 0;
+}
+
+void turn_tcp_alloc_gone(struct relay_server *s, struct turn_alloc *a)
+{
+	struct turn_tcp_peer *p = LIST_FIRST(&s->tcp_peers);
+	while (p) {
+		struct turn_tcp_peer *next = LIST_NEXT(p, link);
+		if (p->alloc == a)
+			peer_free(p);
+		p = next;
+	}
+}
+
+void turn_tcp_conn_gone(struct relay_server *s, struct stun_tcp_conn *conn)
+{
+	struct turn_tcp_peer *p = LIST_FIRST(&s->tcp_peers);
+	while (p) {
+		struct turn_tcp_peer *next = LIST_NEXT(p, link);
+		if (p->data == conn) {
+			p->data = NULL; /* its owner is closing it */
+			peer_free(p);
+		}
+		p = next;
+	}
+}
