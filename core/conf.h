@@ -107,11 +107,13 @@ struct conf {
 	bool allow_loopback_peers;
 	size_t n_peer_rules;
 	struct conf_peer_rule peer_rules[CONF_PEER_RULES_MAX];
-	unsigned turn_user_quota;   /* allocations per user; 0 = no limit */
-	unsigned turn_total_quota;  /* allocations in total; 0 = as many as relay ports */
-	unsigned turn_max_bps;      /* bytes/s relayed per allocation, each way; 0 = no cap */
-	unsigned turn_max_lifetime; /* seconds */
-	unsigned turn_401_rate;     /* 401 replies per second per source IP; 0 = no limit */
+	unsigned turn_user_quota;     /* allocations per user; 0 = no limit */
+	unsigned turn_total_quota;    /* allocations in total; 0 = as many as relay ports */
+	unsigned turn_max_bps;        /* bytes/s relayed per allocation, each way; 0 = no cap */
+	unsigned turn_lifetime;       /* seconds: the default, and the least granted */
+	unsigned turn_max_lifetime;   /* seconds */
+	unsigned turn_401_rate;       /* 401 replies per second per source IP; 0 = no limit */
+	unsigned turn_nonce_lifetime; /* seconds; then 438 Stale Nonce */
 };
 
 /* Whether name is a syntactically valid DNS name (letters, digits, '-',

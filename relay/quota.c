@@ -87,7 +87,7 @@ void quota_release(struct quota *q, const char *user)
 	pthread_mutex_unlock(&q->lock);
 }
 
-int quota_reserve(struct quota *q, uint16_t port, time_t now, uint8_t token[8])
+int quota_reserve(struct quota *q, const struct sockaddr *addr, time_t now, uint8_t token[8])
 {
 	int rc = ENOSPC;
 	if (RAND_bytes(token, 8) != 1)
@@ -96,7 +96,9 @@ int quota_reserve(struct quota *q, uint16_t port, time_t now, uint8_t token[8])
 	for (size_t i = 0; i < QUOTA_RESERVATIONS_MAX; i++) {
 		if (!q->res[i].expires) {
 			memcpy(q->res[i].token, token, 8);
-			q->res[i].port = port;
+			memcpy(&q->res[i].addr, addr,
+			       addr->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+			                                  : sizeof(struct sockaddr_in6));
 			q->res[i].expires = now + QUOTA_RESERVATION_LIFE;
 			rc = 0;
 			break;
@@ -106,14 +108,14 @@ int quota_reserve(struct quota *q, uint16_t port, time_t now, uint8_t token[8])
 	return rc;
 }
 
-int quota_claim(struct quota *q, const uint8_t token[8], time_t now, uint16_t *port)
+int quota_claim(struct quota *q, const uint8_t token[8], time_t now, struct sockaddr_in6 *out)
 {
 	int rc = ENOENT;
 	pthread_mutex_lock(&q->lock);
 	for (size_t i = 0; i < QUOTA_RESERVATIONS_MAX; i++) {
 		struct quota_reservation *r = &q->res[i];
 		if (r->expires && r->expires >= now && memcmp(r->token, token, 8) == 0) {
-			*port = r->port;
+			memcpy(out, &r->addr, sizeof(*out));
 			r->expires = 0;
 			rc = 0;
 			break;
@@ -130,7 +132,7 @@ void quota_reservations_expire(struct quota *q, time_t now, void (*release)(uint
 	for (size_t i = 0; i < QUOTA_RESERVATIONS_MAX; i++) {
 		if (q->res[i].expires && q->res[i].expires < now) {
 			q->res[i].expires = 0;
-			release(q->res[i].port, arg);
+			release(ntohs(q->res[i].addr.in.sin_port), arg);
 		}
 	}
 	pthread_mutex_unlock(&q->lock);

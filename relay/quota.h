@@ -6,8 +6,10 @@
 #ifndef EDGELAB_RELAY_QUOTA_H
 #define EDGELAB_RELAY_QUOTA_H
 
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #define QUOTA_BUCKETS          256
@@ -18,7 +20,11 @@ struct quota_user;
 
 struct quota_reservation {
 	uint8_t token[8];
-	uint16_t port;
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} addr;         /* the reserved relayed address: family, IP and port */
 	time_t expires; /* 0: free slot */
 };
 
@@ -39,10 +45,12 @@ void quota_fini(struct quota *q);
 int quota_take(struct quota *q, const char *user, unsigned user_max, unsigned total_max);
 void quota_release(struct quota *q, const char *user);
 
-/* Stores a reservation of port, writing its token. 0 or ENOSPC. */
-int quota_reserve(struct quota *q, uint16_t port, time_t now, uint8_t token[8]);
-/* Claims the port of a live reservation: 0, or ENOENT. */
-int quota_claim(struct quota *q, const uint8_t token[8], time_t now, uint16_t *port);
+/* Stores a reservation of a relayed address (IPv4 or IPv6, port set),
+ * writing its token. 0 or ENOSPC. */
+int quota_reserve(struct quota *q, const struct sockaddr *addr, time_t now, uint8_t token[8]);
+/* Claims the address of a live reservation into out (sockaddr_in6-sized):
+ * 0, or ENOENT. */
+int quota_claim(struct quota *q, const uint8_t token[8], time_t now, struct sockaddr_in6 *out);
 /* Removes reservations expired at now, calling release(port, arg) for each. */
 void quota_reservations_expire(struct quota *q, time_t now, void (*release)(uint16_t, void *),
                                void *arg);

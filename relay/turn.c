@@ -9,9 +9,8 @@
 #include "core/addr.h"
 #include "relay/server_priv.h"
 
-#define TURN_DEFAULT_LIFETIME 600
-#define TRANSPORT_UDP         17
-#define TRANSPORT_TCP         6
+#define TRANSPORT_UDP 17
+#define TRANSPORT_TCP 6
 
 /* One request's context while it is answered. */
 struct turn_req {
@@ -94,7 +93,8 @@ static void reply_error(struct turn_req *r, int code)
 	if (code == 401 || code == 438) {
 		char nonce[TURN_NONCE_LEN];
 		const char *realm = r->s->conf->turn_realm;
-		turn_nonce_make(r->s->shared->nonce_key, r->now, &r->c->src.sa, nonce);
+		turn_nonce_make(r->s->shared->nonce_key, r->now, r->s->conf->turn_nonce_lifetime,
+		                &r->c->src.sa, nonce);
 		stun_enc_attr(&e, STUN_ATTR_REALM, realm, strlen(realm));
 		stun_enc_attr(&e, STUN_ATTR_NONCE, nonce, sizeof(nonce));
 	}
@@ -208,13 +208,15 @@ static struct turn_alloc *own_alloc(struct turn_req *r)
 
 static uint32_t lifetime_of(struct turn_req *r)
 {
-	uint32_t want = TURN_DEFAULT_LIFETIME;
+	/* RFC 8656 section 7.2: min(asked, max), but never under the default. */
+	uint32_t def = r->s->conf->turn_lifetime, max = r->s->conf->turn_max_lifetime;
+	uint32_t want = def;
 	const struct stun_attr *lt = stun_msg_attr(&r->msg, STUN_ATTR_LIFETIME);
 	if (lt && stun_attr_u32(lt, &want) == 0 && want == 0)
 		return 0;
-	if (want < TURN_DEFAULT_LIFETIME)
-		want = TURN_DEFAULT_LIFETIME;
-	return want > r->s->conf->turn_max_lifetime ? r->s->conf->turn_max_lifetime : want;
+	if (want > max)
+		want = max;
+	return want < def ? def : want;
 }
 
 static void allocate_success(struct turn_req *r, struct turn_alloc *a, const uint8_t *token)
@@ -269,7 +271,7 @@ static int allocate_params(struct turn_req *r, struct turn_alloc_params *p)
 	}
 	p->lifetime = lifetime_of(r);
 	if (!p->lifetime)
-		p->lifetime = TURN_DEFAULT_LIFETIME;
+		p->lifetime = r->s->conf->turn_lifetime;
 	p->username = r->username;
 	p->key = r->key;
 	p->tid = m->tid + 4;

@@ -43,11 +43,11 @@ static void nonce_mac(const uint8_t key[TURN_NONCE_KEY_LEN], const char expiry_h
 	}
 }
 
-void turn_nonce_make(const uint8_t key[TURN_NONCE_KEY_LEN], time_t now, const struct sockaddr *src,
-                     char out[TURN_NONCE_LEN])
+void turn_nonce_make(const uint8_t key[TURN_NONCE_KEY_LEN], time_t now, unsigned lifetime,
+                     const struct sockaddr *src, char out[TURN_NONCE_LEN])
 {
 	char expiry[9];
-	snprintf(expiry, sizeof(expiry), "%08x", (unsigned)(now + TURN_NONCE_LIFETIME));
+	snprintf(expiry, sizeof(expiry), "%08x", (unsigned)(now + (time_t)lifetime));
 	out[0] = 'e';
 	memcpy(out + 1, expiry, 8);
 	nonce_mac(key, expiry, src, out + 9);

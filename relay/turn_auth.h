@@ -17,15 +17,14 @@
 
 #include "core/conf.h"
 
-#define TURN_NONCE_LEN      25  /* "e" + 8 + 16 hex digits */
-#define TURN_NONCE_LIFETIME 600 /* seconds; then 438 Stale Nonce */
-#define TURN_NONCE_KEY_LEN  32
-#define TURN_USERNAME_MAX   128 /* longer USERNAMEs are refused (400) */
+#define TURN_NONCE_LEN     25 /* "e" + 8 + 16 hex digits */
+#define TURN_NONCE_KEY_LEN 32
+#define TURN_USERNAME_MAX  128 /* longer USERNAMEs are refused (400) */
 
-/* Writes a nonce valid until now + TURN_NONCE_LIFETIME for src's IP into out
+/* Writes a nonce valid until now + lifetime seconds for src's IP into out
  * (TURN_NONCE_LEN bytes, not NUL-terminated). */
-void turn_nonce_make(const uint8_t key[TURN_NONCE_KEY_LEN], time_t now, const struct sockaddr *src,
-                     char out[TURN_NONCE_LEN]);
+void turn_nonce_make(const uint8_t key[TURN_NONCE_KEY_LEN], time_t now, unsigned lifetime,
+                     const struct sockaddr *src, char out[TURN_NONCE_LEN]);
 /* 0 when valid for src at now; ESTALE when it was ours but has expired
  * (438); EACCES otherwise (401 with a fresh one). */
 int turn_nonce_check(const uint8_t key[TURN_NONCE_KEY_LEN], time_t now, const struct sockaddr *src,

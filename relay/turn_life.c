@@ -68,15 +68,25 @@ int turn_alloc_create(struct relay_server *s, const struct turn_client *c,
                       uint8_t token_out[8])
 {
 	time_t now = time(NULL);
-	const union turn_sa *ip = relay_ip(s, c, p->family);
-	if (!ip)
-		return 440;
-	union turn_sa any_port;
-	turn_sa_set(&any_port, &ip->sa);
+	union turn_sa any_port, reserved;
+	if (p->has_token) {
+		/* The reserved address decides the family and IP (RFC 8656 7.2). */
+		if (quota_claim(&s->shared->quota, p->token, now, &reserved.in6))
+			return 508;
+		any_port = reserved;
+	} else {
+		const union turn_sa *ip = relay_ip(s, c, p->family);
+		if (!ip)
+			return 440;
+		turn_sa_set(&any_port, &ip->sa);
+	}
 	unsigned total = s->conf->turn_total_quota;
 	int rc = quota_take(&s->shared->quota, p->username, s->conf->turn_user_quota, total);
-	if (rc)
+	if (rc) {
+		if (p->has_token)
+			port_pool_release(s->shared->pool, addr_port(&reserved.sa));
 		return rc == EDQUOT ? 486 : 508;
+	}
 	struct turn_alloc *a = calloc(1, sizeof(*a));
 	struct relay_sock_opts o = {
 	    .type = p->relay_transport == TURN_TRANSPORT_TCP ? SOCK_STREAM : SOCK_DGRAM,
@@ -85,9 +95,9 @@ int turn_alloc_create(struct relay_server *s, const struct turn_client *c,
 	    .dont_fragment = p->dont_fragment,
 	};
 	uint16_t port = 0;
+	if (p->has_token)
+		o.exact = addr_port(&reserved.sa);
 	rc = a ? 0 : ENOMEM;
-	if (!rc && p->has_token)
-		rc = quota_claim(&s->shared->quota, p->token, now, &o.exact);
 	if (!rc)
 		rc = relay_sock_open(s->shared->pool, &any_port.sa, &o, &a->relay_fd, &port);
 	if (rc) {
@@ -95,9 +105,11 @@ int turn_alloc_create(struct relay_server *s, const struct turn_client *c,
 			port_pool_release(s->shared->pool, o.exact);
 		quota_release(&s->shared->quota, p->username);
 		free(a);
-		return 508; /* pool full, or a stale RESERVATION-TOKEN */
+		return 508;
 	}
-	if (p->pair && quota_reserve(&s->shared->quota, (uint16_t)(port + 1), now, token_out)) {
+	union turn_sa odd = any_port;
+	addr_set_port(&odd.sa, (uint16_t)(port + 1));
+	if (p->pair && quota_reserve(&s->shared->quota, &odd.sa, now, token_out)) {
 		port_pool_release(s->shared->pool, (uint16_t)(port + 1));
 		memset(token_out, 0, 8); /* no room to hold it: the reply has no token */
 	}

@@ -1,0 +1,248 @@
+/* relay/turn_auth.c, relay/alloc.c and relay/quota.c: TURN credentials and
+ * stateless nonces, the 401 limiter, an allocation's permissions and
+ * channels, and the quotas shared by the workers. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/addr.h"
+#include "relay/alloc.h"
+#include "relay/quota.h"
+#include "relay/stun.h"
+#include "relay/turn_auth.h"
+
+static const uint8_t key[TURN_NONCE_KEY_LEN] = "0123456789abcdef0123456789abcde";
+
+static struct sockaddr_storage sa(const char *s)
+{
+	struct sockaddr_storage out;
+	assert_int_equal(addr_parse(s, 0, &out), 0);
+	return out;
+}
+
+static void test_turn_nonce_valid_stale_and_forged(void **state)
+{
+	(void)state;
+	char nonce[TURN_NONCE_LEN];
+	struct sockaddr_storage a = sa("192.0.2.1:5000"), b = sa("192.0.2.2:5000");
+	struct sockaddr_storage a_other_port = sa("192.0.2.1:6000");
+	turn_nonce_make(key, 1000, 600, (struct sockaddr *)&a, nonce);
+	const uint8_t *n = (const uint8_t *)nonce;
+	assert_int_equal(turn_nonce_check(key, 1000, (struct sockaddr *)&a, n, sizeof(nonce)), 0);
+	assert_int_equal(turn_nonce_check(key, 1600, (struct sockaddr *)&a, n, sizeof(nonce)), 0);
+	/* The IP is part of it, the port is not. */
+	assert_int_equal(
+	    turn_nonce_check(key, 1000, (struct sockaddr *)&a_other_port, n, sizeof(nonce)), 0);
+	assert_int_equal(turn_nonce_check(key, 1000, (struct sockaddr *)&b, n, sizeof(nonce)),
+	                 EACCES);
+	/* Expired: 438, not 401. */
+	assert_int_equal(turn_nonce_check(key, 1601, (struct sockaddr *)&a, n, sizeof(nonce)),
+	                 ESTALE);
+	/* A changed expiry or MAC, a short nonce, another key: refused. */
+	char forged[TURN_NONCE_LEN];
+	memcpy(forged, nonce, sizeof(forged));
+	forged[1] = forged[1] == 'f' ? '0' : 'f';
+	assert_int_equal(turn_nonce_check(key, 1000, (struct sockaddr *)&a, (const uint8_t *)forged,
+	                                  sizeof(forged)),
+	                 EACCES);
+	assert_int_equal(turn_nonce_check(key, 1000, (struct sockaddr *)&a, n, sizeof(nonce) - 1),
+	                 EACCES);
+	uint8_t other[TURN_NONCE_KEY_LEN] = {1};
+	assert_int_equal(turn_nonce_check(other, 1000, (struct sockaddr *)&a, n, sizeof(nonce)),
+	                 EACCES);
+}
+
+static void test_turn_rest_password_is_coturns(void **state)
+{
+	(void)state;
+	char pass[29];
+	/* echo -n 1700000000:bob | openssl dgst -sha1 -hmac lab-rest-secret -binary | base64 */
+	turn_rest_password("lab-rest-secret", "1700000000:bob", pass);
+	assert_string_equal(pass, "jk2kH4shEriMKhptogiMK/UdPGo=");
+}
+
+static void test_turn_user_key_static_and_rest(void **state)
+{
+	(void)state;
+	struct conf *conf;
+	uint8_t k[16], want[16];
+	char err[CONF_ERR_MAX];
+	static const char text[] = "turn_realm lab.example\nturn_user alice secret\n"
+	                           "use_auth_secret yes\nstatic_auth_secret lab-rest-secret\n";
+	assert_int_equal(conf_load_buf(text, sizeof(text) - 1, "t", &conf, err, sizeof(err)), 0);
+	assert_int_equal(turn_user_key(conf, 1000, (const uint8_t *)"alice", 5, k), 0);
+	stun_key_longterm("alice", "lab.example", "secret", want);
+	assert_memory_equal(k, want, 16);
+	assert_int_equal(turn_user_key(conf, 1000, (const uint8_t *)"mallory", 7, k), ENOENT);
+	/* REST: not expired, the coturn password. */
+	assert_int_equal(turn_user_key(conf, 1600000000, (const uint8_t *)"1700000000:bob", 14, k),
+	                 0);
+	stun_key_longterm("1700000000:bob", "lab.example", "jk2kH4shEriMKhptogiMK/UdPGo=", want);
+	assert_memory_equal(k, want, 16);
+	/* Expired, or not a timestamp. */
+	assert_int_equal(turn_user_key(conf, 1700000001, (const uint8_t *)"1700000000:bob", 14, k),
+	                 ENOENT);
+	assert_int_equal(turn_user_key(conf, 1, (const uint8_t *)"x1700000000", 11, k), ENOENT);
+	assert_int_equal(turn_user_key(conf, 1, (const uint8_t *)"", 0, k), ENOENT);
+	conf_unref(conf);
+}
+
+static void test_turn_rate_limits_401s_per_source(void **state)
+{
+	(void)state;
+	static struct turn_rate r;
+	struct sockaddr_storage a = sa("192.0.2.1"), b = sa("192.0.2.2");
+	int allowed = 0;
+	for (int i = 0; i < 100; i++)
+		allowed += turn_rate_allow(&r, 10, 5000, (struct sockaddr *)&a);
+	assert_int_equal(allowed, 20); /* a burst of twice the rate */
+	assert_true(turn_rate_allow(&r, 10, 5000, (struct sockaddr *)&b)); /* another source */
+	assert_false(turn_rate_allow(&r, 10, 5050, (struct sockaddr *)&a));
+	assert_true(turn_rate_allow(&r, 10, 5100, (struct sockaddr *)&a)); /* 10/s refill */
+	assert_true(turn_rate_allow(&r, 0, 5100, (struct sockaddr *)&a));  /* 0: no limit */
+}
+
+static union turn_sa tsa(const char *s)
+{
+	struct sockaddr_storage ss = sa(s);
+	union turn_sa out;
+	assert_true(turn_sa_set(&out, (struct sockaddr *)&ss));
+	return out;
+}
+
+static void test_turn_permissions_by_ip_and_expiry(void **state)
+{
+	(void)state;
+	struct turn_alloc a = {0};
+	union turn_sa p1 = tsa("192.0.2.1:1000"), p1b = tsa("192.0.2.1:2000");
+	union turn_sa p2 = tsa("[2001:db8::1]:1000"), mapped = tsa("[::ffff:192.0.2.1]:9");
+	assert_null(turn_perm_find(&a, &p1, 0));
+	assert_int_equal(turn_perm_add(&a, &p1, 0), 0);
+	assert_non_null(turn_perm_find(&a, &p1b, 10));    /* any port */
+	assert_non_null(turn_perm_find(&a, &mapped, 10)); /* unmapped first */
+	assert_null(turn_perm_find(&a, &p2, 10));
+	assert_null(turn_perm_find(&a, &p1, TURN_PERM_LIFETIME + 1)); /* expired */
+	assert_int_equal(turn_perm_add(&a, &p1, 200), 0);             /* refreshed */
+	assert_non_null(turn_perm_find(&a, &p1, TURN_PERM_LIFETIME + 1));
+	/* Up to TURN_PERMS_MAX, then ENOSPC (508); a sweep drops the expired. */
+	for (int i = 1; i < TURN_PERMS_MAX; i++) {
+		char s[64];
+		snprintf(s, sizeof(s), "198.51.100.%d:1", i);
+		union turn_sa p = tsa(s);
+		assert_int_equal(turn_perm_add(&a, &p, 0), 0);
+	}
+	assert_int_equal(turn_perm_add(&a, &p2, 0), ENOSPC);
+	turn_alloc_sweep(&a, TURN_PERM_LIFETIME + 1);
+	assert_int_equal(a.n_perms, 1);
+	assert_non_null(turn_perm_find(&a, &p1, TURN_PERM_LIFETIME + 1));
+	assert_int_equal(turn_perm_add(&a, &p2, 301), 0);
+	assert_non_null(turn_perm_find(&a, &p2, 302));
+	turn_alloc_clear(&a);
+}
+
+static void test_turn_channels_both_ways(void **state)
+{
+	(void)state;
+	struct turn_alloc a = {0};
+	union turn_sa p1 = tsa("192.0.2.1:1000"), p2 = tsa("192.0.2.1:1001");
+	assert_int_equal(turn_chan_bind(&a, 0x4000, &p1, 0), 0);
+	assert_int_equal(turn_chan_bind(&a, 0x4000, &p1, 5), 0); /* refresh */
+	/* RFC 8656 12.1: one number, one peer, both ways. */
+	assert_int_equal(turn_chan_bind(&a, 0x4000, &p2, 5), EEXIST);
+	assert_int_equal(turn_chan_bind(&a, 0x4001, &p1, 5), EEXIST);
+	assert_int_equal(turn_chan_bind(&a, 0x4010, &p2, 5), 0); /* same bucket as 0x4000 */
+	assert_true(turn_sa_equal(&turn_chan_by_number(&a, 0x4000, 6)->peer, &p1));
+	assert_true(turn_sa_equal(&turn_chan_by_number(&a, 0x4010, 6)->peer, &p2));
+	assert_int_equal(turn_chan_by_peer(&a, &p2, 6)->number, 0x4010);
+	assert_null(turn_chan_by_number(&a, 0x4001, 6));
+	assert_null(turn_chan_by_number(&a, 0x4000, TURN_CHAN_LIFETIME + 6));
+	turn_alloc_sweep(&a, TURN_CHAN_LIFETIME + 5);
+	assert_int_equal(a.n_chans, 2);
+	turn_alloc_sweep(&a, TURN_CHAN_LIFETIME + 6);
+	assert_int_equal(a.n_chans, 0);
+	assert_null(turn_chan_by_peer(&a, &p2, 0));
+	turn_alloc_clear(&a);
+}
+
+static void test_turn_table_by_five_tuple(void **state)
+{
+	(void)state;
+	static struct turn_table t;
+	struct turn_alloc a = {0}, b = {0};
+	struct sockaddr_storage c1 = sa("192.0.2.1:5000"), c2 = sa("192.0.2.1:5001");
+	a.client = tsa("192.0.2.1:5000");
+	b.client = tsa("192.0.2.1:5000");
+	b.client_transport = TURN_TRANSPORT_TCP;
+	b.client_conn = &b;
+	turn_table_insert(&t, &a);
+	turn_table_insert(&t, &b);
+	assert_ptr_equal(turn_table_find(&t, (struct sockaddr *)&c1, TURN_TRANSPORT_UDP, NULL), &a);
+	assert_ptr_equal(turn_table_find(&t, (struct sockaddr *)&c1, TURN_TRANSPORT_TCP, &b), &b);
+	assert_null(turn_table_find(&t, (struct sockaddr *)&c2, TURN_TRANSPORT_UDP, NULL));
+	turn_table_remove(&t, &a);
+	assert_null(turn_table_find(&t, (struct sockaddr *)&c1, TURN_TRANSPORT_UDP, NULL));
+	assert_int_equal(t.count, 1);
+	turn_table_remove(&t, &b);
+}
+
+static void release_count(uint16_t port, void *arg)
+{
+	(void)port;
+	(*(int *)arg)++;
+}
+
+static void test_turn_quota_user_total_and_reservations(void **state)
+{
+	(void)state;
+	static struct quota q;
+	quota_init(&q);
+	assert_int_equal(quota_take(&q, "alice", 2, 3), 0);
+	assert_int_equal(quota_take(&q, "alice", 2, 3), 0);
+	assert_int_equal(quota_take(&q, "alice", 2, 3), EDQUOT); /* 486 */
+	assert_int_equal(quota_take(&q, "bob", 2, 3), 0);
+	assert_int_equal(quota_take(&q, "carol", 2, 3), ENOSPC); /* 508 */
+	quota_release(&q, "alice");
+	assert_int_equal(quota_take(&q, "carol", 2, 3), 0);
+	quota_release(&q, "nobody"); /* a no-op */
+	assert_int_equal(q.total, 3);
+
+	uint8_t token[8], bad[8] = {0};
+	struct sockaddr_storage odd = sa("[2001:db8::7]:50001");
+	struct sockaddr_in6 got;
+	assert_int_equal(quota_reserve(&q, (struct sockaddr *)&odd, 100, token), 0);
+	assert_int_equal(quota_claim(&q, bad, 100, &got), ENOENT);
+	assert_int_equal(quota_claim(&q, token, 100, &got), 0);
+	assert_int_equal(got.sin6_family, AF_INET6);
+	assert_int_equal(ntohs(got.sin6_port), 50001);
+	assert_int_equal(quota_claim(&q, token, 100, &got), ENOENT); /* once */
+	int released = 0;
+	assert_int_equal(quota_reserve(&q, (struct sockaddr *)&odd, 100, token), 0);
+	quota_reservations_expire(&q, 100 + QUOTA_RESERVATION_LIFE, release_count, &released);
+	assert_int_equal(released, 0);
+	quota_reservations_expire(&q, 101 + QUOTA_RESERVATION_LIFE, release_count, &released);
+	assert_int_equal(released, 1);
+	assert_int_equal(quota_claim(&q, token, 100, &got), ENOENT);
+	quota_fini(&q);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_turn_nonce_valid_stale_and_forged),
+	    cmocka_unit_test(test_turn_rest_password_is_coturns),
+	    cmocka_unit_test(test_turn_user_key_static_and_rest),
+	    cmocka_unit_test(test_turn_rate_limits_401s_per_source),
+	    cmocka_unit_test(test_turn_permissions_by_ip_and_expiry),
+	    cmocka_unit_test(test_turn_channels_both_ways),
+	    cmocka_unit_test(test_turn_table_by_five_tuple),
+	    cmocka_unit_test(test_turn_quota_user_total_and_reservations),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
