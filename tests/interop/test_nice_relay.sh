@@ -48,7 +48,8 @@ allow_loopback_peers yes
 log_level info
 EOF
 	"$EDGELAB" serve --config "$TMP/edge.conf" 2>"$LOG" &
-	at_exit "kill -9 $!"
+	SERVE=$!
+	at_exit "kill -9 $SERVE"
 	if ! wait_for 10 ctl_get "$CTL" /healthz; then
 		not_ok "edgelab serve starts with TURN (turn_realm, turn_user, relay_ports)"
 		sed 's/^/# serve: /' "$LOG"
@@ -84,7 +85,9 @@ in_range() {
 	return 1
 }
 
+runs=0
 for relay in $RELAYS; do
+	runs=$((runs + 1))
 	case $relay in udp) port=$P ;; *) port=$P2 ;; esac
 	out=$TMP/nice-$relay.out
 	dbg=$TMP/nice-$relay.debug
@@ -111,5 +114,17 @@ done
 
 if [ "$SERVER" = edgelab ]; then
 	check "edgelab is still serving after the libnice runs" wait_for 2 ctl_get "$CTL" /healthz
+	n=$(metric "$CTL" edgelab_turn_allocations_total)
+	check "edgelab counted the agents' allocations ($n; two per run)" [ "$n" -ge $((2 * runs)) ]
+	no_allocations() { [ "$(metric "$CTL" edgelab_turn_allocations)" = 0 ]; }
+	check "libnice's close (Refresh, lifetime 0) leaves no allocation behind" wait_for 3 no_allocations
+	# A sanitizer build reports leaks and errors at exit, as a non-zero status.
+	kill -TERM "$SERVE"
+	i=0
+	while kill -0 "$SERVE" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	wait "$SERVE"
+	rc=$?
+	check "SIGTERM stops edgelab with status 0" [ "$rc" -eq 0 ]
+	[ "$rc" -eq 0 ] || tail -n 60 "$LOG" | sed 's/^/# serve: /'
 fi
 finish
