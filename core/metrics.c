@@ -88,6 +88,9 @@ static const struct family families[] = {
      METRIC_TURN_PACKETS, "direction", turn_directions, 2, NULL, NULL, 1},
     {"edgelab_turn_relayed_bytes_total", "counter", "payload bytes relayed, by direction",
      METRIC_TURN_BYTES, "direction", turn_directions, 2, NULL, NULL, 1},
+    {"edgelab_udp_receive_overflow_total", "counter",
+     "datagrams the kernel dropped on the STUN/TURN UDP sockets (receive buffer full)",
+     METRIC_UDP_RX_OVERFLOW, NULL, NULL, 1, NULL, NULL, 1},
     {"edgelab_config_reloads_total", "counter", "configuration reloads (SIGHUP), by result",
      METRIC_CONFIG_RELOADS_OK, "result", reload_results, 2, NULL, NULL, 1},
 };

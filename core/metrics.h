@@ -103,8 +103,9 @@ enum metric_id {
 	METRIC_TURN_ALLOCATIONS = METRIC_TURN_DROPPED + METRIC_TURN_DROP_COUNT, /* created */
 	METRIC_TURN_ALLOCATIONS_OPEN,                                           /* gauge */
 	METRIC_TURN_PACKETS, /* + direction: 0 to the peer, 1 to the client */
-	METRIC_TURN_BYTES = METRIC_TURN_PACKETS + 2, /* + direction */
-	METRIC_CONFIG_RELOADS_OK = METRIC_TURN_BYTES + 2,
+	METRIC_TURN_BYTES = METRIC_TURN_PACKETS + 2,    /* + direction */
+	METRIC_UDP_RX_OVERFLOW = METRIC_TURN_BYTES + 2, /* the kernel's drops on 3478 */
+	METRIC_CONFIG_RELOADS_OK,
 	METRIC_CONFIG_RELOADS_FAILED,
 	METRIC_COUNT,
 };

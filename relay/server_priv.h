@@ -13,6 +13,10 @@
 #define UDP_BATCH       32   /* datagrams per recvmmsg/sendmmsg */
 #define UDP_BATCHES_MAX 4    /* batches per wake-up: bounded work per event */
 #define UDP_DGRAM_MAX   2048 /* larger datagrams are truncated, hence dropped */
+/* Socket buffers: bursts of a busy relay fit (the kernel default, 208 KiB,
+ * dropped datagrams under a flood of small ones). */
+#define UDP_LISTEN_BUFFER (4 * 1024 * 1024)
+#define UDP_RELAY_BUFFER  (1024 * 1024)
 
 struct stun_tcp_conn;
 
@@ -36,6 +40,7 @@ struct relay_server {
 	evutil_socket_t udp_fd;
 	struct event *udp_ev;
 	struct sockaddr_storage udp_local; /* bound address (port for pktinfo replies) */
+	uint32_t udp_rx_dropped;           /* the kernel's SO_RXQ_OVFL count, last seen */
 
 	struct evconnlistener *tcp_listener;
 	LIST_HEAD(, stun_tcp_conn) tcp_conns;
@@ -127,6 +132,9 @@ void stun_tcp_conn_close(struct stun_tcp_conn *conn);
 /* Writes a whole message to a TCP client; EAGAIN when its buffer is full
  * (the caller drops and counts: media never grows a buffer without bound). */
 int stun_tcp_send(struct stun_tcp_conn *conn, const void *buf, size_t len);
+
+/* Sets a socket's receive and send buffers (beyond rmem_max when allowed). */
+void sock_buffers(int fd, int bytes);
 
 int stun_udp_open(struct relay_server *s, char *err, size_t err_len);
 void stun_udp_close(struct relay_server *s);

@@ -14,12 +14,17 @@ union pktinfo_cmsg {
 	struct cmsghdr align;
 	char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
 };
+/* What recvmmsg may attach: the pktinfo and SO_RXQ_OVFL's drop counter. */
+union recv_cmsg {
+	struct cmsghdr align;
+	char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(uint32_t))];
+};
 
 struct udp_batch {
 	struct mmsghdr in[UDP_BATCH];
 	struct iovec in_iov[UDP_BATCH];
 	struct sockaddr_storage from[UDP_BATCH];
-	union pktinfo_cmsg in_ctl[UDP_BATCH];
+	union recv_cmsg in_ctl[UDP_BATCH];
 	uint8_t in_buf[UDP_BATCH][UDP_DGRAM_MAX];
 
 	struct mmsghdr out[UDP_BATCH];
@@ -61,6 +66,18 @@ static size_t local_from_pktinfo(struct relay_server *s, struct msghdr *in,
 	memcpy(local, &s->udp_local, sizeof(*local));
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(in); c; c = CMSG_NXTHDR(in, c)) {
 		size_t len = c->cmsg_len;
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+			/* The kernel's count of datagrams this socket dropped (full
+			 * receive buffer), reported as it grows. */
+			uint32_t dropped;
+			memcpy(&dropped, CMSG_DATA(c), sizeof(dropped));
+			if (dropped > s->udp_rx_dropped) {
+				metrics_add(s->metrics, METRIC_UDP_RX_OVERFLOW,
+				            (int64_t)(dropped - s->udp_rx_dropped));
+				s->udp_rx_dropped = dropped;
+			}
+			continue;
+		}
 		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
 			struct in_pktinfo pi;
 			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
@@ -210,6 +227,15 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+void sock_buffers(int fd, int bytes)
+{
+	/* FORCE passes net.core.rmem_max when we may (root, CAP_NET_ADMIN). */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof(bytes)))
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+}
+
 static int udp_socket(const struct sockaddr_storage *sa, evutil_socket_t *fdp)
 {
 	int on = 1;
@@ -217,6 +243,9 @@ static int udp_socket(const struct sockaddr_storage *sa, evutil_socket_t *fdp)
 	if (fd < 0)
 		return errno;
 	int rc = setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
+	if (!rc)
+		rc = setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof(on));
+	sock_buffers(fd, UDP_LISTEN_BUFFER);
 	if (!rc && sa->ss_family == AF_INET)
 		rc = setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
 	if (!rc && sa->ss_family == AF_INET6)

@@ -124,9 +124,11 @@ int turn_alloc_create(struct relay_server *s, const struct turn_client *c,
 	memcpy(a->key, p->key, sizeof(a->key));
 	memcpy(a->tid, p->tid, sizeof(a->tid));
 	a->timer = evtimer_new(s->base, timer_cb, a);
-	if (p->relay_transport == TURN_TRANSPORT_UDP)
+	if (p->relay_transport == TURN_TRANSPORT_UDP) {
+		sock_buffers(a->relay_fd, UDP_RELAY_BUFFER);
 		a->relay_ev =
 		    event_new(s->base, a->relay_fd, EV_READ | EV_PERSIST, turn_relay_read_cb, a);
+	}
 	turn_table_insert(&s->allocs, a);
 	if (p->relay_transport == TURN_TRANSPORT_TCP &&
 	    (listen(a->relay_fd, 16) || turn_tcp_listen(s, a))) {

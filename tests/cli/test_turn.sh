@@ -96,6 +96,21 @@ check "TURN over TCP: ChannelData both ways (padded framing)" has "recv channel"
 tc pol -t alloc:tcp alloc "perm:127.0.0.1"
 check "RFC 6062: REQUESTED-TRANSPORT TCP over TCP gets a relayed TCP port" \
 	has_re '^alloc 401 200 relayed=127\.0\.0\.1:5[0-9]*'
+# Connect: the relay opens TCP to a peer (def's STUN/TCP listener serves as
+# one) from the relayed address; the peer sees a source port in the range.
+tc pol -t alloc:tcp perm:127.0.0.1 "connect:127.0.0.1:$PORT_def" "connect:127.0.0.1:$PORT_def" \
+	sleep:2 &
+CONNECT=$!
+at_exit "kill -9 $CONNECT"
+wait_for 5 sh -c "ss -Htn state established '( dport = :$PORT_def )' | grep -q ."
+relayed_sport=$(ss -Htn state established "( dport = :$PORT_def )" | awk '{print $3}' | sed 's/.*://' | head -n 1)
+check "Connect: the peer's connection comes from a relay port ($relayed_sport in 50000-59999)" \
+	[ "$((${relayed_sport:-0} >= 50000 && ${relayed_sport:-0} <= 59999))" -eq 1 ]
+wait "$CONNECT"
+check "... the Connect succeeds with a CONNECTION-ID, a second one to the same peer gets 446" \
+	sh -c "grep -q '^connect 200 id=[0-9]*$' $TMP/out && grep -qx 'connect 446' $TMP/out"
+tc pol -t alloc:tcp "connect:127.0.0.1:1"
+check "Connect to a closed port: 447" has "connect 447"
 
 # --- errors ----------------------------------------------------------------
 tc def refresh:600 alloc:tcp alloc:transport=1 alloc:v6 alloc refresh:0 refresh:600

@@ -7,6 +7,7 @@
  *                    token=HEX16, lifetime=N, transport=N (protocol number)
  *   refresh:N        Refresh with LIFETIME N
  *   perm:ADDR        CreatePermission (ADDR as IP, IP:PORT or [IPv6]:PORT)
+ *   connect:ADDR     Connect (RFC 6062): prints the code and CONNECTION-ID
  *   bind:CHAN:ADDR   ChannelBind (CHAN in hex, e.g. 4001)
  *   send:ADDR:TEXT   Send indication
  *   chan:CHAN:TEXT   ChannelData
@@ -332,6 +333,16 @@ static int run(struct client *c, const char *cmd)
 			return EINVAL;
 		request(c, "perm", STUN_METHOD_CREATE_PERMISSION, peer_attrs, &pa, &resp, rbuf,
 		        sizeof(rbuf));
+	} else if (!strncmp(cmd, "connect:", 8)) {
+		if (parse_peer(arg, &pa.peer))
+			return EINVAL;
+		uint32_t id;
+		const struct stun_attr *cid;
+		if (request(c, "connect", STUN_METHOD_CONNECT, peer_attrs, &pa, &resp, rbuf,
+		            sizeof(rbuf)) == 200 &&
+		    (cid = stun_msg_attr(&resp, STUN_ATTR_CONNECTION_ID)) &&
+		    !stun_attr_u32(cid, &id))
+			printf(" id=%u", id);
 	} else if (!strncmp(cmd, "bind:", 5)) {
 		char *rest = strchr(arg, ':');
 		if (!rest || parse_peer(rest + 1, &pa.peer))
