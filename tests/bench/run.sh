@@ -175,7 +175,9 @@ turn_user bench bench
 relay_ports 50000-59999
 allow_loopback_peers yes
 turn_user_quota 0
+turn_total_quota 0
 turn_max_bps 0
+turn_401_rate 0
 log_level warn
 EOF
 }
