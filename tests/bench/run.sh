@@ -330,10 +330,13 @@ echo "window after ${WARMUP} s warm-up; payload = UDP payload the peer receives.
 echo
 echo "Relayed packets/s (target: edgelab >= 1.5 x coturn) and server CPU per relayed"
 echo "packet in us (target: edgelab <= 0.67 x coturn); sat = server input drops"
-echo "as % of offered (> 0: the server was saturated)."
+echo "as % of offered (> 0: the server's socket overflowed); busy = server CPU time"
+echo "over the window in % of one core (< 100 x workers with sat > 0: the server"
+echo "dropped with CPU to spare, e.g. a short receive buffer, or lost the CPU to"
+echo "the generator)."
 echo
-echo "| payload | flows | workers | coturn pkt/s | edgelab pkt/s | ratio | pkt/s | coturn us/pkt | edgelab us/pkt | ratio | CPU | sat coturn / edgelab |"
-echo "|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---|"
+echo "| payload | flows | workers | coturn pkt/s | edgelab pkt/s | ratio | pkt/s | coturn us/pkt | edgelab us/pkt | ratio | CPU | sat coturn / edgelab | busy coturn / edgelab |"
+echo "|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---|---|"
 pct() {
 	awk -v d="$1" -v s="$2" 'BEGIN { if (d == "" || s == "" || s <= 0) print "-";
 		else printf "%.0f%%\n", 100 * d / s }'
@@ -351,7 +354,9 @@ for w in $WORKERS; do
 			rc=$(ratio "$ec" "$cc")
 			cs=$(pct "$(get "coturn w=$w" "$sel" server_in_drops)" "$(get "coturn w=$w" "$sel" sent)")
 			es=$(pct "$(get "edgelab w=$w" "$sel" server_in_drops)" "$(get "edgelab w=$w" "$sel" sent)")
-			echo "| $size | $flows | $w | $(fmt_num "$cp") | $(fmt_num "$ep") | $rp | $(verdict "$rp" ">=" 1.5) | $(us "$cc") | $(us "$ec") | $rc | $(verdict "$rc" "<=" 0.6667) | $cs / $es |"
+			cb=$(pct "$(get "coturn w=$w" "$sel" srv_cpu_util)" 1)
+			eb=$(pct "$(get "edgelab w=$w" "$sel" srv_cpu_util)" 1)
+			echo "| $size | $flows | $w | $(fmt_num "$cp") | $(fmt_num "$ep") | $rp | $(verdict "$rp" ">=" 1.5) | $(us "$cc") | $(us "$ec") | $rc | $(verdict "$rc" "<=" 0.6667) | $cs / $es | $cb / $eb |"
 		done
 	done
 done
