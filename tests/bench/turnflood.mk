@@ -1,0 +1,22 @@
+# Builds the benchmark's load generator out of the source tree's STUN codec.
+#   make -f tests/bench/turnflood.mk [OUT=DIR]
+#   (from anywhere: paths are relative to this file)
+# Not part of `make check`; tests/bench/run.sh calls it.
+SRC := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/../..)
+OUT ?= $(SRC)/tests/bench/build
+CC ?= cc
+CFLAGS ?= -O2 -g
+BENCH_CFLAGS = -std=c11 -Wall -Wextra -pthread -I$(SRC)
+CODEC = $(addprefix $(SRC)/relay/,stun_type.c stun_decode.c stun_encode.c stun_attr.c \
+	stun_integrity.c)
+
+$(OUT)/turnflood: $(SRC)/tests/bench/turnflood.c $(CODEC) $(SRC)/relay/stun.h \
+		$(SRC)/relay/stun_int.h
+	@mkdir -p $(OUT)
+	$(CC) $(BENCH_CFLAGS) $(CFLAGS) -o $@ $(SRC)/tests/bench/turnflood.c $(CODEC) \
+		-lcrypto -lz
+
+clean:
+	rm -f $(OUT)/turnflood
+
+.PHONY: clean
