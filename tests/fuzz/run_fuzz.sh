@@ -3,9 +3,10 @@
 # (tests/fuzz/corpus/NAME); fails when one finds anything. The codec (stun)
 # runs for ${FUZZ_SECONDS:-60} seconds, the requirement being 60 s clean
 # under ASan+UBSan; binding, conf and sip for ${FUZZ_SECONDS_OTHER:-30} each;
-# policy (a small pure module) for ${FUZZ_SECONDS_POLICY:-15}.
+# policy (a small pure module) for ${FUZZ_SECONDS_POLICY:-15}; turn (the TURN
+# request handler and data path) for ${FUZZ_SECONDS_OTHER:-30}.
 # Usage: run_fuzz.sh [NAME...] (default: every target: stun binding conf sip
-# policy);
+# policy turn);
 # from `make check` it takes no argument and finds the build through BUILDDIR.
 set -u
 
@@ -67,7 +68,7 @@ run_one() {
 	return 0
 }
 
-[ $# -gt 0 ] || set -- stun binding conf sip policy
+[ $# -gt 0 ] || set -- stun binding conf sip policy turn
 for target in "$@"; do
 	if run_one "$target"; then
 		passed=$((passed + 1))
