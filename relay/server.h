@@ -18,7 +18,8 @@
 /* State shared by every worker's server: the port pool, the quotas, the
  * nonce key (so that any worker accepts another's nonce) and one counter. */
 struct relay_shared {
-	atomic_uint tcp_open; /* STUN/TCP connections open, all workers */
+	atomic_uint tcp_open;          /* STUN/TCP connections open, all workers */
+	atomic_bool tcp_listener_open; /* the one STUN/TCP listener is on a worker */
 	struct port_pool *pool;
 	struct quota quota;
 	uint8_t nonce_key[TURN_NONCE_KEY_LEN];

@@ -175,25 +175,49 @@ static uint8_t *frame_for_client(struct turn_alloc *a, int i, size_t len, time_t
 	return m;
 }
 
-/* The pktinfo that makes replies leave from the address the client used. */
-static size_t pktinfo_for(const struct turn_alloc *a)
+/* An IPv4 address as the IPv4-mapped IPv6 one a dual-stack socket uses. */
+static void map_v4(const struct sockaddr_in *in, struct sockaddr_in6 *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->sin6_family = AF_INET6;
+	out->sin6_port = in->sin_port;
+	out->sin6_addr.s6_addr[10] = 0xFF;
+	out->sin6_addr.s6_addr[11] = 0xFF;
+	memcpy(&out->sin6_addr.s6_addr[12], &in->sin_addr, 4);
+}
+
+/* Where the batch goes: the client's address, mapped when the listener is
+ * IPv6 (dual-stack) and the client IPv4; and the pktinfo that makes the
+ * datagrams leave from the address the client used. */
+static socklen_t client_dest(const struct relay_server *s, const struct turn_alloc *a,
+                             union turn_sa *dest, size_t *ctl_len)
 {
 	struct cmsghdr *c = (struct cmsghdr *)rb.ctl.buf;
+	bool mapped = s->udp_local.ss_family == AF_INET6 && a->client.sa.sa_family == AF_INET;
 	memset(&rb.ctl, 0, sizeof(rb.ctl));
-	if (a->local.sa.sa_family == AF_INET) {
+	*dest = a->client;
+	if (a->local.sa.sa_family == AF_INET && !mapped) {
 		struct in_pktinfo pi = {.ipi_spec_dst = a->local.in.sin_addr};
 		c->cmsg_level = IPPROTO_IP;
 		c->cmsg_type = IP_PKTINFO;
 		c->cmsg_len = CMSG_LEN(sizeof(pi));
 		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-		return CMSG_SPACE(sizeof(pi));
+		*ctl_len = CMSG_SPACE(sizeof(pi));
+		return sizeof(struct sockaddr_in);
 	}
 	struct in6_pktinfo pi6 = {.ipi6_addr = a->local.in6.sin6_addr};
+	if (mapped) {
+		struct sockaddr_in6 local6;
+		map_v4(&a->client.in, &dest->in6);
+		map_v4(&a->local.in, &local6);
+		pi6.ipi6_addr = local6.sin6_addr;
+	}
 	c->cmsg_level = IPPROTO_IPV6;
 	c->cmsg_type = IPV6_PKTINFO;
 	c->cmsg_len = CMSG_LEN(sizeof(pi6));
 	memcpy(CMSG_DATA(c), &pi6, sizeof(pi6));
-	return CMSG_SPACE(sizeof(pi6));
+	*ctl_len = CMSG_SPACE(sizeof(pi6));
+	return sizeof(struct sockaddr_in6);
 }
 
 static void send_batch(struct relay_server *s, unsigned n)
@@ -226,7 +250,9 @@ static int relay_read_batch(struct relay_server *s, struct turn_alloc *a, int fd
 	if (got <= 0)
 		return 0;
 	bool udp_client = a->client_transport == TURN_TRANSPORT_UDP;
-	size_t ctl_len = udp_client ? pktinfo_for(a) : 0;
+	union turn_sa dest;
+	size_t ctl_len = 0;
+	socklen_t dest_len = udp_client ? client_dest(s, a, &dest, &ctl_len) : 0;
 	unsigned n = 0;
 	for (int i = 0; i < got; i++) {
 		size_t len = rb.in[i].msg_len, out_len;
@@ -253,8 +279,8 @@ static int relay_read_batch(struct relay_server *s, struct turn_alloc *a, int fd
 			continue;
 		}
 		rb.out_iov[n] = (struct iovec){m, out_len};
-		rb.out[n].msg_hdr = (struct msghdr){.msg_name = &a->client,
-		                                    .msg_namelen = addr_len(&a->client.sa),
+		rb.out[n].msg_hdr = (struct msghdr){.msg_name = &dest,
+		                                    .msg_namelen = dest_len,
 		                                    .msg_iov = &rb.out_iov[n],
 		                                    .msg_iovlen = 1,
 		                                    .msg_control = ctl_len ? rb.ctl.buf : NULL,

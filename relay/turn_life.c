@@ -16,6 +16,7 @@
 int relay_shared_init(struct relay_shared *sh, const struct conf *conf)
 {
 	atomic_init(&sh->tcp_open, 0);
+	atomic_init(&sh->tcp_listener_open, false);
 	quota_init(&sh->quota);
 	if (RAND_bytes(sh->nonce_key, sizeof(sh->nonce_key)) != 1)
 		return EIO;

@@ -45,9 +45,10 @@ write_conf one
 SERVE=$!
 at_exit "kill -9 $SERVE"
 check "serve answers /healthz on its control socket" wait_for 10 ctl_get "$CTL" /healthz
-# One SO_REUSEPORT socket per worker, each on its own event loop.
+# One SO_REUSEPORT UDP socket per worker, each on its own event loop; one
+# TCP listener (RFC 6062's ConnectionBind must reach its allocation's worker).
 check "2 workers: 2 UDP sockets on port $P" [ "$(ss -Hlun "( sport = :$P )" | wc -l)" -eq 2 ]
-check "... and 2 TCP listeners" [ "$(ss -Hltn "( sport = :$P )" | wc -l)" -eq 2 ]
+check "... and 1 TCP listener" [ "$(ss -Hltn "( sport = :$P )" | wc -l)" -eq 1 ]
 
 probe_detail() {
 	"$EDGELAB" probe --edge 127.0.0.1 --stun-port "$P" --rows 6 --format json -t 2 >"$TMP/probe" 2>&1

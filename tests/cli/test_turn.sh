@@ -22,7 +22,7 @@ start_edge() {
 	ctl=$TMP/$name.sock
 	{
 		echo "workers 2"
-		echo "stun_udp_listen 127.0.0.1:$port"
+		echo "stun_udp_listen ${LISTEN:-127.0.0.1}:$port"
 		echo "stun_tcp_listen 127.0.0.1:$port"
 		echo "control_socket $ctl"
 		echo "sip_tls_listen off"
@@ -111,6 +111,12 @@ check "... the Connect succeeds with a CONNECTION-ID, a second one to the same p
 	sh -c "grep -q '^connect 200 id=[0-9]*$' $TMP/out && grep -qx 'connect 446' $TMP/out"
 tc pol -t alloc:tcp "connect:127.0.0.1:1"
 check "Connect to a closed port: 447" has "connect 447"
+
+# A dual-stack listener ([::]) serves an IPv4 client: relayed data goes back
+# to its IPv4-mapped address, from the address it used.
+LISTEN="[::]" start_edge dual "allow_loopback_peers yes"
+tc dual alloc perm:127.0.0.1 "bind:4001:127.0.0.1:$PEER" chan:4001:dualstack recv:dualstack
+check "a dual-stack listener relays to and from an IPv4 client" has "recv channel"
 
 # --- errors ----------------------------------------------------------------
 tc def refresh:600 alloc:tcp alloc:transport=1 alloc:v6 alloc refresh:0 refresh:600
