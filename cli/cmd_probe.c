@@ -39,7 +39,11 @@ static void usage(FILE *out)
 	    "      --sip-tls-port N, --sip-mtls-port N   the edge's (443, 5061)\n"
 	    "      --partner-port N row 2: where the probe listens as the partner (5061)\n"
 	    "      --control PATH   row 2: the edge's control socket, to have it send OPTIONS now\n"
-	    "                       (without it, row 2 waits for the edge's keep-alive)\n\n"
+	    "                       (without it, row 2 waits for the edge's keep-alive);\n"
+	    "                       rows 4 and 5: has the edge send to us (they need it)\n"
+	    "Rows 4 and 5 (the edge's source ports 50000-59999 to a client):\n"
+	    "      --client-tcp-port N  row 4: where the probe listens for RTP/TCP (443)\n"
+	    "      --client-udp-port N  row 5: where the probe listens for STUN (3478)\n\n"
 	    "Exit status: 0 every requested row passed; 1 a row did not pass;\n"
 	    "2 usage error; 3 every built row passed but some requested rows are not built.\n");
 }
@@ -83,6 +87,8 @@ static int parse_args(int argc, char **argv, struct probe_opts *o, enum report_f
 	    {"sip-mtls-port", required_argument, NULL, 11},
 	    {"control", required_argument, NULL, 12},
 	    {"partner-port", required_argument, NULL, 13},
+	    {"client-tcp-port", required_argument, NULL, 14},
+	    {"client-udp-port", required_argument, NULL, 15},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -152,6 +158,13 @@ static int parse_args(int argc, char **argv, struct probe_opts *o, enum report_f
 		case 13:
 			if (addr_port_parse(optarg, false, &o->partner_port))
 				return bad("--partner-port", optarg, "a port 1-65535");
+			break;
+		case 14:
+		case 15:
+			if (addr_port_parse(optarg, false,
+			                    c == 14 ? &o->client_tcp_port : &o->client_udp_port))
+				return bad(c == 14 ? "--client-tcp-port" : "--client-udp-port",
+				           optarg, "a port 1-65535");
 			break;
 		case 10:
 		case 11:

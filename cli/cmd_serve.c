@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "cli/cmd.h"
+#include "cli/ctl_rows_media.h"
+#include "core/addr.h"
 #include "core/conf.h"
 #include "core/control.h"
 #include "core/log.h"
@@ -39,7 +41,8 @@ struct serve {
 	bool shared_ready; /* relay_shared_init ran */
 	struct workers *workers;
 	struct control *control;
-	struct sip_server *sip; /* NULL when there are no certificates */
+	struct ctl_rows_media rows_media; /* POST /rows/4, /rows/5 */
+	struct sip_server *sip;           /* NULL when there are no certificates */
 	struct event *sig_term, *sig_int, *sig_hup;
 };
 
@@ -272,6 +275,18 @@ static unsigned worker_count(const struct conf *conf)
 	return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
 }
 
+/* Rows 4 and 5 leave from the relay's address: relay_address, else the
+ * STUN listener's (its port aside), else a wildcard. */
+static void rows_media_bind_addr(const struct conf *conf, struct sockaddr_storage *ss)
+{
+	if (conf->relay_address_set)
+		*ss = conf->relay_address;
+	else if (conf->stun_udp_enabled)
+		*ss = conf->stun_udp_listen;
+	else
+		addr_parse("0.0.0.0", 0, ss);
+}
+
 static int start(struct serve *sv)
 {
 	char err[CONF_ERR_MAX];
@@ -303,6 +318,12 @@ static int start(struct serve *sv)
 		control_route(sv->control, "/healthz", healthz_handler, sv);
 		control_route(sv->control, "/metrics", metrics_handler, sv);
 		control_route(sv->control, "/rows/2", row2_handler, sv);
+		sv->rows_media.base = sv->base;
+		sv->rows_media.pool = sv->shared.pool;
+		rows_media_bind_addr(sv->conf, &sv->rows_media.bind_addr);
+		rc = ctl_rows_media_register(sv->control, &sv->rows_media);
+		if (rc)
+			return rc;
 	}
 	sv->sig_term = evsignal_new(sv->base, SIGTERM, signal_cb, sv);
 	sv->sig_int = evsignal_new(sv->base, SIGINT, signal_cb, sv);
@@ -325,6 +346,7 @@ static void stop(struct serve *sv)
 	if (sv->sig_term)
 		event_free(sv->sig_term);
 	control_free(sv->control);
+	ctl_rows_media_close(&sv->rows_media);
 	sip_server_free(sv->sip);
 	workers_stop(sv->workers);
 	if (sv->shared_ready)

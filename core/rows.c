@@ -13,9 +13,11 @@ static const struct row table[ROWS_COUNT] = {
      true},
     /* The edge originates from 50000-59999 towards the client's TCP port. */
     {4, "A/V/RTP/TCP/50000-59999", "edge -> client RTP/TCP", ROW_OUTBOUND, ROW_TCP, 1, 65535,
-     ROWS_RELAY_PORT_MIN, ROWS_RELAY_PORT_MAX, false},
+     ROWS_RELAY_PORT_MIN, ROWS_RELAY_PORT_MAX, true},
+    /* The edge sends from a relay port too; the rule need not say so (the
+     * probe checks it). */
     {5, "A/V/STUN,MSTURN/UDP/3478", "edge -> client STUN/UDP", ROW_OUTBOUND, ROW_UDP, 3478, 3478, 0,
-     0, false},
+     0, true},
     {6, "A/V/STUN,MSTURN/UDP/3478", "client -> edge STUN/UDP", ROW_INBOUND, ROW_UDP, 3478, 3478, 0,
      0, true},
 };

@@ -12,6 +12,12 @@
 #define ROWS_RELAY_PORT_MIN 50000
 #define ROWS_RELAY_PORT_MAX 59999
 
+/* Rows 4 and 5: what the edge's flow carries so that the probe can tell it
+ * from any other: this prefix and a marker of at most ROWS_MARKER_MAX
+ * characters (row 5 in STUN's SOFTWARE, row 4 in each RTP payload). */
+#define ROWS_MARKER_PREFIX "edgelab marker="
+#define ROWS_MARKER_MAX    64
+
 enum row_direction {
 	ROW_INBOUND,  /* outside -> edge access interface */
 	ROW_OUTBOUND, /* edge access interface -> outside */

@@ -11,16 +11,21 @@ static const char *const row_issue[ROWS_COUNT + 1] = {
     "Access Edge SIP (issue 3)",
     "Access Edge SIP (issue 3)",
     "Access Edge SIP (issue 3)",
-    "A/V relay (issue 4)",
-    "A/V relay (issue 4)",
+    NULL,
+    NULL,
     NULL,
 };
 
 typedef void(row_probe_h)(const struct probe_opts *o, struct probe_result *r);
 
 static row_probe_h *const row_probes[ROWS_COUNT + 1] = {
-    NULL, probe_row_sip_partner_in, probe_row_sip_partner_out, probe_row_sip_client_in, NULL,
-    NULL, probe_row_stun_in,
+    NULL,
+    probe_row_sip_partner_in,
+    probe_row_sip_partner_out,
+    probe_row_sip_client_in,
+    probe_row_rtp_tcp_out,
+    probe_row_stun_udp_out,
+    probe_row_stun_in,
 };
 
 void probe_opts_default(struct probe_opts *o)
@@ -32,6 +37,8 @@ void probe_opts_default(struct probe_opts *o)
 	o->sip_tls_port = 443;
 	o->sip_mtls_port = 5061;
 	o->partner_port = 5061;
+	o->client_tcp_port = 443;
+	o->client_udp_port = 3478;
 	snprintf(o->edge_fqdn, sizeof(o->edge_fqdn), "sip.edge.example");
 	snprintf(o->sip_domain, sizeof(o->sip_domain), "edge.example");
 	snprintf(o->partner_domain, sizeof(o->partner_domain), "partner.example");

@@ -34,6 +34,11 @@ struct probe_opts {
 	char key_file[256];
 	char control_socket[108]; /* row 2: the edge's control API, or "" to wait */
 	uint16_t partner_port;    /* row 2: where the probe listens as the partner (5061) */
+
+	/* Rows 4 and 5: where the probe listens as the Live Messenger client
+	 * (the edge is told through the control API). */
+	uint16_t client_tcp_port; /* row 4: 443, the far side of Microsoft's later tables */
+	uint16_t client_udp_port; /* row 5: 3478 */
 };
 
 void probe_opts_default(struct probe_opts *o);
@@ -52,6 +57,14 @@ void probe_row_sip_partner_in(const struct probe_opts *o, struct probe_result *r
 void probe_row_sip_partner_out(const struct probe_opts *o, struct probe_result *r);
 /* Row 3: TLS to the edge's 443 as a remote client, then REGISTER; PASS on 200. */
 void probe_row_sip_client_in(const struct probe_opts *o, struct probe_result *r);
+
+/* Row 4: the probe listens on TCP as the client, has the edge connect from
+ * a relay port and send RTP (RFC 4571 framing) with a marker, and checks
+ * source address, source port range, framing and marker. */
+void probe_row_rtp_tcp_out(const struct probe_opts *o, struct probe_result *r);
+/* Row 5: the same over UDP 3478 with a STUN Binding request carrying the
+ * marker in SOFTWARE; the probe answers it. */
+void probe_row_stun_udp_out(const struct probe_opts *o, struct probe_result *r);
 
 /* Row 6: a STUN Binding transaction with a random marker (the transaction
  * id) to the edge's UDP 3478; PASS when the answer carries our own address. */

@@ -13,7 +13,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "core/addr.h"
@@ -56,33 +55,18 @@ static bool listen_as_partner(struct out_flow *f)
 /* POST /rows/2?partner=... on the edge's control socket; true on 202. */
 static bool trigger(struct out_flow *f)
 {
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	char req[512], resp[512] = "";
+	char path[300], body[256];
 	if (!f->o->control_socket[0])
 		return true; /* wait for the edge's keep-alive instead */
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", f->o->control_socket);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int n = snprintf(req, sizeof(req),
-	                 "POST /rows/2?partner=%s HTTP/1.0\r\nContent-Length: 0\r\n\r\n",
-	                 f->o->partner_domain);
-	flow_set_timeouts(fd, flow_left_ms(f->deadline));
-	bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0 &&
-	          write(fd, req, (size_t)n) == n && read(fd, resp, sizeof(resp) - 1) > 0;
-	if (fd >= 0)
-		close(fd);
-	if (ok && strncmp(resp + 8, " 202", 4) == 0)
+	snprintf(path, sizeof(path), "/rows/2?partner=%s", f->o->partner_domain);
+	if (flow_control_post(f->o->control_socket, path, f->deadline, body, sizeof(body)) == 202)
 		return true;
-	char *body = strstr(resp, "\r\n\r\n");
-	flow_verdict(f->r, VERDICT_FAILED, "control API %s: %s", f->o->control_socket,
-	             !ok    ? strerror(errno)
-	             : body ? body + 4
-	                    : resp);
+	flow_verdict(f->r, VERDICT_FAILED, "control API %s: %s", f->o->control_socket, body);
 	return false;
 }
 
 static bool accept_edge(struct out_flow *f)
 {
-	char from[ADDR_STR_MAX], want[ADDR_STR_MAX];
 	struct pollfd pfd = {.fd = f->lfd, .events = POLLIN};
 	if (poll(&pfd, 1, flow_left_ms(f->deadline)) <= 0) {
 		flow_verdict(f->r, VERDICT_BLOCKED,
@@ -96,16 +80,8 @@ static bool accept_edge(struct out_flow *f)
 		flow_socket_error(f->r, errno, "accepting");
 		return false;
 	}
-	struct sockaddr_storage a = f->peer, b = f->o->edge;
-	addr_set_port((struct sockaddr *)&a, 0);
-	addr_set_port((struct sockaddr *)&b, 0);
-	if (!addr_equal((struct sockaddr *)&a, (struct sockaddr *)&b)) {
-		flow_verdict(f->r, VERDICT_FAILED, "connection from %s, not from the edge's %s",
-		             addr_str((struct sockaddr *)&f->peer, from, sizeof(from)),
-		             addr_ip_str((struct sockaddr *)&f->o->edge, want, sizeof(want)));
-		return false;
-	}
-	return true;
+	return flow_check_edge_source(f->r, "connection", (struct sockaddr *)&f->peer,
+	                              (const struct sockaddr *)&f->o->edge, 1, 65535);
 }
 
 /* The TLS handshake as the partner: the edge must present a certificate
@@ -163,7 +139,7 @@ static size_t echo_headers(const char *req, char *out, size_t cap)
 
 static void answer_request(struct out_flow *f)
 {
-	char req[8192], resp[9000], from[ADDR_STR_MAX];
+	char req[8192] = "", resp[9000], from[ADDR_STR_MAX];
 	size_t len = 0;
 	while (len + 1 < sizeof(req) && !strstr(req, "\r\n\r\n")) {
 		int n = SSL_read(f->ssl, req + len, (int)(sizeof(req) - 1 - len));

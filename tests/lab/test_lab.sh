@@ -1,8 +1,9 @@
 #!/bin/sh
 # edgelab lab: the whole network in namespaces, with the real nftables policy.
-# Row 6 is PASS with the full policy, BLOCKED with its rule dropped, REJECTED
-# with a reject rule in its place; no namespace or process is ever left
-# behind, also on Ctrl-C and on failure. Needs root; skips otherwise.
+# Every row is PASS with the full policy and BLOCKED with its own rule
+# dropped (the others still PASS); row 6 REJECTED with a reject rule in its
+# place; no namespace or process is ever left behind, also on Ctrl-C and on
+# failure. Needs root; skips otherwise.
 set -u
 . "$(dirname "$0")/../lib.sh"
 
@@ -47,23 +48,33 @@ check "... exit status 1" [ "$rc" -eq 1 ]
 check "... nothing left behind" [ -z "$(leftovers)" ]
 
 lab -t 2
-for row in 1 2 3 6; do
+for row in 1 2 3 4 5 6; do
 	check "all rows (the README's main job): row $row PASS" [ "$(verdict_of $row)" = PASS ]
 done
 check "... row 2 came from the edge's address with its certificate" \
 	sh -c 'echo "$0" | grep -q "the edge connected from 198.51.100.10:[0-9]* with certificate sip.edge.example; OPTIONS answered 200"' "$out"
+check "... exit status 0 (every row built and passing)" [ "$rc" -eq 0 ]
+# Rows 4 and 5: from the edge's address, from a source port in 50000-59999.
+src_port_of() { # ROW: the edge's source port the probe saw
+	echo "$out" | grep "\"row\": $1," | sed -n 's/.*from 198\.51\.100\.10:\([0-9]*\).*/\1/p'
+}
 for row in 4 5; do
-	check "... row $row NOT-BUILT, never PASS" [ "$(verdict_of $row)" = NOT-BUILT ]
+	p=$(src_port_of $row)
+	check "... row $row came from the edge's relay port range (port $p)" \
+		sh -c '[ -n "$0" ] && [ "$0" -ge 50000 ] && [ "$0" -le 59999 ]' "$p"
 done
-check "... exit status 3 (rows not built yet)" [ "$rc" -eq 3 ]
+check "... row 4 carried RTP framed per RFC 4571 with the probe's marker" \
+	sh -c 'echo "$0" | grep -q "\"row\": 4,.*RTP packets framed per RFC 4571, SSRC [0-9a-f]*, with our marker"' "$out"
+check "... row 5 a STUN Binding request with the probe's marker" \
+	sh -c 'echo "$0" | grep -q "\"row\": 5,.*Binding request from 198.51.100.10:[0-9]* (relay port range 50000-59999) with our marker; answered"' "$out"
 check "... row 1 as the partner, the edge's certificate verified" \
 	sh -c 'echo "$0" | grep -q "200 to OPTIONS over MTLS; edge certificate sip.edge.example verified; we were partner.example"' "$out"
 
-# Each SIP row's own rule: dropped, that row is BLOCKED and the others pass.
-for row in 1 2 3; do
-	lab --drop $row --rows 1,2,3,6 -t 1
+# Each row's own rule: dropped, that row is BLOCKED and the others pass.
+for row in 1 2 3 4 5; do
+	lab --drop $row -t 1
 	check "--drop $row: row $row BLOCKED" [ "$(verdict_of $row)" = BLOCKED ]
-	for other in 1 2 3 6; do
+	for other in 1 2 3 4 5 6; do
 		[ "$other" = "$row" ] && continue
 		check "... row $other still PASS" [ "$(verdict_of $other)" = PASS ]
 	done
@@ -72,6 +83,15 @@ done
 lab --reject 1,3 --rows 1,3 -t 2
 check "--reject 1,3: row 1 REJECTED by a TCP RST" sh -c 'echo "$0" | grep -q "\"row\": 1,.*REJECTED.*TCP RST"' "$out"
 check "... row 3 REJECTED" [ "$(verdict_of 3)" = REJECTED ]
+# Outbound rows rejected: the RST or ICMP goes to the edge, so from outside
+# the flow simply never comes (BLOCKED); the edge's log (-v) names the cause.
+lab --reject 4,5 --rows 4,5 -t 1 -v
+check "--reject 4,5: row 4 BLOCKED from outside" [ "$(verdict_of 4)" = BLOCKED ]
+check "... row 5 BLOCKED" [ "$(verdict_of 5)" = BLOCKED ]
+check "... the edge saw row 4's TCP RST" \
+	grep -q "row 4: RTP/TCP from port 5[0-9]* to 192.0.2.10:443: Connection refused" "$TMP/err"
+check "... and row 5's ICMP port unreachable" \
+	grep -q "row 5: STUN/UDP from port 5[0-9]* to 192.0.2.10:3478: sent; then ICMP port unreachable" "$TMP/err"
 
 # Ctrl-C while the probe waits: SIGINT to the lab's process group, as a
 # terminal sends it.

@@ -188,7 +188,7 @@ static void test_core_rows_mask(void **state)
 	assert_int_equal(rows_parse_mask("all", &m), 0);
 	assert_int_equal(m, 0x7eu);
 	assert_int_equal(rows_parse_mask("built", &m), 0);
-	assert_int_equal(m, (1u << 1) | (1u << 2) | (1u << 3) | (1u << 6));
+	assert_int_equal(m, 0x7eu); /* every row is built */
 	static const char *const bad[] = {"", "0", "7", "1,", ",1", "1;2", "x"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(rows_parse_mask(bad[i], &m), EINVAL);

@@ -1,0 +1,254 @@
+/* POST /rows/4 and /rows/5 (cli/ctl_rows_media.h): what the edge sends and
+ * how each flow's end is logged. The transport is media/originate.c's. */
+#include "cli/ctl_rows_media.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/addr.h"
+#include "core/log.h"
+#include "core/rows.h"
+#include "media/rtp.h"
+#include "relay/stun.h"
+
+#define RTP_PT_DYNAMIC 96  /* no SDP binds it: the payload is text */
+#define RTP_TS_STEP    160 /* 20 ms at 8 kHz, as if it were audio */
+
+/* One flow's context, for its done handler. */
+struct job {
+	int row;
+	char target[ADDR_STR_MAX];
+	uint8_t tid[STUN_TID_LEN]; /* row 5: to recognise the answer */
+};
+
+static bool marker_ok(const char *m)
+{
+	size_t n = strlen(m);
+	return n >= 1 && n <= ROWS_MARKER_MAX &&
+	       strspn(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~-") == n;
+}
+
+/* target and marker from the query; 0, or 400 with msg. */
+static int parse_query(struct evhttp_request *req, int row, struct sockaddr_storage *target,
+                       char *marker, char *msg, size_t msg_len)
+{
+	struct evkeyvalq q;
+	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	int code = 0;
+	if (evhttp_parse_query_str(query ? query : "", &q)) {
+		snprintf(msg, msg_len, "bad query string\n");
+		return 400;
+	}
+	const char *t = evhttp_find_header(&q, "target");
+	const char *m = evhttp_find_header(&q, "marker");
+	/* Row 4 has no port of its own: the client says where it listens. */
+	if (!t || addr_parse(t, row == 5 ? 3478 : 0, target) ||
+	    !addr_port((struct sockaddr *)target)) {
+		code = 400;
+		snprintf(msg, msg_len, "target must be IP:PORT, e.g. target=192.0.2.10:%s\n",
+		         row == 5 ? "3478" : "443");
+	} else if (!m || !marker_ok(m)) {
+		code = 400;
+		snprintf(msg, msg_len, "marker must be 1-%d of A-Z a-z 0-9 . _ ~ -\n",
+		         ROWS_MARKER_MAX);
+	} else {
+		snprintf(marker, ROWS_MARKER_MAX + 1, "%s", m);
+	}
+	evhttp_clear_headers(&q);
+	return code;
+}
+
+/* Row 5: a RFC 5389 Binding request with the marker in SOFTWARE, the one
+ * free-text attribute a request may carry without credentials (section
+ * 15.10), shown by every STUN decoder. */
+static int stun_request(const char *marker, uint8_t tid[STUN_TID_LEN], uint8_t *buf, size_t cap,
+                        size_t *len)
+{
+	struct stun_enc enc;
+	char software[sizeof(ROWS_MARKER_PREFIX) + ROWS_MARKER_MAX];
+	uint32_t cookie = htonl(STUN_MAGIC_COOKIE);
+	int n = snprintf(software, sizeof(software), "%s%s", ROWS_MARKER_PREFIX, marker);
+	memcpy(tid, &cookie, 4);
+	if (RAND_bytes(tid + 4, STUN_TID_LEN - 4) != 1)
+		return EIO;
+	stun_enc_init(&enc, buf, cap, STUN_DIALECT_RFC5389,
+	              stun_type(STUN_METHOD_BINDING, STUN_CLASS_REQUEST), tid);
+	stun_enc_attr(&enc, STUN_ATTR_SOFTWARE, software, (size_t)n);
+	stun_enc_fingerprint(&enc);
+	return stun_enc_finish(&enc, len);
+}
+
+/* Row 4: a short RTP stream (random SSRC, sequence and timestamp, RFC 3550
+ * section 5.1), each packet's payload the marker text. */
+static int rtp_stream(const char *marker, uint8_t *buf, size_t cap, size_t *len)
+{
+	char text[sizeof(ROWS_MARKER_PREFIX) + ROWS_MARKER_MAX];
+	struct rtp_hdr h = {.marker = true, .pt = RTP_PT_DYNAMIC};
+	int n = snprintf(text, sizeof(text), "%s%s", ROWS_MARKER_PREFIX, marker);
+	if (RAND_bytes((unsigned char *)&h.seq, sizeof(h.seq)) != 1 ||
+	    RAND_bytes((unsigned char *)&h.ts, sizeof(h.ts)) != 1 ||
+	    RAND_bytes((unsigned char *)&h.ssrc, sizeof(h.ssrc)) != 1)
+		return EIO;
+	*len = 0;
+	for (int i = 0; i < CTL_ROWS_MEDIA_RTP_PACKETS; i++) {
+		size_t flen;
+		int rc = rtp_frame_encode(buf + *len, cap - *len, &h, text, (size_t)n, &flen);
+		if (rc)
+			return rc;
+		*len += flen;
+		h.marker = false; /* only the first packet of a talkspurt */
+		h.seq++;
+		h.ts += RTP_TS_STEP;
+	}
+	return 0;
+}
+
+/* What an answer to row 5's request says, for the log. */
+static void stun_outcome(const struct job *j, const struct originate_result *res, char *out,
+                         size_t cap)
+{
+	struct stun_msg msg;
+	struct sockaddr_storage mapped;
+	char where[ADDR_STR_MAX];
+	const struct stun_attr *x = NULL;
+	if (stun_msg_decode(&msg, res->reply, res->reply_len) ||
+	    memcmp(msg.tid, j->tid, STUN_TID_LEN) != 0) {
+		snprintf(out, cap, "answered, but not with STUN for our transaction");
+		return;
+	}
+	if (msg.cls == STUN_CLASS_SUCCESS)
+		x = stun_msg_attr(&msg, STUN_ATTR_XOR_MAPPED_ADDRESS);
+	if (x && stun_attr_xor_addr(&msg, x, &mapped) == 0)
+		snprintf(out, cap, "answered: Binding success, mapped %s",
+		         addr_str((struct sockaddr *)&mapped, where, sizeof(where)));
+	else
+		snprintf(out, cap, "answered: %s",
+		         msg.cls == STUN_CLASS_ERROR     ? "an error response"
+		         : msg.cls == STUN_CLASS_SUCCESS ? "Binding success"
+		                                         : "not a response");
+}
+
+static void tcp_outcome(const struct originate_result *res, char *out, size_t cap)
+{
+	if (res->err == ETIMEDOUT)
+		snprintf(out, cap, "%s in %.1f s",
+		         res->connected ? "connected, but could not send" : "no connection",
+		         CTL_ROWS_MEDIA_WAIT_MS / 1000.0);
+	else if (res->err)
+		snprintf(out, cap, "%s", strerror(res->err));
+	else
+		snprintf(out, cap, "%d RTP packets sent; the client %s", CTL_ROWS_MEDIA_RTP_PACKETS,
+		         res->peer_closed ? "closed" : "did not close in time");
+}
+
+static void job_done(const struct originate_result *res, void *arg)
+{
+	struct job *j = arg;
+	char what[160];
+	if (res->err == ECANCELED) {
+		snprintf(what, sizeof(what), "cancelled (shutting down)");
+	} else if (j->row == 4) {
+		tcp_outcome(res, what, sizeof(what));
+	} else if (res->err == ETIMEDOUT) {
+		snprintf(what, sizeof(what), "sent; no answer in %.1f s",
+		         CTL_ROWS_MEDIA_WAIT_MS / 1000.0);
+	} else if (res->err) {
+		snprintf(what, sizeof(what), "sent; then %s",
+		         res->err == ECONNREFUSED ? "ICMP port unreachable" : strerror(res->err));
+	} else {
+		stun_outcome(j, res, what, sizeof(what));
+	}
+	log_info("row %d: %s from port %u to %s: %s", j->row, j->row == 4 ? "RTP/TCP" : "STUN/UDP",
+	         res->port, j->target, what);
+	free(j);
+}
+
+/* Starts row's flow; 202, or 400/503 with msg. */
+static int start_flow(struct ctl_rows_media *ctx, struct job *j,
+                      const struct sockaddr_storage *target, const char *marker, char *msg,
+                      size_t msg_len)
+{
+	uint8_t buf[ORIGINATE_MAX_DATA];
+	size_t len = 0;
+	uint16_t port = 0;
+	int rc = j->row == 5 ? stun_request(marker, j->tid, buf, sizeof(buf), &len)
+	                     : rtp_stream(marker, buf, sizeof(buf), &len);
+	if (!rc)
+		rc = (j->row == 5 ? originate_udp : originate_tcp)(ctx->orig, target, buf, len,
+		                                                   job_done, j, &port);
+	if (!rc) {
+		snprintf(msg, msg_len, "%s %s from port %u\n",
+		         j->row == 5 ? "STUN Binding request sent to" : "RTP/TCP connecting to",
+		         j->target, port);
+		return 202;
+	}
+	snprintf(msg, msg_len, "%s\n",
+	         rc == ENOSPC  ? "no relay port free"
+	         : rc == EBUSY ? "too many flows in flight"
+	                       : strerror(rc));
+	return rc == EAFNOSUPPORT || rc == EINVAL ? 400 : 503;
+}
+
+static void rows_media_handle(struct ctl_rows_media *ctx, struct evhttp_request *req, int row)
+{
+	char msg[200], marker[ROWS_MARKER_MAX + 1];
+	struct sockaddr_storage target;
+	struct job *j = NULL;
+	int code;
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+		code = 405;
+		snprintf(msg, sizeof(msg), "POST /rows/%d?target=IP:PORT&marker=TEXT\n", row);
+	} else if (!(code = parse_query(req, row, &target, marker, msg, sizeof(msg)))) {
+		j = calloc(1, sizeof(*j));
+		if (!j) {
+			code = 503;
+			snprintf(msg, sizeof(msg), "out of memory\n");
+		}
+	}
+	if (!code) {
+		j->row = row;
+		addr_str((struct sockaddr *)&target, j->target, sizeof(j->target));
+		code = start_flow(ctx, j, &target, marker, msg, sizeof(msg));
+		if (code != 202)
+			free(j); /* the flow did not start: its handler will not run */
+	}
+	log_info("control: POST /rows/%d: %d %.*s", row, code, (int)strcspn(msg, "\n"), msg);
+	control_reply(req, code, "text/plain", msg, strlen(msg));
+}
+
+static void row4_handler(struct evhttp_request *req, void *arg)
+{
+	rows_media_handle(arg, req, 4);
+}
+
+static void row5_handler(struct evhttp_request *req, void *arg)
+{
+	rows_media_handle(arg, req, 5);
+}
+
+int ctl_rows_media_register(struct control *ctl, struct ctl_rows_media *ctx)
+{
+	if (!ctl || !ctx)
+		return EINVAL;
+	int rc = originator_alloc(&ctx->orig, ctx->base, ctx->pool, &ctx->bind_addr,
+	                          CTL_ROWS_MEDIA_WAIT_MS);
+	if (!rc)
+		rc = control_route(ctl, "/rows/4", row4_handler, ctx);
+	if (!rc)
+		rc = control_route(ctl, "/rows/5", row5_handler, ctx);
+	return rc;
+}
+
+void ctl_rows_media_close(struct ctl_rows_media *ctx)
+{
+	if (!ctx)
+		return;
+	originator_free(ctx->orig);
+	ctx->orig = NULL;
+}

@@ -1,0 +1,320 @@
+/* Rows 4 and 5: edge access interface -> Live Messenger client, from the
+ * edge's source ports 50000-59999 (DESIGN.md). The probe plays the client:
+ * it listens (row 4: TCP, --client-tcp-port, 443; row 5: UDP 3478), asks the
+ * edge through its control API to send to that address with a fresh random
+ * marker, and judges what arrives:
+ *   PASS     from the edge's address, from a port in 50000-59999, carrying
+ *            our marker in the row's protocol (row 4: RTP framed per RFC
+ *            4571; row 5: a STUN Binding request, which the probe answers);
+ *   BLOCKED  nothing within the timeout (a firewall that rejects the flow
+ *            looks the same from outside: the edge's log names the RST);
+ *   FAILED   the trigger failed, or the flow came but is wrong: another
+ *            address, a port outside the range, no marker, bad framing. */
+#include <errno.h>
+#include <openssl/rand.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/addr.h"
+#include "media/rtp.h"
+#include "probe/flow.h"
+#include "probe/probe.h"
+#include "relay/stun.h"
+
+#define MARKER_BYTES  8   /* 16 hex characters */
+#define DRAIN_SECONDS 1.0 /* row 4: waiting for the edge's close after ours */
+
+struct media_flow {
+	const struct probe_opts *o;
+	struct probe_result *r;
+	int row;
+	double deadline;
+	int lfd, fd;
+	char marker[2 * MARKER_BYTES + 1];
+	char expect[sizeof(ROWS_MARKER_PREFIX) + 2 * MARKER_BYTES]; /* what must arrive */
+	struct sockaddr_storage us;   /* where we listen, as the edge must address us */
+	struct sockaddr_storage from; /* where the flow came from */
+	unsigned stray;               /* row 5: datagrams without our marker */
+};
+
+/* Our address towards the edge: --bind, or the one the kernel would use. */
+static int our_address(struct media_flow *f, uint16_t port)
+{
+	int rc = 0;
+	if (f->o->have_bind) {
+		f->us = f->o->bind;
+	} else {
+		struct sockaddr_storage dst = f->o->edge;
+		socklen_t len = sizeof(f->us);
+		addr_set_port((struct sockaddr *)&dst, 9); /* any port: nothing is sent */
+		int fd = socket(dst.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd < 0 ||
+		    connect(fd, (struct sockaddr *)&dst, addr_len((struct sockaddr *)&dst)) ||
+		    getsockname(fd, (struct sockaddr *)&f->us, &len))
+			rc = errno;
+		if (fd >= 0)
+			close(fd);
+	}
+	addr_set_port((struct sockaddr *)&f->us, port);
+	return rc;
+}
+
+static bool listen_as_client(struct media_flow *f, int type, uint16_t port)
+{
+	char where[ADDR_STR_MAX];
+	unsigned char rnd[MARKER_BYTES];
+	int on = 1, rc = our_address(f, port);
+	if (!rc && RAND_bytes(rnd, sizeof(rnd)) != 1)
+		rc = EIO;
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(f->marker + 2 * i, 3, "%02x", rnd[i]);
+	snprintf(f->expect, sizeof(f->expect), "%s%s", ROWS_MARKER_PREFIX, f->marker);
+	if (!rc)
+		f->lfd = socket(f->us.ss_family, type | SOCK_CLOEXEC, 0);
+	if (!rc && (f->lfd < 0 || setsockopt(f->lfd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) ||
+	            bind(f->lfd, (struct sockaddr *)&f->us, addr_len((struct sockaddr *)&f->us)) ||
+	            (type == SOCK_STREAM && listen(f->lfd, 4))))
+		rc = errno;
+	if (rc)
+		flow_verdict(f->r, VERDICT_FAILED, "the probe cannot listen on %s: %s",
+		             addr_str((struct sockaddr *)&f->us, where, sizeof(where)),
+		             strerror(rc));
+	return rc == 0;
+}
+
+/* "[::1]:443" travels in a query string: everything but unreserved
+ * characters percent-encoded (RFC 3986 section 2.3). */
+static void url_encode(const char *in, char *out, size_t cap)
+{
+	static const char safe[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
+	size_t n = 0;
+	for (; *in && n + 4 < cap; in++)
+		n += (size_t)snprintf(out + n, cap - n, strchr(safe, *in) ? "%c" : "%%%02X",
+		                      (unsigned char)*in);
+	out[n] = '\0';
+}
+
+/* POST /rows/N?target=US&marker=M on the edge's control socket. */
+static bool trigger(struct media_flow *f)
+{
+	char us[ADDR_STR_MAX], target[3 * ADDR_STR_MAX], path[400], body[256];
+	if (!f->o->control_socket[0]) {
+		flow_verdict(f->r, VERDICT_FAILED,
+		             "the edge sends this flow only when asked: give its control socket "
+		             "(--control)");
+		return false;
+	}
+	url_encode(addr_str((struct sockaddr *)&f->us, us, sizeof(us)), target, sizeof(target));
+	snprintf(path, sizeof(path), "/rows/%d?target=%s&marker=%s", f->row, target, f->marker);
+	if (flow_control_post(f->o->control_socket, path, f->deadline, body, sizeof(body)) == 202)
+		return true;
+	flow_verdict(f->r, VERDICT_FAILED, "control API %s: %s", f->o->control_socket, body);
+	return false;
+}
+
+static bool from_edge(struct media_flow *f, const char *what)
+{
+	return flow_check_edge_source(f->r, what, (struct sockaddr *)&f->from,
+	                              (const struct sockaddr *)&f->o->edge, ROWS_RELAY_PORT_MIN,
+	                              ROWS_RELAY_PORT_MAX);
+}
+
+static void media_flow_run(struct media_flow *f, int type, uint16_t port,
+                           void (*receive)(struct media_flow *f))
+{
+	double start = flow_now();
+	f->deadline = start + f->o->timeout_ms / 1000.0;
+	if (listen_as_client(f, type, port) && trigger(f))
+		receive(f);
+	if (f->fd >= 0)
+		close(f->fd);
+	if (f->lfd >= 0)
+		close(f->lfd);
+	f->r->seconds = flow_now() - start;
+}
+
+/* ---- row 5: STUN over UDP ---- */
+
+/* A Binding success to the edge's request, as a STUN server would answer. */
+static void stun_answer(struct media_flow *f, const struct stun_msg *req)
+{
+	static const char software[] = "edgelab-probe";
+	uint8_t buf[128];
+	size_t len;
+	struct stun_enc enc;
+	stun_enc_init(&enc, buf, sizeof(buf), STUN_DIALECT_RFC5389,
+	              stun_type(STUN_METHOD_BINDING, STUN_CLASS_SUCCESS), req->tid);
+	stun_enc_xor_addr(&enc, STUN_ATTR_XOR_MAPPED_ADDRESS, (struct sockaddr *)&f->from);
+	stun_enc_attr(&enc, STUN_ATTR_SOFTWARE, software, sizeof(software) - 1);
+	stun_enc_fingerprint(&enc);
+	if (stun_enc_finish(&enc, &len) == 0)
+		sendto(f->lfd, buf, len, 0, (struct sockaddr *)&f->from,
+		       addr_len((struct sockaddr *)&f->from));
+}
+
+/* Judges one datagram; true when it settled the verdict. */
+static bool stun_judge(struct media_flow *f, const uint8_t *buf, size_t len)
+{
+	struct stun_msg msg;
+	char from[ADDR_STR_MAX];
+	const struct stun_attr *sw;
+	if (stun_msg_decode(&msg, buf, len) || !(sw = stun_msg_attr(&msg, STUN_ATTR_SOFTWARE)) ||
+	    sw->len != strlen(f->expect) || memcmp(sw->val, f->expect, sw->len) != 0) {
+		f->stray++; /* not ours: someone else's traffic on 3478 */
+		return false;
+	}
+	if (msg.cls != STUN_CLASS_REQUEST || msg.method != STUN_METHOD_BINDING) {
+		flow_verdict(f->r, VERDICT_FAILED, "our marker came, but not in a Binding request");
+		return true;
+	}
+	if (stun_msg_attr(&msg, STUN_ATTR_FINGERPRINT) && stun_msg_check_fingerprint(&msg)) {
+		flow_verdict(f->r, VERDICT_FAILED, "the edge's request has a wrong FINGERPRINT");
+		return true;
+	}
+	if (!from_edge(f, "STUN request"))
+		return true;
+	stun_answer(f, &msg);
+	flow_verdict(f->r, VERDICT_PASS,
+	             "Binding request from %s (relay port range %u-%u) with our marker; answered",
+	             addr_str((struct sockaddr *)&f->from, from, sizeof(from)), ROWS_RELAY_PORT_MIN,
+	             ROWS_RELAY_PORT_MAX);
+	return true;
+}
+
+static void stun_receive(struct media_flow *f)
+{
+	uint8_t buf[STUN_MAX_MSG_LEN];
+	for (;;) {
+		struct pollfd pfd = {.fd = f->lfd, .events = POLLIN};
+		if (poll(&pfd, 1, flow_left_ms(f->deadline)) <= 0)
+			break;
+		socklen_t alen = sizeof(f->from);
+		ssize_t n =
+		    recvfrom(f->lfd, buf, sizeof(buf), 0, (struct sockaddr *)&f->from, &alen);
+		if (n >= 0 && stun_judge(f, buf, (size_t)n))
+			return;
+	}
+	flow_verdict(f->r, VERDICT_BLOCKED,
+	             "no STUN request from the edge to our UDP %u in %.1f s%s",
+	             f->o->client_udp_port, f->o->timeout_ms / 1000.0,
+	             f->stray ? " (only datagrams without our marker)" : "");
+}
+
+void probe_row_stun_udp_out(const struct probe_opts *o, struct probe_result *r)
+{
+	struct media_flow f = {.o = o, .r = r, .row = 5, .lfd = -1, .fd = -1};
+	snprintf(r->dialect, sizeof(r->dialect), "%s", stun_dialect_name(STUN_DIALECT_RFC5389));
+	media_flow_run(&f, SOCK_DGRAM, o->client_udp_port, stun_receive);
+}
+
+/* ---- row 4: RTP over TCP ---- */
+
+struct rtp_seen {
+	unsigned packets;
+	bool found, eof;
+	uint32_t ssrc;
+};
+
+/* Takes the whole frames at the start of buf; 0, or EBADMSG. */
+static int rtp_take(struct media_flow *f, const uint8_t *buf, size_t *have, struct rtp_seen *s,
+                    double *until)
+{
+	struct rtp_hdr h;
+	const uint8_t *payload;
+	size_t plen, flen, off = 0;
+	int rc;
+	while ((rc = rtp_frame_decode(buf + off, *have - off, &h, &payload, &plen, &flen)) == 0) {
+		s->packets++;
+		off += flen;
+		if (s->found || plen != strlen(f->expect) || memcmp(payload, f->expect, plen) != 0)
+			continue;
+		/* Ours: we close first, so that TIME_WAIT stays on our side and
+		 * the edge's relay port is free again at once; then we wait a
+		 * little for the edge's own close. */
+		s->found = true;
+		s->ssrc = h.ssrc;
+		shutdown(f->fd, SHUT_WR);
+		if (flow_now() + DRAIN_SECONDS < *until)
+			*until = flow_now() + DRAIN_SECONDS;
+	}
+	memmove((uint8_t *)buf, buf + off, *have - off);
+	*have -= off;
+	return rc == EAGAIN ? 0 : rc;
+}
+
+/* Reads frames until our marker and the edge's close (or the time is up);
+ * false when the data settled the verdict (FAILED). */
+static bool rtp_read(struct media_flow *f, struct rtp_seen *s)
+{
+	uint8_t buf[8192];
+	size_t have = 0;
+	double until = f->deadline;
+	char from[ADDR_STR_MAX];
+	addr_str((struct sockaddr *)&f->from, from, sizeof(from));
+	for (;;) {
+		if (rtp_take(f, buf, &have, s, &until)) {
+			flow_verdict(
+			    f->r, VERDICT_FAILED,
+			    "the edge's data from %s is not RTP framed per RFC 4571 (after %u "
+			    "packets)",
+			    from, s->packets);
+			return false;
+		}
+		if (have == sizeof(buf)) {
+			flow_verdict(f->r, VERDICT_FAILED,
+			             "an RFC 4571 frame over %zu bytes from %s", sizeof(buf), from);
+			return false;
+		}
+		struct pollfd pfd = {.fd = f->fd, .events = POLLIN};
+		if (poll(&pfd, 1, flow_left_ms(until)) <= 0)
+			return true;
+		ssize_t n = recv(f->fd, buf + have, sizeof(buf) - have, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			s->eof = true;
+			return true;
+		}
+		have += (size_t)n;
+	}
+}
+
+static void rtp_receive(struct media_flow *f)
+{
+	struct pollfd pfd = {.fd = f->lfd, .events = POLLIN};
+	struct rtp_seen s = {0};
+	char from[ADDR_STR_MAX];
+	if (poll(&pfd, 1, flow_left_ms(f->deadline)) <= 0)
+		return flow_verdict(f->r, VERDICT_BLOCKED,
+		                    "no connection from the edge to our TCP %u in %.1f s",
+		                    f->o->client_tcp_port, f->o->timeout_ms / 1000.0);
+	socklen_t alen = sizeof(f->from);
+	f->fd = accept(f->lfd, (struct sockaddr *)&f->from, &alen);
+	if (f->fd < 0)
+		return flow_socket_error(f->r, errno, "accepting");
+	if (!from_edge(f, "connection"))
+		return;
+	addr_str((struct sockaddr *)&f->from, from, sizeof(from));
+	if (!rtp_read(f, &s))
+		return;
+	if (s.found)
+		flow_verdict(f->r, VERDICT_PASS,
+		             "the edge connected from %s (relay port range %u-%u); %u RTP packets "
+		             "framed per RFC 4571, SSRC %08x, with our marker",
+		             from, ROWS_RELAY_PORT_MIN, ROWS_RELAY_PORT_MAX, s.packets, s.ssrc);
+	else
+		flow_verdict(f->r, VERDICT_FAILED,
+		             "the edge connected from %s, but %s after %u RTP "
+		             "packets without our marker",
+		             from, s.eof ? "closed" : "sent nothing more in time", s.packets);
+}
+
+void probe_row_rtp_tcp_out(const struct probe_opts *o, struct probe_result *r)
+{
+	struct media_flow f = {.o = o, .r = r, .row = 4, .lfd = -1, .fd = -1};
+	media_flow_run(&f, SOCK_STREAM, o->client_tcp_port, rtp_receive);
+}

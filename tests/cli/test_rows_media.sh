@@ -1,0 +1,143 @@
+#!/bin/sh
+# Rows 4 and 5 on loopback: serve's POST /rows/4 and /rows/5, and the probe
+# as the client checking source address, source port range and marker.
+# As root the test runs in a network namespace of its own (unshare -n): the
+# relay ports 50000-59999 are then the edge's alone (a relay or benchmark on
+# the host may hold them), and nftables there drops the edge's flows
+# (BLOCKED) or rewrites their source port out of the range (FAILED).
+# Without root, those parts are skipped.
+set -u
+if [ "$(id -u)" -eq 0 ] && [ -z "${ROWS_MEDIA_NETNS:-}" ] && command -v unshare >/dev/null; then
+	ROWS_MEDIA_NETNS=1 exec unshare -n sh -c 'ip link set lo up && exec sh "$0"' "$0"
+fi
+. "$(dirname "$0")/../lib.sh"
+
+P=$(free_port)
+TCPP=$(free_port)
+UDPP=$(free_port)
+CTL=$TMP/control.sock
+LOG=$TMP/serve.log
+cat >"$TMP/edge.conf" <<CONF
+stun_udp_listen 127.0.0.1:$P
+stun_tcp_listen 127.0.0.1:$P
+control_socket $CTL
+workers 1
+CONF
+"$EDGELAB" serve --config "$TMP/edge.conf" 2>"$LOG" &
+SERVE=$!
+at_exit "kill -9 $SERVE"
+wait_for 10 ctl_get "$CTL" /healthz || { not_ok "serve starts"; cat "$LOG"; finish; }
+
+# probe ROWS [ARGS...]: the JSON report in $TMP/probe.json, the status in rc.
+probe() {
+	rows=$1
+	shift
+	"$EDGELAB" probe --edge 127.0.0.1 --rows "$rows" --client-tcp-port "$TCPP" \
+		--client-udp-port "$UDPP" -t 2 --format json "$@" >"$TMP/probe.json" 2>&1
+	rc=$?
+	sed 's/^/# /' "$TMP/probe.json"
+}
+row_is() { grep -q "\"row\": $1,.*\"verdict\": \"$2\"" "$TMP/probe.json"; }
+detail_has() { grep "\"row\": $1," "$TMP/probe.json" | grep -q "$2"; }
+# The source port the probe saw for row N ("from 127.0.0.1:PORT").
+src_port() { grep "\"row\": $1," "$TMP/probe.json" | sed -n 's/.*from 127\.0\.0\.1:\([0-9]*\).*/\1/p'; }
+in_range() { [ -n "$1" ] && [ "$1" -ge 50000 ] && [ "$1" -le 59999 ]; }
+post() { # PATH: the HTTP status of a POST on the control socket
+	curl -s -o "$TMP/body" -w "%{http_code}" --max-time 5 -X POST --unix-socket "$CTL" "http://e$1"
+}
+
+# --- the rows pass ---------------------------------------------------------
+probe 4,5 --control "$CTL"
+check "row 4: RTP/TCP from the edge with our marker, PASS" row_is 4 PASS
+check "row 5: STUN Binding request from the edge with our marker, PASS" row_is 5 PASS
+check "... exit status 0" [ "$rc" -eq 0 ]
+p4=$(src_port 4)
+p5=$(src_port 5)
+check "row 4 came from the relay range 50000-59999 (port $p4)" in_range "$p4"
+check "row 5 came from the relay range 50000-59999 (port $p5)" in_range "$p5"
+check "row 4: RFC 4571 framing, 3 RTP packets" detail_has 4 "3 RTP packets framed per RFC 4571"
+check "the edge logs row 4's end: sent, and the client closed first" \
+	wait_for 3 grep -q "row 4: RTP/TCP from port $p4 to 127.0.0.1:$TCPP: 3 RTP packets sent; the client closed" "$LOG"
+check "the edge logs the probe's answer to row 5, mapping the same port" \
+	wait_for 3 grep -q "row 5: STUN/UDP from port $p5 to 127.0.0.1:$UDPP: answered: Binding success, mapped 127.0.0.1:$p5" "$LOG"
+check "the triggers are logged with their status" grep -q "control: POST /rows/4: 202 RTP/TCP connecting to 127.0.0.1:$TCPP from port $p4" "$LOG"
+
+# --- the probe's own checks -------------------------------------------------
+probe 4,5 --control "$CTL" --edge 127.0.0.2
+check "another edge address expected: row 4 FAILED" detail_has 4 'FAILED.*connection from 127.0.0.1:[0-9]*, not from the edge.s 127.0.0.2'
+check "... row 5 FAILED" detail_has 5 'FAILED.*STUN request from 127.0.0.1:[0-9]*, not from the edge.s 127.0.0.2'
+check "... exit status 1" [ "$rc" -eq 1 ]
+probe 4,5
+check "no control socket: row 4 FAILED, saying why" detail_has 4 'FAILED.*give its control socket (--control)'
+check "... row 5 too" row_is 5 FAILED
+
+# --- the control API ----------------------------------------------------------
+check "GET /rows/5: 405" [ "$(curl -s -o /dev/null -w "%{http_code}" --unix-socket "$CTL" "http://e/rows/5")" = 405 ]
+check "no target: 400" [ "$(post "/rows/4?marker=abc")" = 400 ]
+check "... with a one-line reason" grep -q "^target must be IP:PORT" "$TMP/body"
+check "row 4 needs the client's port: 400" [ "$(post "/rows/4?target=127.0.0.1&marker=abc")" = 400 ]
+check "a marker with a space: 400" [ "$(post "/rows/5?target=127.0.0.1:$UDPP&marker=a%20b")" = 400 ]
+check "no marker: 400" [ "$(post "/rows/5?target=127.0.0.1:$UDPP")" = 400 ]
+check "a target that is no address: 400" [ "$(post "/rows/5?target=client.example:3478&marker=abc")" = 400 ]
+check "row 5 without a port goes to 3478: 202" [ "$(post "/rows/5?target=127.0.0.1&marker=abc")" = 202 ]
+check "... naming target and source port" grep -q "^STUN Binding request sent to 127.0.0.1:3478 from port 5[0-9]\{4\}$" "$TMP/body"
+check "row 4 to a closed port: 202 (connecting) ..." [ "$(post "/rows/4?target=127.0.0.1:$TCPP&marker=abc")" = 202 ]
+check "... and the refusal is logged" wait_for 3 grep -q "row 4: RTP/TCP from port 5[0-9]* to 127.0.0.1:$TCPP: Connection refused" "$LOG"
+
+# --- through nftables (root, in this test's own namespace) -----------------------
+if [ -n "${ROWS_MEDIA_NETNS:-}" ] && command -v nft >/dev/null; then
+	# On input: a drop on output would fail the edge's send() with EPERM.
+	nft add table ip rows_media
+	nft add chain ip rows_media in "{ type filter hook input priority filter; }"
+	nft add rule ip rows_media in tcp sport 50000-59999 drop
+	nft add rule ip rows_media in udp dport "$UDPP" drop
+	no_answer="row 5: STUN/UDP from port 5[0-9]* to 127.0.0.1:$UDPP: sent; no answer in 3.0 s"
+	no_conn="row 4: RTP/TCP from port 5[0-9]* to 127.0.0.1:$TCPP: no connection in 3.0 s"
+	n5=$(grep -c "$no_answer" "$LOG")
+	n4=$(grep -c "$no_conn" "$LOG")
+	probe 4,5 --control "$CTL" -t 1
+	check "the edge's flows dropped: row 4 BLOCKED" detail_has 4 "BLOCKED.*no connection from the edge to our TCP $TCPP"
+	check "... row 5 BLOCKED" detail_has 5 "BLOCKED.*no STUN request from the edge to our UDP $UDPP"
+	check "... and the edge logs that nothing came back" \
+		wait_for 5 sh -c '[ "$(grep -c "$0" "$1")" -gt "$2" ]' "$no_answer" "$LOG" "$n5"
+	check "... nor a connection" \
+		wait_for 5 sh -c '[ "$(grep -c "$0" "$1")" -gt "$2" ]' "$no_conn" "$LOG" "$n4"
+	nft delete table ip rows_media
+
+	# A NAT that rewrites the edge's source ports: the probe sees a port
+	# outside 50000-59999 and says so.
+	nft -f - <<'NFT'
+table ip rows_media {
+	chain post {
+		type nat hook postrouting priority srcnat;
+		udp sport 50000-59999 snat to 127.0.0.1:40000
+		tcp sport 50000-59999 snat to 127.0.0.1:40001
+	}
+}
+NFT
+	probe 4,5 --control "$CTL"
+	check "source port rewritten to 40001: row 4 FAILED" \
+		detail_has 4 "FAILED.*connection from 127.0.0.1:40001: source port 40001 is outside the edge's 50000-59999"
+	check "... to 40000: row 5 FAILED" \
+		detail_has 5 "FAILED.*STUN request from 127.0.0.1:40000: source port 40000 is outside the edge's 50000-59999"
+	nft delete table ip rows_media
+
+	# SIGTERM with a flow in flight: it is ended, its port given back, and
+	# serve exits cleanly (the sanitizer build also checks for leaks).
+	nft add table ip rows_media
+	nft add chain ip rows_media in "{ type filter hook input priority filter; }"
+	nft add rule ip rows_media in udp dport "$UDPP" drop
+	post "/rows/5?target=127.0.0.1:$UDPP&marker=term" >/dev/null
+	kill -TERM "$SERVE"
+	i=0
+	while kill -0 "$SERVE" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	wait "$SERVE"
+	rc=$?
+	check "SIGTERM with a flow in flight: serve exits 0" [ "$rc" -eq 0 ]
+	check "... the flow is cancelled, and logged" grep -q "row 5: STUN/UDP from port 5[0-9]* to 127.0.0.1:$UDPP: cancelled (shutting down)" "$LOG"
+	nft delete table ip rows_media
+else
+	echo "# skipped: nftables checks need root (unshare -n) and nft"
+fi
+[ "$n_fail" -eq 0 ] || sed 's/^/# serve: /' "$LOG"
+finish
