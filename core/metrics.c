@@ -36,12 +36,17 @@ static const char *const sip_refusals[METRIC_SIP_REFUSED_COUNT] = {
     "limit_total", "limit_source", "handshake", "handshake_timeout", "not_partner"};
 static const char *const sip_methods[METRIC_SIP_METHOD_COUNT] = {"REGISTER", "OPTIONS", "MESSAGE",
                                                                  "INVITE", "other"};
-static const char *const turn_results[METRIC_TURN_RESULT_COUNT] = {
-    "ok",  "400", "401", "403", "420", "437", "438", "440",
-    "441", "442", "443", "446", "447", "486", "508"};
-static const char *const turn_drops[METRIC_TURN_DROP_COUNT] = {
-    "no_allocation", "no_channel",  "no_permission", "bandwidth",
-    "too_big",       "send_failed", "rate_401"};
+static const char *const turn_results[] = {"ok",  "400", "401", "403", "420", "431", "432",
+                                           "434", "435", "436", "437", "438", "440", "441",
+                                           "442", "443", "446", "447", "486", "508"};
+/* A label list out of step with its enum would print "(null)" labels. */
+_Static_assert(sizeof(turn_results) / sizeof(turn_results[0]) == METRIC_TURN_RESULT_COUNT,
+               "turn_results must name every enum metric_turn_result");
+static const char *const turn_drops[] = {"no_allocation", "no_channel", "no_permission",
+                                         "bandwidth",     "too_big",    "send_failed",
+                                         "rate_401"};
+_Static_assert(sizeof(turn_drops) / sizeof(turn_drops[0]) == METRIC_TURN_DROP_COUNT,
+               "turn_drops must name every enum metric_turn_drop");
 static const char *const turn_directions[2] = {"to_peer", "to_client"};
 
 static const struct family families[] = {

@@ -57,6 +57,11 @@ enum metric_turn_result {
 	METRIC_TURN_401,
 	METRIC_TURN_403, /* peer refused by policy */
 	METRIC_TURN_420,
+	METRIC_TURN_431, /* MS-TURN: integrity check failure */
+	METRIC_TURN_432, /* MS-TURN: missing username */
+	METRIC_TURN_434, /* MS-TURN: missing realm */
+	METRIC_TURN_435, /* MS-TURN: missing nonce */
+	METRIC_TURN_436, /* MS-TURN: unknown user */
 	METRIC_TURN_437,
 	METRIC_TURN_438,
 	METRIC_TURN_440,

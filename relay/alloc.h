@@ -62,6 +62,16 @@ struct turn_alloc {
 	struct evconnlistener *relay_listener; /* TCP relay (RFC 6062) */
 	uint16_t reserved_port; /* EVEN-PORT R: the odd port held for a later Allocate; 0 none */
 
+	/* MS-TURN: the dialect it was made in, its active destination (Set
+	 * Active Destination: data flows raw to and from it), the nonce that
+	 * stays good for its whole life, and the integrity its client uses. */
+	bool msturn;
+	bool has_active_dest;
+	union turn_sa active_dest;
+	char nonce[TURN_NONCE_LEN];
+	uint8_t ms_conn_id[20];
+	uint32_t ms_version;
+
 	char username[TURN_USERNAME_MAX + 1];
 	uint8_t key[16];
 	uint8_t tid[12]; /* the Allocate's, to answer its retransmissions */

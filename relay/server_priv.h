@@ -65,9 +65,20 @@ void turn_request(struct relay_server *s, const uint8_t *buf, size_t len,
  * a TURN method); the rest goes to the Binding service. */
 bool turn_wants(const uint8_t *buf, size_t len);
 
-/* ChannelData from a client (turn_data.c): 0 and where to send the payload,
- * or an errno after counting the drop. */
-int turn_channel_data(struct relay_server *s, const struct turn_client *c, uint8_t *buf, size_t len,
+/* MS-TURN (msturn.c): wants is true for its Allocate, Send and Set Active
+ * Destination; request answers them. raw_target: where a datagram from the
+ * client of an MS-TURN allocation goes raw (its active destination), or an
+ * errno after counting the drop. */
+bool msturn_wants(const uint8_t *buf, size_t len);
+void msturn_request(struct relay_server *s, const uint8_t *buf, size_t len,
+                    const struct turn_client *c, uint8_t *out, size_t cap, size_t *out_len);
+int msturn_raw_target(struct relay_server *s, struct turn_alloc *a, size_t len, int *fd,
+                      const union turn_sa **peer);
+
+/* ChannelData from the client of allocation a (turn_data.c; a NULL when the
+ * client has none): 0 and where to send the payload, or an errno after
+ * counting the drop. */
+int turn_channel_data(struct relay_server *s, struct turn_alloc *a, uint8_t *buf, size_t len,
                       int *fd, const union turn_sa **peer, const uint8_t **payload,
                       size_t *payload_len);
 /* Sends to a peer from the allocation's relayed address (Send indication). */

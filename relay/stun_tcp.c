@@ -74,7 +74,8 @@ static void forward_one(struct stun_tcp_conn *c, struct evbuffer *input, size_t 
 	const uint8_t *payload;
 	size_t len;
 	uint8_t *msg = evbuffer_pullup(input, (ev_ssize_t)frame_len);
-	if (msg && !turn_channel_data(s, &tc, msg, frame_len, &fd, &peer, &payload, &len) &&
+	struct turn_alloc *a = turn_table_find(&s->allocs, &tc.src.sa, TURN_TRANSPORT_TCP, c);
+	if (msg && !turn_channel_data(s, a, msg, frame_len, &fd, &peer, &payload, &len) &&
 	    sendto(fd, payload, len, MSG_DONTWAIT, &peer->sa, addr_len(&peer->sa)) < 0)
 		metrics_inc(s->metrics, METRIC_TURN_DROPPED + METRIC_TURN_DROP_SEND_FAILED);
 	evbuffer_drain(input, frame_len);

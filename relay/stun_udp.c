@@ -101,16 +101,9 @@ static size_t local_from_pktinfo(struct relay_server *s, struct msghdr *in,
 	return 0;
 }
 
-/* ChannelData from a client: queued at fwd[*n] when it may go on. */
-static void forward_one(struct relay_server *s, int i, const struct turn_client *c, unsigned *n)
+static void queue_forward(int fd, const union turn_sa *peer, const uint8_t *payload, size_t len,
+                          unsigned *n)
 {
-	int fd;
-	const union turn_sa *peer;
-	const uint8_t *payload;
-	size_t len;
-	if (turn_channel_data(s, c, batch.in_buf[i], batch.in[i].msg_len, &fd, &peer, &payload,
-	                      &len))
-		return;
 	unsigned f = (*n)++;
 	batch.fwd_fd[f] = fd;
 	batch.fwd_iov[f] = (struct iovec){(void *)payload, len};
@@ -118,6 +111,32 @@ static void forward_one(struct relay_server *s, int i, const struct turn_client 
 	                                       .msg_namelen = addr_len(&peer->sa),
 	                                       .msg_iov = &batch.fwd_iov[f],
 	                                       .msg_iovlen = 1};
+}
+
+/* Data from the client of allocation a (NULL: none) that goes to a peer:
+ * ChannelData, or for MS-TURN anything but its own messages, raw to the
+ * active destination. Queued at fwd[*n] when it may go on. */
+static void forward_one(struct relay_server *s, struct turn_alloc *a, int i, unsigned *n)
+{
+	int fd;
+	const union turn_sa *peer;
+	const uint8_t *payload = batch.in_buf[i];
+	size_t len = batch.in[i].msg_len;
+	if (a && a->msturn) {
+		if (!msturn_raw_target(s, a, len, &fd, &peer))
+			queue_forward(fd, peer, payload, len, n);
+		return;
+	}
+	if (!turn_channel_data(s, a, batch.in_buf[i], len, &fd, &peer, &payload, &len))
+		queue_forward(fd, peer, payload, len, n);
+}
+
+/* An MS-TURN message: its first attribute is MAGIC-COOKIE (MSTURN.md). */
+static bool is_msturn_message(const uint8_t *buf, size_t len)
+{
+	static const uint8_t cookie[8] = {0x00, 0x0F, 0x00, 0x04, 0x72, 0xC6, 0x4B, 0xC6};
+	return len >= STUN_HDR_LEN + 8 && (buf[0] & 0xC0) == 0 &&
+	       memcmp(buf + STUN_HDR_LEN, cookie, sizeof(cookie)) == 0;
 }
 
 /* Sends the queued ChannelData payloads, one sendmmsg per run of the same
@@ -161,17 +180,30 @@ static bool answer_one(struct relay_server *s, int i, unsigned *n, unsigned *nfw
 	addr_unmap((struct sockaddr *)&local, &local_unmapped);
 	const uint8_t *buf = batch.in_buf[i];
 	size_t len = batch.in[i].msg_len;
-	if ((len > 0 && (buf[0] & 0xC0) == 0x40) || turn_wants(buf, len)) {
-		struct turn_client c = {.transport = TURN_TRANSPORT_UDP};
-		if (!turn_sa_set(&c.src, (struct sockaddr *)&src) ||
-		    !turn_sa_set(&c.local, (struct sockaddr *)&local_unmapped))
-			return false;
-		if ((buf[0] & 0xC0) == 0x40) {
-			forward_one(s, i, &c, nfwd);
+	struct turn_client c = {.transport = TURN_TRANSPORT_UDP};
+	bool channel_data = len > 0 && (buf[0] & 0xC0) == 0x40;
+	bool ms = is_msturn_message(buf, len);
+	if (turn_sa_set(&c.src, (struct sockaddr *)&src) &&
+	    turn_sa_set(&c.local, (struct sockaddr *)&local_unmapped)) {
+		/* One lookup: an MS-TURN allocation takes all its client's
+		 * non-MS-TURN datagrams raw (ICE checks included: forwarded, not
+		 * answered); ChannelData needs the allocation anyway. */
+		struct turn_alloc *a = NULL;
+		if (s->allocs.count && (channel_data || !ms))
+			a = turn_table_find(&s->allocs, &c.src.sa, TURN_TRANSPORT_UDP, NULL);
+		if (channel_data || (a && a->msturn && !ms)) {
+			forward_one(s, a, i, nfwd);
 			return false;
 		}
-		turn_request(s, buf, len, &c, batch.out_buf[o], TURN_REPLY_MAX, &reply_len);
-		goto queue;
+		if (ms && msturn_wants(buf, len)) {
+			msturn_request(s, buf, len, &c, batch.out_buf[o], TURN_REPLY_MAX,
+			               &reply_len);
+			goto queue;
+		}
+		if (turn_wants(buf, len)) {
+			turn_request(s, buf, len, &c, batch.out_buf[o], TURN_REPLY_MAX, &reply_len);
+			goto queue;
+		}
 	}
 	binding_answer(batch.in_buf[i], batch.in[i].msg_len, (struct sockaddr *)&src,
 	               (struct sockaddr *)&local_unmapped, &s->binding, batch.out_buf[o],

@@ -195,7 +195,7 @@ static struct turn_alloc *own_alloc(struct turn_req *r)
 {
 	struct turn_alloc *a =
 	    turn_table_find(&r->s->allocs, &r->c->src.sa, r->c->transport, r->c->conn);
-	if (!a) {
+	if (!a || a->msturn) {
 		reply_error(r, 437);
 		return NULL;
 	}

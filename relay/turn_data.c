@@ -9,8 +9,10 @@
 #include "core/addr.h"
 #include "relay/server_priv.h"
 
-#define DATA_HEADROOM 48 /* 20 header + 24 XOR-PEER-ADDRESS (IPv6) + 4 DATA */
-#define DATA_TAILROOM 4  /* padding to 4 bytes */
+/* The largest header written in place: an MS-TURN Data indication, 20 +
+ * 8 MAGIC-COOKIE + 24 REMOTE-ADDRESS (IPv6) + 4 DATA (RFC 5389's needs 48). */
+#define DATA_HEADROOM 56
+#define DATA_TAILROOM 4 /* padding to 4 bytes */
 
 union relay_pktinfo {
 	struct cmsghdr align;
@@ -62,19 +64,18 @@ static void drop(struct relay_server *s, enum metric_turn_drop why)
 	metrics_inc(s->metrics, METRIC_TURN_DROPPED + why);
 }
 
-int turn_channel_data(struct relay_server *s, const struct turn_client *c, uint8_t *buf, size_t len,
+int turn_channel_data(struct relay_server *s, struct turn_alloc *a, uint8_t *buf, size_t len,
                       int *fd, const union turn_sa **peer, const uint8_t **payload,
                       size_t *payload_len)
 {
 	time_t now;
 	uint64_t ms = now_ms(s, &now);
-	size_t data_len = (size_t)(buf[2] << 8 | buf[3]);
+	size_t data_len = len < 4 ? 0 : (size_t)(buf[2] << 8 | buf[3]);
 	if (len < 4 || data_len > len - 4) {
 		metrics_inc(s->metrics, METRIC_STUN_DROPPED + METRIC_DROP_MALFORMED);
 		return EBADMSG;
 	}
-	struct turn_alloc *a = turn_table_find(&s->allocs, &c->src.sa, c->transport, c->conn);
-	if (!a) {
+	if (!a || a->msturn) {
 		drop(s, METRIC_TURN_DROP_NO_ALLOCATION);
 		return ENOENT;
 	}
@@ -121,6 +122,42 @@ void turn_send_to_peer(struct relay_server *s, struct turn_alloc *a, const union
 	metrics_add(s->metrics, METRIC_TURN_BYTES, (int64_t)len);
 }
 
+/* MS-TURN: from the active destination, raw; from another permitted peer,
+ * a Data indication (0x0115: MAGIC-COOKIE, REMOTE-ADDRESS, DATA; unpadded,
+ * no integrity). */
+static uint8_t *frame_msturn(const struct turn_alloc *a, uint8_t *payload,
+                             const union turn_sa *peer, size_t len, size_t *out_len)
+{
+	if (a->has_active_dest && turn_sa_equal(&a->active_dest, peer)) {
+		*out_len = len;
+		return payload;
+	}
+	uint8_t hdr[DATA_HEADROOM], tid[STUN_TID_LEN];
+	struct stun_enc e;
+	size_t hdr_len;
+	static _Thread_local uint64_t counter;
+	counter++;
+	memcpy(tid, &counter, sizeof(counter));
+	memcpy(tid + 8, &a, sizeof(a) < 8 ? sizeof(a) : 8);
+	stun_enc_init(&e, hdr, sizeof(hdr), STUN_DIALECT_MSTURN, STUN_MSTURN_TYPE_DATA_INDICATION,
+	              tid);
+	stun_enc_addr(&e, STUN_MSATTR_REMOTE_ADDRESS, &peer->sa);
+	if (stun_enc_finish(&e, &hdr_len))
+		return NULL;
+	uint8_t *m = payload - 4 - hdr_len;
+	memcpy(m, hdr, hdr_len);
+	uint8_t *d = m + hdr_len;
+	d[0] = (uint8_t)(STUN_MSATTR_DATA >> 8);
+	d[1] = (uint8_t)STUN_MSATTR_DATA;
+	d[2] = (uint8_t)(len >> 8);
+	d[3] = (uint8_t)len;
+	size_t body = hdr_len - STUN_HDR_LEN + 4 + len;
+	m[2] = (uint8_t)(body >> 8);
+	m[3] = (uint8_t)body;
+	*out_len = STUN_HDR_LEN + body;
+	return m;
+}
+
 /* Frames the datagram in rb.buf[i] (payload at DATA_HEADROOM) for the client
  * in place; returns where the message starts and its length, or NULL. */
 static uint8_t *frame_for_client(struct turn_alloc *a, int i, size_t len, time_t now,
@@ -130,6 +167,8 @@ static uint8_t *frame_for_client(struct turn_alloc *a, int i, size_t len, time_t
 	const union turn_sa *peer = &rb.from[i];
 	bool tcp = a->client_transport == TURN_TRANSPORT_TCP;
 	size_t pad = (4 - (len & 3)) & 3;
+	if (a->msturn)
+		return frame_msturn(a, payload, peer, len, out_len);
 	const struct turn_chan *ch = turn_chan_by_peer(a, peer, now);
 	if (ch) {
 		uint8_t *m = payload - 4;
@@ -260,7 +299,8 @@ static int relay_read_batch(struct relay_server *s, struct turn_alloc *a, int fd
 			drop(s, METRIC_TURN_DROP_TOO_BIG);
 			continue;
 		}
-		if (!turn_perm_find(a, &rb.from[i], now)) {
+		bool active = a->has_active_dest && turn_sa_same_ip(&a->active_dest, &rb.from[i]);
+		if (!active && !turn_perm_find(a, &rb.from[i], now)) {
 			drop(s, METRIC_TURN_DROP_NO_PERMISSION);
 			continue;
 		}
