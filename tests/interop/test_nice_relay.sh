@@ -1,15 +1,17 @@
 #!/bin/sh
-# TURN with a full ICE stack written by others: libnice, RFC 5245 mode. Two
-# agents in one process (tests/interop/nice_relay), force-relay, gather
-# through the TURN server, reach READY through the relay and send 50
-# messages each way, all of which must arrive intact; the selected pairs
-# must be relayed, in 50000-59999. Once with TURN over UDP to the server,
-# once over TCP (the relayed address is UDP in both).
+# TURN with a full ICE stack written by others: libnice. Two agents in one
+# process (tests/interop/nice_relay), force-relay, gather through the TURN
+# server, reach READY through the relay and send 50 messages each way, all
+# of which must arrive intact; the selected pairs must be relayed, in
+# 50000-59999. In RFC 5245 mode with TURN over UDP and over TCP to the
+# server (the relayed address is UDP in both), and in OC2007 mode (MS-TURN,
+# ../shared/MSTURN.md) over UDP.
 #
 # TURN_SERVER=edgelab (default) runs `edgelab serve`; TURN_SERVER=coturn runs
 # coturn's turnserver with the same user, realm and port range, the
 # reference that the harness itself is checked against.
-# NICE_RELAYS lists the transports to the server ("udp tcp" by default).
+# NICE_RUNS lists MODE:TRANSPORT runs ("rfc5245:udp rfc5245:tcp oc2007:udp"
+# by default against edgelab; coturn speaks no MS-TURN).
 # Loopback only.
 set -u
 . "$(dirname "$0")/../lib.sh"
@@ -17,7 +19,11 @@ set -u
 BUILDDIR=${BUILDDIR:-$(dirname "$EDGELAB")}
 NICE=$BUILDDIR/tests/interop/nice_relay
 SERVER=${TURN_SERVER:-edgelab}
-RELAYS=${NICE_RELAYS:-udp tcp}
+if [ "$SERVER" = edgelab ]; then
+	RUNS=${NICE_RUNS:-rfc5245:udp rfc5245:tcp oc2007:udp}
+else
+	RUNS=${NICE_RUNS:-rfc5245:udp rfc5245:tcp}
+fi
 COUNT=50
 
 if [ ! -x "$NICE" ]; then
@@ -86,16 +92,18 @@ in_range() {
 }
 
 runs=0
-for relay in $RELAYS; do
+for run in $RUNS; do
 	runs=$((runs + 1))
+	compat=${run%%:*}
+	relay=${run#*:}
 	case $relay in udp) port=$P ;; *) port=$P2 ;; esac
-	out=$TMP/nice-$relay.out
-	dbg=$TMP/nice-$relay.debug
-	timeout 60 "$NICE" --server 127.0.0.1:"$port" --user alice --pass secret --compat rfc5245 \
+	out=$TMP/nice-$compat-$relay.out
+	dbg=$TMP/nice-$compat-$relay.debug
+	timeout 60 "$NICE" --server 127.0.0.1:"$port" --user alice --pass secret --compat "$compat" \
 		--relay "$relay" --timeout 10 --count "$COUNT" --debug >"$out" 2>"$dbg"
 	rc=$?
 	sed 's/^/# /' "$out"
-	what="libnice rfc5245, TURN/$relay to $SERVER: both agents READY through the relay, $COUNT messages each way intact"
+	what="libnice $compat, TURN/$relay to $SERVER: both agents READY through the relay, $COUNT messages each way intact"
 	if [ "$rc" -eq 0 ]; then
 		ok "$what"
 	else
@@ -107,7 +115,7 @@ for relay in $RELAYS; do
 	fi
 	for side in L R; do
 		addr=$(sed -n "s/^nice_relay: $side selected pair: local relay [a-z]* \([0-9.]*:[0-9]*\) .*/\1/p" "$out")
-		check "TURN/$relay: $side's selected local candidate is relayed on 127.0.0.1:50000-59999 (${addr:-none})" \
+		check "$compat TURN/$relay: $side's selected local candidate is relayed on 127.0.0.1:50000-59999 (${addr:-none})" \
 			in_range "$addr"
 	done
 done
