@@ -6,7 +6,9 @@
  *   - signed: a request of method M whose attributes come from the input,
  *     with a valid USERNAME, REALM, NONCE and MESSAGE-INTEGRITY added by the
  *     harness, so that the fuzzer reaches past authentication;
- *   - ChannelData handed to turn_channel_data.
+ *   - ChannelData handed to turn_channel_data;
+ *   - signed MS-TURN: Allocate, Send or Set Active Destination in Microsoft's
+ *     dialect, signed the MS-TURN way, handed to msturn_request.
  * Allocations bind real sockets on 127.0.0.1 in 61000-61031; every input
  * ends by destroying them all, so inputs do not depend on each other.
  * Invariants: a reply fits TURN_REPLY_MAX and decodes; the pool never hands
@@ -57,19 +59,22 @@ static void client_of(uint8_t who, struct turn_client *c)
 }
 
 /* A request of method m with the input's attributes (type 2 bytes, length
- * 1 byte, value), then valid credentials. */
-static size_t signed_request(const uint8_t *d, size_t n, const struct turn_client *c, uint8_t *out,
-                             size_t cap)
+ * 1 byte, value), then valid credentials; in RFC 5389's dialect or
+ * MS-TURN's (Allocate, Send, Set Active Destination). */
+static size_t signed_request(const uint8_t *d, size_t n, const struct turn_client *c, bool ms,
+                             uint8_t *out, size_t cap)
 {
+	static const uint16_t ms_methods[3] = {STUN_METHOD_ALLOCATE, STUN_MSTURN_METHOD_SEND,
+	                                       STUN_MSTURN_METHOD_SET_ACTIVE_DEST};
 	uint8_t tid[STUN_TID_LEN] = {0x21, 0x12, 0xA4, 0x42};
 	struct stun_enc e;
 	size_t len;
 	if (n < 1)
 		return 0;
-	uint16_t method = (uint16_t)(STUN_METHOD_ALLOCATE + d[0] % 10);
+	uint16_t method = ms ? ms_methods[d[0] % 3] : (uint16_t)(STUN_METHOD_ALLOCATE + d[0] % 10);
 	memcpy(tid + 4, d, n < 12 ? n : 12);
-	stun_enc_init(&e, out, cap, STUN_DIALECT_RFC5389, stun_type(method, STUN_CLASS_REQUEST),
-	              tid);
+	stun_enc_init(&e, out, cap, ms ? STUN_DIALECT_MSTURN : STUN_DIALECT_RFC5389,
+	              stun_type(method, STUN_CLASS_REQUEST), tid);
 	for (size_t i = 1; i + 3 <= n;) {
 		uint16_t type = (uint16_t)(d[i] << 8 | d[i + 1]);
 		size_t alen = d[i + 2];
@@ -86,9 +91,9 @@ static size_t signed_request(const uint8_t *d, size_t n, const struct turn_clien
 	turn_nonce_make(shared.nonce_key, time(NULL), 600, &c->src.sa, nonce);
 	stun_key_longterm("alice", "edgelab", "secret", key);
 	stun_enc_attr(&e, STUN_ATTR_USERNAME, "alice", 5);
-	stun_enc_attr(&e, STUN_ATTR_REALM, "edgelab", 7);
-	stun_enc_attr(&e, STUN_ATTR_NONCE, nonce, sizeof(nonce));
-	stun_enc_integrity(&e, key, sizeof(key), STUN_MAC_SHA1);
+	stun_enc_attr(&e, ms ? STUN_MSATTR_REALM : STUN_ATTR_REALM, "edgelab", 7);
+	stun_enc_attr(&e, ms ? STUN_MSATTR_NONCE : STUN_ATTR_NONCE, nonce, sizeof(nonce));
+	stun_enc_integrity(&e, key, sizeof(key), (d[0] & 0x80) ? STUN_MAC_SHA256 : STUN_MAC_SHA1);
 	return stun_enc_finish(&e, &len) ? 0 : len;
 }
 
@@ -100,11 +105,18 @@ static void one_record(uint8_t op, const uint8_t *d, size_t n)
 	client_of(op >> 2, &c);
 	switch (op & 3) {
 	case 0:
-		turn_request(server, d, n, &c, reply, sizeof(reply), &reply_len);
+		if (msturn_wants(d, n))
+			msturn_request(server, d, n, &c, reply, sizeof(reply), &reply_len);
+		else
+			turn_request(server, d, n, &c, reply, sizeof(reply), &reply_len);
 		break;
-	case 1: {
-		size_t len = signed_request(d, n, &c, msg, sizeof(msg));
-		if (len)
+	case 1:
+	case 3: {
+		bool ms = (op & 3) == 3;
+		size_t len = signed_request(d, n, &c, ms, msg, sizeof(msg));
+		if (len && ms)
+			msturn_request(server, msg, len, &c, reply, sizeof(reply), &reply_len);
+		else if (len)
 			turn_request(server, msg, len, &c, reply, sizeof(reply), &reply_len);
 		break;
 	}
