@@ -97,6 +97,15 @@ for run in $RUNS; do
 	compat=${run%%:*}
 	relay=${run#*:}
 	case $relay in udp) port=$P ;; *) port=$P2 ;; esac
+	# What edgelab sends in MS-TURN is checked in tshark afterwards.
+	TSHARK=""
+	if [ "$compat" = oc2007 ] && [ "$(id -u)" -eq 0 ] && command -v tshark >/dev/null; then
+		CAP=$TMP/$compat-$relay.pcapng
+		tshark -q -i lo -f "port $port" -w "$CAP" 2>"$TMP/tshark.log" &
+		TSHARK=$!
+		at_exit "kill -9 $TSHARK"
+		wait_for 10 grep -q "Capturing on" "$TMP/tshark.log" || not_ok "tshark capture starts"
+	fi
 	out=$TMP/nice-$compat-$relay.out
 	dbg=$TMP/nice-$compat-$relay.debug
 	timeout 60 "$NICE" --server 127.0.0.1:"$port" --user alice --pass secret --compat "$compat" \
@@ -112,6 +121,26 @@ for run in $RUNS; do
 		tail -n 60 "$dbg" | sed 's/^/#   /'
 		echo "# last lines of the $SERVER log:"
 		tail -n 40 "$LOG" | sed 's/^/#   /'
+	fi
+	if [ -n "$TSHARK" ]; then
+		sleep 0.5
+		kill -INT "$TSHARK" 2>/dev/null
+		wait "$TSHARK" 2>/dev/null
+		# tshark gives messages without RFC 5389's cookie in the header
+		# (libnice's OC2007 transaction ids) to its classic dissector, which
+		# knows MS-TURN's types.
+		from_edge="-o stun.stunversion:MS-TURN -d udp.port==$port,stun -Y udp.srcport==$port&&(stun||classicstun)"
+		# shellcheck disable=SC2086 # $from_edge is a list of options
+		tshark -r "$CAP" $from_edge -T fields -e classicstun.type -e stun.type \
+			2>/dev/null | tr -d '\t' | sort | uniq -c >"$TMP/types"
+		sed 's/^/# tshark, what edgelab sent: /' "$TMP/types"
+		# shellcheck disable=SC2086
+		malformed=$(tshark -r "$CAP" $from_edge -Y "udp.srcport==$port && _ws.malformed" \
+			-T fields -e frame.number 2>/dev/null | wc -l)
+		for t in 0x0113 0x0103 0x0106 0x0115; do
+			check "$compat: tshark decodes edgelab's MS-TURN $t" grep -q " $t\$" "$TMP/types"
+		done
+		check "$compat: ... and finds no malformed frame from edgelab" [ "$malformed" -eq 0 ]
 	fi
 	for side in L R; do
 		addr=$(sed -n "s/^nice_relay: $side selected pair: local relay [a-z]* \([0-9.]*:[0-9]*\) .*/\1/p" "$out")
