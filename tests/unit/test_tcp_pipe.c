@@ -23,7 +23,7 @@
 
 struct rig {
 	struct event_base *base;
-	int outer[2];  /* the far ends: outer[0] is "the client", outer[1] "the peer" */
+	int outer[2]; /* the far ends: outer[0] is "the client", outer[1] "the peer" */
 	struct bufferevent *side[2];
 	struct tcp_pipe *pipe;
 	int closed;
