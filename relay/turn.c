@@ -382,7 +382,8 @@ static void do_channel_bind(struct turn_req *r)
 	const struct stun_attr *pa = stun_msg_attr(&r->msg, STUN_ATTR_XOR_PEER_ADDRESS);
 	uint32_t v;
 	union turn_sa peer;
-	if (!num || !pa || stun_attr_u32(num, &v)) {
+	/* RFC 6062 section 4: no channels on a TCP allocation. */
+	if (!num || !pa || stun_attr_u32(num, &v) || a->relay_transport != TURN_TRANSPORT_UDP) {
 		reply_error(r, 400);
 		return;
 	}

@@ -109,8 +109,9 @@ check "Connect: the peer's connection comes from a relay port ($relayed_sport in
 wait "$CONNECT"
 check "... the Connect succeeds with a CONNECTION-ID, a second one to the same peer gets 446" \
 	sh -c "grep -q '^connect 200 id=[0-9]*$' $TMP/out && grep -qx 'connect 446' $TMP/out"
-tc pol -t alloc:tcp "connect:127.0.0.1:1"
+tc pol -t alloc:tcp "connect:127.0.0.1:1" "bind:4001:127.0.0.1:$PEER"
 check "Connect to a closed port: 447" has "connect 447"
+check "ChannelBind on a TCP allocation: 400 (RFC 6062 section 4)" has "bind 400"
 
 # A dual-stack listener ([::]) serves an IPv4 client: relayed data goes back
 # to its IPv4-mapped address, from the address it used.
