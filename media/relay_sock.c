@@ -87,7 +87,7 @@ int relay_sock_open(struct port_pool *pool, const struct sockaddr *ip,
 
 int relay_sock_connect(const struct sockaddr *local, const struct sockaddr *peer, int *fdp)
 {
-	int fd;
+	int fd = -1;
 	int rc = sock_bound(local, addr_port(local), SOCK_STREAM, true, &fd);
 	if (rc)
 		return rc;
