@@ -28,6 +28,8 @@ static void usage(FILE *out)
 	    "  -t, --timeout SECS   per flow; no answer by then is BLOCKED (default 3)\n"
 	    "      --stun-port N    the edge's STUN/UDP port (default 3478)\n"
 	    "      --allow-nat      row 6 passes when the mapped address is not ours\n"
+	    "      --dialect D      rows 5 and 6 (STUN on UDP 3478): msturn, rfc5389 or both\n"
+	    "                       (default both: one result per dialect, RFC 5389 first)\n"
 	    "SIP rows (1: OPTIONS over MTLS as a partner; 3: REGISTER over TLS):\n"
 	    "      --pki DIR        ca.pem, partner.pem, partner.key of `edgelab pki` (default "
 	    "./pki)\n"
@@ -44,8 +46,9 @@ static void usage(FILE *out)
 	    "Rows 4 and 5 (the edge's source ports 50000-59999 to a client):\n"
 	    "      --client-tcp-port N  row 4: where the probe listens for RTP/TCP (443)\n"
 	    "      --client-udp-port N  row 5: where the probe listens for STUN (3478)\n\n"
-	    "Exit status: 0 every requested row passed; 1 a row did not pass;\n"
-	    "2 usage error; 3 every built row passed but some requested rows are not built.\n");
+	    "Exit status: 0 every requested flow passed (rows 5 and 6: in each dialect);\n"
+	    "1 one did not pass; 2 usage error; 3 every built row passed but some requested\n"
+	    "rows are not built.\n");
 }
 
 static int parse_timeout(const char *s, unsigned *ms)
@@ -89,6 +92,7 @@ static int parse_args(int argc, char **argv, struct probe_opts *o, enum report_f
 	    {"partner-port", required_argument, NULL, 13},
 	    {"client-tcp-port", required_argument, NULL, 14},
 	    {"client-udp-port", required_argument, NULL, 15},
+	    {"dialect", required_argument, NULL, 16},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -165,6 +169,10 @@ static int parse_args(int argc, char **argv, struct probe_opts *o, enum report_f
 			                    c == 14 ? &o->client_tcp_port : &o->client_udp_port))
 				return bad(c == 14 ? "--client-tcp-port" : "--client-udp-port",
 				           optarg, "a port 1-65535");
+			break;
+		case 16:
+			if (probe_dialects_parse(optarg, &o->dialects))
+				return bad("--dialect", optarg, "msturn, rfc5389 or both");
 			break;
 		case 10:
 		case 11:

@@ -25,6 +25,7 @@ struct job {
 	int row;
 	char target[ADDR_STR_MAX];
 	uint8_t tid[STUN_TID_LEN]; /* row 5: to recognise the answer */
+	enum stun_dialect dialect; /* row 5: what the request (and answer) speak */
 };
 
 static bool marker_ok(const char *m)
@@ -34,9 +35,21 @@ static bool marker_ok(const char *m)
 	       strspn(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~-") == n;
 }
 
-/* target and marker from the query; 0, or 400 with msg. */
+/* Row 5's dialect=: rfc5389 (also when absent) or msturn; 0 or EINVAL. */
+static int parse_dialect(const char *d, enum stun_dialect *dialect)
+{
+	if (!d || strcmp(d, stun_dialect_name(STUN_DIALECT_RFC5389)) == 0)
+		*dialect = STUN_DIALECT_RFC5389;
+	else if (strcmp(d, stun_dialect_name(STUN_DIALECT_MSTURN)) == 0)
+		*dialect = STUN_DIALECT_MSTURN;
+	else
+		return EINVAL;
+	return 0;
+}
+
+/* target, marker and (row 5) dialect from the query; 0, or 400 with msg. */
 static int parse_query(struct evhttp_request *req, int row, struct sockaddr_storage *target,
-                       char *marker, char *msg, size_t msg_len)
+                       char *marker, enum stun_dialect *dialect, char *msg, size_t msg_len)
 {
 	struct evkeyvalq q;
 	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
@@ -47,6 +60,7 @@ static int parse_query(struct evhttp_request *req, int row, struct sockaddr_stor
 	}
 	const char *t = evhttp_find_header(&q, "target");
 	const char *m = evhttp_find_header(&q, "marker");
+	const char *d = evhttp_find_header(&q, "dialect");
 	/* Row 4 has no port of its own: the client says where it listens. */
 	if (!t || addr_parse(t, row == 5 ? 3478 : 0, target) ||
 	    !addr_port((struct sockaddr *)target)) {
@@ -57,6 +71,12 @@ static int parse_query(struct evhttp_request *req, int row, struct sockaddr_stor
 		code = 400;
 		snprintf(msg, msg_len, "marker must be 1-%d of A-Z a-z 0-9 . _ ~ -\n",
 		         ROWS_MARKER_MAX);
+	} else if ((d && row != 5) || parse_dialect(d, dialect)) {
+		/* Row 4 is RTP: a dialect there is a mistake worth saying. */
+		code = 400;
+		snprintf(msg, msg_len, "%s\n",
+		         row == 5 ? "dialect must be rfc5389 (the default) or msturn"
+		                  : "only row 5 has a dialect");
 	} else {
 		snprintf(marker, ROWS_MARKER_MAX + 1, "%s", m);
 	}
@@ -64,23 +84,35 @@ static int parse_query(struct evhttp_request *req, int row, struct sockaddr_stor
 	return code;
 }
 
-/* Row 5: a RFC 5389 Binding request with the marker in SOFTWARE, the one
- * free-text attribute a request may carry without credentials (section
- * 15.10), shown by every STUN decoder. */
-static int stun_request(const char *marker, uint8_t tid[STUN_TID_LEN], uint8_t *buf, size_t cap,
-                        size_t *len)
+/* Row 5: a Binding request with the marker in the dialect's one free-text
+ * attribute a request may carry without credentials, which every STUN
+ * decoder shows:
+ *   rfc5389  SOFTWARE (RFC 5389 section 15.10), then FINGERPRINT;
+ *   msturn   USERNAME (0x0006): MS-TURN has no SOFTWARE (and no
+ *            FINGERPRINT), and its USERNAME is opaque bytes, so a text marker
+ *            there is well-formed; a Binding request needs no credentials,
+ *            so nothing reads it as one. The MAGIC-COOKIE attribute comes
+ *            first (stun_enc_init); the transaction id starts with
+ *            0x2112A442, as Teams sends it.
+ * Either way the value is ROWS_MARKER_PREFIX TEXT (core/rows.h). */
+static int stun_request(const char *marker, enum stun_dialect dialect, uint8_t tid[STUN_TID_LEN],
+                        uint8_t *buf, size_t cap, size_t *len)
 {
 	struct stun_enc enc;
-	char software[sizeof(ROWS_MARKER_PREFIX) + ROWS_MARKER_MAX];
+	char text[sizeof(ROWS_MARKER_PREFIX) + ROWS_MARKER_MAX];
 	uint32_t cookie = htonl(STUN_MAGIC_COOKIE);
-	int n = snprintf(software, sizeof(software), "%s%s", ROWS_MARKER_PREFIX, marker);
+	int n = snprintf(text, sizeof(text), "%s%s", ROWS_MARKER_PREFIX, marker);
 	memcpy(tid, &cookie, 4);
 	if (RAND_bytes(tid + 4, STUN_TID_LEN - 4) != 1)
 		return EIO;
-	stun_enc_init(&enc, buf, cap, STUN_DIALECT_RFC5389,
-	              stun_type(STUN_METHOD_BINDING, STUN_CLASS_REQUEST), tid);
-	stun_enc_attr(&enc, STUN_ATTR_SOFTWARE, software, (size_t)n);
-	stun_enc_fingerprint(&enc);
+	stun_enc_init(&enc, buf, cap, dialect, stun_type(STUN_METHOD_BINDING, STUN_CLASS_REQUEST),
+	              tid);
+	if (dialect == STUN_DIALECT_MSTURN) {
+		stun_enc_attr(&enc, STUN_ATTR_USERNAME, text, (size_t)n);
+	} else {
+		stun_enc_attr(&enc, STUN_ATTR_SOFTWARE, text, (size_t)n);
+		stun_enc_fingerprint(&enc);
+	}
 	return stun_enc_finish(&enc, len);
 }
 
@@ -109,22 +141,35 @@ static int rtp_stream(const char *marker, uint8_t *buf, size_t cap, size_t *len)
 	return 0;
 }
 
-/* What an answer to row 5's request says, for the log. */
+/* What an answer to row 5's request says, for the log: the mapped address
+ * from the dialect's attribute (RFC 5389's XOR-MAPPED-ADDRESS; MS-TURN's
+ * 0x8020, else its MAPPED-ADDRESS). */
 static void stun_outcome(const struct job *j, const struct originate_result *res, char *out,
                          size_t cap)
 {
 	struct stun_msg msg;
 	struct sockaddr_storage mapped;
 	char where[ADDR_STR_MAX];
-	const struct stun_attr *x = NULL;
+	const struct stun_attr *x = NULL, *plain = NULL;
+	bool ms;
 	if (stun_msg_decode(&msg, res->reply, res->reply_len) ||
 	    memcmp(msg.tid, j->tid, STUN_TID_LEN) != 0) {
 		snprintf(out, cap, "answered, but not with STUN for our transaction");
 		return;
 	}
-	if (msg.cls == STUN_CLASS_SUCCESS)
-		x = stun_msg_attr(&msg, STUN_ATTR_XOR_MAPPED_ADDRESS);
-	if (x && stun_attr_xor_addr(&msg, x, &mapped) == 0)
+	if (msg.dialect != j->dialect) {
+		snprintf(out, cap, "answered, but in the %s dialect",
+		         stun_dialect_name(msg.dialect));
+		return;
+	}
+	ms = msg.dialect == STUN_DIALECT_MSTURN;
+	if (msg.cls == STUN_CLASS_SUCCESS) {
+		x = stun_msg_attr(&msg, ms ? STUN_MSATTR_XOR_MAPPED_ADDRESS
+		                           : STUN_ATTR_XOR_MAPPED_ADDRESS);
+		plain = ms ? stun_msg_attr(&msg, STUN_MSATTR_MAPPED_ADDRESS) : NULL;
+	}
+	if ((x && stun_attr_xor_addr(&msg, x, &mapped) == 0) ||
+	    (!x && plain && stun_attr_addr(plain, &mapped) == 0))
 		snprintf(out, cap, "answered: Binding success, mapped %s",
 		         addr_str((struct sockaddr *)&mapped, where, sizeof(where)));
 	else
@@ -132,6 +177,14 @@ static void stun_outcome(const struct job *j, const struct originate_result *res
 		         msg.cls == STUN_CLASS_ERROR     ? "an error response"
 		         : msg.cls == STUN_CLASS_SUCCESS ? "Binding success"
 		                                         : "not a response");
+}
+
+/* The flow's name in the log: the STUN dialect is part of it for row 5. */
+static const char *flow_name(const struct job *j)
+{
+	if (j->row == 4)
+		return "RTP/TCP";
+	return j->dialect == STUN_DIALECT_MSTURN ? "MS-TURN/UDP" : "STUN/UDP";
 }
 
 static void tcp_outcome(const struct originate_result *res, char *out, size_t cap)
@@ -164,8 +217,8 @@ static void job_done(const struct originate_result *res, void *arg)
 	} else {
 		stun_outcome(j, res, what, sizeof(what));
 	}
-	log_info("row %d: %s from port %u to %s: %s", j->row, j->row == 4 ? "RTP/TCP" : "STUN/UDP",
-	         res->port, j->target, what);
+	log_info("row %d: %s from port %u to %s: %s", j->row, flow_name(j), res->port, j->target,
+	         what);
 	free(j);
 }
 
@@ -177,14 +230,16 @@ static int start_flow(struct ctl_rows_media *ctx, struct job *j,
 	uint8_t buf[ORIGINATE_MAX_DATA];
 	size_t len = 0;
 	uint16_t port = 0;
-	int rc = j->row == 5 ? stun_request(marker, j->tid, buf, sizeof(buf), &len)
+	int rc = j->row == 5 ? stun_request(marker, j->dialect, j->tid, buf, sizeof(buf), &len)
 	                     : rtp_stream(marker, buf, sizeof(buf), &len);
 	if (!rc)
 		rc = (j->row == 5 ? originate_udp : originate_tcp)(ctx->orig, target, buf, len,
 		                                                   job_done, j, &port);
 	if (!rc) {
 		snprintf(msg, msg_len, "%s %s from port %u\n",
-		         j->row == 5 ? "STUN Binding request sent to" : "RTP/TCP connecting to",
+		         j->row == 4                         ? "RTP/TCP connecting to"
+		         : j->dialect == STUN_DIALECT_MSTURN ? "MS-TURN Binding request sent to"
+		                                             : "STUN Binding request sent to",
 		         j->target, port);
 		return 202;
 	}
@@ -199,12 +254,14 @@ static void rows_media_handle(struct ctl_rows_media *ctx, struct evhttp_request 
 {
 	char msg[200], marker[ROWS_MARKER_MAX + 1];
 	struct sockaddr_storage target;
+	enum stun_dialect dialect = STUN_DIALECT_RFC5389;
 	struct job *j = NULL;
 	int code;
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
 		code = 405;
-		snprintf(msg, sizeof(msg), "POST /rows/%d?target=IP:PORT&marker=TEXT\n", row);
-	} else if (!(code = parse_query(req, row, &target, marker, msg, sizeof(msg)))) {
+		snprintf(msg, sizeof(msg), "POST /rows/%d?target=IP:PORT&marker=TEXT%s\n", row,
+		         row == 5 ? "[&dialect=rfc5389|msturn]" : "");
+	} else if (!(code = parse_query(req, row, &target, marker, &dialect, msg, sizeof(msg)))) {
 		j = calloc(1, sizeof(*j));
 		if (!j) {
 			code = 503;
@@ -213,6 +270,7 @@ static void rows_media_handle(struct ctl_rows_media *ctx, struct evhttp_request 
 	}
 	if (!code) {
 		j->row = row;
+		j->dialect = dialect;
 		addr_str((struct sockaddr *)&target, j->target, sizeof(j->target));
 		code = start_flow(ctx, j, &target, marker, msg, sizeof(msg));
 		if (code != 202)

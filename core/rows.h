@@ -14,7 +14,9 @@
 
 /* Rows 4 and 5: what the edge's flow carries so that the probe can tell it
  * from any other: this prefix and a marker of at most ROWS_MARKER_MAX
- * characters (row 5 in STUN's SOFTWARE, row 4 in each RTP payload). */
+ * characters (row 4 in each RTP payload; row 5 in STUN's SOFTWARE in RFC
+ * 5389, and in USERNAME in MS-TURN, which has no SOFTWARE attribute and
+ * treats USERNAME as opaque bytes). */
 #define ROWS_MARKER_PREFIX "edgelab marker="
 #define ROWS_MARKER_MAX    64
 

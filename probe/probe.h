@@ -11,6 +11,7 @@
 
 #include "core/rows.h"
 #include "probe/report.h"
+#include "relay/stun.h"
 
 #define PROBE_MAX_RESULTS ((size_t)ROWS_COUNT * 3) /* a row may report per dialect */
 
@@ -21,6 +22,11 @@ struct probe_opts {
 	uint16_t stun_port;           /* row 6: UDP 3478 */
 	unsigned timeout_ms;          /* per flow: no answer by then is BLOCKED */
 	unsigned rows;                /* bit n = row n */
+	/* Rows 5 and 6 run once per dialect in this mask (bit d = enum
+	 * stun_dialect d; RFC 5389 and MS-TURN only), each with its own result;
+	 * dialect is the one the row runs in now (probe_run sets it). */
+	unsigned dialects;
+	enum stun_dialect dialect;
 	bool allow_nat; /* a mapped address other than ours is PASS (NAT in the path) */
 
 	/* Rows 1 and 3: SIP over TLS. */
@@ -45,6 +51,12 @@ void probe_opts_default(struct probe_opts *o);
 /* The CA and partner certificate from an `edgelab pki` directory. */
 void probe_opts_set_pki(struct probe_opts *o, const char *dir);
 
+#define PROBE_DIALECT_BIT(d) (1u << (d))
+#define PROBE_DIALECTS_BOTH                                                                        \
+	(PROBE_DIALECT_BIT(STUN_DIALECT_RFC5389) | PROBE_DIALECT_BIT(STUN_DIALECT_MSTURN))
+/* "msturn", "rfc5389" or "both" into a dialect mask; 0 or EINVAL. */
+int probe_dialects_parse(const char *s, unsigned *mask);
+
 /* Runs the requested rows in order; writes one result per row (and dialect)
  * into results (cap >= PROBE_MAX_RESULTS) and their count into *n. */
 void probe_run(const struct probe_opts *o, struct probe_result *results, size_t cap, size_t *n);
@@ -62,12 +74,14 @@ void probe_row_sip_client_in(const struct probe_opts *o, struct probe_result *r)
  * a relay port and send RTP (RFC 4571 framing) with a marker, and checks
  * source address, source port range, framing and marker. */
 void probe_row_rtp_tcp_out(const struct probe_opts *o, struct probe_result *r);
-/* Row 5: the same over UDP 3478 with a STUN Binding request carrying the
- * marker in SOFTWARE; the probe answers it. */
+/* Row 5: the same over UDP 3478 with a STUN Binding request in o->dialect
+ * carrying the marker (RFC 5389: in SOFTWARE; MS-TURN, which has no
+ * SOFTWARE: in USERNAME); the probe answers it in the same dialect. */
 void probe_row_stun_udp_out(const struct probe_opts *o, struct probe_result *r);
 
-/* Row 6: a STUN Binding transaction with a random marker (the transaction
- * id) to the edge's UDP 3478; PASS when the answer carries our own address. */
+/* Row 6: a STUN Binding transaction in o->dialect with a random marker (the
+ * transaction id) to the edge's UDP 3478; PASS when the answer, in the same
+ * dialect, carries our own address. */
 void probe_row_stun_in(const struct probe_opts *o, struct probe_result *r);
 
 #endif

@@ -5,7 +5,8 @@
  * marker, and judges what arrives:
  *   PASS     from the edge's address, from a port in 50000-59999, carrying
  *            our marker in the row's protocol (row 4: RTP framed per RFC
- *            4571; row 5: a STUN Binding request, which the probe answers);
+ *            4571; row 5: a STUN Binding request in the dialect asked for,
+ *            which the probe answers in that dialect);
  *   BLOCKED  nothing within the timeout (a firewall that rejects the flow
  *            looks the same from outside: the edge's log names the RST);
  *   FAILED   the trigger failed, or the flow came but is wrong: another
@@ -98,10 +99,12 @@ static void url_encode(const char *in, char *out, size_t cap)
 	out[n] = '\0';
 }
 
-/* POST /rows/N?target=US&marker=M on the edge's control socket. */
+/* POST /rows/N?target=US&marker=M on the edge's control socket; row 5 in
+ * MS-TURN adds &dialect=msturn (RFC 5389 is the default, so that row 5 in
+ * RFC 5389 works with an edge that predates the parameter). */
 static bool trigger(struct media_flow *f)
 {
-	char us[ADDR_STR_MAX], target[3 * ADDR_STR_MAX], path[400], body[256];
+	char us[ADDR_STR_MAX], target[3 * ADDR_STR_MAX], path[420], body[256];
 	if (!f->o->control_socket[0]) {
 		flow_verdict(f->r, VERDICT_FAILED,
 		             "the edge sends this flow only when asked: give its control socket "
@@ -109,7 +112,11 @@ static bool trigger(struct media_flow *f)
 		return false;
 	}
 	url_encode(addr_str((struct sockaddr *)&f->us, us, sizeof(us)), target, sizeof(target));
-	snprintf(path, sizeof(path), "/rows/%d?target=%s&marker=%s", f->row, target, f->marker);
+	snprintf(path, sizeof(path), "/rows/%d?target=%s&marker=%s%s%s", f->row, target, f->marker,
+	         f->row == 5 && f->o->dialect == STUN_DIALECT_MSTURN ? "&dialect=" : "",
+	         f->row == 5 && f->o->dialect == STUN_DIALECT_MSTURN
+	             ? stun_dialect_name(STUN_DIALECT_MSTURN)
+	             : "");
 	if (flow_control_post(f->o->control_socket, path, f->deadline, body, sizeof(body)) == 202)
 		return true;
 	flow_verdict(f->r, VERDICT_FAILED, "control API %s: %s", f->o->control_socket, body);
@@ -139,49 +146,77 @@ static void media_flow_run(struct media_flow *f, int type, uint16_t port,
 
 /* ---- row 5: STUN over UDP ---- */
 
-/* A Binding success to the edge's request, as a STUN server would answer. */
+/* A Binding success to the edge's request, as a STUN server would answer
+ * in the request's dialect (relay/binding.c's way): RFC 5389 with
+ * XOR-MAPPED-ADDRESS, SOFTWARE, FINGERPRINT; MS-TURN with MAPPED-ADDRESS and
+ * MS XOR-MAPPED-ADDRESS (0x8020) after the MAGIC-COOKIE, and no SOFTWARE or
+ * FINGERPRINT, which MS-TURN does not have. */
 static void stun_answer(struct media_flow *f, const struct stun_msg *req)
 {
 	static const char software[] = "edgelab-probe";
 	uint8_t buf[128];
 	size_t len;
 	struct stun_enc enc;
-	stun_enc_init(&enc, buf, sizeof(buf), STUN_DIALECT_RFC5389,
+	stun_enc_init(&enc, buf, sizeof(buf), req->dialect,
 	              stun_type(STUN_METHOD_BINDING, STUN_CLASS_SUCCESS), req->tid);
-	stun_enc_xor_addr(&enc, STUN_ATTR_XOR_MAPPED_ADDRESS, (struct sockaddr *)&f->from);
-	stun_enc_attr(&enc, STUN_ATTR_SOFTWARE, software, sizeof(software) - 1);
-	stun_enc_fingerprint(&enc);
+	if (req->dialect == STUN_DIALECT_MSTURN) {
+		stun_enc_addr(&enc, STUN_MSATTR_MAPPED_ADDRESS, (struct sockaddr *)&f->from);
+		stun_enc_xor_addr(&enc, STUN_MSATTR_XOR_MAPPED_ADDRESS,
+		                  (struct sockaddr *)&f->from);
+	} else {
+		stun_enc_xor_addr(&enc, STUN_ATTR_XOR_MAPPED_ADDRESS, (struct sockaddr *)&f->from);
+		stun_enc_attr(&enc, STUN_ATTR_SOFTWARE, software, sizeof(software) - 1);
+		stun_enc_fingerprint(&enc);
+	}
 	if (stun_enc_finish(&enc, &len) == 0)
 		sendto(f->lfd, buf, len, 0, (struct sockaddr *)&f->from,
 		       addr_len((struct sockaddr *)&f->from));
 }
 
-/* Judges one datagram; true when it settled the verdict. */
+/* Where the edge puts the marker (core/rows.h): SOFTWARE, the free-text
+ * attribute of RFC 5389; MS-TURN has no SOFTWARE, so USERNAME there. */
+static uint16_t marker_attr(enum stun_dialect d)
+{
+	return d == STUN_DIALECT_MSTURN ? STUN_ATTR_USERNAME : STUN_ATTR_SOFTWARE;
+}
+
+/* Judges one datagram; true when it settled the verdict. A datagram is ours
+ * when its dialect's marker attribute holds our marker; a request of the
+ * other dialect with our marker is then FAILED, not ignored. */
 static bool stun_judge(struct media_flow *f, const uint8_t *buf, size_t len)
 {
 	struct stun_msg msg;
 	char from[ADDR_STR_MAX];
-	const struct stun_attr *sw;
-	if (stun_msg_decode(&msg, buf, len) || !(sw = stun_msg_attr(&msg, STUN_ATTR_SOFTWARE)) ||
-	    sw->len != strlen(f->expect) || memcmp(sw->val, f->expect, sw->len) != 0) {
+	const struct stun_attr *m;
+	if (stun_msg_decode(&msg, buf, len) ||
+	    !(m = stun_msg_attr(&msg, marker_attr(msg.dialect))) || m->len != strlen(f->expect) ||
+	    memcmp(m->val, f->expect, m->len) != 0) {
 		f->stray++; /* not ours: someone else's traffic on 3478 */
 		return false;
+	}
+	if (msg.dialect != f->o->dialect) {
+		flow_verdict(f->r, VERDICT_FAILED, "our marker came in a %s message, not %s",
+		             stun_dialect_name(msg.dialect), stun_dialect_name(f->o->dialect));
+		return true;
 	}
 	if (msg.cls != STUN_CLASS_REQUEST || msg.method != STUN_METHOD_BINDING) {
 		flow_verdict(f->r, VERDICT_FAILED, "our marker came, but not in a Binding request");
 		return true;
 	}
-	if (stun_msg_attr(&msg, STUN_ATTR_FINGERPRINT) && stun_msg_check_fingerprint(&msg)) {
+	if (msg.dialect != STUN_DIALECT_MSTURN && stun_msg_attr(&msg, STUN_ATTR_FINGERPRINT) &&
+	    stun_msg_check_fingerprint(&msg)) {
 		flow_verdict(f->r, VERDICT_FAILED, "the edge's request has a wrong FINGERPRINT");
 		return true;
 	}
 	if (!from_edge(f, "STUN request"))
 		return true;
 	stun_answer(f, &msg);
-	flow_verdict(f->r, VERDICT_PASS,
-	             "Binding request from %s (relay port range %u-%u) with our marker; answered",
-	             addr_str((struct sockaddr *)&f->from, from, sizeof(from)), ROWS_RELAY_PORT_MIN,
-	             ROWS_RELAY_PORT_MAX);
+	flow_verdict(
+	    f->r, VERDICT_PASS,
+	    "%s Binding request from %s (relay port range %u-%u) with our marker; answered",
+	    msg.dialect == STUN_DIALECT_MSTURN ? "MS-TURN" : "RFC 5389",
+	    addr_str((struct sockaddr *)&f->from, from, sizeof(from)), ROWS_RELAY_PORT_MIN,
+	    ROWS_RELAY_PORT_MAX);
 	return true;
 }
 
@@ -207,7 +242,7 @@ static void stun_receive(struct media_flow *f)
 void probe_row_stun_udp_out(const struct probe_opts *o, struct probe_result *r)
 {
 	struct media_flow f = {.o = o, .r = r, .row = 5, .lfd = -1, .fd = -1};
-	snprintf(r->dialect, sizeof(r->dialect), "%s", stun_dialect_name(STUN_DIALECT_RFC5389));
+	snprintf(r->dialect, sizeof(r->dialect), "%s", stun_dialect_name(o->dialect));
 	media_flow_run(&f, SOCK_DGRAM, o->client_udp_port, stun_receive);
 }
 

@@ -1,8 +1,15 @@
 /* Row 6: Live Messenger clients -> edge access interface, UDP 3478.
  * A STUN Binding request whose transaction id is a fresh random marker,
  * retransmitted per RFC 5389 section 7.2.1 (RTO 500 ms, doubling) until the
- * flow's timeout. The verdict:
- *   PASS      a success answer echoing the marker, mapping our own address;
+ * flow's timeout, in the dialect probe_run chose (o->dialect):
+ *   rfc5389  SOFTWARE and FINGERPRINT; the answer's XOR-MAPPED-ADDRESS;
+ *   msturn   as Teams sends it: the MAGIC-COOKIE attribute first and nothing
+ *            else (MS-TURN has neither SOFTWARE nor FINGERPRINT), the
+ *            transaction id 0x2112A442 and 12 random bytes; the answer's MS
+ *            XOR-MAPPED-ADDRESS (0x8020), else its MAPPED-ADDRESS.
+ * The verdict:
+ *   PASS      a success answer in our dialect echoing the marker, mapping
+ *             our own address;
  *   REJECTED  ICMP unreachable (the connected socket reports it);
  *   BLOCKED   nothing within the timeout;
  *   FAILED    an answer, but a wrong one (error, bad marker, wrong address). */
@@ -59,11 +66,37 @@ static int flow_build_request(struct flow *f)
 	memcpy(f->tid, &cookie, 4);
 	if (RAND_bytes(f->tid + 4, STUN_TID_LEN - 4) != 1)
 		return EIO;
-	stun_enc_init(&enc, f->req, sizeof(f->req), STUN_DIALECT_RFC5389,
+	stun_enc_init(&enc, f->req, sizeof(f->req), f->o->dialect,
 	              stun_type(STUN_METHOD_BINDING, STUN_CLASS_REQUEST), f->tid);
-	stun_enc_attr(&enc, STUN_ATTR_SOFTWARE, software, sizeof(software) - 1);
-	stun_enc_fingerprint(&enc);
+	if (f->o->dialect != STUN_DIALECT_MSTURN) {
+		stun_enc_attr(&enc, STUN_ATTR_SOFTWARE, software, sizeof(software) - 1);
+		stun_enc_fingerprint(&enc);
+	}
 	return stun_enc_finish(&enc, &f->req_len);
+}
+
+/* The answer's mapped address, the dialect's way: RFC 5389's
+ * XOR-MAPPED-ADDRESS; in MS-TURN 0x8020, else the plain MAPPED-ADDRESS (which
+ * a Binding answer there carries as the reflexive address). 0 and the
+ * attribute's name in *which, or ENOENT. */
+static int mapped_address(const struct stun_msg *msg, struct sockaddr_storage *mapped,
+                          const char **which)
+{
+	const struct stun_attr *a;
+	if (msg->dialect != STUN_DIALECT_MSTURN) {
+		*which = "XOR-MAPPED-ADDRESS";
+		a = stun_msg_attr(msg, STUN_ATTR_XOR_MAPPED_ADDRESS);
+		return a && stun_attr_xor_addr(msg, a, mapped) == 0 ? 0 : ENOENT;
+	}
+	if ((a = stun_msg_attr(msg, STUN_MSATTR_XOR_MAPPED_ADDRESS))) {
+		*which = "XOR-MAPPED-ADDRESS (0x8020)";
+		return stun_attr_xor_addr(msg, a, mapped) ? ENOENT : 0;
+	}
+	if ((a = stun_msg_attr(msg, STUN_MSATTR_MAPPED_ADDRESS))) {
+		*which = "MAPPED-ADDRESS";
+		return stun_attr_addr(a, mapped) ? ENOENT : 0;
+	}
+	return ENOENT;
 }
 
 /* Judges one datagram; returns true when it settled the verdict. */
@@ -80,6 +113,13 @@ static bool judge(struct flow *f, const uint8_t *buf, size_t len)
 		f->stray++;
 		return false;
 	}
+	/* An edge that answers an MS-TURN client in RFC 5389 (or the reverse)
+	 * gives it attributes it cannot read. */
+	if (msg.dialect != f->o->dialect) {
+		flow_verdict(f->r, VERDICT_FAILED, "answer is in the %s dialect, not %s",
+		             stun_dialect_name(msg.dialect), stun_dialect_name(f->o->dialect));
+		return true;
+	}
 	if (msg.cls == STUN_CLASS_ERROR) {
 		int code = 0;
 		const char *reason = "";
@@ -91,23 +131,32 @@ static bool judge(struct flow *f, const uint8_t *buf, size_t len)
 		             reason);
 		return true;
 	}
-	const struct stun_attr *x = stun_msg_attr(&msg, STUN_ATTR_XOR_MAPPED_ADDRESS);
-	if (msg.cls != STUN_CLASS_SUCCESS || msg.method != STUN_METHOD_BINDING || !x ||
-	    stun_attr_xor_addr(&msg, x, &mapped)) {
-		flow_verdict(f->r, VERDICT_FAILED,
-		             "answer is not a Binding success with XOR-MAPPED-ADDRESS");
+	const char *which = "";
+	if (msg.cls != STUN_CLASS_SUCCESS || msg.method != STUN_METHOD_BINDING ||
+	    mapped_address(&msg, &mapped, &which)) {
+		flow_verdict(f->r, VERDICT_FAILED, "answer is not a Binding success with %s",
+		             msg.dialect == STUN_DIALECT_MSTURN
+		                 ? "XOR-MAPPED-ADDRESS (0x8020) or MAPPED-ADDRESS"
+		                 : "XOR-MAPPED-ADDRESS");
 		return true;
 	}
-	if (stun_msg_attr(&msg, STUN_ATTR_FINGERPRINT) && stun_msg_check_fingerprint(&msg)) {
+	if (msg.dialect != STUN_DIALECT_MSTURN && stun_msg_attr(&msg, STUN_ATTR_FINGERPRINT) &&
+	    stun_msg_check_fingerprint(&msg)) {
 		flow_verdict(f->r, VERDICT_FAILED, "answer has a wrong FINGERPRINT");
 		return true;
 	}
 	addr_str((struct sockaddr *)&f->local, want, sizeof(want));
 	addr_str((struct sockaddr *)&mapped, got, sizeof(got));
+	bool own = addr_equal((struct sockaddr *)&mapped, (struct sockaddr *)&f->local);
+	/* MS-TURN has no SOFTWARE (0x8022 is no attribute of its): the detail
+	 * names the attribute that mapped us instead. */
 	const struct stun_attr *sw = stun_msg_attr(&msg, STUN_ATTR_SOFTWARE);
 	int sw_len = sw ? (sw->len > 32 ? 32 : (int)sw->len) : 4;
 	const char *sw_val = sw ? (const char *)sw->val : "none";
-	if (addr_equal((struct sockaddr *)&mapped, (struct sockaddr *)&f->local))
+	if (own && msg.dialect == STUN_DIALECT_MSTURN)
+		flow_verdict(f->r, VERDICT_PASS, "mapped %s, our own address; MS-TURN %s", got,
+		             which);
+	else if (own)
 		flow_verdict(f->r, VERDICT_PASS, "mapped %s, our own address; software %.*s", got,
 		             sw_len, sw_val);
 	else if (f->o->allow_nat)
@@ -159,7 +208,7 @@ void probe_row_stun_in(const struct probe_opts *o, struct probe_result *r)
 {
 	struct flow f = {.o = o, .r = r, .fd = -1};
 	double start = flow_now();
-	snprintf(r->dialect, sizeof(r->dialect), "%s", stun_dialect_name(STUN_DIALECT_RFC5389));
+	snprintf(r->dialect, sizeof(r->dialect), "%s", stun_dialect_name(o->dialect));
 	int rc = flow_open(&f);
 	if (rc)
 		flow_socket_error(r, rc, "opening the UDP socket");

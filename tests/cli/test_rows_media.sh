@@ -1,6 +1,7 @@
 #!/bin/sh
 # Rows 4 and 5 on loopback: serve's POST /rows/4 and /rows/5, and the probe
-# as the client checking source address, source port range and marker.
+# as the client checking source address, source port range and marker; row
+# 5 in both STUN dialects (RFC 5389: marker in SOFTWARE; MS-TURN: in USERNAME).
 # As root the test runs in a network namespace of its own (unshare -n): the
 # relay ports 50000-59999 are then the edge's alone (a relay or benchmark on
 # the host may hold them), and nftables there drops the edge's flows
@@ -37,10 +38,14 @@ probe() {
 	rc=$?
 	sed 's/^/# /' "$TMP/probe.json"
 }
-row_is() { grep -q "\"row\": $1,.*\"verdict\": \"$2\"" "$TMP/probe.json"; }
-detail_has() { grep "\"row\": $1," "$TMP/probe.json" | grep -q "$2"; }
-# The source port the probe saw for row N ("from 127.0.0.1:PORT").
-src_port() { grep "\"row\": $1," "$TMP/probe.json" | sed -n 's/.*from 127\.0\.0\.1:\([0-9]*\).*/\1/p'; }
+# A row's result lines; "5 msturn" narrows row 5 to one dialect.
+result() { grep "\"row\": $1,${2:+.*\"dialect\": \"$2\"}" "$TMP/probe.json"; }
+row_is() { result "$1" | grep -q "\"verdict\": \"$2\""; }
+detail_has() { result "$1" | grep -q "$2"; }
+# row5_is DIALECT VERDICT [DETAIL-PATTERN]: row 5's result in that dialect.
+row5_is() { result 5 "$1" | grep -q "\"verdict\": \"$2\", \"detail\": \"${3:-}"; }
+# src_port ROW [DIALECT]: the source port the probe saw ("from 127.0.0.1:PORT").
+src_port() { result "$1" "${2:-}" | sed -n 's/.*from 127\.0\.0\.1:\([0-9]*\).*/\1/p'; }
 in_range() { [ -n "$1" ] && [ "$1" -ge 50000 ] && [ "$1" -le 59999 ]; }
 post() { # PATH: the HTTP status of a POST on the control socket
 	curl -s -o "$TMP/body" -w "%{http_code}" --max-time 5 -X POST --unix-socket "$CTL" "http://e$1"
@@ -49,27 +54,48 @@ post() { # PATH: the HTTP status of a POST on the control socket
 # --- the rows pass ---------------------------------------------------------
 probe 4,5 --control "$CTL"
 check "row 4: RTP/TCP from the edge with our marker, PASS" row_is 4 PASS
-check "row 5: STUN Binding request from the edge with our marker, PASS" row_is 5 PASS
+check "row 5 in RFC 5389: a Binding request from the edge with our marker, PASS" \
+	row5_is rfc5389 PASS "RFC 5389 Binding request from"
+check "row 5 in MS-TURN (default: both dialects): PASS" \
+	row5_is msturn PASS "MS-TURN Binding request from"
+check "... one result per dialect, RFC 5389 first" \
+	[ "$(result 5 | sed -n 's/.*"dialect": "\([a-z0-9]*\)".*/\1/p' | tr '\n' ' ')" = "rfc5389 msturn " ]
 check "... exit status 0" [ "$rc" -eq 0 ]
 p4=$(src_port 4)
-p5=$(src_port 5)
+p5=$(src_port 5 rfc5389)
+p5ms=$(src_port 5 msturn)
 check "row 4 came from the relay range 50000-59999 (port $p4)" in_range "$p4"
 check "row 5 came from the relay range 50000-59999 (port $p5)" in_range "$p5"
+check "... in MS-TURN too (port $p5ms)" in_range "$p5ms"
 check "row 4: RFC 4571 framing, 3 RTP packets" detail_has 4 "3 RTP packets framed per RFC 4571"
 check "the edge logs row 4's end: sent, and the client closed first" \
 	wait_for 3 grep -q "row 4: RTP/TCP from port $p4 to 127.0.0.1:$TCPP: 3 RTP packets sent; the client closed" "$LOG"
 check "the edge logs the probe's answer to row 5, mapping the same port" \
 	wait_for 3 grep -q "row 5: STUN/UDP from port $p5 to 127.0.0.1:$UDPP: answered: Binding success, mapped 127.0.0.1:$p5" "$LOG"
+check "the edge logs the probe's MS-TURN answer to row 5, its mapped address decoded" \
+	wait_for 3 grep -q "row 5: MS-TURN/UDP from port $p5ms to 127.0.0.1:$UDPP: answered: Binding success, mapped 127.0.0.1:$p5ms" "$LOG"
 check "the triggers are logged with their status" grep -q "control: POST /rows/4: 202 RTP/TCP connecting to 127.0.0.1:$TCPP from port $p4" "$LOG"
+check "... row 5's MS-TURN one too" grep -q "control: POST /rows/5: 202 MS-TURN Binding request sent to 127.0.0.1:$UDPP from port $p5ms" "$LOG"
+probe 5 --control "$CTL" --dialect msturn
+check "--dialect msturn: one row 5 result, MS-TURN, PASS" \
+	sh -c '[ "$(grep -c "\"row\": 5," "$0")" -eq 1 ] && grep -q "\"dialect\": \"msturn\", \"verdict\": \"PASS\"" "$0"' "$TMP/probe.json"
+check "... exit status 0" [ "$rc" -eq 0 ]
+probe 5 --control "$CTL" --dialect rfc5389
+check "--dialect rfc5389: one row 5 result, RFC 5389, PASS" \
+	sh -c '[ "$(grep -c "\"row\": 5," "$0")" -eq 1 ] && grep -q "\"dialect\": \"rfc5389\", \"verdict\": \"PASS\"" "$0"' "$TMP/probe.json"
 
 # --- the probe's own checks -------------------------------------------------
 probe 4,5 --control "$CTL" --edge 127.0.0.2
 check "another edge address expected: row 4 FAILED" detail_has 4 'FAILED.*connection from 127.0.0.1:[0-9]*, not from the edge.s 127.0.0.2'
-check "... row 5 FAILED" detail_has 5 'FAILED.*STUN request from 127.0.0.1:[0-9]*, not from the edge.s 127.0.0.2'
+for d in rfc5389 msturn; do
+	check "... row 5 ($d) FAILED" row5_is $d FAILED 'STUN request from 127.0.0.1:[0-9]*, not from the edge.s 127.0.0.2'
+done
 check "... exit status 1" [ "$rc" -eq 1 ]
 probe 4,5
 check "no control socket: row 4 FAILED, saying why" detail_has 4 'FAILED.*give its control socket (--control)'
-check "... row 5 too" row_is 5 FAILED
+check "... row 5 too, in both dialects" [ "$(result 5 | grep -c '"verdict": "FAILED"')" -eq 2 ]
+probe 5 --dialect tls
+check "--dialect tls: a usage error (status 2)" [ "$rc" -eq 2 ]
 
 # --- the control API ----------------------------------------------------------
 check "GET /rows/5: 405" [ "$(curl -s -o /dev/null -w "%{http_code}" --unix-socket "$CTL" "http://e/rows/5")" = 405 ]
@@ -81,6 +107,14 @@ check "no marker: 400" [ "$(post "/rows/5?target=127.0.0.1:$UDPP")" = 400 ]
 check "a target that is no address: 400" [ "$(post "/rows/5?target=client.example:3478&marker=abc")" = 400 ]
 check "row 5 without a port goes to 3478: 202" [ "$(post "/rows/5?target=127.0.0.1&marker=abc")" = 202 ]
 check "... naming target and source port" grep -q "^STUN Binding request sent to 127.0.0.1:3478 from port 5[0-9]\{4\}$" "$TMP/body"
+check "row 5 with dialect=msturn: 202" [ "$(post "/rows/5?target=127.0.0.1&marker=abc&dialect=msturn")" = 202 ]
+check "... an MS-TURN request, naming target and source port" grep -q "^MS-TURN Binding request sent to 127.0.0.1:3478 from port 5[0-9]\{4\}$" "$TMP/body"
+check "row 5 with dialect=rfc5389 (the default, said): 202" [ "$(post "/rows/5?target=127.0.0.1&marker=abc&dialect=rfc5389")" = 202 ]
+check "... a STUN (RFC 5389) request" grep -q "^STUN Binding request sent to 127.0.0.1:3478" "$TMP/body"
+check "row 5 with dialect=classic: 400" [ "$(post "/rows/5?target=127.0.0.1&marker=abc&dialect=classic")" = 400 ]
+check "... saying which dialects there are" grep -q "^dialect must be rfc5389 (the default) or msturn$" "$TMP/body"
+check "row 5 with an empty dialect: 400" [ "$(post "/rows/5?target=127.0.0.1&marker=abc&dialect=")" = 400 ]
+check "row 4 with a dialect: 400" [ "$(post "/rows/4?target=127.0.0.1:$TCPP&marker=abc&dialect=msturn")" = 400 ]
 check "row 4 to a closed port: 202 (connecting) ..." [ "$(post "/rows/4?target=127.0.0.1:$TCPP&marker=abc")" = 202 ]
 check "... and the refusal is logged" wait_for 3 grep -q "row 4: RTP/TCP from port 5[0-9]* to 127.0.0.1:$TCPP: Connection refused" "$LOG"
 
@@ -92,25 +126,34 @@ if [ -n "${ROWS_MEDIA_NETNS:-}" ] && command -v nft >/dev/null; then
 	nft add rule ip rows_media in tcp sport 50000-59999 drop
 	nft add rule ip rows_media in udp dport "$UDPP" drop
 	no_answer="row 5: STUN/UDP from port 5[0-9]* to 127.0.0.1:$UDPP: sent; no answer in 3.0 s"
+	no_answer_ms="row 5: MS-TURN/UDP from port 5[0-9]* to 127.0.0.1:$UDPP: sent; no answer in 3.0 s"
 	no_conn="row 4: RTP/TCP from port 5[0-9]* to 127.0.0.1:$TCPP: no connection in 3.0 s"
 	n5=$(grep -c "$no_answer" "$LOG")
+	n5ms=$(grep -c "$no_answer_ms" "$LOG")
 	n4=$(grep -c "$no_conn" "$LOG")
 	probe 4,5 --control "$CTL" -t 1
 	check "the edge's flows dropped: row 4 BLOCKED" detail_has 4 "BLOCKED.*no connection from the edge to our TCP $TCPP"
-	check "... row 5 BLOCKED" detail_has 5 "BLOCKED.*no STUN request from the edge to our UDP $UDPP"
+	for d in rfc5389 msturn; do
+		check "... row 5 ($d) BLOCKED" row5_is $d BLOCKED "no STUN request from the edge to our UDP $UDPP"
+	done
+	check "... exit status 1" [ "$rc" -eq 1 ]
 	check "... and the edge logs that nothing came back" \
 		wait_for 5 sh -c '[ "$(grep -c "$0" "$1")" -gt "$2" ]' "$no_answer" "$LOG" "$n5"
+	check "... to the MS-TURN request either" \
+		wait_for 5 sh -c '[ "$(grep -c "$0" "$1")" -gt "$2" ]' "$no_answer_ms" "$LOG" "$n5ms"
 	check "... nor a connection" \
 		wait_for 5 sh -c '[ "$(grep -c "$0" "$1")" -gt "$2" ]' "$no_conn" "$LOG" "$n4"
 	nft delete table ip rows_media
 
 	# A NAT that rewrites the edge's source ports: the probe sees a port
-	# outside 50000-59999 and says so.
+	# outside 50000-59999 and says so. UDP gets a range: row 5's two
+	# dialects go to the same client address, and the first one's conntrack
+	# entry holds 40000 (a clash fails the second send with EPERM).
 	nft -f - <<'NFT'
 table ip rows_media {
 	chain post {
 		type nat hook postrouting priority srcnat;
-		udp sport 50000-59999 snat to 127.0.0.1:40000
+		udp sport 50000-59999 snat to 127.0.0.1:40002-40099
 		tcp sport 50000-59999 snat to 127.0.0.1:40001
 	}
 }
@@ -118,8 +161,10 @@ NFT
 	probe 4,5 --control "$CTL"
 	check "source port rewritten to 40001: row 4 FAILED" \
 		detail_has 4 "FAILED.*connection from 127.0.0.1:40001: source port 40001 is outside the edge's 50000-59999"
-	check "... to 40000: row 5 FAILED" \
-		detail_has 5 "FAILED.*STUN request from 127.0.0.1:40000: source port 40000 is outside the edge's 50000-59999"
+	for d in rfc5389 msturn; do
+		check "... to 400xx: row 5 ($d) FAILED" \
+			row5_is $d FAILED "STUN request from 127.0.0.1:400[0-9]*: source port 400[0-9]* is outside the edge's 50000-59999"
+	done
 	nft delete table ip rows_media
 
 	# SIGTERM with a flow in flight: it is ended, its port given back, and

@@ -50,17 +50,43 @@ check "serve answers /healthz on its control socket" wait_for 10 ctl_get "$CTL" 
 check "2 workers: 2 UDP sockets on port $P" [ "$(ss -Hlun "( sport = :$P )" | wc -l)" -eq 2 ]
 check "... and 1 TCP listener" [ "$(ss -Hltn "( sport = :$P )" | wc -l)" -eq 1 ]
 
-probe_detail() {
-	"$EDGELAB" probe --edge 127.0.0.1 --stun-port "$P" --rows 6 --format json -t 2 >"$TMP/probe" 2>&1
+probe_detail() { # [ARGS...]: row 6, JSON in $TMP/probe, the status in rc
+	"$EDGELAB" probe --edge 127.0.0.1 --stun-port "$P" --rows 6 --format json -t 2 "$@" >"$TMP/probe" 2>&1
 	rc=$?
 	cat "$TMP/probe"
 	return $rc
 }
+# row6 DIALECT: row 6's result line in that dialect.
+row6() { grep "\"row\": 6, .*\"dialect\": \"$1\"" "$TMP/probe"; }
+row6_has() { row6 "$1" | grep -q "$2"; }
 probe_detail >/dev/null
-check "row 6 passes against serve on loopback" grep -q '"verdict": "PASS"' "$TMP/probe"
-check "... and the reply carries the configured SOFTWARE" grep -q "software one" "$TMP/probe"
+sed 's/^/# /' "$TMP/probe"
+check "row 6 passes against serve on loopback in RFC 5389" row6_has rfc5389 '"verdict": "PASS"'
+check "... and in MS-TURN (the default is both dialects)" row6_has msturn '"verdict": "PASS"'
+check "... one result each: 2 in all" [ "$(grep -c '"row": 6,' "$TMP/probe")" -eq 2 ]
+check "... RFC 5389 first" sh -c 'grep "\"row\": 6," "$0" | head -1 | grep -q rfc5389' "$TMP/probe"
+check "... exit status 0" [ "$rc" -eq 0 ]
+check "... the RFC 5389 reply carries the configured SOFTWARE" row6_has rfc5389 "software one"
+check "... the MS-TURN reply maps us in MS XOR-MAPPED-ADDRESS (0x8020)" \
+	row6_has msturn 'mapped 127.0.0.1:[0-9]*, our own address; MS-TURN XOR-MAPPED-ADDRESS (0x8020)'
 check "STUN requests are counted by dialect and result" \
 	[ "$(metric "$CTL" 'edgelab_stun_requests_total{dialect="rfc5389",result="success"}')" -ge 1 ]
+check "... the probe's MS-TURN request as msturn" \
+	[ "$(metric "$CTL" 'edgelab_stun_requests_total{dialect="msturn",result="success"}')" -ge 1 ]
+probe_detail --dialect msturn >/dev/null
+check "--dialect msturn: one row 6 result, in MS-TURN" [ "$(grep -c '"row": 6,' "$TMP/probe")" -eq 1 ]
+check "... PASS, exit status 0" [ "$rc" -eq 0 ]
+check "... and it is the msturn one" row6_has msturn '"verdict": "PASS"'
+probe_detail --dialect rfc5389 >/dev/null
+check "--dialect rfc5389: one row 6 result, in RFC 5389" \
+	sh -c '[ "$(grep -c "\"row\": 6," "$0")" -eq 1 ] && grep -q "\"dialect\": \"rfc5389\", \"verdict\": \"PASS\"" "$0"' "$TMP/probe"
+probe_detail --dialect classic >/dev/null
+check "--dialect classic: a usage error (status 2)" [ "$rc" -eq 2 ]
+check "... naming what is expected" grep -q "dialect: bad value 'classic' (expected msturn, rfc5389 or both)" "$TMP/probe"
+"$EDGELAB" probe --edge 127.0.0.1 --stun-port "$P" --rows 6 --format junit -t 2 >"$TMP/junit" 2>&1
+check "JUnit: a test case per dialect, their names distinct" \
+	sh -c 'grep -q "name=\"row 6 client -&gt; edge STUN/UDP \[rfc5389\]\"" "$0" &&
+		grep -q "name=\"row 6 client -&gt; edge STUN/UDP \[msturn\]\"" "$0"' "$TMP/junit"
 
 # A first byte of 0x80 and up is neither STUN (00-3F) nor ChannelData (40-7F).
 bash -c "printf '\\200 this is not STUN at all' >/dev/udp/127.0.0.1/$P"
@@ -96,7 +122,7 @@ check "STUN/TCP connections are counted" [ "$(metric "$CTL" edgelab_stun_tcp_acc
 # --- SIGHUP --------------------------------------------------------------
 write_conf two
 kill -HUP "$SERVE"
-check "SIGHUP reloads: the new software is served" wait_for 5 sh -c "'$EDGELAB' probe --edge 127.0.0.1 --stun-port $P --rows 6 -t 2 | grep -q 'software two'"
+check "SIGHUP reloads: the new software is served" wait_for 5 sh -c "'$EDGELAB' probe --edge 127.0.0.1 --stun-port $P --rows 6 --dialect rfc5389 -t 2 | grep -q 'software two'"
 check "the reload is counted" [ "$(metric "$CTL" 'edgelab_config_reloads_total{result="ok"}')" -eq 1 ]
 write_conf three "stun_tcp_idle_timeout lots"
 kill -HUP "$SERVE"

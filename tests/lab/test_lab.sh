@@ -1,7 +1,8 @@
 #!/bin/sh
 # edgelab lab: the whole network in namespaces, with the real nftables policy.
 # Every row is PASS with the full policy and BLOCKED with its own rule
-# dropped (the others still PASS); row 6 REJECTED with a reject rule in its
+# dropped (the others still PASS), rows 5 and 6 (STUN on UDP 3478) in each
+# dialect, RFC 5389 and MS-TURN; row 6 REJECTED with a reject rule in its
 # place; no namespace or process is ever left behind, also on Ctrl-C and on
 # failure. Needs root; skips otherwise.
 set -u
@@ -26,57 +27,73 @@ lab() {
 	out=$(cat "$TMP/out")
 	sed 's/^/# /' "$TMP/out" "$TMP/err"
 }
-verdict_of() { # ROW: the verdict of that row in $out
-	echo "$out" | grep "\"row\": $1," | sed 's/.*"verdict": "\([A-Z-]*\)".*/\1/'
+field_of() { # ROW FIELD: that field of the row's results in $out, in order, space-separated
+	echo "$out" | grep "\"row\": $1," | sed "s/.*\"$2\": \"\([A-Za-z0-9-]*\)\".*/\1/" | tr '\n' ' ' | sed 's/ $//'
 }
+verdict_of() { field_of "$1" verdict; }
+# want ROW VERDICT: what verdict_of gives when every result of the row has
+# that verdict: rows 5 and 6 report once per dialect (the probe's default).
+want() { case $1 in 5 | 6) echo "$2 $2" ;; *) echo "$2" ;; esac; }
 
 lab --rows 6 -t 2
-check "full policy: row 6 PASS" [ "$(verdict_of 6)" = PASS ]
+check "full policy: row 6 PASS in both dialects" [ "$(verdict_of 6)" = "PASS PASS" ]
+check "... RFC 5389, then MS-TURN" [ "$(field_of 6 dialect)" = "rfc5389 msturn" ]
 check "... exit status 0" [ "$rc" -eq 0 ]
-check "... the probe's own address was mapped" sh -c 'echo "$0" | grep -q "mapped 192.0.2.10:"' "$out"
+check "... the probe's own address was mapped, in each dialect" \
+	[ "$(echo "$out" | grep -c '"row": 6,.*mapped 192.0.2.10:[0-9]*, our own address')" -eq 2 ]
+check "... in MS-TURN by the MS XOR-MAPPED-ADDRESS" \
+	sh -c 'echo "$0" | grep -q "\"dialect\": \"msturn\".*our own address; MS-TURN XOR-MAPPED-ADDRESS (0x8020)"' "$out"
 check "... nothing left behind" [ -z "$(leftovers)" ]
 
 lab --drop 6 --rows 6 -t 1
-check "--drop 6: row 6 BLOCKED" [ "$(verdict_of 6)" = BLOCKED ]
+check "--drop 6: row 6 BLOCKED in both dialects" [ "$(verdict_of 6)" = "BLOCKED BLOCKED" ]
 check "... exit status 1" [ "$rc" -eq 1 ]
 check "... nothing left behind" [ -z "$(leftovers)" ]
 
 lab --reject 6 --rows 6 -t 2
-check "--reject 6: row 6 REJECTED" [ "$(verdict_of 6)" = REJECTED ]
+check "--reject 6: row 6 REJECTED in both dialects" [ "$(verdict_of 6)" = "REJECTED REJECTED" ]
 check "... by ICMP port unreachable" sh -c 'echo "$0" | grep -q "ICMP port unreachable"' "$out"
 check "... exit status 1" [ "$rc" -eq 1 ]
 check "... nothing left behind" [ -z "$(leftovers)" ]
 
 lab -t 2
+# "row 5 (rfc5389 msturn)" in a check's name; "row 1" for a row with one result.
+row_name() { d=$(field_of "$1" dialect) && echo "row $1${d:+ ($d)}"; }
 for row in 1 2 3 4 5 6; do
-	check "all rows (the README's main job): row $row PASS" [ "$(verdict_of $row)" = PASS ]
+	check "all rows (the README's main job): $(row_name $row) PASS" \
+		[ "$(verdict_of $row)" = "$(want $row PASS)" ]
 done
 check "... row 2 came from the edge's address with its certificate" \
 	sh -c 'echo "$0" | grep -q "the edge connected from 198.51.100.10:[0-9]* with certificate sip.edge.example; OPTIONS answered 200"' "$out"
 check "... exit status 0 (every row built and passing)" [ "$rc" -eq 0 ]
 # Rows 4 and 5: from the edge's address, from a source port in 50000-59999.
-src_port_of() { # ROW: the edge's source port the probe saw
-	echo "$out" | grep "\"row\": $1," | sed -n 's/.*from 198\.51\.100\.10:\([0-9]*\).*/\1/p'
+src_port_of() { # ROW [DIALECT]: the edge's source port the probe saw
+	echo "$out" | grep "\"row\": $1,${2:+.*\"dialect\": \"$2\"}" |
+		sed -n 's/.*from 198\.51\.100\.10:\([0-9]*\).*/\1/p'
 }
-for row in 4 5; do
-	p=$(src_port_of $row)
-	check "... row $row came from the edge's relay port range (port $p)" \
+for flow in 4: 5:rfc5389 5:msturn; do # ROW:DIALECT
+	d=${flow#*:}
+	p=$(src_port_of "${flow%%:*}" "$d")
+	check "... row ${flow%%:*}${d:+ ($d)} came from the edge's relay port range (port $p)" \
 		sh -c '[ -n "$0" ] && [ "$0" -ge 50000 ] && [ "$0" -le 59999 ]' "$p"
 done
 check "... row 4 carried RTP framed per RFC 4571 with the probe's marker" \
 	sh -c 'echo "$0" | grep -q "\"row\": 4,.*RTP packets framed per RFC 4571, SSRC [0-9a-f]*, with our marker"' "$out"
 check "... row 5 a STUN Binding request with the probe's marker" \
-	sh -c 'echo "$0" | grep -q "\"row\": 5,.*Binding request from 198.51.100.10:[0-9]* (relay port range 50000-59999) with our marker; answered"' "$out"
+	sh -c 'echo "$0" | grep -q "\"row\": 5,.*\"rfc5389\".*RFC 5389 Binding request from 198.51.100.10:[0-9]* (relay port range 50000-59999) with our marker; answered"' "$out"
+check "... and an MS-TURN one, the marker in USERNAME" \
+	sh -c 'echo "$0" | grep -q "\"row\": 5,.*\"msturn\".*MS-TURN Binding request from 198.51.100.10:[0-9]* (relay port range 50000-59999) with our marker; answered"' "$out"
 check "... row 1 as the partner, the edge's certificate verified" \
 	sh -c 'echo "$0" | grep -q "200 to OPTIONS over MTLS; edge certificate sip.edge.example verified; we were partner.example"' "$out"
 
 # Each row's own rule: dropped, that row is BLOCKED and the others pass.
 for row in 1 2 3 4 5; do
 	lab --drop $row -t 1
-	check "--drop $row: row $row BLOCKED" [ "$(verdict_of $row)" = BLOCKED ]
+	check "--drop $row: $(row_name $row) BLOCKED" \
+		[ "$(verdict_of $row)" = "$(want $row BLOCKED)" ]
 	for other in 1 2 3 4 5 6; do
 		[ "$other" = "$row" ] && continue
-		check "... row $other still PASS" [ "$(verdict_of $other)" = PASS ]
+		check "... row $other still PASS" [ "$(verdict_of $other)" = "$(want $other PASS)" ]
 	done
 	check "... nothing left behind" [ -z "$(leftovers)" ]
 done
@@ -87,11 +104,13 @@ check "... row 3 REJECTED" [ "$(verdict_of 3)" = REJECTED ]
 # the flow simply never comes (BLOCKED); the edge's log (-v) names the cause.
 lab --reject 4,5 --rows 4,5 -t 1 -v
 check "--reject 4,5: row 4 BLOCKED from outside" [ "$(verdict_of 4)" = BLOCKED ]
-check "... row 5 BLOCKED" [ "$(verdict_of 5)" = BLOCKED ]
+check "... row 5 BLOCKED in both dialects" [ "$(verdict_of 5)" = "BLOCKED BLOCKED" ]
 check "... the edge saw row 4's TCP RST" \
 	grep -q "row 4: RTP/TCP from port 5[0-9]* to 192.0.2.10:443: Connection refused" "$TMP/err"
 check "... and row 5's ICMP port unreachable" \
 	grep -q "row 5: STUN/UDP from port 5[0-9]* to 192.0.2.10:3478: sent; then ICMP port unreachable" "$TMP/err"
+check "... for the MS-TURN request too" \
+	grep -q "row 5: MS-TURN/UDP from port 5[0-9]* to 192.0.2.10:3478: sent; then ICMP port unreachable" "$TMP/err"
 
 # Ctrl-C while the probe waits: SIGINT to the lab's process group, as a
 # terminal sends it.
