@@ -27,26 +27,6 @@ struct ms_req {
 	char username[TURN_USERNAME_MAX + 1];
 };
 
-static const struct {
-	int code;
-	const char *reason;
-	enum metric_turn_result metric;
-} ms_errors[] = {
-    {400, "Bad Request", METRIC_TURN_400},
-    {401, "Unauthorized", METRIC_TURN_401},
-    {403, "Forbidden", METRIC_TURN_403},
-    {420, "Unknown Attribute", METRIC_TURN_420},
-    {431, "Integrity Check Failure", METRIC_TURN_431},
-    {432, "Missing Username", METRIC_TURN_432},
-    {434, "Missing Realm", METRIC_TURN_434},
-    {435, "Missing Nonce", METRIC_TURN_435},
-    {436, "Unknown User", METRIC_TURN_436},
-    {437, "No Binding", METRIC_TURN_437},
-    {438, "Stale Nonce", METRIC_TURN_438},
-    {486, "Allocation Quota Reached", METRIC_TURN_486},
-    {508, "Insufficient Capacity", METRIC_TURN_508},
-};
-
 bool msturn_wants(const uint8_t *buf, size_t len)
 {
 	if (len < STUN_HDR_LEN + 8 || stun_dialect_detect(buf, len) != STUN_DIALECT_MSTURN)
@@ -87,19 +67,12 @@ static uint32_t version_of(const struct stun_msg *m)
 static void reply_error(struct ms_req *r, int code)
 {
 	struct stun_enc e;
-	size_t i = 0;
-	while (i < sizeof(ms_errors) / sizeof(ms_errors[0]) - 1 && ms_errors[i].code != code)
-		i++;
-	count(r, ms_errors[i].metric);
+	const struct turn_error *err = turn_error(code);
+	count(r, err->metric);
 	reply_start(r, &e, STUN_CLASS_ERROR);
-	stun_enc_error(&e, ms_errors[i].code, ms_errors[i].reason);
+	stun_enc_error(&e, err->code, err->reason);
 	if (code == 401 || code == 438) {
-		char nonce[TURN_NONCE_LEN];
-		const char *realm = r->s->conf->turn_realm;
-		turn_nonce_make(r->s->shared->nonce_key, r->now, r->s->conf->turn_nonce_lifetime,
-		                &r->c->src.sa, nonce);
-		stun_enc_attr(&e, STUN_MSATTR_REALM, realm, strlen(realm));
-		stun_enc_attr(&e, STUN_MSATTR_NONCE, nonce, sizeof(nonce));
+		turn_challenge(r->s, &e, &r->c->src, r->now, STUN_MSATTR_REALM, STUN_MSATTR_NONCE);
 		stun_enc_u32(&e, STUN_MSATTR_MS_VERSION, version_of(&r->msg));
 	}
 	reply_finish(r, &e);
@@ -135,14 +108,8 @@ static int authenticate(struct ms_req *r, const struct turn_alloc *a)
 	if (!mi) {
 		if (!allocate)
 			return EACCES; /* Send and SAD have no error answer: dropped */
-		struct timeval tv;
-		event_base_gettimeofday_cached(r->s->base, &tv);
-		uint64_t ms = (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
-		if (!turn_rate_allow(&r->s->rate401, r->s->conf->turn_401_rate, ms,
-		                     &r->c->src.sa)) {
-			metrics_inc(r->s->metrics, METRIC_TURN_DROPPED + METRIC_TURN_DROP_RATE_401);
+		if (!turn_401_allowed(r->s, &r->c->src))
 			return EAGAIN;
-		}
 		reply_error(r, 401);
 		return EACCES;
 	}
@@ -204,13 +171,7 @@ static void allocate_success(struct ms_req *r, struct turn_alloc *a)
 
 static uint32_t lifetime_of(struct ms_req *r)
 {
-	uint32_t def = r->s->conf->turn_lifetime, max = r->s->conf->turn_max_lifetime, want = def;
-	const struct stun_attr *lt = stun_msg_attr(&r->msg, STUN_ATTR_LIFETIME);
-	if (lt && stun_attr_u32(lt, &want) == 0 && want == 0)
-		return 0;
-	if (want > max)
-		want = max;
-	return want < def ? def : want;
+	return turn_lifetime_of(r->s->conf, &r->msg);
 }
 
 /* Allocate, or its refresh on the same 5-tuple; LIFETIME 0 deletes. */
@@ -336,9 +297,7 @@ void msturn_request(struct relay_server *s, const uint8_t *buf, size_t len,
 int msturn_raw_target(struct relay_server *s, struct turn_alloc *a, size_t len, int *fd,
                       const union turn_sa **peer)
 {
-	struct timeval tv;
-	event_base_gettimeofday_cached(s->base, &tv);
-	uint64_t ms = (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+	uint64_t ms = turn_now_ms(s, NULL);
 	/* The active destination stays permitted while it is active. */
 	if (!a->has_active_dest) {
 		metrics_inc(s->metrics, METRIC_TURN_DROPPED + METRIC_TURN_DROP_NO_PERMISSION);

@@ -65,6 +65,23 @@ void turn_request(struct relay_server *s, const uint8_t *buf, size_t len,
  * a TURN method); the rest goes to the Binding service. */
 bool turn_wants(const uint8_t *buf, size_t len);
 
+/* Shared by both dialects (turn_common.c). */
+struct turn_error {
+	int code;
+	const char *reason;
+	enum metric_turn_result metric;
+};
+const struct turn_error *turn_error(int code);
+/* The event loop's cached clock, in ms (and seconds in *sec when not NULL). */
+uint64_t turn_now_ms(struct relay_server *s, time_t *sec);
+/* Whether a 401 may go to src now (turn_401_rate); counts the ones held back. */
+bool turn_401_allowed(struct relay_server *s, const union turn_sa *src);
+/* REALM and a fresh NONCE for src, with the dialect's attribute numbers. */
+void turn_challenge(struct relay_server *s, struct stun_enc *e, const union turn_sa *src,
+                    time_t now, uint16_t realm_type, uint16_t nonce_type);
+/* The lifetime to grant for a request's LIFETIME (0: delete). */
+uint32_t turn_lifetime_of(const struct conf *conf, const struct stun_msg *m);
+
 /* MS-TURN (msturn.c): wants is true for its Allocate, Send and Set Active
  * Destination; request answers them. raw_target: where a datagram from the
  * client of an MS-TURN allocation goes raw (its active destination), or an

@@ -25,27 +25,6 @@ struct turn_req {
 	char username[TURN_USERNAME_MAX + 1];
 };
 
-static const struct {
-	int code;
-	const char *reason;
-	enum metric_turn_result metric;
-} errors[] = {
-    {400, "Bad Request", METRIC_TURN_400},
-    {401, "Unauthorized", METRIC_TURN_401},
-    {403, "Forbidden", METRIC_TURN_403},
-    {420, "Unknown Attribute", METRIC_TURN_420},
-    {437, "Allocation Mismatch", METRIC_TURN_437},
-    {438, "Stale Nonce", METRIC_TURN_438},
-    {440, "Address Family not Supported", METRIC_TURN_440},
-    {441, "Wrong Credentials", METRIC_TURN_441},
-    {442, "Unsupported Transport Protocol", METRIC_TURN_442},
-    {443, "Peer Address Family Mismatch", METRIC_TURN_443},
-    {446, "Connection Already Exists", METRIC_TURN_446},
-    {447, "Connection Timeout or Failure", METRIC_TURN_447},
-    {486, "Allocation Quota Reached", METRIC_TURN_486},
-    {508, "Insufficient Capacity", METRIC_TURN_508},
-};
-
 bool turn_wants(const uint8_t *buf, size_t len)
 {
 	if (len < STUN_HDR_LEN || stun_dialect_detect(buf, len) != STUN_DIALECT_RFC5389)
@@ -84,20 +63,12 @@ static void count(struct turn_req *r, enum metric_turn_result m)
 static void reply_error(struct turn_req *r, int code)
 {
 	struct stun_enc e;
-	size_t i = 0;
-	while (i < sizeof(errors) / sizeof(errors[0]) - 1 && errors[i].code != code)
-		i++;
-	count(r, errors[i].metric);
+	const struct turn_error *err = turn_error(code);
+	count(r, err->metric);
 	reply_start(r, &e, STUN_CLASS_ERROR);
-	stun_enc_error(&e, errors[i].code, errors[i].reason);
-	if (code == 401 || code == 438) {
-		char nonce[TURN_NONCE_LEN];
-		const char *realm = r->s->conf->turn_realm;
-		turn_nonce_make(r->s->shared->nonce_key, r->now, r->s->conf->turn_nonce_lifetime,
-		                &r->c->src.sa, nonce);
-		stun_enc_attr(&e, STUN_ATTR_REALM, realm, strlen(realm));
-		stun_enc_attr(&e, STUN_ATTR_NONCE, nonce, sizeof(nonce));
-	}
+	stun_enc_error(&e, err->code, err->reason);
+	if (code == 401 || code == 438)
+		turn_challenge(r->s, &e, &r->c->src, r->now, STUN_ATTR_REALM, STUN_ATTR_NONCE);
 	reply_finish(r, &e);
 }
 
@@ -155,14 +126,8 @@ static int authenticate(struct turn_req *r)
 	const struct stun_attr *realm = stun_msg_attr(&r->msg, STUN_ATTR_REALM);
 	const struct stun_attr *nonce = stun_msg_attr(&r->msg, STUN_ATTR_NONCE);
 	if (!mi) {
-		struct timeval tv;
-		event_base_gettimeofday_cached(r->s->base, &tv);
-		uint64_t ms = (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
-		if (!turn_rate_allow(&r->s->rate401, r->s->conf->turn_401_rate, ms,
-		                     &r->c->src.sa)) {
-			metrics_inc(r->s->metrics, METRIC_TURN_DROPPED + METRIC_TURN_DROP_RATE_401);
+		if (!turn_401_allowed(r->s, &r->c->src))
 			return EAGAIN;
-		}
 		reply_error(r, 401);
 		return EACCES;
 	}
@@ -208,15 +173,7 @@ static struct turn_alloc *own_alloc(struct turn_req *r)
 
 static uint32_t lifetime_of(struct turn_req *r)
 {
-	/* RFC 8656 section 7.2: min(asked, max), but never under the default. */
-	uint32_t def = r->s->conf->turn_lifetime, max = r->s->conf->turn_max_lifetime;
-	uint32_t want = def;
-	const struct stun_attr *lt = stun_msg_attr(&r->msg, STUN_ATTR_LIFETIME);
-	if (lt && stun_attr_u32(lt, &want) == 0 && want == 0)
-		return 0;
-	if (want > max)
-		want = max;
-	return want < def ? def : want;
+	return turn_lifetime_of(r->s->conf, &r->msg);
 }
 
 static void allocate_success(struct turn_req *r, struct turn_alloc *a, const uint8_t *token)

@@ -51,14 +51,6 @@ bool turn_bandwidth_allow(struct relay_server *s, struct turn_alloc *a, int dir,
 	return true;
 }
 
-static uint64_t now_ms(struct relay_server *s, time_t *sec)
-{
-	struct timeval tv;
-	event_base_gettimeofday_cached(s->base, &tv);
-	*sec = tv.tv_sec;
-	return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
-}
-
 static void drop(struct relay_server *s, enum metric_turn_drop why)
 {
 	metrics_inc(s->metrics, METRIC_TURN_DROPPED + why);
@@ -69,7 +61,7 @@ int turn_channel_data(struct relay_server *s, struct turn_alloc *a, uint8_t *buf
                       size_t *payload_len)
 {
 	time_t now;
-	uint64_t ms = now_ms(s, &now);
+	uint64_t ms = turn_now_ms(s, &now);
 	size_t data_len = len < 4 ? 0 : (size_t)(buf[2] << 8 | buf[3]);
 	if (len < 4 || data_len > len - 4) {
 		metrics_inc(s->metrics, METRIC_STUN_DROPPED + METRIC_DROP_MALFORMED);
@@ -105,7 +97,7 @@ void turn_send_to_peer(struct relay_server *s, struct turn_alloc *a, const union
                        const uint8_t *data, size_t len)
 {
 	time_t now;
-	uint64_t ms = now_ms(s, &now);
+	uint64_t ms = turn_now_ms(s, &now);
 	if (a->relay_transport != TURN_TRANSPORT_UDP) {
 		drop(s, METRIC_TURN_DROP_NO_PERMISSION);
 		return;
@@ -277,7 +269,7 @@ static void send_batch(struct relay_server *s, unsigned n)
 static int relay_read_batch(struct relay_server *s, struct turn_alloc *a, int fd)
 {
 	time_t now;
-	uint64_t ms = now_ms(s, &now);
+	uint64_t ms = turn_now_ms(s, &now);
 	for (int i = 0; i < UDP_BATCH; i++) {
 		rb.in_iov[i] = (struct iovec){rb.buf[i] + DATA_HEADROOM, UDP_DGRAM_MAX};
 		rb.in[i].msg_hdr = (struct msghdr){.msg_name = &rb.from[i],
