@@ -197,4 +197,22 @@ check "turn_max_bps 2000: 40 x 500 bytes at once, $to_peer relayed (a second's w
 	[ "$((to_peer <= 5 && to_peer >= 3))" -eq 1 ]
 check "... the rest dropped and counted" \
 	[ "$(metric "$CTL_rate" 'edgelab_turn_dropped_total{reason="bandwidth"}')" -ge 35 ]
+
+# --- SIGHUP: a new peer policy, the allocations stay ---------------------------
+start_edge hup "allow_loopback_peers yes"
+SERVE_HUP=$(pgrep -f "serve --config $TMP/hup.conf")
+"$TURNC" -s "127.0.0.1:$PORT_hup" alloc perm:198.51.100.7 sleep:3 refresh:600 perm:198.51.100.8 \
+	>"$TMP/h1" 2>&1 &
+HUP_CLIENT=$!
+at_exit "kill -9 $HUP_CLIENT"
+wait_for 5 grep -q 'alloc 401 200' "$TMP/h1"
+echo "peer_deny 198.51.100.0/24" >>"$TMP/hup.conf"
+kill -HUP "$SERVE_HUP"
+wait_for 5 grep -q "reloaded configuration" "$TMP/hup.log"
+wait "$HUP_CLIENT"
+sed 's/^/# hup: /' "$TMP/h1"
+check "SIGHUP: the allocation made before the reload is still there (Refresh 200)" \
+	grep -qx 'refresh 200 lifetime=600' "$TMP/h1"
+check "... and its new permissions follow the new policy (peer_deny: 403)" \
+	sh -c "sed -n 's/^perm //p' $TMP/h1 | tr '\n' ' ' | grep -qx '200 403 '"
 finish
