@@ -11,10 +11,7 @@
 #include <unistd.h>
 
 #include "core/addr.h"
-
-/* A pool port may still be bound by something outside the pool (another
- * program, a socket in TIME_WAIT without SO_REUSEADDR): try a few others. */
-#define BIND_TRIES 8
+#include "media/relay_sock.h"
 
 struct flow {
 	LIST_ENTRY(flow) link;
@@ -127,37 +124,16 @@ static int local_for(const struct originator *o, const struct sockaddr_storage *
 	return addr_parse(target->ss_family == AF_INET6 ? "::" : "0.0.0.0", 0, local);
 }
 
-/* A socket of that type bound to a pool port (taken on success). */
+/* A socket of that type bound to a pool port (taken on success; a port some
+ * other program holds is skipped by relay_sock_open). */
 static int bind_pool_port(struct flow *f, const struct sockaddr_storage *target, int type, int *fdp)
 {
 	struct sockaddr_storage local;
-	int on = 1, rc = local_for(f->o, target, &local);
-	for (int tries = 0; !rc && tries < BIND_TRIES; tries++) {
-		if ((rc = port_pool_take(f->o->pool, false, false, &f->port)))
-			break;
-		addr_set_port((struct sockaddr *)&local, f->port);
-		int fd = socket(local.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		/* TCP only: SO_REUSEADDR lets a port whose last connection is in
-		 * TIME_WAIT be bound again; on UDP it would let two sockets share
-		 * a port, which the pool exists to prevent. */
-		if (fd >= 0 &&
-		    (type != SOCK_STREAM ||
-		     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == 0) &&
-		    bind(fd, (struct sockaddr *)&local, addr_len((struct sockaddr *)&local)) == 0) {
-			*fdp = fd;
-			return 0;
-		}
-		rc = errno;
-		if (fd >= 0)
-			close(fd);
-		port_pool_release(f->o->pool, f->port);
-		f->port = 0;
-		if (rc == EADDRINUSE)
-			rc = 0; /* another port */
-		else
-			break;
-	}
-	return rc ? rc : EADDRINUSE;
+	struct relay_sock_opts opts = {.type = type};
+	int rc = local_for(f->o, target, &local);
+	if (!rc)
+		rc = relay_sock_open(f->o->pool, (struct sockaddr *)&local, &opts, fdp, &f->port);
+	return rc;
 }
 
 static void deadline_cb(evutil_socket_t fd, short what, void *arg)

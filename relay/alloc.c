@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/addr.h"
+#include "relay/hash.h"
 
 bool turn_sa_set(union turn_sa *out, const struct sockaddr *sa)
 {
@@ -37,53 +38,37 @@ bool turn_sa_equal(const union turn_sa *a, const union turn_sa *b)
 /* FNV-1a over the IP bytes, and the port when with_port. */
 static uint32_t sa_hash(const union turn_sa *sa, bool with_port)
 {
-	const uint8_t *p;
-	size_t n;
-	uint32_t h = 2166136261u;
-	if (sa->sa.sa_family == AF_INET) {
-		p = (const uint8_t *)&sa->in.sin_addr;
-		n = 4;
-	} else {
-		p = (const uint8_t *)&sa->in6.sin6_addr;
-		n = 16;
-	}
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
+	uint32_t h = sa->sa.sa_family == AF_INET ? fnv1a(FNV1A_INIT, &sa->in.sin_addr, 4)
+	                                         : fnv1a(FNV1A_INIT, &sa->in6.sin6_addr, 16);
 	if (with_port) {
-		uint16_t port = addr_port(&sa->sa);
-		h = (h ^ (port >> 8)) * 16777619u;
-		h = (h ^ (port & 0xFF)) * 16777619u;
+		uint8_t port[2] = {(uint8_t)(addr_port(&sa->sa) >> 8), (uint8_t)addr_port(&sa->sa)};
+		h = fnv1a(h, port, sizeof(port));
 	}
 	return h;
 }
 
 /* --- the table ------------------------------------------------------- */
 
-static uint32_t tuple_hash(const struct sockaddr *client, enum turn_transport tr, const void *conn)
+static uint32_t tuple_hash(const union turn_sa *client, enum turn_transport tr, const void *conn)
 {
-	union turn_sa sa;
-	turn_sa_set(&sa, client);
-	uint32_t h = sa_hash(&sa, true) ^ (uint32_t)tr;
+	uint32_t h = sa_hash(client, true) ^ (uint32_t)tr;
 	h ^= (uint32_t)((uintptr_t)conn >> 4);
 	return h % TURN_TABLE_BUCKETS;
 }
 
-struct turn_alloc *turn_table_find(struct turn_table *t, const struct sockaddr *client,
+struct turn_alloc *turn_table_find(struct turn_table *t, const union turn_sa *client,
                                    enum turn_transport tr, const void *conn)
 {
-	union turn_sa sa;
-	if (!turn_sa_set(&sa, client))
-		return NULL;
 	for (struct turn_alloc *a = t->bucket[tuple_hash(client, tr, conn)]; a; a = a->next)
 		if (a->client_transport == tr && a->client_conn == conn &&
-		    turn_sa_equal(&a->client, &sa))
+		    turn_sa_equal(&a->client, client))
 			return a;
 	return NULL;
 }
 
 void turn_table_insert(struct turn_table *t, struct turn_alloc *a)
 {
-	uint32_t b = tuple_hash(&a->client.sa, a->client_transport, a->client_conn);
+	uint32_t b = tuple_hash(&a->client, a->client_transport, a->client_conn);
 	a->next = t->bucket[b];
 	t->bucket[b] = a;
 	a->table = t;
@@ -92,7 +77,7 @@ void turn_table_insert(struct turn_table *t, struct turn_alloc *a)
 
 void turn_table_remove(struct turn_table *t, struct turn_alloc *a)
 {
-	uint32_t b = tuple_hash(&a->client.sa, a->client_transport, a->client_conn);
+	uint32_t b = tuple_hash(&a->client, a->client_transport, a->client_conn);
 	for (struct turn_alloc **pp = &t->bucket[b]; *pp; pp = &(*pp)->next) {
 		if (*pp == a) {
 			*pp = a->next;

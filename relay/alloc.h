@@ -96,7 +96,7 @@ struct turn_table {
 };
 
 /* The allocation of a 5-tuple, or NULL. */
-struct turn_alloc *turn_table_find(struct turn_table *t, const struct sockaddr *client,
+struct turn_alloc *turn_table_find(struct turn_table *t, const union turn_sa *client,
                                    enum turn_transport tr, const void *conn);
 void turn_table_insert(struct turn_table *t, struct turn_alloc *a);
 void turn_table_remove(struct turn_table *t, struct turn_alloc *a);

@@ -14,19 +14,6 @@
 #define MSTURN_VERSION_MAX 3 /* SHA-256 integrity; IPv6 (4) and multiplexing (5, 6) not here */
 #define MSTURN_BANDWIDTH   0 /* BANDWIDTH in the Allocate answer: no limit announced */
 
-struct ms_req {
-	struct relay_server *s;
-	const struct turn_client *c;
-	struct stun_msg msg;
-	time_t now;
-	uint8_t *out;
-	size_t cap, *out_len;
-	uint8_t key[16];
-	bool authenticated;
-	enum stun_mac mac; /* the request's: answers use the same */
-	char username[TURN_USERNAME_MAX + 1];
-};
-
 bool msturn_wants(const uint8_t *buf, size_t len)
 {
 	if (len < STUN_HDR_LEN + 8 || stun_dialect_detect(buf, len) != STUN_DIALECT_MSTURN)
@@ -36,18 +23,18 @@ bool msturn_wants(const uint8_t *buf, size_t len)
 	       method == STUN_MSTURN_METHOD_SET_ACTIVE_DEST;
 }
 
-static void count(struct ms_req *r, enum metric_turn_result m)
+static void count(struct turn_req *r, enum metric_turn_result m)
 {
 	metrics_inc(r->s->metrics, METRIC_TURN_REQUESTS + m);
 }
 
-static void reply_start(struct ms_req *r, struct stun_enc *e, enum stun_class cls)
+static void reply_start(struct turn_req *r, struct stun_enc *e, enum stun_class cls)
 {
 	stun_enc_init(e, r->out, r->cap, STUN_DIALECT_MSTURN, stun_type(r->msg.method, cls),
 	              r->msg.tid);
 }
 
-static void reply_finish(struct ms_req *r, struct stun_enc *e)
+static void reply_finish(struct turn_req *r, struct stun_enc *e)
 {
 	if (r->authenticated)
 		stun_enc_integrity(e, r->key, sizeof(r->key), r->mac);
@@ -64,7 +51,7 @@ static uint32_t version_of(const struct stun_msg *m)
 	return v < 1 ? 1 : v > MSTURN_VERSION_MAX ? MSTURN_VERSION_MAX : v;
 }
 
-static void reply_error(struct ms_req *r, int code)
+static void reply_error(struct turn_req *r, int code)
 {
 	struct stun_enc e;
 	const struct turn_error *err = turn_error(code);
@@ -98,7 +85,7 @@ static bool attr_is(const struct stun_attr *a, const char *text)
 /* MSTURN.md "Authentication". a: the 5-tuple's allocation, when there is
  * one: its nonce stays good for its whole life (libnice never retries on
  * 438), and Send and Set Active Destination carry no REALM or NONCE. */
-static int authenticate(struct ms_req *r, const struct turn_alloc *a)
+static int authenticate(struct turn_req *r, const struct turn_alloc *a)
 {
 	const struct stun_attr *mi = stun_msg_attr(&r->msg, STUN_ATTR_MESSAGE_INTEGRITY);
 	const struct stun_attr *user = stun_msg_attr(&r->msg, STUN_ATTR_USERNAME);
@@ -152,7 +139,7 @@ static int authenticate(struct ms_req *r, const struct turn_alloc *a)
 	return 0;
 }
 
-static void allocate_success(struct ms_req *r, struct turn_alloc *a)
+static void allocate_success(struct turn_req *r, struct turn_alloc *a)
 {
 	struct stun_enc e;
 	uint8_t seq[24];
@@ -169,13 +156,13 @@ static void allocate_success(struct ms_req *r, struct turn_alloc *a)
 	reply_finish(r, &e);
 }
 
-static uint32_t lifetime_of(struct ms_req *r)
+static uint32_t lifetime_of(struct turn_req *r)
 {
 	return turn_lifetime_of(r->s->conf, &r->msg);
 }
 
 /* Allocate, or its refresh on the same 5-tuple; LIFETIME 0 deletes. */
-static void do_allocate(struct ms_req *r, struct turn_alloc *a)
+static void do_allocate(struct turn_req *r, struct turn_alloc *a)
 {
 	uint32_t lifetime = lifetime_of(r);
 	if (a) {
@@ -224,7 +211,7 @@ static void do_allocate(struct ms_req *r, struct turn_alloc *a)
 }
 
 /* DESTINATION-ADDRESS, allowed by the policy and of the relay's family. */
-static int destination(struct ms_req *r, const struct turn_alloc *a, union turn_sa *dest)
+static int destination(struct turn_req *r, const struct turn_alloc *a, union turn_sa *dest)
 {
 	const struct stun_attr *d = stun_msg_attr(&r->msg, STUN_MSATTR_DESTINATION_ADDRESS);
 	struct sockaddr_storage raw, norm;
@@ -236,7 +223,7 @@ static int destination(struct ms_req *r, const struct turn_alloc *a, union turn_
 	return dest->sa.sa_family == a->relayed.sa.sa_family ? 0 : 400;
 }
 
-static void do_send(struct ms_req *r, struct turn_alloc *a)
+static void do_send(struct turn_req *r, struct turn_alloc *a)
 {
 	const struct stun_attr *data = stun_msg_attr(&r->msg, STUN_MSATTR_DATA);
 	union turn_sa dest;
@@ -247,7 +234,7 @@ static void do_send(struct ms_req *r, struct turn_alloc *a)
 	turn_send_to_peer(r->s, a, &dest, data->val, data->len);
 }
 
-static void do_set_active_destination(struct ms_req *r, struct turn_alloc *a)
+static void do_set_active_destination(struct turn_req *r, struct turn_alloc *a)
 {
 	union turn_sa dest;
 	int code = destination(r, a, &dest);
@@ -268,14 +255,14 @@ static void do_set_active_destination(struct ms_req *r, struct turn_alloc *a)
 void msturn_request(struct relay_server *s, const uint8_t *buf, size_t len,
                     const struct turn_client *c, uint8_t *out, size_t cap, size_t *out_len)
 {
-	struct ms_req r = {.s = s, .c = c, .now = time(NULL), .out = out, .cap = cap};
+	struct turn_req r = {.s = s, .c = c, .now = time(NULL), .out = out, .cap = cap};
 	r.out_len = out_len;
 	*out_len = 0;
 	if (stun_msg_decode(&r.msg, buf, len) || r.msg.cls != STUN_CLASS_REQUEST) {
 		metrics_inc(s->metrics, METRIC_STUN_DROPPED + METRIC_DROP_MALFORMED);
 		return;
 	}
-	struct turn_alloc *a = turn_table_find(&s->allocs, &c->src.sa, c->transport, c->conn);
+	struct turn_alloc *a = turn_table_find(&s->allocs, &c->src, c->transport, c->conn);
 	if (r.msg.method != STUN_METHOD_ALLOCATE && (!a || !a->msturn)) {
 		if (r.msg.method == STUN_MSTURN_METHOD_SET_ACTIVE_DEST)
 			reply_error(&r, 437);
@@ -294,16 +281,15 @@ void msturn_request(struct relay_server *s, const uint8_t *buf, size_t len,
 		do_set_active_destination(&r, a);
 }
 
-int msturn_raw_target(struct relay_server *s, struct turn_alloc *a, size_t len, int *fd,
-                      const union turn_sa **peer)
+int msturn_raw_target(struct relay_server *s, struct turn_alloc *a, size_t len, uint64_t now_ms,
+                      int *fd, const union turn_sa **peer)
 {
-	uint64_t ms = turn_now_ms(s, NULL);
 	/* The active destination stays permitted while it is active. */
 	if (!a->has_active_dest) {
 		metrics_inc(s->metrics, METRIC_TURN_DROPPED + METRIC_TURN_DROP_NO_PERMISSION);
 		return EACCES;
 	}
-	if (!turn_bandwidth_allow(s, a, 0, len, ms)) {
+	if (!turn_bandwidth_allow(s, a, 0, len, now_ms)) {
 		metrics_inc(s->metrics, METRIC_TURN_DROPPED + METRIC_TURN_DROP_BANDWIDTH);
 		return ENOBUFS;
 	}

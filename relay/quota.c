@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "relay/hash.h"
 #include "relay/turn_auth.h"
 
 struct quota_user {
@@ -16,10 +17,7 @@ struct quota_user {
 
 static unsigned name_hash(const char *s)
 {
-	uint32_t h = 2166136261u;
-	while (*s)
-		h = (h ^ (uint8_t)*s++) * 16777619u;
-	return h % QUOTA_BUCKETS;
+	return fnv1a(FNV1A_INIT, s, strlen(s)) % QUOTA_BUCKETS;
 }
 
 void quota_init(struct quota *q)

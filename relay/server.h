@@ -20,6 +20,7 @@
 struct relay_shared {
 	atomic_uint tcp_open;          /* STUN/TCP connections open, all workers */
 	atomic_bool tcp_listener_open; /* the one STUN/TCP listener is on a worker */
+	atomic_bool sweeper_open;      /* one worker expires EVEN-PORT reservations */
 	struct port_pool *pool;
 	struct quota quota;
 	uint8_t nonce_key[TURN_NONCE_KEY_LEN];

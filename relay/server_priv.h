@@ -50,7 +50,7 @@ struct relay_server {
 	struct turn_table allocs;
 	struct policy *policy;
 	struct turn_rate rate401;
-	struct event *sweep_ev;               /* expired EVEN-PORT reservations, once a second */
+	struct event *sweep_ev; /* expired EVEN-PORT reservations, once a second; one worker's */
 	LIST_HEAD(, turn_tcp_peer) tcp_peers; /* RFC 6062 peer connections */
 };
 
@@ -64,6 +64,20 @@ void turn_request(struct relay_server *s, const uint8_t *buf, size_t len,
 /* True for a datagram / message that turn_request handles (RFC 5389 dialect,
  * a TURN method); the rest goes to the Binding service. */
 bool turn_wants(const uint8_t *buf, size_t len);
+
+/* A TURN or MS-TURN request's context while it is answered. */
+struct turn_req {
+	struct relay_server *s;
+	const struct turn_client *c;
+	struct stun_msg msg;
+	time_t now;
+	uint8_t *out;
+	size_t cap, *out_len;
+	uint8_t key[16];
+	bool authenticated;
+	enum stun_mac mac; /* the request's integrity, which answers use (SHA-1 in RFC TURN) */
+	char username[TURN_USERNAME_MAX + 1];
+};
 
 /* Shared by both dialects (turn_common.c). */
 struct turn_error {
@@ -89,14 +103,14 @@ uint32_t turn_lifetime_of(const struct conf *conf, const struct stun_msg *m);
 bool msturn_wants(const uint8_t *buf, size_t len);
 void msturn_request(struct relay_server *s, const uint8_t *buf, size_t len,
                     const struct turn_client *c, uint8_t *out, size_t cap, size_t *out_len);
-int msturn_raw_target(struct relay_server *s, struct turn_alloc *a, size_t len, int *fd,
-                      const union turn_sa **peer);
+int msturn_raw_target(struct relay_server *s, struct turn_alloc *a, size_t len, uint64_t now_ms,
+                      int *fd, const union turn_sa **peer);
 
 /* ChannelData from the client of allocation a (turn_data.c; a NULL when the
- * client has none): 0 and where to send the payload, or an errno after
- * counting the drop. */
+ * client has none), at the batch's clock now_ms: 0 and where to send the payload,
+ * or an errno after counting the drop. */
 int turn_channel_data(struct relay_server *s, struct turn_alloc *a, uint8_t *buf, size_t len,
-                      int *fd, const union turn_sa **peer, const uint8_t **payload,
+                      uint64_t now_ms, int *fd, const union turn_sa **peer, const uint8_t **payload,
                       size_t *payload_len);
 /* Sends to a peer from the allocation's relayed address (Send indication). */
 void turn_send_to_peer(struct relay_server *s, struct turn_alloc *a, const union turn_sa *peer,
@@ -126,8 +140,9 @@ int turn_alloc_create(struct relay_server *s, const struct turn_client *c,
                       uint8_t token_out[8]);
 void turn_alloc_set_lifetime(struct relay_server *s, struct turn_alloc *a, uint32_t seconds);
 void turn_alloc_destroy(struct relay_server *s, struct turn_alloc *a);
-/* Every allocation of a TCP client connection that is closing. */
-void turn_conn_closed(struct relay_server *s, struct stun_tcp_conn *conn);
+/* The allocation (and RFC 6062 peers) of a TCP client connection that is closing. */
+void turn_conn_closed(struct relay_server *s, struct stun_tcp_conn *conn,
+                      const union turn_sa *client);
 void turn_server_close(struct relay_server *s);
 int turn_server_open(struct relay_server *s);
 void turn_server_set_conf(struct relay_server *s);

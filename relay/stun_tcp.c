@@ -31,7 +31,9 @@ static void conn_free(struct stun_tcp_conn *c, enum metric_id why)
 	if (why != METRIC_COUNT)
 		metrics_inc(s->metrics, why);
 	LIST_REMOVE(c, link);
-	turn_conn_closed(s, c);
+	union turn_sa client;
+	if (turn_sa_set(&client, (struct sockaddr *)&c->peer))
+		turn_conn_closed(s, c, &client);
 	bufferevent_free(c->bev);
 	atomic_fetch_sub(&s->shared->tcp_open, 1);
 	metrics_add(s->metrics, METRIC_STUN_TCP_OPEN, -1);
@@ -74,8 +76,10 @@ static void forward_one(struct stun_tcp_conn *c, struct evbuffer *input, size_t 
 	const uint8_t *payload;
 	size_t len;
 	uint8_t *msg = evbuffer_pullup(input, (ev_ssize_t)frame_len);
-	struct turn_alloc *a = turn_table_find(&s->allocs, &tc.src.sa, TURN_TRANSPORT_TCP, c);
-	if (msg && !turn_channel_data(s, a, msg, frame_len, &fd, &peer, &payload, &len) &&
+	struct turn_alloc *a = turn_table_find(&s->allocs, &tc.src, TURN_TRANSPORT_TCP, c);
+	if (msg &&
+	    !turn_channel_data(s, a, msg, frame_len, turn_now_ms(s, NULL), &fd, &peer, &payload,
+	                       &len) &&
 	    sendto(fd, payload, len, MSG_DONTWAIT, &peer->sa, addr_len(&peer->sa)) < 0)
 		metrics_inc(s->metrics, METRIC_TURN_DROPPED + METRIC_TURN_DROP_SEND_FAILED);
 	evbuffer_drain(input, frame_len);
@@ -99,7 +103,7 @@ static bool answer_one(struct stun_tcp_conn *c, struct evbuffer *input, size_t f
 			bufferevent_write(c->bev, reply, reply_len);
 		/* A connection that carries an allocation lives as long as it: the
 		 * allocation's lifetime, not the idle timeout, ends it. */
-		if (turn_table_find(&s->allocs, &tc.src.sa, TURN_TRANSPORT_TCP, c))
+		if (turn_table_find(&s->allocs, &tc.src, TURN_TRANSPORT_TCP, c))
 			bufferevent_set_timeouts(c->bev, NULL, NULL);
 		return true;
 	}

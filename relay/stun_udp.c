@@ -116,27 +116,20 @@ static void queue_forward(int fd, const union turn_sa *peer, const uint8_t *payl
 /* Data from the client of allocation a (NULL: none) that goes to a peer:
  * ChannelData, or for MS-TURN anything but its own messages, raw to the
  * active destination. Queued at fwd[*n] when it may go on. */
-static void forward_one(struct relay_server *s, struct turn_alloc *a, int i, unsigned *n)
+static void forward_one(struct relay_server *s, struct turn_alloc *a, int i, uint64_t now_ms,
+                        unsigned *n)
 {
 	int fd;
 	const union turn_sa *peer;
 	const uint8_t *payload = batch.in_buf[i];
 	size_t len = batch.in[i].msg_len;
 	if (a && a->msturn) {
-		if (!msturn_raw_target(s, a, len, &fd, &peer))
+		if (!msturn_raw_target(s, a, len, now_ms, &fd, &peer))
 			queue_forward(fd, peer, payload, len, n);
 		return;
 	}
-	if (!turn_channel_data(s, a, batch.in_buf[i], len, &fd, &peer, &payload, &len))
+	if (!turn_channel_data(s, a, batch.in_buf[i], len, now_ms, &fd, &peer, &payload, &len))
 		queue_forward(fd, peer, payload, len, n);
-}
-
-/* An MS-TURN message: its first attribute is MAGIC-COOKIE (MSTURN.md). */
-static bool is_msturn_message(const uint8_t *buf, size_t len)
-{
-	static const uint8_t cookie[8] = {0x00, 0x0F, 0x00, 0x04, 0x72, 0xC6, 0x4B, 0xC6};
-	return len >= STUN_HDR_LEN + 8 && (buf[0] & 0xC0) == 0 &&
-	       memcmp(buf + STUN_HDR_LEN, cookie, sizeof(cookie)) == 0;
 }
 
 /* Sends the queued ChannelData payloads, one sendmmsg per run of the same
@@ -161,12 +154,13 @@ static void send_forwards(struct relay_server *s, unsigned n)
 	}
 }
 
-/* Answers datagram i; returns true when a reply was queued at out[*n]. */
-static bool answer_one(struct relay_server *s, int i, unsigned *n, unsigned *nfwd)
+/* Answers datagram i (or queues it for a peer); returns true when a reply
+ * was queued at out[*n]. now_ms: the batch's clock. */
+static bool answer_one(struct relay_server *s, int i, uint64_t now_ms, unsigned *n, unsigned *nfwd)
 {
 	struct msghdr *in = &batch.in[i].msg_hdr;
 	struct binding_outcome oc;
-	struct sockaddr_storage src, local, local_unmapped;
+	struct sockaddr_storage local;
 	size_t reply_len = 0;
 
 	if (in->msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
@@ -176,40 +170,39 @@ static bool answer_one(struct relay_server *s, int i, unsigned *n, unsigned *nfw
 	}
 	unsigned o = *n;
 	size_t ctl_len = local_from_pktinfo(s, in, &local, &batch.out_ctl[o]);
-	addr_unmap((struct sockaddr *)&batch.from[i], &src);
-	addr_unmap((struct sockaddr *)&local, &local_unmapped);
 	const uint8_t *buf = batch.in_buf[i];
 	size_t len = batch.in[i].msg_len;
+	/* One normalisation (IPv4-mapped to IPv4) serves every path below. */
 	struct turn_client c = {.transport = TURN_TRANSPORT_UDP};
-	bool channel_data = len > 0 && (buf[0] & 0xC0) == 0x40;
-	bool ms = is_msturn_message(buf, len);
-	if (turn_sa_set(&c.src, (struct sockaddr *)&src) &&
-	    turn_sa_set(&c.local, (struct sockaddr *)&local_unmapped)) {
-		/* One lookup: an MS-TURN allocation takes all its client's
-		 * non-MS-TURN datagrams raw (ICE checks included: forwarded, not
-		 * answered); ChannelData needs the allocation anyway. */
-		struct turn_alloc *a = NULL;
-		if (s->allocs.count && (channel_data || !ms))
-			a = turn_table_find(&s->allocs, &c.src.sa, TURN_TRANSPORT_UDP, NULL);
-		if (channel_data || (a && a->msturn && !ms)) {
-			forward_one(s, a, i, nfwd);
-			return false;
-		}
-		if (ms && msturn_wants(buf, len)) {
-			msturn_request(s, buf, len, &c, batch.out_buf[o], TURN_REPLY_MAX,
-			               &reply_len);
-			goto queue;
-		}
-		if (turn_wants(buf, len)) {
-			turn_request(s, buf, len, &c, batch.out_buf[o], TURN_REPLY_MAX, &reply_len);
-			goto queue;
-		}
+	if (!turn_sa_set(&c.src, (struct sockaddr *)&batch.from[i]) ||
+	    !turn_sa_set(&c.local, (struct sockaddr *)&local)) {
+		oc = (struct binding_outcome){.drop = METRIC_DROP_NOT_STUN};
+		relay_count(s, &oc);
+		return false;
 	}
-	binding_answer(batch.in_buf[i], batch.in[i].msg_len, (struct sockaddr *)&src,
-	               (struct sockaddr *)&local_unmapped, &s->binding, batch.out_buf[o],
-	               BINDING_REPLY_MAX, &reply_len, &oc);
-	relay_count(s, &oc);
-queue:
+	bool channel_data = len > 0 && (buf[0] & 0xC0) == 0x40;
+	/* An MS-TURN message: STUN whose first attribute is MAGIC-COOKIE. */
+	bool ms = len >= STUN_HDR_LEN && (buf[0] & 0xC0) == 0 &&
+	          stun_dialect_detect(buf, len) == STUN_DIALECT_MSTURN;
+	/* One lookup: an MS-TURN allocation takes all its client's non-MS-TURN
+	 * datagrams raw (ICE checks included: forwarded, not answered);
+	 * ChannelData needs the allocation anyway. */
+	struct turn_alloc *a = NULL;
+	if (s->allocs.count && (channel_data || !ms))
+		a = turn_table_find(&s->allocs, &c.src, TURN_TRANSPORT_UDP, NULL);
+	if (channel_data || (a && a->msturn && !ms)) {
+		forward_one(s, a, i, now_ms, nfwd);
+		return false;
+	}
+	if (ms && msturn_wants(buf, len)) {
+		msturn_request(s, buf, len, &c, batch.out_buf[o], TURN_REPLY_MAX, &reply_len);
+	} else if (turn_wants(buf, len)) {
+		turn_request(s, buf, len, &c, batch.out_buf[o], TURN_REPLY_MAX, &reply_len);
+	} else {
+		binding_answer(buf, len, &c.src.sa, &c.local.sa, &s->binding, batch.out_buf[o],
+		               BINDING_REPLY_MAX, &reply_len, &oc);
+		relay_count(s, &oc);
+	}
 	if (!reply_len)
 		return false;
 	batch.out_iov[o] = (struct iovec){batch.out_buf[o], reply_len};
@@ -250,8 +243,9 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 		if (got <= 0)
 			return;
 		unsigned replies = 0, forwards = 0;
+		uint64_t now_ms = turn_now_ms(s, NULL); /* one clock read per batch */
 		for (int i = 0; i < got; i++)
-			answer_one(s, i, &replies, &forwards);
+			answer_one(s, i, now_ms, &replies, &forwards);
 		send_forwards(s, forwards);
 		send_replies(s, replies);
 		if (got < UDP_BATCH)

@@ -12,19 +12,6 @@
 #define TRANSPORT_UDP 17
 #define TRANSPORT_TCP 6
 
-/* One request's context while it is answered. */
-struct turn_req {
-	struct relay_server *s;
-	const struct turn_client *c;
-	struct stun_msg msg;
-	time_t now;
-	uint8_t *out;
-	size_t cap, *out_len;
-	uint8_t key[16];
-	bool authenticated;
-	char username[TURN_USERNAME_MAX + 1];
-};
-
 bool turn_wants(const uint8_t *buf, size_t len)
 {
 	if (len < STUN_HDR_LEN || stun_dialect_detect(buf, len) != STUN_DIALECT_RFC5389)
@@ -48,7 +35,7 @@ static void reply_finish(struct turn_req *r, struct stun_enc *e)
 	if (sw[0])
 		stun_enc_attr(e, STUN_ATTR_SOFTWARE, sw, strlen(sw));
 	if (r->authenticated)
-		stun_enc_integrity(e, r->key, sizeof(r->key), STUN_MAC_SHA1);
+		stun_enc_integrity(e, r->key, sizeof(r->key), r->mac);
 	if (stun_msg_attr(&r->msg, STUN_ATTR_FINGERPRINT))
 		stun_enc_fingerprint(e);
 	if (stun_enc_finish(e, r->out_len))
@@ -159,7 +146,7 @@ static int authenticate(struct turn_req *r)
 static struct turn_alloc *own_alloc(struct turn_req *r)
 {
 	struct turn_alloc *a =
-	    turn_table_find(&r->s->allocs, &r->c->src.sa, r->c->transport, r->c->conn);
+	    turn_table_find(&r->s->allocs, &r->c->src, r->c->transport, r->c->conn);
 	if (!a || a->msturn) {
 		reply_error(r, 437);
 		return NULL;
@@ -238,7 +225,7 @@ static int allocate_params(struct turn_req *r, struct turn_alloc_params *p)
 static void do_allocate(struct turn_req *r)
 {
 	struct turn_alloc *a =
-	    turn_table_find(&r->s->allocs, &r->c->src.sa, r->c->transport, r->c->conn);
+	    turn_table_find(&r->s->allocs, &r->c->src, r->c->transport, r->c->conn);
 	if (a) {
 		/* A retransmission gets the same answer; anything else 437. */
 		if (memcmp(a->tid, r->msg.tid + 4, sizeof(a->tid)) == 0 &&
@@ -371,7 +358,7 @@ static void do_send(struct turn_req *r)
 	const struct stun_attr *pa = stun_msg_attr(&r->msg, STUN_ATTR_XOR_PEER_ADDRESS);
 	const struct stun_attr *data = stun_msg_attr(&r->msg, STUN_ATTR_DATA);
 	struct turn_alloc *a =
-	    turn_table_find(&r->s->allocs, &r->c->src.sa, r->c->transport, r->c->conn);
+	    turn_table_find(&r->s->allocs, &r->c->src, r->c->transport, r->c->conn);
 	struct sockaddr_storage raw;
 	union turn_sa peer;
 	if (!a) {
@@ -413,7 +400,7 @@ static void do_connection_bind(struct turn_req *r)
 	const struct stun_attr *id = stun_msg_attr(&r->msg, STUN_ATTR_CONNECTION_ID);
 	uint32_t conn_id;
 	if (!r->c->conn || !id || stun_attr_u32(id, &conn_id) ||
-	    turn_table_find(&r->s->allocs, &r->c->src.sa, r->c->transport, r->c->conn)) {
+	    turn_table_find(&r->s->allocs, &r->c->src, r->c->transport, r->c->conn)) {
 		reply_error(r, 400);
 		return;
 	}

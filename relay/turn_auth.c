@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "relay/hash.h"
 #include "relay/stun.h"
 
 /* The bytes of src's IP (4 or 16), or none for another family. */
@@ -122,10 +123,7 @@ bool turn_rate_allow(struct turn_rate *r, unsigned rate, uint64_t now_ms,
 		return true;
 	const uint8_t *ip;
 	size_t n = ip_bytes(src, &ip);
-	uint32_t h = 2166136261u; /* FNV-1a */
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ ip[i]) * 16777619u;
-	struct turn_rate_slot *s = &r->slot[h % TURN_RATE_SLOTS];
+	struct turn_rate_slot *s = &r->slot[fnv1a(FNV1A_INIT, ip, n) % TURN_RATE_SLOTS];
 	uint64_t burst = (uint64_t)rate * 2000;
 	uint64_t tokens = s->last_ms ? s->tokens_milli + (now_ms - s->last_ms) * rate : burst;
 	if (tokens > burst)

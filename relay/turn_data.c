@@ -57,11 +57,10 @@ static void drop(struct relay_server *s, enum metric_turn_drop why)
 }
 
 int turn_channel_data(struct relay_server *s, struct turn_alloc *a, uint8_t *buf, size_t len,
-                      int *fd, const union turn_sa **peer, const uint8_t **payload,
+                      uint64_t now_ms, int *fd, const union turn_sa **peer, const uint8_t **payload,
                       size_t *payload_len)
 {
-	time_t now;
-	uint64_t ms = turn_now_ms(s, &now);
+	time_t now = (time_t)(now_ms / 1000);
 	size_t data_len = len < 4 ? 0 : (size_t)(buf[2] << 8 | buf[3]);
 	if (len < 4 || data_len > len - 4) {
 		metrics_inc(s->metrics, METRIC_STUN_DROPPED + METRIC_DROP_MALFORMED);
@@ -80,7 +79,7 @@ int turn_channel_data(struct relay_server *s, struct turn_alloc *a, uint8_t *buf
 		drop(s, METRIC_TURN_DROP_NO_PERMISSION);
 		return EACCES;
 	}
-	if (!turn_bandwidth_allow(s, a, 0, data_len, ms)) {
+	if (!turn_bandwidth_allow(s, a, 0, data_len, now_ms)) {
 		drop(s, METRIC_TURN_DROP_BANDWIDTH);
 		return ENOBUFS;
 	}
@@ -114,6 +113,44 @@ void turn_send_to_peer(struct relay_server *s, struct turn_alloc *a, const union
 	metrics_add(s->metrics, METRIC_TURN_BYTES, (int64_t)len);
 }
 
+/* A Data indication around the payload, in place: e holds the header and
+ * the peer's address, encoded the dialect's way; a DATA attribute of type
+ * data_type follows, padded with pad zero bytes (RFC 5389; MS-TURN pads
+ * nothing). Returns where the message starts, or NULL. */
+static uint8_t *wrap_data_indication(struct stun_enc *e, uint16_t data_type, uint8_t *payload,
+                                     size_t len, size_t pad, size_t *out_len)
+{
+	size_t hdr_len;
+	if (stun_enc_finish(e, &hdr_len))
+		return NULL;
+	uint8_t *m = payload - 4 - hdr_len;
+	memcpy(m, e->buf, hdr_len);
+	uint8_t *d = m + hdr_len;
+	d[0] = (uint8_t)(data_type >> 8);
+	d[1] = (uint8_t)data_type;
+	d[2] = (uint8_t)(len >> 8);
+	d[3] = (uint8_t)len;
+	memset(payload + len, 0, pad);
+	size_t body = hdr_len - STUN_HDR_LEN + 4 + len + pad;
+	m[2] = (uint8_t)(body >> 8);
+	m[3] = (uint8_t)body;
+	*out_len = STUN_HDR_LEN + body;
+	return m;
+}
+
+/* A transaction id for an indication: unique enough, as nothing answers it
+ * (RFC 5389's cookie first when cookie). */
+static void indication_tid(uint8_t tid[STUN_TID_LEN], bool cookie)
+{
+	static _Thread_local uint64_t counter;
+	static const uint8_t magic[4] = {0x21, 0x12, 0xA4, 0x42};
+	memset(tid, 0, STUN_TID_LEN);
+	if (cookie)
+		memcpy(tid, magic, sizeof(magic));
+	counter++;
+	memcpy(tid + 4, &counter, sizeof(counter));
+}
+
 /* MS-TURN: from the active destination, raw; from another permitted peer,
  * a Data indication (0x0115: MAGIC-COOKIE, REMOTE-ADDRESS, DATA; unpadded,
  * no integrity). */
@@ -126,28 +163,11 @@ static uint8_t *frame_msturn(const struct turn_alloc *a, uint8_t *payload,
 	}
 	uint8_t hdr[DATA_HEADROOM], tid[STUN_TID_LEN];
 	struct stun_enc e;
-	size_t hdr_len;
-	static _Thread_local uint64_t counter;
-	counter++;
-	memcpy(tid, &counter, sizeof(counter));
-	memcpy(tid + 8, &a, sizeof(a) < 8 ? sizeof(a) : 8);
+	indication_tid(tid, false);
 	stun_enc_init(&e, hdr, sizeof(hdr), STUN_DIALECT_MSTURN, STUN_MSTURN_TYPE_DATA_INDICATION,
 	              tid);
 	stun_enc_addr(&e, STUN_MSATTR_REMOTE_ADDRESS, &peer->sa);
-	if (stun_enc_finish(&e, &hdr_len))
-		return NULL;
-	uint8_t *m = payload - 4 - hdr_len;
-	memcpy(m, hdr, hdr_len);
-	uint8_t *d = m + hdr_len;
-	d[0] = (uint8_t)(STUN_MSATTR_DATA >> 8);
-	d[1] = (uint8_t)STUN_MSATTR_DATA;
-	d[2] = (uint8_t)(len >> 8);
-	d[3] = (uint8_t)len;
-	size_t body = hdr_len - STUN_HDR_LEN + 4 + len;
-	m[2] = (uint8_t)(body >> 8);
-	m[3] = (uint8_t)body;
-	*out_len = STUN_HDR_LEN + body;
-	return m;
+	return wrap_data_indication(&e, STUN_MSATTR_DATA, payload, len, 0, out_len);
 }
 
 /* Frames the datagram in rb.buf[i] (payload at DATA_HEADROOM) for the client
@@ -157,10 +177,10 @@ static uint8_t *frame_for_client(struct turn_alloc *a, int i, size_t len, time_t
 {
 	uint8_t *payload = rb.buf[i] + DATA_HEADROOM;
 	const union turn_sa *peer = &rb.from[i];
-	bool tcp = a->client_transport == TURN_TRANSPORT_TCP;
-	size_t pad = (4 - (len & 3)) & 3;
 	if (a->msturn)
 		return frame_msturn(a, payload, peer, len, out_len);
+	bool tcp = a->client_transport == TURN_TRANSPORT_TCP;
+	size_t pad = (4 - (len & 3)) & 3;
 	const struct turn_chan *ch = turn_chan_by_peer(a, peer, now);
 	if (ch) {
 		uint8_t *m = payload - 4;
@@ -173,37 +193,14 @@ static uint8_t *frame_for_client(struct turn_alloc *a, int i, size_t len, time_t
 		*out_len = 4 + len + (tcp ? pad : 0);
 		return m;
 	}
-	/* Data indication: header and XOR-PEER-ADDRESS encoded, then DATA. */
+	/* Data indication: XOR-PEER-ADDRESS, then DATA. */
 	uint8_t hdr[DATA_HEADROOM], tid[STUN_TID_LEN];
 	struct stun_enc e;
-	size_t hdr_len;
-	static _Thread_local uint64_t counter;
-	uint32_t cookie = STUN_MAGIC_COOKIE;
-	tid[0] = (uint8_t)(cookie >> 24);
-	tid[1] = (uint8_t)(cookie >> 16);
-	tid[2] = (uint8_t)(cookie >> 8);
-	tid[3] = (uint8_t)cookie;
-	counter++;
-	memcpy(tid + 4, &counter, sizeof(counter));
-	memcpy(tid + 12, &a, 4); /* unique enough: indications need no matching */
+	indication_tid(tid, true);
 	stun_enc_init(&e, hdr, sizeof(hdr), STUN_DIALECT_RFC5389,
 	              stun_type(STUN_METHOD_DATA, STUN_CLASS_INDICATION), tid);
 	stun_enc_xor_addr(&e, STUN_ATTR_XOR_PEER_ADDRESS, &peer->sa);
-	if (stun_enc_finish(&e, &hdr_len))
-		return NULL;
-	uint8_t *m = payload - 4 - hdr_len;
-	memcpy(m, hdr, hdr_len);
-	uint8_t *d = m + hdr_len;
-	d[0] = (uint8_t)(STUN_ATTR_DATA >> 8);
-	d[1] = (uint8_t)STUN_ATTR_DATA;
-	d[2] = (uint8_t)(len >> 8);
-	d[3] = (uint8_t)len;
-	memset(payload + len, 0, pad);
-	size_t body = hdr_len - STUN_HDR_LEN + 4 + len + pad;
-	m[2] = (uint8_t)(body >> 8);
-	m[3] = (uint8_t)body;
-	*out_len = STUN_HDR_LEN + body;
-	return m;
+	return wrap_data_indication(&e, STUN_ATTR_DATA, payload, len, pad, out_len);
 }
 
 /* An IPv4 address as the IPv4-mapped IPv6 one a dual-stack socket uses. */

@@ -17,6 +17,7 @@ int relay_shared_init(struct relay_shared *sh, const struct conf *conf)
 {
 	atomic_init(&sh->tcp_open, 0);
 	atomic_init(&sh->tcp_listener_open, false);
+	atomic_init(&sh->sweeper_open, false);
 	quota_init(&sh->quota);
 	if (RAND_bytes(sh->nonce_key, sizeof(sh->nonce_key)) != 1)
 		return EIO;
@@ -175,18 +176,14 @@ void turn_alloc_destroy(struct relay_server *s, struct turn_alloc *a)
 	free(a);
 }
 
-void turn_conn_closed(struct relay_server *s, struct stun_tcp_conn *conn)
+void turn_conn_closed(struct relay_server *s, struct stun_tcp_conn *conn,
+                      const union turn_sa *client)
 {
 	turn_tcp_conn_gone(s, conn);
-	for (size_t b = 0; b < TURN_TABLE_BUCKETS; b++) {
-		struct turn_alloc *a = s->allocs.bucket[b];
-		while (a) {
-			struct turn_alloc *next = a->next;
-			if (a->client_conn == conn)
-				turn_alloc_destroy(s, a);
-			a = next;
-		}
-	}
+	/* A connection is one 5-tuple: at most one allocation, found directly. */
+	struct turn_alloc *a = turn_table_find(&s->allocs, client, TURN_TRANSPORT_TCP, conn);
+	if (a)
+		turn_alloc_destroy(s, a);
 }
 
 static void sweep_cb(evutil_socket_t fd, short what, void *arg)
@@ -225,9 +222,14 @@ int turn_server_open(struct relay_server *s)
 	s->allocs.owner = s;
 	LIST_INIT(&s->tcp_peers);
 	turn_server_set_conf(s);
+	if (!s->policy)
+		return ENOMEM;
+	/* Reservations are shared: one worker's timer expires them all. */
+	if (atomic_exchange(&s->shared->sweeper_open, true))
+		return 0;
 	s->sweep_ev = event_new(s->base, -1, EV_PERSIST, sweep_cb, s);
 	struct timeval one = {.tv_sec = 1};
-	if (!s->policy || !s->sweep_ev || event_add(s->sweep_ev, &one))
+	if (!s->sweep_ev || event_add(s->sweep_ev, &one))
 		return ENOMEM;
 	return 0;
 }
@@ -237,8 +239,10 @@ void turn_server_close(struct relay_server *s)
 	for (size_t b = 0; b < TURN_TABLE_BUCKETS; b++)
 		while (s->allocs.bucket[b])
 			turn_alloc_destroy(s, s->allocs.bucket[b]);
-	if (s->sweep_ev)
+	if (s->sweep_ev) {
 		event_free(s->sweep_ev);
+		atomic_store(&s->shared->sweeper_open, false);
+	}
 	s->sweep_ev = NULL;
 	policy_free(s->policy);
 	s->policy = NULL;

@@ -62,6 +62,19 @@ wait_for() {
 	return 1
 }
 
+# stop_term PID: SIGTERM, then up to 5 s for the process to exit (SIGKILL
+# after that, so that a test never hangs); returns its exit status.
+stop_term() {
+	kill -TERM "$1" 2>/dev/null
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ "$i" -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -0 "$1" 2>/dev/null && kill -9 "$1"
+	wait "$1"
+}
+
 # GET a control-API path over a unix socket.
 ctl_get() { curl -sf --max-time 2 --unix-socket "$1" "http://edgelab$2"; }
 

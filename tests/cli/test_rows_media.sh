@@ -173,10 +173,7 @@ NFT
 	nft add chain ip rows_media in "{ type filter hook input priority filter; }"
 	nft add rule ip rows_media in udp dport "$UDPP" drop
 	post "/rows/5?target=127.0.0.1:$UDPP&marker=term" >/dev/null
-	kill -TERM "$SERVE"
-	i=0
-	while kill -0 "$SERVE" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-	wait "$SERVE"
+	stop_term "$SERVE"
 	rc=$?
 	check "SIGTERM with a flow in flight: serve exits 0" [ "$rc" -eq 0 ]
 	check "... the flow is cancelled, and logged" grep -q "row 5: STUN/UDP from port 5[0-9]* to 127.0.0.1:$UDPP: cancelled (shutting down)" "$LOG"

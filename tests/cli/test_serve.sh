@@ -146,10 +146,7 @@ check "log_json: the same error as a JSON line" \
 	grep -q '^{"ts":"[0-9T:.-]*Z","level":"error","msg":"worker 0: STUN/UDP 192.0.2.99:'"$P"': Cannot assign requested address"}$' "$TMP/out3"
 
 # --- SIGTERM -------------------------------------------------------------
-kill -TERM "$SERVE"
-i=0
-while kill -0 "$SERVE" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-wait "$SERVE"
+stop_term "$SERVE"
 rc=$?
 check "SIGTERM stops serve with status 0" [ "$rc" -eq 0 ]
 check "... and removes the control socket" [ ! -e "$CTL" ]

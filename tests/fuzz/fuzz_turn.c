@@ -130,8 +130,9 @@ static void one_record(uint8_t op, const uint8_t *d, size_t n)
 		memcpy(msg, d, n);
 		msg[0] = (uint8_t)(0x40 | (msg[0] & 0x3F));
 		struct turn_alloc *a =
-		    turn_table_find(&server->allocs, &c.src.sa, TURN_TRANSPORT_UDP, NULL);
-		if (!turn_channel_data(server, a, msg, n, &fd, &peer, &payload, &plen))
+		    turn_table_find(&server->allocs, &c.src, TURN_TRANSPORT_UDP, NULL);
+		if (!turn_channel_data(server, a, msg, n, turn_now_ms(server, NULL), &fd, &peer,
+		                       &payload, &plen))
 			FUZZ_CHECK(payload >= msg + 4 && payload + plen <= msg + n);
 		break;
 	}

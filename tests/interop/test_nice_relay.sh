@@ -156,10 +156,7 @@ if [ "$SERVER" = edgelab ]; then
 	no_allocations() { [ "$(metric "$CTL" edgelab_turn_allocations)" = 0 ]; }
 	check "libnice's close (Refresh, lifetime 0) leaves no allocation behind" wait_for 3 no_allocations
 	# A sanitizer build reports leaks and errors at exit, as a non-zero status.
-	kill -TERM "$SERVE"
-	i=0
-	while kill -0 "$SERVE" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-	wait "$SERVE"
+	stop_term "$SERVE"
 	rc=$?
 	check "SIGTERM stops edgelab with status 0" [ "$rc" -eq 0 ]
 	[ "$rc" -eq 0 ] || tail -n 60 "$LOG" | sed 's/^/# serve: /'

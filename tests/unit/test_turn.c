@@ -176,18 +176,18 @@ static void test_turn_table_by_five_tuple(void **state)
 	(void)state;
 	static struct turn_table t;
 	struct turn_alloc a = {0}, b = {0};
-	struct sockaddr_storage c1 = sa("192.0.2.1:5000"), c2 = sa("192.0.2.1:5001");
+	union turn_sa c1 = tsa("192.0.2.1:5000"), c2 = tsa("192.0.2.1:5001");
 	a.client = tsa("192.0.2.1:5000");
 	b.client = tsa("192.0.2.1:5000");
 	b.client_transport = TURN_TRANSPORT_TCP;
 	b.client_conn = &b;
 	turn_table_insert(&t, &a);
 	turn_table_insert(&t, &b);
-	assert_ptr_equal(turn_table_find(&t, (struct sockaddr *)&c1, TURN_TRANSPORT_UDP, NULL), &a);
-	assert_ptr_equal(turn_table_find(&t, (struct sockaddr *)&c1, TURN_TRANSPORT_TCP, &b), &b);
-	assert_null(turn_table_find(&t, (struct sockaddr *)&c2, TURN_TRANSPORT_UDP, NULL));
+	assert_ptr_equal(turn_table_find(&t, &c1, TURN_TRANSPORT_UDP, NULL), &a);
+	assert_ptr_equal(turn_table_find(&t, &c1, TURN_TRANSPORT_TCP, &b), &b);
+	assert_null(turn_table_find(&t, &c2, TURN_TRANSPORT_UDP, NULL));
 	turn_table_remove(&t, &a);
-	assert_null(turn_table_find(&t, (struct sockaddr *)&c1, TURN_TRANSPORT_UDP, NULL));
+	assert_null(turn_table_find(&t, &c1, TURN_TRANSPORT_UDP, NULL));
 	assert_int_equal(t.count, 1);
 	turn_table_remove(&t, &b);
 }
