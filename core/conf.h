@@ -63,6 +63,10 @@ struct conf {
 	struct sockaddr_storage stun_udp_listen;
 	bool stun_tcp_enabled;
 	struct sockaddr_storage stun_tcp_listen;
+	/* MS-TURN's pseudo-TLS on the A/V edge's TCP 443: its own address, as
+	 * 443 on the access address is SIP. */
+	bool msturn_tls_enabled;
+	struct sockaddr_storage msturn_tls_listen;
 	unsigned stun_tcp_max_connections;
 	unsigned stun_tcp_idle_timeout; /* seconds */
 	char software[CONF_SOFTWARE_MAX + 1];

@@ -48,6 +48,7 @@ static const char *const turn_drops[] = {"no_allocation", "no_channel", "no_perm
 _Static_assert(sizeof(turn_drops) / sizeof(turn_drops[0]) == METRIC_TURN_DROP_COUNT,
                "turn_drops must name every enum metric_turn_drop");
 static const char *const turn_directions[2] = {"to_peer", "to_client"};
+static const char *const peer_directions[2] = {"outbound", "inbound"};
 
 static const struct family families[] = {
     {"edgelab_stun_requests_total", "counter", "STUN requests answered, by dialect and result",
@@ -96,6 +97,12 @@ static const struct family families[] = {
     {"edgelab_udp_receive_overflow_total", "counter",
      "datagrams the kernel dropped on the STUN/TURN UDP sockets (receive buffer full)",
      METRIC_UDP_RX_OVERFLOW, NULL, NULL, 1, NULL, NULL, 1},
+    {"edgelab_msturn_pseudo_tls_total", "counter",
+     "MS-TURN pseudo-TLS handshakes answered (TCP 443 of the A/V edge)", METRIC_MSTURN_PSEUDO_TLS,
+     NULL, NULL, 1, NULL, NULL, 1},
+    {"edgelab_msturn_tcp_peer_connections_total", "counter",
+     "MS-TURN TCP relay connections to and from peers, by direction", METRIC_MSTURN_TCP_PEERS,
+     "direction", peer_directions, 2, NULL, NULL, 1},
     {"edgelab_config_reloads_total", "counter", "configuration reloads (SIGHUP), by result",
      METRIC_CONFIG_RELOADS_OK, "result", reload_results, 2, NULL, NULL, 1},
 };

@@ -110,7 +110,9 @@ enum metric_id {
 	METRIC_TURN_PACKETS, /* + direction: 0 to the peer, 1 to the client */
 	METRIC_TURN_BYTES = METRIC_TURN_PACKETS + 2,    /* + direction */
 	METRIC_UDP_RX_OVERFLOW = METRIC_TURN_BYTES + 2, /* the kernel's drops on 3478 */
-	METRIC_CONFIG_RELOADS_OK,
+	METRIC_MSTURN_PSEUDO_TLS,                       /* pseudo-TLS handshakes answered */
+	METRIC_MSTURN_TCP_PEERS, /* + 0 connected out to a peer, 1 accepted from one */
+	METRIC_CONFIG_RELOADS_OK = METRIC_MSTURN_TCP_PEERS + 2,
 	METRIC_CONFIG_RELOADS_FAILED,
 	METRIC_COUNT,
 };

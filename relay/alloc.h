@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -71,6 +72,7 @@ struct turn_alloc {
 	char nonce[TURN_NONCE_LEN];
 	uint8_t ms_conn_id[20];
 	uint32_t ms_version;
+	LIST_HEAD(, msturn_tcp_peer) ms_peers; /* TCP relay: connections to and from peers */
 
 	char username[TURN_USERNAME_MAX + 1];
 	uint8_t key[16];

@@ -165,31 +165,33 @@ static uint32_t lifetime_of(struct turn_req *r)
 static void do_allocate(struct turn_req *r, struct turn_alloc *a)
 {
 	uint32_t lifetime = lifetime_of(r);
-	if (a) {
-		if (!a->msturn) {
-			reply_error(r, 437);
-			return;
-		}
-		if (!lifetime) {
+	if (a && !a->msturn) {
+		reply_error(r, 437);
+		return;
+	}
+	if (!lifetime) {
+		/* A delete succeeds whether or not the allocation is still there:
+		 * a retransmitted delete whose answer was lost, or libnice's second
+		 * one (its TCP and pseudo-TLS candidates share one allocation,
+		 * and it takes a 437 here for data), gets the same answer. */
+		if (a)
 			turn_alloc_destroy(r->s, a);
-			struct stun_enc e;
-			count(r, METRIC_TURN_OK);
-			reply_start(r, &e, STUN_CLASS_SUCCESS);
-			stun_enc_u32(&e, STUN_ATTR_LIFETIME, 0);
-			reply_finish(r, &e);
-			return;
-		}
+		struct stun_enc e;
+		count(r, METRIC_TURN_OK);
+		reply_start(r, &e, STUN_CLASS_SUCCESS);
+		stun_enc_u32(&e, STUN_ATTR_LIFETIME, 0);
+		reply_finish(r, &e);
+		return;
+	}
+	if (a) {
 		turn_alloc_set_lifetime(r->s, a, lifetime);
 		allocate_success(r, a);
 		return;
 	}
-	if (!lifetime) {
-		reply_error(r, 437);
-		return;
-	}
 	const struct stun_attr *nonce = stun_msg_attr(&r->msg, STUN_MSATTR_NONCE);
 	struct turn_alloc_params p = {
-	    .relay_transport = TURN_TRANSPORT_UDP,
+	    /* [MS-TURN]: the relayed address has the transport the Allocate came over. */
+	    .relay_transport = r->c->transport,
 	    .family = AF_INET,
 	    .lifetime = lifetime,
 	    .username = r->username,
@@ -231,7 +233,10 @@ static void do_send(struct turn_req *r, struct turn_alloc *a)
 		metrics_inc(r->s->metrics, METRIC_TURN_DROPPED + METRIC_TURN_DROP_NO_PERMISSION);
 		return;
 	}
-	turn_send_to_peer(r->s, a, &dest, data->val, data->len);
+	if (a->relay_transport == TURN_TRANSPORT_TCP)
+		msturn_tcp_send(r->s, a, &dest, data->val, data->len);
+	else
+		turn_send_to_peer(r->s, a, &dest, data->val, data->len);
 }
 
 static void do_set_active_destination(struct turn_req *r, struct turn_alloc *a)

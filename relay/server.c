@@ -45,8 +45,11 @@ int relay_server_alloc(struct relay_server **sp, struct event_base *base, struct
 	/* One worker takes STUN/TURN over TCP: RFC 6062's ConnectionBind comes
 	 * on a connection of its own, which must reach the worker holding the
 	 * allocation, and SO_REUSEPORT would spread it over any of them. TCP is
-	 * the fallback transport; UDP, the fast path, stays on every worker. */
-	if (!rc && conf->stun_tcp_enabled && !atomic_exchange(&shared->tcp_listener_open, true))
+	 * the fallback transport; UDP, the fast path, stays on every worker.
+	 * MS-TURN's pseudo-TLS listener goes with it: its TCP relays connect to
+	 * one another through the kernel, but one worker keeps them simple. */
+	if (!rc && (conf->stun_tcp_enabled || conf->msturn_tls_enabled) &&
+	    !atomic_exchange(&shared->tcp_listener_open, true))
 		rc = stun_tcp_open(s, err, err_len);
 	if (rc) {
 		relay_server_free(s);

@@ -43,6 +43,7 @@ struct relay_server {
 	uint32_t udp_rx_dropped;           /* the kernel's SO_RXQ_OVFL count, last seen */
 
 	struct evconnlistener *tcp_listener;
+	struct evconnlistener *tls_listener; /* MS-TURN pseudo-TLS (msturn_tls_listen) */
 	LIST_HEAD(, stun_tcp_conn) tcp_conns;
 
 	/* TURN: this worker's allocations, its view of the peer policy (rebuilt
@@ -93,6 +94,8 @@ bool turn_401_allowed(struct relay_server *s, const union turn_sa *src);
 /* REALM and a fresh NONCE for src, with the dialect's attribute numbers. */
 void turn_challenge(struct relay_server *s, struct stun_enc *e, const union turn_sa *src,
                     time_t now, uint16_t realm_type, uint16_t nonce_type);
+/* A transaction id for an indication (RFC 5389's cookie first when cookie). */
+void turn_indication_tid(uint8_t tid[STUN_TID_LEN], bool cookie);
 /* The lifetime to grant for a request's LIFETIME (0: delete). */
 uint32_t turn_lifetime_of(const struct conf *conf, const struct stun_msg *m);
 
@@ -105,6 +108,22 @@ void msturn_request(struct relay_server *s, const uint8_t *buf, size_t len,
                     const struct turn_client *c, uint8_t *out, size_t cap, size_t *out_len);
 int msturn_raw_target(struct relay_server *s, struct turn_alloc *a, size_t len, uint64_t now_ms,
                       int *fd, const union turn_sa **peer);
+
+/* MS-TURN's TCP relay (msturn_tcp.c): an allocation made over TCP relays
+ * over TCP. send: Send's DATA or raw data to peer, on the connection to it
+ * (made from the relayed port when there is none); 0 or an errno after
+ * counting the drop. accept: a permitted peer connected to the relayed
+ * address. client_data: an MS-TURN data frame from a TCP client, raw to its
+ * allocation's active destination. resume: the client can take more, so
+ * its allocation's peers are read again. alloc_gone: its peers are closed. */
+int msturn_tcp_send(struct relay_server *s, struct turn_alloc *a, const union turn_sa *peer,
+                    const uint8_t *data, size_t len);
+void msturn_tcp_accept(struct relay_server *s, struct turn_alloc *a, const union turn_sa *peer,
+                       evutil_socket_t fd);
+void msturn_tcp_client_data(struct relay_server *s, const struct turn_client *c,
+                            const uint8_t *data, size_t len);
+void msturn_tcp_resume(struct relay_server *s, const struct turn_client *c);
+void msturn_tcp_alloc_gone(struct relay_server *s, struct turn_alloc *a);
 
 /* ChannelData from the client of allocation a (turn_data.c; a NULL when the
  * client has none), at the batch's clock now_ms: 0 and where to send the payload,
@@ -172,9 +191,12 @@ size_t turn_reply_later(struct relay_server *s, const struct turn_alloc *a,
 struct bufferevent *stun_tcp_take_over(struct stun_tcp_conn *conn);
 void stun_tcp_conn_close(struct stun_tcp_conn *conn);
 
-/* Writes a whole message to a TCP client; EAGAIN when its buffer is full
- * (the caller drops and counts: media never grows a buffer without bound). */
+/* Writes a whole message to a TCP client (framed as an MS-TURN control
+ * message on an MS-TURN connection); EAGAIN when its buffer is full (the
+ * caller drops and counts: media never grows a buffer without bound).
+ * send_data: end-to-end data (MS-TURN frame type 0x03). */
 int stun_tcp_send(struct stun_tcp_conn *conn, const void *buf, size_t len);
+int stun_tcp_send_data(struct stun_tcp_conn *conn, const void *buf, size_t len);
 
 /* Sets a socket's receive and send buffers (beyond rmem_max when allowed). */
 void sock_buffers(int fd, int bytes);

@@ -1,7 +1,10 @@
-/* STUN on TCP (RFC 5389 section 7.2.2): messages framed by their own header
- * length, several per connection. Bounded everywhere: a connection limit
- * across workers, an idle timeout, a read high-water mark and a cap on
- * queued replies (a client that sends but never reads is paused). */
+/* STUN and TURN on TCP, in two framings told apart by a connection's first
+ * byte: RFC 5389 section 7.2.2 (messages framed by their own header length,
+ * and ChannelData), or MS-TURN's (type, 0x00, length: relay/msturn_frame.h),
+ * which on the A/V edge's 443 follows a pseudo-TLS handshake. Bounded
+ * everywhere: a connection limit across workers, an idle timeout, a read
+ * high-water mark and a cap on queued replies (a client that sends but never
+ * reads is paused). */
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -11,11 +14,22 @@
 #include <unistd.h>
 
 #include "core/addr.h"
+#include "relay/msturn_frame.h"
 #include "relay/server_priv.h"
 
-#define TCP_READ_HIGH    ((size_t)4 * STUN_MAX_MSG_LEN)
+#define TCP_READ_HIGH    ((size_t)2 * (MSTURN_FRAME_HDR + MSTURN_DATA_MAX)) /* > any frame */
 #define TCP_WRITE_PAUSE  ((size_t)64 * 1024) /* stop reading while this much is unsent */
 #define TCP_WRITE_RESUME ((size_t)16 * 1024)
+
+enum tcp_framing {
+	FRAMING_UNKNOWN, /* the first byte decides */
+	FRAMING_RFC,     /* RFC 5389 / RFC 8656 ChannelData */
+	FRAMING_HELLO,   /* the pseudo-TLS ClientHello is due (then MS) */
+	FRAMING_MS,      /* MS-TURN: 0x02 control / 0x03 data, 0x00, length */
+};
+
+/* What one step of the read loop did. */
+enum tcp_step { STEP_MORE, STEP_DONE, STEP_CLOSE };
 
 struct stun_tcp_conn {
 	LIST_ENTRY(stun_tcp_conn) link;
@@ -23,6 +37,7 @@ struct stun_tcp_conn {
 	struct bufferevent *bev;
 	struct sockaddr_storage peer, local;
 	bool piped; /* a TCP relay data connection now (RFC 6062): no more framing */
+	enum tcp_framing framing;
 };
 
 static void conn_free(struct stun_tcp_conn *c, enum metric_id why)
@@ -51,11 +66,33 @@ void stun_tcp_conn_close(struct stun_tcp_conn *c)
 	conn_free(c, METRIC_COUNT);
 }
 
+/* A message or data to the client, framed the connection's way. */
+static int conn_write(struct stun_tcp_conn *c, uint8_t ms_type, const void *buf, size_t len)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	if (c->framing == FRAMING_MS) {
+		uint8_t hdr[MSTURN_FRAME_HDR];
+		if (len > 0xFFFF)
+			return EMSGSIZE;
+		msturn_frame_header(hdr, ms_type, len);
+		if (evbuffer_add(out, hdr, sizeof(hdr)))
+			return ENOMEM;
+	}
+	return evbuffer_add(out, buf, len) ? ENOMEM : 0;
+}
+
 int stun_tcp_send(struct stun_tcp_conn *c, const void *buf, size_t len)
 {
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > TCP_WRITE_PAUSE)
 		return EAGAIN;
-	return bufferevent_write(c->bev, buf, len) ? ENOMEM : 0;
+	return conn_write(c, MSTURN_FRAME_CONTROL, buf, len);
+}
+
+int stun_tcp_send_data(struct stun_tcp_conn *c, const void *buf, size_t len)
+{
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > TCP_WRITE_PAUSE)
+		return EAGAIN;
+	return conn_write(c, MSTURN_FRAME_DATA, buf, len);
 }
 
 static struct turn_client turn_client_of(struct stun_tcp_conn *c)
@@ -85,62 +122,135 @@ static void forward_one(struct stun_tcp_conn *c, struct evbuffer *input, size_t 
 	evbuffer_drain(input, frame_len);
 }
 
-/* Answers one whole message at the head of input; false on a framing error. */
-static bool answer_one(struct stun_tcp_conn *c, struct evbuffer *input, size_t frame_len)
+/* A connection that carries an allocation lives as long as it: the
+ * allocation's lifetime, not the idle timeout, ends it. */
+static void keep_if_allocated(struct stun_tcp_conn *c, const struct turn_client *tc)
+{
+	if (turn_table_find(&c->server->allocs, &tc->src, TURN_TRANSPORT_TCP, c))
+		bufferevent_set_timeouts(c->bev, NULL, NULL);
+}
+
+/* Answers one whole message msg[0..len); false when it is not STUN at all
+ * (on a stream that means the framing is lost). */
+static bool answer_one(struct stun_tcp_conn *c, const uint8_t *msg, size_t len)
 {
 	struct relay_server *s = c->server;
 	struct binding_outcome oc;
 	uint8_t reply[TURN_REPLY_MAX];
-	size_t reply_len;
-	uint8_t *msg = evbuffer_pullup(input, (ev_ssize_t)frame_len);
-	if (!msg)
-		return false;
-	if (turn_wants(msg, frame_len)) {
-		struct turn_client tc = turn_client_of(c);
-		turn_request(s, msg, frame_len, &tc, reply, sizeof(reply), &reply_len);
-		evbuffer_drain(input, frame_len);
-		if (reply_len)
-			bufferevent_write(c->bev, reply, reply_len);
-		/* A connection that carries an allocation lives as long as it: the
-		 * allocation's lifetime, not the idle timeout, ends it. */
-		if (turn_table_find(&s->allocs, &tc.src, TURN_TRANSPORT_TCP, c))
-			bufferevent_set_timeouts(c->bev, NULL, NULL);
-		return true;
+	size_t reply_len = 0;
+	struct turn_client tc = turn_client_of(c);
+	bool ms = c->framing == FRAMING_MS;
+	if (ms && msturn_wants(msg, len)) {
+		msturn_request(s, msg, len, &tc, reply, sizeof(reply), &reply_len);
+		keep_if_allocated(c, &tc);
+	} else if (turn_wants(msg, len)) {
+		turn_request(s, msg, len, &tc, reply, sizeof(reply), &reply_len);
+		keep_if_allocated(c, &tc);
+	} else {
+		binding_answer(msg, len, &tc.src.sa, &tc.local.sa, &s->binding, reply,
+		               sizeof(reply), &reply_len, &oc);
+		relay_count(s, &oc);
+		if (!oc.answered && oc.drop == METRIC_DROP_NOT_STUN)
+			return ms; /* an MS-TURN frame keeps the stream in step anyway */
 	}
-	binding_answer(msg, frame_len, (struct sockaddr *)&c->peer, (struct sockaddr *)&c->local,
-	               &s->binding, reply, sizeof(reply), &reply_len, &oc);
-	relay_count(s, &oc);
-	evbuffer_drain(input, frame_len);
 	if (reply_len)
-		bufferevent_write(c->bev, reply, reply_len);
-	/* Garbage on a stream means the framing is lost: close. */
-	return oc.answered || oc.drop != METRIC_DROP_NOT_STUN;
+		conn_write(c, MSTURN_FRAME_CONTROL, reply, reply_len);
+	return true;
+}
+
+/* RFC 5389 framing: one STUN message or ChannelData at the head of input. */
+static enum tcp_step read_rfc(struct stun_tcp_conn *c, struct evbuffer *input)
+{
+	uint8_t hdr[STUN_HDR_LEN];
+	ev_ssize_t have = evbuffer_copyout(input, hdr, sizeof(hdr));
+	if (have >= 4 && (hdr[0] & 0xC0) == 0x40) {
+		size_t frame_len = 4 + (((size_t)(hdr[2] << 8 | hdr[3]) + 3) & ~(size_t)3);
+		if (evbuffer_get_length(input) < frame_len)
+			return STEP_MORE;
+		forward_one(c, input, frame_len);
+		return STEP_DONE;
+	}
+	if (have < (ev_ssize_t)sizeof(hdr))
+		return STEP_MORE;
+	size_t frame_len = stun_msg_frame_len(hdr, sizeof(hdr));
+	if ((hdr[0] & 0xC0) || frame_len > STUN_MAX_MSG_LEN)
+		return STEP_CLOSE;
+	if (evbuffer_get_length(input) < frame_len)
+		return STEP_MORE;
+	uint8_t *msg = evbuffer_pullup(input, (ev_ssize_t)frame_len);
+	bool good = msg && answer_one(c, msg, frame_len);
+	evbuffer_drain(input, frame_len);
+	return good ? STEP_DONE : STEP_CLOSE;
+}
+
+/* MS-TURN framing: a control message (answered) or data (relayed raw to the
+ * allocation's active destination). */
+static enum tcp_step read_ms(struct stun_tcp_conn *c, struct evbuffer *input)
+{
+	uint8_t hdr[MSTURN_FRAME_HDR], type;
+	size_t payload_len;
+	ev_ssize_t have = evbuffer_copyout(input, hdr, sizeof(hdr));
+	long frame_len = msturn_frame_parse(hdr, have > 0 ? (size_t)have : 0, &type, &payload_len);
+	if (frame_len < 0)
+		return STEP_CLOSE;
+	if (!frame_len || evbuffer_get_length(input) < (size_t)frame_len)
+		return STEP_MORE;
+	uint8_t *frame = evbuffer_pullup(input, frame_len);
+	if (!frame)
+		return STEP_CLOSE;
+	bool good = true;
+	if (type == MSTURN_FRAME_CONTROL) {
+		good = answer_one(c, frame + MSTURN_FRAME_HDR, payload_len);
+	} else {
+		struct turn_client tc = turn_client_of(c);
+		msturn_tcp_client_data(c->server, &tc, frame + MSTURN_FRAME_HDR, payload_len);
+	}
+	evbuffer_drain(input, (size_t)frame_len);
+	return good ? STEP_DONE : STEP_CLOSE;
+}
+
+/* The pseudo-TLS ClientHello, answered with the fixed ServerHello; MS-TURN
+ * framing follows. */
+static enum tcp_step read_hello(struct stun_tcp_conn *c, struct evbuffer *input)
+{
+	uint8_t hello[PSEUDO_TLS_HELLO_LEN], reply[PSEUDO_TLS_REPLY_LEN];
+	ev_ssize_t have = evbuffer_copyout(input, hello, sizeof(hello));
+	int rc = pseudo_tls_hello_check(hello, have > 0 ? (size_t)have : 0);
+	if (rc <= 0)
+		return rc < 0 ? STEP_CLOSE : STEP_MORE;
+	evbuffer_drain(input, sizeof(hello));
+	pseudo_tls_reply(reply);
+	bufferevent_write(c->bev, reply, sizeof(reply));
+	metrics_inc(c->server->metrics, METRIC_MSTURN_PSEUDO_TLS);
+	c->framing = FRAMING_MS;
+	return STEP_DONE;
+}
+
+static enum tcp_framing framing_of(uint8_t first)
+{
+	if (first == 0x16) /* a TLS handshake record */
+		return FRAMING_HELLO;
+	if (first == MSTURN_FRAME_CONTROL || first == MSTURN_FRAME_DATA)
+		return FRAMING_MS;
+	return FRAMING_RFC;
 }
 
 static void tcp_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct stun_tcp_conn *c = arg;
 	struct evbuffer *input = bufferevent_get_input(bev);
-	for (;;) {
-		uint8_t hdr[STUN_HDR_LEN];
-		ev_ssize_t have = evbuffer_copyout(input, hdr, sizeof(hdr));
-		if (have >= 4 && (hdr[0] & 0xC0) == 0x40) {
-			size_t frame_len = 4 + (((size_t)(hdr[2] << 8 | hdr[3]) + 3) & ~(size_t)3);
-			if (evbuffer_get_length(input) < frame_len)
-				break;
-			forward_one(c, input, frame_len);
-			continue;
+	while (evbuffer_get_length(input)) {
+		if (c->framing == FRAMING_UNKNOWN) {
+			uint8_t first;
+			evbuffer_copyout(input, &first, 1);
+			c->framing = framing_of(first);
 		}
-		if (have < (ev_ssize_t)sizeof(hdr))
+		enum tcp_step step = c->framing == FRAMING_RFC  ? read_rfc(c, input)
+		                     : c->framing == FRAMING_MS ? read_ms(c, input)
+		                                                : read_hello(c, input);
+		if (step == STEP_MORE)
 			break;
-		size_t frame_len = stun_msg_frame_len(hdr, sizeof(hdr));
-		if ((hdr[0] & 0xC0) || frame_len > STUN_MAX_MSG_LEN) {
-			conn_free(c, METRIC_STUN_TCP_CLOSED_ERROR);
-			return;
-		}
-		if (evbuffer_get_length(input) < frame_len)
-			break;
-		if (!answer_one(c, input, frame_len)) {
+		if (step == STEP_CLOSE) {
 			conn_free(c, METRIC_STUN_TCP_CLOSED_ERROR);
 			return;
 		}
@@ -153,9 +263,14 @@ static void tcp_read_cb(struct bufferevent *bev, void *arg)
 
 static void tcp_write_cb(struct bufferevent *bev, void *arg)
 {
-	(void)arg;
-	/* Called at the low-water mark: the peer reads again, so do we. */
+	struct stun_tcp_conn *c = arg;
+	/* Called at the low-water mark: the peer reads again, so do we, and so
+	 * does an MS-TURN TCP relay that waited for room towards this client. */
 	bufferevent_enable(bev, EV_READ);
+	if (c->framing == FRAMING_MS) {
+		struct turn_client tc = turn_client_of(c);
+		msturn_tcp_resume(c->server, &tc);
+	}
 }
 
 static void tcp_event_cb(struct bufferevent *bev, short what, void *arg)
@@ -170,11 +285,9 @@ static void tcp_event_cb(struct bufferevent *bev, short what, void *arg)
 		conn_free(c, METRIC_COUNT);
 }
 
-static void tcp_accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
-                          int salen, void *arg)
+static void accept_conn(struct relay_server *s, evutil_socket_t fd, struct sockaddr *sa,
+                        enum tcp_framing framing)
 {
-	(void)lev;
-	struct relay_server *s = arg;
 	if (atomic_fetch_add(&s->shared->tcp_open, 1) >= s->conf->stun_tcp_max_connections) {
 		atomic_fetch_sub(&s->shared->tcp_open, 1);
 		metrics_inc(s->metrics, METRIC_STUN_TCP_REFUSED);
@@ -191,8 +304,8 @@ static void tcp_accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct
 		return;
 	}
 	c->server = s;
+	c->framing = framing;
 	addr_unmap(sa, &c->peer);
-	(void)salen;
 	struct sockaddr_storage local;
 	socklen_t llen = sizeof(local);
 	getsockname(fd, (struct sockaddr *)&local, &llen);
@@ -209,21 +322,52 @@ static void tcp_accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct
 	bufferevent_enable(c->bev, EV_READ);
 }
 
-int stun_tcp_open(struct relay_server *s, char *err, size_t err_len)
+static void tcp_accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
+                          int salen, void *arg)
+{
+	(void)lev;
+	(void)salen;
+	accept_conn(arg, fd, sa, FRAMING_UNKNOWN);
+}
+
+/* The A/V edge's 443: the pseudo-TLS handshake comes first, or nothing. */
+static void tls_accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
+                          int salen, void *arg)
+{
+	(void)lev;
+	(void)salen;
+	accept_conn(arg, fd, sa, FRAMING_HELLO);
+}
+
+static int listen_on(struct relay_server *s, const struct sockaddr_storage *ss,
+                     evconnlistener_cb cb, const char *what, struct evconnlistener **out, char *err,
+                     size_t err_len)
 {
 	char where[ADDR_STR_MAX];
-	const struct sockaddr *sa = (const struct sockaddr *)&s->conf->stun_tcp_listen;
+	const struct sockaddr *sa = (const struct sockaddr *)ss;
 	unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE |
 	                 LEV_OPT_REUSEABLE_PORT;
-	s->tcp_listener =
-	    evconnlistener_new_bind(s->base, tcp_accept_cb, s, flags, 128, sa, addr_len(sa));
-	if (!s->tcp_listener) {
+	*out = evconnlistener_new_bind(s->base, cb, s, flags, 128, sa, addr_len(sa));
+	if (!*out) {
 		int rc = errno ? errno : ENOMEM;
-		snprintf(err, err_len, "STUN/TCP %s: %s", addr_str(sa, where, sizeof(where)),
+		snprintf(err, err_len, "%s %s: %s", what, addr_str(sa, where, sizeof(where)),
 		         strerror(rc));
 		return rc;
 	}
 	return 0;
+}
+
+int stun_tcp_open(struct relay_server *s, char *err, size_t err_len)
+{
+	const struct conf *conf = s->conf;
+	int rc = 0;
+	if (conf->stun_tcp_enabled)
+		rc = listen_on(s, &conf->stun_tcp_listen, tcp_accept_cb, "STUN/TCP",
+		               &s->tcp_listener, err, err_len);
+	if (!rc && conf->msturn_tls_enabled)
+		rc = listen_on(s, &conf->msturn_tls_listen, tls_accept_cb, "MS-TURN pseudo-TLS",
+		               &s->tls_listener, err, err_len);
+	return rc;
 }
 
 void stun_tcp_close(struct relay_server *s)
@@ -232,5 +376,7 @@ void stun_tcp_close(struct relay_server *s)
 		conn_free(LIST_FIRST(&s->tcp_conns), METRIC_COUNT);
 	if (s->tcp_listener)
 		evconnlistener_free(s->tcp_listener);
-	s->tcp_listener = NULL;
+	if (s->tls_listener)
+		evconnlistener_free(s->tls_listener);
+	s->tcp_listener = s->tls_listener = NULL;
 }

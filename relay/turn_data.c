@@ -138,19 +138,6 @@ static uint8_t *wrap_data_indication(struct stun_enc *e, uint16_t data_type, uin
 	return m;
 }
 
-/* A transaction id for an indication: unique enough, as nothing answers it
- * (RFC 5389's cookie first when cookie). */
-static void indication_tid(uint8_t tid[STUN_TID_LEN], bool cookie)
-{
-	static _Thread_local uint64_t counter;
-	static const uint8_t magic[4] = {0x21, 0x12, 0xA4, 0x42};
-	memset(tid, 0, STUN_TID_LEN);
-	if (cookie)
-		memcpy(tid, magic, sizeof(magic));
-	counter++;
-	memcpy(tid + 4, &counter, sizeof(counter));
-}
-
 /* MS-TURN: from the active destination, raw; from another permitted peer,
  * a Data indication (0x0115: MAGIC-COOKIE, REMOTE-ADDRESS, DATA; unpadded,
  * no integrity). */
@@ -163,7 +150,7 @@ static uint8_t *frame_msturn(const struct turn_alloc *a, uint8_t *payload,
 	}
 	uint8_t hdr[DATA_HEADROOM], tid[STUN_TID_LEN];
 	struct stun_enc e;
-	indication_tid(tid, false);
+	turn_indication_tid(tid, false);
 	stun_enc_init(&e, hdr, sizeof(hdr), STUN_DIALECT_MSTURN, STUN_MSTURN_TYPE_DATA_INDICATION,
 	              tid);
 	stun_enc_addr(&e, STUN_MSATTR_REMOTE_ADDRESS, &peer->sa);
@@ -196,7 +183,7 @@ static uint8_t *frame_for_client(struct turn_alloc *a, int i, size_t len, time_t
 	/* Data indication: XOR-PEER-ADDRESS, then DATA. */
 	uint8_t hdr[DATA_HEADROOM], tid[STUN_TID_LEN];
 	struct stun_enc e;
-	indication_tid(tid, true);
+	turn_indication_tid(tid, true);
 	stun_enc_init(&e, hdr, sizeof(hdr), STUN_DIALECT_RFC5389,
 	              stun_type(STUN_METHOD_DATA, STUN_CLASS_INDICATION), tid);
 	stun_enc_xor_addr(&e, STUN_ATTR_XOR_PEER_ADDRESS, &peer->sa);

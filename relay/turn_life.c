@@ -161,6 +161,7 @@ void turn_alloc_destroy(struct relay_server *s, struct turn_alloc *a)
 {
 	turn_table_remove(&s->allocs, a);
 	turn_tcp_alloc_gone(s, a);
+	msturn_tcp_alloc_gone(s, a);
 	if (a->relay_ev)
 		event_free(a->relay_ev);
 	if (a->timer)

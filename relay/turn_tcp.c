@@ -125,6 +125,10 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 		close(fd);
 		return;
 	}
+	if (a->msturn) {
+		msturn_tcp_accept(s, a, &peer, fd);
+		return;
+	}
 	struct turn_tcp_peer *p = peer_new(s, a, &peer, fd);
 	if (!p)
 		return;

@@ -396,6 +396,12 @@ static gboolean on_close_deadline(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+/* Microsoft's modes: MS-TURN towards the relay. */
+static bool ms_mode(void)
+{
+	return opt.compat == NICE_COMPATIBILITY_OC2007 || opt.compat == NICE_COMPATIBILITY_OC2007R2;
+}
+
 static bool setup_side(struct side *s, bool controlling)
 {
 	const char *user = opt.user, *pass = opt.pass;
@@ -405,8 +411,13 @@ static bool setup_side(struct side *s, bool controlling)
 	s->agent = nice_agent_new(NULL, opt.compat);
 	s->state = NICE_COMPONENT_STATE_LAST;
 	s->seen = g_malloc0(opt.count);
+	/* MS-TURN over TCP gives a TCP relayed address ([MS-TURN]), and libnice
+	 * frames its TURN/TCP stream the MS-TURN way (0x02/0x03, length) only on
+	 * a TCP host candidate's socket: from a UDP one it sends `03 00` and no
+	 * length. So OC2007 over TCP or pseudo-TLS runs as ICE-TCP. */
+	bool ice_tcp = ms_mode() && opt.relay != NICE_RELAY_TYPE_TURN_UDP;
 	g_object_set(s->agent, "controlling-mode", controlling, "force-relay", TRUE, "upnp", FALSE,
-	             "ice-udp", TRUE, "ice-tcp", FALSE, NULL);
+	             "ice-udp", !ice_tcp, "ice-tcp", ice_tcp, NULL);
 	if (opt.compat == NICE_COMPATIBILITY_RFC5245)
 		nice_agent_set_software(s->agent, controlling ? "edgelab nice_relay L"
 		                                              : "edgelab nice_relay R");
@@ -428,7 +439,7 @@ static bool setup_side(struct side *s, bool controlling)
 	}
 	/* In the Microsoft modes libnice base64-decodes the TURN username and
 	 * password it is given (MS-TURN credentials may be binary). */
-	if (opt.compat == NICE_COMPATIBILITY_OC2007) {
+	if (ms_mode()) {
 		user = user64 = g_base64_encode((const guchar *)opt.user, strlen(opt.user));
 		pass = pass64 = g_base64_encode((const guchar *)opt.pass, strlen(opt.pass));
 	}
@@ -479,7 +490,7 @@ static void usage(FILE *f)
 	       "  --server HOST:PORT   TURN server (IP address; [v6]:port) [127.0.0.1:3478]\n"
 	       "  --user NAME          TURN username [alice]\n"
 	       "  --pass PASSWORD      TURN password [secret]\n"
-	       "  --compat MODE        rfc5245 | oc2007 [rfc5245]\n"
+	       "  --compat MODE        rfc5245 | oc2007 | oc2007r2 [rfc5245]\n"
 	       "  --relay TRANSPORT    udp | tcp | tls: how libnice reaches the server [udp]\n"
 	       "  --local ADDR         the agents' only local address [the server's, if loopback]\n"
 	       "  --timeout S          bound on gathering, on reaching READY and on the data [10]\n"
@@ -574,6 +585,8 @@ static int parse_args(int argc, char **argv)
 				opt.compat = NICE_COMPATIBILITY_RFC5245;
 			else if (strcmp(optarg, "oc2007") == 0)
 				opt.compat = NICE_COMPATIBILITY_OC2007;
+			else if (strcmp(optarg, "oc2007r2") == 0)
+				opt.compat = NICE_COMPATIBILITY_OC2007R2;
 			else
 				good = false;
 			opt.compat_name = optarg;

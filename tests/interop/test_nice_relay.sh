@@ -4,23 +4,37 @@
 # server, reach READY through the relay and send 50 messages each way, all
 # of which must arrive intact; the selected pairs must be relayed, in
 # 50000-59999. In RFC 5245 mode with TURN over UDP and over TCP to the
-# server (the relayed address is UDP in both), and in OC2007 mode (MS-TURN,
-# ../shared/MSTURN.md) over UDP.
+# server (the relayed address is UDP in both); in Microsoft's modes (MS-TURN,
+# ../shared/MSTURN.md) over UDP, over TCP (MS-TURN framing; the relayed
+# address is TCP) and over pseudo-TLS on edgelab's msturn_tls_listen.
+# OC2007 is MS-ICE (Office Communicator 2007), OC2007R2 MS-ICE2 (2007 R2,
+# Lync 2010 and 2013): both speak the same MS-TURN to the relay. Over TCP
+# the runs use OC2007R2: libnice 0.1.21's OC2007 ICE-TCP never nominates on
+# the controlled side when its relayed candidates are TCP (it marks the pair
+# of its tcp-pass candidate, checks run on the tcp-act one), whatever the
+# server.
+#
+# What edgelab sends in the Microsoft runs is decoded by tshark
+# (-o stun.stunversion:MS-TURN); over TCP, tests/tools/msframe checks the
+# framing (and the pseudo-TLS answer) of each stream first and hands the
+# control messages to tshark through text2pcap, as Wireshark 4.0 does not
+# take MS-TURN's TCP framing apart.
 #
 # TURN_SERVER=edgelab (default) runs `edgelab serve`; TURN_SERVER=coturn runs
 # coturn's turnserver with the same user, realm and port range, the
 # reference that the harness itself is checked against.
-# NICE_RUNS lists MODE:TRANSPORT runs ("rfc5245:udp rfc5245:tcp oc2007:udp"
-# by default against edgelab; coturn speaks no MS-TURN).
+# NICE_RUNS lists MODE:TRANSPORT runs (see RUNS below for the defaults;
+# coturn speaks no MS-TURN).
 # Loopback only.
 set -u
 . "$(dirname "$0")/../lib.sh"
 
 BUILDDIR=${BUILDDIR:-$(dirname "$EDGELAB")}
 NICE=$BUILDDIR/tests/interop/nice_relay
+MSFRAME=$BUILDDIR/tests/tools/msframe
 SERVER=${TURN_SERVER:-edgelab}
 if [ "$SERVER" = edgelab ]; then
-	RUNS=${NICE_RUNS:-rfc5245:udp rfc5245:tcp oc2007:udp}
+	RUNS=${NICE_RUNS:-rfc5245:udp rfc5245:tcp oc2007:udp oc2007r2:udp oc2007r2:tcp oc2007r2:tls}
 else
 	RUNS=${NICE_RUNS:-rfc5245:udp rfc5245:tcp}
 fi
@@ -40,12 +54,14 @@ P=$(free_port)
 case $SERVER in
 edgelab)
 	P2=$(free_port)
+	P3=$(free_port)
 	CTL=$TMP/ctl.sock
 	LOG=$TMP/serve.log
 	cat >"$TMP/edge.conf" <<EOF
 workers 1
 stun_udp_listen 127.0.0.1:$P
 stun_tcp_listen 127.0.0.1:$P2
+msturn_tls_listen 127.0.0.1:$P3
 control_socket $CTL
 turn_realm edgelab
 turn_user alice secret
@@ -65,6 +81,7 @@ EOF
 coturn)
 	command -v turnserver >/dev/null || skip_all "TURN_SERVER=coturn needs turnserver (apt-get install coturn)"
 	P2=$P
+	P3=$P
 	LOG=$TMP/coturn.log
 	turnserver -n -v --no-cli --allow-loopback-peers --listening-ip 127.0.0.1 \
 		--listening-port "$P" --min-port 50000 --max-port 59999 --lt-cred-mech \
@@ -91,20 +108,82 @@ in_range() {
 	return 1
 }
 
+# ms_tcp_messages PCAP PORT [--tls]: what the server on TCP PORT sent, stream
+# by stream, its framing checked by msframe, its control messages as UDP
+# datagrams from port PORT in $TMP/ms-tcp.pcap. Fails on a framing error.
+ms_tcp_messages() {
+	: >"$TMP/ms-dump"
+	for st in $(tshark -r "$1" -Y "tcp.srcport==$2 && tcp.len>0" -T fields -e tcp.stream \
+		2>/dev/null | sort -un); do
+		tshark -r "$1" -q -z "follow,tcp,raw,$st" 2>/dev/null | sed -n 's/^\t//p' |
+			"$MSFRAME" ${3:-} >>"$TMP/ms-dump" 2>>"$TMP/msframe.log" || return 1
+	done
+	text2pcap -q -u "$2,40000" "$TMP/ms-dump" "$TMP/ms-tcp.pcap" >/dev/null 2>&1
+}
+
+# check_ms_decode COMPAT RELAY PORT CAP: tshark decodes what edgelab sent.
+check_ms_decode() {
+	pcap=$4
+	case $2 in
+	udp) where="udp.srcport==$3" ;;
+	*)
+		tls=""
+		[ "$2" = tls ] && tls=--tls
+		: >"$TMP/msframe.log"
+		check "$1 TURN/$2: every stream edgelab sent is whole MS-TURN frames (0x02 control, 0x03 data)${tls:+ after the pseudo-TLS answer}" \
+			ms_tcp_messages "$4" "$3" $tls
+		sed 's/^/# /' "$TMP/msframe.log"
+		if [ "$2" = tls ]; then
+			hello=$(tshark -r "$4" -d "tcp.port==$3,tls" -Y "tcp.srcport==$3 && tls.handshake.type==2" \
+				-T fields -e tls.handshake.type 2>/dev/null | grep -c '^2,14$')
+			check "$1 TURN/tls: tshark reads edgelab's pseudo-TLS answers as ServerHello + ServerHelloDone ($hello)" \
+				[ "$hello" -ge 2 ]
+		fi
+		pcap=$TMP/ms-tcp.pcap
+		where="udp.srcport==$3"
+		;;
+	esac
+	# tshark gives messages without RFC 5389's cookie in the header
+	# (libnice's transaction ids) to its classic dissector, which knows
+	# MS-TURN's types.
+	from_edge="-o stun.stunversion:MS-TURN -d udp.port==$3,stun -Y $where&&(stun||classicstun)"
+	# shellcheck disable=SC2086 # $from_edge is a list of options
+	tshark -r "$pcap" $from_edge -T fields -e classicstun.type -e stun.type \
+		2>/dev/null | tr -d '\t' | sort | uniq -c >"$TMP/types"
+	sed 's/^/# tshark, what edgelab sent: /' "$TMP/types"
+	# shellcheck disable=SC2086
+	malformed=$(tshark -r "$pcap" $from_edge -Y "$where && _ws.malformed" \
+		-T fields -e frame.number 2>/dev/null | wc -l)
+	for t in 0x0113 0x0103 0x0106 0x0115; do
+		check "$1 TURN/$2: tshark decodes edgelab's MS-TURN $t" grep -q " $t\$" "$TMP/types"
+	done
+	check "$1 TURN/$2: ... and finds no malformed message from edgelab" [ "$malformed" -eq 0 ]
+}
+
+SENTINEL=$(free_port)
+capturing() {
+	curl -s --max-time 0.2 "http://127.0.0.1:$SENTINEL/" >/dev/null 2>&1
+	grep -q "$SENTINEL" "$TMP/tshark.out"
+}
+
 runs=0
 for run in $RUNS; do
 	runs=$((runs + 1))
 	compat=${run%%:*}
 	relay=${run#*:}
-	case $relay in udp) port=$P ;; *) port=$P2 ;; esac
+	case $relay in udp) port=$P ;; tcp) port=$P2 ;; *) port=$P3 ;; esac
 	# What edgelab sends in MS-TURN is checked in tshark afterwards.
 	TSHARK=""
-	if [ "$compat" = oc2007 ] && [ "$(id -u)" -eq 0 ] && command -v tshark >/dev/null; then
+	case $compat in oc2007*) ms=yes ;; *) ms=no ;; esac
+	if [ $ms = yes ] && [ "$(id -u)" -eq 0 ] && command -v tshark >/dev/null; then
 		CAP=$TMP/$compat-$relay.pcapng
-		tshark -q -i lo -f "port $port" -w "$CAP" 2>"$TMP/tshark.log" &
+		# "Capturing on" comes before packets are really captured: the run
+		# starts once a poke at a closed port shows in the capture.
+		tshark -l -P -i lo -f "port $port or port $SENTINEL" -w "$CAP" >"$TMP/tshark.out" \
+			2>"$TMP/tshark.log" &
 		TSHARK=$!
 		at_exit "kill -9 $TSHARK"
-		wait_for 10 grep -q "Capturing on" "$TMP/tshark.log" || not_ok "tshark capture starts"
+		wait_for 10 capturing || not_ok "tshark capture starts"
 	fi
 	out=$TMP/nice-$compat-$relay.out
 	dbg=$TMP/nice-$compat-$relay.debug
@@ -126,26 +205,21 @@ for run in $RUNS; do
 		sleep 0.5
 		kill -INT "$TSHARK" 2>/dev/null
 		wait "$TSHARK" 2>/dev/null
-		# tshark gives messages without RFC 5389's cookie in the header
-		# (libnice's OC2007 transaction ids) to its classic dissector, which
-		# knows MS-TURN's types.
-		from_edge="-o stun.stunversion:MS-TURN -d udp.port==$port,stun -Y udp.srcport==$port&&(stun||classicstun)"
-		# shellcheck disable=SC2086 # $from_edge is a list of options
-		tshark -r "$CAP" $from_edge -T fields -e classicstun.type -e stun.type \
-			2>/dev/null | tr -d '\t' | sort | uniq -c >"$TMP/types"
-		sed 's/^/# tshark, what edgelab sent: /' "$TMP/types"
-		# shellcheck disable=SC2086
-		malformed=$(tshark -r "$CAP" $from_edge -Y "udp.srcport==$port && _ws.malformed" \
-			-T fields -e frame.number 2>/dev/null | wc -l)
-		for t in 0x0113 0x0103 0x0106 0x0115; do
-			check "$compat: tshark decodes edgelab's MS-TURN $t" grep -q " $t\$" "$TMP/types"
-		done
-		check "$compat: ... and finds no malformed frame from edgelab" [ "$malformed" -eq 0 ]
+		check_ms_decode "$compat" "$relay" "$port" "$CAP"
 	fi
 	for side in L R; do
-		addr=$(sed -n "s/^nice_relay: $side selected pair: local relay [a-z]* \([0-9.]*:[0-9]*\) .*/\1/p" "$out")
+		sel=$(sed -n "s/^nice_relay: $side selected pair: local relay \([a-z-]*\) \([0-9.]*:[0-9]*\) .*/\1 \2/p" "$out")
+		addr=${sel#* }
 		check "$compat TURN/$relay: $side's selected local candidate is relayed on 127.0.0.1:50000-59999 (${addr:-none})" \
 			in_range "$addr"
+		# [MS-TURN]: an Allocate over TCP gets a TCP relayed address.
+		case $ms$relay in
+		yesudp | no*) want=udp ;;
+		*) want=tcp ;;
+		esac
+		transport=${sel%% *}
+		check "$compat TURN/$relay: $side's relayed candidate is $want ($transport)" \
+			[ "${transport%%-*}" = "$want" ]
 	done
 done
 

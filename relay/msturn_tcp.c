@@ -1,0 +1,224 @@
+/* MS-TURN's TCP relay. An Allocate made over TCP gets a TCP relayed address
+ * ([MS-TURN]: "a request that is received over TCP returns a TCP allocated
+ * transport address"), which listens for peers and connects out to them
+ * from the relayed port, so every relayed flow leaves from relay_ports. A
+ * peer connection is a byte stream: Send's DATA and the client's data frames
+ * for the active destination are written to it; what it reads goes back to
+ * the client raw (0x03 frames) from the active destination, in Data
+ * indications from any other peer. Bounded both ways: a peer whose client
+ * cannot take more is not read until it can, and writes to a peer that
+ * stopped reading are dropped and counted once TCP_PIPE_MAX waits. */
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "core/addr.h"
+#include "media/relay_sock.h"
+#include "media/tcp_pipe.h"
+#include "relay/server_priv.h"
+
+/* Bytes read from a peer per message to the client: a Data indication
+ * (header, MAGIC-COOKIE, REMOTE-ADDRESS, DATA) stays within STUN_MAX_MSG_LEN. */
+#define PEER_CHUNK   1400
+#define MSG_OVERHEAD 64
+#define PEER_BACKLOG 16
+
+struct msturn_tcp_peer {
+	LIST_ENTRY(msturn_tcp_peer) link;
+	struct turn_alloc *a;
+	union turn_sa peer;
+	struct bufferevent *bev;
+};
+
+static struct relay_server *server_of(const struct turn_alloc *a)
+{
+	return a->table->owner;
+}
+
+static void drop(struct relay_server *s, enum metric_turn_drop why)
+{
+	metrics_inc(s->metrics, METRIC_TURN_DROPPED + why);
+}
+
+static void peer_free(struct msturn_tcp_peer *p)
+{
+	LIST_REMOVE(p, link);
+	bufferevent_free(p->bev);
+	free(p);
+}
+
+/* One message to the client for payload[0..len) read from p; EAGAIN when
+ * the client's buffer is full (nothing was written). */
+static int to_client(struct msturn_tcp_peer *p, const uint8_t *payload, size_t len)
+{
+	struct turn_alloc *a = p->a;
+	if (a->has_active_dest && turn_sa_equal(&a->active_dest, &p->peer))
+		return stun_tcp_send_data(a->client_conn, payload, len);
+	uint8_t msg[PEER_CHUNK + MSG_OVERHEAD], tid[STUN_TID_LEN];
+	struct stun_enc e;
+	size_t msg_len;
+	turn_indication_tid(tid, false);
+	stun_enc_init(&e, msg, sizeof(msg), STUN_DIALECT_MSTURN, STUN_MSTURN_TYPE_DATA_INDICATION,
+	              tid);
+	stun_enc_addr(&e, STUN_MSATTR_REMOTE_ADDRESS, &p->peer.sa);
+	stun_enc_attr(&e, STUN_MSATTR_DATA, payload, len);
+	if (stun_enc_finish(&e, &msg_len))
+		return EMSGSIZE;
+	return stun_tcp_send(a->client_conn, msg, msg_len);
+}
+
+/* Passes what p has read on to the client, as much as the client takes. */
+static void peer_drain(struct msturn_tcp_peer *p)
+{
+	struct relay_server *s = server_of(p->a);
+	struct evbuffer *in = bufferevent_get_input(p->bev);
+	uint8_t chunk[PEER_CHUNK];
+	for (;;) {
+		ev_ssize_t n = evbuffer_copyout(in, chunk, sizeof(chunk));
+		if (n <= 0)
+			break;
+		int rc = p->a->client_conn ? to_client(p, chunk, (size_t)n) : ENOTCONN;
+		if (rc == EAGAIN) {
+			bufferevent_disable(p->bev, EV_READ); /* until msturn_tcp_resume */
+			return;
+		}
+		evbuffer_drain(in, (size_t)n);
+		if (rc) {
+			drop(s, METRIC_TURN_DROP_SEND_FAILED);
+			continue;
+		}
+		metrics_inc(s->metrics, METRIC_TURN_PACKETS + 1);
+		metrics_add(s->metrics, METRIC_TURN_BYTES + 1, n);
+	}
+	bufferevent_enable(p->bev, EV_READ);
+}
+
+static void peer_read_cb(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	peer_drain(arg);
+}
+
+static void peer_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF))
+		peer_free(arg); /* the next Send to the peer connects again */
+}
+
+static struct msturn_tcp_peer *peer_new(struct relay_server *s, struct turn_alloc *a,
+                                        const union turn_sa *peer, evutil_socket_t fd)
+{
+	struct msturn_tcp_peer *p = calloc(1, sizeof(*p));
+	if (p)
+		p->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!p || !p->bev) {
+		free(p);
+		close(fd);
+		return NULL;
+	}
+	p->a = a;
+	p->peer = *peer;
+	LIST_INSERT_HEAD(&a->ms_peers, p, link);
+	bufferevent_setwatermark(p->bev, EV_READ, 0, TCP_PIPE_MAX);
+	bufferevent_setcb(p->bev, peer_read_cb, NULL, peer_event_cb, p);
+	bufferevent_enable(p->bev, EV_READ | EV_WRITE);
+	return p;
+}
+
+static struct msturn_tcp_peer *peer_find(struct turn_alloc *a, const union turn_sa *peer)
+{
+	struct msturn_tcp_peer *p;
+	LIST_FOREACH(p, &a->ms_peers, link)
+	if (turn_sa_equal(&p->peer, peer))
+		return p;
+	return NULL;
+}
+
+static struct msturn_tcp_peer *peer_connect(struct relay_server *s, struct turn_alloc *a,
+                                            const union turn_sa *peer)
+{
+	int fd, n = 0;
+	struct msturn_tcp_peer *p;
+	LIST_FOREACH(p, &a->ms_peers, link)
+	n++;
+	if (n >= PEER_BACKLOG || relay_sock_connect(&a->relayed.sa, &peer->sa, &fd))
+		return NULL;
+	p = peer_new(s, a, peer, fd);
+	/* A NULL address: the socket is already connecting; what is written
+	 * meanwhile waits in the output buffer. */
+	if (p && bufferevent_socket_connect(p->bev, NULL, 0)) {
+		peer_free(p);
+		return NULL;
+	}
+	if (p)
+		metrics_inc(s->metrics, METRIC_MSTURN_TCP_PEERS);
+	return p;
+}
+
+int msturn_tcp_send(struct relay_server *s, struct turn_alloc *a, const union turn_sa *peer,
+                    const uint8_t *data, size_t len)
+{
+	struct msturn_tcp_peer *p = peer_find(a, peer);
+	if (!p)
+		p = peer_connect(s, a, peer);
+	if (!p) {
+		drop(s, METRIC_TURN_DROP_SEND_FAILED);
+		return ECONNREFUSED;
+	}
+	struct evbuffer *out = bufferevent_get_output(p->bev);
+	if (evbuffer_get_length(out) > TCP_PIPE_MAX || evbuffer_add(out, data, len)) {
+		drop(s, METRIC_TURN_DROP_SEND_FAILED);
+		return ENOBUFS;
+	}
+	metrics_inc(s->metrics, METRIC_TURN_PACKETS);
+	metrics_add(s->metrics, METRIC_TURN_BYTES, (int64_t)len);
+	return 0;
+}
+
+void msturn_tcp_accept(struct relay_server *s, struct turn_alloc *a, const union turn_sa *peer,
+                       evutil_socket_t fd)
+{
+	struct msturn_tcp_peer *old = peer_find(a, peer);
+	if (old)
+		peer_free(old); /* the peer started over */
+	if (peer_new(s, a, peer, fd))
+		metrics_inc(s->metrics, METRIC_MSTURN_TCP_PEERS + 1);
+}
+
+void msturn_tcp_client_data(struct relay_server *s, const struct turn_client *c,
+                            const uint8_t *data, size_t len)
+{
+	struct turn_alloc *a = turn_table_find(&s->allocs, &c->src, TURN_TRANSPORT_TCP, c->conn);
+	if (!a || !a->msturn) {
+		drop(s, METRIC_TURN_DROP_NO_ALLOCATION);
+		return;
+	}
+	if (!a->has_active_dest) {
+		drop(s, METRIC_TURN_DROP_NO_PERMISSION);
+		return;
+	}
+	msturn_tcp_send(s, a, &a->active_dest, data, len);
+}
+
+void msturn_tcp_resume(struct relay_server *s, const struct turn_client *c)
+{
+	struct turn_alloc *a = turn_table_find(&s->allocs, &c->src, TURN_TRANSPORT_TCP, c->conn);
+	if (!a || !a->msturn)
+		return;
+	struct msturn_tcp_peer *p = LIST_FIRST(&a->ms_peers);
+	while (p) {
+		struct msturn_tcp_peer *next = LIST_NEXT(p, link);
+		peer_drain(p);
+		p = next;
+	}
+}
+
+void msturn_tcp_alloc_gone(struct relay_server *s, struct turn_alloc *a)
+{
+	(void)s;
+	while (!LIST_EMPTY(&a->ms_peers))
+		peer_free(LIST_FIRST(&a->ms_peers));
+}
