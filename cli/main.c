@@ -1,4 +1,4 @@
-/* edgelab: one binary, five verbs (DESIGN.md). main() only picks the verb. */
+/* edgelab: one binary, its verbs (DESIGN.md's five, and mras). main() only picks the verb. */
 #include "config.h"
 
 #include <stdio.h>
@@ -18,6 +18,7 @@ static const struct verb verbs[] = {
     {"pki", cmd_pki, "write a lab CA and edge, partner and client certificates"},
     {"rules", cmd_rules, "print the firewall policy the port table implies"},
     {"lab", cmd_lab, "build outside/fw/edge namespaces, probe, print the matrix"},
+    {"mras", cmd_mras, "issue MRAS-style relay credentials (mras_secret) by hand"},
 };
 
 static void usage(FILE *out)

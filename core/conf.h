@@ -103,6 +103,10 @@ struct conf {
 	struct conf_user turn_users[CONF_USERS_MAX];
 	bool use_auth_secret; /* coturn's REST API: password = base64(HMAC-SHA1(secret, user)) */
 	char static_auth_secret[CONF_SECRET_MAX + 1];
+	/* MRAS-style credentials (core/mras.h): issued over SIP SERVICE, taken
+	 * by the relay in both dialects; off when the secret is empty. */
+	char mras_secret[CONF_SECRET_MAX + 1];
+	unsigned mras_duration;                  /* minutes */
 	uint16_t relay_port_min, relay_port_max; /* relay_ports */
 	bool relay_address_set;                  /* unset: the address the Allocate arrived on */
 	struct sockaddr_storage relay_address;

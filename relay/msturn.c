@@ -233,9 +233,10 @@ static void do_send(struct turn_req *r, struct turn_alloc *a)
 		metrics_inc(r->s->metrics, METRIC_TURN_DROPPED + METRIC_TURN_DROP_NO_PERMISSION);
 		return;
 	}
-	if (a->relay_transport == TURN_TRANSPORT_TCP)
+	if (a->relay_transport == TURN_TRANSPORT_TCP) {
+		msturn_tcp_permit(r->s, a);
 		msturn_tcp_send(r->s, a, &dest, data->val, data->len);
-	else
+	} else
 		turn_send_to_peer(r->s, a, &dest, data->val, data->len);
 }
 
@@ -251,6 +252,8 @@ static void do_set_active_destination(struct turn_req *r, struct turn_alloc *a)
 	}
 	a->active_dest = dest;
 	a->has_active_dest = true;
+	if (a->relay_transport == TURN_TRANSPORT_TCP)
+		msturn_tcp_permit(r->s, a);
 	struct stun_enc e;
 	count(r, METRIC_TURN_OK);
 	reply_start(r, &e, STUN_CLASS_SUCCESS);

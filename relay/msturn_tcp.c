@@ -7,11 +7,20 @@
  * the client raw (0x03 frames) from the active destination, in Data
  * indications from any other peer. Bounded both ways: a peer whose client
  * cannot take more is not read until it can, and writes to a peer that
- * stopped reading are dropped and counted once TCP_PIPE_MAX waits. */
+ * stopped reading are dropped and counted once TCP_PIPE_MAX waits.
+ *
+ * Relays of two clients connect to each other (ICE over two TCP relays),
+ * and over TCP an ICE check is sent once: nothing may be lost to a race. So
+ * a peer that connects before its client's Send or Set Active Destination
+ * installed the permission is held, unread (its bytes wait in the kernel),
+ * until the permission comes or PEER_HOLD_SECONDS pass; and when connecting
+ * out finds the 4-tuple taken, the peer's connection is still in the
+ * relayed address's accept queue: it is taken from there. */
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/addr.h"
@@ -21,15 +30,17 @@
 
 /* Bytes read from a peer per message to the client: a Data indication
  * (header, MAGIC-COOKIE, REMOTE-ADDRESS, DATA) stays within STUN_MAX_MSG_LEN. */
-#define PEER_CHUNK   1400
-#define MSG_OVERHEAD 64
-#define PEER_BACKLOG 16
+#define PEER_CHUNK        1400
+#define MSG_OVERHEAD      64
+#define PEER_BACKLOG      16
+#define PEER_HOLD_SECONDS 5
 
 struct msturn_tcp_peer {
 	LIST_ENTRY(msturn_tcp_peer) link;
 	struct turn_alloc *a;
 	union turn_sa peer;
 	struct bufferevent *bev;
+	struct event *hold; /* while it waits for a permission, unread */
 };
 
 static struct relay_server *server_of(const struct turn_alloc *a)
@@ -45,8 +56,18 @@ static void drop(struct relay_server *s, enum metric_turn_drop why)
 static void peer_free(struct msturn_tcp_peer *p)
 {
 	LIST_REMOVE(p, link);
+	if (p->hold)
+		event_free(p->hold);
 	bufferevent_free(p->bev);
 	free(p);
+}
+
+/* Closes with a reset: no TIME_WAIT left on the relayed port's 4-tuple. */
+static void peer_reset(struct msturn_tcp_peer *p)
+{
+	struct linger reset = {.l_onoff = 1, .l_linger = 0};
+	setsockopt(bufferevent_getfd(p->bev), SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+	peer_free(p);
 }
 
 /* One message to the client for payload[0..len) read from p; EAGAIN when
@@ -98,7 +119,18 @@ static void peer_drain(struct msturn_tcp_peer *p)
 static void peer_read_cb(struct bufferevent *bev, void *arg)
 {
 	(void)bev;
-	peer_drain(arg);
+	struct msturn_tcp_peer *p = arg;
+	if (!p->hold)
+		peer_drain(p);
+}
+
+static void hold_expired_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct msturn_tcp_peer *p = arg;
+	drop(server_of(p->a), METRIC_TURN_DROP_NO_PERMISSION);
+	peer_reset(p);
 }
 
 static void peer_event_cb(struct bufferevent *bev, short what, void *arg)
@@ -137,6 +169,25 @@ static struct msturn_tcp_peer *peer_find(struct turn_alloc *a, const union turn_
 	return NULL;
 }
 
+/* Takes the connections waiting in the relayed address's accept queue now,
+ * rather than when the loop gets to them. */
+static void accept_waiting(struct relay_server *s, struct turn_alloc *a)
+{
+	for (int i = 0; i < PEER_BACKLOG; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		union turn_sa peer;
+		int fd = accept4(a->relay_fd, (struct sockaddr *)&ss, &len,
+		                 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		if (turn_sa_set(&peer, (struct sockaddr *)&ss))
+			msturn_tcp_accept(s, a, &peer, fd);
+		else
+			close(fd);
+	}
+}
+
 static struct msturn_tcp_peer *peer_connect(struct relay_server *s, struct turn_alloc *a,
                                             const union turn_sa *peer)
 {
@@ -144,7 +195,15 @@ static struct msturn_tcp_peer *peer_connect(struct relay_server *s, struct turn_
 	struct msturn_tcp_peer *p;
 	LIST_FOREACH(p, &a->ms_peers, link)
 	n++;
-	if (n >= PEER_BACKLOG || relay_sock_connect(&a->relayed.sa, &peer->sa, &fd))
+	if (n >= PEER_BACKLOG)
+		return NULL;
+	int rc = relay_sock_connect(&a->relayed.sa, &peer->sa, &fd);
+	if (rc == EADDRNOTAVAIL) {
+		/* The peer is connecting to us from that very address. */
+		accept_waiting(s, a);
+		return peer_find(a, peer);
+	}
+	if (rc)
 		return NULL;
 	p = peer_new(s, a, peer, fd);
 	/* A NULL address: the socket is already connecting; what is written
@@ -181,11 +240,45 @@ int msturn_tcp_send(struct relay_server *s, struct turn_alloc *a, const union tu
 void msturn_tcp_accept(struct relay_server *s, struct turn_alloc *a, const union turn_sa *peer,
                        evutil_socket_t fd)
 {
-	struct msturn_tcp_peer *old = peer_find(a, peer);
+	struct msturn_tcp_peer *old = peer_find(a, peer), *p;
+	int n = 0;
 	if (old)
 		peer_free(old); /* the peer started over */
-	if (peer_new(s, a, peer, fd))
-		metrics_inc(s->metrics, METRIC_MSTURN_TCP_PEERS + 1);
+	LIST_FOREACH(p, &a->ms_peers, link)
+	n++;
+	if (n >= PEER_BACKLOG) {
+		drop(s, METRIC_TURN_DROP_SEND_FAILED);
+		close(fd);
+		return;
+	}
+	p = peer_new(s, a, peer, fd);
+	if (!p)
+		return;
+	metrics_inc(s->metrics, METRIC_MSTURN_TCP_PEERS + 1);
+	if (turn_perm_find(a, peer, time(NULL)))
+		return;
+	struct timeval tv = {.tv_sec = PEER_HOLD_SECONDS};
+	p->hold = evtimer_new(s->base, hold_expired_cb, p);
+	if (!p->hold || evtimer_add(p->hold, &tv)) {
+		drop(s, METRIC_TURN_DROP_NO_PERMISSION);
+		peer_reset(p);
+	}
+}
+
+void msturn_tcp_permit(struct relay_server *s, struct turn_alloc *a)
+{
+	time_t now = time(NULL);
+	struct msturn_tcp_peer *p = LIST_FIRST(&a->ms_peers);
+	(void)s;
+	while (p) {
+		struct msturn_tcp_peer *next = LIST_NEXT(p, link);
+		if (p->hold && turn_perm_find(a, &p->peer, now)) {
+			event_free(p->hold);
+			p->hold = NULL;
+			peer_drain(p);
+		}
+		p = next;
+	}
 }
 
 void msturn_tcp_client_data(struct relay_server *s, const struct turn_client *c,
@@ -211,7 +304,8 @@ void msturn_tcp_resume(struct relay_server *s, const struct turn_client *c)
 	struct msturn_tcp_peer *p = LIST_FIRST(&a->ms_peers);
 	while (p) {
 		struct msturn_tcp_peer *next = LIST_NEXT(p, link);
-		peer_drain(p);
+		if (!p->hold)
+			peer_drain(p);
 		p = next;
 	}
 }
@@ -219,6 +313,10 @@ void msturn_tcp_resume(struct relay_server *s, const struct turn_client *c)
 void msturn_tcp_alloc_gone(struct relay_server *s, struct turn_alloc *a)
 {
 	(void)s;
-	while (!LIST_EMPTY(&a->ms_peers))
-		peer_free(LIST_FIRST(&a->ms_peers));
+	struct msturn_tcp_peer *p = LIST_FIRST(&a->ms_peers);
+	while (p) {
+		struct msturn_tcp_peer *next = LIST_NEXT(p, link);
+		peer_free(p);
+		p = next;
+	}
 }

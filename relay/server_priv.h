@@ -113,13 +113,16 @@ int msturn_raw_target(struct relay_server *s, struct turn_alloc *a, size_t len, 
  * over TCP. send: Send's DATA or raw data to peer, on the connection to it
  * (made from the relayed port when there is none); 0 or an errno after
  * counting the drop. accept: a permitted peer connected to the relayed
- * address. client_data: an MS-TURN data frame from a TCP client, raw to its
- * allocation's active destination. resume: the client can take more, so
- * its allocation's peers are read again. alloc_gone: its peers are closed. */
+ * address (held unread until a permission covers it). permit: a permission
+ * was installed, held peers it covers are read. client_data: an MS-TURN
+ * data frame from a TCP client, raw to its allocation's active destination.
+ * resume: the client can take more, so its allocation's peers are read
+ * again. alloc_gone: its peers are closed. */
 int msturn_tcp_send(struct relay_server *s, struct turn_alloc *a, const union turn_sa *peer,
                     const uint8_t *data, size_t len);
 void msturn_tcp_accept(struct relay_server *s, struct turn_alloc *a, const union turn_sa *peer,
                        evutil_socket_t fd);
+void msturn_tcp_permit(struct relay_server *s, struct turn_alloc *a);
 void msturn_tcp_client_data(struct relay_server *s, const struct turn_client *c,
                             const uint8_t *data, size_t len);
 void msturn_tcp_resume(struct relay_server *s, const struct turn_client *c);

@@ -123,11 +123,15 @@ static void forward_one(struct stun_tcp_conn *c, struct evbuffer *input, size_t 
 }
 
 /* A connection that carries an allocation lives as long as it: the
- * allocation's lifetime, not the idle timeout, ends it. */
+ * allocation's lifetime, not the idle timeout, ends it; once it is deleted,
+ * the idle timeout is back. */
 static void keep_if_allocated(struct stun_tcp_conn *c, const struct turn_client *tc)
 {
+	struct timeval idle = {.tv_sec = c->server->conf->stun_tcp_idle_timeout};
 	if (turn_table_find(&c->server->allocs, &tc->src, TURN_TRANSPORT_TCP, c))
 		bufferevent_set_timeouts(c->bev, NULL, NULL);
+	else if (!c->piped)
+		bufferevent_set_timeouts(c->bev, &idle, &idle);
 }
 
 /* Answers one whole message msg[0..len); false when it is not STUN at all

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mras.h"
 #include "relay/hash.h"
 #include "relay/stun.h"
 
@@ -106,6 +107,13 @@ int turn_user_key(const struct conf *conf, time_t now, const uint8_t *username, 
 			                  key);
 			return 0;
 		}
+	}
+	if (conf->mras_secret[0] && mras_is_username(username, len)) {
+		char pass[MRAS_PASSWORD_LEN + 1];
+		if (mras_check(conf->mras_secret, now, username, len, pass))
+			return ENOENT;
+		stun_key_longterm(user, conf->turn_realm, pass, key);
+		return 0;
 	}
 	if (!conf->use_auth_secret || !conf->static_auth_secret[0] ||
 	    !rest_username_valid(user, now))

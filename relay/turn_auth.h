@@ -31,8 +31,9 @@ int turn_nonce_check(const uint8_t key[TURN_NONCE_KEY_LEN], time_t now, const st
                      const uint8_t *nonce, size_t len);
 
 /* The long-term key MD5(user:realm:password) for username (len bytes), from
- * conf's turn_user lines or, with use_auth_secret, coturn's REST scheme
- * (USERNAME "EXPIRY[:NAME]", not expired at now; password
+ * conf's turn_user lines; with mras_secret, MRAS-style credentials
+ * (core/mras.h); with use_auth_secret, coturn's REST scheme (USERNAME
+ * "EXPIRY[:NAME]", not expired at now; password
  * base64(HMAC-SHA1(static_auth_secret, USERNAME))). 0, or ENOENT for an
  * unknown, expired or malformed username. */
 int turn_user_key(const struct conf *conf, time_t now, const uint8_t *username, size_t len,

@@ -119,14 +119,19 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 	struct turn_alloc *a = arg;
 	struct relay_server *s = a->table->owner;
 	union turn_sa peer;
+	if (a->msturn && turn_sa_set(&peer, sa)) {
+		msturn_tcp_accept(s, a, &peer, fd); /* held until permitted */
+		return;
+	}
 	/* RFC 6062 section 5.3: only peers with a permission get through. */
 	if (!turn_sa_set(&peer, sa) || !turn_perm_find(a, &peer, time(NULL))) {
 		metrics_inc(s->metrics, METRIC_TURN_DROPPED + METRIC_TURN_DROP_NO_PERMISSION);
+		/* A reset, not a close: a close would leave the 4-tuple in
+		 * TIME_WAIT here, and the relayed port could not connect out to
+		 * that peer for a minute (MS-TURN relays connect to each other). */
+		struct linger reset = {.l_onoff = 1, .l_linger = 0};
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
 		close(fd);
-		return;
-	}
-	if (a->msturn) {
-		msturn_tcp_accept(s, a, &peer, fd);
 		return;
 	}
 	struct turn_tcp_peer *p = peer_new(s, a, &peer, fd);

@@ -61,7 +61,7 @@ static void ha1_of(const struct conf_user *u, const char *realm, uint8_t ha1[16]
 }
 
 static int verify(const struct conf *conf, const uint8_t *secret, const struct sip_msg *req,
-                  time_t now)
+                  const struct pl *owner, time_t now)
 {
 	struct httpauth_digest_resp resp;
 	uint8_t ha1[16];
@@ -72,9 +72,8 @@ static int verify(const struct conf *conf, const uint8_t *secret, const struct s
 	if (!u || resp.realm.l != strlen(conf->sip_domain) ||
 	    memcmp(resp.realm.p, conf->sip_domain, resp.realm.l) != 0)
 		return EACCES;
-	/* Only the account's own address of record may be registered with it. */
-	if (req->to.uri.user.l != resp.username.l ||
-	    memcmp(req->to.uri.user.p, resp.username.p, resp.username.l) != 0)
+	/* Only the account's own address of record may be used with it. */
+	if (owner->l != resp.username.l || memcmp(owner->p, resp.username.p, resp.username.l) != 0)
 		return EACCES;
 	ha1_of(u, conf->sip_domain, ha1);
 	if (httpauth_digest_response_auth(&resp, &req->met, ha1))
@@ -85,10 +84,17 @@ static int verify(const struct conf *conf, const uint8_t *secret, const struct s
 int sip_auth_register(const struct conf *conf, const uint8_t secret[SIP_AUTH_SECRET_LEN],
                       const struct sip_msg *req, time_t now, char *challenge, size_t cap)
 {
+	return sip_auth_request(conf, secret, req, &req->to.uri.user, now, challenge, cap);
+}
+
+int sip_auth_request(const struct conf *conf, const uint8_t secret[SIP_AUTH_SECRET_LEN],
+                     const struct sip_msg *req, const struct pl *owner, time_t now, char *challenge,
+                     size_t cap)
+{
 	char nonce[64];
 	if (conf->n_users == 0)
 		return 0;
-	int rc = verify(conf, secret, req, now);
+	int rc = verify(conf, secret, req, owner, now);
 	if (rc == 0)
 		return 0;
 	nonce_for(secret, (unsigned long)now, nonce, sizeof(nonce));

@@ -128,6 +128,10 @@ static void handle_request(struct sip_conn *c, const struct sip_msg *req)
 	if (method == METRIC_SIP_REGISTER && !pl_isset(&req->uri.user) &&
 	    is_ours(c->server, &req->uri.host))
 		return handle_register(c, req);
+	/* MRAS: SERVICE to the edge or to its domain (Lync names its MRAS URI
+	 * with a user part; the edge proxies no SERVICE anywhere). */
+	if (sipmsg_pl_eq(&req->met, "SERVICE") && is_ours(c->server, &req->uri.host))
+		return sip_handle_service(c, req);
 	sip_proxy_request(c, req);
 }
 

@@ -54,6 +54,13 @@ static void copy_headers(FILE *f, const struct sip_msg *req)
 int sip_reply_build(const struct sip_msg *req, int code, const char *reason, const char *extra,
                     char **out, size_t *out_len)
 {
+	return sip_reply_build_body(req, code, reason, extra, NULL, NULL, 0, out, out_len);
+}
+
+int sip_reply_build_body(const struct sip_msg *req, int code, const char *reason, const char *extra,
+                         const char *ctype, const char *body, size_t body_len, char **out,
+                         size_t *out_len)
+{
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
@@ -61,8 +68,12 @@ int sip_reply_build(const struct sip_msg *req, int code, const char *reason, con
 		return ENOMEM;
 	fprintf(f, "SIP/2.0 %d %s\r\n", code, reason);
 	copy_headers(f, req);
-	fprintf(f, "%sServer: edgelab/%s\r\nContent-Length: 0\r\n\r\n", extra ? extra : "",
-	        PACKAGE_VERSION);
+	fprintf(f, "%sServer: edgelab/%s\r\n", extra ? extra : "", PACKAGE_VERSION);
+	if (ctype)
+		fprintf(f, "Content-Type: %s\r\n", ctype);
+	fprintf(f, "Content-Length: %zu\r\n\r\n", body ? body_len : 0);
+	if (body)
+		fwrite(body, 1, body_len, f);
 	if (fclose(f) || !text) {
 		free(text);
 		return ENOMEM;

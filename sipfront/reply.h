@@ -12,5 +12,9 @@
  * "Name: value\r\n" lines, or NULL. 0 or ENOMEM. */
 int sip_reply_build(const struct sip_msg *req, int code, const char *reason, const char *extra,
                     char **out, size_t *out_len);
+/* The same with a body of content type ctype. */
+int sip_reply_build_body(const struct sip_msg *req, int code, const char *reason, const char *extra,
+                         const char *ctype, const char *body, size_t body_len, char **out,
+                         size_t *out_len);
 
 #endif

@@ -97,6 +97,8 @@ void sip_proxy_response(struct sip_conn *c, const struct sip_msg *resp);
  * it is up: forgets them. */
 void sip_proxy_pending_done(struct sip_conn *c, bool failed);
 /* Sends a response of the edge's own to req on c. */
+/* SERVICE to the edge (service.c): MRAS relay credentials. */
+void sip_handle_service(struct sip_conn *c, const struct sip_msg *req);
 void sip_conn_reply(struct sip_conn *c, const struct sip_msg *req, int code, const char *reason,
                     const char *extra);
 

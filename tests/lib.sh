@@ -38,11 +38,16 @@ skip_all() {
 	exit 77
 }
 
-# A port that nothing on this host listens on, TCP or UDP (20000-39999).
+# A port that no socket on this host uses, TCP or UDP, listening or not,
+# below the kernel's ephemeral range (10000-32767 by default): tests running
+# side by side make outgoing connections whose ephemeral ports would
+# otherwise take a port picked here before its server binds it.
 free_port() {
+	low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+	[ "$low" -gt 12000 ] || low=32768
 	while :; do
-		p=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 20000))
-		if ! ss -Hlntu "( sport = :$p )" 2>/dev/null | grep -q .; then
+		p=$((10000 + $(od -An -N2 -tu2 /dev/urandom) % (low - 10000)))
+		if ! ss -Hantu "( sport = :$p )" 2>/dev/null | grep -q .; then
 			echo "$p"
 			return
 		fi

@@ -2,7 +2,8 @@
  * plaintext. It is framed with sip_frame_next the way sipfront/conn.c does,
  * and each message goes through sipmsg_decode, sipmsg_validate and the
  * helpers; valid ones through the routing decision, and what the edge would
- * send (forwarded requests and responses, its own replies) must decode. Invariants are checked with
+ * send (forwarded requests and responses, its own replies) must decode; each body
+ * also goes through the MRAS credentialsRequest parser. Invariants are checked with
  * abort(); ASan/UBSan catch overreads and LeakSanitizer anything not mem_deref'd. */
 #include <errno.h>
 #include <stdint.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "sipfront/frame.h"
+#include "sipfront/mras.h"
 #include "core/conf.h"
 #include "sipfront/reply.h"
 #include "sipfront/rewrite.h"
@@ -113,6 +115,27 @@ static void fuzz_helpers(const struct sip_msg *msg)
 		fuzz_response(msg);
 }
 
+/* The body as an MRAS credentialsRequest (sipfront/mras.h): what parses
+ * must make a response that carries its ids, and ids are bounded. */
+static void fuzz_mras(const struct sip_msg *msg)
+{
+	struct sip_mras_request r;
+	struct sip_mras_relay relay = {"edge.example", 3478, 443};
+	char *out;
+	size_t out_len;
+	int rc = sip_mras_parse((const char *)mbuf_buf(msg->mb), mbuf_get_left(msg->mb), &r);
+	if (rc) {
+		FUZZ_CHECK(rc == EBADMSG || rc == EMSGSIZE);
+		return;
+	}
+	FUZZ_CHECK(strlen(r.request_id) <= SIP_MRAS_ID_MAX && r.request_id[0]);
+	FUZZ_CHECK(strcmp(r.location, "internet") == 0 || strcmp(r.location, "intranet") == 0);
+	if (sip_mras_response(&r, "dXNlcg==", "cGFzcw==", 480, &relay, &out, &out_len))
+		return;
+	FUZZ_CHECK(strstr(out, r.credentials_request_id) && out_len == strlen(out));
+	free(out);
+}
+
 static void fuzz_message(const uint8_t *buf, size_t len)
 {
 	struct sip_msg *msg = NULL;
@@ -127,6 +150,7 @@ static void fuzz_message(const uint8_t *buf, size_t len)
 	/* the message holds the bytes as they came: name masking is undone */
 	FUZZ_CHECK(msg->mb->end == len && memcmp(msg->mb->buf, buf, len) == 0);
 	fuzz_helpers(msg);
+	fuzz_mras(msg);
 	mem_deref(msg);
 }
 
