@@ -4,7 +4,7 @@
 
 : "${EDGELAB:?EDGELAB must point at the edgelab binary (make check sets it)}"
 : "${SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
-: "${SHARED:=$SRCDIR/../shared}"
+: "${SHARED:=$(sh "$SRCDIR/tests/shared_dir.sh" "$SRCDIR")}"
 n_ok=0
 n_fail=0
 cleanup_cmds=""
