@@ -87,7 +87,7 @@ int cmd_mras(int argc, char **argv)
 		conf_unref(conf);
 		return EXIT_USAGE;
 	}
-	char user64[4 * MRAS_USERNAME_MAX / 3 + 4], pass64[4 * MRAS_PASSWORD_LEN / 3 + 4], when[32];
+	char user64[MRAS_USERNAME_B64_MAX], pass64[MRAS_PASSWORD_B64_MAX], when[32];
 	time_t expires = now + (time_t)conf->mras_duration * 60;
 	struct tm tm;
 	mras_base64(user, strlen(user), user64);

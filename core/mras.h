@@ -30,6 +30,9 @@
 #define MRAS_USERNAME_MAX 80 /* with its NUL */
 #define MRAS_PASSWORD_LEN 44
 #define MRAS_PREFIX       "mras1:"
+/* What mras_base64 writes for a username and a password, with the NUL. */
+#define MRAS_USERNAME_B64_MAX (4 * ((MRAS_USERNAME_MAX + 2) / 3) + 1)
+#define MRAS_PASSWORD_B64_MAX (4 * ((MRAS_PASSWORD_LEN + 2) / 3) + 1)
 
 /* Issues credentials to identity (a SIP URI) valid for minutes from now.
  * 0, or EINVAL (empty secret, minutes 0). */

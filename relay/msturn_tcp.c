@@ -160,6 +160,16 @@ static struct msturn_tcp_peer *peer_new(struct relay_server *s, struct turn_allo
 	return p;
 }
 
+/* Whether the allocation has as many peer connections as it may. */
+static bool peers_full(const struct turn_alloc *a)
+{
+	int n = 0;
+	const struct msturn_tcp_peer *p;
+	LIST_FOREACH(p, &a->ms_peers, link)
+	n++;
+	return n >= PEER_BACKLOG;
+}
+
 static struct msturn_tcp_peer *peer_find(struct turn_alloc *a, const union turn_sa *peer)
 {
 	struct msturn_tcp_peer *p;
@@ -191,11 +201,8 @@ static void accept_waiting(struct relay_server *s, struct turn_alloc *a)
 static struct msturn_tcp_peer *peer_connect(struct relay_server *s, struct turn_alloc *a,
                                             const union turn_sa *peer)
 {
-	int fd, n = 0;
-	struct msturn_tcp_peer *p;
-	LIST_FOREACH(p, &a->ms_peers, link)
-	n++;
-	if (n >= PEER_BACKLOG)
+	int fd;
+	if (peers_full(a))
 		return NULL;
 	int rc = relay_sock_connect(&a->relayed.sa, &peer->sa, &fd);
 	if (rc == EADDRNOTAVAIL) {
@@ -205,7 +212,7 @@ static struct msturn_tcp_peer *peer_connect(struct relay_server *s, struct turn_
 	}
 	if (rc)
 		return NULL;
-	p = peer_new(s, a, peer, fd);
+	struct msturn_tcp_peer *p = peer_new(s, a, peer, fd);
 	/* A NULL address: the socket is already connecting; what is written
 	 * meanwhile waits in the output buffer. */
 	if (p && bufferevent_socket_connect(p->bev, NULL, 0)) {
@@ -240,18 +247,15 @@ int msturn_tcp_send(struct relay_server *s, struct turn_alloc *a, const union tu
 void msturn_tcp_accept(struct relay_server *s, struct turn_alloc *a, const union turn_sa *peer,
                        evutil_socket_t fd)
 {
-	struct msturn_tcp_peer *old = peer_find(a, peer), *p;
-	int n = 0;
+	struct msturn_tcp_peer *old = peer_find(a, peer);
 	if (old)
 		peer_free(old); /* the peer started over */
-	LIST_FOREACH(p, &a->ms_peers, link)
-	n++;
-	if (n >= PEER_BACKLOG) {
+	if (peers_full(a)) {
 		drop(s, METRIC_TURN_DROP_SEND_FAILED);
 		close(fd);
 		return;
 	}
-	p = peer_new(s, a, peer, fd);
+	struct msturn_tcp_peer *p = peer_new(s, a, peer, fd);
 	if (!p)
 		return;
 	metrics_inc(s->metrics, METRIC_MSTURN_TCP_PEERS + 1);

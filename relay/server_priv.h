@@ -94,7 +94,8 @@ bool turn_401_allowed(struct relay_server *s, const union turn_sa *src);
 /* REALM and a fresh NONCE for src, with the dialect's attribute numbers. */
 void turn_challenge(struct relay_server *s, struct stun_enc *e, const union turn_sa *src,
                     time_t now, uint16_t realm_type, uint16_t nonce_type);
-/* A transaction id for an indication (RFC 5389's cookie first when cookie). */
+/* A transaction id for an indication (RFC 5389's cookie first when cookie);
+ * in turn_data.c, where the packet path inlines it. */
 void turn_indication_tid(uint8_t tid[STUN_TID_LEN], bool cookie);
 /* The lifetime to grant for a request's LIFETIME (0: delete). */
 uint32_t turn_lifetime_of(const struct conf *conf, const struct stun_msg *m);

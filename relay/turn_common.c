@@ -73,16 +73,3 @@ uint32_t turn_lifetime_of(const struct conf *conf, const struct stun_msg *m)
 		want = max;
 	return want < def ? def : want;
 }
-
-/* A transaction id for an indication: unique enough, as nothing answers it
- * (RFC 5389's cookie first when cookie). */
-void turn_indication_tid(uint8_t tid[STUN_TID_LEN], bool cookie)
-{
-	static _Thread_local uint64_t counter;
-	static const uint8_t magic[4] = {0x21, 0x12, 0xA4, 0x42};
-	memset(tid, 0, STUN_TID_LEN);
-	if (cookie)
-		memcpy(tid, magic, sizeof(magic));
-	counter++;
-	memcpy(tid + 4, &counter, sizeof(counter));
-}

@@ -119,12 +119,13 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 	struct turn_alloc *a = arg;
 	struct relay_server *s = a->table->owner;
 	union turn_sa peer;
-	if (a->msturn && turn_sa_set(&peer, sa)) {
+	bool known = turn_sa_set(&peer, sa);
+	if (known && a->msturn) {
 		msturn_tcp_accept(s, a, &peer, fd); /* held until permitted */
 		return;
 	}
 	/* RFC 6062 section 5.3: only peers with a permission get through. */
-	if (!turn_sa_set(&peer, sa) || !turn_perm_find(a, &peer, time(NULL))) {
+	if (!known || !turn_perm_find(a, &peer, time(NULL))) {
 		metrics_inc(s->metrics, METRIC_TURN_DROPPED + METRIC_TURN_DROP_NO_PERMISSION);
 		/* A reset, not a close: a close would leave the 4-tuple in
 		 * TIME_WAIT here, and the relayed port could not connect out to

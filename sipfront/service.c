@@ -51,7 +51,7 @@ void sip_handle_service(struct sip_conn *c, const struct sip_msg *req)
 	unsigned minutes =
 	    mr.duration && mr.duration < conf->mras_duration ? mr.duration : conf->mras_duration;
 	char user[MRAS_USERNAME_MAX], pass[MRAS_PASSWORD_LEN + 1];
-	char user64[4 * MRAS_USERNAME_MAX / 3 + 4], pass64[4 * MRAS_PASSWORD_LEN / 3 + 4];
+	char user64[MRAS_USERNAME_B64_MAX], pass64[MRAS_PASSWORD_B64_MAX];
 	if (mras_issue(conf->mras_secret, time(NULL), minutes, identity, user, pass))
 		return sip_conn_reply(c, req, 500, "Server Internal Error (MRAS)", NULL);
 	mras_base64(user, strlen(user), user64);
