@@ -15,7 +15,7 @@
 #include "core/log.h"
 #include "core/rows.h"
 #include "media/rtp.h"
-#include "relay/stun.h"
+#include "stun/stun.h"
 
 #define RTP_PT_DYNAMIC 96  /* no SDP binds it: the payload is text */
 #define RTP_TS_STEP    160 /* 20 ms at 8 kHz, as if it were audio */

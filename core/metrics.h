@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Results of a STUN request, per dialect (the dialect order is relay/stun.h's). */
+/* Results of a STUN request, per dialect (the dialect order is stun/stun.h's). */
 enum metric_stun_result {
 	METRIC_STUN_SUCCESS,
 	METRIC_STUN_BAD_REQUEST,       /* 400 */

@@ -11,7 +11,7 @@
 
 #include "core/rows.h"
 #include "probe/report.h"
-#include "relay/stun.h"
+#include "stun/stun.h"
 
 #define PROBE_MAX_RESULTS ((size_t)ROWS_COUNT * 3) /* a row may report per dialect */
 

@@ -23,7 +23,7 @@
 #include "media/rtp.h"
 #include "probe/flow.h"
 #include "probe/probe.h"
-#include "relay/stun.h"
+#include "stun/stun.h"
 
 #define MARKER_BYTES  8   /* 16 hex characters */
 #define DRAIN_SECONDS 1.0 /* row 4: waiting for the edge's close after ours */

@@ -26,7 +26,7 @@
 #include "core/addr.h"
 #include "probe/flow.h"
 #include "probe/probe.h"
-#include "relay/stun.h"
+#include "stun/stun.h"
 
 #define RTO_MS 500
 

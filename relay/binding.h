@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 
 #include "core/metrics.h"
-#include "relay/stun.h"
+#include "stun/stun.h"
 
 /* 20 header + 2 x 24 (IPv6 addresses) + 36 (SOFTWARE, 32 bytes) + 8
  * (FINGERPRINT), and the 420 form: 12 + 20 reason + 4 + 2 x

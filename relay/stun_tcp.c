@@ -1,6 +1,6 @@
 /* STUN and TURN on TCP, in two framings told apart by a connection's first
  * byte: RFC 5389 section 7.2.2 (messages framed by their own header length,
- * and ChannelData), or MS-TURN's (type, 0x00, length: relay/msturn_frame.h),
+ * and ChannelData), or MS-TURN's (type, 0x00, length: stun/msturn_frame.h),
  * which on the A/V edge's 443 follows a pseudo-TLS handshake. Bounded
  * everywhere: a connection limit across workers, an idle timeout, a read
  * high-water mark and a cap on queued replies (a client that sends but never
@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "core/addr.h"
-#include "relay/msturn_frame.h"
+#include "stun/msturn_frame.h"
 #include "relay/server_priv.h"
 
 #define TCP_READ_HIGH    ((size_t)2 * (MSTURN_FRAME_HDR + MSTURN_DATA_MAX)) /* > any frame */

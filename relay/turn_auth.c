@@ -10,7 +10,7 @@
 
 #include "core/mras.h"
 #include "relay/hash.h"
-#include "relay/stun.h"
+#include "stun/stun.h"
 
 /* The bytes of src's IP (4 or 16), or none for another family. */
 static size_t ip_bytes(const struct sockaddr *src, const uint8_t **ip)

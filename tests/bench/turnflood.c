@@ -15,9 +15,9 @@
  * window's edges. Output: one line of key=value pairs on stdout.
  *
  * The STUN messages are encoded and checked with the project's codec
- * (relay/stun.h). Every loop is bounded, every wait has a timeout. */
+ * (stun/stun.h). Every loop is bounded, every wait has a timeout. */
 #define _GNU_SOURCE
-#include "relay/stun.h"
+#include "stun/stun.h"
 
 #include <errno.h>
 #include <netinet/in.h>

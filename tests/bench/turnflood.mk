@@ -7,11 +7,10 @@ OUT ?= $(SRC)/tests/bench/build
 CC ?= cc
 CFLAGS ?= -O2 -g
 BENCH_CFLAGS = -std=c11 -Wall -Wextra -pthread -I$(SRC)
-CODEC = $(addprefix $(SRC)/relay/,stun_type.c stun_decode.c stun_encode.c stun_attr.c \
-	stun_integrity.c)
+CODEC = $(addprefix $(SRC)/stun/,type.c decode.c encode.c attr.c integrity.c)
 
-$(OUT)/turnflood: $(SRC)/tests/bench/turnflood.c $(CODEC) $(SRC)/relay/stun.h \
-		$(SRC)/relay/stun_int.h
+$(OUT)/turnflood: $(SRC)/tests/bench/turnflood.c $(CODEC) $(SRC)/stun/stun.h \
+		$(SRC)/stun/stun_int.h
 	@mkdir -p $(OUT)
 	$(CC) $(BENCH_CFLAGS) $(CFLAGS) -o $@ $(SRC)/tests/bench/turnflood.c $(CODEC) \
 		-lcrypto -lz

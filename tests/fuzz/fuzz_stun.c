@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "relay/stun.h"
+#include "stun/stun.h"
 #include "tests/fuzz/fuzz.h"
 
 

@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
-#include "relay/msturn_frame.h"
+#include "stun/msturn_frame.h"
 #include "relay/server_priv.h"
 #include "tests/fuzz/fuzz.h"
 

@@ -1,7 +1,7 @@
 /* msframe: checks the MS-TURN TCP framing of one direction of a captured
  * stream and hands its control messages to tshark, which (Wireshark 4.0)
  * does not take MS-TURN's framing apart itself. Written apart from edgelab's
- * own parser (relay/msturn_frame.c), so that the check does not share its
+ * own parser (stun/msturn_frame.c), so that the check does not share its
  * bugs.
  *
  *   tshark -q -z follow,tcp,raw,N ... | msframe [--tls] > dump

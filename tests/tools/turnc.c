@@ -32,7 +32,7 @@
 #include <unistd.h>
 
 #include "core/addr.h"
-#include "relay/stun.h"
+#include "stun/stun.h"
 
 struct client {
 	int fd;

@@ -30,7 +30,7 @@
 #include <cmocka.h>
 
 #include "core/log.h"
-#include "relay/msturn_frame.h"
+#include "stun/msturn_frame.h"
 #include "relay/server_priv.h"
 
 #define DEADLINE_MS 2000

@@ -22,7 +22,7 @@
 #include "core/addr.h"
 #include "probe/probe.h"
 #include "relay/binding.h"
-#include "relay/stun.h"
+#include "stun/stun.h"
 
 enum edge_mode {
 	EDGE_BINDING,       /* relay/binding.c answers, as serve does */

@@ -1,4 +1,4 @@
-/* Unit tests of the STUN/TURN/MS-TURN codec (relay/stun.h): RFC 5769 test
+/* Unit tests of the STUN/TURN/MS-TURN codec (stun/stun.h): RFC 5769 test
  * vectors and the captures in $SHARED/vectors. The length rules, encoder and
  * integrity tests are in test_stun_rules.c; one runner (main) for both. */
 #include <stdarg.h>
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "relay/stun.h"
+#include "stun/stun.h"
 #include "tests/unit/pcap_read.h"
 #include "tests/unit/test_stun.h"
 

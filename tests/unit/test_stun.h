@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "relay/stun.h"
+#include "stun/stun.h"
 
 /* RFC 5769 sections 2.1-2.4 (sizes checked against the definitions). */
 extern const uint8_t rfc5769_request[108];

@@ -14,7 +14,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "relay/stun.h"
+#include "stun/stun.h"
 #include "tests/unit/test_stun.h"
 
 /* ---- length rules ---- */

@@ -15,7 +15,7 @@
 #include "core/addr.h"
 #include "relay/alloc.h"
 #include "relay/quota.h"
-#include "relay/stun.h"
+#include "stun/stun.h"
 #include "relay/turn_auth.h"
 
 static const uint8_t key[TURN_NONCE_KEY_LEN] = "0123456789abcdef0123456789abcde";

@@ -1,6 +1,6 @@
 /* Encoding with sticky errors: the first failure is kept and every later
  * call does nothing, so a reply is built line by line and checked once. */
-#include "relay/stun_int.h"
+#include "stun/stun_int.h"
 
 #include <errno.h>
 #include <string.h>

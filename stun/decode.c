@@ -1,6 +1,6 @@
 /* Decoding: header and attribute walk with every length checked against the
  * buffer, and the typed attribute readers. */
-#include "relay/stun_int.h"
+#include "stun/stun_int.h"
 
 #include <errno.h>
 #include <string.h>

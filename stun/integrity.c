@@ -1,6 +1,6 @@
 /* MESSAGE-INTEGRITY, MESSAGE-INTEGRITY-SHA256 and FINGERPRINT: computing them
  * for the encoder and checking them on decoded messages. */
-#include "relay/stun_int.h"
+#include "stun/stun_int.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -1,9 +1,9 @@
 /* Private helpers shared by the STUN codec's files; not part of the contract
- * (relay/stun.h is). Big-endian accessors and the per-dialect MAC. */
-#ifndef EDGELAB_RELAY_STUN_INT_H
-#define EDGELAB_RELAY_STUN_INT_H
+ * (stun/stun.h is). Big-endian accessors and the per-dialect MAC. */
+#ifndef EDGELAB_STUN_STUN_INT_H
+#define EDGELAB_STUN_STUN_INT_H
 
-#include "relay/stun.h"
+#include "stun/stun.h"
 
 #define STUN_ATTR_HDR_LEN    4
 #define STUN_MAC_SHA1_LEN    20

@@ -3,8 +3,8 @@
  * first; see ../shared/MSTURN.md). Pure functions over byte buffers: no I/O,
  * no logging, no allocation. Every length is checked against the buffer.
  * The server, the probe, the unit tests and the fuzzers share it. */
-#ifndef EDGELAB_RELAY_STUN_H
-#define EDGELAB_RELAY_STUN_H
+#ifndef EDGELAB_STUN_STUN_H
+#define EDGELAB_STUN_STUN_H
 
 #include <stdbool.h>
 #include <stddef.h>

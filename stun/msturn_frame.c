@@ -1,9 +1,9 @@
-#include "relay/msturn_frame.h"
+#include "stun/msturn_frame.h"
 
 #include <openssl/rand.h>
 #include <string.h>
 
-#include "relay/stun.h"
+#include "stun/stun.h"
 
 long msturn_frame_parse(const uint8_t *buf, size_t len, uint8_t *type, size_t *payload_len)
 {

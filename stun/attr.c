@@ -2,7 +2,7 @@
  * registry for RFC 5389/8489 and the specifications built on it, RFC 3489
  * section 11.2 for classic STUN, and [MS-TURN] section 2.2.2 (MSTURN.md) for
  * Microsoft's dialect, whose numbers partly collide with the others. */
-#include "relay/stun_int.h"
+#include "stun/stun_int.h"
 
 struct stun_attr_name {
 	uint16_t type;

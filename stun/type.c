@@ -1,6 +1,6 @@
 /* Message types and dialects: the bit layout of RFC 5389 section 6 and the
  * dialect test of MSTURN.md ("Telling the dialects apart"). */
-#include "relay/stun_int.h"
+#include "stun/stun_int.h"
 
 #include <string.h>
 

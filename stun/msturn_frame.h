@@ -3,8 +3,8 @@
  * control message and 0x03 for end-to-end data; on the A/V edge's 443 a
  * fixed pseudo-TLS exchange (no real TLS) comes first. Pure functions on
  * bytes, so that the stream parser is unit-tested and fuzzed on its own. */
-#ifndef EDGELAB_RELAY_MSTURN_FRAME_H
-#define EDGELAB_RELAY_MSTURN_FRAME_H
+#ifndef EDGELAB_STUN_MSTURN_FRAME_H
+#define EDGELAB_STUN_MSTURN_FRAME_H
 
 #include <stddef.h>
 #include <stdint.h>
