@@ -11,12 +11,12 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define STUN_HDR_LEN 20
-#define STUN_TID_LEN 16 /* all 16 bytes after the length; RFC 5389's cookie included */
-#define STUN_MAGIC_COOKIE 0x2112A442u
+#define STUN_HDR_LEN             20
+#define STUN_TID_LEN             16 /* all 16 bytes after the length; RFC 5389's cookie included */
+#define STUN_MAGIC_COOKIE        0x2112A442u
 #define STUN_MSTURN_MAGIC_COOKIE 0x72C64BC6u
-#define STUN_MAX_ATTRS 48     /* a message with more is rejected (E2BIG) */
-#define STUN_MAX_MSG_LEN 2048 /* larger messages are rejected (EMSGSIZE) */
+#define STUN_MAX_ATTRS           48   /* a message with more is rejected (E2BIG) */
+#define STUN_MAX_MSG_LEN         2048 /* larger messages are rejected (EMSGSIZE) */
 
 enum stun_dialect {
 	STUN_DIALECT_RFC5389, /* RFC 5389/8489 and the TURN RFCs built on it */
@@ -176,10 +176,10 @@ int stun_attr_addr(const struct stun_attr *attr, struct sockaddr_storage *sa);
  * 0x8020 (port XOR the first 16 bits of the transaction id, IPv4 XOR its
  * first 32 bits, IPv6 XOR all 16 bytes). */
 int stun_attr_xor_addr(const struct stun_msg *msg, const struct stun_attr *attr,
-		       struct sockaddr_storage *sa);
+                       struct sockaddr_storage *sa);
 /* ERROR-CODE: class*100+number, and the reason phrase (not NUL-terminated). */
 int stun_attr_error(const struct stun_attr *attr, int *code, const char **reason,
-		    size_t *reason_len);
+                    size_t *reason_len);
 
 /* The attribute's name in that dialect ("XOR-MAPPED-ADDRESS"), or NULL when
  * the dialect does not define it. */
@@ -201,8 +201,7 @@ int stun_msg_check_fingerprint(const struct stun_msg *msg);
 
 /* Long-term credential key MD5(username ":" realm ":" password) (RFC 5389
  * section 15.4; also MS-TURN). */
-void stun_key_longterm(const char *user, const char *realm, const char *pass,
-		       uint8_t key[16]);
+void stun_key_longterm(const char *user, const char *realm, const char *pass, uint8_t key[16]);
 
 /* Encoder. Errors are sticky: after the first failure every call is a no-op
  * and stun_enc_finish returns the error (ENOSPC when the buffer is too small,
@@ -223,7 +222,7 @@ enum stun_mac { STUN_MAC_SHA1, STUN_MAC_SHA256 };
 
 /* Writes the header; for MS-TURN also the MAGIC-COOKIE attribute, always first. */
 void stun_enc_init(struct stun_enc *enc, uint8_t *buf, size_t cap, enum stun_dialect d,
-		   uint16_t type, const uint8_t tid[STUN_TID_LEN]);
+                   uint16_t type, const uint8_t tid[STUN_TID_LEN]);
 /* RFC 5389 section 15 lets padding bytes hold any value (RFC 5769's sample
  * request pads with spaces): the byte used for the attributes appended next. */
 void stun_enc_set_pad(struct stun_enc *enc, uint8_t byte);
@@ -242,7 +241,7 @@ void stun_enc_unknown(struct stun_enc *enc, const uint16_t *types, size_t n);
 /* MESSAGE-INTEGRITY (or -SHA256 in RFC 5389 with STUN_MAC_SHA256), computed
  * the dialect's way; must come after every other attribute but FINGERPRINT. */
 void stun_enc_integrity(struct stun_enc *enc, const uint8_t *key, size_t key_len,
-			enum stun_mac mac);
+                        enum stun_mac mac);
 /* FINGERPRINT: CRC-32 (zlib) XOR 0x5354554E; last. Not in MS-TURN, and not
  * after MESSAGE-INTEGRITY in classic (whose MAC covers the header length as
  * sent): EINVAL there. */
