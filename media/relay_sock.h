@@ -29,5 +29,8 @@ int relay_sock_open(struct port_pool *pool, const struct sockaddr *ip,
 /* A TCP socket bound to local (a relayed address, port included) with
  * SO_REUSEADDR/SO_REUSEPORT, connecting non-blocking to peer. 0 or errno. */
 int relay_sock_connect(const struct sockaddr *local, const struct sockaddr *peer, int *fd);
+/* Sets a socket's receive and send buffers to bytes, beyond net.core's
+ * rmem_max / wmem_max when the process may (root, CAP_NET_ADMIN). */
+void relay_sock_buffers(int fd, int bytes);
 
 #endif

@@ -49,7 +49,8 @@ static uint32_t sa_hash(const union turn_sa *sa, bool with_port)
 
 /* --- the table ------------------------------------------------------- */
 
-static uint32_t tuple_hash(const union turn_sa *client, enum turn_transport tr, const void *conn)
+static uint32_t tuple_hash(const union turn_sa *client, enum turn_transport tr,
+                           const struct relay_conn *conn)
 {
 	uint32_t h = sa_hash(client, true) ^ (uint32_t)tr;
 	h ^= (uint32_t)((uintptr_t)conn >> 4);
@@ -57,7 +58,7 @@ static uint32_t tuple_hash(const union turn_sa *client, enum turn_transport tr, 
 }
 
 struct turn_alloc *turn_table_find(struct turn_table *t, const union turn_sa *client,
-                                   enum turn_transport tr, const void *conn)
+                                   enum turn_transport tr, const struct relay_conn *conn)
 {
 	for (struct turn_alloc *a = t->bucket[tuple_hash(client, tr, conn)]; a; a = a->next)
 		if (a->client_transport == tr && a->client_conn == conn &&

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "relay/client.h"
 #include "relay/turn_auth.h"
 
 #define TURN_PERMS_MAX     64  /* per allocation; more gets 508 */
@@ -23,13 +24,6 @@
 #define TURN_CHAN_LIFETIME 600 /* RFC 8656 section 12 */
 #define TURN_INDEX_BUCKETS 16
 #define TURN_TABLE_BUCKETS 4096
-
-/* An IPv4 or IPv6 address with its port, in the size it needs. */
-union turn_sa {
-	struct sockaddr sa;
-	struct sockaddr_in in;
-	struct sockaddr_in6 in6;
-};
 
 struct turn_perm {
 	union turn_sa peer; /* the port is not part of a permission */
@@ -44,17 +38,15 @@ struct turn_chan {
 	uint8_t next_by_number, next_by_peer;
 };
 
-enum turn_transport { TURN_TRANSPORT_UDP, TURN_TRANSPORT_TCP };
-
 struct turn_alloc {
 	struct turn_alloc *next; /* in its table bucket */
 	struct turn_table *table;
 	/* The 5-tuple: client, the server address it reached, transport; for a
-	 * TCP client its connection (an opaque handle of the listener's). */
+	 * TCP client its connection. */
 	union turn_sa client;
 	union turn_sa local;
 	enum turn_transport client_transport;
-	void *client_conn;
+	struct relay_conn *client_conn;
 
 	enum turn_transport relay_transport;
 	union turn_sa relayed;
@@ -91,15 +83,17 @@ struct turn_alloc {
 	uint8_t perms_cap, chans_cap;
 };
 
+struct relay_server;
+
 struct turn_table {
 	struct turn_alloc *bucket[TURN_TABLE_BUCKETS];
 	size_t count;
-	void *owner; /* the worker's relay server */
+	struct relay_server *owner; /* the worker's */
 };
 
 /* The allocation of a 5-tuple, or NULL. */
 struct turn_alloc *turn_table_find(struct turn_table *t, const union turn_sa *client,
-                                   enum turn_transport tr, const void *conn);
+                                   enum turn_transport tr, const struct relay_conn *conn);
 void turn_table_insert(struct turn_table *t, struct turn_alloc *a);
 void turn_table_remove(struct turn_table *t, struct turn_alloc *a);
 

@@ -139,9 +139,6 @@ void binding_answer(const uint8_t *req_buf, size_t len, const struct sockaddr *s
                     size_t cap, size_t *out_len, struct binding_outcome *oc)
 {
 	struct stun_msg req;
-	struct stun_enc enc;
-	uint16_t unknown[BINDING_UNKNOWN_MAX];
-	size_t n_unknown = 0;
 
 	*out_len = 0;
 	memset(oc, 0, sizeof(*oc));
@@ -157,17 +154,31 @@ void binding_answer(const uint8_t *req_buf, size_t len, const struct sockaddr *s
 		oc->drop = METRIC_DROP_MALFORMED;
 		return;
 	}
-	oc->dialect = req.dialect;
-	if (!classify(&req, oc, unknown, &n_unknown))
+	binding_answer_msg(&req, src, local, opts, out, cap, out_len, oc);
+}
+
+void binding_answer_msg(const struct stun_msg *req, const struct sockaddr *src,
+                        const struct sockaddr *local, const struct binding_opts *opts, uint8_t *out,
+                        size_t cap, size_t *out_len, struct binding_outcome *oc)
+{
+	struct stun_enc enc;
+	uint16_t unknown[BINDING_UNKNOWN_MAX];
+	size_t n_unknown = 0;
+
+	*out_len = 0;
+	memset(oc, 0, sizeof(*oc));
+	oc->dialect = req->dialect;
+	if (!classify(req, oc, unknown, &n_unknown))
 		return;
 
 	if (oc->result == METRIC_STUN_SUCCESS) {
-		stun_enc_init(&enc, out, cap, req.dialect, reply_type(STUN_CLASS_SUCCESS), req.tid);
-		encode_success(&enc, &req, src, local);
+		stun_enc_init(&enc, out, cap, req->dialect, reply_type(STUN_CLASS_SUCCESS),
+		              req->tid);
+		encode_success(&enc, req, src, local);
 	} else {
 		/* A 400 to an unsupported method keeps the request's method. */
-		uint16_t type = stun_type(req.method, STUN_CLASS_ERROR);
-		stun_enc_init(&enc, out, cap, req.dialect, type, req.tid);
+		uint16_t type = stun_type(req->method, STUN_CLASS_ERROR);
+		stun_enc_init(&enc, out, cap, req->dialect, type, req->tid);
 		if (n_unknown) {
 			stun_enc_error(&enc, 420, "Unknown Attribute");
 			stun_enc_unknown(&enc, unknown, n_unknown);
@@ -175,7 +186,7 @@ void binding_answer(const uint8_t *req_buf, size_t len, const struct sockaddr *s
 			stun_enc_error(&enc, 400, "Bad Request");
 		}
 	}
-	add_trailer(&enc, &req, opts);
+	add_trailer(&enc, req, opts);
 	if (stun_enc_finish(&enc, out_len) || *out_len > BINDING_REPLY_MAX) {
 		*out_len = 0;
 		oc->drop = METRIC_DROP_MALFORMED;

@@ -38,5 +38,10 @@ struct binding_outcome {
 void binding_answer(const uint8_t *req, size_t len, const struct sockaddr *src,
                     const struct sockaddr *local, const struct binding_opts *opts, uint8_t *out,
                     size_t cap, size_t *out_len, struct binding_outcome *outcome);
+/* The same for a request its caller decoded already (the relay's chain):
+ * req must have been decoded from the whole datagram or frame, no more. */
+void binding_answer_msg(const struct stun_msg *req, const struct sockaddr *src,
+                        const struct sockaddr *local, const struct binding_opts *opts, uint8_t *out,
+                        size_t cap, size_t *out_len, struct binding_outcome *outcome);
 
 #endif

@@ -26,7 +26,7 @@
 #include "core/addr.h"
 #include "media/relay_sock.h"
 #include "media/tcp_pipe.h"
-#include "relay/server_priv.h"
+#include "relay/turn_int.h"
 
 /* Bytes read from a peer per message to the client: a Data indication
  * (header, MAGIC-COOKIE, REMOTE-ADDRESS, DATA) stays within STUN_MAX_MSG_LEN. */
@@ -46,11 +46,6 @@ struct msturn_tcp_peer {
 static struct relay_server *server_of(const struct turn_alloc *a)
 {
 	return a->table->owner;
-}
-
-static void drop(struct relay_server *s, enum metric_turn_drop why)
-{
-	metrics_inc(s->metrics, METRIC_TURN_DROPPED + why);
 }
 
 static void peer_free(struct msturn_tcp_peer *p)
@@ -76,7 +71,7 @@ static int to_client(struct msturn_tcp_peer *p, const uint8_t *payload, size_t l
 {
 	struct turn_alloc *a = p->a;
 	if (a->has_active_dest && turn_sa_equal(&a->active_dest, &p->peer))
-		return stun_tcp_send_data(a->client_conn, payload, len);
+		return relay_conn_send_data(a->client_conn, payload, len);
 	uint8_t msg[PEER_CHUNK + MSG_OVERHEAD], tid[STUN_TID_LEN];
 	struct stun_enc e;
 	size_t msg_len;
@@ -87,7 +82,7 @@ static int to_client(struct msturn_tcp_peer *p, const uint8_t *payload, size_t l
 	stun_enc_attr(&e, STUN_MSATTR_DATA, payload, len);
 	if (stun_enc_finish(&e, &msg_len))
 		return EMSGSIZE;
-	return stun_tcp_send(a->client_conn, msg, msg_len);
+	return relay_conn_send(a->client_conn, msg, msg_len);
 }
 
 /* Passes what p has read on to the client, as much as the client takes. */
@@ -107,7 +102,7 @@ static void peer_drain(struct msturn_tcp_peer *p)
 		}
 		evbuffer_drain(in, (size_t)n);
 		if (rc) {
-			drop(s, METRIC_TURN_DROP_SEND_FAILED);
+			turn_drop(s, METRIC_TURN_DROP_SEND_FAILED);
 			continue;
 		}
 		metrics_inc(s->metrics, METRIC_TURN_PACKETS + 1);
@@ -129,7 +124,7 @@ static void hold_expired_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct msturn_tcp_peer *p = arg;
-	drop(server_of(p->a), METRIC_TURN_DROP_NO_PERMISSION);
+	turn_drop(server_of(p->a), METRIC_TURN_DROP_NO_PERMISSION);
 	peer_reset(p);
 }
 
@@ -231,12 +226,12 @@ int msturn_tcp_send(struct relay_server *s, struct turn_alloc *a, const union tu
 	if (!p)
 		p = peer_connect(s, a, peer);
 	if (!p) {
-		drop(s, METRIC_TURN_DROP_SEND_FAILED);
+		turn_drop(s, METRIC_TURN_DROP_SEND_FAILED);
 		return ECONNREFUSED;
 	}
 	struct evbuffer *out = bufferevent_get_output(p->bev);
 	if (evbuffer_get_length(out) > TCP_PIPE_MAX || evbuffer_add(out, data, len)) {
-		drop(s, METRIC_TURN_DROP_SEND_FAILED);
+		turn_drop(s, METRIC_TURN_DROP_SEND_FAILED);
 		return ENOBUFS;
 	}
 	metrics_inc(s->metrics, METRIC_TURN_PACKETS);
@@ -251,7 +246,7 @@ void msturn_tcp_accept(struct relay_server *s, struct turn_alloc *a, const union
 	if (old)
 		peer_free(old); /* the peer started over */
 	if (peers_full(a)) {
-		drop(s, METRIC_TURN_DROP_SEND_FAILED);
+		turn_drop(s, METRIC_TURN_DROP_SEND_FAILED);
 		close(fd);
 		return;
 	}
@@ -264,7 +259,7 @@ void msturn_tcp_accept(struct relay_server *s, struct turn_alloc *a, const union
 	struct timeval tv = {.tv_sec = PEER_HOLD_SECONDS};
 	p->hold = evtimer_new(s->base, hold_expired_cb, p);
 	if (!p->hold || evtimer_add(p->hold, &tv)) {
-		drop(s, METRIC_TURN_DROP_NO_PERMISSION);
+		turn_drop(s, METRIC_TURN_DROP_NO_PERMISSION);
 		peer_reset(p);
 	}
 }
@@ -290,11 +285,11 @@ void msturn_tcp_client_data(struct relay_server *s, const struct turn_client *c,
 {
 	struct turn_alloc *a = turn_table_find(&s->allocs, &c->src, TURN_TRANSPORT_TCP, c->conn);
 	if (!a || !a->msturn) {
-		drop(s, METRIC_TURN_DROP_NO_ALLOCATION);
+		turn_drop(s, METRIC_TURN_DROP_NO_ALLOCATION);
 		return;
 	}
 	if (!a->has_active_dest) {
-		drop(s, METRIC_TURN_DROP_NO_PERMISSION);
+		turn_drop(s, METRIC_TURN_DROP_NO_PERMISSION);
 		return;
 	}
 	msturn_tcp_send(s, a, &a->active_dest, data, len);

@@ -5,15 +5,8 @@
 #include <unistd.h>
 
 #include "relay/server_priv.h"
-
-void relay_count(struct relay_server *s, const struct binding_outcome *oc)
-{
-	if (oc->answered)
-		metrics_inc(s->metrics, METRIC_STUN_REQUESTS +
-		                            oc->dialect * METRIC_STUN_RESULT_COUNT + oc->result);
-	else
-		metrics_inc(s->metrics, METRIC_STUN_DROPPED + oc->drop);
-}
+#include "relay/transport.h"
+#include "relay/turn_int.h"
 
 void relay_server_set_conf(struct relay_server *s, struct conf *conf)
 {

@@ -15,7 +15,9 @@
 
 #include "core/addr.h"
 #include "stun/msturn_frame.h"
-#include "relay/server_priv.h"
+#include "relay/chain.h"
+#include "relay/transport.h"
+#include "relay/turn_int.h"
 
 #define TCP_READ_HIGH    ((size_t)2 * (MSTURN_FRAME_HDR + MSTURN_DATA_MAX)) /* > any frame */
 #define TCP_WRITE_PAUSE  ((size_t)64 * 1024) /* stop reading while this much is unsent */
@@ -32,6 +34,7 @@ enum tcp_framing {
 enum tcp_step { STEP_MORE, STEP_DONE, STEP_CLOSE };
 
 struct stun_tcp_conn {
+	struct relay_conn base; /* first: what protocol code holds */
 	LIST_ENTRY(stun_tcp_conn) link;
 	struct relay_server *server;
 	struct bufferevent *bev;
@@ -48,22 +51,11 @@ static void conn_free(struct stun_tcp_conn *c, enum metric_id why)
 	LIST_REMOVE(c, link);
 	union turn_sa client;
 	if (turn_sa_set(&client, (struct sockaddr *)&c->peer))
-		turn_conn_closed(s, c, &client);
+		turn_conn_closed(s, &c->base, &client);
 	bufferevent_free(c->bev);
 	atomic_fetch_sub(&s->shared->tcp_open, 1);
 	metrics_add(s->metrics, METRIC_STUN_TCP_OPEN, -1);
 	free(c);
-}
-
-struct bufferevent *stun_tcp_take_over(struct stun_tcp_conn *c)
-{
-	c->piped = true;
-	return c->bev;
-}
-
-void stun_tcp_conn_close(struct stun_tcp_conn *c)
-{
-	conn_free(c, METRIC_COUNT);
 }
 
 /* A message or data to the client, framed the connection's way. */
@@ -81,23 +73,45 @@ static int conn_write(struct stun_tcp_conn *c, uint8_t ms_type, const void *buf,
 	return evbuffer_add(out, buf, len) ? ENOMEM : 0;
 }
 
-int stun_tcp_send(struct stun_tcp_conn *c, const void *buf, size_t len)
+/* The relay_conn operations (relay/client.h); base is the first member. */
+static int op_send(struct relay_conn *conn, const void *buf, size_t len)
 {
+	struct stun_tcp_conn *c = (struct stun_tcp_conn *)conn;
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > TCP_WRITE_PAUSE)
 		return EAGAIN;
 	return conn_write(c, MSTURN_FRAME_CONTROL, buf, len);
 }
 
-int stun_tcp_send_data(struct stun_tcp_conn *c, const void *buf, size_t len)
+static int op_send_data(struct relay_conn *conn, const void *buf, size_t len)
 {
+	struct stun_tcp_conn *c = (struct stun_tcp_conn *)conn;
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > TCP_WRITE_PAUSE)
 		return EAGAIN;
 	return conn_write(c, MSTURN_FRAME_DATA, buf, len);
 }
 
+static struct bufferevent *op_take_over(struct relay_conn *conn)
+{
+	struct stun_tcp_conn *c = (struct stun_tcp_conn *)conn;
+	c->piped = true;
+	return c->bev;
+}
+
+static void op_close(struct relay_conn *conn)
+{
+	conn_free((struct stun_tcp_conn *)conn, METRIC_COUNT);
+}
+
+static const struct relay_conn_ops conn_ops = {
+    .send = op_send,
+    .send_data = op_send_data,
+    .take_over = op_take_over,
+    .close = op_close,
+};
+
 static struct turn_client turn_client_of(struct stun_tcp_conn *c)
 {
-	struct turn_client tc = {.transport = TURN_TRANSPORT_TCP, .conn = c};
+	struct turn_client tc = {.transport = TURN_TRANSPORT_TCP, .conn = &c->base};
 	turn_sa_set(&tc.src, (struct sockaddr *)&c->peer);
 	turn_sa_set(&tc.local, (struct sockaddr *)&c->local);
 	return tc;
@@ -113,12 +127,12 @@ static void forward_one(struct stun_tcp_conn *c, struct evbuffer *input, size_t 
 	const uint8_t *payload;
 	size_t len;
 	uint8_t *msg = evbuffer_pullup(input, (ev_ssize_t)frame_len);
-	struct turn_alloc *a = turn_table_find(&s->allocs, &tc.src, TURN_TRANSPORT_TCP, c);
+	struct turn_alloc *a = turn_table_find(&s->allocs, &tc.src, TURN_TRANSPORT_TCP, &c->base);
 	if (msg &&
 	    !turn_channel_data(s, a, msg, frame_len, turn_now_ms(s, NULL), &fd, &peer, &payload,
 	                       &len) &&
 	    sendto(fd, payload, len, MSG_DONTWAIT, &peer->sa, addr_len(&peer->sa)) < 0)
-		metrics_inc(s->metrics, METRIC_TURN_DROPPED + METRIC_TURN_DROP_SEND_FAILED);
+		turn_drop(s, METRIC_TURN_DROP_SEND_FAILED);
 	evbuffer_drain(input, frame_len);
 }
 
@@ -128,7 +142,7 @@ static void forward_one(struct stun_tcp_conn *c, struct evbuffer *input, size_t 
 static void keep_if_allocated(struct stun_tcp_conn *c, const struct turn_client *tc)
 {
 	struct timeval idle = {.tv_sec = c->server->conf->stun_tcp_idle_timeout};
-	if (turn_table_find(&c->server->allocs, &tc->src, TURN_TRANSPORT_TCP, c))
+	if (turn_table_find(&c->server->allocs, &tc->src, TURN_TRANSPORT_TCP, &c->base))
 		bufferevent_set_timeouts(c->bev, NULL, NULL);
 	else if (!c->piped)
 		bufferevent_set_timeouts(c->bev, &idle, &idle);
@@ -138,27 +152,21 @@ static void keep_if_allocated(struct stun_tcp_conn *c, const struct turn_client 
  * (on a stream that means the framing is lost). */
 static bool answer_one(struct stun_tcp_conn *c, const uint8_t *msg, size_t len)
 {
-	struct relay_server *s = c->server;
-	struct binding_outcome oc;
-	uint8_t reply[TURN_REPLY_MAX];
-	size_t reply_len = 0;
+	uint8_t reply[RELAY_REPLY_MAX];
 	struct turn_client tc = turn_client_of(c);
-	bool ms = c->framing == FRAMING_MS;
-	if (ms && msturn_wants(msg, len)) {
-		msturn_request(s, msg, len, &tc, reply, sizeof(reply), &reply_len);
-		keep_if_allocated(c, &tc);
-	} else if (turn_wants(msg, len)) {
-		turn_request(s, msg, len, &tc, reply, sizeof(reply), &reply_len);
-		keep_if_allocated(c, &tc);
-	} else {
-		binding_answer(msg, len, &tc.src.sa, &tc.local.sa, &s->binding, reply,
-		               sizeof(reply), &reply_len, &oc);
-		relay_count(s, &oc);
-		if (!oc.answered && oc.drop == METRIC_DROP_NOT_STUN)
-			return ms; /* an MS-TURN frame keeps the stream in step anyway */
-	}
-	if (reply_len)
-		conn_write(c, MSTURN_FRAME_CONTROL, reply, reply_len);
+	struct relay_msg m; /* not zeroed: dispatch decodes into it */
+	m.client = &tc;
+	m.buf = msg;
+	m.len = len;
+	m.out = reply;
+	m.cap = sizeof(reply);
+	int rc = relay_dispatch(c->server, &m);
+	if (rc == ENOMSG)
+		return c->framing ==
+		       FRAMING_MS; /* an MS-TURN frame keeps the stream in step anyway */
+	keep_if_allocated(c, &tc);
+	if (m.out_len)
+		conn_write(c, MSTURN_FRAME_CONTROL, reply, m.out_len);
 	return true;
 }
 
@@ -307,6 +315,7 @@ static void accept_conn(struct relay_server *s, evutil_socket_t fd, struct socka
 		close(fd);
 		return;
 	}
+	c->base.ops = &conn_ops;
 	c->server = s;
 	c->framing = framing;
 	addr_unmap(sa, &c->peer);

@@ -8,7 +8,10 @@
 #include <unistd.h>
 
 #include "core/addr.h"
-#include "relay/server_priv.h"
+#include "media/relay_sock.h"
+#include "relay/chain.h"
+#include "relay/transport.h"
+#include "relay/turn_int.h"
 
 union pktinfo_cmsg {
 	struct cmsghdr align;
@@ -30,7 +33,7 @@ struct udp_batch {
 	struct mmsghdr out[UDP_BATCH];
 	struct iovec out_iov[UDP_BATCH];
 	union pktinfo_cmsg out_ctl[UDP_BATCH];
-	uint8_t out_buf[UDP_BATCH][TURN_REPLY_MAX];
+	uint8_t out_buf[UDP_BATCH][RELAY_REPLY_MAX];
 
 	/* ChannelData payloads to peers, sent in runs per relay socket. */
 	struct mmsghdr fwd[UDP_BATCH];
@@ -144,8 +147,7 @@ static void send_forwards(struct relay_server *s, unsigned n)
 		while (i < end) {
 			int r = sendmmsg(batch.fwd_fd[i], batch.fwd + i, end - i, MSG_DONTWAIT);
 			if (r <= 0) {
-				metrics_inc(s->metrics,
-				            METRIC_TURN_DROPPED + METRIC_TURN_DROP_SEND_FAILED);
+				turn_drop(s, METRIC_TURN_DROP_SEND_FAILED);
 				i++;
 				continue;
 			}
@@ -159,12 +161,10 @@ static void send_forwards(struct relay_server *s, unsigned n)
 static bool answer_one(struct relay_server *s, int i, uint64_t now_ms, unsigned *n, unsigned *nfwd)
 {
 	struct msghdr *in = &batch.in[i].msg_hdr;
-	struct binding_outcome oc;
+	struct binding_outcome oc = {.drop = METRIC_DROP_NOT_STUN};
 	struct sockaddr_storage local;
-	size_t reply_len = 0;
 
 	if (in->msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
-		oc = (struct binding_outcome){.drop = METRIC_DROP_NOT_STUN};
 		relay_count(s, &oc);
 		return false;
 	}
@@ -176,7 +176,6 @@ static bool answer_one(struct relay_server *s, int i, uint64_t now_ms, unsigned 
 	struct turn_client c = {.transport = TURN_TRANSPORT_UDP};
 	if (!turn_sa_set(&c.src, (struct sockaddr *)&batch.from[i]) ||
 	    !turn_sa_set(&c.local, (struct sockaddr *)&local)) {
-		oc = (struct binding_outcome){.drop = METRIC_DROP_NOT_STUN};
 		relay_count(s, &oc);
 		return false;
 	}
@@ -194,15 +193,14 @@ static bool answer_one(struct relay_server *s, int i, uint64_t now_ms, unsigned 
 		forward_one(s, a, i, now_ms, nfwd);
 		return false;
 	}
-	if (ms && msturn_wants(buf, len)) {
-		msturn_request(s, buf, len, &c, batch.out_buf[o], TURN_REPLY_MAX, &reply_len);
-	} else if (turn_wants(buf, len)) {
-		turn_request(s, buf, len, &c, batch.out_buf[o], TURN_REPLY_MAX, &reply_len);
-	} else {
-		binding_answer(buf, len, &c.src.sa, &c.local.sa, &s->binding, batch.out_buf[o],
-		               BINDING_REPLY_MAX, &reply_len, &oc);
-		relay_count(s, &oc);
-	}
+	struct relay_msg m; /* not zeroed: dispatch decodes into it */
+	m.client = &c;
+	m.buf = buf;
+	m.len = len;
+	m.out = batch.out_buf[o];
+	m.cap = RELAY_REPLY_MAX;
+	relay_dispatch(s, &m);
+	size_t reply_len = m.out_len;
 	if (!reply_len)
 		return false;
 	batch.out_iov[o] = (struct iovec){batch.out_buf[o], reply_len};
@@ -253,15 +251,6 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-void sock_buffers(int fd, int bytes)
-{
-	/* FORCE passes net.core.rmem_max when we may (root, CAP_NET_ADMIN). */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)))
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof(bytes)))
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
-}
-
 static int udp_socket(const struct sockaddr_storage *sa, evutil_socket_t *fdp)
 {
 	int on = 1;
@@ -271,7 +260,7 @@ static int udp_socket(const struct sockaddr_storage *sa, evutil_socket_t *fdp)
 	int rc = setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
 	if (!rc)
 		rc = setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof(on));
-	sock_buffers(fd, UDP_LISTEN_BUFFER);
+	relay_sock_buffers(fd, UDP_LISTEN_BUFFER);
 	if (!rc && sa->ss_family == AF_INET)
 		rc = setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
 	if (!rc && sa->ss_family == AF_INET6)

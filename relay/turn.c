@@ -3,61 +3,13 @@
  * request but a Send is authenticated with long-term credentials
  * (RFC 8489 section 9.2) and stateless nonces (turn_auth.h). */
 #include <errno.h>
-#include <openssl/rand.h>
 #include <string.h>
 
 #include "core/addr.h"
-#include "relay/server_priv.h"
+#include "relay/turn_int.h"
 
 #define TRANSPORT_UDP 17
 #define TRANSPORT_TCP 6
-
-bool turn_wants(const uint8_t *buf, size_t len)
-{
-	if (len < STUN_HDR_LEN || stun_dialect_detect(buf, len) != STUN_DIALECT_RFC5389)
-		return false;
-	uint16_t method = stun_type_method((uint16_t)((buf[0] << 8 | buf[1]) & 0x3FFF));
-	return method >= STUN_METHOD_ALLOCATE && method <= STUN_METHOD_CONNECTION_ATTEMPT &&
-	       method != STUN_METHOD_DATA;
-}
-
-static void reply_start(struct turn_req *r, struct stun_enc *e, enum stun_class cls)
-{
-	stun_enc_init(e, r->out, r->cap, STUN_DIALECT_RFC5389, stun_type(r->msg.method, cls),
-	              r->msg.tid);
-}
-
-/* SOFTWARE, MESSAGE-INTEGRITY once authenticated, FINGERPRINT when the
- * request had one; then the length. */
-static void reply_finish(struct turn_req *r, struct stun_enc *e)
-{
-	const char *sw = r->s->conf->software;
-	if (sw[0])
-		stun_enc_attr(e, STUN_ATTR_SOFTWARE, sw, strlen(sw));
-	if (r->authenticated)
-		stun_enc_integrity(e, r->key, sizeof(r->key), r->mac);
-	if (stun_msg_attr(&r->msg, STUN_ATTR_FINGERPRINT))
-		stun_enc_fingerprint(e);
-	if (stun_enc_finish(e, r->out_len))
-		*r->out_len = 0;
-}
-
-static void count(struct turn_req *r, enum metric_turn_result m)
-{
-	metrics_inc(r->s->metrics, METRIC_TURN_REQUESTS + m);
-}
-
-static void reply_error(struct turn_req *r, int code)
-{
-	struct stun_enc e;
-	const struct turn_error *err = turn_error(code);
-	count(r, err->metric);
-	reply_start(r, &e, STUN_CLASS_ERROR);
-	stun_enc_error(&e, err->code, err->reason);
-	if (code == 401 || code == 438)
-		turn_challenge(r->s, &e, &r->c->src, r->now, STUN_ATTR_REALM, STUN_ATTR_NONCE);
-	reply_finish(r, &e);
-}
 
 /* 420 for comprehension-required attributes that TURN requests do not use. */
 static bool known_attr(uint16_t type)
@@ -89,17 +41,17 @@ static bool unknown_attrs(struct turn_req *r)
 {
 	uint16_t unknown[BINDING_UNKNOWN_MAX];
 	size_t n = 0;
-	for (size_t i = 0; i < r->msg.nattrs && n < BINDING_UNKNOWN_MAX; i++)
-		if (!known_attr(r->msg.attrs[i].type))
-			unknown[n++] = r->msg.attrs[i].type;
+	for (size_t i = 0; i < r->msg->nattrs && n < BINDING_UNKNOWN_MAX; i++)
+		if (!known_attr(r->msg->attrs[i].type))
+			unknown[n++] = r->msg->attrs[i].type;
 	if (!n)
 		return false;
 	struct stun_enc e;
-	count(r, METRIC_TURN_420);
-	reply_start(r, &e, STUN_CLASS_ERROR);
+	turn_count(r, METRIC_TURN_420);
+	turn_reply_start(r, &e, STUN_CLASS_ERROR);
 	stun_enc_error(&e, 420, "Unknown Attribute");
 	stun_enc_unknown(&e, unknown, n);
-	reply_finish(r, &e);
+	turn_reply_finish(r, &e);
 	return true;
 }
 
@@ -108,31 +60,31 @@ static bool unknown_attrs(struct turn_req *r)
  * already decided. */
 static int authenticate(struct turn_req *r)
 {
-	const struct stun_attr *mi = stun_msg_attr(&r->msg, STUN_ATTR_MESSAGE_INTEGRITY);
-	const struct stun_attr *user = stun_msg_attr(&r->msg, STUN_ATTR_USERNAME);
-	const struct stun_attr *realm = stun_msg_attr(&r->msg, STUN_ATTR_REALM);
-	const struct stun_attr *nonce = stun_msg_attr(&r->msg, STUN_ATTR_NONCE);
+	const struct stun_attr *mi = stun_msg_attr(r->msg, STUN_ATTR_MESSAGE_INTEGRITY);
+	const struct stun_attr *user = stun_msg_attr(r->msg, STUN_ATTR_USERNAME);
+	const struct stun_attr *realm = stun_msg_attr(r->msg, STUN_ATTR_REALM);
+	const struct stun_attr *nonce = stun_msg_attr(r->msg, STUN_ATTR_NONCE);
 	if (!mi) {
 		if (!turn_401_allowed(r->s, &r->c->src))
 			return EAGAIN;
-		reply_error(r, 401);
+		turn_reply_error(r, 401);
 		return EACCES;
 	}
 	if (!user || !realm || !nonce) {
-		reply_error(r, 400);
+		turn_reply_error(r, 400);
 		return EINVAL;
 	}
 	int rc = turn_nonce_check(r->s->shared->nonce_key, r->now, &r->c->src.sa, nonce->val,
 	                          nonce->len);
 	if (rc) {
-		reply_error(r, rc == ESTALE ? 438 : 401);
+		turn_reply_error(r, rc == ESTALE ? 438 : 401);
 		return rc;
 	}
 	if (realm->len != strlen(r->s->conf->turn_realm) ||
 	    memcmp(realm->val, r->s->conf->turn_realm, realm->len) != 0 ||
 	    turn_user_key(r->s->conf, r->now, user->val, user->len, r->key) ||
-	    stun_msg_check_integrity(&r->msg, r->key, sizeof(r->key))) {
-		reply_error(r, 401);
+	    stun_msg_check_integrity(r->msg, r->key, sizeof(r->key))) {
+		turn_reply_error(r, 401);
 		return EACCES;
 	}
 	memcpy(r->username, user->val, user->len);
@@ -148,11 +100,11 @@ static struct turn_alloc *own_alloc(struct turn_req *r)
 	struct turn_alloc *a =
 	    turn_table_find(&r->s->allocs, &r->c->src, r->c->transport, r->c->conn);
 	if (!a || a->msturn) {
-		reply_error(r, 437);
+		turn_reply_error(r, 437);
 		return NULL;
 	}
 	if (strcmp(a->username, r->username) != 0) {
-		reply_error(r, 441);
+		turn_reply_error(r, 441);
 		return NULL;
 	}
 	return a;
@@ -160,26 +112,26 @@ static struct turn_alloc *own_alloc(struct turn_req *r)
 
 static uint32_t lifetime_of(struct turn_req *r)
 {
-	return turn_lifetime_of(r->s->conf, &r->msg);
+	return turn_lifetime_of(r->s->conf, r->msg);
 }
 
 static void allocate_success(struct turn_req *r, struct turn_alloc *a, const uint8_t *token)
 {
 	struct stun_enc e;
-	count(r, METRIC_TURN_OK);
-	reply_start(r, &e, STUN_CLASS_SUCCESS);
+	turn_count(r, METRIC_TURN_OK);
+	turn_reply_start(r, &e, STUN_CLASS_SUCCESS);
 	stun_enc_xor_addr(&e, STUN_ATTR_XOR_RELAYED_ADDRESS, &a->relayed.sa);
 	stun_enc_u32(&e, STUN_ATTR_LIFETIME, (uint32_t)(a->expires - r->now));
 	if (token)
 		stun_enc_attr(&e, STUN_ATTR_RESERVATION_TOKEN, token, 8);
 	stun_enc_xor_addr(&e, STUN_ATTR_XOR_MAPPED_ADDRESS, &r->c->src.sa);
-	reply_finish(r, &e);
+	turn_reply_finish(r, &e);
 }
 
 /* The Allocate's parameters (RFC 8656 section 7.2 steps 3-8), or the error. */
 static int allocate_params(struct turn_req *r, struct turn_alloc_params *p)
 {
-	const struct stun_msg *m = &r->msg;
+	const struct stun_msg *m = r->msg;
 	const struct stun_attr *tr = stun_msg_attr(m, STUN_ATTR_REQUESTED_TRANSPORT);
 	const struct stun_attr *even = stun_msg_attr(m, STUN_ATTR_EVEN_PORT);
 	const struct stun_attr *token = stun_msg_attr(m, STUN_ATTR_RESERVATION_TOKEN);
@@ -228,20 +180,20 @@ static void do_allocate(struct turn_req *r)
 	    turn_table_find(&r->s->allocs, &r->c->src, r->c->transport, r->c->conn);
 	if (a) {
 		/* A retransmission gets the same answer; anything else 437. */
-		if (memcmp(a->tid, r->msg.tid + 4, sizeof(a->tid)) == 0 &&
+		if (memcmp(a->tid, r->msg->tid + 4, sizeof(a->tid)) == 0 &&
 		    strcmp(a->username, r->username) == 0)
 			allocate_success(r, a, NULL);
 		else
-			reply_error(r, 437);
+			turn_reply_error(r, 437);
 		return;
 	}
 	struct turn_alloc_params p;
 	uint8_t token[8] = {0};
 	int code = allocate_params(r, &p);
 	if (!code)
-		code = turn_alloc_create(r->s, r->c, &p, &a, token);
+		code = turn_code_of(r, turn_alloc_create(r->s, r->c, &p, &a, token));
 	if (code) {
-		reply_error(r, code);
+		turn_reply_error(r, code);
 		return;
 	}
 	static const uint8_t none[8];
@@ -259,32 +211,10 @@ static void do_refresh(struct turn_req *r)
 	else
 		turn_alloc_destroy(r->s, a);
 	struct stun_enc e;
-	count(r, METRIC_TURN_OK);
-	reply_start(r, &e, STUN_CLASS_SUCCESS);
+	turn_count(r, METRIC_TURN_OK);
+	turn_reply_start(r, &e, STUN_CLASS_SUCCESS);
 	stun_enc_u32(&e, STUN_ATTR_LIFETIME, lifetime);
-	reply_finish(r, &e);
-}
-
-/* A peer from an XOR-PEER-ADDRESS, checked against the policy and the
- * relayed address's family: 0, or 400 / 403 / 443. */
-static int peer_of(struct turn_req *r, const struct turn_alloc *a, const struct stun_attr *attr,
-                   union turn_sa *peer)
-{
-	struct sockaddr_storage raw, norm;
-	if (stun_attr_xor_addr(&r->msg, attr, &raw) || !turn_sa_set(peer, (struct sockaddr *)&raw))
-		return 400;
-	if (policy_check(r->s->policy, &peer->sa, &norm) != POLICY_ALLOW)
-		return 403;
-	turn_sa_set(peer, (struct sockaddr *)&norm);
-	return peer->sa.sa_family == a->relayed.sa.sa_family ? 0 : 443;
-}
-
-static void reply_ok_empty(struct turn_req *r)
-{
-	struct stun_enc e;
-	count(r, METRIC_TURN_OK);
-	reply_start(r, &e, STUN_CLASS_SUCCESS);
-	reply_finish(r, &e);
+	turn_reply_finish(r, &e);
 }
 
 static void do_create_permission(struct turn_req *r)
@@ -295,26 +225,26 @@ static void do_create_permission(struct turn_req *r)
 	union turn_sa peers[STUN_MAX_ATTRS];
 	size_t n = 0;
 	/* All or nothing (RFC 8656 section 10.2): check every peer first. */
-	for (size_t i = 0; i < r->msg.nattrs; i++) {
-		if (r->msg.attrs[i].type != STUN_ATTR_XOR_PEER_ADDRESS)
+	for (size_t i = 0; i < r->msg->nattrs; i++) {
+		if (r->msg->attrs[i].type != STUN_ATTR_XOR_PEER_ADDRESS)
 			continue;
-		int code = peer_of(r, a, &r->msg.attrs[i], &peers[n]);
+		int code = turn_peer_of(r, a, &r->msg->attrs[i], 443, &peers[n]);
 		if (code) {
-			reply_error(r, code);
+			turn_reply_error(r, code);
 			return;
 		}
 		n++;
 	}
 	if (!n) {
-		reply_error(r, 400);
+		turn_reply_error(r, 400);
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
 		if (turn_perm_add(a, &peers[i], r->now)) {
-			reply_error(r, 508);
+			turn_reply_error(r, 508);
 			return;
 		}
-	reply_ok_empty(r);
+	turn_reply_ok(r);
 }
 
 static void do_channel_bind(struct turn_req *r)
@@ -322,52 +252,52 @@ static void do_channel_bind(struct turn_req *r)
 	struct turn_alloc *a = own_alloc(r);
 	if (!a)
 		return;
-	const struct stun_attr *num = stun_msg_attr(&r->msg, STUN_ATTR_CHANNEL_NUMBER);
-	const struct stun_attr *pa = stun_msg_attr(&r->msg, STUN_ATTR_XOR_PEER_ADDRESS);
+	const struct stun_attr *num = stun_msg_attr(r->msg, STUN_ATTR_CHANNEL_NUMBER);
+	const struct stun_attr *pa = stun_msg_attr(r->msg, STUN_ATTR_XOR_PEER_ADDRESS);
 	uint32_t v;
 	union turn_sa peer;
 	/* RFC 6062 section 4: no channels on a TCP allocation. */
 	if (!num || !pa || stun_attr_u32(num, &v) || a->relay_transport != TURN_TRANSPORT_UDP) {
-		reply_error(r, 400);
+		turn_reply_error(r, 400);
 		return;
 	}
 	uint16_t number = (uint16_t)(v >> 16);
 	if (number < 0x4000 || number > 0x7FFF) {
-		reply_error(r, 400);
+		turn_reply_error(r, 400);
 		return;
 	}
-	int code = peer_of(r, a, pa, &peer);
+	int code = turn_peer_of(r, a, pa, 443, &peer);
 	if (code) {
-		reply_error(r, code);
+		turn_reply_error(r, code);
 		return;
 	}
 	int rc = turn_chan_bind(a, number, &peer, r->now);
 	if (!rc)
 		rc = turn_perm_add(a, &peer, r->now);
 	if (rc) {
-		reply_error(r, rc == EEXIST ? 400 : 508);
+		turn_reply_error(r, rc == EEXIST ? 400 : 508);
 		return;
 	}
-	reply_ok_empty(r);
+	turn_reply_ok(r);
 }
 
 /* Send indication (RFC 8656 section 11.2): no answer, ever; silently
  * dropped (and counted) without an allocation or a permission. */
 static void do_send(struct turn_req *r)
 {
-	const struct stun_attr *pa = stun_msg_attr(&r->msg, STUN_ATTR_XOR_PEER_ADDRESS);
-	const struct stun_attr *data = stun_msg_attr(&r->msg, STUN_ATTR_DATA);
+	const struct stun_attr *pa = stun_msg_attr(r->msg, STUN_ATTR_XOR_PEER_ADDRESS);
+	const struct stun_attr *data = stun_msg_attr(r->msg, STUN_ATTR_DATA);
 	struct turn_alloc *a =
 	    turn_table_find(&r->s->allocs, &r->c->src, r->c->transport, r->c->conn);
 	struct sockaddr_storage raw;
 	union turn_sa peer;
 	if (!a) {
-		metrics_inc(r->s->metrics, METRIC_TURN_DROPPED + METRIC_TURN_DROP_NO_ALLOCATION);
+		turn_drop(r->s, METRIC_TURN_DROP_NO_ALLOCATION);
 		return;
 	}
-	if (!pa || !data || stun_attr_xor_addr(&r->msg, pa, &raw) ||
+	if (!pa || !data || stun_attr_xor_addr(r->msg, pa, &raw) ||
 	    !turn_sa_set(&peer, (struct sockaddr *)&raw) || !turn_perm_find(a, &peer, r->now)) {
-		metrics_inc(r->s->metrics, METRIC_TURN_DROPPED + METRIC_TURN_DROP_NO_PERMISSION);
+		turn_drop(r->s, METRIC_TURN_DROP_NO_PERMISSION);
 		return;
 	}
 	turn_send_to_peer(r->s, a, &peer, data->val, data->len);
@@ -377,118 +307,92 @@ static void do_send(struct turn_req *r)
 static void do_connect(struct turn_req *r)
 {
 	struct turn_alloc *a = own_alloc(r);
-	const struct stun_attr *pa = stun_msg_attr(&r->msg, STUN_ATTR_XOR_PEER_ADDRESS);
+	const struct stun_attr *pa = stun_msg_attr(r->msg, STUN_ATTR_XOR_PEER_ADDRESS);
 	union turn_sa peer;
 	if (!a)
 		return;
 	if (!pa || a->relay_transport != TURN_TRANSPORT_TCP) {
-		reply_error(r, 400);
+		turn_reply_error(r, 400);
 		return;
 	}
-	int code = peer_of(r, a, pa, &peer);
+	int code = turn_peer_of(r, a, pa, 443, &peer);
 	if (!code)
-		code = turn_tcp_connect(r->s, a, &peer, r->msg.tid);
+		code = turn_tcp_connect(r->s, a, &peer, r->msg->tid);
 	if (code)
-		reply_error(r, code);
+		turn_reply_error(r, code);
 	else
-		count(r, METRIC_TURN_OK);
+		turn_count(r, METRIC_TURN_OK);
 }
 
 /* ConnectionBind (RFC 6062 section 5.4), on a new connection of its own. */
 static void do_connection_bind(struct turn_req *r)
 {
-	const struct stun_attr *id = stun_msg_attr(&r->msg, STUN_ATTR_CONNECTION_ID);
+	const struct stun_attr *id = stun_msg_attr(r->msg, STUN_ATTR_CONNECTION_ID);
 	uint32_t conn_id;
 	if (!r->c->conn || !id || stun_attr_u32(id, &conn_id) ||
 	    turn_table_find(&r->s->allocs, &r->c->src, r->c->transport, r->c->conn)) {
-		reply_error(r, 400);
+		turn_reply_error(r, 400);
 		return;
 	}
-	reply_ok_empty(r);
+	turn_reply_ok(r);
 	if (turn_tcp_bind(r->s, r->c->conn, conn_id, r->username, r->out, *r->out_len)) {
-		reply_error(r, 400);
+		turn_reply_error(r, 400);
 		return;
 	}
 	*r->out_len = 0; /* already written, before the pipe took over */
 }
 
-size_t turn_reply_later(struct relay_server *s, const struct turn_alloc *a,
-                        const uint8_t tid[STUN_TID_LEN], uint16_t method, int code,
-                        const union turn_sa *peer, uint32_t conn_id, uint8_t *out, size_t cap)
+/* The methods this dialect's handler takes, in any class (RFC 5389 dialect). */
+static bool turn_method(uint16_t method)
 {
-	struct turn_req r = {.s = s, .now = time(NULL), .out = out, .cap = cap};
-	struct stun_enc e;
-	size_t len = 0;
-	r.out_len = &len;
-	r.msg.method = method;
-	if (code < 0) { /* ConnectionAttempt indication, a transaction of its own */
-		static const uint8_t cookie[4] = {0x21, 0x12, 0xA4, 0x42};
-		memcpy(r.msg.tid, cookie, sizeof(cookie));
-		RAND_bytes(r.msg.tid + 4, STUN_TID_LEN - 4);
-		reply_start(&r, &e, STUN_CLASS_INDICATION);
-		stun_enc_xor_addr(&e, STUN_ATTR_XOR_PEER_ADDRESS, &peer->sa);
-		stun_enc_u32(&e, STUN_ATTR_CONNECTION_ID, conn_id);
-		reply_finish(&r, &e);
-		return len;
-	}
-	memcpy(r.msg.tid, tid, STUN_TID_LEN);
-	memcpy(r.key, a->key, sizeof(r.key));
-	r.authenticated = true;
-	if (code) {
-		reply_start(&r, &e, STUN_CLASS_ERROR);
-		stun_enc_error(&e, code, code == 447 ? "Connection Timeout or Failure" : "Error");
-	} else {
-		reply_start(&r, &e, STUN_CLASS_SUCCESS);
-		stun_enc_u32(&e, STUN_ATTR_CONNECTION_ID, conn_id);
-	}
-	reply_finish(&r, &e);
-	return len;
+	return method >= STUN_METHOD_ALLOCATE && method <= STUN_METHOD_CONNECTION_ATTEMPT &&
+	       method != STUN_METHOD_DATA;
 }
 
-void turn_request(struct relay_server *s, const uint8_t *buf, size_t len,
-                  const struct turn_client *c, uint8_t *out, size_t cap, size_t *out_len)
+static void answer(struct turn_req *r)
 {
-	struct turn_req r = {.s = s, .c = c, .now = time(NULL), .out = out, .cap = cap};
-	r.out_len = out_len;
-	*out_len = 0;
-	if (stun_msg_decode(&r.msg, buf, len) || stun_msg_check_fingerprint(&r.msg) == EACCES) {
-		metrics_inc(s->metrics, METRIC_STUN_DROPPED + METRIC_DROP_MALFORMED);
+	if (unknown_attrs(r) || authenticate(r))
 		return;
-	}
-	if (r.msg.cls == STUN_CLASS_INDICATION) {
-		if (r.msg.method == STUN_METHOD_SEND)
-			do_send(&r);
-		else
-			metrics_inc(s->metrics, METRIC_STUN_DROPPED + METRIC_DROP_NOT_REQUEST);
-		return;
-	}
-	if (r.msg.cls != STUN_CLASS_REQUEST) {
-		metrics_inc(s->metrics, METRIC_STUN_DROPPED + METRIC_DROP_NOT_REQUEST);
-		return;
-	}
-	if (unknown_attrs(&r) || authenticate(&r))
-		return;
-	switch (r.msg.method) {
+	switch (r->msg->method) {
 	case STUN_METHOD_ALLOCATE:
-		do_allocate(&r);
+		do_allocate(r);
 		break;
 	case STUN_METHOD_REFRESH:
-		do_refresh(&r);
+		do_refresh(r);
 		break;
 	case STUN_METHOD_CREATE_PERMISSION:
-		do_create_permission(&r);
+		do_create_permission(r);
 		break;
 	case STUN_METHOD_CHANNEL_BIND:
-		do_channel_bind(&r);
+		do_channel_bind(r);
 		break;
 	case STUN_METHOD_CONNECT:
-		do_connect(&r);
+		do_connect(r);
 		break;
 	case STUN_METHOD_CONNECTION_BIND:
-		do_connection_bind(&r);
+		do_connection_bind(r);
 		break;
 	default:
-		reply_error(&r, 400);
+		turn_reply_error(r, 400);
 		break;
 	}
+}
+
+bool turn_handler(struct relay_server *s, struct relay_msg *m)
+{
+	if (m->stun.dialect != STUN_DIALECT_RFC5389 || !turn_method(m->stun.method))
+		return false;
+	struct turn_req r = {.s = s, .c = m->client, .msg = &m->stun, .now = time(NULL)};
+	r.out = m->out;
+	r.cap = m->cap;
+	r.out_len = &m->out_len;
+	if (stun_msg_check_fingerprint(r.msg) == EACCES)
+		metrics_inc(s->metrics, METRIC_STUN_DROPPED + METRIC_DROP_MALFORMED);
+	else if (r.msg->cls == STUN_CLASS_REQUEST)
+		answer(&r);
+	else if (r.msg->cls == STUN_CLASS_INDICATION && r.msg->method == STUN_METHOD_SEND)
+		do_send(&r);
+	else
+		metrics_inc(s->metrics, METRIC_STUN_DROPPED + METRIC_DROP_NOT_REQUEST);
+	return true;
 }

@@ -1,9 +1,20 @@
-/* What TURN's two dialects share (turn.c, msturn.c): the error codes and
- * their reasons, the 401/438 challenge, the rate limit on 401s, the
- * lifetime rule and the packet path's clock. */
+/* What TURN's two dialects share (turn.c, msturn.c): one reply path (the
+ * header, the trailer, the errors and their reasons, the 401/438
+ * challenge), the peer address check, the rate limit on 401s, the lifetime
+ * rule and the packet path's clock. A dialect differs only in attribute
+ * numbers and in what the trailer carries. */
+#include <errno.h>
 #include <string.h>
 
-#include "relay/server_priv.h"
+#include "relay/turn_int.h"
+
+#define MSTURN_VERSION_MAX 3 /* SHA-256 integrity; IPv6 (4) and multiplexing (5, 6) not here */
+
+struct turn_error {
+	int code;
+	const char *reason;
+	enum metric_turn_result metric;
+};
 
 static const struct turn_error errors[] = {
     {400, "Bad Request", METRIC_TURN_400},
@@ -27,7 +38,7 @@ static const struct turn_error errors[] = {
     {508, "Insufficient Capacity", METRIC_TURN_508},
 };
 
-const struct turn_error *turn_error(int code)
+static const struct turn_error *turn_error(int code)
 {
 	size_t i = 0;
 	while (i < sizeof(errors) / sizeof(errors[0]) - 1 && errors[i].code != code)
@@ -48,18 +59,112 @@ bool turn_401_allowed(struct relay_server *s, const union turn_sa *src)
 {
 	if (turn_rate_allow(&s->rate401, s->conf->turn_401_rate, turn_now_ms(s, NULL), &src->sa))
 		return true;
-	metrics_inc(s->metrics, METRIC_TURN_DROPPED + METRIC_TURN_DROP_RATE_401);
+	turn_drop(s, METRIC_TURN_DROP_RATE_401);
 	return false;
 }
 
-void turn_challenge(struct relay_server *s, struct stun_enc *e, const union turn_sa *src,
-                    time_t now, uint16_t realm_type, uint16_t nonce_type)
+/* REALM and a fresh NONCE for the request's source, with the dialect's
+ * attribute numbers (MS-TURN swaps them, and adds MS-VERSION). */
+static void challenge(struct turn_req *r, struct stun_enc *e)
 {
+	struct relay_server *s = r->s;
+	bool ms = r->msg->dialect == STUN_DIALECT_MSTURN;
 	char nonce[TURN_NONCE_LEN];
 	const char *realm = s->conf->turn_realm;
-	turn_nonce_make(s->shared->nonce_key, now, s->conf->turn_nonce_lifetime, &src->sa, nonce);
-	stun_enc_attr(e, realm_type, realm, strlen(realm));
-	stun_enc_attr(e, nonce_type, nonce, sizeof(nonce));
+	turn_nonce_make(s->shared->nonce_key, r->now, s->conf->turn_nonce_lifetime, &r->c->src.sa,
+	                nonce);
+	stun_enc_attr(e, ms ? STUN_MSATTR_REALM : STUN_ATTR_REALM, realm, strlen(realm));
+	stun_enc_attr(e, ms ? STUN_MSATTR_NONCE : STUN_ATTR_NONCE, nonce, sizeof(nonce));
+	if (ms)
+		stun_enc_u32(e, STUN_MSATTR_MS_VERSION, msturn_version_of(r->msg));
+}
+
+void turn_count(struct turn_req *r, enum metric_turn_result m)
+{
+	metrics_inc(r->s->metrics, METRIC_TURN_REQUESTS + m);
+}
+
+void turn_drop(struct relay_server *s, enum metric_turn_drop why)
+{
+	metrics_inc(s->metrics, METRIC_TURN_DROPPED + why);
+}
+
+void turn_reply_start(struct turn_req *r, struct stun_enc *e, enum stun_class cls)
+{
+	stun_enc_init(e, r->out, r->cap, r->msg->dialect, stun_type(r->msg->method, cls),
+	              r->msg->tid);
+}
+
+void turn_reply_finish(struct turn_req *r, struct stun_enc *e)
+{
+	/* MS-TURN has neither SOFTWARE nor FINGERPRINT. */
+	bool rfc = r->msg->dialect == STUN_DIALECT_RFC5389;
+	const char *sw = r->s->conf->software;
+	if (rfc && sw[0])
+		stun_enc_attr(e, STUN_ATTR_SOFTWARE, sw, strlen(sw));
+	if (r->authenticated)
+		stun_enc_integrity(e, r->key, sizeof(r->key), r->mac);
+	if (rfc && stun_msg_attr(r->msg, STUN_ATTR_FINGERPRINT))
+		stun_enc_fingerprint(e);
+	if (stun_enc_finish(e, r->out_len))
+		*r->out_len = 0;
+}
+
+void turn_reply_error(struct turn_req *r, int code)
+{
+	struct stun_enc e;
+	const struct turn_error *err = turn_error(code);
+	turn_count(r, err->metric);
+	turn_reply_start(r, &e, STUN_CLASS_ERROR);
+	stun_enc_error(&e, err->code, err->reason);
+	if (code == 401 || code == 438)
+		challenge(r, &e);
+	turn_reply_finish(r, &e);
+}
+
+void turn_reply_ok(struct turn_req *r)
+{
+	struct stun_enc e;
+	turn_count(r, METRIC_TURN_OK);
+	turn_reply_start(r, &e, STUN_CLASS_SUCCESS);
+	turn_reply_finish(r, &e);
+}
+
+int turn_code_of(const struct turn_req *r, int err)
+{
+	switch (err) {
+	case 0:
+		return 0;
+	case EAFNOSUPPORT:
+		return r->msg->dialect == STUN_DIALECT_MSTURN ? 400 : 440;
+	case EDQUOT:
+		return 486;
+	default:
+		return 508;
+	}
+}
+
+int turn_peer_of(struct turn_req *r, const struct turn_alloc *a, const struct stun_attr *attr,
+                 int family_code, union turn_sa *peer)
+{
+	struct sockaddr_storage raw, norm;
+	int rc = r->msg->dialect == STUN_DIALECT_MSTURN ? stun_attr_addr(attr, &raw)
+	                                                : stun_attr_xor_addr(r->msg, attr, &raw);
+	if (rc || !turn_sa_set(peer, (struct sockaddr *)&raw))
+		return 400;
+	if (policy_check(r->s->policy, &peer->sa, &norm) != POLICY_ALLOW)
+		return 403;
+	turn_sa_set(peer, (struct sockaddr *)&norm);
+	return peer->sa.sa_family == a->relayed.sa.sa_family ? 0 : family_code;
+}
+
+uint32_t msturn_version_of(const struct stun_msg *m)
+{
+	uint32_t v = 1;
+	const struct stun_attr *a = stun_msg_attr(m, STUN_MSATTR_MS_VERSION);
+	if (a && stun_attr_u32(a, &v))
+		v = 1;
+	return v < 1 ? 1 : v > MSTURN_VERSION_MAX ? MSTURN_VERSION_MAX : v;
 }
 
 uint32_t turn_lifetime_of(const struct conf *conf, const struct stun_msg *m)

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "core/addr.h"
-#include "relay/server_priv.h"
+#include "relay/turn_int.h"
 
 /* The largest header written in place: an MS-TURN Data indication, 20 +
  * 8 MAGIC-COOKIE + 24 REMOTE-ADDRESS (IPv6) + 4 DATA (RFC 5389's needs 48). */
@@ -51,11 +51,6 @@ bool turn_bandwidth_allow(struct relay_server *s, struct turn_alloc *a, int dir,
 	return true;
 }
 
-static void drop(struct relay_server *s, enum metric_turn_drop why)
-{
-	metrics_inc(s->metrics, METRIC_TURN_DROPPED + why);
-}
-
 int turn_channel_data(struct relay_server *s, struct turn_alloc *a, uint8_t *buf, size_t len,
                       uint64_t now_ms, int *fd, const union turn_sa **peer, const uint8_t **payload,
                       size_t *payload_len)
@@ -67,20 +62,20 @@ int turn_channel_data(struct relay_server *s, struct turn_alloc *a, uint8_t *buf
 		return EBADMSG;
 	}
 	if (!a || a->msturn) {
-		drop(s, METRIC_TURN_DROP_NO_ALLOCATION);
+		turn_drop(s, METRIC_TURN_DROP_NO_ALLOCATION);
 		return ENOENT;
 	}
 	const struct turn_chan *ch = turn_chan_by_number(a, (uint16_t)(buf[0] << 8 | buf[1]), now);
 	if (!ch) {
-		drop(s, METRIC_TURN_DROP_NO_CHANNEL);
+		turn_drop(s, METRIC_TURN_DROP_NO_CHANNEL);
 		return ENOENT;
 	}
 	if (!turn_perm_find(a, &ch->peer, now)) {
-		drop(s, METRIC_TURN_DROP_NO_PERMISSION);
+		turn_drop(s, METRIC_TURN_DROP_NO_PERMISSION);
 		return EACCES;
 	}
 	if (!turn_bandwidth_allow(s, a, 0, data_len, now_ms)) {
-		drop(s, METRIC_TURN_DROP_BANDWIDTH);
+		turn_drop(s, METRIC_TURN_DROP_BANDWIDTH);
 		return ENOBUFS;
 	}
 	metrics_inc(s->metrics, METRIC_TURN_PACKETS);
@@ -98,15 +93,15 @@ void turn_send_to_peer(struct relay_server *s, struct turn_alloc *a, const union
 	time_t now;
 	uint64_t ms = turn_now_ms(s, &now);
 	if (a->relay_transport != TURN_TRANSPORT_UDP) {
-		drop(s, METRIC_TURN_DROP_NO_PERMISSION);
+		turn_drop(s, METRIC_TURN_DROP_NO_PERMISSION);
 		return;
 	}
 	if (!turn_bandwidth_allow(s, a, 0, len, ms)) {
-		drop(s, METRIC_TURN_DROP_BANDWIDTH);
+		turn_drop(s, METRIC_TURN_DROP_BANDWIDTH);
 		return;
 	}
 	if (sendto(a->relay_fd, data, len, MSG_DONTWAIT, &peer->sa, addr_len(&peer->sa)) < 0) {
-		drop(s, METRIC_TURN_DROP_SEND_FAILED);
+		turn_drop(s, METRIC_TURN_DROP_SEND_FAILED);
 		return;
 	}
 	metrics_inc(s->metrics, METRIC_TURN_PACKETS);
@@ -255,7 +250,7 @@ static void send_batch(struct relay_server *s, unsigned n)
 	while (sent < n) {
 		int r = sendmmsg(s->udp_fd, rb.out + sent, n - sent, MSG_DONTWAIT);
 		if (r <= 0) {
-			drop(s, METRIC_TURN_DROP_SEND_FAILED);
+			turn_drop(s, METRIC_TURN_DROP_SEND_FAILED);
 			sent++;
 			continue;
 		}
@@ -286,16 +281,16 @@ static int relay_read_batch(struct relay_server *s, struct turn_alloc *a, int fd
 	for (int i = 0; i < got; i++) {
 		size_t len = rb.in[i].msg_len, out_len;
 		if (rb.in[i].msg_hdr.msg_flags & MSG_TRUNC) {
-			drop(s, METRIC_TURN_DROP_TOO_BIG);
+			turn_drop(s, METRIC_TURN_DROP_TOO_BIG);
 			continue;
 		}
 		bool active = a->has_active_dest && turn_sa_same_ip(&a->active_dest, &rb.from[i]);
 		if (!active && !turn_perm_find(a, &rb.from[i], now)) {
-			drop(s, METRIC_TURN_DROP_NO_PERMISSION);
+			turn_drop(s, METRIC_TURN_DROP_NO_PERMISSION);
 			continue;
 		}
 		if (!turn_bandwidth_allow(s, a, 1, len, ms)) {
-			drop(s, METRIC_TURN_DROP_BANDWIDTH);
+			turn_drop(s, METRIC_TURN_DROP_BANDWIDTH);
 			continue;
 		}
 		uint8_t *m = frame_for_client(a, i, len, now, &out_len);
@@ -304,8 +299,8 @@ static int relay_read_batch(struct relay_server *s, struct turn_alloc *a, int fd
 		metrics_inc(s->metrics, METRIC_TURN_PACKETS + 1);
 		metrics_add(s->metrics, METRIC_TURN_BYTES + 1, (int64_t)len);
 		if (!udp_client) {
-			if (stun_tcp_send(a->client_conn, m, out_len))
-				drop(s, METRIC_TURN_DROP_SEND_FAILED);
+			if (relay_conn_send(a->client_conn, m, out_len))
+				turn_drop(s, METRIC_TURN_DROP_SEND_FAILED);
 			continue;
 		}
 		rb.out_iov[n] = (struct iovec){m, out_len};

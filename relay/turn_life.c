@@ -11,7 +11,7 @@
 #include "core/addr.h"
 #include "core/log.h"
 #include "media/relay_sock.h"
-#include "relay/server_priv.h"
+#include "relay/turn_int.h"
 
 int relay_shared_init(struct relay_shared *sh, const struct conf *conf)
 {
@@ -65,88 +65,131 @@ static const union turn_sa *relay_ip(struct relay_server *s, const struct turn_c
 	return c->local.sa.sa_family == family ? &c->local : NULL;
 }
 
-int turn_alloc_create(struct relay_server *s, const struct turn_client *c,
-                      const struct turn_alloc_params *p, struct turn_alloc **ap,
-                      uint8_t token_out[8])
+/* The relayed socket's address (any port) for c, p: the reserved one of a
+ * reservation token (which decides the family and IP, RFC 8656 section
+ * 7.2), or the relay address of the family asked for. */
+static int relayed_ip(struct relay_server *s, const struct turn_client *c,
+                      const struct turn_alloc_params *p, time_t now, union turn_sa *any_port,
+                      uint16_t *reserved_port)
 {
-	time_t now = time(NULL);
-	union turn_sa any_port, reserved;
+	*reserved_port = 0;
 	if (p->has_token) {
-		/* The reserved address decides the family and IP (RFC 8656 7.2). */
-		if (quota_claim(&s->shared->quota, p->token, now, &reserved.in6))
-			return 508;
-		any_port = reserved;
-	} else {
-		const union turn_sa *ip = relay_ip(s, c, p->family);
-		if (!ip)
-			return 440;
-		turn_sa_set(&any_port, &ip->sa);
+		if (quota_claim(&s->shared->quota, p->token, now, &any_port->in6))
+			return ENOSPC;
+		*reserved_port = addr_port(&any_port->sa);
+		return 0;
 	}
-	unsigned total = s->conf->turn_total_quota;
-	int rc = quota_take(&s->shared->quota, p->username, s->conf->turn_user_quota, total);
-	if (rc) {
-		if (p->has_token)
-			port_pool_release(s->shared->pool, addr_port(&reserved.sa));
-		return rc == EDQUOT ? 486 : 508;
+	const union turn_sa *ip = relay_ip(s, c, p->family);
+	if (!ip)
+		return EAFNOSUPPORT;
+	turn_sa_set(any_port, &ip->sa);
+	return 0;
+}
+
+/* The relayed socket's event: a UDP relay is read by the data path, a TCP
+ * one listens for peers. */
+static int relay_listen(struct relay_server *s, struct turn_alloc *a)
+{
+	if (a->relay_transport == TURN_TRANSPORT_TCP)
+		return listen(a->relay_fd, 16) ? errno : turn_tcp_listen(s, a);
+	relay_sock_buffers(a->relay_fd, UDP_RELAY_BUFFER);
+	a->relay_ev = event_new(s->base, a->relay_fd, EV_READ | EV_PERSIST, turn_relay_read_cb, a);
+	return !a->relay_ev || event_add(a->relay_ev, NULL) ? ENOMEM : 0;
+}
+
+/* Holds the odd port above an EVEN-PORT R allocation for a later Allocate;
+ * token_out is zeroes when there is no room to hold it (the reply then has
+ * no token). */
+static void reserve_next(struct relay_server *s, const struct turn_alloc *a, time_t now,
+                         uint8_t token_out[8])
+{
+	union turn_sa odd = a->relayed;
+	uint16_t port = (uint16_t)(addr_port(&a->relayed.sa) + 1);
+	addr_set_port(&odd.sa, port);
+	if (quota_reserve(&s->shared->quota, &odd.sa, now, token_out)) {
+		port_pool_release(s->shared->pool, port);
+		memset(token_out, 0, 8);
 	}
-	struct turn_alloc *a = calloc(1, sizeof(*a));
+}
+
+/* Opens a's relayed socket on ip (any port), at the reserved port when
+ * there is one: 0, or ENOSPC (no port). */
+static int relay_open(struct relay_server *s, struct turn_alloc *a,
+                      const struct turn_alloc_params *p, const union turn_sa *ip, uint16_t reserved)
+{
+	int fd = -1;
+	uint16_t port = 0;
 	struct relay_sock_opts o = {
 	    .type = p->relay_transport == TURN_TRANSPORT_TCP ? SOCK_STREAM : SOCK_DGRAM,
 	    .even = p->even,
 	    .pair = p->pair,
 	    .dont_fragment = p->dont_fragment,
+	    .exact = reserved,
 	};
-	uint16_t port = 0;
-	if (p->has_token)
-		o.exact = addr_port(&reserved.sa);
-	rc = a ? 0 : ENOMEM;
-	if (!rc)
-		rc = relay_sock_open(s->shared->pool, &any_port.sa, &o, &a->relay_fd, &port);
+	if (relay_sock_open(s->shared->pool, &ip->sa, &o, &fd, &port))
+		return ENOSPC;
+	a->relay_fd = fd;
+	a->relay_transport = p->relay_transport;
+	a->relayed = *ip;
+	addr_set_port(&a->relayed.sa, port);
+	return 0;
+}
+
+int turn_alloc_create(struct relay_server *s, const struct turn_client *c,
+                      const struct turn_alloc_params *p, struct turn_alloc **ap,
+                      uint8_t token_out[8])
+{
+	time_t now = time(NULL);
+	union turn_sa ip;
+	uint16_t reserved = 0;
+	struct turn_alloc *a = NULL;
+	int rc = relayed_ip(s, c, p, now, &ip, &reserved);
+	if (rc)
+		return rc;
+	rc = quota_take(&s->shared->quota, p->username, s->conf->turn_user_quota,
+	                s->conf->turn_total_quota);
 	if (rc) {
-		if (o.exact)
-			port_pool_release(s->shared->pool, o.exact);
+		rc = rc == EDQUOT ? EDQUOT : ENOSPC;
+		goto out;
+	}
+	a = calloc(1, sizeof(*a));
+	if (!a) {
 		quota_release(&s->shared->quota, p->username);
-		free(a);
-		return 508;
+		rc = ENOMEM;
+		goto out;
 	}
-	union turn_sa odd = any_port;
-	addr_set_port(&odd.sa, (uint16_t)(port + 1));
-	if (p->pair && quota_reserve(&s->shared->quota, &odd.sa, now, token_out)) {
-		port_pool_release(s->shared->pool, (uint16_t)(port + 1));
-		memset(token_out, 0, 8); /* no room to hold it: the reply has no token */
-	}
+	/* From here on turn_alloc_destroy releases whatever a holds: the quota
+	 * (username), the socket and its port, the table entry, the events. */
+	snprintf(a->username, sizeof(a->username), "%s", p->username);
+	a->relay_fd = -1;
+	rc = relay_open(s, a, p, &ip, reserved);
+	if (rc)
+		goto out;
+	reserved = 0; /* the socket holds the reserved port now */
+	if (p->pair)  /* held by a reservation that expires on its own */
+		reserve_next(s, a, now, token_out);
 	a->client = c->src;
 	a->local = c->local;
 	a->client_transport = c->transport;
 	a->client_conn = c->conn;
-	a->relay_transport = p->relay_transport;
-	a->relayed = any_port;
-	addr_set_port(&a->relayed.sa, port);
-	snprintf(a->username, sizeof(a->username), "%s", p->username);
 	memcpy(a->key, p->key, sizeof(a->key));
 	memcpy(a->tid, p->tid, sizeof(a->tid));
-	a->timer = evtimer_new(s->base, timer_cb, a);
-	if (p->relay_transport == TURN_TRANSPORT_UDP) {
-		sock_buffers(a->relay_fd, UDP_RELAY_BUFFER);
-		a->relay_ev =
-		    event_new(s->base, a->relay_fd, EV_READ | EV_PERSIST, turn_relay_read_cb, a);
-	}
 	turn_table_insert(&s->allocs, a);
-	if (p->relay_transport == TURN_TRANSPORT_TCP &&
-	    (listen(a->relay_fd, 16) || turn_tcp_listen(s, a))) {
-		turn_alloc_destroy(s, a);
-		return 508;
-	}
-	if (!a->timer || (p->relay_transport == TURN_TRANSPORT_UDP &&
-	                  (!a->relay_ev || event_add(a->relay_ev, NULL)))) {
-		turn_alloc_destroy(s, a);
-		return 508;
-	}
+	metrics_add(s->metrics, METRIC_TURN_ALLOCATIONS_OPEN, 1);
+	a->timer = evtimer_new(s->base, timer_cb, a);
+	rc = a->timer ? relay_listen(s, a) : ENOMEM;
+	if (rc)
+		goto out;
 	turn_alloc_set_lifetime(s, a, p->lifetime);
 	metrics_inc(s->metrics, METRIC_TURN_ALLOCATIONS);
-	metrics_add(s->metrics, METRIC_TURN_ALLOCATIONS_OPEN, 1);
 	*ap = a;
-	return 0;
+	a = NULL;
+out:
+	if (reserved)
+		port_pool_release(s->shared->pool, reserved);
+	if (a)
+		turn_alloc_destroy(s, a);
+	return rc;
 }
 
 void turn_alloc_set_lifetime(struct relay_server *s, struct turn_alloc *a, uint32_t seconds)
@@ -159,7 +202,10 @@ void turn_alloc_set_lifetime(struct relay_server *s, struct turn_alloc *a, uint3
 
 void turn_alloc_destroy(struct relay_server *s, struct turn_alloc *a)
 {
-	turn_table_remove(&s->allocs, a);
+	if (a->table) {
+		turn_table_remove(&s->allocs, a);
+		metrics_add(s->metrics, METRIC_TURN_ALLOCATIONS_OPEN, -1);
+	}
 	turn_tcp_alloc_gone(s, a);
 	msturn_tcp_alloc_gone(s, a);
 	if (a->relay_ev)
@@ -168,17 +214,16 @@ void turn_alloc_destroy(struct relay_server *s, struct turn_alloc *a)
 		event_free(a->timer);
 	if (a->relay_listener)
 		evconnlistener_free(a->relay_listener); /* closes relay_fd */
-	else
+	else if (a->relay_fd >= 0)
 		close(a->relay_fd);
-	port_pool_release(s->shared->pool, addr_port(&a->relayed.sa));
+	if (a->relay_fd >= 0)
+		port_pool_release(s->shared->pool, addr_port(&a->relayed.sa));
 	quota_release(&s->shared->quota, a->username);
 	turn_alloc_clear(a);
-	metrics_add(s->metrics, METRIC_TURN_ALLOCATIONS_OPEN, -1);
 	free(a);
 }
 
-void turn_conn_closed(struct relay_server *s, struct stun_tcp_conn *conn,
-                      const union turn_sa *client)
+void turn_conn_closed(struct relay_server *s, struct relay_conn *conn, const union turn_sa *client)
 {
 	turn_tcp_conn_gone(s, conn);
 	/* A connection is one 5-tuple: at most one allocation, found directly. */

@@ -13,7 +13,7 @@
 #include "core/addr.h"
 #include "media/relay_sock.h"
 #include "media/tcp_pipe.h"
-#include "relay/server_priv.h"
+#include "relay/turn_int.h"
 
 #define TCP_CONNECT_TIMEOUT 30 /* seconds, RFC 6062 section 5.2 */
 #define TCP_BIND_TIMEOUT    30 /* seconds for the ConnectionBind, section 5.3 */
@@ -24,8 +24,8 @@ struct turn_tcp_peer {
 	struct turn_alloc *alloc;
 	uint32_t id;
 	union turn_sa peer;
-	struct bufferevent *bev;    /* to the peer */
-	struct stun_tcp_conn *data; /* the client's data connection, once bound */
+	struct bufferevent *bev; /* to the peer */
+	struct relay_conn *data; /* the client's data connection, once bound */
 	struct tcp_pipe *pipe;
 	struct event *timer;
 	bool connect_pending; /* a Connect waits for its answer */
@@ -40,20 +40,53 @@ static void peer_free(struct turn_tcp_peer *p)
 		event_free(p->timer);
 	if (p->bev)
 		bufferevent_free(p->bev);
-	struct stun_tcp_conn *data = p->data;
+	struct relay_conn *data = p->data;
 	free(p);
 	if (data)
-		stun_tcp_conn_close(data);
+		relay_conn_close(data);
+}
+
+size_t turn_reply_later(struct relay_server *s, const struct turn_alloc *a,
+                        const uint8_t tid[STUN_TID_LEN], uint16_t method, int code,
+                        const union turn_sa *peer, uint32_t conn_id, uint8_t *out, size_t cap)
+{
+	/* The answer's header comes from a request that is long gone: only its
+	 * dialect, method and transaction id are needed. */
+	struct stun_msg req = {.dialect = STUN_DIALECT_RFC5389, .method = method};
+	struct turn_req r = {.s = s, .msg = &req, .now = time(NULL), .out = out, .cap = cap};
+	struct stun_enc e;
+	size_t len = 0;
+	r.out_len = &len;
+	if (code < 0) { /* ConnectionAttempt indication, a transaction of its own */
+		turn_indication_tid(req.tid, true);
+		turn_reply_start(&r, &e, STUN_CLASS_INDICATION);
+		stun_enc_xor_addr(&e, STUN_ATTR_XOR_PEER_ADDRESS, &peer->sa);
+		stun_enc_u32(&e, STUN_ATTR_CONNECTION_ID, conn_id);
+		turn_reply_finish(&r, &e);
+		return len;
+	}
+	memcpy(req.tid, tid, STUN_TID_LEN);
+	memcpy(r.key, a->key, sizeof(r.key));
+	r.authenticated = true;
+	if (code) {
+		turn_reply_start(&r, &e, STUN_CLASS_ERROR);
+		stun_enc_error(&e, code, code == 447 ? "Connection Timeout or Failure" : "Error");
+	} else {
+		turn_reply_start(&r, &e, STUN_CLASS_SUCCESS);
+		stun_enc_u32(&e, STUN_ATTR_CONNECTION_ID, conn_id);
+	}
+	turn_reply_finish(&r, &e);
+	return len;
 }
 
 static void send_control(struct turn_tcp_peer *p, int code)
 {
-	uint8_t out[TURN_REPLY_MAX];
+	uint8_t out[RELAY_REPLY_MAX];
 	uint16_t method = code < 0 ? STUN_METHOD_CONNECTION_ATTEMPT : STUN_METHOD_CONNECT;
 	size_t len = turn_reply_later(p->s, p->alloc, p->tid, method, code, &p->peer, p->id, out,
 	                              sizeof(out));
 	if (len && p->alloc->client_conn)
-		stun_tcp_send(p->alloc->client_conn, out, len);
+		relay_conn_send(p->alloc->client_conn, out, len);
 }
 
 static void timeout_cb(evutil_socket_t fd, short what, void *arg)
@@ -126,7 +159,7 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 	}
 	/* RFC 6062 section 5.3: only peers with a permission get through. */
 	if (!known || !turn_perm_find(a, &peer, time(NULL))) {
-		metrics_inc(s->metrics, METRIC_TURN_DROPPED + METRIC_TURN_DROP_NO_PERMISSION);
+		turn_drop(s, METRIC_TURN_DROP_NO_PERMISSION);
 		/* A reset, not a close: a close would leave the 4-tuple in
 		 * TIME_WAIT here, and the relayed port could not connect out to
 		 * that peer for a minute (MS-TURN relays connect to each other). */
@@ -182,7 +215,7 @@ static void pipe_closed(struct tcp_pipe *pipe, void *arg)
 	peer_free(arg);
 }
 
-int turn_tcp_bind(struct relay_server *s, struct stun_tcp_conn *conn, uint32_t id,
+int turn_tcp_bind(struct relay_server *s, struct relay_conn *conn, uint32_t id,
                   const char *username, const uint8_t *reply, size_t reply_len)
 {
 	struct turn_tcp_peer *p;
@@ -191,9 +224,9 @@ int turn_tcp_bind(struct relay_server *s, struct stun_tcp_conn *conn, uint32_t i
 		break;
 	if (!p || p->data || p->connect_pending || strcmp(p->alloc->username, username) != 0)
 		return ENOENT;
-	if (stun_tcp_send(conn, reply, reply_len))
+	if (relay_conn_send(conn, reply, reply_len))
 		return ENOENT;
-	struct bufferevent *client = stun_tcp_take_over(conn);
+	struct bufferevent *client = relay_conn_take_over(conn);
 	p->data = conn;
 	evtimer_del(p->timer);
 	if (tcp_pipe_join(&p->pipe, client, p->bev, pipe_closed, p)) {
@@ -214,7 +247,7 @@ void turn_tcp_alloc_gone(struct relay_server *s, struct turn_alloc *a)
 	}
 }
 
-void turn_tcp_conn_gone(struct relay_server *s, struct stun_tcp_conn *conn)
+void turn_tcp_conn_gone(struct relay_server *s, struct relay_conn *conn)
 {
 	struct turn_tcp_peer *p = LIST_FIRST(&s->tcp_peers);
 	while (p) {

@@ -2,13 +2,14 @@
  * relay/alloc.c, relay/quota.c, media/relay_sock.c) on a real relay server
  * with no listeners. The input is a list of records; each names a client
  * (one of 8 ports on 127.0.0.1) and is one of:
- *   - raw: a message handed to turn_request as it came (401/400 paths);
+ *   - raw: a message handed to the relay's chain (relay_dispatch) as it
+ *     came (401/400 paths; the Binding service takes what TURN does not);
  *   - signed: a request of method M whose attributes come from the input,
  *     with a valid USERNAME, REALM, NONCE and MESSAGE-INTEGRITY added by the
  *     harness, so that the fuzzer reaches past authentication;
  *   - ChannelData handed to turn_channel_data;
  *   - signed MS-TURN: Allocate, Send or Set Active Destination in Microsoft's
- *     dialect, signed the MS-TURN way, handed to msturn_request;
+ *     dialect, signed the MS-TURN way, handed to the chain;
  *   - a TCP stream (op's top bit): a connection to the STUN/TCP listener, or
  *     to the pseudo-TLS one, carrying the pseudo-TLS ClientHello or not, then
  *     pieces: raw bytes, MS-TURN control frames (raw or harness-signed
@@ -17,7 +18,7 @@
  *     messages decode; the connection then closes, and its allocation with it.
  * Allocations bind real sockets on 127.0.0.1 in 61000-61031; every input
  * ends by destroying them all, so inputs do not depend on each other.
- * Invariants: a reply fits TURN_REPLY_MAX and decodes; the pool never hands
+ * Invariants: a reply fits RELAY_REPLY_MAX and decodes; the pool never hands
  * out more ports than it has. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,7 +30,8 @@
 
 #include "core/log.h"
 #include "stun/msturn_frame.h"
-#include "relay/server_priv.h"
+#include "relay/chain.h"
+#include "relay/turn_int.h"
 #include "tests/fuzz/fuzz.h"
 
 static struct event_base *base;
@@ -142,27 +144,30 @@ static size_t signed_request(const uint8_t *d, size_t n, const struct turn_clien
 	return stun_enc_finish(&e, &len) ? 0 : len;
 }
 
+/* The chain's answer to buf, in reply. */
+static size_t dispatch(const struct turn_client *c, const uint8_t *buf, size_t len, uint8_t *reply,
+                       size_t cap)
+{
+	struct relay_msg m = {.client = c, .buf = buf, .len = len, .out = reply, .cap = cap};
+	relay_dispatch(server, &m);
+	return m.out_len;
+}
+
 static void one_record(uint8_t op, const uint8_t *d, size_t n)
 {
 	struct turn_client c;
-	uint8_t msg[STUN_MAX_MSG_LEN], reply[TURN_REPLY_MAX];
+	uint8_t msg[STUN_MAX_MSG_LEN], reply[RELAY_REPLY_MAX];
 	size_t reply_len = 0;
 	client_of(op >> 2, &c);
 	switch (op & 3) {
 	case 0:
-		if (msturn_wants(d, n))
-			msturn_request(server, d, n, &c, reply, sizeof(reply), &reply_len);
-		else
-			turn_request(server, d, n, &c, reply, sizeof(reply), &reply_len);
+		reply_len = dispatch(&c, d, n, reply, sizeof(reply));
 		break;
 	case 1:
 	case 3: {
-		bool ms = (op & 3) == 3;
-		size_t len = signed_request(d, n, &c, ms, msg, sizeof(msg));
-		if (len && ms)
-			msturn_request(server, msg, len, &c, reply, sizeof(reply), &reply_len);
-		else if (len)
-			turn_request(server, msg, len, &c, reply, sizeof(reply), &reply_len);
+		size_t len = signed_request(d, n, &c, (op & 3) == 3, msg, sizeof(msg));
+		if (len)
+			reply_len = dispatch(&c, msg, len, reply, sizeof(reply));
 		break;
 	}
 	default: {

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "core/log.h"
+#include "relay/chain.h"
 #include "relay/server_priv.h"
 #include "tests/unit/pcap_read.h"
 
@@ -76,9 +77,11 @@ static void client(uint16_t port, struct turn_client *c)
 static size_t ask(struct rig *r, const struct turn_client *c, const uint8_t *req, size_t len,
                   uint8_t *out, struct stun_msg *m)
 {
-	size_t out_len;
-	assert_true(msturn_wants(req, len));
-	msturn_request(r->server, req, len, c, out, TURN_REPLY_MAX, &out_len);
+	struct relay_msg msg = {
+	    .client = c, .buf = req, .len = len, .out = out, .cap = RELAY_REPLY_MAX};
+	assert_int_equal(relay_dispatch(r->server, &msg), 0);
+	assert_int_equal(msg.stun.dialect, STUN_DIALECT_MSTURN); /* the MS-TURN handler's */
+	size_t out_len = msg.out_len;
 	if (out_len)
 		assert_int_equal(stun_msg_decode(m, out, out_len), 0);
 	return out_len;
@@ -108,7 +111,7 @@ static void test_msturn_teams_allocates_get_well_formed_answers(void **state)
 	snprintf(path, sizeof(path), "%s/vectors/msturn-teams.pcap", shared);
 	assert_int_equal(pcap_read_open(&pf, path), 0);
 	while (pcap_read_next(&pf, &udp) == 0) {
-		uint8_t req[STUN_MAX_MSG_LEN], out[TURN_REPLY_MAX];
+		uint8_t req[STUN_MAX_MSG_LEN], out[RELAY_REPLY_MAX];
 		struct stun_msg in, m;
 		struct turn_client c;
 		memcpy(req, udp.data, udp.len);
@@ -174,7 +177,7 @@ static void test_msturn_allocation_life(void **state)
 {
 	struct rig *r = *state;
 	struct turn_client c;
-	uint8_t req[STUN_MAX_MSG_LEN], out[TURN_REPLY_MAX], key[16], wrong[16];
+	uint8_t req[STUN_MAX_MSG_LEN], out[RELAY_REPLY_MAX], key[16], wrong[16];
 	struct stun_msg m;
 	char nonce[64];
 	struct sockaddr_in dest = {.sin_family = AF_INET, .sin_port = htons(9)};
@@ -224,7 +227,7 @@ static void test_msturn_allocation_life(void **state)
 	assert_non_null(stun_msg_attr(&m, STUN_MSATTR_XOR_MAPPED_ADDRESS));
 	assert_int_equal(stun_msg_attr(&m, STUN_MSATTR_MS_SEQUENCE_NUMBER)->len, 24);
 	assert_non_null(stun_msg_attr(&m, STUN_ATTR_LIFETIME));
-	assert_true(len <= TURN_REPLY_MAX);
+	assert_true(len <= RELAY_REPLY_MAX);
 
 	/* A refresh is an Allocate on the same 5-tuple with the same (old)
 	 * nonce, good for the allocation's whole life. */

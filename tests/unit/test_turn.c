@@ -176,15 +176,16 @@ static void test_turn_table_by_five_tuple(void **state)
 	(void)state;
 	static struct turn_table t;
 	struct turn_alloc a = {0}, b = {0};
+	struct relay_conn conn = {0}; /* a TCP client's connection: only its identity counts */
 	union turn_sa c1 = tsa("192.0.2.1:5000"), c2 = tsa("192.0.2.1:5001");
 	a.client = tsa("192.0.2.1:5000");
 	b.client = tsa("192.0.2.1:5000");
 	b.client_transport = TURN_TRANSPORT_TCP;
-	b.client_conn = &b;
+	b.client_conn = &conn;
 	turn_table_insert(&t, &a);
 	turn_table_insert(&t, &b);
 	assert_ptr_equal(turn_table_find(&t, &c1, TURN_TRANSPORT_UDP, NULL), &a);
-	assert_ptr_equal(turn_table_find(&t, &c1, TURN_TRANSPORT_TCP, &b), &b);
+	assert_ptr_equal(turn_table_find(&t, &c1, TURN_TRANSPORT_TCP, &conn), &b);
 	assert_null(turn_table_find(&t, &c2, TURN_TRANSPORT_UDP, NULL));
 	turn_table_remove(&t, &a);
 	assert_null(turn_table_find(&t, &c1, TURN_TRANSPORT_UDP, NULL));
