@@ -23,6 +23,7 @@
 #include "core/metrics.h"
 #include "core/worker.h"
 #include "relay/server.h"
+#include "sipfront/metrics.h"
 #include "sipfront/server.h"
 
 #define MAX_OVERRIDES 64
@@ -191,6 +192,14 @@ static void warn_restart_keys(const struct conf *old, const struct conf *new)
 		         "on restart; the running ones stay");
 }
 
+static const char *const reload_results[] = {"ok", "failed"};
+static struct metric_family metric_config_reloads_total = {
+    "edgelab_config_reloads_total",
+    METRIC_COUNTER,
+    "configuration reloads (SIGHUP), by result",
+    {METRIC_LABEL("result", reload_results), {NULL, NULL, 0}},
+    0};
+
 static void reload(struct serve *sv)
 {
 	char err[CONF_ERR_MAX];
@@ -198,7 +207,7 @@ static void reload(struct serve *sv)
 	struct metrics_shard *main_shard = metrics_shard(sv->metrics, 0);
 	if (load_conf(sv, &conf, err, sizeof(err))) {
 		log_error("reload failed, the running configuration stays: %s", err);
-		metrics_inc(main_shard, METRIC_CONFIG_RELOADS_FAILED);
+		metrics_inc(main_shard, &metric_config_reloads_total, 1);
 		return;
 	}
 	warn_restart_keys(sv->conf, conf);
@@ -211,7 +220,7 @@ static void reload(struct serve *sv)
 			conf_unref(conf);
 	conf_unref(sv->conf);
 	sv->conf = conf;
-	metrics_inc(main_shard, METRIC_CONFIG_RELOADS_OK);
+	metrics_inc(main_shard, &metric_config_reloads_total, 0);
 	log_info("reloaded configuration from %s", conf->source);
 }
 
@@ -291,7 +300,16 @@ static int start(struct serve *sv)
 {
 	char err[CONF_ERR_MAX];
 	unsigned n = worker_count(sv->conf);
-	int rc = metrics_alloc(&sv->metrics, n + 1);
+	/* Every module's families, whatever the conf turns on, so that
+	 * /metrics always has the same series (at 0 for what is off). */
+	struct metric_family *const own[] = {&metric_config_reloads_total, NULL};
+	int rc = metrics_register(own);
+	if (!rc)
+		rc = relay_metrics_register();
+	if (!rc)
+		rc = sip_metrics_register();
+	if (!rc)
+		rc = metrics_alloc(&sv->metrics, n + 1);
 	if (!rc)
 		rc = relay_shared_init(&sv->shared, sv->conf);
 	if (rc)

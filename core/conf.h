@@ -1,6 +1,6 @@
 /* The configuration: `key value` lines (the re_conf format of the baresip
  * family), '#' starts a comment. Every key, with its default, is documented
- * in conf/edgelab.conf and described by the table in conf.c.
+ * in conf/edgelab.conf and described by the table in conf_keys.c.
  *
  * A loaded conf is immutable and reference-counted: SIGHUP parses a new one
  * and swaps it in only when it is whole and valid, while workers still

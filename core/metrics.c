@@ -1,6 +1,7 @@
 #include "core/metrics.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "config.h"
@@ -10,102 +11,45 @@ struct metrics {
 	struct metrics_shard shards[];
 };
 
-/* A family has at most two label dimensions; slot = first + i * n2 + j. */
-struct family {
-	const char *name;
-	const char *type; /* "counter" or "gauge" */
-	const char *help;
-	enum metric_id first;
-	const char *label1;
-	const char *const *values1;
-	size_t n1;
-	const char *label2;
-	const char *const *values2;
-	size_t n2;
-};
+/* The registry: families in registration order, and the next free slot
+ * (the first METRICS_LABELS_MAX are the unregistered families' sink). */
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static const struct metric_family *registry[METRICS_FAMILIES_MAX];
+static size_t n_registered;
+static unsigned next_slot = METRICS_LABELS_MAX;
 
-static const char *const dialects[METRIC_DIALECT_COUNT] = {"rfc5389", "classic", "msturn"};
-static const char *const results[METRIC_STUN_RESULT_COUNT] = {"success", "bad_request",
-                                                              "unknown_attribute"};
-static const char *const drops[METRIC_DROP_REASON_COUNT] = {
-    "not_stun",       "malformed",   "bad_fingerprint", "not_request",
-    "change_request", "send_failed", "unknown_method"};
-static const char *const reload_results[] = {"ok", "failed"};
-static const char *const sip_listeners[METRIC_SIP_LISTENER_COUNT] = {"tls", "mtls"};
-static const char *const sip_refusals[METRIC_SIP_REFUSED_COUNT] = {
-    "limit_total", "limit_source", "handshake", "handshake_timeout", "not_partner"};
-static const char *const sip_methods[METRIC_SIP_METHOD_COUNT] = {"REGISTER", "OPTIONS", "MESSAGE",
-                                                                 "INVITE", "other"};
-static const char *const turn_results[] = {"ok",  "400", "401", "403", "420", "431", "432",
-                                           "434", "435", "436", "437", "438", "440", "441",
-                                           "442", "443", "446", "447", "486", "508"};
-/* A label list out of step with its enum would print "(null)" labels. */
-_Static_assert(sizeof(turn_results) / sizeof(turn_results[0]) == METRIC_TURN_RESULT_COUNT,
-               "turn_results must name every enum metric_turn_result");
-static const char *const turn_drops[] = {"no_allocation", "no_channel", "no_permission",
-                                         "bandwidth",     "too_big",    "send_failed",
-                                         "rate_401"};
-_Static_assert(sizeof(turn_drops) / sizeof(turn_drops[0]) == METRIC_TURN_DROP_COUNT,
-               "turn_drops must name every enum metric_turn_drop");
-static const char *const turn_directions[2] = {"to_peer", "to_client"};
-static const char *const peer_directions[2] = {"outbound", "inbound"};
+static size_t label_count(const struct metric_family *f)
+{
+	size_t n1 = f->label[0].name ? f->label[0].n : 1;
+	size_t n2 = f->label[1].name ? f->label[1].n : 1;
+	return n1 * n2;
+}
 
-static const struct family families[] = {
-    {"edgelab_stun_requests_total", "counter", "STUN requests answered, by dialect and result",
-     METRIC_STUN_REQUESTS, "dialect", dialects, METRIC_DIALECT_COUNT, "result", results,
-     METRIC_STUN_RESULT_COUNT},
-    {"edgelab_stun_dropped_total", "counter", "STUN datagrams and messages dropped unanswered",
-     METRIC_STUN_DROPPED, "reason", drops, METRIC_DROP_REASON_COUNT, NULL, NULL, 1},
-    {"edgelab_stun_tcp_accepted_total", "counter", "STUN/TCP connections accepted",
-     METRIC_STUN_TCP_ACCEPTED, NULL, NULL, 1, NULL, NULL, 1},
-    {"edgelab_stun_tcp_refused_total", "counter", "STUN/TCP connections refused at the limit",
-     METRIC_STUN_TCP_REFUSED, NULL, NULL, 1, NULL, NULL, 1},
-    {"edgelab_stun_tcp_idle_closed_total", "counter", "STUN/TCP connections closed when idle",
-     METRIC_STUN_TCP_CLOSED_IDLE, NULL, NULL, 1, NULL, NULL, 1},
-    {"edgelab_stun_tcp_error_closed_total", "counter",
-     "STUN/TCP connections closed on a framing or socket error", METRIC_STUN_TCP_CLOSED_ERROR, NULL,
-     NULL, 1, NULL, NULL, 1},
-    {"edgelab_stun_tcp_connections", "gauge", "STUN/TCP connections open", METRIC_STUN_TCP_OPEN,
-     NULL, NULL, 1, NULL, NULL, 1},
-    {"edgelab_sip_connections_total", "counter", "SIP connections accepted, by listener",
-     METRIC_SIP_ACCEPTED, "listener", sip_listeners, METRIC_SIP_LISTENER_COUNT, NULL, NULL, 1},
-    {"edgelab_sip_refused_total", "counter", "SIP connections refused, by listener and reason",
-     METRIC_SIP_REFUSED, "listener", sip_listeners, METRIC_SIP_LISTENER_COUNT, "reason",
-     sip_refusals, METRIC_SIP_REFUSED_COUNT},
-    {"edgelab_sip_requests_total", "counter", "SIP requests received, by method",
-     METRIC_SIP_REQUESTS, "method", sip_methods, METRIC_SIP_METHOD_COUNT, NULL, NULL, 1},
-    {"edgelab_sip_idle_closed_total", "counter", "SIP connections closed when idle",
-     METRIC_SIP_CLOSED_IDLE, NULL, NULL, 1, NULL, NULL, 1},
-    {"edgelab_sip_framing_closed_total", "counter", "SIP connections closed on a framing error",
-     METRIC_SIP_CLOSED_FRAMING, NULL, NULL, 1, NULL, NULL, 1},
-    {"edgelab_sip_bad_requests_total", "counter", "SIP requests answered 400",
-     METRIC_SIP_BAD_REQUESTS, NULL, NULL, 1, NULL, NULL, 1},
-    {"edgelab_sip_connections", "gauge", "SIP connections open", METRIC_SIP_OPEN, NULL, NULL, 1,
-     NULL, NULL, 1},
-    {"edgelab_turn_requests_total", "counter", "TURN requests answered, by result code",
-     METRIC_TURN_REQUESTS, "result", turn_results, METRIC_TURN_RESULT_COUNT, NULL, NULL, 1},
-    {"edgelab_turn_dropped_total", "counter", "TURN packets and replies dropped, by reason",
-     METRIC_TURN_DROPPED, "reason", turn_drops, METRIC_TURN_DROP_COUNT, NULL, NULL, 1},
-    {"edgelab_turn_allocations_total", "counter", "TURN allocations created",
-     METRIC_TURN_ALLOCATIONS, NULL, NULL, 1, NULL, NULL, 1},
-    {"edgelab_turn_allocations", "gauge", "TURN allocations open", METRIC_TURN_ALLOCATIONS_OPEN,
-     NULL, NULL, 1, NULL, NULL, 1},
-    {"edgelab_turn_relayed_packets_total", "counter", "packets relayed, by direction",
-     METRIC_TURN_PACKETS, "direction", turn_directions, 2, NULL, NULL, 1},
-    {"edgelab_turn_relayed_bytes_total", "counter", "payload bytes relayed, by direction",
-     METRIC_TURN_BYTES, "direction", turn_directions, 2, NULL, NULL, 1},
-    {"edgelab_udp_receive_overflow_total", "counter",
-     "datagrams the kernel dropped on the STUN/TURN UDP sockets (receive buffer full)",
-     METRIC_UDP_RX_OVERFLOW, NULL, NULL, 1, NULL, NULL, 1},
-    {"edgelab_msturn_pseudo_tls_total", "counter",
-     "MS-TURN pseudo-TLS handshakes answered (TCP 443 of the A/V edge)", METRIC_MSTURN_PSEUDO_TLS,
-     NULL, NULL, 1, NULL, NULL, 1},
-    {"edgelab_msturn_tcp_peer_connections_total", "counter",
-     "MS-TURN TCP relay connections to and from peers, by direction", METRIC_MSTURN_TCP_PEERS,
-     "direction", peer_directions, 2, NULL, NULL, 1},
-    {"edgelab_config_reloads_total", "counter", "configuration reloads (SIGHUP), by result",
-     METRIC_CONFIG_RELOADS_OK, "result", reload_results, 2, NULL, NULL, 1},
-};
+static int register_one(struct metric_family *f)
+{
+	size_t n = label_count(f);
+	if (f->first)
+		return 0;
+	if (!f->name || !f->help || n == 0 || n > METRICS_LABELS_MAX ||
+	    (f->label[1].name && !f->label[0].name))
+		return EINVAL;
+	if (n_registered == METRICS_FAMILIES_MAX || next_slot + n > METRICS_SLOTS_MAX)
+		return ENOSPC;
+	f->first = next_slot;
+	next_slot += (unsigned)n;
+	registry[n_registered++] = f;
+	return 0;
+}
+
+int metrics_register(struct metric_family *const *families)
+{
+	int rc = 0;
+	pthread_mutex_lock(&registry_lock);
+	for (size_t i = 0; !rc && families[i]; i++)
+		rc = register_one(families[i]);
+	pthread_mutex_unlock(&registry_lock);
+	return rc;
+}
 
 int metrics_alloc(struct metrics **mp, size_t shards)
 {
@@ -129,27 +73,35 @@ struct metrics_shard *metrics_shard(struct metrics *m, size_t i)
 	return i < m->nshards ? &m->shards[i] : NULL;
 }
 
-uint64_t metrics_get(const struct metrics *m, enum metric_id id)
+static uint64_t slot_sum(const struct metrics *m, size_t slot)
 {
 	uint64_t sum = 0;
 	for (size_t i = 0; i < m->nshards; i++)
-		sum += atomic_load_explicit(&m->shards[i].v[id], memory_order_relaxed);
+		sum += atomic_load_explicit(&m->shards[i].v[slot], memory_order_relaxed);
 	return sum;
 }
 
-static void render_family(const struct metrics *m, const struct family *f, FILE *out)
+uint64_t metrics_get(const struct metrics *m, const struct metric_family *f, size_t label)
 {
-	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name, f->type);
-	for (size_t i = 0; i < f->n1; i++) {
-		for (size_t j = 0; j < f->n2; j++) {
-			uint64_t v = metrics_get(m, (enum metric_id)(f->first + i * f->n2 + j));
+	return f->first && label < label_count(f) ? slot_sum(m, f->first + label) : 0;
+}
+
+static void render_family(const struct metrics *m, const struct metric_family *f, FILE *out)
+{
+	const struct metric_label *l1 = &f->label[0], *l2 = &f->label[1];
+	size_t n1 = l1->name ? l1->n : 1, n2 = l2->name ? l2->n : 1;
+	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name,
+	        f->type == METRIC_GAUGE ? "gauge" : "counter");
+	for (size_t i = 0; i < n1; i++) {
+		for (size_t j = 0; j < n2; j++) {
 			fprintf(out, "%s", f->name);
-			if (f->label1 && f->label2)
-				fprintf(out, "{%s=\"%s\",%s=\"%s\"}", f->label1, f->values1[i],
-				        f->label2, f->values2[j]);
-			else if (f->label1)
-				fprintf(out, "{%s=\"%s\"}", f->label1, f->values1[i]);
-			fprintf(out, " %llu\n", (unsigned long long)v);
+			if (l2->name)
+				fprintf(out, "{%s=\"%s\",%s=\"%s\"}", l1->name, l1->values[i],
+				        l2->name, l2->values[j]);
+			else if (l1->name)
+				fprintf(out, "{%s=\"%s\"}", l1->name, l1->values[i]);
+			fprintf(out, " %llu\n",
+			        (unsigned long long)slot_sum(m, f->first + i * n2 + j));
 		}
 	}
 }
@@ -161,7 +113,10 @@ int metrics_render(const struct metrics *m, FILE *out)
 	fprintf(out, "edgelab_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
 	fprintf(out, "# HELP edgelab_workers worker threads\n# TYPE edgelab_workers gauge\n");
 	fprintf(out, "edgelab_workers %zu\n", m->nshards - 1);
-	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++)
-		render_family(m, &families[i], out);
+	pthread_mutex_lock(&registry_lock);
+	size_t n = n_registered;
+	pthread_mutex_unlock(&registry_lock);
+	for (size_t i = 0; i < n; i++)
+		render_family(m, registry[i], out);
 	return ferror(out) ? EIO : 0;
 }

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "core/metrics.h"
+#include "relay/metrics.h"
 #include "stun/stun.h"
 
 /* 20 header + 2 x 24 (IPv6 addresses) + 36 (SOFTWARE, 32 bytes) + 8

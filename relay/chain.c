@@ -11,10 +11,10 @@ static relay_handler_h *const chain[] = {msturn_handler, turn_handler, binding_h
 void relay_count(struct relay_server *s, const struct binding_outcome *oc)
 {
 	if (oc->answered)
-		metrics_inc(s->metrics, METRIC_STUN_REQUESTS +
-		                            oc->dialect * METRIC_STUN_RESULT_COUNT + oc->result);
+		metrics_inc(s->metrics, &metric_stun_requests_total,
+		            metrics_label2(&metric_stun_requests_total, oc->dialect, oc->result));
 	else
-		metrics_inc(s->metrics, METRIC_STUN_DROPPED + oc->drop);
+		metrics_inc(s->metrics, &metric_stun_dropped_total, oc->drop);
 }
 
 bool binding_handler(struct relay_server *s, struct relay_msg *m)
@@ -34,11 +34,11 @@ int relay_dispatch(struct relay_server *s, struct relay_msg *m)
 {
 	m->out_len = 0;
 	if (!stun_is_message(m->buf, m->len)) {
-		metrics_inc(s->metrics, METRIC_STUN_DROPPED + METRIC_DROP_NOT_STUN);
+		metrics_inc(s->metrics, &metric_stun_dropped_total, METRIC_DROP_NOT_STUN);
 		return ENOMSG;
 	}
 	if (stun_msg_decode(&m->stun, m->buf, m->len)) {
-		metrics_inc(s->metrics, METRIC_STUN_DROPPED + METRIC_DROP_MALFORMED);
+		metrics_inc(s->metrics, &metric_stun_dropped_total, METRIC_DROP_MALFORMED);
 		return EBADMSG;
 	}
 	for (size_t i = 0; i < sizeof(chain) / sizeof(chain[0]); i++)

@@ -210,7 +210,7 @@ bool msturn_handler(struct relay_server *s, struct relay_msg *m)
 	r.cap = m->cap;
 	r.out_len = &m->out_len;
 	if (r.msg->cls != STUN_CLASS_REQUEST) {
-		metrics_inc(s->metrics, METRIC_STUN_DROPPED + METRIC_DROP_MALFORMED);
+		metrics_inc(s->metrics, &metric_stun_dropped_total, METRIC_DROP_MALFORMED);
 		return true;
 	}
 	struct turn_alloc *a = turn_table_find(&s->allocs, &c->src, c->transport, c->conn);
@@ -244,8 +244,8 @@ int msturn_raw_target(struct relay_server *s, struct turn_alloc *a, size_t len, 
 		turn_drop(s, METRIC_TURN_DROP_BANDWIDTH);
 		return ENOBUFS;
 	}
-	metrics_inc(s->metrics, METRIC_TURN_PACKETS);
-	metrics_add(s->metrics, METRIC_TURN_BYTES, (int64_t)len);
+	metrics_inc(s->metrics, &metric_turn_relayed_packets_total, 0);
+	metrics_add(s->metrics, &metric_turn_relayed_bytes_total, 0, (int64_t)len);
 	*fd = a->relay_fd;
 	*peer = &a->active_dest;
 	return 0;

@@ -105,8 +105,8 @@ static void peer_drain(struct msturn_tcp_peer *p)
 			turn_drop(s, METRIC_TURN_DROP_SEND_FAILED);
 			continue;
 		}
-		metrics_inc(s->metrics, METRIC_TURN_PACKETS + 1);
-		metrics_add(s->metrics, METRIC_TURN_BYTES + 1, n);
+		metrics_inc(s->metrics, &metric_turn_relayed_packets_total, 1);
+		metrics_add(s->metrics, &metric_turn_relayed_bytes_total, 1, n);
 	}
 	bufferevent_enable(p->bev, EV_READ);
 }
@@ -215,7 +215,7 @@ static struct msturn_tcp_peer *peer_connect(struct relay_server *s, struct turn_
 		return NULL;
 	}
 	if (p)
-		metrics_inc(s->metrics, METRIC_MSTURN_TCP_PEERS);
+		metrics_inc(s->metrics, &metric_msturn_tcp_peer_connections_total, 0);
 	return p;
 }
 
@@ -234,8 +234,8 @@ int msturn_tcp_send(struct relay_server *s, struct turn_alloc *a, const union tu
 		turn_drop(s, METRIC_TURN_DROP_SEND_FAILED);
 		return ENOBUFS;
 	}
-	metrics_inc(s->metrics, METRIC_TURN_PACKETS);
-	metrics_add(s->metrics, METRIC_TURN_BYTES, (int64_t)len);
+	metrics_inc(s->metrics, &metric_turn_relayed_packets_total, 0);
+	metrics_add(s->metrics, &metric_turn_relayed_bytes_total, 0, (int64_t)len);
 	return 0;
 }
 
@@ -253,7 +253,7 @@ void msturn_tcp_accept(struct relay_server *s, struct turn_alloc *a, const union
 	struct msturn_tcp_peer *p = peer_new(s, a, peer, fd);
 	if (!p)
 		return;
-	metrics_inc(s->metrics, METRIC_MSTURN_TCP_PEERS + 1);
+	metrics_inc(s->metrics, &metric_msturn_tcp_peer_connections_total, 1);
 	if (turn_perm_find(a, peer, time(NULL)))
 		return;
 	struct timeval tv = {.tv_sec = PEER_HOLD_SECONDS};

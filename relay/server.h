@@ -10,6 +10,7 @@
 
 #include "core/conf.h"
 #include "core/metrics.h"
+#include "relay/metrics.h"
 
 #include "media/portpool.h"
 #include "relay/quota.h"
@@ -26,8 +27,9 @@ struct relay_shared {
 	uint8_t nonce_key[TURN_NONCE_KEY_LEN];
 };
 
-/* Before the workers start: the pool from conf's relay_ports (fixed until
- * restart) and a random nonce key. 0, or ENOMEM / EIO. */
+/* Before the workers start: the relay's metric families registered, the
+ * pool from conf's relay_ports (fixed until restart) and a random nonce
+ * key. 0, or ENOSPC / ENOMEM / EIO. */
 int relay_shared_init(struct relay_shared *sh, const struct conf *conf);
 /* After the workers stopped. */
 void relay_shared_fini(struct relay_shared *sh);

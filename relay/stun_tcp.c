@@ -43,18 +43,19 @@ struct stun_tcp_conn {
 	enum tcp_framing framing;
 };
 
-static void conn_free(struct stun_tcp_conn *c, enum metric_id why)
+/* why: the close counter to bump, or NULL for an orderly close. */
+static void conn_free(struct stun_tcp_conn *c, struct metric_family *why)
 {
 	struct relay_server *s = c->server;
-	if (why != METRIC_COUNT)
-		metrics_inc(s->metrics, why);
+	if (why)
+		metrics_inc(s->metrics, why, 0);
 	LIST_REMOVE(c, link);
 	union turn_sa client;
 	if (turn_sa_set(&client, (struct sockaddr *)&c->peer))
 		turn_conn_closed(s, &c->base, &client);
 	bufferevent_free(c->bev);
 	atomic_fetch_sub(&s->shared->tcp_open, 1);
-	metrics_add(s->metrics, METRIC_STUN_TCP_OPEN, -1);
+	metrics_add(s->metrics, &metric_stun_tcp_connections, 0, -1);
 	free(c);
 }
 
@@ -99,7 +100,7 @@ static struct bufferevent *op_take_over(struct relay_conn *conn)
 
 static void op_close(struct relay_conn *conn)
 {
-	conn_free((struct stun_tcp_conn *)conn, METRIC_COUNT);
+	conn_free((struct stun_tcp_conn *)conn, NULL);
 }
 
 static const struct relay_conn_ops conn_ops = {
@@ -233,7 +234,7 @@ static enum tcp_step read_hello(struct stun_tcp_conn *c, struct evbuffer *input)
 	evbuffer_drain(input, sizeof(hello));
 	pseudo_tls_reply(reply);
 	bufferevent_write(c->bev, reply, sizeof(reply));
-	metrics_inc(c->server->metrics, METRIC_MSTURN_PSEUDO_TLS);
+	metrics_inc(c->server->metrics, &metric_msturn_pseudo_tls_total, 0);
 	c->framing = FRAMING_MS;
 	return STEP_DONE;
 }
@@ -263,7 +264,7 @@ static void tcp_read_cb(struct bufferevent *bev, void *arg)
 		if (step == STEP_MORE)
 			break;
 		if (step == STEP_CLOSE) {
-			conn_free(c, METRIC_STUN_TCP_CLOSED_ERROR);
+			conn_free(c, &metric_stun_tcp_error_closed_total);
 			return;
 		}
 		if (c->piped)
@@ -290,11 +291,11 @@ static void tcp_event_cb(struct bufferevent *bev, short what, void *arg)
 	(void)bev;
 	struct stun_tcp_conn *c = arg;
 	if (what & BEV_EVENT_TIMEOUT)
-		conn_free(c, METRIC_STUN_TCP_CLOSED_IDLE);
+		conn_free(c, &metric_stun_tcp_idle_closed_total);
 	else if (what & BEV_EVENT_ERROR)
-		conn_free(c, METRIC_STUN_TCP_CLOSED_ERROR);
+		conn_free(c, &metric_stun_tcp_error_closed_total);
 	else if (what & BEV_EVENT_EOF)
-		conn_free(c, METRIC_COUNT);
+		conn_free(c, NULL);
 }
 
 static void accept_conn(struct relay_server *s, evutil_socket_t fd, struct sockaddr *sa,
@@ -302,7 +303,7 @@ static void accept_conn(struct relay_server *s, evutil_socket_t fd, struct socka
 {
 	if (atomic_fetch_add(&s->shared->tcp_open, 1) >= s->conf->stun_tcp_max_connections) {
 		atomic_fetch_sub(&s->shared->tcp_open, 1);
-		metrics_inc(s->metrics, METRIC_STUN_TCP_REFUSED);
+		metrics_inc(s->metrics, &metric_stun_tcp_refused_total, 0);
 		close(fd);
 		return;
 	}
@@ -324,8 +325,8 @@ static void accept_conn(struct relay_server *s, evutil_socket_t fd, struct socka
 	getsockname(fd, (struct sockaddr *)&local, &llen);
 	addr_unmap((struct sockaddr *)&local, &c->local);
 	LIST_INSERT_HEAD(&s->tcp_conns, c, link);
-	metrics_inc(s->metrics, METRIC_STUN_TCP_ACCEPTED);
-	metrics_add(s->metrics, METRIC_STUN_TCP_OPEN, 1);
+	metrics_inc(s->metrics, &metric_stun_tcp_accepted_total, 0);
+	metrics_add(s->metrics, &metric_stun_tcp_connections, 0, 1);
 
 	struct timeval idle = {.tv_sec = s->conf->stun_tcp_idle_timeout};
 	bufferevent_set_timeouts(c->bev, &idle, &idle);
@@ -386,7 +387,7 @@ int stun_tcp_open(struct relay_server *s, char *err, size_t err_len)
 void stun_tcp_close(struct relay_server *s)
 {
 	while (!LIST_EMPTY(&s->tcp_conns))
-		conn_free(LIST_FIRST(&s->tcp_conns), METRIC_COUNT);
+		conn_free(LIST_FIRST(&s->tcp_conns), NULL);
 	if (s->tcp_listener)
 		evconnlistener_free(s->tcp_listener);
 	if (s->tls_listener)

@@ -75,7 +75,7 @@ static size_t local_from_pktinfo(struct relay_server *s, struct msghdr *in,
 			uint32_t dropped;
 			memcpy(&dropped, CMSG_DATA(c), sizeof(dropped));
 			if (dropped > s->udp_rx_dropped) {
-				metrics_add(s->metrics, METRIC_UDP_RX_OVERFLOW,
+				metrics_add(s->metrics, &metric_udp_receive_overflow_total, 0,
 				            (int64_t)(dropped - s->udp_rx_dropped));
 				s->udp_rx_dropped = dropped;
 			}
@@ -223,7 +223,8 @@ static void send_replies(struct relay_server *s, unsigned n)
 		int r = sendmmsg(s->udp_fd, batch.out + sent, n - sent, MSG_DONTWAIT);
 		if (r <= 0) {
 			/* Drop the one that failed (full buffer, unreachable) and go on. */
-			metrics_inc(s->metrics, METRIC_STUN_DROPPED + METRIC_DROP_SEND_FAILED);
+			metrics_inc(s->metrics, &metric_stun_dropped_total,
+			            METRIC_DROP_SEND_FAILED);
 			sent++;
 			continue;
 		}

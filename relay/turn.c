@@ -387,12 +387,12 @@ bool turn_handler(struct relay_server *s, struct relay_msg *m)
 	r.cap = m->cap;
 	r.out_len = &m->out_len;
 	if (stun_msg_check_fingerprint(r.msg) == EACCES)
-		metrics_inc(s->metrics, METRIC_STUN_DROPPED + METRIC_DROP_MALFORMED);
+		metrics_inc(s->metrics, &metric_stun_dropped_total, METRIC_DROP_MALFORMED);
 	else if (r.msg->cls == STUN_CLASS_REQUEST)
 		answer(&r);
 	else if (r.msg->cls == STUN_CLASS_INDICATION && r.msg->method == STUN_METHOD_SEND)
 		do_send(&r);
 	else
-		metrics_inc(s->metrics, METRIC_STUN_DROPPED + METRIC_DROP_NOT_REQUEST);
+		metrics_inc(s->metrics, &metric_stun_dropped_total, METRIC_DROP_NOT_REQUEST);
 	return true;
 }

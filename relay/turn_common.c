@@ -81,12 +81,12 @@ static void challenge(struct turn_req *r, struct stun_enc *e)
 
 void turn_count(struct turn_req *r, enum metric_turn_result m)
 {
-	metrics_inc(r->s->metrics, METRIC_TURN_REQUESTS + m);
+	metrics_inc(r->s->metrics, &metric_turn_requests_total, m);
 }
 
 void turn_drop(struct relay_server *s, enum metric_turn_drop why)
 {
-	metrics_inc(s->metrics, METRIC_TURN_DROPPED + why);
+	metrics_inc(s->metrics, &metric_turn_dropped_total, why);
 }
 
 void turn_reply_start(struct turn_req *r, struct stun_enc *e, enum stun_class cls)

@@ -58,7 +58,7 @@ int turn_channel_data(struct relay_server *s, struct turn_alloc *a, uint8_t *buf
 	time_t now = (time_t)(now_ms / 1000);
 	size_t data_len = len < 4 ? 0 : (size_t)(buf[2] << 8 | buf[3]);
 	if (len < 4 || data_len > len - 4) {
-		metrics_inc(s->metrics, METRIC_STUN_DROPPED + METRIC_DROP_MALFORMED);
+		metrics_inc(s->metrics, &metric_stun_dropped_total, METRIC_DROP_MALFORMED);
 		return EBADMSG;
 	}
 	if (!a || a->msturn) {
@@ -78,8 +78,8 @@ int turn_channel_data(struct relay_server *s, struct turn_alloc *a, uint8_t *buf
 		turn_drop(s, METRIC_TURN_DROP_BANDWIDTH);
 		return ENOBUFS;
 	}
-	metrics_inc(s->metrics, METRIC_TURN_PACKETS);
-	metrics_add(s->metrics, METRIC_TURN_BYTES, (int64_t)data_len);
+	metrics_inc(s->metrics, &metric_turn_relayed_packets_total, 0);
+	metrics_add(s->metrics, &metric_turn_relayed_bytes_total, 0, (int64_t)data_len);
 	*fd = a->relay_fd;
 	*peer = &ch->peer;
 	*payload = buf + 4;
@@ -104,8 +104,8 @@ void turn_send_to_peer(struct relay_server *s, struct turn_alloc *a, const union
 		turn_drop(s, METRIC_TURN_DROP_SEND_FAILED);
 		return;
 	}
-	metrics_inc(s->metrics, METRIC_TURN_PACKETS);
-	metrics_add(s->metrics, METRIC_TURN_BYTES, (int64_t)len);
+	metrics_inc(s->metrics, &metric_turn_relayed_packets_total, 0);
+	metrics_add(s->metrics, &metric_turn_relayed_bytes_total, 0, (int64_t)len);
 }
 
 /* A Data indication around the payload, in place: e holds the header and
@@ -296,8 +296,8 @@ static int relay_read_batch(struct relay_server *s, struct turn_alloc *a, int fd
 		uint8_t *m = frame_for_client(a, i, len, now, &out_len);
 		if (!m)
 			continue;
-		metrics_inc(s->metrics, METRIC_TURN_PACKETS + 1);
-		metrics_add(s->metrics, METRIC_TURN_BYTES + 1, (int64_t)len);
+		metrics_inc(s->metrics, &metric_turn_relayed_packets_total, 1);
+		metrics_add(s->metrics, &metric_turn_relayed_bytes_total, 1, (int64_t)len);
 		if (!udp_client) {
 			if (relay_conn_send(a->client_conn, m, out_len))
 				turn_drop(s, METRIC_TURN_DROP_SEND_FAILED);

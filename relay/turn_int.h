@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "core/metrics.h"
+#include "relay/metrics.h"
 #include "relay/chain.h"
 #include "relay/server_priv.h"
 

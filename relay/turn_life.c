@@ -19,6 +19,8 @@ int relay_shared_init(struct relay_shared *sh, const struct conf *conf)
 	atomic_init(&sh->tcp_listener_open, false);
 	atomic_init(&sh->sweeper_open, false);
 	quota_init(&sh->quota);
+	if (relay_metrics_register())
+		return ENOSPC;
 	if (RAND_bytes(sh->nonce_key, sizeof(sh->nonce_key)) != 1)
 		return EIO;
 	return port_pool_alloc(&sh->pool, conf->relay_port_min, conf->relay_port_max);
@@ -175,13 +177,13 @@ int turn_alloc_create(struct relay_server *s, const struct turn_client *c,
 	memcpy(a->key, p->key, sizeof(a->key));
 	memcpy(a->tid, p->tid, sizeof(a->tid));
 	turn_table_insert(&s->allocs, a);
-	metrics_add(s->metrics, METRIC_TURN_ALLOCATIONS_OPEN, 1);
+	metrics_add(s->metrics, &metric_turn_allocations, 0, 1);
 	a->timer = evtimer_new(s->base, timer_cb, a);
 	rc = a->timer ? relay_listen(s, a) : ENOMEM;
 	if (rc)
 		goto out;
 	turn_alloc_set_lifetime(s, a, p->lifetime);
-	metrics_inc(s->metrics, METRIC_TURN_ALLOCATIONS);
+	metrics_inc(s->metrics, &metric_turn_allocations_total, 0);
 	*ap = a;
 	a = NULL;
 out:
@@ -204,7 +206,7 @@ void turn_alloc_destroy(struct relay_server *s, struct turn_alloc *a)
 {
 	if (a->table) {
 		turn_table_remove(&s->allocs, a);
-		metrics_add(s->metrics, METRIC_TURN_ALLOCATIONS_OPEN, -1);
+		metrics_add(s->metrics, &metric_turn_allocations, 0, -1);
 	}
 	turn_tcp_alloc_gone(s, a);
 	msturn_tcp_alloc_gone(s, a);

@@ -33,15 +33,15 @@ void sip_conn_free(struct sip_conn *c, const char *why)
 	sip_registrar_forget_conn(s, c);
 	LIST_REMOVE(c, link);
 	s->n_conns--;
-	metrics_add(s->metrics, METRIC_SIP_OPEN, -1);
+	metrics_add(s->metrics, &metric_sip_connections, 0, -1);
 	bufferevent_free(c->bev); /* frees the SSL too (BEV_OPT_CLOSE_ON_FREE) */
 	free(c);
 }
 
 static void refused(struct sip_conn *c, enum metric_sip_refusal why, const char *text)
 {
-	metrics_inc(c->server->metrics,
-	            METRIC_SIP_REFUSED + c->kind * METRIC_SIP_REFUSED_COUNT + why);
+	metrics_inc(c->server->metrics, &metric_sip_refused_total,
+	            metrics_label2(&metric_sip_refused_total, c->kind, why));
 	log_warn("sip %s #%lu %s: refused: %s", kind_name(c->kind), c->id, c->peer_str, text);
 	sip_conn_free(c, NULL);
 }
@@ -130,7 +130,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
 			evbuffer_drain(in, frame_len);
 			break;
 		case SIP_FRAME_ERROR:
-			metrics_inc(c->server->metrics, METRIC_SIP_CLOSED_FRAMING);
+			metrics_inc(c->server->metrics, &metric_sip_framing_closed_total, 0);
 			sip_conn_free(c, sip_frame_error_str(why));
 			return;
 		}
@@ -188,7 +188,7 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	(void)bev;
 	if (what & BEV_EVENT_TIMEOUT) {
-		metrics_inc(c->server->metrics, METRIC_SIP_CLOSED_IDLE);
+		metrics_inc(c->server->metrics, &metric_sip_idle_closed_total, 0);
 		sip_conn_free(c, "idle");
 	} else if (what & BEV_EVENT_EOF) {
 		sip_conn_free(c, "closed by the peer");
@@ -219,7 +219,7 @@ static void conn_start(struct sip_server *s, struct sip_conn *c, enum metric_sip
 	addr_str(peer, c->peer_str, sizeof(c->peer_str));
 	LIST_INSERT_HEAD(&s->conns, c, link);
 	s->n_conns++;
-	metrics_add(s->metrics, METRIC_SIP_OPEN, 1);
+	metrics_add(s->metrics, &metric_sip_connections, 0, 1);
 	struct timeval hs = {.tv_sec = s->conf->sip_handshake_timeout};
 	bufferevent_set_timeouts(c->bev, &hs, NULL);
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
@@ -293,6 +293,6 @@ void sip_conn_accept(struct sip_listener *l, evutil_socket_t fd, const struct so
 		close(fd);
 		return;
 	}
-	metrics_inc(s->metrics, METRIC_SIP_ACCEPTED + l->kind);
+	metrics_inc(s->metrics, &metric_sip_connections_total, l->kind);
 	conn_start(s, c, l->kind, peer);
 }

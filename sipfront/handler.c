@@ -113,11 +113,11 @@ static void handle_request(struct sip_conn *c, const struct sip_msg *req)
 {
 	const char *why = NULL;
 	enum metric_sip_method method = method_of(req);
-	metrics_inc(c->server->metrics, METRIC_SIP_REQUESTS + method);
+	metrics_inc(c->server->metrics, &metric_sip_requests_total, method);
 	if (sipmsg_validate(req, &why)) {
 		char reason[128];
 		snprintf(reason, sizeof(reason), "Bad Request (%s)", why);
-		metrics_inc(c->server->metrics, METRIC_SIP_BAD_REQUESTS);
+		metrics_inc(c->server->metrics, &metric_sip_bad_requests_total, 0);
 		return sip_conn_reply(c, req, 400, reason, NULL);
 	}
 	if (sipmsg_pl_eq(&req->met, "ACK"))
@@ -140,7 +140,7 @@ void sip_handle_message(struct sip_conn *c, const uint8_t *buf, size_t len)
 	struct sip_msg *msg = NULL;
 	if (sipmsg_decode(&msg, buf, len)) {
 		/* No Via to answer along: a message that does not parse closes. */
-		metrics_inc(c->server->metrics, METRIC_SIP_BAD_REQUESTS);
+		metrics_inc(c->server->metrics, &metric_sip_bad_requests_total, 0);
 		log_info("sip #%lu %s: unparsable message, closing", c->id, c->peer_str);
 		sip_conn_close_after_flush(c);
 		return;

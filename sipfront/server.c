@@ -61,8 +61,8 @@ static void refuse(struct sip_listener *l, evutil_socket_t fd, const struct sock
                    enum metric_sip_refusal why, const char *text)
 {
 	char where[ADDR_STR_MAX];
-	metrics_inc(l->server->metrics,
-	            METRIC_SIP_REFUSED + l->kind * METRIC_SIP_REFUSED_COUNT + why);
+	metrics_inc(l->server->metrics, &metric_sip_refused_total,
+	            metrics_label2(&metric_sip_refused_total, l->kind, why));
 	log_warn("sip %s: refused %s: %s", l->kind == METRIC_SIP_TLS ? "tls" : "mtls",
 	         addr_str(peer, where, sizeof(where)), text);
 	close(fd);
@@ -125,6 +125,8 @@ static int arm_keepalive(struct sip_server *s)
 int sip_server_alloc(struct sip_server **sp, struct event_base *base, struct conf *conf,
                      struct metrics_shard *metrics, char *err, size_t err_len)
 {
+	if (sip_metrics_register())
+		return ENOSPC;
 	struct sip_server *s = calloc(1, sizeof(*s));
 	if (!s)
 		return ENOMEM;

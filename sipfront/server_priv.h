@@ -1,5 +1,6 @@
-/* Internals of sipfront's server: shared by server.c, conn.c, handler.c and
- * registrar.c only. */
+/* Internals of sipfront's server: shared by its own files (server.c,
+ * conn.c, handler.c, proxy.c, partner.c, ping.c, registrar.c, service.c)
+ * only; other modules use sipfront/server.h. */
 #ifndef EDGELAB_SIPFRONT_SERVER_PRIV_H
 #define EDGELAB_SIPFRONT_SERVER_PRIV_H
 
@@ -8,6 +9,8 @@
 #include <openssl/ssl.h>
 #include <stdbool.h>
 #include <sys/queue.h>
+
+#include "sipfront/metrics.h"
 
 #include "sipfront/server.h"
 

@@ -97,10 +97,10 @@ static void test_core_conf_partners(void **state)
 	char err[CONF_ERR_MAX];
 	assert_true(conf_key_count() <= 64);
 	assert_int_equal(load("federation_partner partner.example sip.partner.example:5062\n"
-			      "federation_partner other.example\n"
-			      "federation_partner third.example 192.0.2.7\n",
-			      &conf, err),
-			 0);
+	                      "federation_partner other.example\n"
+	                      "federation_partner third.example 192.0.2.7\n",
+	                      &conf, err),
+	                 0);
 	assert_int_equal(conf->n_partners, 3);
 	assert_string_equal(conf->partners[0].host, "sip.partner.example");
 	assert_int_equal(conf->partners[0].port, 5062);
@@ -109,21 +109,21 @@ static void test_core_conf_partners(void **state)
 	conf_unref(conf);
 	/* IPv6 hosts, bare or bracketed with a port; the dump reloads (fuzz_conf). */
 	assert_int_equal(load("federation_partner a.example ::1\n"
-			      "federation_partner b.example [2001:db8::5]:5070\n",
-			      &conf, err),
-			 0);
+	                      "federation_partner b.example [2001:db8::5]:5070\n",
+	                      &conf, err),
+	                 0);
 	assert_string_equal(conf->partners[0].host, "::1");
 	assert_string_equal(conf->partners[1].host, "2001:db8::5");
 	assert_int_equal(conf->partners[1].port, 5070);
 	conf_unref(conf);
 	static const char *const bad[] = {
-		"federation_partner bad_domain\n",
-		"federation_partner a.example b.example c\n",
-		"federation_partner a.example host:0\n",
-		"federation_partner a.example\nfederation_partner A.example\n",
-		"sip_domain -bad.example\n",
-		"edge_fqdn a..example\n",
-		"tls_ca relative/ca.pem\n",
+	    "federation_partner bad_domain\n",
+	    "federation_partner a.example b.example c\n",
+	    "federation_partner a.example host:0\n",
+	    "federation_partner a.example\nfederation_partner A.example\n",
+	    "sip_domain -bad.example\n",
+	    "edge_fqdn a..example\n",
+	    "tls_ca relative/ca.pem\n",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(load(bad[i], &conf, err), EINVAL);
@@ -196,26 +196,76 @@ static void test_core_rows_mask(void **state)
 	assert_null(rows_get(7));
 }
 
+static const char *const colours[] = {"red", "green", "blue"};
+static const char *const sizes[] = {"small", "large"};
+static struct metric_family two_labels = {
+    "edgelab_test_things_total",
+    METRIC_COUNTER,
+    "things, by colour and size",
+    {METRIC_LABEL("colour", colours), METRIC_LABEL("size", sizes)},
+    0};
+static struct metric_family level = {"edgelab_test_level", METRIC_GAUGE, "a level",
+                                     METRIC_NO_LABELS, 0};
+static struct metric_family never_registered = {"edgelab_test_lost_total", METRIC_COUNTER,
+                                                "counted before registration", METRIC_NO_LABELS, 0};
+
 static void test_core_metrics_sum_and_render(void **state)
 {
 	(void)state;
+	struct metric_family *const families[] = {&two_labels, &level, NULL};
 	struct metrics *m;
+	assert_int_equal(metrics_register(families), 0);
+	unsigned first = two_labels.first;
+	assert_true(first > 0);
+	assert_int_equal(metrics_register(families), 0); /* idempotent: same slots */
+	assert_int_equal(two_labels.first, first);
+	assert_int_equal(level.first, first + 6);
 	assert_int_equal(metrics_alloc(&m, 3), 0);
-	metrics_inc(metrics_shard(m, 1), METRIC_STUN_REQUESTS + 2 * METRIC_STUN_RESULT_COUNT);
-	metrics_add(metrics_shard(m, 2), METRIC_STUN_REQUESTS + 2 * METRIC_STUN_RESULT_COUNT, 4);
-	metrics_inc(metrics_shard(m, 2), METRIC_STUN_DROPPED + METRIC_DROP_MALFORMED);
+	size_t blue_large = metrics_label2(&two_labels, 2, 1);
+	metrics_inc(metrics_shard(m, 1), &two_labels, blue_large);
+	metrics_add(metrics_shard(m, 2), &two_labels, blue_large, 4);
+	metrics_add(metrics_shard(m, 0), &level, 0, 7);
+	metrics_add(metrics_shard(m, 1), &level, 0, -2);
+	/* A family counted before it is registered writes to the sink: lost,
+	 * never another family's count. */
+	metrics_add(metrics_shard(m, 1), &never_registered, 0, 1000);
+	assert_int_equal(metrics_get(m, &two_labels, blue_large), 5);
+	assert_int_equal(metrics_get(m, &two_labels, 0), 0);
+	assert_int_equal(metrics_get(m, &never_registered, 0), 0);
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 	assert_int_equal(metrics_render(m, f), 0);
 	fclose(f);
-	assert_non_null(strstr(text, "edgelab_stun_requests_total{dialect=\"msturn\","
-	                             "result=\"success\"} 5\n"));
-	assert_non_null(strstr(text, "edgelab_stun_dropped_total{reason=\"malformed\"} 1\n"));
-	assert_non_null(strstr(text, "# TYPE edgelab_stun_tcp_connections gauge\n"));
+	assert_non_null(
+	    strstr(text, "edgelab_test_things_total{colour=\"blue\",size=\"large\"} 5\n"));
+	assert_non_null(
+	    strstr(text, "edgelab_test_things_total{colour=\"red\",size=\"small\"} 0\n"));
+	assert_non_null(strstr(text, "# TYPE edgelab_test_things_total counter\n"));
+	assert_non_null(strstr(text, "# TYPE edgelab_test_level gauge\nedgelab_test_level 5\n"));
+	assert_null(strstr(text, "edgelab_test_lost_total"));
 	assert_non_null(strstr(text, "edgelab_workers 2\n"));
 	free(text);
 	metrics_free(m);
+}
+
+static void test_core_metrics_register_refuses_bad_families(void **state)
+{
+	(void)state;
+	static const char *const many[METRICS_LABELS_MAX + 1] = {"x"};
+	static struct metric_family too_many = {
+	    "edgelab_test_wide_total",
+	    METRIC_COUNTER,
+	    "too many label values",
+	    {{"v", many, METRICS_LABELS_MAX + 1}, {NULL, NULL, 0}},
+	    0};
+	static struct metric_family unnamed = {NULL, METRIC_COUNTER, "no name", METRIC_NO_LABELS,
+	                                       0};
+	struct metric_family *const wide[] = {&too_many, NULL};
+	struct metric_family *const anon[] = {&unnamed, NULL};
+	assert_int_equal(metrics_register(wide), EINVAL);
+	assert_int_equal(metrics_register(anon), EINVAL);
+	assert_int_equal(too_many.first, 0);
 }
 
 int main(void)
@@ -229,6 +279,7 @@ int main(void)
 	    cmocka_unit_test(test_core_addr_parse_and_print),
 	    cmocka_unit_test(test_core_rows_mask),
 	    cmocka_unit_test(test_core_metrics_sum_and_render),
+	    cmocka_unit_test(test_core_metrics_register_refuses_bad_families),
 	};
 	return cmocka_run_group_tests_name("core", tests, NULL, NULL);
 }

@@ -139,9 +139,9 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static uint64_t metric(struct rig *r, enum metric_id id)
+static uint64_t metric(struct rig *r, const struct metric_family *f, size_t label)
 {
-	return metrics_get(r->metrics, id);
+	return metrics_get(r->metrics, f, label);
 }
 
 /* Runs the server's loop once, then waits up to 5 ms for fd (when >= 0). */
@@ -248,12 +248,13 @@ static void assert_quiet(struct rig *r, int fd)
 }
 
 /* Waits until a metric reaches want, pumping; its last value. */
-static uint64_t wait_metric(struct rig *r, enum metric_id id, uint64_t want)
+static uint64_t wait_metric(struct rig *r, const struct metric_family *f, size_t label,
+                            uint64_t want)
 {
 	uint64_t end = now_ms() + DEADLINE_MS;
-	while (metric(r, id) != want && now_ms() < end)
+	while (metric(r, f, label) != want && now_ms() < end)
 		pump_once(r, -1, 0);
-	return metric(r, id);
+	return metric(r, f, label);
 }
 
 /* Sends payload in one MS-TURN frame of that type. */
@@ -461,7 +462,7 @@ static void test_tcp_allocate(void **state)
 	uint8_t h[PSEUDO_TLS_HELLO_LEN], reply[PSEUDO_TLS_REPLY_LEN + 1];
 	uint8_t req[STUN_MAX_MSG_LEN], buf[STUN_MAX_MSG_LEN], tid[STUN_TID_LEN];
 	struct stun_msg m;
-	uint64_t tls = metric(r, METRIC_MSTURN_PSEUDO_TLS);
+	uint64_t tls = metric(r, &metric_msturn_pseudo_tls_total, 0);
 
 	r->client = tcp_connect(r->tcp_port, NULL);
 	hello(h);
@@ -470,7 +471,7 @@ static void test_tcp_allocate(void **state)
 	                 PSEUDO_TLS_REPLY_LEN);
 	assert_reply_shape(reply);
 	assert_quiet(r, r->client); /* exactly 83 bytes */
-	assert_int_equal(metric(r, METRIC_MSTURN_PSEUDO_TLS), tls + 1);
+	assert_int_equal(metric(r, &metric_msturn_pseudo_tls_total, 0), tls + 1);
 
 	/* No integrity: 401 with REALM and NONCE (MS numbers), no integrity. */
 	send_frame(r, r->client, MSTURN_FRAME_CONTROL, req,
@@ -492,7 +493,7 @@ static void test_tcp_allocate(void **state)
 	nonce[n->len] = '\0';
 
 	/* Signed, with that nonce: a TCP relayed address from relay_ports. */
-	uint64_t open = metric(r, METRIC_TURN_ALLOCATIONS_OPEN);
+	uint64_t open = metric(r, &metric_turn_allocations, 0);
 	send_frame(r, r->client, MSTURN_FRAME_CONTROL, req,
 	           build(STUN_METHOD_ALLOCATE, r->key, nonce, NULL, NULL, 0, tid, req));
 	recv_msg(r, r->client, buf, &m);
@@ -507,15 +508,16 @@ static void test_tcp_allocate(void **state)
 	memcpy(&r->relayed, &relayed, sizeof(r->relayed));
 	assert_int_equal(ntohl(r->relayed.sin_addr.s_addr), INADDR_LOOPBACK);
 	assert_in_range(ntohs(r->relayed.sin_port), 50000, 59999);
-	assert_int_equal(metric(r, METRIC_TURN_ALLOCATIONS_OPEN), open + 1);
+	assert_int_equal(metric(r, &metric_turn_allocations, 0), open + 1);
 
 	/* A TCP relay: the relayed address listens. Nobody has a permission
 	 * yet: what it accepts there is held, unread, and nothing reaches the
 	 * client. */
-	uint64_t accepted = metric(r, METRIC_MSTURN_TCP_PEERS + 1);
+	uint64_t accepted = metric(r, &metric_msturn_tcp_peer_connections_total, 1);
 	int probe = tcp_connect(ntohs(r->relayed.sin_port), NULL);
 	send_all(r, probe, "early", 5);
-	assert_int_equal(wait_metric(r, METRIC_MSTURN_TCP_PEERS + 1, accepted + 1), accepted + 1);
+	assert_int_equal(wait_metric(r, &metric_msturn_tcp_peer_connections_total, 1, accepted + 1),
+	                 accepted + 1);
 	assert_quiet(r, r->client);
 	assert_quiet(r, probe);
 	close(probe);
@@ -542,8 +544,9 @@ static void test_tcp_send_and_data_indication(void **state)
 	assert_int_equal(listen(r->peer_listen, 4), 0);
 	assert_int_equal(getsockname(r->peer_listen, (struct sockaddr *)&r->peer, &len), 0);
 
-	uint64_t out = metric(r, METRIC_MSTURN_TCP_PEERS);
-	uint64_t packets = metric(r, METRIC_TURN_PACKETS), bytes = metric(r, METRIC_TURN_BYTES);
+	uint64_t out = metric(r, &metric_msturn_tcp_peer_connections_total, 0);
+	uint64_t packets = metric(r, &metric_turn_relayed_packets_total, 0),
+	         bytes = metric(r, &metric_turn_relayed_bytes_total, 0);
 	send_frame(
 	    r, r->client, MSTURN_FRAME_CONTROL, req,
 	    build(STUN_MSTURN_METHOD_SEND, r->key, NULL, &r->peer, ping, strlen(ping), tid, req));
@@ -565,14 +568,14 @@ static void test_tcp_send_and_data_indication(void **state)
 	assert_int_equal(recv_exact(r, r->peer_conn, got, strlen(ping)), strlen(ping));
 	assert_memory_equal(got, ping, strlen(ping));
 	assert_quiet(r, r->peer_conn); /* DATA only: no framing, no STUN */
-	assert_int_equal(metric(r, METRIC_MSTURN_TCP_PEERS), out + 1);
-	assert_int_equal(metric(r, METRIC_TURN_PACKETS), packets + 1);
-	assert_int_equal(metric(r, METRIC_TURN_BYTES), bytes + strlen(ping));
+	assert_int_equal(metric(r, &metric_msturn_tcp_peer_connections_total, 0), out + 1);
+	assert_int_equal(metric(r, &metric_turn_relayed_packets_total, 0), packets + 1);
+	assert_int_equal(metric(r, &metric_turn_relayed_bytes_total, 0), bytes + strlen(ping));
 
 	/* Send has no answer: the first frame the client gets is the Data
 	 * indication for the peer's bytes. */
-	packets = metric(r, METRIC_TURN_PACKETS + 1);
-	bytes = metric(r, METRIC_TURN_BYTES + 1);
+	packets = metric(r, &metric_turn_relayed_packets_total, 1);
+	bytes = metric(r, &metric_turn_relayed_bytes_total, 1);
 	send_all(r, r->peer_conn, pong, strlen(pong));
 	recv_msg(r, r->client, buf, &m);
 	assert_int_equal(m.type, STUN_MSTURN_TYPE_DATA_INDICATION);
@@ -587,15 +590,16 @@ static void test_tcp_send_and_data_indication(void **state)
 	assert_non_null(data);
 	assert_int_equal(data->len, strlen(pong));
 	assert_memory_equal(data->val, pong, strlen(pong));
-	assert_int_equal(metric(r, METRIC_TURN_PACKETS + 1), packets + 1);
-	assert_int_equal(metric(r, METRIC_TURN_BYTES + 1), bytes + strlen(pong));
+	assert_int_equal(metric(r, &metric_turn_relayed_packets_total, 1), packets + 1);
+	assert_int_equal(metric(r, &metric_turn_relayed_bytes_total, 1), bytes + strlen(pong));
 	assert_quiet(r, r->client);
 
 	/* No active destination yet: a data frame is dropped and counted. */
-	enum metric_id no_perm = METRIC_TURN_DROPPED + METRIC_TURN_DROP_NO_PERMISSION;
-	uint64_t denied = metric(r, no_perm);
+	const size_t no_perm = METRIC_TURN_DROP_NO_PERMISSION;
+	uint64_t denied = metric(r, &metric_turn_dropped_total, no_perm);
 	send_frame(r, r->client, MSTURN_FRAME_DATA, ping, strlen(ping));
-	assert_int_equal(wait_metric(r, no_perm, denied + 1), denied + 1);
+	assert_int_equal(wait_metric(r, &metric_turn_dropped_total, no_perm, denied + 1),
+	                 denied + 1);
 	assert_quiet(r, r->peer_conn);
 	assert_quiet(r, r->client);
 }
@@ -621,9 +625,9 @@ static void test_tcp_set_active_destination_raw(void **state)
 	/* Client to peer: the data frame's payload, raw, on the same connection
 	 * the Send made. */
 	uint8_t got[sizeof(up)];
-	uint64_t out = metric(r, METRIC_MSTURN_TCP_PEERS);
-	uint64_t bytes_up = metric(r, METRIC_TURN_BYTES),
-	         bytes_down = metric(r, METRIC_TURN_BYTES + 1);
+	uint64_t out = metric(r, &metric_msturn_tcp_peer_connections_total, 0);
+	uint64_t bytes_up = metric(r, &metric_turn_relayed_bytes_total, 0),
+	         bytes_down = metric(r, &metric_turn_relayed_bytes_total, 1);
 	send_frame(r, r->client, MSTURN_FRAME_DATA, up, sizeof(up));
 	assert_int_equal(recv_exact(r, r->peer_conn, got, sizeof(up)), sizeof(up));
 	assert_memory_equal(got, up, sizeof(up));
@@ -635,9 +639,10 @@ static void test_tcp_set_active_destination_raw(void **state)
 	                 sizeof(down));
 	assert_memory_equal(buf, down, sizeof(down));
 	assert_quiet(r, r->client);
-	assert_int_equal(metric(r, METRIC_TURN_BYTES), bytes_up + sizeof(up));
-	assert_int_equal(metric(r, METRIC_TURN_BYTES + 1), bytes_down + sizeof(down));
-	assert_int_equal(metric(r, METRIC_MSTURN_TCP_PEERS), out); /* no new connection */
+	assert_int_equal(metric(r, &metric_turn_relayed_bytes_total, 0), bytes_up + sizeof(up));
+	assert_int_equal(metric(r, &metric_turn_relayed_bytes_total, 1), bytes_down + sizeof(down));
+	assert_int_equal(metric(r, &metric_msturn_tcp_peer_connections_total, 0),
+	                 out); /* no new connection */
 
 	/* The largest data frame, raw to the peer; a larger answer back, in
 	 * data frames whose payloads add up to it in order. */
@@ -678,14 +683,15 @@ static void test_tcp_peer_without_permission(void **state)
 	socklen_t len = sizeof(in);
 	static const char hi[] = "let me in", back[] = "come in";
 	assert_true(r->client >= 0);
-	uint64_t denied = metric(r, METRIC_TURN_DROPPED + METRIC_TURN_DROP_NO_PERMISSION);
-	uint64_t accepted = metric(r, METRIC_MSTURN_TCP_PEERS + 1);
+	uint64_t denied = metric(r, &metric_turn_dropped_total, METRIC_TURN_DROP_NO_PERMISSION);
+	uint64_t accepted = metric(r, &metric_msturn_tcp_peer_connections_total, 1);
 	int held = tcp_connect(ntohs(r->relayed.sin_port), "127.0.0.2");
 	int stranger = tcp_connect(ntohs(r->relayed.sin_port), "127.0.0.3");
 	assert_int_equal(getsockname(held, (struct sockaddr *)&in, &len), 0);
 	send_all(r, held, hi, strlen(hi));
 	send_all(r, stranger, hi, strlen(hi));
-	assert_int_equal(wait_metric(r, METRIC_MSTURN_TCP_PEERS + 1, accepted + 2), accepted + 2);
+	assert_int_equal(wait_metric(r, &metric_msturn_tcp_peer_connections_total, 1, accepted + 2),
+	                 accepted + 2);
 	assert_quiet(r, r->client);
 	assert_quiet(r, held);
 
@@ -719,7 +725,7 @@ static void test_tcp_peer_without_permission(void **state)
 	}
 	assert_true(closed);
 	close(stranger);
-	assert_int_equal(metric(r, METRIC_TURN_DROPPED + METRIC_TURN_DROP_NO_PERMISSION),
+	assert_int_equal(metric(r, &metric_turn_dropped_total, METRIC_TURN_DROP_NO_PERMISSION),
 	                 denied + 1);
 	assert_quiet(r, r->client);
 }
@@ -737,8 +743,8 @@ static void test_tcp_permitted_peer_connects_in(void **state)
 	struct sockaddr_in in;
 	socklen_t len = sizeof(in);
 	assert_true(r->client >= 0);
-	uint64_t accepted = metric(r, METRIC_MSTURN_TCP_PEERS + 1);
-	uint64_t out = metric(r, METRIC_MSTURN_TCP_PEERS);
+	uint64_t accepted = metric(r, &metric_msturn_tcp_peer_connections_total, 1);
+	uint64_t out = metric(r, &metric_msturn_tcp_peer_connections_total, 0);
 	int fd = tcp_connect(ntohs(r->relayed.sin_port), NULL);
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&in, &len), 0);
 	send_all(r, fd, hi, strlen(hi));
@@ -753,14 +759,14 @@ static void test_tcp_permitted_peer_connects_in(void **state)
 	assert_non_null(data);
 	assert_int_equal(data->len, strlen(hi));
 	assert_memory_equal(data->val, hi, strlen(hi));
-	assert_int_equal(metric(r, METRIC_MSTURN_TCP_PEERS + 1), accepted + 1);
+	assert_int_equal(metric(r, &metric_msturn_tcp_peer_connections_total, 1), accepted + 1);
 
 	char got[sizeof(back)] = {0};
 	send_frame(r, r->client, MSTURN_FRAME_CONTROL, req,
 	           build(STUN_MSTURN_METHOD_SEND, r->key, NULL, &in, back, strlen(back), tid, req));
 	assert_int_equal(recv_exact(r, fd, got, strlen(back)), strlen(back));
 	assert_memory_equal(got, back, strlen(back));
-	assert_int_equal(metric(r, METRIC_MSTURN_TCP_PEERS), out);
+	assert_int_equal(metric(r, &metric_msturn_tcp_peer_connections_total, 0), out);
 	close(fd);
 	pump(r, 20);
 	assert_quiet(r, r->client);
@@ -772,27 +778,28 @@ static void test_tcp_permitted_peer_connects_in(void **state)
 static void test_tcp_bad_frames(void **state)
 {
 	struct rig *r = *state;
-	uint64_t closed = metric(r, METRIC_STUN_TCP_CLOSED_ERROR);
+	uint64_t closed = metric(r, &metric_stun_tcp_error_closed_total, 0);
 	uint8_t bad_second[MSTURN_FRAME_HDR + 20] = {0x02, 0x01, 0x00, 0x14};
 	int fd = tcp_connect(r->tcp_port, NULL);
 	send_all(r, fd, bad_second, sizeof(bad_second));
 	assert_true(wait_closed(r, fd));
 	close(fd);
-	assert_int_equal(metric(r, METRIC_STUN_TCP_CLOSED_ERROR), closed + 1);
+	assert_int_equal(metric(r, &metric_stun_tcp_error_closed_total, 0), closed + 1);
 
 	static const uint8_t too_long[] = {0x03, 0x00, 0xff, 0xff};
 	fd = tcp_connect(r->tcp_port, NULL);
 	send_all(r, fd, too_long, sizeof(too_long));
 	assert_true(wait_closed(r, fd));
 	close(fd);
-	assert_int_equal(metric(r, METRIC_STUN_TCP_CLOSED_ERROR), closed + 2);
+	assert_int_equal(metric(r, &metric_stun_tcp_error_closed_total, 0), closed + 2);
 
-	enum metric_id no_alloc = METRIC_TURN_DROPPED + METRIC_TURN_DROP_NO_ALLOCATION;
-	uint64_t dropped = metric(r, no_alloc);
+	const size_t no_alloc = METRIC_TURN_DROP_NO_ALLOCATION;
+	uint64_t dropped = metric(r, &metric_turn_dropped_total, no_alloc);
 	static const uint8_t media[] = {0xde, 0xad, 0xbe, 0xef};
 	fd = tcp_connect(r->tcp_port, NULL);
 	send_frame(r, fd, MSTURN_FRAME_DATA, media, sizeof(media));
-	assert_int_equal(wait_metric(r, no_alloc, dropped + 1), dropped + 1);
+	assert_int_equal(wait_metric(r, &metric_turn_dropped_total, no_alloc, dropped + 1),
+	                 dropped + 1);
 	assert_quiet(r, fd);
 	uint8_t req[STUN_MAX_MSG_LEN], buf[STUN_MAX_MSG_LEN], tid[STUN_TID_LEN];
 	struct stun_msg m;
@@ -802,7 +809,7 @@ static void test_tcp_bad_frames(void **state)
 	assert_int_equal(m.type, 0x0113);
 	assert_int_equal(error_of(&m), 401);
 	close(fd);
-	assert_int_equal(metric(r, METRIC_STUN_TCP_CLOSED_ERROR), closed + 2);
+	assert_int_equal(metric(r, &metric_stun_tcp_error_closed_total, 0), closed + 2);
 }
 
 /* 7. The pseudo-TLS listener: the hello first, or the connection closes. */
@@ -812,16 +819,16 @@ static void test_tls_listener(void **state)
 	uint8_t req[STUN_MAX_MSG_LEN], buf[STUN_MAX_MSG_LEN], tid[STUN_TID_LEN];
 	uint8_t h[PSEUDO_TLS_HELLO_LEN], reply[PSEUDO_TLS_REPLY_LEN];
 	struct stun_msg m;
-	uint64_t closed = metric(r, METRIC_STUN_TCP_CLOSED_ERROR);
-	uint64_t tls = metric(r, METRIC_MSTURN_PSEUDO_TLS);
+	uint64_t closed = metric(r, &metric_stun_tcp_error_closed_total, 0);
+	uint64_t tls = metric(r, &metric_msturn_pseudo_tls_total, 0);
 
 	int fd = tcp_connect(r->tls_port, NULL);
 	send_frame(r, fd, MSTURN_FRAME_CONTROL, req,
 	           build(STUN_METHOD_ALLOCATE, NULL, NULL, NULL, NULL, 0, tid, req));
 	assert_true(wait_closed(r, fd));
 	close(fd);
-	assert_int_equal(metric(r, METRIC_STUN_TCP_CLOSED_ERROR), closed + 1);
-	assert_int_equal(metric(r, METRIC_MSTURN_PSEUDO_TLS), tls);
+	assert_int_equal(metric(r, &metric_stun_tcp_error_closed_total, 0), closed + 1);
+	assert_int_equal(metric(r, &metric_msturn_pseudo_tls_total, 0), tls);
 
 	/* The hello, in two pieces: nothing until it is whole, then 83 bytes
 	 * and MS-TURN framing. */
@@ -832,7 +839,7 @@ static void test_tls_listener(void **state)
 	send_all(r, fd, h + 20, sizeof(h) - 20);
 	assert_int_equal(recv_exact(r, fd, reply, sizeof(reply)), sizeof(reply));
 	assert_reply_shape(reply);
-	assert_int_equal(metric(r, METRIC_MSTURN_PSEUDO_TLS), tls + 1);
+	assert_int_equal(metric(r, &metric_msturn_pseudo_tls_total, 0), tls + 1);
 	send_frame(r, fd, MSTURN_FRAME_CONTROL, req,
 	           build(STUN_METHOD_ALLOCATE, NULL, NULL, NULL, NULL, 0, tid, req));
 	recv_msg(r, fd, buf, &m);
@@ -851,13 +858,13 @@ static void test_tls_listener(void **state)
 	send_all(r, fd, both, PSEUDO_TLS_HELLO_LEN + MSTURN_FRAME_HDR + len);
 	assert_int_equal(recv_exact(r, fd, reply, sizeof(reply)), sizeof(reply));
 	assert_reply_shape(reply);
-	assert_int_equal(metric(r, METRIC_MSTURN_PSEUDO_TLS), tls + 2);
+	assert_int_equal(metric(r, &metric_msturn_pseudo_tls_total, 0), tls + 2);
 	recv_msg(r, fd, buf, &m);
 	assert_int_equal(m.type, 0x0113);
 	assert_memory_equal(m.tid, tid, STUN_TID_LEN);
 	assert_int_equal(error_of(&m), 401);
 	close(fd);
-	assert_int_equal(metric(r, METRIC_STUN_TCP_CLOSED_ERROR), closed + 1);
+	assert_int_equal(metric(r, &metric_stun_tcp_error_closed_total, 0), closed + 1);
 }
 
 /* 8. The client's connection ends its allocation and the peer's. */
@@ -865,10 +872,10 @@ static void test_client_close_frees_allocation(void **state)
 {
 	struct rig *r = *state;
 	assert_true(r->client >= 0 && r->peer_conn >= 0);
-	assert_int_equal(metric(r, METRIC_TURN_ALLOCATIONS_OPEN), 1);
+	assert_int_equal(metric(r, &metric_turn_allocations, 0), 1);
 	close(r->client);
 	r->client = -1;
-	assert_int_equal(wait_metric(r, METRIC_TURN_ALLOCATIONS_OPEN, 0), 0);
+	assert_int_equal(wait_metric(r, &metric_turn_allocations, 0, 0), 0);
 	assert_true(wait_closed(r, r->peer_conn));
 	close(r->peer_conn);
 	r->peer_conn = -1;
@@ -880,7 +887,7 @@ static void test_client_close_frees_allocation(void **state)
 	assert_int_equal(errno, ECONNREFUSED);
 	close(fd);
 	pump(r, 20);
-	assert_int_equal(metric(r, METRIC_STUN_TCP_OPEN), 0);
+	assert_int_equal(metric(r, &metric_stun_tcp_connections, 0), 0);
 }
 
 int main(void)
