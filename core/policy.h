@@ -1,4 +1,4 @@
-/* The TURN relay's peer address policy (DESIGN.md, "Security defaults"):
+/* The TURN relay's peer address policy (docs/security.md):
  * may the relay send to this peer (CreatePermission, ChannelBind, Send,
  * Connect)? Pure: no sockets, no logging, no globals.
  *

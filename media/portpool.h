@@ -1,5 +1,5 @@
 /* The relay's port pool (relay_ports, 50000-59999 by default): the one
- * structure every worker shares (DESIGN.md), behind a mutex that is taken
+ * structure every worker shares (docs/architecture.md), behind a mutex that is taken
  * only to allocate or release, never on the packet path. Ports are handed
  * out from a random starting point (RFC 8656 section 7.2: relayed ports
  * should be hard to guess). */

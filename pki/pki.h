@@ -1,5 +1,5 @@
 /* pki: a lab CA and the edge, partner and client certificates that the port
- * table's TLS rows need (DESIGN.md), made with OpenSSL 3's X.509 API.
+ * table's TLS rows need (docs/port-table.md), made with OpenSSL 3's X.509 API.
  *
  * Two layers:
  *  - building blocks (pki_ca_*, pki_leaf_*): make or load a CA, issue a leaf

@@ -1,4 +1,4 @@
-/* MS-TURN (../shared/MSTURN.md): Microsoft's TURN dialect on the same UDP
+/* MS-TURN (docs/msturn.md): Microsoft's TURN dialect on the same UDP
  * socket, the same allocation table and port pool as RFC TURN. Allocate
  * (also its refresh: another Allocate on the 5-tuple), Send (no response;
  * grants the destination a permission) and Set Active Destination (then data
@@ -13,7 +13,7 @@
 
 #define MSTURN_BANDWIDTH 0 /* BANDWIDTH in the Allocate answer: no limit announced */
 
-/* libnice strips a leading quote and a trailing quote or NUL (MSTURN.md). */
+/* libnice strips a leading quote and a trailing quote or NUL (docs/msturn.md). */
 static void strip(const uint8_t **v, size_t *len)
 {
 	if (*len && (*v)[0] == '"')
@@ -30,7 +30,7 @@ static bool attr_is(const struct stun_attr *a, const char *text)
 	return len == strlen(text) && memcmp(v, text, len) == 0;
 }
 
-/* MSTURN.md "Authentication". a: the 5-tuple's allocation, when there is
+/* docs/msturn.md "Authentication". a: the 5-tuple's allocation, when there is
  * one: its nonce stays good for its whole life (libnice never retries on
  * 438), and Send and Set Active Destination carry no REALM or NONCE. */
 static int authenticate(struct turn_req *r, const struct turn_alloc *a)
@@ -92,7 +92,7 @@ static void allocate_success(struct turn_req *r, struct turn_alloc *a)
 	uint8_t seq[24];
 	turn_count(r, METRIC_TURN_OK);
 	memcpy(seq, a->ms_conn_id, 20);
-	memset(seq + 20, 0, 4); /* sequence numbers are not enforced (MSTURN.md) */
+	memset(seq + 20, 0, 4); /* sequence numbers are not enforced (docs/msturn.md) */
 	turn_reply_start(r, &e, STUN_CLASS_SUCCESS);
 	stun_enc_u32(&e, STUN_ATTR_LIFETIME, (uint32_t)(a->expires - r->now));
 	stun_enc_addr(&e, STUN_MSATTR_MAPPED_ADDRESS, &a->relayed.sa);

@@ -1,6 +1,6 @@
 /* Attribute names per dialect. The numbers are IANA's "STUN Attributes"
  * registry for RFC 5389/8489 and the specifications built on it, RFC 3489
- * section 11.2 for classic STUN, and [MS-TURN] section 2.2.2 (MSTURN.md) for
+ * section 11.2 for classic STUN, and [MS-TURN] section 2.2.2 (docs/msturn.md) for
  * Microsoft's dialect, whose numbers partly collide with the others. */
 #include "stun/stun_int.h"
 
@@ -84,7 +84,7 @@ static const struct stun_attr_name stun_names_msturn[] = {
     {STUN_MSATTR_REQUESTED_ADDRESS_FAMILY, "REQUESTED-ADDRESS-FAMILY"},
     {STUN_MSATTR_MS_VERSION, "MS-VERSION"},
     {STUN_MSATTR_XOR_MAPPED_ADDRESS, "XOR-MAPPED-ADDRESS"},
-    /* Not in MSTURN.md's table, but sent by Microsoft's relays and clients
+    /* Not in docs/msturn.md's table, but sent by Microsoft's relays and clients
      * in vectors/msturn-teams.pcap; named as Wireshark names them. */
     {STUN_ATTR_SOFTWARE, "SOFTWARE"},
     {0x8037, "MS-APP-ID"},

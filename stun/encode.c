@@ -79,7 +79,7 @@ void stun_enc_init(struct stun_enc *enc, uint8_t *buf, size_t cap, enum stun_dia
 	stun_put16(buf + 2, 0);
 	memcpy(buf + 4, tid, STUN_TID_LEN);
 	enc->len = STUN_HDR_LEN;
-	if (d == STUN_DIALECT_MSTURN) /* MSTURN.md: MAGIC-COOKIE always first */
+	if (d == STUN_DIALECT_MSTURN) /* docs/msturn.md: MAGIC-COOKIE always first */
 		stun_enc_u32(enc, STUN_MSATTR_MAGIC_COOKIE, STUN_MSTURN_MAGIC_COOKIE);
 }
 

@@ -1,4 +1,4 @@
-/* MS-TURN over TCP (../shared/MSTURN.md "TCP and port 443"): every message
+/* MS-TURN over TCP (docs/msturn.md "TCP and port 443"): every message
  * on the stream is framed type(1) 0x00 length(2), type 0x02 for a TURN
  * control message and 0x03 for end-to-end data; on the A/V edge's 443 a
  * fixed pseudo-TLS exchange (no real TLS) comes first. Pure functions on

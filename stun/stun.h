@@ -1,6 +1,6 @@
 /* STUN codec for three dialects on one socket: RFC 5389/8489 (magic cookie),
  * classic RFC 3489 (no cookie) and Microsoft's MS-TURN (MAGIC-COOKIE attribute
- * first; see ../shared/MSTURN.md). Pure functions over byte buffers: no I/O,
+ * first; see docs/msturn.md). Pure functions over byte buffers: no I/O,
  * no logging, no allocation. Every length is checked against the buffer.
  * The server, the probe, the unit tests and the fuzzers share it. */
 #ifndef EDGELAB_STUN_STUN_H
@@ -99,7 +99,7 @@ enum {
 	STUN_ATTR_OTHER_ADDRESS = 0x802C,
 };
 
-/* MS-TURN attribute numbers where they differ from the above (MSTURN.md). */
+/* MS-TURN attribute numbers where they differ from the above (docs/msturn.md). */
 enum {
 	STUN_MSATTR_MAPPED_ADDRESS = 0x0001, /* the relayed address in Allocate */
 	STUN_MSATTR_ALTERNATE_SERVER = 0x000E,
@@ -144,7 +144,7 @@ uint16_t stun_type(uint16_t method, enum stun_class cls);
 uint16_t stun_type_method(uint16_t type);
 enum stun_class stun_type_class(uint16_t type);
 
-/* The dialect of a datagram per MSTURN.md: MS-TURN when the first attribute is
+/* The dialect of a datagram per docs/msturn.md: MS-TURN when the first attribute is
  * MAGIC-COOKIE, else RFC 5389 when the header has the cookie, else classic.
  * Needs len >= STUN_HDR_LEN; does not validate the rest. */
 enum stun_dialect stun_dialect_detect(const uint8_t *buf, size_t len);

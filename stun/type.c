@@ -1,5 +1,5 @@
 /* Message types and dialects: the bit layout of RFC 5389 section 6 and the
- * dialect test of MSTURN.md ("Telling the dialects apart"). */
+ * dialect test of docs/msturn.md ("Telling the dialects apart"). */
 #include "stun/stun_int.h"
 
 #include <string.h>

@@ -9,7 +9,7 @@
  *
  * Input: hex text (what tshark's "follow,tcp,raw" prints, whitespace
  * ignored) of what the server sent. --tls: it starts with the pseudo-TLS
- * ServerHello + ServerHelloDone (MSTURN.md), checked byte for byte but for
+ * ServerHello + ServerHelloDone (docs/msturn.md), checked byte for byte but for
  * the random and the session id. Then frames: type 0x02 (control) or 0x03
  * (data), 0x00, a 16-bit length, the payload. Output: each control
  * message as a text2pcap packet; on stderr one line, "msframe: N control,

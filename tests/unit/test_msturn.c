@@ -192,7 +192,7 @@ static void test_msturn_allocation_life(void **state)
 	const struct stun_attr *n = stun_msg_attr(&m, STUN_MSATTR_NONCE);
 	memcpy(nonce, n->val, n->len);
 	nonce[n->len] = '\0';
-	/* Errors MSTURN.md lists: no username 432, unknown user 436, bad MAC 431. */
+	/* Errors docs/msturn.md lists: no username 432, unknown user 436, bad MAC 431. */
 	ask(r, &c, req, build(STUN_METHOD_ALLOCATE, NULL, nonce, key, STUN_MAC_SHA1, NULL, 1, req),
 	    out, &m);
 	assert_int_equal(error_of(&m), 432);

@@ -1,4 +1,4 @@
-/* MS-TURN over TCP (../shared/MSTURN.md "TCP and port 443") on an in-process
+/* MS-TURN over TCP (docs/msturn.md "TCP and port 443") on an in-process
  * relay server with its STUN/TCP and pseudo-TLS listeners on loopback. The
  * frame parser and the pseudo-TLS bytes on their own; then a whole session
  * from real sockets: the hello, Allocate (401, then a TCP relayed address),
@@ -340,7 +340,7 @@ static void assert_loopback(const struct sockaddr_storage *ss, uint16_t port)
 	assert_int_equal(ntohs(in->sin_port), port);
 }
 
-/* The client's pseudo-TLS ClientHello, as libnice sends it (MSTURN.md). */
+/* The client's pseudo-TLS ClientHello, as libnice sends it (docs/msturn.md). */
 static void hello(uint8_t out[PSEUDO_TLS_HELLO_LEN])
 {
 	static const uint8_t head[] = {0x16, 0x03, 0x01, 0x00, 0x2d, 0x01,
