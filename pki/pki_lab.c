@@ -32,49 +32,6 @@ const char *pki_role_name(enum pki_role role)
 	return (unsigned)role < PKI_ROLE_COUNT ? role_names[role] : "?";
 }
 
-static bool label_valid(const char *s, size_t len)
-{
-	if (len < 1 || len > 63 || s[0] == '-' || s[len - 1] == '-')
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		if (!isalnum((unsigned char)s[i]) && s[i] != '-')
-			return false;
-	}
-	return true;
-}
-
-/* An all-numeric last label is refused (RFC 3696 2): "10.0.0.1" would go
- * into a DNS SAN where no verifier would ever match it. */
-bool pki_name_valid(const char *name)
-{
-	if (!name || !*name || strlen(name) > PKI_NAME_MAX)
-		return false;
-	const char *label = name;
-	bool numeric = true;
-	for (;;) {
-		const char *dot = strchr(label, '.');
-		size_t len = dot ? (size_t)(dot - label) : strlen(label);
-		if (!label_valid(label, len))
-			return false;
-		numeric = strspn(label, "0123456789") >= len;
-		if (!dot)
-			break;
-		label = dot + 1;
-	}
-	return !numeric;
-}
-
-bool pki_user_valid(const char *user)
-{
-	if (!user || !*user || strlen(user) > PKI_USER_MAX)
-		return false;
-	for (const char *p = user; *p; p++) {
-		if (!isalnum((unsigned char)*p) && !strchr("._+-", *p))
-			return false;
-	}
-	return true;
-}
-
 /* snprintf into a fixed field; ENAMETOOLONG if it does not fit. */
 static int fmt_field(char *buf, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -13,6 +13,8 @@
 #include "core/addr.h"
 #include "core/log.h"
 #include "sipfront/frame.h"
+#include "sipfront/reply.h"
+#include "sipfront/sipmsg.h"
 #include "sipfront/server_priv.h"
 #include "sipfront/tls.h"
 
@@ -29,7 +31,7 @@ void sip_conn_free(struct sip_conn *c, const char *why)
 	struct sip_server *s = c->server;
 	if (why)
 		log_info("sip %s #%lu %s: closed: %s", kind_name(c->kind), c->id, c->peer_str, why);
-	sip_proxy_pending_done(c, true);
+	s->pending_done(c, true);
 	sip_registrar_forget_conn(s, c);
 	LIST_REMOVE(c, link);
 	s->n_conns--;
@@ -55,6 +57,20 @@ void sip_conn_send(struct sip_conn *c, const char *data, size_t len)
 
 /* Only marks the connection: the read loop or the write callback frees it
  * once the output is empty, so that no caller is left holding a freed c. */
+void sip_conn_reply(struct sip_conn *c, const struct sip_msg *req, int code, const char *reason,
+                    const char *extra)
+{
+	char *text;
+	size_t len;
+	if (sip_reply_build(req, code, reason, extra, &text, &len))
+		return;
+	sip_conn_send(c, text, len);
+	free(text);
+	if (code >= 300)
+		log_info("sip #%lu %s: %.*s -> %d %s", c->id, c->peer_str, (int)req->met.l,
+		         req->met.p, code, reason);
+}
+
 void sip_conn_close_after_flush(struct sip_conn *c)
 {
 	c->closing = true;
@@ -92,7 +108,7 @@ static void established(struct sip_conn *c)
 	if (c->kind == METRIC_SIP_MTLS && !c->outbound && !partner_check(c))
 		return;
 	c->established = true;
-	sip_proxy_pending_done(c, false);
+	c->server->pending_done(c, false);
 	struct timeval idle = {.tv_sec = conf->sip_idle_timeout};
 	bufferevent_set_timeouts(c->bev, &idle, NULL);
 	log_info("sip %s #%lu %s: TLS up%s%s", kind_name(c->kind), c->id, c->peer_str,
@@ -126,7 +142,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
 			evbuffer_drain(in, frame_len);
 			break;
 		case SIP_FRAME_MESSAGE:
-			sip_handle_message(c, buf, frame_len); /* may set closing */
+			c->server->on_message(c, buf, frame_len); /* may set closing */
 			evbuffer_drain(in, frame_len);
 			break;
 		case SIP_FRAME_ERROR:

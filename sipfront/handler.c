@@ -22,20 +22,6 @@ static const char allow_hdrs[] =
     "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, REGISTER, INFO, NOTIFY, SUBSCRIBE\r\n"
     "Accept: application/sdp, text/plain\r\n";
 
-void sip_conn_reply(struct sip_conn *c, const struct sip_msg *req, int code, const char *reason,
-                    const char *extra)
-{
-	char *text;
-	size_t len;
-	if (sip_reply_build(req, code, reason, extra, &text, &len))
-		return;
-	sip_conn_send(c, text, len);
-	free(text);
-	if (code >= 300)
-		log_info("sip #%lu %s: %.*s -> %d %s", c->id, c->peer_str, (int)req->met.l,
-		         req->met.p, code, reason);
-}
-
 /* The edge's own names: the SIP domain and the access FQDN. */
 static bool is_ours(const struct sip_server *s, const struct pl *host)
 {

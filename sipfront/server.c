@@ -131,6 +131,8 @@ int sip_server_alloc(struct sip_server **sp, struct event_base *base, struct con
 	if (!s)
 		return ENOMEM;
 	s->base = base;
+	s->on_message = sip_handle_message;
+	s->pending_done = sip_proxy_pending_done;
 	s->metrics = metrics;
 	s->conf = conf_ref(conf);
 	LIST_INIT(&s->conns);

@@ -39,6 +39,12 @@ struct sip_server {
 	unsigned long next_conn_id;
 	struct event *keepalive; /* sip_partner_keepalive timer */
 	uint8_t auth_secret[32]; /* keys the registrar's stateless nonces */
+	/* What a connection hands upward, set by server.c so that conn.c names
+	 * neither the handler nor the proxy: each whole framed message
+	 * (sip_handle_message), and the end of an outbound connection's
+	 * handshake, failed or not (sip_proxy_pending_done). */
+	void (*on_message)(struct sip_conn *c, const uint8_t *buf, size_t len);
+	void (*pending_done)(struct sip_conn *c, bool failed);
 };
 
 #define SIP_PENDING_MAX 16 /* requests waiting on one outbound handshake */
@@ -78,6 +84,9 @@ struct sip_conn *sip_conn_connect(struct sip_server *s, const struct sockaddr *d
 void sip_conn_send(struct sip_conn *c, const char *data, size_t len);
 /* Closes after what is queued has been written. */
 void sip_conn_close_after_flush(struct sip_conn *c);
+/* Sends a response of the edge's own to req on c (logged when >= 300). */
+void sip_conn_reply(struct sip_conn *c, const struct sip_msg *req, int code, const char *reason,
+                    const char *extra);
 void sip_conn_free(struct sip_conn *c, const char *why);
 
 /* partner.c: the connection to a partner domain: an established one (in or
@@ -99,11 +108,8 @@ void sip_proxy_response(struct sip_conn *c, const struct sip_msg *resp);
 /* Outbound connection c failed: 503 to every pending request's sender; or
  * it is up: forgets them. */
 void sip_proxy_pending_done(struct sip_conn *c, bool failed);
-/* Sends a response of the edge's own to req on c. */
 /* SERVICE to the edge (service.c): MRAS relay credentials. */
 void sip_handle_service(struct sip_conn *c, const struct sip_msg *req);
-void sip_conn_reply(struct sip_conn *c, const struct sip_msg *req, int code, const char *reason,
-                    const char *extra);
 
 /* handler.c: one whole framed message from c. */
 void sip_handle_message(struct sip_conn *c, const uint8_t *buf, size_t len);
