@@ -83,6 +83,90 @@ stop_term() {
 # GET a control-API path over a unix socket.
 ctl_get() { curl -sf --max-time 2 --unix-socket "$1" "http://edgelab$2"; }
 
+# serve_start CONF [LOG [ARG...]]: starts `edgelab serve --config CONF ARG...`
+# in the background (CONF "" for no file: the defaults and ARGs), its stderr
+# in LOG ($TMP/serve.log by default), and waits (as wait_for 10) until it
+# is ready: its control socket answers /healthz or, with control_socket off,
+# it has bound its first TCP listener (a UDP one if it has none); which
+# socket comes from `serve --check-config` with the same arguments, so that
+# defaults and flags count. Sets SERVE_PID (save it to run more than one
+# server); each server is killed (-9) at exit unless serve_stop stopped it.
+# Returns 1, with the end of LOG as "#" lines, when serve exits or is not
+# ready in time. Not in $(...) or a pipeline: serve must be this shell's child.
+SERVE_PIDS=""
+serve_start() {
+	serve_conf=$1
+	serve_log=${2:-$TMP/serve.log}
+	shift
+	[ "$#" -eq 0 ] || shift
+	[ -z "$serve_conf" ] || set -- --config "$serve_conf" "$@"
+	serve_eff=$("$EDGELAB" serve "$@" --check-config 2>/dev/null)
+	serve_how=ctl
+	serve_where=$(serve_key control_socket)
+	if [ -z "$serve_where" ] || [ "$serve_where" = off ]; then
+		serve_how=""
+		for serve_k in stun_tcp_listen sip_tls_listen sip_mtls_listen msturn_tls_listen \
+			stun_udp_listen; do
+			serve_a=$(serve_key "$serve_k")
+			if [ -n "$serve_a" ] && [ "$serve_a" != off ]; then
+				serve_where=${serve_a##*:}
+				serve_how=tcp
+				[ "$serve_k" != stun_udp_listen ] || serve_how=udp
+				break
+			fi
+		done
+	fi
+	"$EDGELAB" serve "$@" 2>"$serve_log" &
+	SERVE_PID=$!
+	SERVE_PIDS="$SERVE_PIDS $SERVE_PID"
+	at_exit "serve_kill $SERVE_PID"
+	serve_i=0
+	until serve_ready "$serve_how" "$serve_where" "$SERVE_PID"; do
+		if ! kill -0 "$SERVE_PID" 2>/dev/null; then
+			serve_stop "$SERVE_PID"
+			echo "# serve_start: edgelab serve exited with status $?" \
+				"before it was ready; the end of $serve_log:"
+			tail -n 20 "$serve_log" | sed 's/^/#   /'
+			return 1
+		fi
+		if [ "$serve_i" -ge 100 ]; then
+			echo "# serve_start: edgelab serve not ready in 10 s" \
+				"(${serve_how:-nothing to wait for} $serve_where); the end of $serve_log:"
+			tail -n 20 "$serve_log" | sed 's/^/#   /'
+			return 1
+		fi
+		sleep 0.1
+		serve_i=$((serve_i + 1))
+	done
+}
+# serve_key KEY: KEY's value in serve_start's effective configuration.
+serve_key() { echo "$serve_eff" | sed -n "s/^$1  *//p"; }
+# serve_ready HOW WHERE PID: the control socket answers, or PID listens on
+# the port.
+serve_ready() {
+	case $1 in
+	ctl) ctl_get "$2" /healthz >/dev/null 2>&1 ;;
+	tcp) ss -Hltnp "( sport = :$2 )" 2>/dev/null | grep -q "pid=$3," ;;
+	udp) ss -Hlunp "( sport = :$2 )" 2>/dev/null | grep -q "pid=$3," ;;
+	*) return 1 ;;
+	esac
+}
+# serve_kill PID: at exit, SIGKILL to a server that serve_stop has not stopped.
+serve_kill() {
+	case "$SERVE_PIDS " in *" $1 "*) kill -9 "$1" ;; esac
+}
+# serve_stop [PID]: stops that server ($SERVE_PID by default) with stop_term;
+# returns its exit status (0: serve stopped cleanly on SIGTERM).
+serve_stop() {
+	serve_pid=${1:-$SERVE_PID}
+	serve_left=""
+	for serve_p in $SERVE_PIDS; do
+		[ "$serve_p" = "$serve_pid" ] || serve_left="$serve_left $serve_p"
+	done
+	SERVE_PIDS=$serve_left
+	stop_term "$serve_pid"
+}
+
 # metric SOCKET NAME{labels}: the value, or 0.
 metric() {
 	ctl_get "$1" /metrics | awk -v k="$2" '$1 == k { print $2; found = 1 } END { if (!found) print 0 }'

@@ -39,10 +39,7 @@ mras_duration 60
 allow_loopback_peers yes
 control_socket $CTL
 CONF
-"$EDGELAB" serve --config "$TMP/edge.conf" 2>"$LOG" &
-SERVE=$!
-at_exit "kill -9 $SERVE"
-wait_for 10 ctl_get "$CTL" /healthz || { not_ok "serve starts"; cat "$LOG"; finish; }
+serve_start "$TMP/edge.conf" "$LOG" || { not_ok "serve starts"; finish; }
 
 # service [EXTRA-HEADERS] [BODY]: SERVICE to the edge's domain over TLS,
 # answer in $TMP/s.out.
@@ -123,6 +120,6 @@ else
 	echo "# SKIP libnice runs: tests/interop/nice_relay not built (no libnice-dev)"
 fi
 
-stop_term "$SERVE"
+serve_stop
 check "SIGTERM stops edgelab with status 0" [ "$?" -eq 0 ]
 finish

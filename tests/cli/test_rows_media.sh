@@ -24,10 +24,7 @@ stun_tcp_listen 127.0.0.1:$P
 control_socket $CTL
 workers 1
 CONF
-"$EDGELAB" serve --config "$TMP/edge.conf" 2>"$LOG" &
-SERVE=$!
-at_exit "kill -9 $SERVE"
-wait_for 10 ctl_get "$CTL" /healthz || { not_ok "serve starts"; cat "$LOG"; finish; }
+serve_start "$TMP/edge.conf" "$LOG" || { not_ok "serve starts"; finish; }
 
 # probe ROWS [ARGS...]: the JSON report in $TMP/probe.json, the status in rc.
 probe() {
@@ -173,7 +170,7 @@ NFT
 	nft add chain ip rows_media in "{ type filter hook input priority filter; }"
 	nft add rule ip rows_media in udp dport "$UDPP" drop
 	post "/rows/5?target=127.0.0.1:$UDPP&marker=term" >/dev/null
-	stop_term "$SERVE"
+	serve_stop
 	rc=$?
 	check "SIGTERM with a flow in flight: serve exits 0" [ "$rc" -eq 0 ]
 	check "... the flow is cancelled, and logged" grep -q "row 5: STUN/UDP from port 5[0-9]* to 127.0.0.1:$UDPP: cancelled (shutting down)" "$LOG"

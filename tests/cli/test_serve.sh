@@ -41,10 +41,7 @@ check "flags are checked like file keys" grep -q "workers: bad value 'many'" "$T
 
 # --- running -------------------------------------------------------------
 write_conf one
-"$EDGELAB" serve --config "$TMP/edge.conf" 2>"$LOG" &
-SERVE=$!
-at_exit "kill -9 $SERVE"
-check "serve answers /healthz on its control socket" wait_for 10 ctl_get "$CTL" /healthz
+check "serve answers /healthz on its control socket" serve_start "$TMP/edge.conf" "$LOG"
 # One SO_REUSEPORT UDP socket per worker, each on its own event loop; one
 # TCP listener (RFC 6062's ConnectionBind must reach its allocation's worker).
 check "2 workers: 2 UDP sockets on port $P" [ "$(ss -Hlun "( sport = :$P )" | wc -l)" -eq 2 ]
@@ -121,11 +118,11 @@ check "STUN/TCP connections are counted" [ "$(metric "$CTL" edgelab_stun_tcp_acc
 
 # --- SIGHUP --------------------------------------------------------------
 write_conf two
-kill -HUP "$SERVE"
+kill -HUP "$SERVE_PID"
 check "SIGHUP reloads: the new software is served" wait_for 5 sh -c "'$EDGELAB' probe --edge 127.0.0.1 --stun-port $P --rows 6 --dialect rfc5389 -t 2 | grep -q 'software two'"
 check "the reload is counted" [ "$(metric "$CTL" 'edgelab_config_reloads_total{result="ok"}')" -eq 1 ]
 write_conf three "stun_tcp_idle_timeout lots"
-kill -HUP "$SERVE"
+kill -HUP "$SERVE_PID"
 check "a broken config on SIGHUP is reported with its line" \
 	wait_for 5 grep -q "reload failed, the running configuration stays: .*edge.conf:7: stun_tcp_idle_timeout: bad value 'lots'" "$LOG"
 check "... counted as failed" [ "$(metric "$CTL" 'edgelab_config_reloads_total{result="failed"}')" -eq 1 ]
@@ -146,7 +143,7 @@ check "log_json: the same error as a JSON line" \
 	grep -q '^{"ts":"[0-9T:.-]*Z","level":"error","msg":"worker 0: STUN/UDP 192.0.2.99:'"$P"': Cannot assign requested address"}$' "$TMP/out3"
 
 # --- SIGTERM -------------------------------------------------------------
-stop_term "$SERVE"
+serve_stop
 rc=$?
 check "SIGTERM stops serve with status 0" [ "$rc" -eq 0 ]
 check "... and removes the control socket" [ ! -e "$CTL" ]

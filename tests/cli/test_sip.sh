@@ -28,9 +28,7 @@ sip_partner_keepalive 2
 control_socket $CTL
 workers 1
 CONF
-"$EDGELAB" serve --config "$TMP/edge.conf" 2>"$LOG" &
-at_exit "kill -9 $!"
-wait_for 10 ctl_get "$CTL" /healthz || { not_ok "serve starts"; cat "$LOG"; finish; }
+serve_start "$TMP/edge.conf" "$LOG" || { not_ok "serve starts"; finish; }
 
 probe() {
 	"$EDGELAB" probe --edge 127.0.0.1 --sip-tls-port "$TLS" --sip-mtls-port "$MTLS" -t 3 \
@@ -155,9 +153,7 @@ CTL2=$TMP/control2.sock
 sed -e "s/^sip_tls_listen .*/sip_tls_listen 127.0.0.1:$TLS2/" -e "s/^sip_mtls_listen .*/sip_mtls_listen off/" \
 	-e "s#^control_socket .*#control_socket $CTL2#" "$TMP/edge.conf" >"$TMP/edge2.conf"
 printf 'sip_max_connections_per_source 2\nsip_handshake_timeout 1\nsip_user alice s3cret\nsip_next_hop 127.0.0.1:%s\nsip_idle_timeout 2\n' "$NH" >>"$TMP/edge2.conf"
-"$EDGELAB" serve --config "$TMP/edge2.conf" 2>"$TMP/serve2.log" &
-at_exit "kill -9 $!"
-wait_for 10 ctl_get "$CTL2" /healthz || not_ok "the second edge starts"
+serve_start "$TMP/edge2.conf" "$TMP/serve2.log" || not_ok "the second edge starts"
 # Three idle TCP connections that never start TLS.
 for i in 1 2 3; do
 	bash -c "exec 3<>/dev/tcp/127.0.0.1/$TLS2; sleep 3" 2>/dev/null &
@@ -179,9 +175,7 @@ TLS4=$(free_port)
 sed -e "s/^sip_tls_listen .*/sip_tls_listen 127.0.0.1:$TLS4/" -e "s/^sip_mtls_listen .*/sip_mtls_listen off/" \
 	-e "s#^control_socket .*#control_socket $TMP/control4.sock#" "$TMP/edge.conf" >"$TMP/edge4.conf"
 printf 'sip_max_connections 1\n' >>"$TMP/edge4.conf"
-"$EDGELAB" serve --config "$TMP/edge4.conf" 2>"$TMP/serve4.log" &
-at_exit "kill -9 $!"
-wait_for 10 ctl_get "$TMP/control4.sock" /healthz || not_ok "the fourth edge starts"
+serve_start "$TMP/edge4.conf" "$TMP/serve4.log" || not_ok "the fourth edge starts"
 for i in 1 2; do
 	bash -c "exec 3<>/dev/tcp/127.0.0.1/$TLS4; sleep 2" 2>/dev/null &
 	sleep 0.3
@@ -238,9 +232,7 @@ if command -v dnsmasq >/dev/null; then
 		-e "s/^sip_tls_listen .*/sip_tls_listen off/" -e "s/^sip_mtls_listen .*/sip_mtls_listen off/" \
 		-e "s/^sip_partner_keepalive .*/sip_partner_keepalive 0/" "$TMP/edge.conf" >"$TMP/edge3.conf"
 	echo "dns_server 127.0.0.1:$DNS" >>"$TMP/edge3.conf"
-	"$EDGELAB" serve --config "$TMP/edge3.conf" 2>"$TMP/serve3.log" &
-	at_exit "kill -9 $!"
-	wait_for 10 ctl_get "$TMP/control3.sock" /healthz || not_ok "the third edge starts"
+	serve_start "$TMP/edge3.conf" "$TMP/serve3.log" || not_ok "the third edge starts"
 	probe --pki "$TMP/pki" --rows 2 --partner-port "$SRVP" --partner-domain partner2.example \
 		--control "$TMP/control3.sock"
 	check "SRV: the edge finds partner2.example's edge and connects (row 2 PASS)" row_is 2 PASS

@@ -14,7 +14,7 @@ TURNC=${TURNC:-$BUILDDIR/tests/tools/turnc}
 command -v turnutils_peer >/dev/null || { not_ok "turnutils_peer is installed"; finish; }
 
 # start_edge NAME [KEY VALUE lines]: a serve of its own; sets PORT_<NAME>
-# and CTL_<NAME>.
+# and CTL_<NAME> (and SERVE_PID).
 start_edge() {
 	name=$1
 	shift
@@ -31,10 +31,8 @@ start_edge() {
 		echo "turn_user bob secret"
 		for line in "$@"; do echo "$line"; done
 	} >"$TMP/$name.conf"
-	"$EDGELAB" serve --config "$TMP/$name.conf" 2>"$TMP/$name.log" &
-	at_exit "kill -9 $!"
 	eval "PORT_$name=$port CTL_$name=$ctl"
-	wait_for 10 ctl_get "$ctl" /healthz || { not_ok "serve $name starts"; cat "$TMP/$name.log"; }
+	serve_start "$TMP/$name.conf" "$TMP/$name.log" || not_ok "serve $name starts"
 }
 
 # turnc NAME ARGS...: runs turnc against that edge, output in $TMP/out.
@@ -200,7 +198,7 @@ check "... the rest dropped and counted" \
 
 # --- SIGHUP: a new peer policy, the allocations stay ---------------------------
 start_edge hup "allow_loopback_peers yes"
-SERVE_HUP=$(pgrep -f "serve --config $TMP/hup.conf")
+SERVE_HUP=$SERVE_PID
 "$TURNC" -s "127.0.0.1:$PORT_hup" alloc perm:198.51.100.7 sleep:3 refresh:600 perm:198.51.100.8 \
 	>"$TMP/h1" 2>&1 &
 HUP_CLIENT=$!

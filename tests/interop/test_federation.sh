@@ -92,9 +92,7 @@ federation_partner partner.example 127.0.0.1:$PK
 control_socket $CTL
 workers 1
 CONF
-"$EDGELAB" serve --config "$TMP/edge.conf" 2>"$LOG" &
-at_exit "kill -9 $!"
-wait_for 10 ctl_get "$CTL" /healthz || fail_now "edgelab serve starts"
+serve_start "$TMP/edge.conf" "$LOG" || fail_now "edgelab serve starts"
 
 # 3. kamailio, the partner: in its own session (so that its children go with
 # it), in the foreground (-DD), logging to stderr (-E), runtime files (-Y)

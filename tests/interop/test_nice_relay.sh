@@ -69,12 +69,8 @@ relay_ports 50000-59999
 allow_loopback_peers yes
 log_level info
 EOF
-	"$EDGELAB" serve --config "$TMP/edge.conf" 2>"$LOG" &
-	SERVE=$!
-	at_exit "kill -9 $SERVE"
-	if ! wait_for 10 ctl_get "$CTL" /healthz; then
+	if ! serve_start "$TMP/edge.conf" "$LOG"; then
 		not_ok "edgelab serve starts with TURN (turn_realm, turn_user, relay_ports)"
-		sed 's/^/# serve: /' "$LOG"
 		finish
 	fi
 	;;
@@ -230,7 +226,7 @@ if [ "$SERVER" = edgelab ]; then
 	no_allocations() { [ "$(metric "$CTL" edgelab_turn_allocations)" = 0 ]; }
 	check "libnice's close (Refresh, lifetime 0) leaves no allocation behind" wait_for 3 no_allocations
 	# A sanitizer build reports leaks and errors at exit, as a non-zero status.
-	stop_term "$SERVE"
+	serve_stop
 	rc=$?
 	check "SIGTERM stops edgelab with status 0" [ "$rc" -eq 0 ]
 	[ "$rc" -eq 0 ] || tail -n 60 "$LOG" | sed 's/^/# serve: /'

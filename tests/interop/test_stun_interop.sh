@@ -14,10 +14,8 @@ done
 P=$(free_port)
 CTL=$TMP/control.sock
 CAP=$TMP/stun.pcapng
-"$EDGELAB" serve --stun-udp-listen 127.0.0.1:"$P" --stun-tcp-listen 127.0.0.1:"$P" \
-	--control-socket "$CTL" --workers 2 2>"$TMP/serve.log" &
-at_exit "kill -9 $!"
-wait_for 10 ctl_get "$CTL" /healthz || { not_ok "serve starts"; finish; }
+serve_start "" "$TMP/serve.log" --stun-udp-listen 127.0.0.1:"$P" --stun-tcp-listen 127.0.0.1:"$P" \
+	--control-socket "$CTL" --workers 2 || { not_ok "serve starts"; finish; }
 
 if [ "$(id -u)" -eq 0 ]; then
 	tshark -q -i lo -f "port $P" -w "$CAP" 2>"$TMP/tshark.log" &

@@ -32,9 +32,7 @@ relay_ports 50000-59999
 relay_address6 ::1
 allow_loopback_peers yes
 CONF
-"$EDGELAB" serve --config "$TMP/edge.conf" 2>"$TMP/serve.log" &
-at_exit "kill -9 $!"
-wait_for 10 ctl_get "$CTL" /healthz || { not_ok "serve starts"; cat "$TMP/serve.log"; finish; }
+serve_start "$TMP/edge.conf" "$TMP/serve.log" || { not_ok "serve starts"; finish; }
 turnutils_peer -p "$PEER" -L 127.0.0.1 -L ::1 >"$TMP/peer.log" 2>&1 &
 at_exit "kill -9 $!"
 

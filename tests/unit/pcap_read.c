@@ -2,6 +2,8 @@
  * the captures are test input, and a broken one must fail, not crash. */
 #include "tests/unit/pcap_read.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +100,40 @@ int pcap_read_open(struct pcap_file *pf, const char *path)
 	if (err != 0)
 		pcap_read_close(pf);
 	return err;
+}
+
+int pcap_read_open_vector(struct pcap_file *pf, const char *name, char *why, size_t why_len)
+{
+	const char *shared = getenv("SHARED");
+	char path[4096];
+	struct stat st;
+	int err;
+
+	if (pf == NULL || name == NULL || why == NULL || why_len == 0)
+		return EINVAL;
+	if (shared == NULL || *shared == '\0') {
+		snprintf(why, why_len,
+		         "SHARED is empty or not set (make check sets it to ../shared): "
+		         "no capture vectors/%s",
+		         name);
+		return ENOENT;
+	}
+	if (stat(shared, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(why, why_len, "no shared directory %s (SHARED): no capture vectors/%s",
+		         shared, name);
+		return ENOENT;
+	}
+	snprintf(path, sizeof(path), "%s/vectors/%s", shared, name);
+	if (stat(path, &st) != 0 && errno == ENOENT) {
+		snprintf(why, why_len, "no capture %s", path);
+		return ENOENT;
+	}
+	err = pcap_read_open(pf, path);
+	if (err != 0) {
+		snprintf(why, why_len, "cannot read %s: %s", path, strerror(err));
+		return err == ENOENT ? EIO : err; /* it was there a moment ago */
+	}
+	return 0;
 }
 
 void pcap_read_close(struct pcap_file *pf)

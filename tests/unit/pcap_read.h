@@ -32,6 +32,12 @@ struct pcap_file {
 
 /* 0, or an errno code (ENOENT missing file, EBADMSG not a capture). */
 int pcap_read_open(struct pcap_file *pf, const char *path);
+/* Opens NAME in $SHARED/vectors, the real captures in ../shared (make check
+ * sets SHARED). 0; ENOENT when SHARED is unset or empty, or its directory
+ * or the file is not there: what is missing is then in why, for the test's
+ * skip message; another errno code, and why, for a file that is there and
+ * cannot be read or is not a capture: that must fail. */
+int pcap_read_open_vector(struct pcap_file *pf, const char *name, char *why, size_t why_len);
 /* The next UDP datagram: 0, ENOENT at the end, EBADMSG on a broken file.
  * Frames that are not UDP over IPv4/IPv6 are skipped (still counted). */
 int pcap_read_next(struct pcap_file *pf, struct pcap_udp *udp);

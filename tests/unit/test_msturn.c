@@ -1,10 +1,10 @@
 /* relay/msturn.c on a relay server with no listeners, fed the Allocate
- * requests of a real Teams client (../shared/vectors/msturn-teams.pcap):
- * every one decodes and gets a well-formed MS-TURN answer; the
- * unauthenticated ones get 401 with REALM, NONCE and MS-VERSION in
- * MS-TURN's numbering and no integrity. Then a whole allocation made with
- * our own credentials: Allocate, its refresh, Set Active Destination, and
- * the errors 431, 432, 436, 437. */
+ * requests of a real Teams client (../shared/vectors/msturn-teams.pcap; the
+ * test skips, naming what is missing, without it): every one decodes and
+ * gets a well-formed MS-TURN answer; the unauthenticated ones get 401 with
+ * REALM, NONCE and MS-VERSION in MS-TURN's numbering and no integrity. Then
+ * a whole allocation made with our own credentials: Allocate, its refresh,
+ * Set Active Destination, and the errors 431, 432, 436, 437. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
@@ -103,13 +103,15 @@ static void test_msturn_teams_allocates_get_well_formed_answers(void **state)
 	struct rig *r = *state;
 	struct pcap_file pf;
 	struct pcap_udp udp;
-	char path[4096];
+	char why[4200];
 	size_t unauthenticated = 0, authenticated = 0;
-	const char *shared = getenv("SHARED");
-	if (!shared)
-		fail_msg("SHARED is not set: run through make check");
-	snprintf(path, sizeof(path), "%s/vectors/msturn-teams.pcap", shared);
-	assert_int_equal(pcap_read_open(&pf, path), 0);
+	int err = pcap_read_open_vector(&pf, "msturn-teams.pcap", why, sizeof(why));
+	if (err == ENOENT) {
+		print_message("skipped: %s\n", why);
+		skip();
+	}
+	if (err != 0)
+		fail_msg("%s", why);
 	while (pcap_read_next(&pf, &udp) == 0) {
 		uint8_t req[STUN_MAX_MSG_LEN], out[RELAY_REPLY_MAX];
 		struct stun_msg in, m;

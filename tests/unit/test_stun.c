@@ -338,16 +338,19 @@ static void test_stun_rfc5769_longterm(void **state)
 
 /* ---- captures ---- */
 
+/* A capture that is not there skips the test; one that is there and
+ * broken fails it. */
 static void open_vector(struct pcap_file *pf, const char *name)
 {
-	const char *shared = getenv("SHARED");
-	char path[4096];
+	char why[4200];
+	int err = pcap_read_open_vector(pf, name, why, sizeof(why));
 
-	if (shared == NULL || *shared == '\0')
-		fail_msg("SHARED is not set: run through make check");
-	snprintf(path, sizeof(path), "%s/vectors/%s", shared, name);
-	if (pcap_read_open(pf, path) != 0)
-		fail_msg("cannot read %s", path);
+	if (err == ENOENT) {
+		print_message("skipped: %s\n", why);
+		skip();
+	}
+	if (err != 0)
+		fail_msg("%s", why);
 }
 
 /* Rebuilds msg attribute by attribute with the encoder (MS-TURN's
