@@ -171,3 +171,23 @@ serve_stop() {
 metric() {
 	ctl_get "$1" /metrics | awk -v k="$2" '$1 == k { print $2; found = 1 } END { if (!found) print 0 }'
 }
+
+# capture_start FILE FILTER: tshark on lo, writing what matches the capture
+# filter FILTER to FILE (root only). "Capturing on" is printed before packets
+# are really captured, so this returns once a poke at a closed local port
+# shows in the capture; 1 when that does not happen within 10 s. Sets
+# CAPTURE_PID (stop it with kill -INT and wait before reading FILE); it is
+# killed at exit in any case.
+capture_start() {
+	capture_sentinel=$(free_port)
+	capture_out=$TMP/capture.$capture_sentinel
+	tshark -l -P -i lo -f "($2) or port $capture_sentinel" -w "$1" >"$capture_out.out" \
+		2>"$capture_out.log" &
+	CAPTURE_PID=$!
+	at_exit "kill -9 $CAPTURE_PID"
+	wait_for 10 capture_poked
+}
+capture_poked() {
+	curl -s --max-time 0.2 "http://127.0.0.1:$capture_sentinel/" >/dev/null 2>&1
+	grep -q "$capture_sentinel" "$capture_out.out"
+}

@@ -156,12 +156,6 @@ check_ms_decode() {
 	check "$1 TURN/$2: ... and finds no malformed message from edgelab" [ "$malformed" -eq 0 ]
 }
 
-SENTINEL=$(free_port)
-capturing() {
-	curl -s --max-time 0.2 "http://127.0.0.1:$SENTINEL/" >/dev/null 2>&1
-	grep -q "$SENTINEL" "$TMP/tshark.out"
-}
-
 runs=0
 for run in $RUNS; do
 	runs=$((runs + 1))
@@ -173,13 +167,8 @@ for run in $RUNS; do
 	case $compat in oc2007*) ms=yes ;; *) ms=no ;; esac
 	if [ $ms = yes ] && [ "$(id -u)" -eq 0 ] && command -v tshark >/dev/null; then
 		CAP=$TMP/$compat-$relay.pcapng
-		# "Capturing on" comes before packets are really captured: the run
-		# starts once a poke at a closed port shows in the capture.
-		tshark -l -P -i lo -f "port $port or port $SENTINEL" -w "$CAP" >"$TMP/tshark.out" \
-			2>"$TMP/tshark.log" &
-		TSHARK=$!
-		at_exit "kill -9 $TSHARK"
-		wait_for 10 capturing || not_ok "tshark capture starts"
+		capture_start "$CAP" "port $port" || not_ok "tshark capture starts"
+		TSHARK=$CAPTURE_PID
 	fi
 	out=$TMP/nice-$compat-$relay.out
 	dbg=$TMP/nice-$compat-$relay.debug

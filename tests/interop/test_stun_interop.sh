@@ -15,13 +15,12 @@ P=$(free_port)
 CTL=$TMP/control.sock
 CAP=$TMP/stun.pcapng
 serve_start "" "$TMP/serve.log" --stun-udp-listen 127.0.0.1:"$P" --stun-tcp-listen 127.0.0.1:"$P" \
-	--control-socket "$CTL" --workers 2 || { not_ok "serve starts"; finish; }
+	--sip-tls-listen off --sip-mtls-listen off --control-socket "$CTL" --workers 2 ||
+	{ not_ok "serve starts"; finish; }
 
 if [ "$(id -u)" -eq 0 ]; then
-	tshark -q -i lo -f "port $P" -w "$CAP" 2>"$TMP/tshark.log" &
-	TSHARK=$!
-	at_exit "kill -9 $TSHARK"
-	wait_for 10 grep -q "Capturing on" "$TMP/tshark.log" || not_ok "tshark capture starts"
+	capture_start "$CAP" "port $P" || not_ok "tshark capture starts"
+	TSHARK=$CAPTURE_PID
 fi
 
 # RFC 5389: turnutils_stunclient from 127.0.0.2.
