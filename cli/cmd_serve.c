@@ -2,10 +2,7 @@
  * starts the workers with their listeners, the control API on the main
  * thread, and runs until SIGTERM/SIGINT; SIGHUP reloads the config. */
 #include <errno.h>
-#include <event2/buffer.h>
 #include <event2/event.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
 #include <getopt.h>
 #include <signal.h>
@@ -15,10 +12,9 @@
 #include <unistd.h>
 
 #include "cli/cmd.h"
-#include "cli/ctl_rows_media.h"
+#include "control/control.h"
 #include "core/addr.h"
 #include "core/conf.h"
-#include "core/control.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/worker.h"
@@ -42,8 +38,7 @@ struct serve {
 	bool shared_ready; /* relay_shared_init ran */
 	struct workers *workers;
 	struct control *control;
-	struct ctl_rows_media rows_media; /* POST /rows/4, /rows/5 */
-	struct sip_server *sip;           /* NULL when there are no certificates */
+	struct sip_server *sip; /* NULL when there are no certificates */
 	struct event *sig_term, *sig_int, *sig_hup;
 };
 
@@ -85,65 +80,6 @@ static int load_conf(const struct serve *sv, struct conf **confp, char *err, siz
 	}
 	*confp = conf;
 	return 0;
-}
-
-static void healthz_handler(struct evhttp_request *req, void *arg)
-{
-	(void)arg;
-	static const char body[] = "ok\n";
-	control_reply(req, HTTP_OK, "text/plain", body, sizeof(body) - 1);
-}
-
-static void metrics_handler(struct evhttp_request *req, void *arg)
-{
-	struct serve *sv = arg;
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-	int rc = f ? metrics_render(sv->metrics, f) : ENOMEM;
-	if (f)
-		fclose(f);
-	if (rc || !text)
-		evhttp_send_error(req, HTTP_INTERNAL, NULL);
-	else
-		control_reply(req, HTTP_OK, "text/plain; version=0.0.4", text, len);
-	free(text);
-}
-
-/* POST /rows/2[?partner=DOMAIN]: the edge sends OPTIONS to the partner now
- * (the only one when there is one). 202 when sent, 404 for an unknown
- * partner, 503 when no connection could be had or SIP is off. */
-static void row2_handler(struct evhttp_request *req, void *arg)
-{
-	struct serve *sv = arg;
-	char msg[400];
-	struct evkeyvalq q;
-	const char *partner = NULL;
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
-		static const char body[] = "POST /rows/2?partner=DOMAIN\n";
-		return control_reply(req, 405, "text/plain", body, sizeof(body) - 1);
-	}
-	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
-	evhttp_parse_query_str(query ? query : "", &q);
-	partner = evhttp_find_header(&q, "partner");
-	if (!partner && sv->conf->n_partners == 1)
-		partner = sv->conf->partners[0].domain;
-	int code = 202;
-	if (!sv->sip) {
-		code = 503;
-		snprintf(msg, sizeof(msg), "SIP is off (no certificates)\n");
-	} else if (!partner) {
-		code = 400;
-		snprintf(msg, sizeof(msg), "which partner? POST /rows/2?partner=DOMAIN\n");
-	} else {
-		int rc = sip_server_ping_partner(sv->sip, partner, msg, sizeof(msg) - 1);
-		code = rc == 0 ? 202 : rc == ENOENT ? 404 : 503;
-		if (rc)
-			strcat(msg, "\n");
-	}
-	evhttp_clear_headers(&q);
-	log_info("control: POST /rows/2: %d %.*s", code, (int)strcspn(msg, "\n"), msg);
-	control_reply(req, code, "text/plain", msg, strlen(msg));
 }
 
 static int worker_setup(struct worker *w, void *arg)
@@ -213,6 +149,7 @@ static void reload(struct serve *sv)
 	warn_restart_keys(sv->conf, conf);
 	if (sv->sip && sip_server_set_conf(sv->sip, conf, err, sizeof(err)))
 		log_error("reload: SIP keeps its running certificates and partners: %s", err);
+	control_set_conf(sv->control, conf);
 	log_set_level(conf->log_level);
 	log_set_json(conf->log_json);
 	for (unsigned i = 0; i < workers_count(sv->workers); i++)
@@ -296,6 +233,20 @@ static void rows_media_bind_addr(const struct conf *conf, struct sockaddr_storag
 		addr_parse("0.0.0.0", 0, ss);
 }
 
+/* The control API on the main loop, with what its handlers need. */
+static int open_control(struct serve *sv, char *err, size_t err_len)
+{
+	struct control_ctx ctx = {
+	    .base = sv->base,
+	    .conf = sv->conf,
+	    .metrics = sv->metrics,
+	    .sip = sv->sip,
+	    .pool = sv->shared.pool,
+	};
+	rows_media_bind_addr(sv->conf, &ctx.bind_addr);
+	return control_open(&sv->control, &ctx, sv->conf->control_socket, err, err_len);
+}
+
 static int start(struct serve *sv)
 {
 	char err[CONF_ERR_MAX];
@@ -327,21 +278,11 @@ static int start(struct serve *sv)
 		return rc;
 	}
 	if (sv->conf->control_socket[0]) {
-		rc = control_alloc(&sv->control, sv->base, sv->conf->control_socket, err,
-		                   sizeof(err));
+		rc = open_control(sv, err, sizeof(err));
 		if (rc) {
 			log_error("%s", err);
 			return rc;
 		}
-		control_route(sv->control, "/healthz", healthz_handler, sv);
-		control_route(sv->control, "/metrics", metrics_handler, sv);
-		control_route(sv->control, "/rows/2", row2_handler, sv);
-		sv->rows_media.base = sv->base;
-		sv->rows_media.pool = sv->shared.pool;
-		rows_media_bind_addr(sv->conf, &sv->rows_media.bind_addr);
-		rc = ctl_rows_media_register(sv->control, &sv->rows_media);
-		if (rc)
-			return rc;
 	}
 	sv->sig_term = evsignal_new(sv->base, SIGTERM, signal_cb, sv);
 	sv->sig_int = evsignal_new(sv->base, SIGINT, signal_cb, sv);
@@ -363,8 +304,7 @@ static void stop(struct serve *sv)
 		event_free(sv->sig_int);
 	if (sv->sig_term)
 		event_free(sv->sig_term);
-	control_free(sv->control);
-	ctl_rows_media_close(&sv->rows_media);
+	control_close(sv->control);
 	sip_server_free(sv->sip);
 	workers_stop(sv->workers);
 	if (sv->shared_ready)

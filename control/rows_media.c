@@ -1,7 +1,22 @@
-/* POST /rows/4 and /rows/5 (cli/ctl_rows_media.h): what the edge sends and
- * how each flow's end is logged. The transport is media/originate.c's. */
-#include "cli/ctl_rows_media.h"
-
+/* POST /rows/4 and /rows/5, the triggers of the outbound media rows:
+ *
+ *   POST /rows/4?target=IP:PORT&marker=TEXT   RTP over TCP (RFC 4571 framing)
+ *   POST /rows/5?target=IP[:PORT]&marker=TEXT[&dialect=rfc5389|msturn]
+ *                                              a STUN Binding request over UDP
+ *
+ * Both leave from a port of the relay pool (the edge's source ports
+ * 50000-59999) and carry ROWS_MARKER_PREFIX TEXT ("edgelab marker=TEXT",
+ * core/rows.h): row 5 in RFC 5389 (the default) in the request's SOFTWARE
+ * attribute, row 5 in MS-TURN (dialect=msturn), which has no SOFTWARE, in
+ * USERNAME; row 4 as the payload of each RTP packet. TEXT is
+ * 1-ROWS_MARKER_MAX (64) of A-Z a-z 0-9 . _ ~ - (it travels in a URL). Row
+ * 5's port defaults to 3478. Answers, each with a one-line text body: 202
+ * sent (row 5) or connecting (row 4), naming the source port; 400 a bad
+ * query (also a dialect other than rfc5389 or msturn, or one on row 4); 503
+ * no pool port free, too many flows in flight, or a socket error (another
+ * method is the server's 405). How each flow ended is logged ("row 5:
+ * MS-TURN/UDP from port ..." for the MS-TURN request). What the edge sends
+ * is here; the transport is media/originate.c's. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/http.h>
@@ -11,14 +26,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control/api.h"
 #include "core/addr.h"
 #include "core/log.h"
 #include "core/rows.h"
+#include "media/originate.h"
 #include "media/rtp.h"
 #include "stun/stun.h"
 
-#define RTP_PT_DYNAMIC 96  /* no SDP binds it: the payload is text */
-#define RTP_TS_STEP    160 /* 20 ms at 8 kHz, as if it were audio */
+#define RTP_PACKETS    3
+#define WAIT_MS        3000 /* per flow: connect, answer, the client's close */
+#define RTP_PT_DYNAMIC 96   /* no SDP binds it: the payload is text */
+#define RTP_TS_STEP    160  /* 20 ms at 8 kHz, as if it were audio */
 
 /* One flow's context, for its done handler. */
 struct job {
@@ -128,7 +147,7 @@ static int rtp_stream(const char *marker, uint8_t *buf, size_t cap, size_t *len)
 	    RAND_bytes((unsigned char *)&h.ssrc, sizeof(h.ssrc)) != 1)
 		return EIO;
 	*len = 0;
-	for (int i = 0; i < CTL_ROWS_MEDIA_RTP_PACKETS; i++) {
+	for (int i = 0; i < RTP_PACKETS; i++) {
 		size_t flen;
 		int rc = rtp_frame_encode(buf + *len, cap - *len, &h, text, (size_t)n, &flen);
 		if (rc)
@@ -192,11 +211,11 @@ static void tcp_outcome(const struct originate_result *res, char *out, size_t ca
 	if (res->err == ETIMEDOUT)
 		snprintf(out, cap, "%s in %.1f s",
 		         res->connected ? "connected, but could not send" : "no connection",
-		         CTL_ROWS_MEDIA_WAIT_MS / 1000.0);
+		         WAIT_MS / 1000.0);
 	else if (res->err)
 		snprintf(out, cap, "%s", strerror(res->err));
 	else
-		snprintf(out, cap, "%d RTP packets sent; the client %s", CTL_ROWS_MEDIA_RTP_PACKETS,
+		snprintf(out, cap, "%d RTP packets sent; the client %s", RTP_PACKETS,
 		         res->peer_closed ? "closed" : "did not close in time");
 }
 
@@ -209,8 +228,7 @@ static void job_done(const struct originate_result *res, void *arg)
 	} else if (j->row == 4) {
 		tcp_outcome(res, what, sizeof(what));
 	} else if (res->err == ETIMEDOUT) {
-		snprintf(what, sizeof(what), "sent; no answer in %.1f s",
-		         CTL_ROWS_MEDIA_WAIT_MS / 1000.0);
+		snprintf(what, sizeof(what), "sent; no answer in %.1f s", WAIT_MS / 1000.0);
 	} else if (res->err) {
 		snprintf(what, sizeof(what), "sent; then %s",
 		         res->err == ECONNREFUSED ? "ICMP port unreachable" : strerror(res->err));
@@ -223,9 +241,8 @@ static void job_done(const struct originate_result *res, void *arg)
 }
 
 /* Starts row's flow; 202, or 400/503 with msg. */
-static int start_flow(struct ctl_rows_media *ctx, struct job *j,
-                      const struct sockaddr_storage *target, const char *marker, char *msg,
-                      size_t msg_len)
+static int start_flow(struct originator *orig, struct job *j, const struct sockaddr_storage *target,
+                      const char *marker, char *msg, size_t msg_len)
 {
 	uint8_t buf[ORIGINATE_MAX_DATA];
 	size_t len = 0;
@@ -233,8 +250,8 @@ static int start_flow(struct ctl_rows_media *ctx, struct job *j,
 	int rc = j->row == 5 ? stun_request(marker, j->dialect, j->tid, buf, sizeof(buf), &len)
 	                     : rtp_stream(marker, buf, sizeof(buf), &len);
 	if (!rc)
-		rc = (j->row == 5 ? originate_udp : originate_tcp)(ctx->orig, target, buf, len,
-		                                                   job_done, j, &port);
+		rc = (j->row == 5 ? originate_udp : originate_tcp)(orig, target, buf, len, job_done,
+		                                                   j, &port);
 	if (!rc) {
 		snprintf(msg, msg_len, "%s %s from port %u\n",
 		         j->row == 4                         ? "RTP/TCP connecting to"
@@ -250,18 +267,15 @@ static int start_flow(struct ctl_rows_media *ctx, struct job *j,
 	return rc == EAFNOSUPPORT || rc == EINVAL ? 400 : 503;
 }
 
-static void rows_media_handle(struct ctl_rows_media *ctx, struct evhttp_request *req, int row)
+/* A POST (the server saw to that) for row 4 or 5. */
+static void rows_media_handle(struct originator *orig, struct evhttp_request *req, int row)
 {
 	char msg[200], marker[ROWS_MARKER_MAX + 1];
 	struct sockaddr_storage target;
 	enum stun_dialect dialect = STUN_DIALECT_RFC5389;
 	struct job *j = NULL;
-	int code;
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
-		code = 405;
-		snprintf(msg, sizeof(msg), "POST /rows/%d?target=IP:PORT&marker=TEXT%s\n", row,
-		         row == 5 ? "[&dialect=rfc5389|msturn]" : "");
-	} else if (!(code = parse_query(req, row, &target, marker, &dialect, msg, sizeof(msg)))) {
+	int code = parse_query(req, row, &target, marker, &dialect, msg, sizeof(msg));
+	if (!code) {
 		j = calloc(1, sizeof(*j));
 		if (!j) {
 			code = 503;
@@ -272,12 +286,12 @@ static void rows_media_handle(struct ctl_rows_media *ctx, struct evhttp_request 
 		j->row = row;
 		j->dialect = dialect;
 		addr_str((struct sockaddr *)&target, j->target, sizeof(j->target));
-		code = start_flow(ctx, j, &target, marker, msg, sizeof(msg));
+		code = start_flow(orig, j, &target, marker, msg, sizeof(msg));
 		if (code != 202)
 			free(j); /* the flow did not start: its handler will not run */
 	}
 	log_info("control: POST /rows/%d: %d %.*s", row, code, (int)strcspn(msg, "\n"), msg);
-	control_reply(req, code, "text/plain", msg, strlen(msg));
+	control_reply_text(req, code, msg);
 }
 
 static void row4_handler(struct evhttp_request *req, void *arg)
@@ -290,23 +304,32 @@ static void row5_handler(struct evhttp_request *req, void *arg)
 	rows_media_handle(arg, req, 5);
 }
 
-int ctl_rows_media_register(struct control *ctl, struct ctl_rows_media *ctx)
+/* The handlers' state is the originator: the flows in flight. */
+static int rows_media_open(void **statep, const struct control_ctx *ctx)
 {
-	if (!ctl || !ctx)
-		return EINVAL;
-	int rc = originator_alloc(&ctx->orig, ctx->base, ctx->pool, &ctx->bind_addr,
-	                          CTL_ROWS_MEDIA_WAIT_MS);
+	struct originator *orig = NULL;
+	int rc = originator_alloc(&orig, ctx->base, ctx->pool, &ctx->bind_addr, WAIT_MS);
 	if (!rc)
-		rc = control_route(ctl, "/rows/4", row4_handler, ctx);
-	if (!rc)
-		rc = control_route(ctl, "/rows/5", row5_handler, ctx);
+		*statep = orig;
 	return rc;
 }
 
-void ctl_rows_media_close(struct ctl_rows_media *ctx)
+/* Each flow in flight ends with ECANCELED, logged by job_done. */
+static void rows_media_close(void *state)
 {
-	if (!ctx)
-		return;
-	originator_free(ctx->orig);
-	ctx->orig = NULL;
+	originator_free(state);
 }
+
+static const struct control_route routes[] = {
+    {"/rows/4", EVHTTP_REQ_POST, row4_handler, "POST /rows/4?target=IP:PORT&marker=TEXT\n"},
+    {"/rows/5", EVHTTP_REQ_POST, row5_handler,
+     "POST /rows/5?target=IP:PORT&marker=TEXT[&dialect=rfc5389|msturn]\n"},
+    {NULL, 0, NULL, NULL},
+};
+
+const struct control_api control_api_rows_media = {
+    .name = "rows_media",
+    .routes = routes,
+    .open = rows_media_open,
+    .close = rows_media_close,
+};

@@ -1,0 +1,61 @@
+/* The control API of edgelab serve: HTTP/1.x on a unix socket, served on
+ * the main thread's event loop, each answer a one-line text body (metrics
+ * aside):
+ *
+ *   GET  /healthz                              200 "ok"
+ *   GET  /metrics                              Prometheus text
+ *   POST /rows/2[?partner=DOMAIN]              OPTIONS to a federation partner
+ *   POST /rows/4?target=IP:PORT&marker=TEXT    RTP over TCP from a relay port
+ *   POST /rows/5?target=IP[:PORT]&marker=TEXT[&dialect=rfc5389|msturn]
+ *                                              a STUN Binding request over UDP
+ *                                              from a relay port
+ *
+ * (/healthz and /metrics also answer POST, as they always have.) An unknown
+ * path is 404; a method the path does not take is 405 with an Allow header
+ * and the path's usage line. Each file of handlers is a table of routes
+ * (control/api.h); control/control.c is the one place that registers them.
+ * Limits: 64 KiB request bodies, 10 s to send a request, 64 flows of rows 4
+ * and 5 in flight (ORIGINATE_MAX_FLOWS), each ended after 3 s. Nothing is
+ * sent for a request that is not a well-formed POST of a trigger. */
+#ifndef EDGELAB_CONTROL_CONTROL_H
+#define EDGELAB_CONTROL_CONTROL_H
+
+#include <event2/event.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "core/conf.h"
+#include "core/metrics.h"
+#include "media/portpool.h"
+#include "sipfront/server.h"
+
+struct control;
+
+/* What the handlers work with. The caller owns everything it points to,
+ * which must outlive the control API (control_close first), except conf:
+ * the control API holds its own reference (control_set_conf swaps it). */
+struct control_ctx {
+	struct event_base *base; /* the loop it serves and rows 4 and 5 run on */
+	struct conf *conf;       /* row 2's partners */
+	struct metrics *metrics; /* GET /metrics */
+	struct sip_server *sip;  /* row 2; NULL: SIP is off, and row 2 is 503 */
+	struct port_pool *pool;  /* rows 4 and 5 leave from its ports */
+	/* Rows 4 and 5 leave from this address (its port is ignored; a
+	 * wildcard lets the kernel choose). */
+	struct sockaddr_storage bind_addr;
+};
+
+/* Opens the control API on socket_path (its directory is created, mode 0700
+ * when new). ctx is copied. A stale socket file is replaced; one that
+ * another process still answers on is EADDRINUSE. On failure err gets a
+ * sentence ("control socket PATH: reason") and nothing is left open. */
+int control_open(struct control **cp, const struct control_ctx *ctx, const char *socket_path,
+                 char *err, size_t err_len);
+/* A reloaded conf for the requests from now on (the API takes a reference). */
+void control_set_conf(struct control *c, struct conf *conf);
+/* Closes the socket (removing its file), then ends the rows' flows in
+ * flight (each logged as cancelled) and gives their ports back. NULL is
+ * fine. */
+void control_close(struct control *c);
+
+#endif
