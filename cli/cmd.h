@@ -3,13 +3,13 @@
 #ifndef EDGELAB_CLI_CMD_H
 #define EDGELAB_CLI_CMD_H
 
-/* Exit statuses shared by every verb. */
+/* Exit statuses shared by every verb. 3 is unused: it said that some
+ * requested rows were not built, and every row is built now. */
 enum {
 	EXIT_OK = 0,
-	EXIT_FAIL = 1,      /* the verb ran and found a failure (probe: a row did not pass) */
-	EXIT_USAGE = 2,     /* bad arguments or configuration */
-	EXIT_NOT_BUILT = 3, /* probe: every built row passed, some requested rows are not built */
-	EXIT_LAB = 4,       /* lab: the test network could not be built, or was interrupted */
+	EXIT_FAIL = 1,  /* the verb ran and found a failure (probe: a row did not pass) */
+	EXIT_USAGE = 2, /* bad arguments or configuration */
+	EXIT_LAB = 4,   /* lab: the test network could not be built, or was interrupted */
 };
 
 int cmd_serve(int argc, char **argv);

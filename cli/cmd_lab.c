@@ -23,14 +23,13 @@ static void usage(FILE *out)
 	    "(also on Ctrl-C and on failure).\n\n"
 	    "  -d, --drop LIST      leave these rows' rules out (the flow should be BLOCKED)\n"
 	    "  -j, --reject LIST    reject instead of accept (the flow should be REJECTED)\n"
-	    "  -r, --rows LIST      rows to probe: all (default), built, or e.g. 6\n"
+	    "  -r, --rows LIST      rows to probe: all (default) or e.g. 6\n"
 	    "  -f, --format FMT     table (default), json, junit or tap\n"
 	    "  -t, --timeout SECS   per flow (default 3)\n"
 	    "  -v, --verbose        say each step and show the edge's log\n"
 	    "      --cleanup        remove namespaces left by a killed lab, and exit\n\n"
-	    "Exit status: the probe's (0 every requested row passed, 1 a row did not, 3 some\n"
-	    "requested rows are not built yet), 2 on usage errors, 4 when the lab could not\n"
-	    "be built or was interrupted.\n",
+	    "Exit status: the probe's (0 every requested row passed, 1 a row did not),\n"
+	    "2 on usage errors, 4 when the lab could not be built or was interrupted.\n",
 	    LAB_OUTSIDE_ADDR, LAB_EDGE_ADDR);
 }
 

@@ -18,11 +18,11 @@ static void usage(FILE *out)
 	    out,
 	    "usage: edgelab probe [--edge ADDR] [--rows LIST] [--format FMT] [options]\n\n"
 	    "Runs the port table's rows as flows against the edge and prints, per flow,\n"
-	    "PASS, BLOCKED (no answer in time), REJECTED (RST or ICMP unreachable),\n"
-	    "FAILED (a wrong answer) or NOT-BUILT (not in this version).\n\n"
+	    "PASS, BLOCKED (no answer in time), REJECTED (RST or ICMP unreachable)\n"
+	    "or FAILED (a wrong answer).\n\n"
 	    "  -e, --edge ADDR      the edge's access address (default 198.51.100.10, the lab's)\n"
 	    "  -b, --bind ADDR      probe from this source address\n"
-	    "  -r, --rows LIST      all (default), built, or a list such as 1,3,6\n"
+	    "  -r, --rows LIST      all (default) or a list such as 1,3,6\n"
 	    "  -f, --format FMT     table (default), json, junit or tap\n"
 	    "  -o, --output FILE    write the report to FILE instead of stdout\n"
 	    "  -t, --timeout SECS   per flow; no answer by then is BLOCKED (default 3)\n"
@@ -47,8 +47,7 @@ static void usage(FILE *out)
 	    "      --client-tcp-port N  row 4: where the probe listens for RTP/TCP (443)\n"
 	    "      --client-udp-port N  row 5: where the probe listens for STUN (3478)\n\n"
 	    "Exit status: 0 every requested flow passed (rows 5 and 6: in each dialect);\n"
-	    "1 one did not pass; 2 usage error; 3 every built row passed but some requested\n"
-	    "rows are not built.\n");
+	    "1 one did not pass; 2 usage error.\n");
 }
 
 static int parse_timeout(const char *s, unsigned *ms)
@@ -110,7 +109,7 @@ static int parse_args(int argc, char **argv, struct probe_opts *o, enum report_f
 			break;
 		case 'r':
 			if (rows_parse_mask(optarg, &o->rows))
-				return bad("--rows", optarg, "all, built, or rows 1-6 such as 1,6");
+				return bad("--rows", optarg, "all, or rows 1-6 such as 1,6");
 			break;
 		case 'f':
 			if (report_format_parse(optarg, fmt))
@@ -198,14 +197,10 @@ static int parse_args(int argc, char **argv, struct probe_opts *o, enum report_f
 
 static int exit_status(const struct probe_result *results, size_t n)
 {
-	bool not_built = false;
-	for (size_t i = 0; i < n; i++) {
-		if (results[i].verdict == VERDICT_NOT_BUILT)
-			not_built = true;
-		else if (results[i].verdict != VERDICT_PASS)
+	for (size_t i = 0; i < n; i++)
+		if (results[i].verdict != VERDICT_PASS)
 			return EXIT_FAIL;
-	}
-	return not_built ? EXIT_NOT_BUILT : EXIT_OK;
+	return EXIT_OK;
 }
 
 int cmd_probe(int argc, char **argv)

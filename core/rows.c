@@ -6,20 +6,19 @@
 
 static const struct row table[ROWS_COUNT] = {
     {1, "Access/SIP(MTLS)/TCP/5061", "partner -> edge SIP/MTLS", ROW_INBOUND, ROW_TCP, 5061, 5061,
-     0, 0, true},
+     0, 0},
     {2, "Access/SIP(MTLS)/TCP/5061", "edge -> partner SIP/MTLS", ROW_OUTBOUND, ROW_TCP, 5061, 5061,
-     0, 0, true},
-    {3, "Access/SIP(TLS)/TCP/443", "client -> edge SIP/TLS", ROW_INBOUND, ROW_TCP, 443, 443, 0, 0,
-     true},
+     0, 0},
+    {3, "Access/SIP(TLS)/TCP/443", "client -> edge SIP/TLS", ROW_INBOUND, ROW_TCP, 443, 443, 0, 0},
     /* The edge originates from 50000-59999 towards the client's TCP port. */
     {4, "A/V/RTP/TCP/50000-59999", "edge -> client RTP/TCP", ROW_OUTBOUND, ROW_TCP, 1, 65535,
-     ROWS_RELAY_PORT_MIN, ROWS_RELAY_PORT_MAX, true},
+     ROWS_RELAY_PORT_MIN, ROWS_RELAY_PORT_MAX},
     /* The edge sends from a relay port too; the rule need not say so (the
      * probe checks it). */
     {5, "A/V/STUN,MSTURN/UDP/3478", "edge -> client STUN/UDP", ROW_OUTBOUND, ROW_UDP, 3478, 3478, 0,
-     0, true},
+     0},
     {6, "A/V/STUN,MSTURN/UDP/3478", "client -> edge STUN/UDP", ROW_INBOUND, ROW_UDP, 3478, 3478, 0,
-     0, true},
+     0},
 };
 
 const struct row *rows_get(int number)
@@ -32,16 +31,11 @@ const struct row *rows_get(int number)
 int rows_parse_mask(const char *s, unsigned *mask)
 {
 	unsigned m = 0;
-	if (strcmp(s, "all") == 0) {
+	/* "built" meant the rows this version had; every row is built now, and
+	 * scripts that still ask for it get them all. */
+	if (strcmp(s, "all") == 0 || strcmp(s, "built") == 0) {
 		for (int n = 1; n <= ROWS_COUNT; n++)
 			m |= 1u << n;
-		*mask = m;
-		return 0;
-	}
-	if (strcmp(s, "built") == 0) {
-		for (int n = 1; n <= ROWS_COUNT; n++)
-			if (table[n - 1].built)
-				m |= 1u << n;
 		*mask = m;
 		return 0;
 	}

@@ -1,10 +1,9 @@
-/* The port table edgelab is built from (../shared/DESIGN.md, from the Lync
+/* The port table edgelab is built from (docs/port-table.md, from the Lync
  * Server 2013 "Port summary - Public instant messaging connectivity"). The
  * rules, the probe and the lab all walk this one table. */
 #ifndef EDGELAB_CORE_ROWS_H
 #define EDGELAB_CORE_ROWS_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,7 +27,7 @@ enum row_direction {
 enum row_transport { ROW_TCP, ROW_UDP };
 
 struct row {
-	int number;       /* 1..6, as in DESIGN.md */
+	int number;       /* 1..6, as in docs/port-table.md */
 	const char *role; /* "Access/SIP(MTLS)/TCP/5061" as in the table */
 	const char *flow; /* short description: "partner -> edge SIP/MTLS" */
 	enum row_direction direction;
@@ -37,13 +36,12 @@ struct row {
 	 * port (Microsoft's later tables), see src_port_min. */
 	uint16_t dst_port_min, dst_port_max;
 	uint16_t src_port_min, src_port_max; /* 0, 0: any source port */
-	bool built; /* implemented in this build (probe shows NOT-BUILT otherwise) */
 };
 
 /* Row n (1..ROWS_COUNT), or NULL. */
 const struct row *rows_get(int number);
-/* Parses "all", "built" or a comma list "1,3,6" into a bit mask (bit n = row n).
- * Returns 0 or EINVAL. */
+/* Parses "all" or a comma list "1,3,6" into a bit mask (bit n = row n);
+ * "built" is an old spelling of "all". Returns 0 or EINVAL. */
 int rows_parse_mask(const char *s, unsigned *mask);
 
 #endif

@@ -6,17 +6,6 @@
 
 #include "core/addr.h"
 
-/* Which issue builds each row that this build does not have yet. */
-static const char *const row_issue[ROWS_COUNT + 1] = {
-    NULL,
-    "Access Edge SIP (issue 3)",
-    "Access Edge SIP (issue 3)",
-    "Access Edge SIP (issue 3)",
-    NULL,
-    NULL,
-    NULL,
-};
-
 typedef void(row_probe_h)(const struct probe_opts *o, struct probe_result *r);
 
 static row_probe_h *const row_probes[ROWS_COUNT + 1] = {
@@ -87,11 +76,6 @@ static void run_one(const struct probe_opts *o, int row, bool per_dialect, struc
 	r->flow = rows_get(row)->flow;
 	if (per_dialect)
 		snprintf(r->dialect, sizeof(r->dialect), "%s", stun_dialect_name(o->dialect));
-	if (!rows_get(row)->built || !row_probes[row]) {
-		r->verdict = VERDICT_NOT_BUILT;
-		snprintf(r->detail, sizeof(r->detail), "not built yet: %s", row_issue[row]);
-		return;
-	}
 	row_probes[row](o, r);
 }
 

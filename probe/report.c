@@ -11,8 +11,10 @@
 /* ---- verdicts and counts ---- */
 
 static const char *const verdict_names[] = {
-    [VERDICT_PASS] = "PASS",     [VERDICT_BLOCKED] = "BLOCKED",     [VERDICT_REJECTED] = "REJECTED",
-    [VERDICT_FAILED] = "FAILED", [VERDICT_NOT_BUILT] = "NOT-BUILT",
+    [VERDICT_PASS] = "PASS",
+    [VERDICT_BLOCKED] = "BLOCKED",
+    [VERDICT_REJECTED] = "REJECTED",
+    [VERDICT_FAILED] = "FAILED",
 };
 
 #define VERDICT_COUNT (sizeof(verdict_names) / sizeof(verdict_names[0]))
@@ -236,9 +238,8 @@ static void out_name(struct out *w, const struct probe_result *r, esc_fn esc, co
 
 static void out_summary_text(struct out *w, const struct counts *c)
 {
-	out_printf(w, "%zu passed, %zu blocked, %zu rejected, %zu failed, %zu not built",
-	           c->v[VERDICT_PASS], c->v[VERDICT_BLOCKED], c->v[VERDICT_REJECTED],
-	           c->v[VERDICT_FAILED], c->v[VERDICT_NOT_BUILT]);
+	out_printf(w, "%zu passed, %zu blocked, %zu rejected, %zu failed", c->v[VERDICT_PASS],
+	           c->v[VERDICT_BLOCKED], c->v[VERDICT_REJECTED], c->v[VERDICT_FAILED]);
 }
 
 /* "0.012s"-style seconds; what a non-finite time is written as. */
@@ -370,9 +371,9 @@ static void write_json(struct out *w, const struct report_meta *m, const struct 
 	out_printf(w, "%s],\n", n ? "\n  " : "");
 	out_printf(w,
 	           "  \"summary\": {\"passed\": %zu, \"blocked\": %zu, \"rejected\": %zu, "
-	           "\"failed\": %zu, \"not_built\": %zu, \"total\": %zu}\n}\n",
+	           "\"failed\": %zu, \"total\": %zu}\n}\n",
 	           c->v[VERDICT_PASS], c->v[VERDICT_BLOCKED], c->v[VERDICT_REJECTED],
-	           c->v[VERDICT_FAILED], c->v[VERDICT_NOT_BUILT], n);
+	           c->v[VERDICT_FAILED], n);
 }
 
 /* ---- JUnit XML ---- */
@@ -388,10 +389,6 @@ static void junit_result(struct out *w, const struct probe_result *r)
 	out_printf(w, "\" time=\"%s\"", secs_str(buf, sizeof(buf), r->seconds, "", "0"));
 	if (r->verdict == VERDICT_PASS) {
 		out_printf(w, "/>\n");
-		return;
-	}
-	if (r->verdict == VERDICT_NOT_BUILT) {
-		out_printf(w, ">\n      <skipped message=\"not built\"/>\n    </testcase>\n");
 		return;
 	}
 	out_printf(w, ">\n      <failure type=\"%s\" message=\"%s: ", v, v);
@@ -415,18 +412,16 @@ static void write_junit(struct out *w, const struct report_meta *m, const struct
 {
 	char buf[64];
 	const char *t = secs_str(buf, sizeof(buf), m->seconds, "", "0");
-	size_t fail = counts_not_ok(c), skip = c->v[VERDICT_NOT_BUILT];
+	size_t fail = counts_not_ok(c);
 
 	out_printf(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
 	out_printf(w,
 	           "<testsuites name=\"edgelab probe\" tests=\"%zu\" failures=\"%zu\" "
-	           "errors=\"0\" skipped=\"%zu\" time=\"%s\">\n",
-	           n, fail, skip, t);
+	           "errors=\"0\" time=\"%s\">\n",
+	           n, fail, t);
 	out_printf(w, "  <testsuite name=\"edgelab probe ");
 	out_xml(w, m->target, m->target ? strlen(m->target) : 0);
-	out_printf(w,
-	           "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" time=\"%s\">\n",
-	           n, fail, skip, t);
+	out_printf(w, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" time=\"%s\">\n", n, fail, t);
 	out_printf(w, "    <properties>\n");
 	junit_property(w, "target", m->target);
 	junit_property(w, "started", m->started);
@@ -451,14 +446,10 @@ static void tap_yaml(struct out *w, const struct probe_result *r)
 
 static void tap_result(struct out *w, size_t i, const struct probe_result *r)
 {
-	bool ok = r->verdict == VERDICT_PASS || r->verdict == VERDICT_NOT_BUILT;
+	bool ok = r->verdict == VERDICT_PASS;
 
 	out_printf(w, "%s %zu - ", ok ? "ok" : "not ok", i + 1);
 	out_name(w, r, esc_tap, "?");
-	if (r->verdict == VERDICT_NOT_BUILT) {
-		out_printf(w, " # SKIP not built\n");
-		return;
-	}
 	if (ok) {
 		out_putc(w, '\n');
 		return;

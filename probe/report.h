@@ -8,10 +8,9 @@
 
 enum probe_verdict {
 	VERDICT_PASS,
-	VERDICT_BLOCKED,   /* no answer in time */
-	VERDICT_REJECTED,  /* RST or ICMP unreachable */
-	VERDICT_FAILED,    /* an answer, but a wrong one */
-	VERDICT_NOT_BUILT, /* the row is not implemented in this build */
+	VERDICT_BLOCKED,  /* no answer in time */
+	VERDICT_REJECTED, /* RST or ICMP unreachable */
+	VERDICT_FAILED,   /* an answer, but a wrong one */
 };
 
 struct probe_result {
@@ -31,7 +30,7 @@ struct report_meta {
 
 enum report_format { REPORT_TABLE, REPORT_JSON, REPORT_JUNIT, REPORT_TAP };
 
-const char *probe_verdict_name(enum probe_verdict v); /* "PASS", "NOT-BUILT", ... */
+const char *probe_verdict_name(enum probe_verdict v); /* "PASS", "BLOCKED", ... */
 /* "table", "json", "junit", "tap"; 0 or EINVAL. */
 int report_format_parse(const char *name, enum report_format *fmt);
 /* Writes the whole report; 0 or the errno of a failed write. */
