@@ -1,116 +1,140 @@
 /* edgelab lab: build the outside/fw/edge namespaces, probe, print the matrix,
  * tear down. */
-#include <getopt.h>
+#include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "cli/cmd.h"
-#include "core/rows.h"
+#include "cli/opts.h"
 #include "lab/lab.h"
 #include "probe/report.h"
 
-static void usage(FILE *out)
+/* What the options fill in. The probe's options go on to `edgelab probe`
+ * as text; they are checked here, so that a bad one fails before the lab
+ * is built. */
+struct lab_args {
+	struct lab_opts lab;
+	bool cleanup;
+	unsigned rows_mask, timeout_ms; /* checked, then unused */
+};
+
+#define AT(field) offsetof(struct lab_args, field)
+
+static int set_rows(const struct cli_opt *o, const char *value, char *why, size_t why_len,
+                    void *arg)
 {
-	fprintf(
-	    out,
-	    "usage: edgelab lab [--drop N[,N]] [--reject N[,N]] [--rows LIST] [--format FMT]\n\n"
-	    "As root: builds three network namespaces (outside %s, fw, edge %s),\n"
-	    "loads the nftables policy of `edgelab rules` into fw, starts `edgelab serve` in\n"
-	    "edge and `edgelab probe` in outside, prints the matrix and tears it all down\n"
-	    "(also on Ctrl-C and on failure).\n\n"
-	    "  -d, --drop LIST      leave these rows' rules out (the flow should be BLOCKED)\n"
-	    "  -j, --reject LIST    reject instead of accept (the flow should be REJECTED)\n"
-	    "  -r, --rows LIST      rows to probe: all (default) or e.g. 6\n"
-	    "  -f, --format FMT     table (default), json, junit or tap\n"
-	    "  -t, --timeout SECS   per flow (default 3)\n"
-	    "  -v, --verbose        say each step and show the edge's log\n"
-	    "      --cleanup        remove namespaces left by a killed lab, and exit\n\n"
-	    "Exit status: the probe's (0 every requested row passed, 1 a row did not),\n"
-	    "2 on usage errors, 4 when the lab could not be built or was interrupted.\n",
-	    LAB_OUTSIDE_ADDR, LAB_EDGE_ADDR);
+	struct lab_args *a = arg;
+	int err = cli_opt_rows(o, value, why, why_len, arg);
+	if (!err)
+		a->lab.rows = value;
+	return err;
 }
 
-static int bad(const char *opt, const char *value)
+static int set_format(const struct cli_opt *o, const char *value, char *why, size_t why_len,
+                      void *arg)
 {
-	fprintf(stderr, "edgelab lab: %s: bad value '%s'\n", opt, value);
-	return EXIT_USAGE;
+	struct lab_args *a = arg;
+	enum report_format fmt;
+	(void)o;
+	(void)why;
+	(void)why_len;
+	if (report_format_parse(value, &fmt))
+		return EINVAL;
+	a->lab.format = value;
+	return 0;
 }
+
+static int set_timeout(const struct cli_opt *o, const char *value, char *why, size_t why_len,
+                       void *arg)
+{
+	struct lab_args *a = arg;
+	int err = cli_opt_seconds(o, value, why, why_len, arg);
+	if (!err)
+		a->lab.timeout = value;
+	return err;
+}
+
+static int check_masks(char *why, size_t why_len, void *arg)
+{
+	const struct lab_args *a = arg;
+	if (!(a->lab.drop_mask & a->lab.reject_mask))
+		return 0;
+	snprintf(why, why_len, "a row cannot be both dropped and rejected");
+	return EINVAL;
+}
+
+static const struct cli_opt lab_options[] = {
+    {.name = "drop",
+     .letter = 'd',
+     .arg = "LIST",
+     .set = cli_opt_rows_add,
+     .offset = AT(lab.drop_mask),
+     .help = "leave these rows' rules out (the flow should be BLOCKED)"},
+    {.name = "reject",
+     .letter = 'j',
+     .arg = "LIST",
+     .set = cli_opt_rows_add,
+     .offset = AT(lab.reject_mask),
+     .help = "reject instead of accept (the flow should be REJECTED)"},
+    {.name = "rows",
+     .letter = 'r',
+     .arg = "LIST",
+     .set = set_rows,
+     .offset = AT(rows_mask),
+     .help = "rows to probe: all (default) or e.g. 6"},
+    {.name = "format",
+     .letter = 'f',
+     .arg = "FMT",
+     .set = set_format,
+     .expect = "table, json, junit or tap",
+     .help = "table (default), json, junit or tap"},
+    {.name = "timeout",
+     .letter = 't',
+     .arg = "SECS",
+     .set = set_timeout,
+     .offset = AT(timeout_ms),
+     .expect = "seconds, more than 0, at most 3600",
+     .help = "per flow (default 3)"},
+    {.name = "verbose",
+     .letter = 'v',
+     .set = cli_opt_flag,
+     .offset = AT(lab.verbose),
+     .help = "say each step and show the edge's log"},
+    {.name = "cleanup",
+     .set = cli_opt_flag,
+     .offset = AT(cleanup),
+     .help = "remove namespaces left by a killed lab, and exit"},
+    {0},
+};
+
+static const struct cli_opts lab_verb = {
+    .verb = "lab",
+    .synopsis = "[--drop N[,N]] [--reject N[,N]] [--rows LIST] [--format FMT]",
+    .about = "As root: builds three network namespaces (outside " LAB_OUTSIDE_ADDR
+             ", fw, edge " LAB_EDGE_ADDR "),\n"
+             "loads the nftables policy of `edgelab rules` into fw, starts `edgelab serve` in\n"
+             "edge and `edgelab probe` in outside, prints the matrix and tears it all down\n"
+             "(also on Ctrl-C and on failure).\n",
+    .opts = lab_options,
+    .notes = "Exit status: the probe's (0 every requested row passed, 1 a row did not),\n"
+             "2 on usage errors, 4 when the lab could not be built or was interrupted.\n",
+    .check = check_masks,
+};
 
 int cmd_lab(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"drop", required_argument, NULL, 'd'},
-	    {"reject", required_argument, NULL, 'j'},
-	    {"rows", required_argument, NULL, 'r'},
-	    {"format", required_argument, NULL, 'f'},
-	    {"timeout", required_argument, NULL, 't'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"cleanup", no_argument, NULL, 1},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
-	};
-	struct lab_opts o = {.rows = "all", .format = "table", .timeout = "3"};
-	enum report_format fmt;
-	unsigned mask;
-	bool cleanup = false;
-	int c;
-	while ((c = getopt_long(argc, argv, "d:j:r:f:t:vh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			if (rows_parse_mask(optarg, &mask))
-				return bad("--drop", optarg);
-			o.drop_mask |= mask;
-			break;
-		case 'j':
-			if (rows_parse_mask(optarg, &mask))
-				return bad("--reject", optarg);
-			o.reject_mask |= mask;
-			break;
-		case 'r':
-			if (rows_parse_mask(optarg, &mask))
-				return bad("--rows", optarg);
-			o.rows = optarg;
-			break;
-		case 'f':
-			if (report_format_parse(optarg, &fmt))
-				return bad("--format", optarg);
-			o.format = optarg;
-			break;
-		case 't':
-			if (atof(optarg) <= 0)
-				return bad("--timeout", optarg);
-			o.timeout = optarg;
-			break;
-		case 'v':
-			o.verbose = true;
-			break;
-		case 1:
-			cleanup = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "edgelab lab: unexpected argument '%s'\n", argv[optind]);
-		return EXIT_USAGE;
-	}
-	if (o.drop_mask & o.reject_mask) {
-		fprintf(stderr, "edgelab lab: a row cannot be both dropped and rejected\n");
-		return EXIT_USAGE;
-	}
+	struct lab_args a = {.lab = {.rows = "all", .format = "table", .timeout = "3"}};
+	struct lab_opts *o = &a.lab;
+	int status;
+	if (!cli_opts_parse(&lab_verb, argc, argv, &a, &status))
+		return status;
 	if (geteuid() != 0) {
 		fprintf(stderr, "edgelab lab: must run as root (network namespaces, nftables)\n");
 		return EXIT_LAB;
 	}
-	if (cleanup) {
+	if (a.cleanup) {
 		printf("removed %d stale lab namespace(s)\n", lab_cleanup_stale());
 		return EXIT_OK;
 	}
@@ -121,9 +145,9 @@ int cmd_lab(int argc, char **argv)
 		return EXIT_LAB;
 	}
 	self[n] = '\0';
-	o.self = self;
+	o->self = self;
 	char err[512];
-	int status = lab_run(&o, err, sizeof(err));
+	status = lab_run(o, err, sizeof(err));
 	if (status < 0) {
 		fprintf(stderr, "edgelab lab: %s\n", err);
 		return EXIT_LAB;
