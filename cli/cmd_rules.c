@@ -2,11 +2,11 @@
 #include "cli/cmd.h"
 
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "cli/opts.h"
 #include "core/addr.h"
 #include "core/rows.h"
 #include "lab/rules.h"
@@ -21,185 +21,125 @@ struct rules_args {
 	enum rules_format format;
 };
 
-static const struct option long_opts[] = {
-    {"edge", required_argument, NULL, 'e'},
-    {"format", required_argument, NULL, 'f'},
-    {"drop", required_argument, NULL, 'd'},
-    {"reject", required_argument, NULL, 'r'},
-    {"table", required_argument, NULL, 't'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
+#define AT(field) offsetof(struct rules_args, field)
 
-static void usage(FILE *out)
+static int set_edge(const struct cli_opt *o, const char *value, char *why, size_t why_len,
+                    void *arg)
 {
-	fprintf(out,
-	        "usage: edgelab rules [--edge ADDR] [--format nft|iptables] [--drop N[,N]]\n"
-	        "                     [--reject N[,N]] [--table NAME]\n"
-	        "\n"
-	        "Prints the stateful forward policy of the router between the outside and\n"
-	        "the edge's access interface: one commented rule per port-table row.\n"
-	        "\n"
-	        "  -e, --edge ADDR      the edge's access address, IPv4 or IPv6\n"
-	        "                       (default %s, the lab's edge)\n"
-	        "  -f, --format FMT     nft (default): `nft -f` input, replaces only its table;\n"
-	        "                       iptables: iptables-restore input (ip6tables-restore for\n"
-	        "                       an IPv6 edge), filter table, FORWARD chain\n"
-	        "  -d, --drop ROWS      leave these rows out, so the policy drops them\n"
-	        "                       (\"1,3\", \"all\"); the probe then says BLOCKED\n"
-	        "  -r, --reject ROWS    reject these rows with a TCP RST or ICMP port\n"
-	        "                       unreachable; the probe then says REJECTED\n"
-	        "  -t, --table NAME     nft table name (default %s; nft only)\n"
-	        "  -h, --help           this text\n"
-	        "\n"
-	        "Rows are 1-%d, as in DESIGN.md. Exit status: 0, 1 if the output could not\n"
-	        "be written, 2 for a usage error.\n",
-	        RULES_EDGE_DEFAULT, RULES_TABLE_DEFAULT, ROWS_COUNT);
-}
-
-/* rows_parse_mask says only EINVAL; name the bad part for the user. */
-static void mask_complain(const char *opt, const char *s)
-{
-	const char *p = s;
-	while (*p) {
-		char *end;
-		long n = strtol(p, &end, 10);
-		size_t len = strcspn(p, ",");
-		if (end == p || (*end && *end != ',')) {
-			fprintf(stderr, "edgelab rules: --%s: '%.*s' is not a row number\n", opt,
-			        (int)len, p);
-			return;
-		}
-		if (n < 1 || n > ROWS_COUNT) {
-			fprintf(stderr,
-			        "edgelab rules: --%s: row %ld does not exist (rows are 1-%d)\n",
-			        opt, n, ROWS_COUNT);
-			return;
-		}
-		p = *end ? end + 1 : end;
-	}
-	fprintf(stderr, "edgelab rules: --%s: '%s' is not a row list (\"1,3\", \"all\")\n", opt, s);
-}
-
-static int mask_arg(const char *opt, const char *s, unsigned *mask)
-{
-	unsigned m;
-	if (rows_parse_mask(s, &m)) {
-		mask_complain(opt, s);
+	struct rules_args *a = arg;
+	(void)o;
+	if (addr_parse(value, 0, &a->opts.edge)) {
+		snprintf(why, why_len, "'%s' is not an IPv4 or IPv6 address", value);
 		return EINVAL;
 	}
-	*mask |= m; /* repeated options add up */
-	return 0;
-}
-
-static int edge_arg(const char *s, struct sockaddr_storage *ss)
-{
-	if (addr_parse(s, 0, ss)) {
-		fprintf(stderr, "edgelab rules: --edge: '%s' is not an IPv4 or IPv6 address\n", s);
-		return EINVAL;
-	}
-	if (addr_port((const struct sockaddr *)ss) != 0) {
-		fprintf(stderr, "edgelab rules: --edge: '%s': give an address without a port\n", s);
+	if (addr_port((const struct sockaddr *)&a->opts.edge) != 0) {
+		snprintf(why, why_len, "'%s': give an address without a port", value);
 		return EINVAL;
 	}
 	return 0;
 }
 
-static int format_arg(const char *s, enum rules_format *fmt)
+static int set_format(const struct cli_opt *o, const char *value, char *why, size_t why_len,
+                      void *arg)
 {
-	if (strcmp(s, "nft") == 0 || strcmp(s, "nftables") == 0)
-		*fmt = FORMAT_NFT;
-	else if (strcmp(s, "iptables") == 0)
-		*fmt = FORMAT_IPTABLES;
-	else {
-		fprintf(stderr, "edgelab rules: --format: '%s' is not nft or iptables\n", s);
+	struct rules_args *a = arg;
+	(void)o;
+	if (strcmp(value, "nft") == 0 || strcmp(value, "nftables") == 0) {
+		a->format = FORMAT_NFT;
+	} else if (strcmp(value, "iptables") == 0) {
+		a->format = FORMAT_IPTABLES;
+	} else {
+		snprintf(why, why_len, "'%s' is not nft or iptables", value);
 		return EINVAL;
 	}
 	return 0;
 }
 
-static int table_arg(const char *s, const char **table)
+static int set_table(const struct cli_opt *o, const char *value, char *why, size_t why_len,
+                     void *arg)
 {
+	struct rules_args *a = arg;
 	/* The library owns the rule for names; ask it rather than repeat it. */
-	struct rules_opts probe = {.table = s};
+	struct rules_opts probe = {.table = value};
+	(void)o;
 	probe.edge.ss_family = AF_INET;
 	if (rules_opts_check(&probe)) {
-		fprintf(stderr,
-		        "edgelab rules: --table: '%s' is not a name of up to %d letters, digits,"
-		        " '_' or '-' starting with a letter or '_'\n",
-		        s, RULES_TABLE_MAX);
+		snprintf(why, why_len,
+		         "'%s' is not a name of up to %d letters, digits, '_' or '-' starting with"
+		         " a letter or '_'",
+		         value, RULES_TABLE_MAX);
 		return EINVAL;
 	}
-	*table = s;
+	a->opts.table = value;
 	return 0;
 }
 
-/* One option; 0, EINVAL (already reported), or -1 for --help. */
-static int args_option(int c, const char *arg, const char *bad, struct rules_args *a)
+static int check_masks(char *why, size_t why_len, void *arg)
 {
-	switch (c) {
-	case 'e':
-		return edge_arg(arg, &a->opts.edge);
-	case 'f':
-		return format_arg(arg, &a->format);
-	case 'd':
-		return mask_arg("drop", arg, &a->opts.drop_mask);
-	case 'r':
-		return mask_arg("reject", arg, &a->opts.reject_mask);
-	case 't':
-		return table_arg(arg, &a->opts.table);
-	case 'h':
-		return -1;
-	case ':':
-		fprintf(stderr, "edgelab rules: %s needs an argument\n", bad);
-		return EINVAL;
-	default:
-		fprintf(stderr, "edgelab rules: unknown option '%s'\n", bad);
-		return EINVAL;
-	}
+	const struct rules_args *a = arg;
+	if (!(a->opts.drop_mask & a->opts.reject_mask))
+		return 0;
+	snprintf(why, why_len, "a row cannot be both in --drop and --reject");
+	return EINVAL;
 }
 
-/* 0, EINVAL (reported) or -1 for --help. */
-static int args_parse(int argc, char **argv, struct rules_args *a)
-{
-	int c;
+static const struct cli_opt rules_options[] = {
+    {.name = "edge",
+     .letter = 'e',
+     .arg = "ADDR",
+     .set = set_edge,
+     .help = "the edge's access address, IPv4 or IPv6\n"
+             "(default " RULES_EDGE_DEFAULT ", the lab's edge)"},
+    {.name = "format",
+     .letter = 'f',
+     .arg = "FMT",
+     .set = set_format,
+     .help = "nft (default): `nft -f` input, replaces only its table;\n"
+             "iptables: iptables-restore input (ip6tables-restore for\n"
+             "an IPv6 edge), filter table, FORWARD chain"},
+    {.name = "drop",
+     .letter = 'd',
+     .arg = "ROWS",
+     .set = cli_opt_rows_add,
+     .offset = AT(opts.drop_mask),
+     .help = "leave these rows out, so the policy drops them\n"
+             "(\"1,3\", \"all\"); the probe then says BLOCKED"},
+    {.name = "reject",
+     .letter = 'r',
+     .arg = "ROWS",
+     .set = cli_opt_rows_add,
+     .offset = AT(opts.reject_mask),
+     .help = "reject these rows with a TCP RST or ICMP port\n"
+             "unreachable; the probe then says REJECTED"},
+    {.name = "table",
+     .letter = 't',
+     .arg = "NAME",
+     .set = set_table,
+     .help = "nft table name (default " RULES_TABLE_DEFAULT "; nft only)"},
+    {0},
+};
 
-	optind = 1; /* a verb may run after another getopt user */
-	opterr = 0; /* our own messages, prefixed "edgelab rules:" */
-	while ((c = getopt_long(argc, argv, ":e:f:d:r:t:h", long_opts, NULL)) != -1) {
-		int err = args_option(c, optarg, argv[optind - 1], a);
-		if (err)
-			return err;
-	}
-	if (optind < argc) {
-		fprintf(stderr, "edgelab rules: unexpected argument '%s'\n", argv[optind]);
-		return EINVAL;
-	}
-	if (a->opts.drop_mask & a->opts.reject_mask) {
-		fprintf(stderr, "edgelab rules: a row cannot be both in --drop and --reject\n");
-		return EINVAL;
-	}
-	return 0;
-}
+static const struct cli_opts rules_verb = {
+    .verb = "rules",
+    .synopsis = "[--edge ADDR] [--format nft|iptables] [--drop N[,N]]\n"
+                "                     [--reject N[,N]] [--table NAME]",
+    .about = "Prints the stateful forward policy of the router between the outside and\n"
+             "the edge's access interface: one commented rule per port-table row.\n",
+    .opts = rules_options,
+    .notes = "Rows are 1-" CLI_STR(
+        ROWS_COUNT) ", as in docs/port-table.md. Exit status: 0, 1 "
+                    "if the output\ncould not be written, 2 for a usage error.\n",
+    .check = check_masks,
+};
 
 int cmd_rules(int argc, char **argv)
 {
-	struct rules_args a;
-	int err;
-
-	memset(&a, 0, sizeof(a));
-	a.format = FORMAT_NFT;
+	struct rules_args a = {.format = FORMAT_NFT};
+	int status, err;
 	if (addr_parse(RULES_EDGE_DEFAULT, 0, &a.opts.edge))
 		return EXIT_FAIL; /* cannot happen: a literal */
-	err = args_parse(argc, argv, &a);
-	if (err < 0) {
-		usage(stdout);
-		return EXIT_OK;
-	}
-	if (err) {
-		fprintf(stderr, "(edgelab rules --help for usage)\n");
-		return EXIT_USAGE;
-	}
+	if (!cli_opts_parse(&rules_verb, argc, argv, &a, &status))
+		return status;
 	err = a.format == FORMAT_NFT ? rules_write_nft(stdout, &a.opts)
 	                             : rules_write_iptables(stdout, &a.opts);
 	if (err) {

@@ -61,6 +61,11 @@ bool cli_opts_parse(const struct cli_opts *v, int argc, char **argv, void *arg, 
  * end of the first group (before the first heading), then the notes. */
 void cli_opts_help(const struct cli_opts *v, FILE *out);
 
+/* A number macro as a string literal, for the texts of a table:
+ * "1.." CLI_STR(PKI_DAYS_MAX). */
+#define CLI_STR(x)  CLI_STR_(x)
+#define CLI_STR_(x) #x
+
 /* Typed setters; they store at o->offset in the verb's arguments. */
 cli_opt_set_h cli_opt_flag;     /* bool: true (an option without argument) */
 cli_opt_set_h cli_opt_string;   /* const char *: value itself (argv outlives the verb) */
