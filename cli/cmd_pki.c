@@ -2,161 +2,133 @@
 #include "cli/cmd.h"
 
 #include <errno.h>
-#include <getopt.h>
-#include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
+#include "cli/opts.h"
 #include "pki/pki.h"
 
-enum {
-	OPT_EDGE_FQDN = 256,
-	OPT_SIP_DOMAIN,
-	OPT_PARTNER_DOMAIN,
-	OPT_PARTNER_FQDN,
-	OPT_CLIENT_USER,
-	OPT_CA_DIR,
-	OPT_KEY_TYPE,
+/* What the options fill in; pki_lab_opts is the pki library's part. */
+struct pki_args {
+	struct pki_lab_opts o;
+	bool quiet;
 };
 
-static const struct option pki_options[] = {
-    {"out", required_argument, NULL, 'o'},
-    {"edge-fqdn", required_argument, NULL, OPT_EDGE_FQDN},
-    {"sip-domain", required_argument, NULL, OPT_SIP_DOMAIN},
-    {"partner-domain", required_argument, NULL, OPT_PARTNER_DOMAIN},
-    {"partner-fqdn", required_argument, NULL, OPT_PARTNER_FQDN},
-    {"client-user", required_argument, NULL, OPT_CLIENT_USER},
-    {"ca-dir", required_argument, NULL, OPT_CA_DIR},
-    {"key-type", required_argument, NULL, OPT_KEY_TYPE},
-    {"days", required_argument, NULL, 'd'},
-    {"force", no_argument, NULL, 'f'},
-    {"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
+#define AT(field)    offsetof(struct pki_args, field)
+#define DAYS_MAX     CLI_STR(PKI_DAYS_MAX)
+#define DAYS_DEFAULT CLI_STR(PKI_DAYS_DEFAULT)
 
-static void pki_usage(FILE *out)
+static int set_key_type(const struct cli_opt *o, const char *value, char *why, size_t why_len,
+                        void *arg)
 {
-	fprintf(
-	    out,
-	    "usage: edgelab pki [OPTIONS]\n"
-	    "\n"
-	    "Writes a lab CA and the certificates of the edge, a federation partner and\n"
-	    "a remote client into DIR (PEM; keys and bundles mode 0600):\n"
-	    "  ca.pem ca.key                             the lab CA (a new one each run)\n"
-	    "  edge.pem edge.key edge-bundle.pem         SAN DNS: edge FQDN, SIP domain,\n"
-	    "                                            sip.<SIP domain>; serverAuth+clientAuth\n"
-	    "  partner.pem partner.key partner-bundle.pem  SAN DNS: partner FQDN, partner\n"
-	    "                                            domain, sip.<partner domain>; both EKUs\n"
-	    "  client.pem client.key client-bundle.pem   CN user@SIP domain, SAN URI\n"
-	    "                                            sip:user@SIP domain; clientAuth\n"
-	    "A bundle is the certificate then its key (baresip's sip_certificate).\n"
-	    "\n"
-	    "  -o, --out DIR              output directory (default ./pki; made if missing)\n"
-	    "      --sip-domain D         the edge's SIP domain (default edge.example)\n"
-	    "      --edge-fqdn F          the edge's FQDN (default sip.<sip-domain>)\n"
-	    "      --partner-domain D     the federation partner's domain (default "
-	    "partner.example)\n"
-	    "      --partner-fqdn F       the partner's FQDN (default sip.<partner-domain>)\n"
-	    "      --client-user U        the remote client's user (default alice)\n"
-	    "      --ca-dir DIR           issue from DIR/ca.pem and DIR/ca.key instead of a\n"
-	    "                             new CA (ca.pem is copied into --out, the key is not)\n"
-	    "      --key-type rsa|ec      RSA 2048 (default) or ECDSA P-256\n"
-	    "  -d, --days N               validity in days, 1..%d (default %d); every\n"
-	    "                             certificate starts one hour in the past\n"
-	    "  -f, --force                replace existing files\n"
-	    "  -q, --quiet                print nothing on success\n"
-	    "  -h, --help                 this text\n"
-	    "\n"
-	    "A certificate from another CA: run again with another --out. A trusted\n"
-	    "certificate for a domain that is not a partner:\n"
-	    "  edgelab pki --out evil --ca-dir pki --partner-domain evil.example\n"
-	    "\n"
-	    "Exit status: 0 written, 1 failed (e.g. a file exists), 2 usage error.\n",
-	    PKI_DAYS_MAX, PKI_DAYS_DEFAULT);
+	struct pki_args *a = arg;
+	(void)o;
+	(void)why;
+	(void)why_len;
+	return pki_key_type_parse(value, &a->o.kt);
 }
 
-static int days_parse(const char *s, int *days)
+static int set_days(const struct cli_opt *o, const char *value, char *why, size_t why_len,
+                    void *arg)
 {
+	struct pki_args *a = arg;
 	char *end = NULL;
+	(void)o;
+	(void)why;
+	(void)why_len;
 	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 1 || v > PKI_DAYS_MAX)
+	long v = strtol(value, &end, 10);
+	if (errno || end == value || *end || v < 1 || v > PKI_DAYS_MAX)
 		return EINVAL;
-	*days = (int)v;
+	a->o.days = (int)v;
 	return 0;
 }
 
-/* Returns -1 to go on, or the exit status (help, usage error). */
-static int pki_opt(int c, struct pki_lab_opts *o, bool *quiet)
-{
-	switch (c) {
-	case 'o':
-		o->out_dir = optarg;
-		break;
-	case OPT_EDGE_FQDN:
-		o->edge_fqdn = optarg;
-		break;
-	case OPT_SIP_DOMAIN:
-		o->sip_domain = optarg;
-		break;
-	case OPT_PARTNER_DOMAIN:
-		o->partner_domain = optarg;
-		break;
-	case OPT_PARTNER_FQDN:
-		o->partner_fqdn = optarg;
-		break;
-	case OPT_CLIENT_USER:
-		o->client_user = optarg;
-		break;
-	case OPT_CA_DIR:
-		o->ca_dir = optarg;
-		break;
-	case 'f':
-		o->force = true;
-		break;
-	case 'q':
-		*quiet = true;
-		break;
-	case 'h':
-		pki_usage(stdout);
-		return EXIT_OK;
-	case OPT_KEY_TYPE:
-		if (pki_key_type_parse(optarg, &o->kt) == 0)
-			break;
-		fprintf(stderr, "edgelab pki: --key-type must be rsa or ec, not '%s'\n", optarg);
-		return EXIT_USAGE;
-	case 'd':
-		if (days_parse(optarg, &o->days) == 0)
-			break;
-		fprintf(stderr, "edgelab pki: --days must be 1..%d, not '%s'\n", PKI_DAYS_MAX,
-		        optarg);
-		return EXIT_USAGE;
-	default:
-		fprintf(stderr, "Try 'edgelab pki --help'.\n");
-		return EXIT_USAGE;
-	}
-	return -1;
-}
+/* The names are checked by pki_lab_plan, which knows what a SAN may hold. */
+static const struct cli_opt pki_options[] = {
+    {.name = "out",
+     .letter = 'o',
+     .arg = "DIR",
+     .set = cli_opt_string,
+     .offset = AT(o.out_dir),
+     .help = "output directory (default ./pki; made if missing)"},
+    {.name = "sip-domain",
+     .arg = "D",
+     .set = cli_opt_string,
+     .offset = AT(o.sip_domain),
+     .help = "the edge's SIP domain (default edge.example)"},
+    {.name = "edge-fqdn",
+     .arg = "F",
+     .set = cli_opt_string,
+     .offset = AT(o.edge_fqdn),
+     .help = "the edge's FQDN (default sip.<sip-domain>)"},
+    {.name = "partner-domain",
+     .arg = "D",
+     .set = cli_opt_string,
+     .offset = AT(o.partner_domain),
+     .help = "the federation partner's domain (default partner.example)"},
+    {.name = "partner-fqdn",
+     .arg = "F",
+     .set = cli_opt_string,
+     .offset = AT(o.partner_fqdn),
+     .help = "the partner's FQDN (default sip.<partner-domain>)"},
+    {.name = "client-user",
+     .arg = "U",
+     .set = cli_opt_string,
+     .offset = AT(o.client_user),
+     .help = "the remote client's user (default alice)"},
+    {.name = "ca-dir",
+     .arg = "DIR",
+     .set = cli_opt_string,
+     .offset = AT(o.ca_dir),
+     .help = "issue from DIR/ca.pem and DIR/ca.key instead of a\n"
+             "new CA (ca.pem is copied into --out, the key is not)"},
+    {.name = "key-type",
+     .arg = "rsa|ec",
+     .set = set_key_type,
+     .expect = "rsa or ec",
+     .help = "RSA 2048 (default) or ECDSA P-256"},
+    {.name = "days",
+     .letter = 'd',
+     .arg = "N",
+     .set = set_days,
+     .expect = "a number of days, 1.." DAYS_MAX,
+     .help = "validity in days, 1.." DAYS_MAX " (default " DAYS_DEFAULT "); every\n"
+             "certificate starts one hour in the past"},
+    {.name = "force",
+     .letter = 'f',
+     .set = cli_opt_flag,
+     .offset = AT(o.force),
+     .help = "replace existing files"},
+    {.name = "quiet",
+     .letter = 'q',
+     .set = cli_opt_flag,
+     .offset = AT(quiet),
+     .help = "print nothing on success"},
+    {0},
+};
 
-static int pki_args(int argc, char **argv, struct pki_lab_opts *o, bool *quiet)
-{
-	int c;
-	optind = 0; /* glibc: start over, main() may have run getopt already */
-	while ((c = getopt_long(argc, argv, "o:d:fqh", pki_options, NULL)) != -1) {
-		int rc = pki_opt(c, o, quiet);
-		if (rc >= 0)
-			return rc;
-	}
-	if (optind < argc) {
-		fprintf(stderr,
-		        "edgelab pki: unexpected argument '%s'\nTry 'edgelab pki --help'.\n",
-		        argv[optind]);
-		return EXIT_USAGE;
-	}
-	return -1;
-}
+static const struct cli_opts pki_verb = {
+    .verb = "pki",
+    .synopsis = "[OPTIONS]",
+    .about = "Writes a lab CA and the certificates of the edge, a federation partner and\n"
+             "a remote client into DIR (PEM; keys and bundles mode 0600):\n"
+             "  ca.pem ca.key                             the lab CA (a new one each run)\n"
+             "  edge.pem edge.key edge-bundle.pem         SAN DNS: edge FQDN, SIP domain,\n"
+             "                                            sip.<SIP domain>; serverAuth+clientAuth\n"
+             "  partner.pem partner.key partner-bundle.pem  SAN DNS: partner FQDN, partner\n"
+             "                                            domain, sip.<partner domain>; both EKUs\n"
+             "  client.pem client.key client-bundle.pem   CN user@SIP domain, SAN URI\n"
+             "                                            sip:user@SIP domain; clientAuth\n"
+             "A bundle is the certificate then its key (baresip's sip_certificate).\n",
+    .opts = pki_options,
+    .notes = "A certificate from another CA: run again with another --out. A trusted\n"
+             "certificate for a domain that is not a partner:\n"
+             "  edgelab pki --out evil --ca-dir pki --partner-domain evil.example\n"
+             "\n"
+             "Exit status: 0 written, 1 failed (e.g. a file exists), 2 usage error.\n",
+};
 
 static void eku_print(unsigned eku)
 {
@@ -205,10 +177,9 @@ static void summary_print(const struct pki_lab_plan *p)
 
 int cmd_pki(int argc, char **argv)
 {
-	struct pki_lab_opts opts = {.kt = PKI_KEY_RSA};
-	bool quiet = false;
-	int rc = pki_args(argc, argv, &opts, &quiet);
-	if (rc >= 0)
+	struct pki_args a = {.o = {.kt = PKI_KEY_RSA}};
+	int rc;
+	if (!cli_opts_parse(&pki_verb, argc, argv, &a, &rc))
 		return rc;
 
 	/* The plan is large (file names of PATH_MAX): off the stack. */
@@ -218,7 +189,7 @@ int cmd_pki(int argc, char **argv)
 		fprintf(stderr, "edgelab pki: out of memory\n");
 		return EXIT_FAIL;
 	}
-	int e = pki_lab_plan(plan, &opts, &err);
+	int e = pki_lab_plan(plan, &a.o, &err);
 	if (e) {
 		fprintf(stderr, "edgelab pki: %s\n", err.msg);
 		rc = e == EINVAL ? EXIT_USAGE : EXIT_FAIL;
@@ -231,7 +202,7 @@ int cmd_pki(int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto out;
 	}
-	if (!quiet)
+	if (!a.quiet)
 		summary_print(plan);
 	rc = EXIT_OK;
 out:
