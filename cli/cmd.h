@@ -1,5 +1,6 @@
-/* The verbs. Each parses its own options (getopt_long) and returns the
- * process exit status; main() only picks the verb. */
+/* The verbs. Each parses its own options, from a cli/opts.h table (serve:
+ * from the config key table), and returns the process exit status; main()
+ * only picks the verb. */
 #ifndef EDGELAB_CLI_CMD_H
 #define EDGELAB_CLI_CMD_H
 

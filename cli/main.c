@@ -1,4 +1,5 @@
-/* edgelab: one binary, its verbs (DESIGN.md's five, and mras). main() only picks the verb. */
+/* edgelab: one binary, its verbs (the README's verb table). main() only
+ * picks the verb; each verb parses its own options (cli/opts.h). */
 #include "config.h"
 
 #include <stdio.h>
@@ -13,7 +14,7 @@ struct verb {
 };
 
 static const struct verb verbs[] = {
-    {"serve", cmd_serve, "run the edge: STUN on UDP/TCP 3478, control API"},
+    {"serve", cmd_serve, "run the edge: SIP TLS/MTLS, STUN/TURN/MS-TURN relay, control API"},
     {"probe", cmd_probe, "run the port table's rows from the outside and report"},
     {"pki", cmd_pki, "write a lab CA and edge, partner and client certificates"},
     {"rules", cmd_rules, "print the firewall policy the port table implies"},
