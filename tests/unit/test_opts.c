@@ -112,7 +112,9 @@ static void fd_read(FILE *f, char *buf, size_t cap)
 	fclose(f);
 }
 
-/* Parses the NULL-terminated words (after argv[0], the verb) into a. */
+#define END ((char *)NULL) /* the end of parse()'s words: a char *, as va_arg reads it */
+
+/* Parses the END-terminated words (after argv[0], the verb) into a. */
 static void parse(struct run *r, struct args *a, ...)
 {
 	char *argv[32] = {"test"};
@@ -159,7 +161,7 @@ static void test_opts_parse(void **state)
 	struct args a = {0};
 	struct run r;
 	parse(&r, &a, "-q", "--name", "alice", "--name-text", "1234567", "-p", "5061", "--rows",
-	      "1", "--rows=3,6", "--timeout", "1.5", "--level", "low", NULL);
+	      "1", "--rows=3,6", "--timeout", "1.5", "--level", "low", END);
 	assert_true(r.go);
 	assert_string_equal(r.err, "");
 	assert_true(a.quiet);
@@ -172,11 +174,11 @@ static void test_opts_parse(void **state)
 
 	/* Again in the same process: getopt starts over; short forms, grouped. */
 	struct args b = {0};
-	parse(&r, &b, "-qnbob", "-p443", "--na", "x", NULL);
+	parse(&r, &b, "-qnbob", "-p443", "--na", "x", END);
 	assert_usage_error(&r, "option '--na' is ambiguous (--name, --name-text)");
-	parse(&r, &b, "-qnbob", "-p443", "--nam", "carol", NULL);
+	parse(&r, &b, "-qnbob", "-p443", "--nam", "carol", END);
 	assert_usage_error(&r, "option '--nam' is ambiguous (--name, --name-text)");
-	parse(&r, &b, "-qnbob", "-p443", "--name-t", "carol", NULL);
+	parse(&r, &b, "-qnbob", "-p443", "--name-t", "carol", END);
 	assert_true(r.go);
 	assert_true(b.quiet);
 	assert_string_equal(b.name, "bob");
@@ -189,41 +191,41 @@ static void test_opts_errors(void **state)
 	(void)state;
 	struct args a = {0};
 	struct run r;
-	parse(&r, &a, "--bogus", NULL);
+	parse(&r, &a, "--bogus", END);
 	assert_usage_error(&r, "unknown option '--bogus'");
-	parse(&r, &a, "-x", NULL);
+	parse(&r, &a, "-x", END);
 	assert_usage_error(&r, "unknown option '-x'");
-	parse(&r, &a, "--port", NULL);
+	parse(&r, &a, "--port", END);
 	assert_usage_error(&r, "--port needs an argument");
-	parse(&r, &a, "-p", NULL);
+	parse(&r, &a, "-p", END);
 	assert_usage_error(&r, "--port needs an argument");
-	parse(&r, &a, "--quiet=yes", NULL);
+	parse(&r, &a, "--quiet=yes", END);
 	assert_usage_error(&r, "--quiet takes no argument");
-	parse(&r, &a, "--help=yes", NULL);
+	parse(&r, &a, "--help=yes", END);
 	assert_usage_error(&r, "--help takes no argument");
-	parse(&r, &a, "--port", "0", NULL);
+	parse(&r, &a, "--port", "0", END);
 	assert_usage_error(&r, "--port: bad value '0' (expected a port 1-65535)");
-	parse(&r, &a, "--level", "medium", NULL);
+	parse(&r, &a, "--level", "medium", END);
 	assert_usage_error(&r, "--level: bad value 'medium' (expected low or high)");
-	parse(&r, &a, "--level", "11", NULL);
+	parse(&r, &a, "--level", "11", END);
 	assert_usage_error(&r, "--level: this one goes to 10 at most");
-	parse(&r, &a, "--name-text", "12345678", NULL);
+	parse(&r, &a, "--name-text", "12345678", END);
 	assert_usage_error(&r, "--name-text: longer than 7 bytes");
-	parse(&r, &a, "--rows", "9", NULL);
+	parse(&r, &a, "--rows", "9", END);
 	assert_usage_error(&r, "--rows: row 9 does not exist (rows are 1-6)");
-	parse(&r, &a, "--rows", "1,x", NULL);
+	parse(&r, &a, "--rows", "1,x", END);
 	assert_usage_error(&r, "--rows: 'x' is not a row number");
-	parse(&r, &a, "--rows", "1,", NULL);
+	parse(&r, &a, "--rows", "1,", END);
 	assert_usage_error(&r, "--rows: '1,' is not a row list (\"1,3\", \"all\")");
-	parse(&r, &a, "--timeout", "nan", NULL);
+	parse(&r, &a, "--timeout", "nan", END);
 	assert_usage_error(&r, "--timeout: bad value 'nan' (expected seconds)");
-	parse(&r, &a, "--timeout", "0", NULL);
+	parse(&r, &a, "--timeout", "0", END);
 	assert_usage_error(&r, "--timeout: bad value '0' (expected seconds)");
-	parse(&r, &a, "--timeout", "3601", NULL);
+	parse(&r, &a, "--timeout", "3601", END);
 	assert_usage_error(&r, "--timeout: bad value '3601' (expected seconds)");
-	parse(&r, &a, "-q", "now", NULL);
+	parse(&r, &a, "-q", "now", END);
 	assert_usage_error(&r, "unexpected argument 'now'");
-	parse(&r, &a, "-q", "--level", "high", NULL);
+	parse(&r, &a, "-q", "--level", "high", END);
 	assert_usage_error(&r, "--quiet and --level high do not go together");
 }
 
@@ -258,12 +260,12 @@ static void test_opts_help(void **state)
 
 	struct args a = {0};
 	struct run r;
-	parse(&r, &a, "-q", "--help", "--bogus", NULL);
+	parse(&r, &a, "-q", "--help", "--bogus", END);
 	assert_false(r.go);
 	assert_int_equal(r.status, EXIT_OK);
 	assert_string_equal(r.out, help_text);
 	assert_string_equal(r.err, "");
-	parse(&r, &a, "-h", NULL);
+	parse(&r, &a, "-h", END);
 	assert_int_equal(r.status, EXIT_OK);
 	assert_string_equal(r.out, help_text);
 }
