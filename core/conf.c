@@ -209,7 +209,9 @@ void conf_unref(struct conf *conf)
 
 void conf_dump(const struct conf *conf, FILE *out)
 {
-	char value[256];
+	/* The longest value: federation_partner DOMAIN [HOST]:PORT, two DNS
+	 * names; a shorter buffer cut it, and the dump did not load again. */
+	char value[2 * CONF_NAME_MAX + 16];
 	fprintf(out, "# effective configuration, from %s\n", conf->source);
 	for (size_t i = 0; i < conf_keys_count; i++) {
 		const struct conf_key *k = &conf_keys[i];
