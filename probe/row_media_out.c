@@ -1,5 +1,5 @@
 /* Rows 4 and 5: edge access interface -> Live Messenger client, from the
- * edge's source ports 50000-59999 (DESIGN.md). The probe plays the client:
+ * edge's source ports 50000-59999 (docs/port-table.md). The probe plays the client:
  * it listens (row 4: TCP, --client-tcp-port, 443; row 5: UDP 3478), asks the
  * edge through its control API to send to that address with a fresh random
  * marker, and judges what arrives:

@@ -5,7 +5,7 @@
 # of which must arrive intact; the selected pairs must be relayed, in
 # 50000-59999. In RFC 5245 mode with TURN over UDP and over TCP to the
 # server (the relayed address is UDP in both); in Microsoft's modes (MS-TURN,
-# ../shared/MSTURN.md) over UDP, over TCP (MS-TURN framing; the relayed
+# docs/msturn.md) over UDP, over TCP (MS-TURN framing; the relayed
 # address is TCP) and over pseudo-TLS on edgelab's msturn_tls_listen.
 # OC2007 is MS-ICE (Office Communicator 2007), OC2007R2 MS-ICE2 (2007 R2,
 # Lync 2010 and 2013): both speak the same MS-TURN to the relay. Over TCP

@@ -65,7 +65,7 @@ for row in 1 2 3 4 5 6; do
 done
 check "... row 2 came from the edge's address with its certificate" \
 	sh -c 'echo "$0" | grep -q "the edge connected from 198.51.100.10:[0-9]* with certificate sip.edge.example; OPTIONS answered 200"' "$out"
-check "... exit status 0 (every row built and passing)" [ "$rc" -eq 0 ]
+check "... exit status 0 (every row passing)" [ "$rc" -eq 0 ]
 # Rows 4 and 5: from the edge's address, from a source port in 50000-59999.
 src_port_of() { # ROW [DIALECT]: the edge's source port the probe saw
 	echo "$out" | grep "\"row\": $1,${2:+.*\"dialect\": \"$2\"}" |

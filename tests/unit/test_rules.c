@@ -1,5 +1,5 @@
 /* lab/rules: the firewall policy rendered from the port table. The expected
- * rule texts are written out here by hand, from DESIGN.md, rather than
+ * rule texts are written out here by hand, from docs/port-table.md, rather than
  * rebuilt from core/rows.c, so that a wrong table or a wrong renderer shows. */
 #include <errno.h>
 #include <setjmp.h>
