@@ -4,10 +4,11 @@ notes (docs/architecture.md): which files depend on which (through the
 symbols their objects define and use, read with nm from a build), the cycles
 between files and between modules, and the longest functions.
 
-    scripts/structure.py BUILD_DIR [--top N]
+    scripts/structure.py BUILD_DIR [--top N] [--edges]
 
 BUILD_DIR is a configured and built tree (e.g. build-test after
 scripts/test.sh). Only the modules' own sources count, not tests/ or cli/main.c.
+--edges also prints every dependency between files, one "A -> B" a line.
 Exit status: 0, or 2 on bad usage."""
 import os
 import re
@@ -117,6 +118,9 @@ def functions(root):
 def main():
     args = sys.argv[1:]
     top = 10
+    edges = "--edges" in args
+    if edges:
+        args.remove("--edges")
     if "--top" in args:
         k = args.index("--top")
         top = int(args[k + 1])
@@ -144,6 +148,10 @@ def main():
     print(f"longest functions (lines of body):")
     for n, where, name in functions(root)[:top]:
         print(f"  {n:4d}  {name}  {where}")
+    if edges:
+        for src in sorted(g):
+            for dep in g[src]:
+                print(f"{src} -> {dep}")
     return 0
 
 
