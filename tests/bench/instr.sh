@@ -55,7 +55,10 @@ make -s -f "$ROOT/tests/bench/turnflood.mk" OUT="$OUT/bin" >"$OUT/build.log" 2>&
 	echo "instr.sh: cannot build turnflood ($OUT/build.log)" >&2
 	exit 1
 }
-cat >"$OUT/edgelab.conf" <<EOF
+{
+	printf 'workers 1\nstun_udp_listen 127.0.0.1:%s\nstun_tcp_listen off\ncontrol_socket off\n' "$PORT"
+	cat "$ROOT/tests/bench/edgelab-turn.conf"
+} >"$OUT/edgelab.conf"
 workers 1
 stun_udp_listen 127.0.0.1:$PORT
 stun_tcp_listen off

@@ -163,23 +163,9 @@ start_server() {
 }
 
 edgelab_conf() {
-	cat <<EOF
-workers $1
-stun_udp_listen 127.0.0.1:$PORT
-stun_tcp_listen 127.0.0.1:$PORT
-control_socket $OUT/edgelab.sock
-sip_tls_listen off
-sip_mtls_listen off
-turn_realm edgelab
-turn_user bench bench
-relay_ports 50000-59999
-allow_loopback_peers yes
-turn_user_quota 0
-turn_total_quota 0
-turn_max_bps 0
-turn_401_rate 0
-log_level warn
-EOF
+	printf 'workers %s\nstun_udp_listen 127.0.0.1:%s\nstun_tcp_listen 127.0.0.1:%s\ncontrol_socket %s\n' \
+		"$1" "$PORT" "$PORT" "$OUT/edgelab.sock"
+	cat "$ROOT/tests/bench/edgelab-turn.conf"
 }
 
 # ---- measurements: one turnflood line each, tagged, into RESULTS ----
