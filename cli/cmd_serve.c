@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "canary/canary.h"
 #include "cli/cmd.h"
 #include "control/control.h"
 #include "core/addr.h"
@@ -37,6 +38,7 @@ struct serve {
 	struct relay_shared shared;
 	bool shared_ready; /* relay_shared_init ran */
 	struct workers *workers;
+	struct canary *canary; /* NULL without canaries */
 	struct control *control;
 	struct sip_server *sip; /* NULL when there are no certificates */
 	struct event *sig_term, *sig_int, *sig_hup;
@@ -126,6 +128,13 @@ static void warn_restart_keys(const struct conf *old, const struct conf *new)
 		log_warn("reload: listener addresses, workers, relay_ports and control_socket "
 		         "change only "
 		         "on restart; the running ones stay");
+	if (memcmp(&old->canary_tcp, &new->canary_tcp, sizeof(old->canary_tcp)) != 0 ||
+	    memcmp(&old->canary_udp, &new->canary_udp, sizeof(old->canary_udp)) != 0 ||
+	    old->canary_address_set != new->canary_address_set ||
+	    (new->canary_address_set && !addr_equal((struct sockaddr *)&old->canary_address,
+	                                            (struct sockaddr *)&new->canary_address)))
+		log_warn("reload: canary_tcp, canary_udp and canary_address change only on "
+		         "restart; the running canaries stay");
 }
 
 static const char *const reload_results[] = {"ok", "failed"};
@@ -242,6 +251,7 @@ static int open_control(struct serve *sv, char *err, size_t err_len)
 	    .metrics = sv->metrics,
 	    .sip = sv->sip,
 	    .pool = sv->shared.pool,
+	    .canary = sv->canary,
 	};
 	rows_media_bind_addr(sv->conf, &ctx.bind_addr);
 	return control_open(&sv->control, &ctx, sv->conf->control_socket, err, err_len);
@@ -260,12 +270,22 @@ static int start(struct serve *sv)
 	if (!rc)
 		rc = sip_metrics_register();
 	if (!rc)
+		rc = canary_metrics_register();
+	if (!rc)
 		rc = metrics_alloc(&sv->metrics, n + 1);
 	if (!rc)
 		rc = relay_shared_init(&sv->shared, sv->conf);
 	if (rc)
 		return rc;
 	sv->shared_ready = true;
+	/* Before the workers: a canary's port leaves the pool before any
+	 * allocation could take it. */
+	rc = canary_open(&sv->canary, sv->base, sv->conf, sv->shared.pool,
+	                 metrics_shard(sv->metrics, 0), err, sizeof(err));
+	if (rc) {
+		log_error("%s", err);
+		return rc;
+	}
 	rc = workers_start(&sv->workers, n, worker_setup, worker_teardown, sv);
 	if (rc)
 		return rc; /* the failing worker logged why */
@@ -307,6 +327,7 @@ static void stop(struct serve *sv)
 	control_close(sv->control);
 	sip_server_free(sv->sip);
 	workers_stop(sv->workers);
+	canary_close(sv->canary);
 	if (sv->shared_ready)
 		relay_shared_fini(&sv->shared);
 	metrics_free(sv->metrics);

@@ -14,11 +14,15 @@ struct control_api {
 	/* NULL: the handlers' arg is the context itself. Else the handlers'
 	 * arg is *statep; ctx outlives the state. 0 or an errno. */
 	int (*open)(void **statep, const struct control_ctx *ctx);
+	/* NULL, or lets go of requests the handlers hold (a long poll) before
+	 * the listeners, and every request on them, are freed. */
+	void (*stop)(void *state);
 	void (*close)(void *state); /* after the listeners are gone */
 };
 
 extern const struct control_api control_api_status;     /* control/status.c */
 extern const struct control_api control_api_rows_sip;   /* control/rows_sip.c */
 extern const struct control_api control_api_rows_media; /* control/rows_media.c */
+extern const struct control_api control_api_canary;     /* control/canary.c */
 
 #endif

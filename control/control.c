@@ -16,6 +16,7 @@ static const struct control_api *const apis[] = {
     &control_api_status,
     &control_api_rows_sip,
     &control_api_rows_media,
+    &control_api_canary,
 };
 #define N_APIS (sizeof(apis) / sizeof(apis[0]))
 
@@ -85,12 +86,16 @@ void control_set_conf(struct control *c, struct conf *conf)
 	c->ctx.conf = conf;
 }
 
-/* The listeners go first, so that no request reaches a closed API; then
- * the APIs in reverse order. */
+/* Held requests are let go first, while their connections live; then the
+ * listeners go, so that no request reaches a closed API; then the APIs in
+ * reverse order. */
 void control_close(struct control *c)
 {
 	if (!c)
 		return;
+	for (size_t i = N_APIS; i-- > 0;)
+		if (c->opened[i] && apis[i]->stop)
+			apis[i]->stop(c->state[i]);
 	control_server_free(c->srv);
 	for (size_t i = N_APIS; i-- > 0;)
 		if (c->opened[i] && apis[i]->close)

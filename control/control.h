@@ -9,6 +9,8 @@
  *   POST /rows/5?target=IP[:PORT]&marker=TEXT[&dialect=rfc5389|msturn]
  *                                              a STUN Binding request over UDP
  *                                              from a relay port
+ *   GET  /canary[?marker=TEXT][&wait=MS]       the canaries' hits, one a line;
+ *                                              wait: a long poll for a match
  *
  * (/healthz and /metrics also answer POST, as they always have.) An unknown
  * path is 404; a method the path does not take is 405 with an Allow header
@@ -24,6 +26,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "canary/canary.h"
 #include "core/conf.h"
 #include "core/metrics.h"
 #include "media/portpool.h"
@@ -40,6 +43,7 @@ struct control_ctx {
 	struct metrics *metrics; /* GET /metrics */
 	struct sip_server *sip;  /* row 2; NULL: SIP is off, and row 2 is 503 */
 	struct port_pool *pool;  /* rows 4 and 5 leave from its ports */
+	struct canary *canary;   /* GET /canary; NULL: no canaries, and no hits */
 	/* Rows 4 and 5 leave from this address (its port is ignored; a
 	 * wildcard lets the kernel choose). */
 	struct sockaddr_storage bind_addr;

@@ -28,6 +28,7 @@
 #define CONF_SECRET_MAX     64
 #define CONF_PEER_RULES_MAX 64
 #define CONF_CIDR_MAX       50 /* "ffff:...:ffff/128" and a NUL fit */
+#define CONF_PORTS_MAX      16 /* a port list key's ports (canary_tcp, canary_udp) */
 
 /* federation_partner DOMAIN [HOST[:PORT]]: a federation partner; HOST is
  * its edge (name or address; port 5061 by default), resolved by SRV when
@@ -43,6 +44,13 @@ struct conf_partner {
 struct conf_user {
 	char name[CONF_SECRET_MAX + 1];
 	char password[CONF_SECRET_MAX + 1];
+};
+
+/* A list of ports on one line (canary_tcp 80 5060): distinct, in the
+ * order given. */
+struct conf_ports {
+	size_t n;
+	uint16_t port[CONF_PORTS_MAX];
 };
 
 /* peer_allow / peer_deny CIDR: the TURN relay's peer policy rules. */
@@ -122,6 +130,12 @@ struct conf {
 	unsigned turn_max_lifetime;   /* seconds */
 	unsigned turn_401_rate;       /* 401 replies per second per source IP; 0 = no limit */
 	unsigned turn_nonce_lifetime; /* seconds; then 438 Stale Nonce */
+
+	/* The strict mode's canaries (canary/canary.h): listeners on ports the
+	 * port table does not open; none by default. */
+	struct conf_ports canary_tcp, canary_udp;
+	bool canary_address_set; /* unset: stun_udp_listen's address, else 0.0.0.0 */
+	struct sockaddr_storage canary_address;
 };
 
 /* Whether name is a syntactically valid DNS name (letters, digits, '-',

@@ -404,6 +404,30 @@ static void f_relay_address(const struct conf_key *k, const struct conf *c, size
 		addr_ip_str(CFIELD(c, k, struct sockaddr *), o, n);
 }
 
+/* canary_address: auto or an address, no port (each canary has its own). */
+static int p_canary_address(const struct conf_key *k, struct conf *c, const char *v)
+{
+	(void)k;
+	c->canary_address_set = false;
+	if (strcmp(v, "auto") == 0)
+		return 0;
+	if (v[0] == '[' || addr_parse(v, 0, &c->canary_address) ||
+	    addr_port((struct sockaddr *)&c->canary_address))
+		return EINVAL;
+	c->canary_address_set = true;
+	return 0;
+}
+static void f_canary_address(const struct conf_key *k, const struct conf *c, size_t i, char *o,
+                             size_t n)
+{
+	(void)k;
+	(void)i;
+	if (!c->canary_address_set)
+		snprintf(o, n, "auto");
+	else
+		addr_ip_str((const struct sockaddr *)&c->canary_address, o, n);
+}
+
 /* peer_allow / peer_deny CIDR (k->min: allow). Checked with a scratch policy
  * so that a typo fails at load, not when the relay builds its own. */
 static int p_peer_rule(const struct conf_key *k, struct conf *c, const char *v)
@@ -448,6 +472,38 @@ static size_t n_peer_deny(const struct conf *c)
 	while (peer_rule_at(c, false, n))
 		n++;
 	return n;
+}
+
+/* A port list: "off", or up to CONF_PORTS_MAX distinct ports 1..65535
+ * separated by blanks. */
+static int p_ports(const struct conf_key *k, struct conf *c, const char *v)
+{
+	struct conf_ports *ps = FIELD(c, k, struct conf_ports *), parsed = {0};
+	char tok[8];
+	if (strcmp(v, "off") != 0) {
+		while (*v) {
+			if (parsed.n == CONF_PORTS_MAX || next_token(&v, tok, sizeof(tok)) ||
+			    addr_port_parse(tok, false, &parsed.port[parsed.n]))
+				return EINVAL;
+			for (size_t i = 0; i < parsed.n; i++)
+				if (parsed.port[i] == parsed.port[parsed.n])
+					return EINVAL;
+			parsed.n++;
+			while (*v == ' ' || *v == '\t')
+				v++;
+		}
+	}
+	*ps = parsed;
+	return 0;
+}
+static void f_ports(const struct conf_key *k, const struct conf *c, size_t i, char *o, size_t n)
+{
+	const struct conf_ports *ps = CFIELD(c, k, struct conf_ports *);
+	size_t len = 0;
+	(void)i;
+	snprintf(o, n, "off");
+	for (size_t j = 0; j < ps->n && len < n; j++)
+		len += (size_t)snprintf(o + len, n - len, "%s%u", j ? " " : "", ps->port[j]);
 }
 
 #define OFF(field)                offsetof(struct conf, field)
@@ -721,5 +777,32 @@ const struct conf_key conf_keys[] = {
     {{"turn_nonce_lifetime", "600", "seconds a nonce is good for; then 438 Stale Nonce"},
      "seconds 1..86400",
      UINT(turn_nonce_lifetime, 1, 86400)},
+    {{"canary_tcp", "off",
+      "strict mode's canaries: TCP ports the port table does not open, each hit recorded "
+      "(GET /canary); off or PORT..."},
+     "off, or at most 16 distinct ports 1..65535 separated by blanks",
+     p_ports,
+     f_ports,
+     NULL,
+     OFF(canary_tcp),
+     0,
+     0},
+    {{"canary_udp", "off", "strict mode's canaries on UDP: off or PORT..."},
+     "off, or at most 16 distinct ports 1..65535 separated by blanks",
+     p_ports,
+     f_ports,
+     NULL,
+     OFF(canary_udp),
+     0,
+     0},
+    {{"canary_address", "auto",
+      "the canaries' address; auto: stun_udp_listen's (the A/V edge's access address)"},
+     "an IPv4 or IPv6 address or auto",
+     p_canary_address,
+     f_canary_address,
+     NULL,
+     0,
+     0,
+     0},
 };
 const size_t conf_keys_count = sizeof(conf_keys) / sizeof(conf_keys[0]);
