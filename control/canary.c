@@ -8,8 +8,8 @@
  * request is held until one does or the wait is over (a long poll), then
  * answered the same way. At most MAX_HELD are held at once (beyond: 503); a
  * held request whose client goes away is dropped with its connection, and
- * every held request is answered when the API stops. 400 for a bad marker
- * or wait. Without canaries: 200 with an empty body at once. */
+ * so is every held request when the API stops. 400 for a bad marker or
+ * wait. Without canaries: 200 with an empty body at once. */
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -237,13 +237,14 @@ static int canary_api_open(void **statep, const struct control_ctx *ctx)
 	return 0;
 }
 
-/* Each held request gets what it would get at the wait's end. */
+/* Held requests are dropped: the loop that would send an answer has
+ * stopped, and freeing the listeners next closes their connections. */
 static void canary_api_stop(void *state)
 {
 	struct canary_api *a = state;
 	canary_set_observer(a->canary, NULL, NULL);
 	while (!LIST_EMPTY(&a->held))
-		held_answer(LIST_FIRST(&a->held));
+		held_free(LIST_FIRST(&a->held));
 }
 
 static void canary_api_close(void *state)

@@ -1,6 +1,6 @@
 /* The control API of edgelab serve: HTTP/1.x on a unix socket, served on
  * the main thread's event loop, each answer a one-line text body (metrics
- * aside):
+ * and /canary aside):
  *
  *   GET  /healthz                              200 "ok"
  *   GET  /metrics                              Prometheus text
