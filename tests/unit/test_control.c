@@ -56,7 +56,7 @@ static int setup(void **state)
 	snprintf(f.path, sizeof(f.path), "%s/control.sock", f.sub);
 	f.base = event_base_new();
 	assert_non_null(f.base);
-	assert_int_equal(control_server_alloc(&f.srv, f.base), 0);
+	assert_int_equal(control_server_alloc(&f.srv, f.base, NULL), 0);
 	the_fix = &f;
 	*state = &f;
 	return 0;
@@ -169,7 +169,7 @@ static void listen_with_table(struct fix *f)
 {
 	char err[200];
 	assert_int_equal(control_server_add(f->srv, test_routes, &the_arg), 0);
-	assert_int_equal(control_server_listen_unix(f->srv, f->path, err, sizeof(err)), 0);
+	assert_int_equal(control_server_listen_unix(f->srv, f->path, 0, err, sizeof(err)), 0);
 }
 
 static void test_control_handler_called(void **state)
@@ -282,7 +282,8 @@ static void test_control_socket_in_use(void **state)
 	assert_true(other >= 0);
 	assert_int_equal(bind(other, (struct sockaddr *)&sun, sizeof(sun)), 0);
 	assert_int_equal(listen(other, 4), 0);
-	assert_int_equal(control_server_listen_unix(f->srv, f->path, err, sizeof(err)), EADDRINUSE);
+	assert_int_equal(control_server_listen_unix(f->srv, f->path, 0, err, sizeof(err)),
+	                 EADDRINUSE);
 	assert_non_null(strstr(err, "control socket "));
 	assert_non_null(strstr(err, "Address already in use"));
 	/* The other server's socket is left alone, even once we are gone. */
