@@ -5,9 +5,10 @@
 # under ASan+UBSan; binding, conf and sip for ${FUZZ_SECONDS_OTHER:-30} each;
 # policy (a small pure module) for ${FUZZ_SECONDS_POLICY:-15}; turn (the TURN
 # request handler and data path) for ${FUZZ_SECONDS_OTHER:-30}; rtp (row 4's
-# RFC 4571 decoder) for ${FUZZ_SECONDS_POLICY:-15}.
+# RFC 4571 decoder) for ${FUZZ_SECONDS_POLICY:-15}; control (the control
+# API's requests, admission and token parsers) for ${FUZZ_SECONDS_OTHER:-30}.
 # Usage: run_fuzz.sh [NAME...] (default: every target: stun binding conf sip
-# policy turn rtp);
+# policy turn rtp control);
 # from `make check` it takes no argument and finds the build through BUILDDIR.
 set -u
 
@@ -69,7 +70,7 @@ run_one() {
 	return 0
 }
 
-[ $# -gt 0 ] || set -- stun binding conf sip policy turn rtp
+[ $# -gt 0 ] || set -- stun binding conf sip policy turn rtp control
 for target in "$@"; do
 	if run_one "$target"; then
 		passed=$((passed + 1))
