@@ -82,15 +82,6 @@ static const struct control_route *find_route(const struct control_server *s, co
 	return NULL;
 }
 
-void control_refused(struct control_server *s, const char *peer, enum control_refusal why,
-                     const char *detail)
-{
-	if (s->shard)
-		metrics_inc(s->shard, &metric_control_refused_total, why);
-	log_warn("control: refused %s: %s%s%s%s", peer, control_refusal_name(why),
-	         detail ? " (" : "", detail ? detail : "", detail ? ")" : "");
-}
-
 /* The one place a listener decides whether a request may be served at all,
  * before anything else looks at it: 0 (client named), or it has been
  * answered. The unix socket authenticates by its file mode (0660 in a 0700

@@ -1,7 +1,7 @@
 /* The control server's insides (control/server.h), shared by its files:
  * server.c (tables, listeners, dispatch), admit.c (credentials and the
- * trigger rate), https.c (the TLS listener's connections). Nobody else
- * includes this. */
+ * trigger rate), https.c (the TLS listener's connections), refused.c (a
+ * refusal's log line and count). Nobody else includes this. */
 #ifndef EDGELAB_CONTROL_SERVER_PRIV_H
 #define EDGELAB_CONTROL_SERVER_PRIV_H
 
@@ -50,7 +50,7 @@ struct control_server {
 	struct control_ratelimit rate;
 };
 
-/* Counts and logs a refusal ("control: refused PEER: reason[ (detail)]"). */
+/* refused.c. Counts and logs a refusal ("control: refused PEER: reason[ (detail)]"). */
 void control_refused(struct control_server *s, const char *peer, enum control_refusal why,
                      const char *detail);
 
