@@ -112,8 +112,8 @@ static const struct cli_opt pki_options[] = {
 static const struct cli_opts pki_verb = {
     .verb = "pki",
     .synopsis = "[OPTIONS]",
-    .about = "Writes a lab CA and the certificates of the edge, a federation partner and\n"
-             "a remote client into DIR (PEM; keys and bundles mode 0600):\n"
+    .about = "Writes a lab CA and the certificates of the edge, a federation partner, a\n"
+             "remote client and a controller into DIR (PEM; keys and bundles mode 0600):\n"
              "  ca.pem ca.key                             the lab CA (a new one each run)\n"
              "  edge.pem edge.key edge-bundle.pem         SAN DNS: edge FQDN, SIP domain,\n"
              "                                            sip.<SIP domain>; serverAuth+clientAuth\n"
@@ -121,6 +121,8 @@ static const struct cli_opts pki_verb = {
              "                                            domain, sip.<partner domain>; both EKUs\n"
              "  client.pem client.key client-bundle.pem   CN user@SIP domain, SAN URI\n"
              "                                            sip:user@SIP domain; clientAuth\n"
+             "  controller.pem controller.key             SAN DNS: probe.lab; clientAuth (the\n"
+             "                                            HTTPS control API's client)\n"
              "A bundle is the certificate then its key (baresip's sip_certificate).\n",
     .opts = pki_options,
     .notes = "A certificate from another CA: run again with another --out. A trusted\n"
@@ -168,9 +170,9 @@ static void item_print(const struct pki_lab_plan *p, enum pki_role r)
 
 static void summary_print(const struct pki_lab_plan *p)
 {
-	printf("edgelab pki: wrote %s and 3 certificates in %s (%s, %d days)\n",
-	       p->new_ca ? "a new lab CA" : "an existing CA's certificate", p->out_dir,
-	       p->kt == PKI_KEY_EC ? "ECDSA P-256" : "RSA 2048", p->days);
+	printf("edgelab pki: wrote %s and %d certificates in %s (%s, %d days)\n",
+	       p->new_ca ? "a new lab CA" : "an existing CA's certificate", PKI_ROLE_COUNT - 1,
+	       p->out_dir, p->kt == PKI_KEY_EC ? "ECDSA P-256" : "RSA 2048", p->days);
 	for (int r = 0; r < PKI_ROLE_COUNT; r++)
 		item_print(p, (enum pki_role)r);
 }

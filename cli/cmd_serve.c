@@ -20,6 +20,7 @@
 #include "core/metrics.h"
 #include "core/worker.h"
 #include "relay/server.h"
+#include "control/metrics.h"
 #include "sipfront/metrics.h"
 #include "sipfront/server.h"
 
@@ -80,6 +81,16 @@ static int load_conf(const struct serve *sv, struct conf **confp, char *err, siz
 			return rc;
 		}
 	}
+	/* Keys that need each other, then what the control API will read (the
+	 * token file, the HTTPS certificates): a start, a --check-config and a
+	 * reload all refuse a conf here, before anything uses it. */
+	rc = conf_check(conf, err, err_len);
+	if (!rc)
+		rc = control_conf_check(conf, err, err_len);
+	if (rc) {
+		conf_unref(conf);
+		return rc;
+	}
 	*confp = conf;
 	return 0;
 }
@@ -123,11 +134,12 @@ static void warn_restart_keys(const struct conf *old, const struct conf *new)
 	    memcmp(&old->stun_tcp_listen, &new->stun_tcp_listen, sizeof(old->stun_tcp_listen)) !=
 	        0 ||
 	    strcmp(old->control_socket, new->control_socket) != 0 ||
+	    old->control_listen_enabled != new->control_listen_enabled ||
+	    memcmp(&old->control_listen, &new->control_listen, sizeof(old->control_listen)) != 0 ||
 	    old->relay_port_min != new->relay_port_min ||
 	    old->relay_port_max != new->relay_port_max)
-		log_warn("reload: listener addresses, workers, relay_ports and control_socket "
-		         "change only "
-		         "on restart; the running ones stay");
+		log_warn("reload: listener addresses, workers, relay_ports, control_socket and "
+		         "control_listen change only on restart; the running ones stay");
 	if (memcmp(&old->canary_tcp, &new->canary_tcp, sizeof(old->canary_tcp)) != 0 ||
 	    memcmp(&old->canary_udp, &new->canary_udp, sizeof(old->canary_udp)) != 0 ||
 	    old->canary_address_set != new->canary_address_set ||
@@ -155,10 +167,17 @@ static void reload(struct serve *sv)
 		metrics_inc(main_shard, &metric_config_reloads_total, 1);
 		return;
 	}
+	/* The control API first: it is the one part that refuses a reload
+	 * whole (a token file gone bad), before anything else has switched. */
+	if (control_set_conf(sv->control, conf, err, sizeof(err))) {
+		log_error("reload failed, the running configuration stays: %s", err);
+		metrics_inc(main_shard, &metric_config_reloads_total, 1);
+		conf_unref(conf);
+		return;
+	}
 	warn_restart_keys(sv->conf, conf);
 	if (sv->sip && sip_server_set_conf(sv->sip, conf, err, sizeof(err)))
 		log_error("reload: SIP keeps its running certificates and partners: %s", err);
-	control_set_conf(sv->control, conf);
 	log_set_level(conf->log_level);
 	log_set_json(conf->log_json);
 	for (unsigned i = 0; i < workers_count(sv->workers); i++)
@@ -271,6 +290,7 @@ static int start(struct serve *sv)
 		rc = sip_metrics_register();
 	if (!rc)
 		rc = canary_metrics_register();
+		rc = control_metrics_register();
 	if (!rc)
 		rc = metrics_alloc(&sv->metrics, n + 1);
 	if (!rc)
@@ -297,7 +317,7 @@ static int start(struct serve *sv)
 		log_error("%s", err);
 		return rc;
 	}
-	if (sv->conf->control_socket[0]) {
+	if (sv->conf->control_socket[0] || sv->conf->control_listen_enabled) {
 		rc = open_control(sv, err, sizeof(err));
 		if (rc) {
 			log_error("%s", err);
@@ -310,8 +330,12 @@ static int start(struct serve *sv)
 	if (!sv->sig_term || !sv->sig_int || !sv->sig_hup || evsignal_add(sv->sig_term, NULL) ||
 	    evsignal_add(sv->sig_int, NULL) || evsignal_add(sv->sig_hup, NULL))
 		return ENOMEM;
-	log_info("serving with %u worker%s; control %s; config %s", n, n == 1 ? "" : "s",
-	         sv->conf->control_socket[0] ? sv->conf->control_socket : "off", sv->conf->source);
+	char https[ADDR_STR_MAX] = "off";
+	if (sv->conf->control_listen_enabled)
+		addr_str((const struct sockaddr *)&sv->conf->control_listen, https, sizeof(https));
+	log_info("serving with %u worker%s; control %s, https %s; config %s", n, n == 1 ? "" : "s",
+	         sv->conf->control_socket[0] ? sv->conf->control_socket : "off", https,
+	         sv->conf->source);
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 
 #include "control/api.h"
 #include "control/server.h"
+#include "core/addr.h"
 
 /* Every route the API has comes from one of these. */
 static const struct control_api *const apis[] = {
@@ -47,10 +48,67 @@ static int open_apis(struct control *c, char *err, size_t err_len)
 	return 0;
 }
 
+/* What the listeners take from conf: who may ask over HTTPS and the limits,
+ * and (when control_listen is on) the HTTPS listener's TLS context. */
+static int access_from(const struct conf *conf, struct control_access *a, SSL_CTX **tlsp, char *err,
+                       size_t err_len)
+{
+	char why[CONF_ERR_MAX];
+	memset(a, 0, sizeof(*a));
+	*tlsp = NULL;
+	a->trigger_rate = conf->control_trigger_rate;
+	a->max_connections = conf->control_max_connections;
+	a->n_clients = conf->n_control_clients;
+	for (size_t i = 0; i < a->n_clients; i++)
+		memcpy(a->clients[i], conf->control_clients[i], sizeof(a->clients[i]));
+	if (!conf->control_listen_enabled)
+		return 0;
+	int rc = conf->control_token_file[0]
+	             ? control_token_read(conf->control_token_file, &a->token, err, err_len)
+	             : 0;
+	if (rc)
+		return rc;
+	rc =
+	    control_server_tls_ctx(tlsp, conf->tls_certificate, conf->tls_key,
+	                           conf->n_control_clients ? conf->tls_ca : NULL, why, sizeof(why));
+	if (rc)
+		snprintf(err, err_len, "control_listen: %s", why);
+	return rc;
+}
+
+int control_conf_check(const struct conf *conf, char *err, size_t err_len)
+{
+	struct control_access a;
+	SSL_CTX *tls;
+	int rc = access_from(conf, &a, &tls, err, err_len);
+	SSL_CTX_free(tls);
+	explicit_bzero(&a, sizeof(a));
+	return rc;
+}
+
+/* The listeners, last: no request can find a route not yet there. */
+static int open_listeners(struct control *c, const char *socket_path, char *err, size_t err_len)
+{
+	struct control_access a;
+	SSL_CTX *tls = NULL;
+	int rc = access_from(c->ctx.conf, &a, &tls, err, err_len);
+	if (!rc)
+		control_server_set_access(c->srv, &a);
+	explicit_bzero(&a, sizeof(a));
+	if (!rc && socket_path && socket_path[0])
+		rc = control_server_listen_unix(c->srv, socket_path, 0, err, err_len);
+	if (!rc && tls)
+		rc = control_server_listen_https(
+		    c->srv, (const struct sockaddr *)&c->ctx.conf->control_listen, tls, err,
+		    err_len);
+	SSL_CTX_free(tls); /* the server holds its own */
+	return rc;
+}
+
 int control_open(struct control **cp, const struct control_ctx *ctx, const char *socket_path,
                  char *err, size_t err_len)
 {
-	if (!cp || !ctx || !ctx->base || !ctx->conf || !socket_path) {
+	if (!cp || !ctx || !ctx->base || !ctx->conf) {
 		snprintf(err, err_len, "control API: %s", strerror(EINVAL));
 		return EINVAL;
 	}
@@ -61,14 +119,14 @@ int control_open(struct control **cp, const struct control_ctx *ctx, const char 
 	}
 	c->ctx = *ctx;
 	conf_ref(c->ctx.conf);
-	int rc = control_server_alloc(&c->srv, c->ctx.base);
+	int rc = control_server_alloc(&c->srv, c->ctx.base,
+	                              c->ctx.metrics ? metrics_shard(c->ctx.metrics, 0) : NULL);
 	if (rc)
 		snprintf(err, err_len, "control API: %s", strerror(rc));
 	if (!rc)
 		rc = open_apis(c, err, err_len);
-	/* The socket last: no request can find a route not yet there. */
 	if (!rc)
-		rc = control_server_listen_unix(c->srv, socket_path, err, err_len);
+		rc = open_listeners(c, socket_path, err, err_len);
 	if (rc) {
 		control_close(c);
 		return rc;
@@ -77,13 +135,24 @@ int control_open(struct control **cp, const struct control_ctx *ctx, const char 
 	return 0;
 }
 
-void control_set_conf(struct control *c, struct conf *conf)
+int control_set_conf(struct control *c, struct conf *conf, char *err, size_t err_len)
 {
+	struct control_access a;
+	SSL_CTX *tls = NULL;
 	if (!c || !conf)
-		return;
-	conf_ref(conf);
-	conf_unref(c->ctx.conf);
-	c->ctx.conf = conf;
+		return 0;
+	int rc = access_from(conf, &a, &tls, err, err_len);
+	if (!rc) {
+		control_server_set_access(c->srv, &a);
+		if (tls)
+			control_server_set_tls(c->srv, tls);
+		conf_ref(conf);
+		conf_unref(c->ctx.conf);
+		c->ctx.conf = conf;
+	}
+	SSL_CTX_free(tls);
+	explicit_bzero(&a, sizeof(a));
+	return rc;
 }
 
 /* Held requests are let go first, while their connections live; then the

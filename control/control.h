@@ -1,6 +1,7 @@
-/* The control API of edgelab serve: HTTP/1.x on a unix socket, served on
- * the main thread's event loop, each answer a one-line text body (metrics
- * and /canary aside):
+/* The control API of edgelab serve: HTTP/1.x on a unix socket and, with
+ * control_listen, over HTTPS (docs/control-api.md: credentials, refusals,
+ * limits), served on the main thread's event loop, each answer a one-line
+ * text body (metrics and /canary aside):
  *
  *   GET  /healthz                              200 "ok"
  *   GET  /metrics                              Prometheus text
@@ -16,9 +17,11 @@
  * path is 404; a method the path does not take is 405 with an Allow header
  * and the path's usage line. Each file of handlers is a table of routes
  * (control/api.h); control/control.c is the one place that registers them.
- * Limits: 64 KiB request bodies, 10 s to send a request, 64 flows of rows 4
- * and 5 in flight (ORIGINATE_MAX_FLOWS), each ended after 3 s. Nothing is
- * sent for a request that is not a well-formed POST of a trigger. */
+ * Limits: 8 KiB of request headers, 64 KiB request bodies (4 KiB on
+ * HTTPS), 10 s to send a request, control_trigger_rate triggers a second
+ * per client (the unix socket is one), 64 flows of rows 4 and 5 in flight
+ * (ORIGINATE_MAX_FLOWS), each ended after 3 s. Nothing is sent for a
+ * request that is not a well-formed, admitted POST of a trigger. */
 #ifndef EDGELAB_CONTROL_CONTROL_H
 #define EDGELAB_CONTROL_CONTROL_H
 
@@ -50,13 +53,24 @@ struct control_ctx {
 };
 
 /* Opens the control API on socket_path (its directory is created, mode 0700
- * when new). ctx is copied. A stale socket file is replaced; one that
- * another process still answers on is EADDRINUSE. On failure err gets a
- * sentence ("control socket PATH: reason") and nothing is left open. */
+ * when new; NULL or "": no unix socket) and, when ctx->conf has
+ * control_listen, over HTTPS there (the edge's tls_certificate and tls_key;
+ * tls_ca for control_client certificates; the token of control_token_file).
+ * ctx is copied. A stale socket file is replaced; one that another process
+ * still answers on is EADDRINUSE. On failure err gets a sentence ("control
+ * socket PATH: reason", "control_token_file PATH: reason", "control_listen
+ * ADDR: reason") and nothing is left open. */
 int control_open(struct control **cp, const struct control_ctx *ctx, const char *socket_path,
                  char *err, size_t err_len);
-/* A reloaded conf for the requests from now on (the API takes a reference). */
-void control_set_conf(struct control *c, struct conf *conf);
+/* What control_open would refuse in conf before anything is opened: the
+ * token file and the HTTPS certificates, when control_listen is on. 0, or
+ * an errno with err set as control_open's. */
+int control_conf_check(const struct conf *conf, char *err, size_t err_len);
+/* A reloaded conf for the requests from now on (the API takes a
+ * reference): its clients, token (the file read again), limits and the
+ * HTTPS certificates. The listeners stay where they are. On failure (err
+ * set as control_open's) the running conf stays whole. */
+int control_set_conf(struct control *c, struct conf *conf, char *err, size_t err_len);
 /* Closes the socket (removing its file), then ends the rows' flows in
  * flight (each logged as cancelled) and gives their ports back. NULL is
  * fine. */

@@ -13,33 +13,19 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "control/server_priv.h"
+#include "core/addr.h"
 #include "core/log.h"
 
-#define MAX_BODY  (64 * 1024)
-#define TIMEOUT_S 10
+#define MAX_BODY       (64 * 1024)
+#define MAX_BODY_HTTPS (4 * 1024)
+#define MAX_HEADERS    (8 * 1024)
+#define TIMEOUT_S      10
 
-#define SUN_PATH_MAX sizeof(((struct sockaddr_un *)0)->sun_path)
+#define SUN_PATH_MAX CONTROL_SUN_PATH_MAX
 
-struct table {
-	const struct control_route *routes;
-	void *arg;
-};
-
-/* One way in. Each has its own evhttp, so that dispatch knows which
- * listener a request came on (for its admission check). */
-struct listener {
-	struct control_server *srv;
-	struct evhttp *http;
-	char path[SUN_PATH_MAX]; /* the unix socket's, removed on close */
-};
-
-struct control_server {
-	struct event_base *base;
-	struct table tables[CONTROL_SERVER_MAX_TABLES];
-	size_t n_tables;
-	struct listener listeners[CONTROL_SERVER_MAX_LISTENERS];
-	size_t n_listeners;
-};
+#define DEFAULT_TRIGGER_RATE    20
+#define DEFAULT_MAX_CONNECTIONS 32
 
 static const struct {
 	int method;
@@ -97,15 +83,23 @@ static const struct control_route *find_route(const struct control_server *s, co
 }
 
 /* The one place a listener decides whether a request may be served at all,
- * before anything else looks at it: 0, or the HTTP status to answer. The
- * unix socket authenticates by its file mode (0660 in a 0700 directory), so
- * whoever connected may ask; an HTTPS listener would check its client
- * certificate or token here. */
-static int listener_admit(const struct listener *l, struct evhttp_request *req)
+ * before anything else looks at it: 0 (client named), or it has been
+ * answered. The unix socket authenticates by its file mode (0660 in a 0700
+ * directory), so whoever connected may ask; a listener with credentials
+ * checks the client certificate or token (admit.c). */
+static int listener_admit(const struct control_listener *l, struct evhttp_request *req,
+                          const char *path, char *client, size_t cap)
 {
-	(void)l;
-	(void)req;
+	if (l->credentials)
+		return control_admit(l, req, path, client, cap);
+	snprintf(client, cap, "unix");
 	return 0;
+}
+
+/* A trigger sends packets: only its method, POST, is allowed. */
+static bool is_trigger(const struct control_route *r)
+{
+	return r->methods == EVHTTP_REQ_POST;
 }
 
 static void method_not_allowed(struct evhttp_request *req, const struct control_route *r)
@@ -123,19 +117,18 @@ static void method_not_allowed(struct evhttp_request *req, const struct control_
 static void dispatch(struct evhttp_request *req, void *arg)
 {
 	static const char not_found[] = "not found\n";
-	const struct listener *l = arg;
+	const struct control_listener *l = arg;
 	const char *raw = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	const struct control_route *r = NULL;
 	void *harg = NULL;
-	char *path;
-	int code = listener_admit(l, req);
-	if (code) {
-		evhttp_send_error(req, code, NULL);
-		return;
-	}
-	path = evhttp_uridecode(raw ? raw : "", 0, NULL);
+	char client[CONTROL_RATE_CLIENT_MAX];
+	char *path = evhttp_uridecode(raw ? raw : "", 0, NULL);
 	if (!path) {
 		evhttp_send_error(req, HTTP_INTERNAL, NULL);
+		return;
+	}
+	if (listener_admit(l, req, path, client, sizeof(client))) {
+		free(path);
 		return;
 	}
 	r = find_route(l->srv, path, &harg);
@@ -144,20 +137,33 @@ static void dispatch(struct evhttp_request *req, void *arg)
 		control_reply_text(req, HTTP_NOTFOUND, not_found);
 	else if (!(r->methods & (int)evhttp_request_get_command(req)))
 		method_not_allowed(req, r);
-	else
+	else if (!is_trigger(r) || control_admit_trigger(l->srv, req, client))
 		r->handler(req, harg);
 }
 
-int control_server_alloc(struct control_server **sp, struct event_base *base)
+int control_server_alloc(struct control_server **sp, struct event_base *base,
+                         struct metrics_shard *shard)
 {
 	if (!sp || !base)
 		return EINVAL;
+	int rc = control_metrics_register();
+	if (rc)
+		return rc;
 	struct control_server *s = calloc(1, sizeof(*s));
 	if (!s)
 		return ENOMEM;
 	s->base = base;
+	s->shard = shard;
+	s->access.trigger_rate = DEFAULT_TRIGGER_RATE;
+	s->access.max_connections = DEFAULT_MAX_CONNECTIONS;
 	*sp = s;
 	return 0;
+}
+
+void control_server_set_access(struct control_server *s, const struct control_access *a)
+{
+	if (s && a)
+		s->access = *a;
 }
 
 static int check_route(const struct control_server *s, const struct control_route *r)
@@ -183,7 +189,7 @@ int control_server_add(struct control_server *s, const struct control_route *rou
 		if (rc)
 			return rc;
 	}
-	s->tables[s->n_tables++] = (struct table){.routes = routes, .arg = arg};
+	s->tables[s->n_tables++] = (struct control_table){.routes = routes, .arg = arg};
 	return 0;
 }
 
@@ -242,7 +248,7 @@ static int listen_unix(const char *path, evutil_socket_t *fdp)
 
 /* An evhttp on fd for l, set up the same for every listener; fd is the
  * evhttp's on success, closed on failure. */
-static int http_open(struct control_server *s, struct listener *l, evutil_socket_t fd)
+static int http_open(struct control_server *s, struct control_listener *l, evutil_socket_t fd)
 {
 	struct evconnlistener *lev =
 	    evconnlistener_new(s->base, NULL, NULL, LEV_OPT_CLOSE_ON_FREE, -1, fd);
@@ -259,17 +265,18 @@ static int http_open(struct control_server *s, struct listener *l, evutil_socket
 		return ENOMEM;
 	}
 	evhttp_set_allowed_methods(l->http, CONTROL_SERVER_METHODS);
+	evhttp_set_max_headers_size(l->http, (ev_ssize_t)MAX_HEADERS);
 	evhttp_set_max_body_size(l->http, (ev_ssize_t)MAX_BODY);
 	evhttp_set_timeout(l->http, TIMEOUT_S);
 	evhttp_set_gencb(l->http, dispatch, l);
 	return 0;
 }
 
-int control_server_listen_unix(struct control_server *s, const char *path, char *err,
+int control_server_listen_unix(struct control_server *s, const char *path, int flags, char *err,
                                size_t err_len)
 {
 	evutil_socket_t fd = -1;
-	struct listener *l;
+	struct control_listener *l;
 	int rc = !s || !path ? EINVAL : s->n_listeners == CONTROL_SERVER_MAX_LISTENERS ? ENOSPC : 0;
 	if (rc)
 		goto out;
@@ -283,6 +290,7 @@ int control_server_listen_unix(struct control_server *s, const char *path, char 
 		goto out;
 	}
 	snprintf(l->path, sizeof(l->path), "%s", path);
+	l->credentials = flags & CONTROL_LISTEN_CREDENTIALS;
 	s->n_listeners++;
 out:
 	if (rc)
@@ -291,12 +299,77 @@ out:
 	return rc;
 }
 
+static int listen_tcp(const struct sockaddr *addr, evutil_socket_t *fdp)
+{
+	int one = 1, err;
+	int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, addr, addr_len(addr)) || listen(fd, 64)) {
+		err = errno;
+		close(fd);
+		return err;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+int control_server_listen_https(struct control_server *s, const struct sockaddr *addr, SSL_CTX *ctx,
+                                char *err, size_t err_len)
+{
+	char where[ADDR_STR_MAX] = "(none)";
+	evutil_socket_t fd = -1;
+	struct control_listener *l;
+	int rc = !s || !addr || !ctx                              ? EINVAL
+	         : s->n_listeners == CONTROL_SERVER_MAX_LISTENERS ? ENOSPC
+	                                                          : 0;
+	if (addr)
+		addr_str(addr, where, sizeof(where));
+	if (rc)
+		goto out;
+	l = &s->listeners[s->n_listeners];
+	rc = listen_tcp(addr, &fd);
+	if (!rc)
+		rc = http_open(s, l, fd);
+	if (rc)
+		goto out;
+	evhttp_set_max_body_size(l->http, (ev_ssize_t)MAX_BODY_HTTPS);
+	rc = control_https_attach(l, ctx);
+	if (rc) {
+		evhttp_free(l->http);
+		l->http = NULL;
+		goto out;
+	}
+	l->credentials = true;
+	s->n_listeners++;
+out:
+	if (rc)
+		snprintf(err, err_len, "control_listen %s: %s", where, strerror(rc));
+	return rc;
+}
+
+void control_server_set_tls(struct control_server *s, SSL_CTX *ctx)
+{
+	if (!s || !ctx)
+		return;
+	for (size_t i = 0; i < s->n_listeners; i++) {
+		struct control_listener *l = &s->listeners[i];
+		if (l->tls && SSL_CTX_up_ref(ctx)) {
+			SSL_CTX_free(l->tls);
+			l->tls = ctx;
+		}
+	}
+}
+
 void control_server_free(struct control_server *s)
 {
 	if (!s)
 		return;
 	for (size_t i = 0; i < s->n_listeners; i++) {
 		evhttp_free(s->listeners[i].http);
+		if (s->listeners[i].tls)
+			control_https_detach(&s->listeners[i]);
 		if (s->listeners[i].path[0])
 			unlink(s->listeners[i].path);
 	}

@@ -58,6 +58,20 @@ int conf_set(struct conf *conf, const char *key, const char *value, char *err, s
 	return 0;
 }
 
+int conf_check(const struct conf *conf, char *err, size_t err_len)
+{
+	/* HTTPS to the control API without a way to authenticate would let
+	 * nobody in, or (worse, were it ever loosened) everybody. */
+	if (conf->control_listen_enabled && conf->n_control_clients == 0 &&
+	    !conf->control_token_file[0]) {
+		set_err(err, err_len,
+		        "control_listen needs credentials: control_client NAME (certificates "
+		        "chaining to tls_ca) or control_token_file PATH");
+		return EINVAL;
+	}
+	return 0;
+}
+
 int conf_defaults(struct conf **confp)
 {
 	struct conf *conf = calloc(1, sizeof(*conf));

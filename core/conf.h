@@ -21,14 +21,15 @@
 #define CONF_ERR_MAX      256
 #define CONF_SOFTWARE_MAX 32 /* bounded: SOFTWARE goes into unauthenticated replies */
 
-#define CONF_NAME_MAX       253 /* a DNS name */
-#define CONF_PATH_MAX       256
-#define CONF_PARTNERS_MAX   32
-#define CONF_USERS_MAX      64
-#define CONF_SECRET_MAX     64
-#define CONF_PEER_RULES_MAX 64
-#define CONF_CIDR_MAX       50 /* "ffff:...:ffff/128" and a NUL fit */
-#define CONF_PORTS_MAX      16 /* a port list key's ports (canary_tcp, canary_udp) */
+#define CONF_NAME_MAX            253 /* a DNS name */
+#define CONF_PATH_MAX            256
+#define CONF_PARTNERS_MAX        32
+#define CONF_USERS_MAX           64
+#define CONF_SECRET_MAX          64
+#define CONF_PEER_RULES_MAX      64
+#define CONF_CIDR_MAX            50 /* "ffff:...:ffff/128" and a NUL fit */
+#define CONF_CONTROL_CLIENTS_MAX 16
+#define CONF_PORTS_MAX           16 /* a port list key's ports (canary_tcp, canary_udp) */
 
 /* federation_partner DOMAIN [HOST[:PORT]]: a federation partner; HOST is
  * its edge (name or address; port 5061 by default), resolved by SRV when
@@ -80,6 +81,15 @@ struct conf {
 	char software[CONF_SOFTWARE_MAX + 1];
 
 	char control_socket[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	/* The control API over HTTPS (docs/control-api.md): off unless set;
+	 * then conf_check wants credentials configured. */
+	bool control_listen_enabled;
+	struct sockaddr_storage control_listen;
+	size_t n_control_clients; /* DNS SANs of client certificates let in */
+	char control_clients[CONF_CONTROL_CLIENTS_MAX][CONF_NAME_MAX + 1];
+	char control_token_file[CONF_PATH_MAX]; /* "" when off */
+	unsigned control_max_connections;       /* HTTPS connections at once */
+	unsigned control_trigger_rate;          /* triggers per second per client; burst 2x */
 
 	/* Access Edge SIP (rows 1-3). */
 	char sip_domain[CONF_NAME_MAX + 1];
@@ -151,6 +161,10 @@ int conf_load_buf(const char *buf, size_t len, const char *name, struct conf **c
                   size_t err_len);
 /* Sets one key from a command-line flag; 0, or EINVAL with err filled. */
 int conf_set(struct conf *conf, const char *key, const char *value, char *err, size_t err_len);
+/* What no single key can say: keys that need each other (control_listen
+ * needs control_client or control_token_file). For the whole conf, once the
+ * file and the flags are in; 0, or EINVAL with a sentence in err. */
+int conf_check(const struct conf *conf, char *err, size_t err_len);
 
 struct conf *conf_ref(struct conf *conf);
 void conf_unref(struct conf *conf);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "core/addr.h"
@@ -174,6 +175,50 @@ static void f_control_socket(const struct conf_key *k, const struct conf *c, siz
 	(void)k;
 	(void)i;
 	snprintf(o, n, "%s", c->control_socket[0] ? c->control_socket : "off");
+}
+
+/* control_listen: a listener whose port must be given (there is no
+ * well-known one to default to). */
+static int p_listen_port(const struct conf_key *k, struct conf *c, const char *v)
+{
+	int rc = p_listen(k, c, v);
+	bool enabled = *(bool *)((char *)c + k->max);
+	return rc ? rc : enabled && !addr_port(FIELD(c, k, struct sockaddr *)) ? EINVAL : 0;
+}
+
+/* An absolute path, or "off" (""). */
+static int p_path_or_off(const struct conf_key *k, struct conf *c, const char *v)
+{
+	if (strcmp(v, "off") == 0)
+		v = "";
+	else if (v[0] != '/' || strlen(v) >= CONF_PATH_MAX)
+		return EINVAL;
+	snprintf(FIELD(c, k, char *), CONF_PATH_MAX, "%s", v);
+	return 0;
+}
+
+/* control_client NAME: each name once (case-insensitive, as certificates
+ * are matched). */
+static int p_control_client(const struct conf_key *k, struct conf *c, const char *v)
+{
+	(void)k;
+	if (c->n_control_clients >= CONF_CONTROL_CLIENTS_MAX || !conf_dns_name_valid(v))
+		return EINVAL;
+	for (size_t i = 0; i < c->n_control_clients; i++)
+		if (strcasecmp(c->control_clients[i], v) == 0)
+			return EINVAL;
+	snprintf(c->control_clients[c->n_control_clients++], CONF_NAME_MAX + 1, "%s", v);
+	return 0;
+}
+static void f_control_client(const struct conf_key *k, const struct conf *c, size_t i, char *o,
+                             size_t n)
+{
+	(void)k;
+	snprintf(o, n, "%s", c->control_clients[i]);
+}
+static size_t n_control_clients(const struct conf *c)
+{
+	return c->n_control_clients;
 }
 
 /* Copies the next blank-separated token of *s (at most cap - 1 bytes) into
@@ -562,6 +607,43 @@ const struct conf_key conf_keys[] = {
      0,
      0,
      0},
+    {{"control_listen", "off",
+      "control API over HTTPS: ADDR:PORT or off (needs control_client or "
+      "control_token_file)"},
+     "ADDR:PORT or off",
+     p_listen_port,
+     f_listen,
+     NULL,
+     OFF(control_listen),
+     0,
+     OFF(control_listen_enabled)},
+    {{"control_client", "",
+      "a client certificate's DNS name let into the HTTPS control API (it must "
+      "chain to tls_ca); repeat for each"},
+     "a DNS name, each once, at most 16",
+     p_control_client,
+     f_control_client,
+     n_control_clients,
+     0,
+     0,
+     0},
+    {{"control_token_file", "off",
+      "a file whose first line is the HTTPS control API's bearer token (16-256 "
+      "printable characters), or off"},
+     "an absolute path or off",
+     p_path_or_off,
+     f_text,
+     NULL,
+     OFF(control_token_file),
+     1,
+     0},
+    {{"control_max_connections", "32", "HTTPS control connections open at most"},
+     "a number 1..10000",
+     UINT(control_max_connections, 1, 10000)},
+    {{"control_trigger_rate", "20",
+      "control API triggers (POST /rows/N) per second per client; bursts of twice that"},
+     "a number 1..10000",
+     UINT(control_trigger_rate, 1, 10000)},
     {{"sip_domain", "edge.example", "the SIP domain the edge serves (registrar)"},
      "a DNS name",
      p_dns_name,

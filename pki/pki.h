@@ -114,8 +114,17 @@ int pki_cert_write(const struct pki_cert *cert, const struct pki_paths *paths, b
 bool pki_name_valid(const char *name);
 bool pki_user_valid(const char *user);
 
-/* The lab set of `edgelab pki`. */
-enum pki_role { PKI_ROLE_CA, PKI_ROLE_EDGE, PKI_ROLE_PARTNER, PKI_ROLE_CLIENT, PKI_ROLE_COUNT };
+/* The lab set of `edgelab pki`: the controller is the HTTPS control API's
+ * client (serve's control_client PKI_CONTROLLER_NAME). */
+enum pki_role {
+	PKI_ROLE_CA,
+	PKI_ROLE_EDGE,
+	PKI_ROLE_PARTNER,
+	PKI_ROLE_CLIENT,
+	PKI_ROLE_CONTROLLER,
+	PKI_ROLE_COUNT
+};
+#define PKI_CONTROLLER_NAME "probe.lab"
 
 struct pki_lab_opts {
 	const char *out_dir;

@@ -9,6 +9,8 @@
  *    in both directions of row 1/2 (serverAuth and clientAuth).
  *  - client: CN user@domain and the URI sip:user@domain (the SIP AOR, what
  *    a SIP server compares with the From of an MTLS client), clientAuth only.
+ *  - controller: probe.lab (CN and DNS SAN), clientAuth only: the client of
+ *    the edge's HTTPS control API (docs/control-api.md), no bundle.
  * Duplicates (the FQDN is sip.<domain> by default) are written once. */
 #include "pki/pki_priv.h"
 
@@ -25,7 +27,8 @@
 
 #define CN_MAX 64 /* RFC 5280 ub-common-name */
 
-static const char *const role_names[PKI_ROLE_COUNT] = {"ca", "edge", "partner", "client"};
+static const char *const role_names[PKI_ROLE_COUNT] = {"ca", "edge", "partner", "client",
+                                                       "controller"};
 
 const char *pki_role_name(enum pki_role role)
 {
@@ -103,9 +106,16 @@ static int item_paths(struct pki_lab_item *it, const char *dir, enum pki_role ro
 	    fmt_field(it->key, sizeof(it->key), "%s/%s.key", dir, r) ||
 	    fmt_field(it->bundle, sizeof(it->bundle), "%s/%s-bundle.pem", dir, r))
 		return pki_err_set(err, ENAMETOOLONG, "directory name too long: %s", dir);
-	if (role == PKI_ROLE_CA)
-		it->bundle[0] = '\0'; /* nobody presents the CA's key over TLS */
+	if (role == PKI_ROLE_CA || role == PKI_ROLE_CONTROLLER)
+		it->bundle[0] = '\0'; /* the CA's key goes to no TLS peer; curl takes two files */
 	return 0;
+}
+
+static void controller_item(struct pki_lab_item *it)
+{
+	snprintf(it->cn, sizeof(it->cn), "%s", PKI_CONTROLLER_NAME);
+	dns_add(it, PKI_CONTROLLER_NAME);
+	it->eku = PKI_EKU_CLIENT;
 }
 
 /* A random suffix in the CA's name keeps two labs' CAs apart by name too,
@@ -158,6 +168,8 @@ int pki_lab_plan(struct pki_lab_plan *plan, const struct pki_lab_opts *o, struct
 	if (!e)
 		e = client_item(&plan->item[PKI_ROLE_CLIENT],
 		                o->client_user ? o->client_user : "alice", sip_domain, err);
+	if (!e)
+		controller_item(&plan->item[PKI_ROLE_CONTROLLER]);
 	if (!e)
 		e = ca_plan(plan, o, err);
 	return e;

@@ -74,17 +74,20 @@ check "summary names the edge bundle and its SANs" \
 	has "$T/out" "$A/edge-bundle.pem"
 check "summary lists the edge SANs" has "$T/out" "DNS:sip.edge.example, DNS:edge.example"
 for f in ca.pem ca.key edge.pem edge.key edge-bundle.pem partner.pem partner.key \
-	partner-bundle.pem client.pem client.key client-bundle.pem; do
+	partner-bundle.pem client.pem client.key client-bundle.pem controller.pem controller.key; do
 	check "$f written" test -s "$A/$f"
 done
+check "no controller bundle" test ! -e "$A/controller-bundle.pem"
+check "controller.key is mode 600" mode_is "$A/controller.key" 600
 check "ca.key, edge.key, partner.key, client.key and bundles are mode 600" \
 	sh -c 'for f in "$@"; do [ "$(stat -c %a "$f")" = 600 ] || exit 1; done' sh \
 	"$A/ca.key" "$A/edge.key" "$A/partner.key" "$A/client.key" \
 	"$A/edge-bundle.pem" "$A/partner-bundle.pem" "$A/client-bundle.pem"
 check "certificates are mode 644" mode_is "$A/edge.pem" 644
-status 0 "openssl verify: edge, partner, client against ca.pem" \
-	openssl verify -CAfile "$A/ca.pem" "$A/edge.pem" "$A/partner.pem" "$A/client.pem"
-check "verify printed OK for all three" test "$(grep -c ': OK$' "$T/out")" -eq 3
+status 0 "openssl verify: edge, partner, client, controller against ca.pem" \
+	openssl verify -CAfile "$A/ca.pem" "$A/edge.pem" "$A/partner.pem" "$A/client.pem" \
+	"$A/controller.pem"
+check "verify printed OK for all four" test "$(grep -c ': OK$' "$T/out")" -eq 4
 
 # --- extensions -------------------------------------------------------------
 check "CA: basicConstraints critical CA:TRUE" \
@@ -112,9 +115,16 @@ check "client EKU has no serverAuth" \
 	sh -c '! openssl x509 -in "$1" -noout -ext extendedKeyUsage | grep -q Server' sh \
 	"$A/client.pem"
 check "client not a CA" ext_has "$A/client.pem" basicConstraints "CA:FALSE"
+check "controller SAN DNS:probe.lab (control_client probe.lab)" \
+	ext_has "$A/controller.pem" subjectAltName "DNS:probe.lab"
+check "controller EKU clientAuth only" sh -c '
+	e=$(openssl x509 -in "$1" -noout -ext extendedKeyUsage)
+	echo "$e" | grep -q "TLS Web Client Authentication" && ! echo "$e" | grep -q Server' \
+	sh "$A/controller.pem"
+check "controller not a CA" ext_has "$A/controller.pem" basicConstraints "CA:FALSE"
 check "RSA 2048 by default" \
 	sh -c 'openssl pkey -in "$1" -noout -text | grep -q "2048 bit"' sh "$A/edge.key"
-for r in ca edge partner client; do
+for r in ca edge partner client controller; do
 	check "$r.key matches $r.pem" key_matches "$A/$r.pem" "$A/$r.key"
 done
 for r in edge partner client; do
@@ -122,8 +132,8 @@ for r in edge partner client; do
 		sh -c 'head -c "$(wc -c <"$1")" "$2" | cmp -s - "$1"' sh "$A/$r.pem" "$A/$r-bundle.pem"
 	check "$r-bundle.pem key matches" key_matches "$A/$r.pem" "$A/$r-bundle.pem"
 done
-check "serial numbers differ" test "$(for r in ca edge partner client; do
-	openssl x509 -in "$A/$r.pem" -noout -serial; done | sort -u | wc -l)" -eq 4
+check "serial numbers differ" test "$(for r in ca edge partner client controller; do
+	openssl x509 -in "$A/$r.pem" -noout -serial; done | sort -u | wc -l)" -eq 5
 now=$(date +%s)
 start=$(date -d "$(openssl x509 -in "$A/edge.pem" -noout -startdate | cut -d= -f2)" +%s)
 check "notBefore is now - 1 h" test $((now - 3600 - start)) -ge -120 -a $((now - 3600 - start)) -le 120
@@ -137,7 +147,7 @@ before=$(sum "$A/ca.pem")
 status 1 "a second run into the same directory fails" "$EDGELAB" pki --out "$A"
 check "the message names the file" has "$T/err" "$A/ca.pem exists"
 check "nothing was replaced" test "$(sum "$A/ca.pem")" = "$before"
-check "no temporary files left" test "$(find "$A" -type f | wc -l)" -eq 11
+check "no temporary files left" test "$(find "$A" -type f | wc -l)" -eq 13
 status 0 "--force replaces the set" "$EDGELAB" pki --out "$A" --force -q
 check "--quiet prints nothing" test ! -s "$T/out"
 check "ca.pem was replaced" test "$(sum "$A/ca.pem")" != "$before"
@@ -156,7 +166,7 @@ check "EC leaf keyUsage digitalSignature only" \
 check "EC edge.key matches" key_matches "$B/edge.pem" "$B/edge.key"
 status 0 "the second set verifies against its own CA" \
 	openssl verify -CAfile "$B/ca.pem" "$B/edge.pem" "$B/partner.pem" "$B/client.pem"
-for r in edge partner client; do
+for r in edge partner client controller; do
 	check "$r.pem of the second set does not verify against the first CA" \
 		sh -c '! openssl verify -CAfile "$1" "$2" >/dev/null 2>&1' sh "$A/ca.pem" "$B/$r.pem"
 done
@@ -169,7 +179,8 @@ status 0 "--ca-dir issues from an existing CA" "$EDGELAB" pki --out "$C" --ca-di
 check "--ca-dir: ca.pem copied" cmp -s "$A/ca.pem" "$C/ca.pem"
 check "--ca-dir: the CA key is not copied" test ! -e "$C/ca.key"
 status 0 "--ca-dir: the set verifies against the first CA" \
-	openssl verify -CAfile "$A/ca.pem" "$C/edge.pem" "$C/partner.pem" "$C/client.pem"
+	openssl verify -CAfile "$A/ca.pem" "$C/edge.pem" "$C/partner.pem" "$C/client.pem" \
+	"$C/controller.pem"
 check "non-partner SANs" ext_has "$C/partner.pem" subjectAltName \
 	"DNS:sip.evil.example, DNS:evil.example"
 check "non-partner cert has no partner.example name" \

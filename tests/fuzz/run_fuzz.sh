@@ -6,9 +6,10 @@
 # policy (a small pure module) for ${FUZZ_SECONDS_POLICY:-15}; turn (the TURN
 # request handler and data path) for ${FUZZ_SECONDS_OTHER:-30}; rtp (row 4's
 # RFC 4571 decoder) and canary (the marker in a canary hit) for
-# ${FUZZ_SECONDS_POLICY:-15}.
+# ${FUZZ_SECONDS_POLICY:-15}; control (the control API's requests, admission
+# and token parsers) for ${FUZZ_SECONDS_OTHER:-30}.
 # Usage: run_fuzz.sh [NAME...] (default: every target: stun binding conf sip
-# policy turn rtp canary);
+# policy turn rtp canary control);
 # from `make check` it takes no argument and finds the build through BUILDDIR.
 set -u
 
@@ -70,7 +71,7 @@ run_one() {
 	return 0
 }
 
-[ $# -gt 0 ] || set -- stun binding conf sip policy turn rtp canary
+[ $# -gt 0 ] || set -- stun binding conf sip policy turn rtp canary control
 for target in "$@"; do
 	if run_one "$target"; then
 		passed=$((passed + 1))

@@ -1,7 +1,10 @@
 /* control/: the control API's server on a temporary unix socket, driven by
  * a real event loop (each request bounded by a timeout): dispatch by table,
- * 404, 405 with Allow, the socket file's life; and control_open serving the
- * edge's own tables. */
+ * 404, 405 with Allow, the socket file's life; admission with credentials
+ * (the token; certificates are tests/cli/test_control_https.sh's) and the
+ * trigger rate, refusals counted; control_open serving the edge's own
+ * tables; and the pure pieces: the token file's and Authorization header's
+ * parsers, the constant-time comparison, the rate table. */
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -20,7 +23,10 @@
 
 #include <cmocka.h>
 
+#include "control/auth.h"
 #include "control/control.h"
+#include "control/metrics.h"
+#include "control/ratelimit.h"
 #include "control/server.h"
 #include "core/addr.h"
 
@@ -39,6 +45,7 @@ struct fix {
 	bool done;
 	int status;
 	char allow[64];
+	char head[1024]; /* the status line and headers */
 	char body[512];
 	struct evbuffer *in;
 };
@@ -56,7 +63,7 @@ static int setup(void **state)
 	snprintf(f.path, sizeof(f.path), "%s/control.sock", f.sub);
 	f.base = event_base_new();
 	assert_non_null(f.base);
-	assert_int_equal(control_server_alloc(&f.srv, f.base), 0);
+	assert_int_equal(control_server_alloc(&f.srv, f.base, NULL), 0);
 	the_fix = &f;
 	*state = &f;
 	return 0;
@@ -100,6 +107,7 @@ static void parse_answer(struct fix *f)
 		snprintf(f->allow, sizeof(f->allow), "%.*s", (int)strcspn(a + 9, "\r"), a + 9);
 	const char *b = strstr(text, "\r\n\r\n");
 	assert_non_null(b);
+	snprintf(f->head, sizeof(f->head), "%.*s", (int)(b - text), text);
 	snprintf(f->body, sizeof(f->body), "%s", b + 4);
 	free(text);
 }
@@ -136,9 +144,10 @@ static int connect_unix(const char *path)
 	return fd;
 }
 
-/* Sends METHOD TARGET on the socket and runs the loop until the answer is
- * whole, or fails after TIMEOUT_S. */
-static void request(struct fix *f, const char *method, const char *target)
+/* Sends METHOD TARGET with extra header lines (each ending "\r\n") on the
+ * socket and runs the loop until the answer is whole, or fails after
+ * TIMEOUT_S. */
+static void request_h(struct fix *f, const char *method, const char *target, const char *headers)
 {
 	struct timeval limit = {.tv_sec = TIMEOUT_S};
 	int fd = connect_unix(f->path);
@@ -150,12 +159,12 @@ static void request(struct fix *f, const char *method, const char *target)
 	assert_non_null(f->in);
 	f->done = false;
 	f->status = 0;
-	f->allow[0] = f->body[0] = '\0';
+	f->allow[0] = f->head[0] = f->body[0] = '\0';
 	bufferevent_setcb(bev, client_read_cb, NULL, client_event_cb, f);
 	bufferevent_enable(bev, EV_READ);
 	evbuffer_add_printf(bufferevent_get_output(bev),
-	                    "%s %s HTTP/1.0\r\nHost: t\r\nContent-Length: 0\r\n\r\n", method,
-	                    target);
+	                    "%s %s HTTP/1.0\r\nHost: t\r\n%sContent-Length: 0\r\n\r\n", method,
+	                    target, headers);
 	event_base_loopexit(f->base, &limit);
 	event_base_dispatch(f->base);
 	bufferevent_free(bev);
@@ -165,11 +174,16 @@ static void request(struct fix *f, const char *method, const char *target)
 	f->in = NULL;
 }
 
+static void request(struct fix *f, const char *method, const char *target)
+{
+	request_h(f, method, target, "");
+}
+
 static void listen_with_table(struct fix *f)
 {
 	char err[200];
 	assert_int_equal(control_server_add(f->srv, test_routes, &the_arg), 0);
-	assert_int_equal(control_server_listen_unix(f->srv, f->path, err, sizeof(err)), 0);
+	assert_int_equal(control_server_listen_unix(f->srv, f->path, 0, err, sizeof(err)), 0);
 }
 
 static void test_control_handler_called(void **state)
@@ -282,7 +296,8 @@ static void test_control_socket_in_use(void **state)
 	assert_true(other >= 0);
 	assert_int_equal(bind(other, (struct sockaddr *)&sun, sizeof(sun)), 0);
 	assert_int_equal(listen(other, 4), 0);
-	assert_int_equal(control_server_listen_unix(f->srv, f->path, err, sizeof(err)), EADDRINUSE);
+	assert_int_equal(control_server_listen_unix(f->srv, f->path, 0, err, sizeof(err)),
+	                 EADDRINUSE);
 	assert_non_null(strstr(err, "control socket "));
 	assert_non_null(strstr(err, "Address already in use"));
 	/* The other server's socket is left alone, even once we are gone. */
@@ -333,6 +348,175 @@ static void test_control_open_serves_the_tables(void **state)
 	port_pool_free(pool);
 }
 
+/* A listener with credentials (the HTTPS admission without TLS): the token
+ * or nothing; a refused request reaches no handler and is counted; a
+ * trigger (a POST-only route) takes from its client's bucket. */
+static void test_control_credentials_and_rate(void **state)
+{
+	struct fix *f = *state;
+	struct metrics *m;
+	struct control_access a = {.trigger_rate = 1, .max_connections = 4};
+	const char *why;
+	char err[200], bearer[128];
+	assert_int_equal(control_metrics_register(), 0);
+	assert_int_equal(metrics_alloc(&m, 1), 0);
+	control_server_free(f->srv);
+	assert_int_equal(control_server_alloc(&f->srv, f->base, metrics_shard(m, 0)), 0);
+	assert_int_equal(control_token_parse("0123456789abcdef\n", 17, &a.token, &why), 0);
+	control_server_set_access(f->srv, &a);
+	assert_int_equal(control_server_add(f->srv, test_routes, &the_arg), 0);
+	assert_int_equal(control_server_listen_unix(f->srv, f->path, CONTROL_LISTEN_CREDENTIALS,
+	                                            err, sizeof(err)),
+	                 0);
+	request(f, "GET", "/t");
+	assert_int_equal(f->status, 401);
+	assert_non_null(strstr(f->head, "\r\nWWW-Authenticate: Bearer realm=\"edgelab\""));
+	request_h(f, "GET", "/t", "Authorization: Bearer 0123456789abcdeX\r\n");
+	assert_int_equal(f->status, 401);
+	request_h(f, "GET", "/t", "Authorization: Basic MDEyMzQ1Njc4OWFiY2RlZg==\r\n");
+	assert_int_equal(f->status, 401);
+	/* Two, one of them good: refused, as ambiguous. */
+	request_h(f, "GET", "/t",
+	          "Authorization: Bearer 0123456789abcdef\r\nAuthorization: Bearer x\r\n");
+	assert_int_equal(f->status, 401);
+	request(f, "GET", "/nowhere"); /* credentials first: 401, not 404 */
+	assert_int_equal(f->status, 401);
+	assert_int_equal(f->calls, 0);
+	assert_int_equal(
+	    metrics_get(m, &metric_control_refused_total, CONTROL_REFUSED_NO_CREDENTIALS), 2);
+	assert_int_equal(metrics_get(m, &metric_control_refused_total, CONTROL_REFUSED_BAD_TOKEN),
+	                 3);
+	snprintf(bearer, sizeof(bearer), "authorization: bearer  0123456789abcdef \r\n");
+	request_h(f, "GET", "/t", bearer);
+	assert_int_equal(f->status, 200);
+	assert_int_equal(f->calls, 1);
+	/* Triggers: a burst of 2, then 429 with Retry-After. */
+	request_h(f, "POST", "/p", bearer);
+	assert_int_equal(f->status, 200);
+	request_h(f, "POST", "/p", bearer);
+	assert_int_equal(f->status, 200);
+	request_h(f, "POST", "/p", bearer);
+	assert_int_equal(f->status, 429);
+	assert_non_null(strstr(f->head, "\r\nRetry-After: 1"));
+	assert_int_equal(f->calls, 3);
+	assert_int_equal(
+	    metrics_get(m, &metric_control_refused_total, CONTROL_REFUSED_RATE_LIMITED), 1);
+	/* A GET route is no trigger. */
+	request_h(f, "GET", "/t", bearer);
+	assert_int_equal(f->status, 200);
+	control_server_free(f->srv);
+	f->srv = NULL;
+	metrics_free(m);
+}
+
+/* The unix socket without credentials is one client, "unix": rate-limited
+ * like any other, nothing else asked. */
+static void test_control_unix_is_one_client(void **state)
+{
+	struct fix *f = *state;
+	struct control_access a = {.trigger_rate = 1, .max_connections = 4};
+	listen_with_table(f);
+	control_server_set_access(f->srv, &a);
+	request(f, "POST", "/p");
+	request(f, "POST", "/p");
+	assert_int_equal(f->status, 200);
+	request(f, "POST", "/p");
+	assert_int_equal(f->status, 429);
+	assert_int_equal(f->calls, 2);
+}
+
+static void test_control_token_parse(void **state)
+{
+	struct control_token t;
+	const char *why = NULL;
+	char long_line[300];
+	(void)state;
+	assert_int_equal(control_token_parse("0123456789abcdef \t\r\nsecond\n", 30, &t, &why), 0);
+	assert_int_equal(t.len, 16);
+	assert_string_equal(t.text, "0123456789abcdef");
+	assert_int_equal(control_token_parse("0123456789abcdef", 16, &t, &why), 0); /* no newline */
+	assert_int_equal(control_token_parse("0123456789abcde\n", 16, &t, &why), EINVAL);
+	assert_non_null(strstr(why, "16-256"));
+	assert_int_equal(control_token_parse("\n0123456789abcdef\n", 18, &t, &why), EINVAL);
+	assert_string_equal(why, "the first line is empty");
+	assert_int_equal(control_token_parse("01234567 89abcdef\n", 18, &t, &why), EINVAL);
+	assert_non_null(strstr(why, "printable"));
+	assert_int_equal(control_token_parse(" 0123456789abcdef\n", 18, &t, &why), EINVAL);
+	memset(long_line, 'a', sizeof(long_line));
+	assert_int_equal(control_token_parse(long_line, 256, &t, &why), 0);
+	assert_int_equal(t.len, 256);
+	assert_int_equal(control_token_parse(long_line, 257, &t, &why), EINVAL);
+}
+
+static void test_control_bearer_parse(void **state)
+{
+	const char *tok;
+	size_t len;
+	(void)state;
+	assert_int_equal(control_bearer_parse("Bearer abc", &tok, &len), 0);
+	assert_int_equal(len, 3);
+	assert_memory_equal(tok, "abc", 3);
+	assert_int_equal(control_bearer_parse("bEARER   abc \t", &tok, &len), 0);
+	assert_int_equal(len, 3);
+	assert_int_equal(control_bearer_parse("Basic abc", &tok, &len), EINVAL);
+	assert_int_equal(control_bearer_parse("Bearer", &tok, &len), EINVAL);
+	assert_int_equal(control_bearer_parse("Bearer   ", &tok, &len), EINVAL);
+	assert_int_equal(control_bearer_parse("Bearerabc", &tok, &len), EINVAL);
+	assert_int_equal(control_bearer_parse("Bearer a b", &tok, &len), EINVAL);
+	assert_int_equal(control_bearer_parse("Bearer a\x01", &tok, &len), EINVAL);
+	char big[300] = "Bearer ";
+	memset(big + 7, 'a', 257);
+	big[7 + 257] = '\0';
+	assert_int_equal(control_bearer_parse(big, &tok, &len), EINVAL);
+	big[7 + 256] = '\0';
+	assert_int_equal(control_bearer_parse(big, &tok, &len), 0);
+	assert_int_equal(len, 256);
+}
+
+static void test_control_token_equal(void **state)
+{
+	struct control_token t, none = {{0}, 0};
+	const char *why;
+	(void)state;
+	assert_int_equal(control_token_parse("0123456789abcdef", 16, &t, &why), 0);
+	assert_true(control_token_equal(&t, "0123456789abcdef", 16));
+	assert_false(control_token_equal(&t, "0123456789abcdeF", 16));
+	assert_false(control_token_equal(&t, "0123456789abcde", 15));
+	assert_false(control_token_equal(&t, "0123456789abcdef0", 17));
+	/* zero padding never makes a longer one equal */
+	assert_false(control_token_equal(&t, "0123456789abcdef\0", 17));
+	assert_false(control_token_equal(&none, "", 0));
+}
+
+static void test_control_rate_table(void **state)
+{
+	static struct control_ratelimit rl;
+	char name[16];
+	(void)state;
+	/* rate 2: a burst of 4, then one every 500 ms. */
+	for (int i = 0; i < 4; i++)
+		assert_true(control_rate_take(&rl, "a", 2, 1000));
+	assert_false(control_rate_take(&rl, "a", 2, 1000));
+	assert_false(control_rate_take(&rl, "a", 2, 1499));
+	assert_true(control_rate_take(&rl, "a", 2, 1500));
+	assert_false(control_rate_take(&rl, "a", 2, 1500));
+	assert_true(control_rate_take(&rl, "b", 2, 1500)); /* its own bucket */
+	/* Never more than the burst, however long the pause. */
+	for (int i = 0; i < 4; i++)
+		assert_true(control_rate_take(&rl, "a", 2, 100000));
+	assert_false(control_rate_take(&rl, "a", 2, 100000));
+	/* 2 + 63 clients in 64 places: the last takes the place of the one
+	 * idle longest, "b"; "a" stays, empty; "b" comes back full. */
+	for (int i = 0; i < CONTROL_RATE_CLIENTS - 1; i++) {
+		snprintf(name, sizeof(name), "c%d", i);
+		assert_true(control_rate_take(&rl, name, 2, 100000));
+	}
+	assert_int_equal(rl.n, CONTROL_RATE_CLIENTS);
+	assert_false(control_rate_take(&rl, "a", 2, 100000));
+	for (int i = 0; i < 4; i++)
+		assert_true(control_rate_take(&rl, "b", 2, 100000));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,6 +527,12 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_control_stale_socket_replaced, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_control_socket_in_use, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_control_open_serves_the_tables, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_control_credentials_and_rate, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_control_unix_is_one_client, setup, teardown),
+	    cmocka_unit_test(test_control_token_parse),
+	    cmocka_unit_test(test_control_bearer_parse),
+	    cmocka_unit_test(test_control_token_equal),
+	    cmocka_unit_test(test_control_rate_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -132,6 +132,61 @@ static void test_core_conf_partners(void **state)
 	assert_false(conf_dns_name_valid("a-.example"));
 }
 
+/* The HTTPS control API's keys: off by default; a port is needed; names
+ * once each, at most 16; and conf_check wants credentials with a listener. */
+static void test_core_conf_control_https(void **state)
+{
+	(void)state;
+	struct conf *conf;
+	char err[CONF_ERR_MAX], s[ADDR_STR_MAX], line[64], many[17 * 24] = "";
+	assert_int_equal(conf_defaults(&conf), 0);
+	assert_false(conf->control_listen_enabled);
+	assert_int_equal(conf->n_control_clients, 0);
+	assert_string_equal(conf->control_token_file, "");
+	assert_int_equal(conf->control_max_connections, 32);
+	assert_int_equal(conf->control_trigger_rate, 20);
+	assert_int_equal(conf_check(conf, err, sizeof(err)), 0);
+	conf_unref(conf);
+	assert_int_equal(load("control_listen 127.0.0.1:8443\ncontrol_client probe.lab\n"
+	                      "control_client Other.Lab\ncontrol_token_file /etc/edgelab/token\n",
+	                      &conf, err),
+	                 0);
+	assert_true(conf->control_listen_enabled);
+	assert_string_equal(addr_str((struct sockaddr *)&conf->control_listen, s, sizeof(s)),
+	                    "127.0.0.1:8443");
+	assert_int_equal(conf->n_control_clients, 2);
+	assert_string_equal(conf->control_clients[1], "Other.Lab");
+	assert_string_equal(conf->control_token_file, "/etc/edgelab/token");
+	assert_int_equal(conf_check(conf, err, sizeof(err)), 0);
+	conf_unref(conf);
+	assert_int_equal(load("control_listen 127.0.0.1\n", &conf, err), EINVAL); /* no port */
+	assert_int_equal(load("control_listen 127.0.0.1:0\n", &conf, err), EINVAL);
+	assert_int_equal(load("control_client a.lab\ncontrol_client A.LAB\n", &conf, err), EINVAL);
+	assert_string_equal(err,
+	                    "t.conf:2: control_client: bad value 'A.LAB' (expected a DNS name, "
+	                    "each once, at most 16)");
+	assert_int_equal(load("control_client not_a_name\n", &conf, err), EINVAL);
+	assert_int_equal(load("control_token_file token.txt\n", &conf, err), EINVAL);
+	assert_int_equal(load("control_max_connections 0\n", &conf, err), EINVAL);
+	assert_int_equal(load("control_trigger_rate 0\n", &conf, err), EINVAL);
+	for (int i = 0; i < 17; i++) {
+		snprintf(line, sizeof(line), "control_client c%d.lab\n", i);
+		strcat(many, line);
+	}
+	assert_int_equal(load(many, &conf, err), EINVAL);
+	assert_non_null(strstr(err, "t.conf:17: control_client"));
+	/* A listener with no way in: the conf is refused as a whole. */
+	assert_int_equal(load("control_listen [::1]:8443\n", &conf, err), 0);
+	assert_int_equal(conf_check(conf, err, sizeof(err)), EINVAL);
+	assert_non_null(strstr(err, "control_listen needs credentials"));
+	assert_int_equal(conf_set(conf, "control_token_file", "/t", err, sizeof(err)), 0);
+	assert_int_equal(conf_check(conf, err, sizeof(err)), 0);
+	assert_int_equal(conf_set(conf, "control_token_file", "off", err, sizeof(err)), 0);
+	assert_int_equal(conf_set(conf, "control_client", "probe.lab", err, sizeof(err)), 0);
+	assert_int_equal(conf_check(conf, err, sizeof(err)), 0);
+	conf_unref(conf);
+}
+
 static void test_core_conf_values_parse(void **state)
 {
 	(void)state;
@@ -275,6 +330,7 @@ int main(void)
 	    cmocka_unit_test(test_core_conf_sample_documents_every_key),
 	    cmocka_unit_test(test_core_conf_error_names_the_line),
 	    cmocka_unit_test(test_core_conf_values_parse),
+	    cmocka_unit_test(test_core_conf_control_https),
 	    cmocka_unit_test(test_core_conf_partners),
 	    cmocka_unit_test(test_core_addr_parse_and_print),
 	    cmocka_unit_test(test_core_rows_mask),

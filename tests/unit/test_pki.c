@@ -94,6 +94,18 @@ static void test_pki_lab_plan_defaults(void **state)
 	assert_string_equal(client->uri, "sip:alice@edge.example");
 	assert_int_equal(client->dnsc, 0);
 	assert_int_equal(client->eku, PKI_EKU_CLIENT);
+
+	/* The HTTPS control API's client: a DNS SAN, clientAuth, no bundle. */
+	const struct pki_lab_item *ctl = &p->item[PKI_ROLE_CONTROLLER];
+	assert_string_equal(pki_role_name(PKI_ROLE_CONTROLLER), "controller");
+	assert_string_equal(ctl->cert, "out/controller.pem");
+	assert_string_equal(ctl->key, "out/controller.key");
+	assert_string_equal(ctl->bundle, "");
+	assert_string_equal(ctl->cn, "probe.lab");
+	assert_int_equal(ctl->dnsc, 1);
+	assert_string_equal(ctl->dns[0], "probe.lab");
+	assert_string_equal(ctl->uri, "");
+	assert_int_equal(ctl->eku, PKI_EKU_CLIENT);
 	free(p);
 }
 

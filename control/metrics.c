@@ -1,0 +1,26 @@
+#include "control/metrics.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+static const char *const refusals[] = {"no_credentials", "bad_token",     "bad_certificate",
+                                       "unlisted_name",  "tls_handshake", "too_many_connections",
+                                       "rate_limited"};
+_Static_assert(N(refusals) == CONTROL_REFUSED_COUNT, "refusals must name every refusal");
+
+struct metric_family metric_control_refused_total = {
+    "edgelab_control_refused_total",
+    METRIC_COUNTER,
+    "control API requests and HTTPS connections refused, by reason",
+    {METRIC_LABEL("reason", refusals), {0}},
+    0};
+
+static struct metric_family *const families[] = {&metric_control_refused_total, NULL};
+
+const char *control_refusal_name(enum control_refusal why)
+{
+	return why < CONTROL_REFUSED_COUNT ? refusals[why] : "?";
+}
+
+int control_metrics_register(void)
+{
+	return metrics_register(families);
+}
