@@ -3,13 +3,13 @@
  * knows no handler of its own; control/control.c gives it the tables.
  *
  * Dispatch: a request's path (percent-decoded, without its query) picks the
- * one route with that exact path; none is 404 "not found"; a method the route
- * does not allow is 405 with an Allow header listing the route's methods and
- * the route's usage line as the body (logged). Only then is the handler
- * called, so a handler never checks the method. A method no route may allow
- * (anything but GET and POST) is evhttp's 501. Each listener has its own
- * evhttp and the same tables; a request passes its listener's admission
- * check before the lookup (the unix socket's is its file mode).
+ * one route with that exact path, or whose path ends in '/' and is the
+ * request path's beginning ("/flows/" takes "/flows/17", not "/flows/"); none is 404 "not found"; a
+ * method the route does not allow is 405 with an Allow header listing the route's methods and the
+ * route's usage line as the body (logged). Only then is the handler called, so a handler never
+ * checks the method. A method no route may allow (anything but GET and POST) is evhttp's 501. Each
+ * listener has its own evhttp and the same tables; a request passes its listener's admission check
+ * before the lookup (the unix socket's is its file mode).
  *
  * Limits: request bodies 64 KiB, 10 s to read a request, at most
  * CONTROL_SERVER_MAX_TABLES tables and CONTROL_SERVER_MAX_LISTENERS
@@ -34,7 +34,7 @@ typedef void(control_handler_h)(struct evhttp_request *req, void *arg);
  * path is NULL; it is not copied, so it must outlive the server (a static
  * one does). */
 struct control_route {
-	const char *path;           /* exact, e.g. "/rows/2" */
+	const char *path;           /* exact, e.g. "/rows/2"; "/flows/": what is under it */
 	int methods;                /* EVHTTP_REQ_GET and/or EVHTTP_REQ_POST */
 	control_handler_h *handler; /* called only for an allowed method */
 	const char *usage;          /* the 405 body: one line, ending in '\n' */
