@@ -181,7 +181,8 @@ static void udp_record(const struct job *j, const struct originate_result *res, 
 	else if (res->err)
 		flows_set(r, FLOW_ERROR, "%s: %s", j->target, strerror(res->err));
 	else
-		flows_set(r, FLOW_ANSWERED, "%s %s", j->target, answer);
+		flows_set(r, FLOW_ANSWERED, "the edge's STUN request to %s was %s", j->target,
+		          answer);
 }
 
 static void record_end(const struct job *j, const struct originate_result *res, const char *answer)

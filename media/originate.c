@@ -152,6 +152,28 @@ static int bind_pool_port(struct flow *f, const struct sockaddr_storage *target,
 	return sock_ready(*fdp, local.ss_family);
 }
 
+/* A TCP socket bound to local (its port included), queueing ICMP errors. */
+static int bind_exact(const struct sockaddr_storage *local, int *fdp)
+{
+	int on = 1, rc = 0;
+	int fd = socket(local->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errno;
+	if (local->ss_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)))
+		rc = errno;
+	if (!rc &&
+	    bind(fd, (const struct sockaddr *)local, addr_len((const struct sockaddr *)local)))
+		rc = errno;
+	if (!rc)
+		rc = sock_ready(fd, local->ss_family);
+	if (rc)
+		close(fd);
+	else
+		*fdp = fd;
+	return rc;
+}
+
 /* A TCP socket bound to a port of min..max outside the pool, drawn at
  * random: an explicit bind, so that the kernel never picks it. */
 static int bind_range_port(struct flow *f, const struct sockaddr_storage *target, uint16_t min,
@@ -159,35 +181,20 @@ static int bind_range_port(struct flow *f, const struct sockaddr_storage *target
 {
 	struct sockaddr_storage local;
 	int rc = local_for(f->o, target, &local);
-	for (int i = 0; !rc && i < ORIGINATE_PORT_TRIES; i++) {
+	if (rc)
+		return rc;
+	rc = EADDRINUSE;
+	for (int i = 0; rc == EADDRINUSE && i < ORIGINATE_PORT_TRIES; i++) {
 		uint16_t r;
 		if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
 			return EIO;
 		uint16_t port = (uint16_t)(min + r % ((unsigned)max - min + 1));
-		rc = EADDRINUSE;
 		if (port_pool_contains(f->o->pool, port))
-			continue;
+			continue; /* a relay port: never */
 		addr_set_port((struct sockaddr *)&local, port);
-		int fd = socket(local.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return errno;
-		int on = 1;
-		rc = local.ss_family == AF_INET6 &&
-		             setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on))
-		         ? errno
-		         : 0;
-		if (!rc && bind(fd, (struct sockaddr *)&local, addr_len((struct sockaddr *)&local)))
-			rc = errno;
+		rc = bind_exact(&local, fdp);
 		if (!rc)
-			rc = sock_ready(fd, local.ss_family);
-		if (rc) {
-			close(fd);
-			if (rc == EADDRINUSE)
-				continue;
-			return rc;
-		}
-		f->port = port;
-		*fdp = fd;
+			f->port = port;
 	}
 	return rc;
 }
@@ -199,7 +206,7 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 	struct flow *f = arg;
 	/* A TCP flow whose bytes all went out has done its job; the far side
 	 * only failed to close in time. */
-	flow_end(f, f->res.sent ? 0 : ETIMEDOUT, NULL, 0);
+	flow_end(f, f->bev && f->res.sent ? 0 : ETIMEDOUT, NULL, 0);
 }
 
 /* A flow with its deadline running, linked into o; or EINVAL/EBUSY/ENOMEM. */
