@@ -9,13 +9,19 @@
  *   POST /rows/5?target=IP[:PORT]&marker=TEXT[&dialect=rfc5389|msturn]
  *                                              a STUN Binding request over UDP
  *                                              from a relay port
+ *   POST /strict/tcp?target=IP:PORT&marker=TEXT
+ *                                              TCP from a port below 50000
+ *   GET  /flows/ID[?wait=MS]                   how a triggered flow ended
  *
+ * Every trigger's 202 has "Location: /flows/ID"; the last 1024 records are
+ * kept (docs/control-api.md has the record's format).
  * (/healthz and /metrics also answer POST, as they always have.) An unknown
  * path is 404; a method the path does not take is 405 with an Allow header
  * and the path's usage line. Each file of handlers is a table of routes
  * (control/api.h); control/control.c is the one place that registers them.
- * Limits: 64 KiB request bodies, 10 s to send a request, 64 flows of rows 4
- * and 5 in flight (ORIGINATE_MAX_FLOWS), each ended after 3 s. Nothing is
+ * Limits: 64 KiB request bodies, 10 s to send a request, 64 flows of rows 4,
+ * 5 and strict-tcp in flight (ORIGINATE_MAX_FLOWS) and 64 of row 2
+ * (SIP_PINGS_MAX), each ended after 3 s; 256 GET /flows/ID held at once. Nothing is
  * sent for a request that is not a well-formed POST of a trigger. */
 #ifndef EDGELAB_CONTROL_CONTROL_H
 #define EDGELAB_CONTROL_CONTROL_H
@@ -53,9 +59,9 @@ int control_open(struct control **cp, const struct control_ctx *ctx, const char 
                  char *err, size_t err_len);
 /* A reloaded conf for the requests from now on (the API takes a reference). */
 void control_set_conf(struct control *c, struct conf *conf);
-/* Closes the socket (removing its file), then ends the rows' flows in
- * flight (each logged as cancelled) and gives their ports back. NULL is
- * fine. */
+/* Closes the socket (removing its file; held GET /flows requests are
+ * dropped), then ends the flows in flight (each logged and recorded as
+ * cancelled) and gives their ports back. NULL is fine. */
 void control_close(struct control *c);
 
 #endif

@@ -3,15 +3,18 @@
  * forgotten; 400 for an id or wait that is not a decimal number. wait
  * (clamped to FLOWS_WAIT_MAX_MS) holds the request while the record is
  * pending: it is answered when the flow ends or the wait is over. A held
- * request whose client goes away is dropped (the connection's close
- * callback); when FLOWS_WAITERS_MAX are held, the pending record is the
- * answer at once. */
+ * request whose client goes away is dropped with its connection at once
+ * (evhttp reads nothing while a request is held, so the socket is watched
+ * here); when FLOWS_WAITERS_MAX are held, the pending record is the answer
+ * at once. */
 #include <errno.h>
+#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "control/api.h"
 
@@ -22,7 +25,15 @@ struct held {
 	struct evhttp_request *req;
 	struct evhttp_connection *evcon;
 	struct flows_waiter *w;
+	struct event *watch; /* the client's socket: its end */
 };
+
+static void held_free(struct held *h)
+{
+	if (h->watch)
+		event_free(h->watch);
+	free(h);
+}
 
 static void reply_record(struct evhttp_request *req, const struct flow_record *r)
 {
@@ -42,7 +53,7 @@ static void wake_cb(const struct flow_record *r, void *arg)
 	/* The connection may live on (keep-alive) after this request. */
 	evhttp_connection_set_closecb(h->evcon, NULL, NULL);
 	reply_record(h->req, r);
-	free(h);
+	held_free(h);
 }
 
 /* The client went away (or the listener is being freed) first. A request
@@ -55,7 +66,24 @@ static void close_cb(struct evhttp_connection *evcon, void *arg)
 	flows_wait_cancel(h->w);
 	if (!evhttp_request_get_connection(h->req))
 		evhttp_request_free(h->req);
-	free(h);
+	held_free(h);
+}
+
+/* The held request's socket is readable: the client's end (EOF, an error)
+ * drops the connection, and with it the request (close_cb); anything else
+ * (a pipelined request) waits for the answer, unwatched. */
+static void watch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	struct held *h = arg;
+	char c;
+	ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0)
+		event_del(h->watch);
+	else
+		evhttp_connection_free(h->evcon);
 }
 
 /* A decimal number of 1-19 digits and nothing else; 0 or EINVAL. */
@@ -98,8 +126,12 @@ static bool hold(struct flows *f, struct evhttp_request *req, uint64_t id, unsig
 		return false;
 	h->req = req;
 	h->evcon = evhttp_request_get_connection(req);
-	if (!h->evcon || flows_wait(f, id, ms, wake_cb, h, &h->w)) {
-		free(h);
+	struct bufferevent *bev = h->evcon ? evhttp_connection_get_bufferevent(h->evcon) : NULL;
+	if (bev)
+		h->watch = event_new(evhttp_connection_get_base(h->evcon), bufferevent_getfd(bev),
+		                     EV_READ | EV_PERSIST, watch_cb, h);
+	if (!h->watch || event_add(h->watch, NULL) || flows_wait(f, id, ms, wake_cb, h, &h->w)) {
+		held_free(h);
 		return false;
 	}
 	evhttp_connection_set_closecb(h->evcon, close_cb, h);

@@ -156,6 +156,8 @@ PROBE=$!
 # A long poll cut by its client: dropped, nothing else changes.
 curl -s --max-time 1 --unix-socket "$CTL" "http://e/flows/$(cat "$TMP/id.st_7005")?wait=10000" \
 	>/dev/null 2>&1
+check "a long poll whose client went away: the edge drops its connection" \
+	wait_for 3 sh -c '! ip netns exec "$0" ss -Hxp | grep "$1" | grep -q edgelab' "$E" "$CTL"
 
 # Every record, long-polled at once.
 POLLS=""
