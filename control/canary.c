@@ -224,8 +224,9 @@ static void canary_handler(struct evhttp_request *req, void *arg)
 		                   rc == EBUSY ? "too many requests waiting\n" : "out of memory\n");
 }
 
-static int canary_api_open(void **statep, const struct control_ctx *ctx)
+static int canary_api_open(void **statep, const struct control_ctx *ctx, struct flows *flows)
 {
+	(void)flows; /* the canaries' hits are not triggered flows */
 	struct canary_api *a = calloc(1, sizeof(*a));
 	if (!a)
 		return ENOMEM;

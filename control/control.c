@@ -18,12 +18,14 @@ static const struct control_api *const apis[] = {
     &control_api_rows_sip,
     &control_api_rows_media,
     &control_api_canary,
+    &control_api_flows,
 };
 #define N_APIS (sizeof(apis) / sizeof(apis[0]))
 
 struct control {
 	struct control_ctx ctx; /* the handlers' view; ctx.conf is our reference */
 	struct control_server *srv;
+	struct flows *flows; /* the triggers' records, GET /flows/ID */
 	void *state[N_APIS];
 	bool opened[N_APIS]; /* its open ran and succeeded: close it */
 };
@@ -33,7 +35,7 @@ static int open_apis(struct control *c, char *err, size_t err_len)
 {
 	for (size_t i = 0; i < N_APIS; i++) {
 		const struct control_api *a = apis[i];
-		int rc = a->open ? a->open(&c->state[i], &c->ctx) : 0;
+		int rc = a->open ? a->open(&c->state[i], &c->ctx, c->flows) : 0;
 		if (rc) {
 			snprintf(err, err_len, "control API %s: %s", a->name, strerror(rc));
 			return rc;
@@ -121,6 +123,8 @@ int control_open(struct control **cp, const struct control_ctx *ctx, const char 
 	conf_ref(c->ctx.conf);
 	int rc = control_server_alloc(&c->srv, c->ctx.base,
 	                              c->ctx.metrics ? metrics_shard(c->ctx.metrics, 0) : NULL);
+	if (!rc)
+		rc = flows_alloc(&c->flows, c->ctx.base);
 	if (rc)
 		snprintf(err, err_len, "control API: %s", strerror(rc));
 	if (!rc)
@@ -155,9 +159,10 @@ int control_set_conf(struct control *c, struct conf *conf, char *err, size_t err
 	return rc;
 }
 
-/* Held requests are let go first, while their connections live; then the
- * listeners go, so that no request reaches a closed API; then the APIs in
- * reverse order. */
+/* Held requests are let go first, while their connections live (a held
+ * GET /flows/ID is dropped with its connection); then the listeners go,
+ * so that no request reaches a closed API; then the APIs in reverse order
+ * (their flows in flight end cancelled); the registry last. */
 void control_close(struct control *c)
 {
 	if (!c)
@@ -169,6 +174,7 @@ void control_close(struct control *c)
 	for (size_t i = N_APIS; i-- > 0;)
 		if (c->opened[i] && apis[i]->close)
 			apis[i]->close(c->state[i]);
+	flows_free(c->flows);
 	conf_unref(c->ctx.conf);
 	free(c);
 }

@@ -10,18 +10,25 @@
  *   POST /rows/5?target=IP[:PORT]&marker=TEXT[&dialect=rfc5389|msturn]
  *                                              a STUN Binding request over UDP
  *                                              from a relay port
+ *   POST /strict/tcp?target=IP:PORT&marker=TEXT
+ *                                              TCP from a port below 50000
+ *   GET  /flows/ID[?wait=MS]                   how a triggered flow ended
  *   GET  /canary[?marker=TEXT][&wait=MS]       the canaries' hits, one a line;
  *                                              wait: a long poll for a match
  *
+ * Every trigger's 202 has "Location: /flows/ID"; the last 1024 records are
+ * kept (docs/control-api.md has the record's format).
  * (/healthz and /metrics also answer POST, as they always have.) An unknown
  * path is 404; a method the path does not take is 405 with an Allow header
  * and the path's usage line. Each file of handlers is a table of routes
  * (control/api.h); control/control.c is the one place that registers them.
  * Limits: 8 KiB of request headers, 64 KiB request bodies (4 KiB on
  * HTTPS), 10 s to send a request, control_trigger_rate triggers a second
- * per client (the unix socket is one), 64 flows of rows 4 and 5 in flight
- * (ORIGINATE_MAX_FLOWS), each ended after 3 s. Nothing is sent for a
- * request that is not a well-formed, admitted POST of a trigger. */
+ * per client (the unix socket is one), 64 flows of rows 4, 5 and
+ * strict-tcp in flight (ORIGINATE_MAX_FLOWS) and 64 of row 2
+ * (SIP_PINGS_MAX), each ended after 3 s; 256 GET /flows/ID held at once.
+ * Nothing is sent for a request that is not a well-formed, admitted POST
+ * of a trigger. */
 #ifndef EDGELAB_CONTROL_CONTROL_H
 #define EDGELAB_CONTROL_CONTROL_H
 
@@ -71,9 +78,9 @@ int control_conf_check(const struct conf *conf, char *err, size_t err_len);
  * HTTPS certificates. The listeners stay where they are. On failure (err
  * set as control_open's) the running conf stays whole. */
 int control_set_conf(struct control *c, struct conf *conf, char *err, size_t err_len);
-/* Closes the socket (removing its file), then ends the rows' flows in
- * flight (each logged as cancelled) and gives their ports back. NULL is
- * fine. */
+/* Closes the socket (removing its file; held GET /flows requests are
+ * dropped), then ends the flows in flight (each logged and recorded as
+ * cancelled) and gives their ports back. NULL is fine. */
 void control_close(struct control *c);
 
 #endif

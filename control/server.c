@@ -3,6 +3,7 @@
 #include "control/server.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <event2/buffer.h>
 #include <event2/listener.h>
 #include <stdio.h>
@@ -70,12 +71,21 @@ static void allow_header(int methods, char *out, size_t cap)
 			                      method_names[i].name);
 }
 
+/* Exact, or under a route path ending in '/' ("/flows/" takes "/flows/17"). */
+static bool path_matches(const char *route, const char *path)
+{
+	size_t n = strlen(route);
+	if (n > 1 && route[n - 1] == '/')
+		return strncmp(route, path, n) == 0 && path[n] != '\0';
+	return strcmp(route, path) == 0;
+}
+
 static const struct control_route *find_route(const struct control_server *s, const char *path,
                                               void **argp)
 {
 	for (size_t t = 0; t < s->n_tables; t++)
 		for (const struct control_route *r = s->tables[t].routes; r->path; r++)
-			if (strcmp(r->path, path) == 0) {
+			if (path_matches(r->path, path)) {
 				*argp = s->tables[t].arg;
 				return r;
 			}

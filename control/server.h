@@ -5,7 +5,8 @@
  *
  * Dispatch: a request's path (percent-decoded, without its query) first
  * passes its listener's admission (below); then it picks the one route with
- * that exact path; none is 404 "not found"; a method the route does not
+ * that exact path, or whose path ends in '/' and is the request path's
+ * beginning ("/flows/" takes "/flows/17", not "/flows/"); none is 404 "not found"; a method the route does not
  * allow is 405 with an Allow header listing the route's methods and the
  * route's usage line as the body (logged). A trigger (a route whose methods
  * are exactly POST) then takes one from its client's token bucket
@@ -71,7 +72,7 @@ typedef void(control_handler_h)(struct evhttp_request *req, void *arg);
  * path is NULL; it is not copied, so it must outlive the server (a static
  * one does). */
 struct control_route {
-	const char *path;           /* exact, e.g. "/rows/2" */
+	const char *path;           /* exact, e.g. "/rows/2"; "/flows/": what is under it */
 	int methods;                /* EVHTTP_REQ_GET and/or EVHTTP_REQ_POST */
 	control_handler_h *handler; /* called only for an allowed method */
 	const char *usage;          /* the 405 body: one line, ending in '\n' */

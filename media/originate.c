@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <event2/buffer.h>
+#include <openssl/rand.h>
 #include <event2/bufferevent.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@ struct flow {
 	LIST_ENTRY(flow) link;
 	struct originator *o;
 	uint16_t port;
+	bool pool_port;          /* port is the pool's, to give back */
 	int fd;                  /* UDP; TCP's belongs to bev */
 	struct event *read_ev;   /* UDP */
 	struct bufferevent *bev; /* TCP */
@@ -72,7 +74,7 @@ static void flow_free(struct flow *f)
 		bufferevent_free(f->bev); /* closes its socket */
 	else if (f->fd >= 0)
 		close(f->fd);
-	if (f->port)
+	if (f->pool_port)
 		port_pool_release(f->o->pool, f->port);
 	if (f->link.le_prev) {
 		LIST_REMOVE(f, link);
@@ -85,6 +87,10 @@ static void flow_free(struct flow *f)
  * another flow or free the originator. */
 static void flow_end(struct flow *f, int err, const uint8_t *reply, size_t reply_len)
 {
+	int fd = f->bev ? bufferevent_getfd(f->bev) : f->fd;
+	/* A failure's cause, read before the socket closes. */
+	if (err && err != ECANCELED && fd >= 0)
+		f->res.icmp = sockerr_icmp(fd, &f->res.icmp_err);
 	struct originate_result res = f->res;
 	originate_done_h *done = f->done;
 	void *arg = f->arg;
@@ -124,6 +130,13 @@ static int local_for(const struct originator *o, const struct sockaddr_storage *
 	return addr_parse(target->ss_family == AF_INET6 ? "::" : "0.0.0.0", 0, local);
 }
 
+/* Every flow's socket queues ICMP errors, so that its end can tell an
+ * unreachable from an RST. */
+static int sock_ready(int fd, int family)
+{
+	return sockerr_enable(fd, family);
+}
+
 /* A socket of that type bound to a pool port (taken on success; a port some
  * other program holds is skipped by relay_sock_open). */
 static int bind_pool_port(struct flow *f, const struct sockaddr_storage *target, int type, int *fdp)
@@ -133,6 +146,56 @@ static int bind_pool_port(struct flow *f, const struct sockaddr_storage *target,
 	int rc = local_for(f->o, target, &local);
 	if (!rc)
 		rc = relay_sock_open(f->o->pool, (struct sockaddr *)&local, &opts, fdp, &f->port);
+	if (rc)
+		return rc;
+	f->pool_port = true;
+	return sock_ready(*fdp, local.ss_family);
+}
+
+/* A TCP socket bound to local (its port included), queueing ICMP errors. */
+static int bind_exact(const struct sockaddr_storage *local, int *fdp)
+{
+	int on = 1, rc = 0;
+	int fd = socket(local->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errno;
+	if (local->ss_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)))
+		rc = errno;
+	if (!rc &&
+	    bind(fd, (const struct sockaddr *)local, addr_len((const struct sockaddr *)local)))
+		rc = errno;
+	if (!rc)
+		rc = sock_ready(fd, local->ss_family);
+	if (rc)
+		close(fd);
+	else
+		*fdp = fd;
+	return rc;
+}
+
+/* A TCP socket bound to a port of min..max outside the pool, drawn at
+ * random: an explicit bind, so that the kernel never picks it. */
+static int bind_range_port(struct flow *f, const struct sockaddr_storage *target, uint16_t min,
+                           uint16_t max, int *fdp)
+{
+	struct sockaddr_storage local;
+	int rc = local_for(f->o, target, &local);
+	if (rc)
+		return rc;
+	rc = EADDRINUSE;
+	for (int i = 0; rc == EADDRINUSE && i < ORIGINATE_PORT_TRIES; i++) {
+		uint16_t r;
+		if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
+			return EIO;
+		uint16_t port = (uint16_t)(min + r % ((unsigned)max - min + 1));
+		if (port_pool_contains(f->o->pool, port))
+			continue; /* a relay port: never */
+		addr_set_port((struct sockaddr *)&local, port);
+		rc = bind_exact(&local, fdp);
+		if (!rc)
+			f->port = port;
+	}
 	return rc;
 }
 
@@ -143,7 +206,7 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 	struct flow *f = arg;
 	/* A TCP flow whose bytes all went out has done its job; the far side
 	 * only failed to close in time. */
-	flow_end(f, f->res.sent ? 0 : ETIMEDOUT, NULL, 0);
+	flow_end(f, f->bev && f->res.sent ? 0 : ETIMEDOUT, NULL, 0);
 }
 
 /* A flow with its deadline running, linked into o; or EINVAL/EBUSY/ENOMEM. */
@@ -185,6 +248,11 @@ static int flow_started(struct flow *f, int rc, uint16_t *port)
 		return rc;
 	}
 	f->res.port = *port = f->port;
+	/* Bound and connecting: the kernel has chosen the source address. */
+	int fd = f->bev ? bufferevent_getfd(f->bev) : f->fd;
+	socklen_t sl = sizeof(f->res.local);
+	if (getsockname(fd, (struct sockaddr *)&f->res.local, &sl))
+		f->res.local.ss_family = AF_UNSPEC;
 	return 0;
 }
 
@@ -217,6 +285,8 @@ int originate_udp(struct originator *o, const struct sockaddr_storage *target, c
 		rc = errno;
 	if (!rc && send(f->fd, data, len, 0) != (ssize_t)len)
 		rc = errno ? errno : EIO;
+	if (!rc)
+		f->res.sent = true;
 	if (!rc) {
 		f->read_ev = event_new(o->base, f->fd, EV_READ | EV_PERSIST, udp_read_cb, f);
 		if (!f->read_ev || event_add(f->read_ev, NULL))
@@ -263,16 +333,11 @@ static void tcp_event_cb(struct bufferevent *bev, short what, void *arg)
 	flow_end(f, err ? err : EIO, NULL, 0);
 }
 
-int originate_tcp(struct originator *o, const struct sockaddr_storage *target, const void *data,
-                  size_t len, originate_done_h *done, void *arg, uint16_t *port)
+/* The TCP flow f, bound to fd (or rc: a failure to bind). */
+static int tcp_start(struct flow *f, int rc, int fd, const void *data, size_t len, uint16_t *port)
 {
-	struct flow *f = NULL;
-	int fd = -1;
-	int rc = flow_new(o, target, data, len, done, arg, port, &f);
-	if (!rc)
-		rc = bind_pool_port(f, &f->dst, SOCK_STREAM, &fd);
 	if (!rc) {
-		f->bev = bufferevent_socket_new(o->base, fd, BEV_OPT_CLOSE_ON_FREE);
+		f->bev = bufferevent_socket_new(f->o->base, fd, BEV_OPT_CLOSE_ON_FREE);
 		if (!f->bev) {
 			close(fd);
 			rc = ENOMEM;
@@ -293,4 +358,31 @@ int originate_tcp(struct originator *o, const struct sockaddr_storage *target, c
 	if (!rc && bufferevent_enable(f->bev, EV_READ | EV_WRITE))
 		rc = ENOMEM;
 	return flow_started(f, rc, port);
+}
+
+int originate_tcp(struct originator *o, const struct sockaddr_storage *target, const void *data,
+                  size_t len, originate_done_h *done, void *arg, uint16_t *port)
+{
+	struct flow *f = NULL;
+	int fd = -1;
+	int rc = flow_new(o, target, data, len, done, arg, port, &f);
+	if (rc)
+		return rc;
+	rc = bind_pool_port(f, &f->dst, SOCK_STREAM, &fd);
+	return tcp_start(f, rc, fd, data, len, port);
+}
+
+int originate_tcp_range(struct originator *o, const struct sockaddr_storage *target,
+                        const void *data, size_t len, uint16_t min, uint16_t max,
+                        originate_done_h *done, void *arg, uint16_t *port)
+{
+	struct flow *f = NULL;
+	int fd = -1;
+	if (!min || min > max)
+		return EINVAL;
+	int rc = flow_new(o, target, data, len, done, arg, port, &f);
+	if (rc)
+		return rc;
+	rc = bind_range_port(f, &f->dst, min, max, &fd);
+	return tcp_start(f, rc, fd, data, len, port);
 }

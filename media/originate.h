@@ -20,23 +20,35 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "core/sockerr.h"
 #include "media/portpool.h"
 
-#define ORIGINATE_MAX_FLOWS 64   /* in flight at once; more is EBUSY */
-#define ORIGINATE_MAX_DATA  4096 /* bytes a flow sends */
+#define ORIGINATE_MAX_FLOWS  64   /* in flight at once; more is EBUSY */
+#define ORIGINATE_MAX_DATA   4096 /* bytes a flow sends */
+#define ORIGINATE_PORT_TRIES 16   /* ports drawn from a caller's range (EADDRINUSE) */
 
 struct originator;
 
 struct originate_result {
-	int err;       /* 0, ETIMEDOUT, ECONNREFUSED (RST or ICMP), ECANCELED, ... */
-	uint16_t port; /* the pool port the flow left from */
+	/* 0, ETIMEDOUT, ECONNREFUSED (an RST, or ICMP port unreachable),
+	 * EHOSTUNREACH & co (ICMP), ECANCELED, ... Every flow's socket has
+	 * IP_RECVERR (IPV6_RECVERR): when it failed with an ICMP or ICMPv6
+	 * error, icmp is set and icmp_err says which and from whom; a refused
+	 * TCP connect without it was an RST. */
+	int err;
+	bool icmp;
+	struct sockerr_icmp icmp_err;
+	uint16_t port;                 /* the port the flow left from */
+	struct sockaddr_storage local; /* its whole source address (getsockname) */
 	/* UDP: the first datagram back from the target (err 0), else NULL. It
 	 * lives until the handler returns. */
 	const uint8_t *reply;
 	size_t reply_len;
 	/* TCP: connected; every byte handed to the kernel; the far side closed
 	 * after that (the clean end). err is 0 once sent, even when the far
-	 * side did not close by the deadline. */
+	 * side did not close by the deadline. The stage a timeout came at: TCP
+	 * not connected (no SYN-ACK), connected but not sent; UDP sent is set
+	 * once the datagram went out (a timeout: no answer). */
 	bool connected, sent, peer_closed;
 };
 
@@ -64,5 +76,14 @@ int originate_udp(struct originator *o, const struct sockaddr_storage *target, c
                   size_t len, originate_done_h *done, void *arg, uint16_t *port);
 int originate_tcp(struct originator *o, const struct sockaddr_storage *target, const void *data,
                   size_t len, originate_done_h *done, void *arg, uint16_t *port);
+/* The same TCP flow from a source port of min..max instead of the pool
+ * (the strict mode's negatives: a port the firewall must not let out). The
+ * port is drawn at random and bound explicitly, never left to the kernel
+ * (whose ephemeral range may overlap the relay's); a port of the pool is
+ * never drawn, and a port in use is drawn again, ORIGINATE_PORT_TRIES times
+ * in all (then EADDRINUSE). Counts against ORIGINATE_MAX_FLOWS. */
+int originate_tcp_range(struct originator *o, const struct sockaddr_storage *target,
+                        const void *data, size_t len, uint16_t min, uint16_t max,
+                        originate_done_h *done, void *arg, uint16_t *port);
 
 #endif

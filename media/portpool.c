@@ -118,3 +118,9 @@ size_t port_pool_size(const struct port_pool *p)
 {
 	return p->size;
 }
+
+bool port_pool_contains(const struct port_pool *p, uint16_t port)
+{
+	/* min and size never change: no lock. */
+	return port >= p->min && (size_t)(port - p->min) < p->size;
+}

@@ -25,6 +25,8 @@ int port_pool_take_exact(struct port_pool *p, uint16_t port);
 /* Gives a port back; releasing a port that is not taken is a no-op. */
 void port_pool_release(struct port_pool *p, uint16_t port);
 size_t port_pool_in_use(struct port_pool *p);
+/* The port is in the pool's range (taken or not). */
+bool port_pool_contains(const struct port_pool *p, uint16_t port);
 size_t port_pool_size(const struct port_pool *p);
 
 #endif

@@ -3,8 +3,10 @@
  * the one place it is logged. */
 #include <errno.h>
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 
 #include "core/addr.h"
 #include "core/log.h"
+#include "core/sockerr.h"
 #include "sipfront/frame.h"
 #include "sipfront/reply.h"
 #include "sipfront/sipmsg.h"
@@ -26,18 +29,53 @@ static const char *kind_name(enum metric_sip_listener kind)
 	return kind == METRIC_SIP_TLS ? "tls" : "mtls";
 }
 
+/* Why c is ending, for the pings on it; the first reason given stays. */
+static void conn_end(struct sip_conn *c, enum sip_ping_outcome outcome, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void conn_end(struct sip_conn *c, enum sip_ping_outcome outcome, const char *fmt, ...)
+{
+	va_list ap;
+	if (c->end.set)
+		return;
+	c->end.set = true;
+	c->end.outcome = outcome;
+	va_start(ap, fmt);
+	vsnprintf(c->end.detail, sizeof(c->end.detail), fmt, ap);
+	va_end(ap);
+}
+
+/* Frees what c holds (its bev, or while TCP connects what stands in for
+ * it) and c. */
+static void conn_release(struct sip_conn *c)
+{
+	if (c->bev) {
+		bufferevent_free(c->bev); /* frees the SSL too (BEV_OPT_CLOSE_ON_FREE) */
+	} else {
+		if (c->connect_ev)
+			event_free(c->connect_ev);
+		if (c->fd >= 0)
+			close(c->fd);
+		SSL_free(c->ssl);
+	}
+	if (c->early)
+		evbuffer_free(c->early);
+	free(c);
+}
+
 void sip_conn_free(struct sip_conn *c, const char *why)
 {
 	struct sip_server *s = c->server;
 	if (why)
 		log_info("sip %s #%lu %s: closed: %s", kind_name(c->kind), c->id, c->peer_str, why);
+	conn_end(c, SIP_PING_ERROR, "the connection to %s ended before an answer: %s", c->peer_str,
+	         why ? why : "closed");
+	s->conn_ended(c);
 	s->pending_done(c, true);
 	sip_registrar_forget_conn(s, c);
 	LIST_REMOVE(c, link);
 	s->n_conns--;
 	metrics_add(s->metrics, &metric_sip_connections, 0, -1);
-	bufferevent_free(c->bev); /* frees the SSL too (BEV_OPT_CLOSE_ON_FREE) */
-	free(c);
+	conn_release(c);
 }
 
 static void refused(struct sip_conn *c, enum metric_sip_refusal why, const char *text)
@@ -50,6 +88,10 @@ static void refused(struct sip_conn *c, enum metric_sip_refusal why, const char 
 
 void sip_conn_send(struct sip_conn *c, const char *data, size_t len)
 {
+	if (!c->bev) { /* TCP still connecting: sent once TLS can take it */
+		evbuffer_add(c->early, data, len);
+		return;
+	}
 	bufferevent_write(c->bev, data, len);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > WRITE_PAUSE)
 		bufferevent_disable(c->bev, EV_READ);
@@ -74,7 +116,8 @@ void sip_conn_reply(struct sip_conn *c, const struct sip_msg *req, int code, con
 void sip_conn_close_after_flush(struct sip_conn *c)
 {
 	c->closing = true;
-	bufferevent_disable(c->bev, EV_READ);
+	if (c->bev)
+		bufferevent_disable(c->bev, EV_READ);
 }
 
 /* 5061: the verified certificate must name a partner's domain or host. */
@@ -191,10 +234,18 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if (!c->established) {
 		if (what & BEV_EVENT_TIMEOUT) {
+			conn_end(c, SIP_PING_TIMEOUT,
+			         "TCP up, but no TLS handshake with %s in %u s", c->peer_str,
+			         c->server->conf->sip_handshake_timeout);
 			refused(c, METRIC_SIP_REFUSED_TIMEOUT, "no TLS handshake in time");
 			return;
 		}
 		tls_errors(c, errors, sizeof(errors));
+		conn_end(c, SIP_PING_TLS_FAILED, "TCP up, but the TLS handshake with %s failed: %s",
+		         c->peer_str,
+		         errors[0]                ? errors
+		         : (what & BEV_EVENT_EOF) ? "the partner closed the connection"
+		                                  : "a socket error");
 		snprintf(text, sizeof(text), "TLS handshake failed: %s",
 		         errors[0]                ? errors
 		         : (what & BEV_EVENT_EOF) ? "closed by the peer"
@@ -223,10 +274,9 @@ struct sip_conn *sip_conn_by_id(struct sip_server *s, unsigned long id)
 	return NULL;
 }
 
-/* Links a new connection on bev into the server and starts its handshake
- * timer. */
-static void conn_start(struct sip_server *s, struct sip_conn *c, enum metric_sip_listener kind,
-                       const struct sockaddr *peer)
+/* Links a new connection into the server. */
+static void conn_link(struct sip_server *s, struct sip_conn *c, enum metric_sip_listener kind,
+                      const struct sockaddr *peer)
 {
 	c->server = s;
 	c->kind = kind;
@@ -236,6 +286,11 @@ static void conn_start(struct sip_server *s, struct sip_conn *c, enum metric_sip
 	LIST_INSERT_HEAD(&s->conns, c, link);
 	s->n_conns++;
 	metrics_add(s->metrics, &metric_sip_connections, 0, 1);
+}
+
+/* The connection's bev (made) reads, and its handshake timer runs. */
+static void conn_start(struct sip_server *s, struct sip_conn *c)
+{
 	struct timeval hs = {.tv_sec = s->conf->sip_handshake_timeout};
 	bufferevent_set_timeouts(c->bev, &hs, NULL);
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
@@ -261,34 +316,101 @@ static int bind_source(const struct sip_server *s, int fd, int family)
 	return bind(fd, (struct sockaddr *)&src, addr_len((struct sockaddr *)&src)) ? errno : 0;
 }
 
+/* The outbound TCP connect ended (or timed out): TLS on it, or the end. */
+static void connect_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sip_conn *c = arg;
+	int err = 0;
+	socklen_t len = sizeof(err);
+	if (what & EV_TIMEOUT) {
+		conn_end(c, SIP_PING_TIMEOUT, "no TCP connection to %s in %u s", c->peer_str,
+		         c->server->conf->sip_handshake_timeout);
+		return sip_conn_free(c, "no TCP connection in time");
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
+		err = errno;
+	if (err) {
+		/* An RST leaves nothing in the error queue; an ICMP error does. */
+		if (sockerr_icmp(fd, &c->end.icmp))
+			conn_end(c, SIP_PING_ICMP, "%s", c->peer_str);
+		else if (err == ECONNREFUSED)
+			conn_end(c, SIP_PING_RESET, "the edge's SYN to %s was answered with RST",
+			         c->peer_str);
+		else
+			conn_end(c, SIP_PING_ERROR, "connecting to %s: %s", c->peer_str,
+			         strerror(err));
+		return sip_conn_free(c, strerror(err));
+	}
+	if (c->closing)
+		return sip_conn_free(c, "closed by the edge");
+	c->tcp_up = true;
+	c->bev = bufferevent_openssl_socket_new(c->server->base, fd, c->ssl,
+	                                        BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	if (!c->bev) {
+		conn_end(c, SIP_PING_ERROR, "%s: %s", c->peer_str, strerror(ENOMEM));
+		return sip_conn_free(c, strerror(ENOMEM));
+	}
+	/* The bev owns them now. */
+	event_free(c->connect_ev);
+	c->connect_ev = NULL;
+	c->fd = -1;
+	c->ssl = NULL;
+	bufferevent_write_buffer(c->bev, c->early);
+	conn_start(c->server, c);
+}
+
+/* The socket of an outbound connection, connecting; 0 or an errno. */
+static int connect_socket(const struct sip_server *s, const struct sockaddr *dst, int *fdp)
+{
+	int fd = socket(dst->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int rc = fd < 0 ? errno : bind_source(s, fd, dst->sa_family);
+	if (!rc)
+		rc = sockerr_enable(fd, dst->sa_family);
+	if (!rc && connect(fd, dst, addr_len(dst)) && errno != EINPROGRESS)
+		rc = errno;
+	if (rc && fd >= 0)
+		close(fd);
+	if (!rc)
+		*fdp = fd;
+	return rc;
+}
+
+/* TCP first, on a plain socket, so that its failure (RST, ICMP, timeout)
+ * is told apart from TLS's; the bev comes once TCP is up (connect_cb). */
 struct sip_conn *sip_conn_connect(struct sip_server *s, const struct sockaddr *dst,
                                   const char *expect_host, char *err, size_t err_len)
 {
 	struct sip_conn *c = calloc(1, sizeof(*c));
-	SSL *ssl = c ? SSL_new(s->client_ctx) : NULL;
-	int fd = ssl ? socket(dst->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0) : -1;
-	int rc = fd < 0 ? errno : bind_source(s, fd, dst->sa_family);
-	if (!rc && sip_tls_client_expect(ssl, expect_host))
-		rc = EINVAL;
+	struct timeval hs = {.tv_sec = s->conf->sip_handshake_timeout};
+	int rc = ENOMEM;
+	if (c) {
+		c->fd = -1;
+		c->ssl = SSL_new(s->client_ctx);
+		c->early = evbuffer_new();
+	}
+	if (c && c->ssl && c->early)
+		rc = sip_tls_client_expect(c->ssl, expect_host) ? EINVAL : 0;
 	if (!rc)
-		c->bev = bufferevent_openssl_socket_new(
-		    s->base, fd, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
-	if (rc || !c->bev) {
-		snprintf(err, err_len, "outbound connection: %s", strerror(rc ? rc : ENOMEM));
-		if (fd >= 0)
-			close(fd);
-		if (ssl)
-			SSL_free(ssl);
-		free(c);
+		rc = connect_socket(s, dst, &c->fd);
+	if (!rc) {
+		/* The source is chosen at connect(): known even if TCP never comes up. */
+		socklen_t len = sizeof(c->local);
+		if (getsockname(c->fd, (struct sockaddr *)&c->local, &len))
+			c->local.ss_family = AF_UNSPEC;
+		c->connect_ev = event_new(s->base, c->fd, EV_WRITE, connect_cb, c);
+		if (!c->connect_ev || event_add(c->connect_ev, &hs))
+			rc = ENOMEM;
+	}
+	if (rc) {
+		char where[ADDR_STR_MAX];
+		snprintf(err, err_len, "outbound connection to %s: %s",
+		         addr_str(dst, where, sizeof(where)), strerror(rc));
+		if (c)
+			conn_release(c);
 		return NULL;
 	}
 	c->outbound = true;
-	conn_start(s, c, METRIC_SIP_MTLS, dst);
-	if (bufferevent_socket_connect(c->bev, dst, (int)addr_len(dst))) {
-		snprintf(err, err_len, "connect to %s failed", c->peer_str);
-		sip_conn_free(c, NULL);
-		return NULL;
-	}
+	conn_link(s, c, METRIC_SIP_MTLS, dst);
 	log_info("sip mtls #%lu %s: connecting out, expecting %s", c->id, c->peer_str, expect_host);
 	return c;
 }
@@ -310,5 +432,6 @@ void sip_conn_accept(struct sip_listener *l, evutil_socket_t fd, const struct so
 		return;
 	}
 	metrics_inc(s->metrics, &metric_sip_connections_total, l->kind);
-	conn_start(s, c, l->kind, peer);
+	conn_link(s, c, l->kind, peer);
+	conn_start(s, c);
 }

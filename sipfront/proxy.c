@@ -185,6 +185,8 @@ void sip_proxy_response(struct sip_conn *c, const struct sip_msg *resp)
 	if (id == 0) { /* an answer to the edge's own OPTIONS ping */
 		log_info("sip #%lu: partner %s answered OPTIONS: %u %.*s", c->id, c->partner,
 		         resp->scode, (int)resp->reason.l, resp->reason.p);
+		sip_ping_answered(c, resp->via.branch.p, resp->via.branch.l, resp->scode,
+		                  resp->reason.p, resp->reason.l);
 		return;
 	}
 	struct sip_conn *back = sip_conn_by_id(s, id);

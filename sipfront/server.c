@@ -133,10 +133,12 @@ int sip_server_alloc(struct sip_server **sp, struct event_base *base, struct con
 	s->base = base;
 	s->on_message = sip_handle_message;
 	s->pending_done = sip_proxy_pending_done;
+	s->conn_ended = sip_ping_conn_ended;
 	s->metrics = metrics;
 	s->conf = conf_ref(conf);
 	LIST_INIT(&s->conns);
 	LIST_INIT(&s->bindings);
+	LIST_INIT(&s->pings);
 	if (sip_auth_secret_init(s->auth_secret)) {
 		free(s);
 		return EIO;
@@ -180,6 +182,7 @@ void sip_server_free(struct sip_server *s)
 	for (int i = 0; i < METRIC_SIP_LISTENER_COUNT; i++)
 		if (s->listeners[i].lev)
 			evconnlistener_free(s->listeners[i].lev);
+	sip_ping_cancel_all(s); /* before their connections end */
 	while (!LIST_EMPTY(&s->conns))
 		sip_conn_free(LIST_FIRST(&s->conns), NULL);
 	sip_registrar_clear(s);

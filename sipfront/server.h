@@ -12,6 +12,9 @@
 
 #include "core/conf.h"
 #include "core/metrics.h"
+#include "core/sockerr.h"
+
+#define SIP_PING_DETAIL 400
 
 struct sip_server;
 
@@ -27,9 +30,43 @@ int sip_server_set_conf(struct sip_server *s, struct conf *conf, char *err, size
 void sip_server_free(struct sip_server *s);
 
 /* Row 2 on demand: the edge sends OPTIONS to a partner now, over an MTLS
- * connection of its own (opened if needed). 0 with what was done in msg,
- * ENOENT (no such partner) or EHOSTUNREACH (no connection) with why. The
- * partner's answer is logged when it comes. */
-int sip_server_ping_partner(struct sip_server *s, const char *domain, char *msg, size_t len);
+ * connection of its own (a live one reused, else a new one). 0 with what
+ * was done in msg (and *idp, the ping's id, when idp is not NULL), ENOENT
+ * (no such partner), EHOSTUNREACH (no connection could even be started) or
+ * EBUSY (SIP_PINGS_MAX pings awaiting their end) with why. The partner's
+ * answer is logged when it comes. With done, the ping's end is reported
+ * once (never from within this call): a final SIP response to that OPTIONS
+ * (answered), or the connection failing (reset, icmp, tls-failed, error),
+ * or nothing by SIP_PING_WAIT_MS (timeout, naming the stage), or
+ * sip_server_ping_cancel / sip_server_free (cancelled). */
+#define SIP_PING_WAIT_MS 3000
+#define SIP_PINGS_MAX    64
+
+enum sip_ping_outcome {
+	SIP_PING_ANSWERED,
+	SIP_PING_RESET,      /* an RST answered the SYN */
+	SIP_PING_ICMP,       /* an ICMP (ICMPv6) error ended the connect: icmp */
+	SIP_PING_TLS_FAILED, /* TCP came up, the handshake failed: OpenSSL's reason */
+	SIP_PING_TIMEOUT,
+	SIP_PING_ERROR,
+	SIP_PING_CANCELLED,
+};
+
+struct sip_ping_result {
+	enum sip_ping_outcome outcome;
+	int status;                    /* answered: the response's status code */
+	char detail[SIP_PING_DETAIL];  /* a sentence: "OPTIONS answered 200 OK", ... */
+	struct sockerr_icmp icmp;      /* icmp: which, and from whom */
+	struct sockaddr_storage local; /* the connection's source; AF_UNSPEC: unknown */
+	struct sockaddr_storage peer;  /* the partner's address */
+};
+
+typedef void(sip_ping_done_h)(const struct sip_ping_result *r, void *arg);
+
+int sip_server_ping_partner(struct sip_server *s, const char *domain, sip_ping_done_h *done,
+                            void *arg, unsigned long *idp, char *msg, size_t len);
+/* Ends ping id at once, its done called with cancelled; an id that has
+ * ended is a no-op. */
+void sip_server_ping_cancel(struct sip_server *s, unsigned long id);
 
 #endif

@@ -17,6 +17,7 @@
 struct sip_conn;
 struct sip_msg;
 struct sip_binding;
+struct sip_ping;
 
 struct sip_listener {
 	struct sip_server *server;
@@ -37,6 +38,9 @@ struct sip_server {
 	LIST_HEAD(, sip_binding) bindings; /* the registrar's */
 	unsigned n_bindings;
 	unsigned long next_conn_id;
+	LIST_HEAD(, sip_ping) pings; /* the edge's own OPTIONS awaiting their end */
+	unsigned n_pings;
+	unsigned long next_ping_id;
 	struct event *keepalive; /* sip_partner_keepalive timer */
 	uint8_t auth_secret[32]; /* keys the registrar's stateless nonces */
 	/* What a connection hands upward, set by server.c so that conn.c names
@@ -45,6 +49,17 @@ struct sip_server {
 	 * handshake, failed or not (sip_proxy_pending_done). */
 	void (*on_message)(struct sip_conn *c, const uint8_t *buf, size_t len);
 	void (*pending_done)(struct sip_conn *c, bool failed);
+	/* And every connection's end, for the pings on it (sip_ping_conn_ended). */
+	void (*conn_ended)(struct sip_conn *c);
+};
+
+/* Why a connection ended, as a ping on it reports it (conn.c fills it in
+ * where it knows; unset, the end is an error named by sip_conn_free's why). */
+struct sip_conn_end {
+	bool set;
+	enum sip_ping_outcome outcome;
+	struct sockerr_icmp icmp;
+	char detail[SIP_PING_DETAIL];
 };
 
 #define SIP_PENDING_MAX 16 /* requests waiting on one outbound handshake */
@@ -63,7 +78,16 @@ struct sip_conn {
 	struct sip_server *server;
 	enum metric_sip_listener kind;
 	unsigned long id;
+	/* NULL while an outbound connection's TCP connect is under way: fd,
+	 * ssl, connect_ev and early (what is sent meanwhile) stand in. */
 	struct bufferevent *bev;
+	int fd;
+	SSL *ssl;
+	struct event *connect_ev;
+	struct evbuffer *early;
+	bool tcp_up;                   /* outbound: TCP set up; TLS follows */
+	struct sockaddr_storage local; /* outbound: its source, once TCP is up */
+	struct sip_conn_end end;
 	struct sockaddr_storage peer;
 	char peer_str[64];
 	bool established;  /* handshake done (and, on 5061, the partner checked) */
@@ -101,6 +125,14 @@ struct sip_conn *sip_conn_by_id(struct sip_server *s, unsigned long id);
 
 /* ping.c: OPTIONS to every partner with a HOST (the keep-alive timer). */
 void sip_ping_all(struct sip_server *s);
+/* A response to the edge's own OPTIONS (Via el-conn=0) came on c: its top
+ * Via's branch, its status and reason phrase. */
+void sip_ping_answered(struct sip_conn *c, const char *branch, size_t branch_len, unsigned status,
+                       const char *reason, size_t reason_len);
+/* c is ending: every ping on it ends as c->end says. */
+void sip_ping_conn_ended(struct sip_conn *c);
+/* Every ping ends, cancelled (the server is going). */
+void sip_ping_cancel_all(struct sip_server *s);
 
 /* proxy.c */
 void sip_proxy_request(struct sip_conn *c, const struct sip_msg *req);
