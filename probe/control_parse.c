@@ -307,7 +307,8 @@ int ctl_hits_find(const char *text, size_t len, const char *marker, struct ctl_h
 	const char *p = text, *line, *end = text ? text + len : NULL;
 	size_t n;
 	while ((line = text_line(&p, end, &n)))
-		if (ctl_hit_parse(line, n, h) == 0 && h->marker[0] && strcmp(h->marker, marker) == 0)
+		if (ctl_hit_parse(line, n, h) == 0 && h->marker[0] &&
+		    strcmp(h->marker, marker) == 0)
 			return 0;
 	memset(h, 0, sizeof(*h));
 	return ENOENT;

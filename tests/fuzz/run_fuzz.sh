@@ -5,9 +5,10 @@
 # under ASan+UBSan; binding, conf and sip for ${FUZZ_SECONDS_OTHER:-30} each;
 # policy (a small pure module) for ${FUZZ_SECONDS_POLICY:-15}; turn (the TURN
 # request handler and data path) for ${FUZZ_SECONDS_OTHER:-30}; rtp (row 4's
-# RFC 4571 decoder) for ${FUZZ_SECONDS_POLICY:-15}.
+# RFC 4571 decoder) and ctl_reply (the probe's parsers of the control API's
+# answers) for ${FUZZ_SECONDS_POLICY:-15}.
 # Usage: run_fuzz.sh [NAME...] (default: every target: stun binding conf sip
-# policy turn rtp);
+# policy turn rtp ctl_reply);
 # from `make check` it takes no argument and finds the build through BUILDDIR.
 set -u
 
@@ -25,7 +26,7 @@ run_one() {
 	name=$1
 	case $name in
 	stun) seconds=$stun_seconds ;;
-	policy | rtp) seconds=$policy_seconds ;;
+	policy | rtp | ctl_reply) seconds=$policy_seconds ;;
 	*) seconds=$other_seconds ;;
 	esac
 	bin=$builddir/tests/fuzz/fuzz_$name
@@ -69,7 +70,7 @@ run_one() {
 	return 0
 }
 
-[ $# -gt 0 ] || set -- stun binding conf sip policy turn rtp
+[ $# -gt 0 ] || set -- stun binding conf sip policy turn rtp ctl_reply
 for target in "$@"; do
 	if run_one "$target"; then
 		passed=$((passed + 1))
