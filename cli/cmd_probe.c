@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cmd.h"
 #include "cli/opts.h"
@@ -15,7 +16,11 @@
 struct probe_args {
 	struct probe_opts o;
 	enum report_format fmt;
-	const char *output; /* NULL: stdout */
+	const char *output;   /* NULL: stdout */
+	const char *pki;      /* --pki, for the controller's certificate */
+	const char *ctl_cert; /* --control-cert, --control-key: NULL if not given */
+	const char *ctl_key;
+	const char *token_file; /* --control-token-file */
 };
 
 #define AT(field)   offsetof(struct probe_args, field)
@@ -48,7 +53,83 @@ static int set_pki(const struct cli_opt *o, const char *value, char *why, size_t
 	(void)why;
 	(void)why_len;
 	probe_opts_set_pki(&a->o, value);
+	a->pki = value;
 	return 0;
+}
+
+static int set_control(const struct cli_opt *o, const char *value, char *why, size_t why_len,
+                       void *arg)
+{
+	struct probe_args *a = arg;
+	(void)o;
+	if (ctl_target_parse(value, &a->o.control) == 0)
+		return 0;
+	snprintf(
+	    why, why_len,
+	    "bad value '%s' (expected the edge's control socket, a path, or https://HOST:PORT)",
+	    value);
+	return EINVAL;
+}
+
+static bool readable(const char *dir, const char *file, char *path, size_t cap)
+{
+	snprintf(path, cap, "%s/%s", dir, file);
+	return access(path, R_OK) == 0;
+}
+
+/* The control API's credentials once every option is in: over HTTPS, a
+ * client certificate (--control-cert, or the --pki directory's
+ * controller.pem when there is one) or a token; the edge's certificate is
+ * checked against --ca (--pki's ca.pem) and --edge-fqdn. */
+static int check_control(struct probe_args *a, char *why, size_t why_len)
+{
+	struct ctl_target *t = &a->o.control;
+	if (a->o.strict && t->kind == CTL_NONE) {
+		snprintf(why, why_len, "--strict needs the edge's control API (--control)");
+		return EINVAL;
+	}
+	if ((a->ctl_cert || a->ctl_key || a->token_file) && t->kind != CTL_HTTPS) {
+		snprintf(why, why_len,
+		         "--control-cert, --control-key and --control-token-file are for "
+		         "--control https://HOST:PORT");
+		return EINVAL;
+	}
+	if (t->kind != CTL_HTTPS)
+		return 0;
+	if (!a->ctl_cert != !a->ctl_key) {
+		snprintf(why, why_len, "--control-cert and --control-key go together");
+		return EINVAL;
+	}
+	int rc = a->token_file ? ctl_token_read(a->token_file, t->token, sizeof(t->token)) : 0;
+	if (rc) {
+		snprintf(why, why_len, "--control-token-file %s: %s", a->token_file,
+		         rc == EINVAL ? "the first line must be 16-256 printable characters"
+		                      : strerror(rc));
+		return EINVAL;
+	}
+	if (a->ctl_cert) {
+		snprintf(t->cert_file, sizeof(t->cert_file), "%s", a->ctl_cert);
+		snprintf(t->key_file, sizeof(t->key_file), "%s", a->ctl_key);
+	} else if (!a->token_file &&
+	           readable(a->pki, "controller.pem", t->cert_file, sizeof(t->cert_file)) &&
+	           readable(a->pki, "controller.key", t->key_file, sizeof(t->key_file))) {
+		/* the default: edgelab pki's controller certificate */
+	} else if (!a->token_file) {
+		t->cert_file[0] = t->key_file[0] = '\0';
+		snprintf(why, why_len,
+		         "--control %s needs credentials: --control-cert and --control-key, "
+		         "--control-token-file, or controller.pem and controller.key in --pki %s",
+		         t->spec, a->pki);
+		return EINVAL;
+	}
+	snprintf(t->ca_file, sizeof(t->ca_file), "%s", a->o.ca_file);
+	snprintf(t->server_name, sizeof(t->server_name), "%s", a->o.edge_fqdn);
+	return 0;
+}
+
+static int check_args(char *why, size_t why_len, void *arg)
+{
+	return check_control(arg, why, why_len);
 }
 
 static int set_dialect(const struct cli_opt *o, const char *value, char *why, size_t why_len,
@@ -179,14 +260,34 @@ static const struct cli_opt probe_options[] = {
      .offset = AT(o.partner_port),
      .expect = "a port 1-65535",
      .help = "row 2: where the probe listens as the partner (5061)"},
+    {.help = "The edge's control API (rows 2, 4, 5 and --strict):"},
     {.name = "control",
-     .arg = "PATH",
-     .set = cli_opt_text,
-     .offset = AT(o.control_socket),
-     .size = SIZE(o.control_socket),
-     .help = "row 2: the edge's control socket, to have it send OPTIONS now\n"
-             "(without it, row 2 waits for the edge's keep-alive);\n"
-             "rows 4 and 5: has the edge send to us (they need it)"},
+     .arg = "PATH|URL",
+     .set = set_control,
+     .help = "the edge's control socket (a path) or https://HOST:PORT (the\n"
+             "edge's certificate checked against --ca and --edge-fqdn): has the\n"
+             "edge send rows 2 (without it, row 2 waits for the edge's\n"
+             "keep-alive), 4 and 5, and tells what became of them"},
+    {.name = "control-cert",
+     .arg = "FILE",
+     .set = cli_opt_string,
+     .offset = AT(ctl_cert),
+     .help = "HTTPS: our client certificate (default: controller.pem of --pki)"},
+    {.name = "control-key",
+     .arg = "FILE",
+     .set = cli_opt_string,
+     .offset = AT(ctl_key),
+     .help = "HTTPS: its private key (default: controller.key of --pki)"},
+    {.name = "control-token-file",
+     .arg = "FILE",
+     .set = cli_opt_string,
+     .offset = AT(token_file),
+     .help = "HTTPS: send the first line of FILE as Authorization: Bearer"},
+    {.name = "strict",
+     .set = cli_opt_flag,
+     .offset = AT(o.strict),
+     .help = "also the flows the table does not allow, each CLOSED or\n"
+             "EXPOSED (needs --control and the edge's canaries)"},
     {.help = "Rows 4 and 5 (the edge's source ports 50000-59999 to a client):"},
     {.name = "client-tcp-port",
      .arg = "N",
@@ -206,25 +307,28 @@ static const struct cli_opt probe_options[] = {
 static const struct cli_opts probe_verb = {
     .verb = "probe",
     .synopsis = "[--edge ADDR] [--rows LIST] [--format FMT] [options]",
-    .about = "Runs the port table's rows as flows against the edge and prints, per flow,\n"
-             "PASS, BLOCKED (no answer in time), REJECTED (RST or ICMP unreachable)\n"
-             "or FAILED (a wrong answer).\n",
+    .about = "Runs the port table's rows as flows against the edge, all at once, and\n"
+             "prints, per flow, PASS, BLOCKED (no answer in time), REJECTED (RST or ICMP\n"
+             "unreachable) or FAILED (a wrong answer); with --strict also the flows the\n"
+             "table does not allow, each CLOSED or EXPOSED.\n",
     .opts = probe_options,
-    .notes = "Exit status: 0 every requested flow passed (rows 5 and 6: in each dialect);\n"
-             "1 one did not pass; 2 usage error.\n",
+    .notes = "Exit status: 0 every requested flow passed (rows 5 and 6: in each dialect)\n"
+             "and, with --strict, every negative flow was CLOSED; 1 one did not pass or\n"
+             "was EXPOSED; 2 usage error.\n",
+    .check = check_args,
 };
 
 static int exit_status(const struct probe_result *results, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (results[i].verdict != VERDICT_PASS)
+		if (!probe_result_ok(&results[i]))
 			return EXIT_FAIL;
 	return EXIT_OK;
 }
 
 int cmd_probe(int argc, char **argv)
 {
-	struct probe_args a = {.fmt = REPORT_TABLE};
+	struct probe_args a = {.fmt = REPORT_TABLE, .pki = "pki"};
 	struct probe_opts *o = &a.o;
 	int status;
 	probe_opts_default(o);

@@ -1,15 +1,16 @@
 #include "probe/flow.h"
 
 #include <errno.h>
+#include <openssl/rand.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/addr.h"
+#include "core/rows.h"
 
 void flow_verdict(struct probe_result *r, enum probe_verdict v, const char *fmt, ...)
 {
@@ -69,33 +70,84 @@ void flow_tls_close(SSL *ssl, SSL_CTX *ctx, int fd)
 		close(fd);
 }
 
-int flow_control_post(const char *socket_path, const char *path, double deadline, char *body,
-                      size_t cap)
+int flow_marker_new(char marker[FLOW_MARKER_LEN + 1], char *expect, size_t cap)
 {
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	char req[600], resp[1024] = "";
-	int code = 0;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", socket_path);
-	int n = snprintf(req, sizeof(req), "POST %s HTTP/1.0\r\nContent-Length: 0\r\n\r\n", path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0)
-		flow_set_timeouts(fd, flow_left_ms(deadline));
-	/* HTTP/1.0: the edge closes after its answer, which is short. */
-	bool ok = fd >= 0 && n < (int)sizeof(req) &&
-	          connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0 &&
-	          write(fd, req, (size_t)n) == n && read(fd, resp, sizeof(resp) - 1) > 0;
-	int err = errno;
-	if (fd >= 0)
-		close(fd);
-	if (!ok) {
-		snprintf(body, cap, "%s", strerror(err));
-		return 0;
+	unsigned char rnd[FLOW_MARKER_LEN / 2];
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return EIO;
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(marker + 2 * i, 3, "%02x", rnd[i]);
+	snprintf(expect, cap, "%s%s", ROWS_MARKER_PREFIX, marker);
+	return 0;
+}
+
+int flow_our_address(const struct probe_opts *o, uint16_t port, struct sockaddr_storage *us)
+{
+	int rc = 0;
+	if (o->have_bind) {
+		*us = o->bind;
+	} else {
+		struct sockaddr_storage dst = o->edge;
+		socklen_t len = sizeof(*us);
+		addr_set_port((struct sockaddr *)&dst, 9); /* any port: nothing is sent */
+		int fd = socket(dst.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd < 0 ||
+		    connect(fd, (struct sockaddr *)&dst, addr_len((struct sockaddr *)&dst)) ||
+		    getsockname(fd, (struct sockaddr *)us, &len))
+			rc = errno;
+		if (fd >= 0)
+			close(fd);
 	}
-	const char *b = strstr(resp, "\r\n\r\n");
-	sscanf(resp, "HTTP/%*d.%*d %d", &code);
-	snprintf(body, cap, "%s", b ? b + 4 : resp);
-	body[strcspn(body, "\r\n")] = '\0';
-	return code;
+	addr_set_port((struct sockaddr *)us, port);
+	return rc;
+}
+
+void flow_url_encode(const char *in, char *out, size_t cap)
+{
+	static const char safe[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
+	size_t n = 0;
+	for (; *in && n + 4 < cap; in++)
+		n += (size_t)snprintf(out + n, cap - n, strchr(safe, *in) ? "%c" : "%%%02X",
+		                      (unsigned char)*in);
+	out[n] = '\0';
+}
+
+/* An answer's first line, for a verdict's detail. */
+static const char *first_line(struct ctl_answer *a)
+{
+	a->body[strcspn(a->body, "\r\n")] = '\0';
+	return a->body;
+}
+
+bool flow_trigger(const struct probe_opts *o, const char *path, double deadline,
+                  struct probe_result *r, char *location, size_t cap)
+{
+	struct ctl_answer a;
+	char err[256];
+	int rc = ctl_request(&o->control, "POST", path, deadline, &a, err, sizeof(err));
+	if (!rc && a.status == 202) {
+		snprintf(location, cap, "%s", a.location);
+		return true;
+	}
+	if (rc)
+		flow_verdict(r, VERDICT_FAILED, "control API %s: %s", o->control.spec, err);
+	else
+		flow_verdict(r, VERDICT_FAILED, "control API %s: %d %s", o->control.spec, a.status,
+		             first_line(&a));
+	return false;
+}
+
+int flow_control_get(const struct probe_opts *o, const char *path, double deadline,
+                     struct ctl_answer *a, char *why, size_t why_len)
+{
+	int rc = ctl_request(&o->control, "GET", path, deadline, a, why, why_len);
+	if (rc)
+		return rc;
+	if (a->status == 200)
+		return 0;
+	snprintf(why, why_len, "%d %s", a->status, first_line(a));
+	return a->status == 404 ? ENOENT : EPROTO;
 }
 
 bool flow_check_edge_source(struct probe_result *r, const char *what, const struct sockaddr *from,

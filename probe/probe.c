@@ -1,10 +1,13 @@
 #include "probe/probe.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/addr.h"
+#include "probe/flow.h"
+#include "probe/hub.h"
 
 typedef void(row_probe_h)(const struct probe_opts *o, struct probe_result *r);
 
@@ -52,6 +55,7 @@ void probe_opts_default(struct probe_opts *o)
 	o->partner_port = 5061;
 	o->client_tcp_port = 443;
 	o->client_udp_port = 3478;
+	o->strict_sip_port = 5060;
 	o->dialects = PROBE_DIALECTS_BOTH;
 	o->dialect = STUN_DIALECT_RFC5389;
 	snprintf(o->edge_fqdn, sizeof(o->edge_fqdn), "sip.edge.example");
@@ -68,35 +72,84 @@ void probe_opts_set_pki(struct probe_opts *o, const char *dir)
 	snprintf(o->key_file, sizeof(o->key_file), "%s/partner.key", dir);
 }
 
-/* One result for row; a per-dialect row runs in o->dialect and is named by it. */
-static void run_one(const struct probe_opts *o, int row, bool per_dialect, struct probe_result *r)
+/* One flow of a run: a row (in a dialect) or a negative flow. */
+struct job {
+	struct probe_opts o; /* the run's, with this flow's dialect */
+	int row;             /* 0: negative flow strict */
+	size_t strict;
+	bool per_dialect;
+	double t0;
+	struct probe_result *r;
+	pthread_t thread;
+	bool started;
+};
+
+static void *job_run(void *arg)
 {
+	struct job *j = arg;
+	struct probe_result *r = j->r;
 	memset(r, 0, sizeof(*r));
-	r->row = row;
-	r->flow = rows_get(row)->flow;
-	if (per_dialect)
-		snprintf(r->dialect, sizeof(r->dialect), "%s", stun_dialect_name(o->dialect));
-	row_probes[row](o, r);
+	r->start = flow_now() - j->t0;
+	if (j->row) {
+		r->row = j->row;
+		r->flow = rows_get(j->row)->flow;
+		if (j->per_dialect)
+			snprintf(r->dialect, sizeof(r->dialect), "%s",
+			         stun_dialect_name(j->o.dialect));
+		row_probes[j->row](&j->o, r);
+	} else {
+		probe_strict(&j->o, j->strict, r);
+	}
+	r->end = flow_now() - j->t0;
+	return NULL;
+}
+
+/* The run's flows in report order: rows, each per-dialect row in each
+ * dialect asked for, then the negative flows. */
+static size_t jobs_plan(const struct probe_opts *o, struct job *jobs, size_t cap)
+{
+	size_t n = 0;
+	for (int row = 1; row <= ROWS_COUNT && n < cap; row++) {
+		if (!(o->rows & (1u << row)))
+			continue;
+		for (size_t i = 0; i < DIALECT_ORDER_N && n < cap; i++) {
+			if (row_per_dialect[row] &&
+			    !(o->dialects & PROBE_DIALECT_BIT(dialect_order[i])))
+				continue;
+			jobs[n] =
+			    (struct job){.o = *o, .row = row, .per_dialect = row_per_dialect[row]};
+			jobs[n++].o.dialect = dialect_order[i];
+			if (!row_per_dialect[row])
+				break;
+		}
+	}
+	for (size_t i = 0; o->strict && i < PROBE_STRICT_FLOWS && n < cap; i++)
+		jobs[n++] = (struct job){.o = *o, .strict = i};
+	return n;
 }
 
 void probe_run(const struct probe_opts *o, struct probe_result *results, size_t cap, size_t *n)
 {
-	/* A copy, so that the per-dialect rows can be told their dialect
-	 * through the one argument every row takes. */
-	struct probe_opts od = *o;
-	*n = 0;
-	for (int row = 1; row <= ROWS_COUNT && *n < cap; row++) {
-		if (!(o->rows & (1u << row)))
-			continue;
-		if (!row_per_dialect[row]) {
-			run_one(o, row, false, &results[(*n)++]);
-			continue;
-		}
-		for (size_t i = 0; i < DIALECT_ORDER_N && *n < cap; i++) {
-			if (!(o->dialects & PROBE_DIALECT_BIT(dialect_order[i])))
-				continue;
-			od.dialect = dialect_order[i];
-			run_one(&od, row, true, &results[(*n)++]);
-		}
+	struct job jobs[PROBE_MAX_RESULTS];
+	struct probe_hub *hub = NULL;
+	double t0 = flow_now();
+	*n = jobs_plan(o, jobs, cap < PROBE_MAX_RESULTS ? cap : PROBE_MAX_RESULTS);
+	/* Without the shared listeners each flow listens alone (and rows 4,
+	 * 5 and strict on the same port then fail to). */
+	if (hub_new(&hub))
+		hub = NULL;
+	for (size_t i = 0; i < *n; i++) {
+		jobs[i].o.hub = hub;
+		jobs[i].t0 = t0;
+		jobs[i].r = &results[i];
+		jobs[i].started = pthread_create(&jobs[i].thread, NULL, job_run, &jobs[i]) == 0;
 	}
+	/* A thread that could not start: its flow runs here, after the rest. */
+	for (size_t i = 0; i < *n; i++)
+		if (jobs[i].started)
+			pthread_join(jobs[i].thread, NULL);
+	for (size_t i = 0; i < *n; i++)
+		if (!jobs[i].started)
+			job_run(&jobs[i]);
+	hub_free(hub);
 }

@@ -1,6 +1,10 @@
 /* The probe: the outside world. Runs the port table's rows as real flows
- * against an edge and says, per flow, PASS / BLOCKED / REJECTED / FAILED and
- * why (probe/report.h). It never logs; results carry the detail. */
+ * against an edge, all at once, and says, per flow, PASS / BLOCKED /
+ * REJECTED / FAILED and why (probe/report.h); with strict, also the flows
+ * the table does not allow, each CLOSED or EXPOSED. The outbound rows are
+ * asked of the edge through its control API (probe/control_client.h),
+ * which also tells what became of a flow that never arrived. It never
+ * logs; results carry the detail. */
 #ifndef EDGELAB_PROBE_PROBE_H
 #define EDGELAB_PROBE_PROBE_H
 
@@ -10,10 +14,15 @@
 #include <sys/socket.h>
 
 #include "core/rows.h"
+#include "probe/control_client.h"
 #include "probe/report.h"
 #include "stun/stun.h"
 
-#define PROBE_MAX_RESULTS ((size_t)ROWS_COUNT * 3) /* a row may report per dialect */
+#define PROBE_STRICT_FLOWS 10 /* the negative flows of --strict (probe_strict) */
+/* A row may report per dialect; then the negative flows. */
+#define PROBE_MAX_RESULTS ((size_t)ROWS_COUNT * 3 + PROBE_STRICT_FLOWS)
+
+struct probe_hub;
 
 struct probe_opts {
 	struct sockaddr_storage edge; /* the edge's access address (port unused) */
@@ -38,13 +47,24 @@ struct probe_opts {
 	char ca_file[256];        /* the CA the edge's certificate must chain to */
 	char cert_file[256];      /* the partner's certificate and key (row 1) */
 	char key_file[256];
-	char control_socket[108]; /* row 2: the edge's control API, or "" to wait */
-	uint16_t partner_port;    /* row 2: where the probe listens as the partner (5061) */
+	uint16_t partner_port; /* row 2: where the probe listens as the partner (5061) */
+
+	/* The edge's control API: rows 2 (without it, row 2 waits for the
+	 * edge's keep-alive), 4, 5 and strict need it. */
+	struct ctl_target control;
 
 	/* Rows 4 and 5: where the probe listens as the Live Messenger client
 	 * (the edge is told through the control API). */
 	uint16_t client_tcp_port; /* row 4: 443, the far side of Microsoft's later tables */
 	uint16_t client_udp_port; /* row 5: 3478 */
+
+	/* The negative flows too (probe_strict); they need control. */
+	bool strict;
+	uint16_t strict_sip_port; /* where the edge's strict TCP to SIP goes (5060) */
+
+	/* Set by probe_run: the listeners its flows share (probe/hub.h); NULL:
+	 * a row run alone listens alone. */
+	struct probe_hub *hub;
 };
 
 void probe_opts_default(struct probe_opts *o);
@@ -57,9 +77,22 @@ void probe_opts_set_pki(struct probe_opts *o, const char *dir);
 /* "msturn", "rfc5389" or "both" into a dialect mask; 0 or EINVAL. */
 int probe_dialects_parse(const char *s, unsigned *mask);
 
-/* Runs the requested rows in order; writes one result per row (and dialect)
- * into results (cap >= PROBE_MAX_RESULTS) and their count into *n. */
+/* Runs the requested rows (and with o->strict the negative flows) all at
+ * once, one thread each; writes one result per row (and dialect), then one
+ * per negative flow, in that fixed order, into results (cap >=
+ * PROBE_MAX_RESULTS) and their count into *n. Each result's start and end
+ * are seconds since the run's start. */
 void probe_run(const struct probe_opts *o, struct probe_result *results, size_t cap, size_t *n);
+
+/* Negative flow i (0 <= i < PROBE_STRICT_FLOWS) of the strict mode; its
+ * result has row 0. Inbound, to the edge's TCP 5060, UDP 5060, TCP 5062,
+ * TCP 80, UDP 3479, TCP 3478, TCP 59999, UDP 59999: `edgelab marker=M\n`
+ * is sent; EXPOSED when a TCP connection is set up or the edge's canary saw
+ * M (GET /canary), else CLOSED. Outbound, the edge's TCP from a port below
+ * 50000 to our client_tcp_port and to our strict_sip_port (POST
+ * /strict/tcp): EXPOSED when it arrives, else CLOSED with the edge's
+ * outcome. FAILED when the control API cannot tell. */
+void probe_strict(const struct probe_opts *o, size_t i, struct probe_result *r);
 
 /* Row 1: TLS to the edge's 5061 presenting the partner's certificate, then
  * OPTIONS; PASS on 200 with the edge's certificate verified. */

@@ -11,10 +11,8 @@
 /* ---- verdicts and counts ---- */
 
 static const char *const verdict_names[] = {
-    [VERDICT_PASS] = "PASS",
-    [VERDICT_BLOCKED] = "BLOCKED",
-    [VERDICT_REJECTED] = "REJECTED",
-    [VERDICT_FAILED] = "FAILED",
+    [VERDICT_PASS] = "PASS",     [VERDICT_BLOCKED] = "BLOCKED", [VERDICT_REJECTED] = "REJECTED",
+    [VERDICT_FAILED] = "FAILED", [VERDICT_CLOSED] = "CLOSED",   [VERDICT_EXPOSED] = "EXPOSED",
 };
 
 #define VERDICT_COUNT (sizeof(verdict_names) / sizeof(verdict_names[0]))
@@ -24,6 +22,11 @@ const char *probe_verdict_name(enum probe_verdict v)
 	if ((unsigned)v >= VERDICT_COUNT)
 		return "UNKNOWN";
 	return verdict_names[v];
+}
+
+bool probe_result_ok(const struct probe_result *r)
+{
+	return r->verdict == (r->row ? VERDICT_PASS : VERDICT_CLOSED);
 }
 
 int report_format_parse(const char *name, enum report_format *fmt)
@@ -45,20 +48,32 @@ int report_format_parse(const char *name, enum report_format *fmt)
 	return EINVAL;
 }
 
+/* The rows' verdicts and, apart, the negative flows' (row 0). */
 struct counts {
-	size_t v[VERDICT_COUNT];
+	size_t v[VERDICT_COUNT], rows;
+	size_t neg[VERDICT_COUNT], negs, not_ok;
 };
 
 static void counts_get(const struct probe_result *res, size_t n, struct counts *c)
 {
 	memset(c, 0, sizeof(*c));
-	for (size_t i = 0; i < n; i++)
-		c->v[res[i].verdict]++;
+	for (size_t i = 0; i < n; i++) {
+		if (res[i].row) {
+			c->v[res[i].verdict]++;
+			c->rows++;
+		} else {
+			c->neg[res[i].verdict]++;
+			c->negs++;
+		}
+		c->not_ok += !probe_result_ok(&res[i]);
+	}
 }
 
-static size_t counts_not_ok(const struct counts *c)
+/* A negative flow's verdict other than CLOSED or EXPOSED (the control
+ * API could not tell) counts as failed. */
+static size_t neg_failed(const struct counts *c)
 {
-	return c->v[VERDICT_BLOCKED] + c->v[VERDICT_REJECTED] + c->v[VERDICT_FAILED];
+	return c->negs - c->neg[VERDICT_CLOSED] - c->neg[VERDICT_EXPOSED];
 }
 
 /* ---- text helpers ---- */
@@ -226,7 +241,10 @@ static void out_name(struct out *w, const struct probe_result *r, esc_fn esc, co
 	char buf[32];
 	size_t dl = field_len(r->dialect, sizeof(r->dialect));
 
-	snprintf(buf, sizeof(buf), "row %d ", r->row);
+	if (r->row)
+		snprintf(buf, sizeof(buf), "row %d ", r->row);
+	else
+		snprintf(buf, sizeof(buf), "must stay closed: ");
 	out_printf(w, "%s", buf);
 	out_escaped(w, r->flow ? r->flow : "", r->flow ? strlen(r->flow) : 0, esc, bad);
 	if (dl) {
@@ -242,6 +260,12 @@ static void out_summary_text(struct out *w, const struct counts *c)
 	           c->v[VERDICT_BLOCKED], c->v[VERDICT_REJECTED], c->v[VERDICT_FAILED]);
 }
 
+static void out_closed_summary_text(struct out *w, const struct counts *c)
+{
+	out_printf(w, "%zu closed, %zu exposed, %zu failed", c->neg[VERDICT_CLOSED],
+	           c->neg[VERDICT_EXPOSED], neg_failed(c));
+}
+
 /* "0.012s"-style seconds; what a non-finite time is written as. */
 static const char *secs_str(char *buf, size_t cap, double v, const char *suffix, const char *nan)
 {
@@ -253,6 +277,8 @@ static const char *secs_str(char *buf, size_t cap, double v, const char *suffix,
 }
 
 /* ---- table ---- */
+
+#define NEG_HEADING "MUST STAY CLOSED" /* the negative flows' first column */
 
 /* Columns a field takes once escaped (a UTF-8 sequence counts as one). */
 static size_t text_width(const char *s, size_t n)
@@ -282,15 +308,19 @@ struct table_widths {
 	size_t flow, dialect, time;
 };
 
-static void table_widths_get(const struct probe_result *res, size_t n, struct table_widths *tw)
+/* The widths of the rows' table (neg false) or of the negative flows'. */
+static void table_widths_get(const struct probe_result *res, size_t n, bool neg,
+                             struct table_widths *tw)
 {
 	char buf[64];
 
-	tw->flow = strlen("FLOW");
+	tw->flow = strlen(neg ? NEG_HEADING : "FLOW");
 	tw->dialect = strlen("DIALECT");
 	tw->time = strlen("TIME");
 	for (size_t i = 0; i < n; i++) {
 		const struct probe_result *r = &res[i];
+		if ((r->row == 0) != neg)
+			continue;
 		size_t f = r->flow ? text_width(r->flow, strlen(r->flow)) : 0;
 		size_t d = text_width(r->dialect, field_len(r->dialect, sizeof(r->dialect)));
 		size_t t = strlen(secs_str(buf, sizeof(buf), r->seconds, "s", "-"));
@@ -306,13 +336,34 @@ static void table_row(struct out *w, const struct probe_result *r, const struct 
 	const char *t = secs_str(buf, sizeof(buf), r->seconds, "s", "-");
 	size_t dl = field_len(r->detail, sizeof(r->detail));
 
-	out_printf(w, "%-3d  ", r->row);
-	table_cell(w, r->flow, r->flow ? strlen(r->flow) : 0, tw->flow);
-	table_cell(w, r->dialect, field_len(r->dialect, sizeof(r->dialect)), tw->dialect);
+	if (r->row) {
+		out_printf(w, "%-3d  ", r->row);
+		table_cell(w, r->flow, r->flow ? strlen(r->flow) : 0, tw->flow);
+		table_cell(w, r->dialect, field_len(r->dialect, sizeof(r->dialect)), tw->dialect);
+	} else {
+		table_cell(w, r->flow, r->flow ? strlen(r->flow) : 0, tw->flow);
+	}
 	/* DETAIL is last: no padding, and no trailing blanks when empty. */
 	out_printf(w, "%-9s  %*s%s", probe_verdict_name(r->verdict), (int)tw->time, t,
 	           dl ? "  " : "");
 	out_escaped(w, r->detail, dl, esc_text, "?");
+	out_putc(w, '\n');
+}
+
+/* The negative flows, apart from the rows: what must stay closed. */
+static void table_negatives(struct out *w, const struct probe_result *res, size_t n,
+                            const struct counts *c)
+{
+	struct table_widths tw;
+
+	table_widths_get(res, n, true, &tw);
+	out_printf(w, "\n%-*s  %-9s  %-*s  DETAIL\n", (int)tw.flow, NEG_HEADING, "VERDICT",
+	           (int)tw.time, "TIME");
+	for (size_t i = 0; i < n; i++)
+		if (res[i].row == 0)
+			table_row(w, &res[i], &tw);
+	out_putc(w, '\n');
+	out_closed_summary_text(w, c);
 	out_putc(w, '\n');
 }
 
@@ -329,29 +380,57 @@ static void write_table(struct out *w, const struct report_meta *m, const struct
 	out_escaped(w, m->started ? m->started : "?", m->started ? strlen(m->started) : 1, esc_text,
 	            "?");
 	out_printf(w, ", %s\n\n", secs_str(buf, sizeof(buf), m->seconds, "s", "-"));
-	table_widths_get(res, n, &tw);
+	table_widths_get(res, n, false, &tw);
 	out_printf(w, "ROW  %-*s  %-*s  %-9s  %-*s  DETAIL\n", (int)tw.flow, "FLOW",
 	           (int)tw.dialect, "DIALECT", "VERDICT", (int)tw.time, "TIME");
 	for (size_t i = 0; i < n; i++)
-		table_row(w, &res[i], &tw);
+		if (res[i].row)
+			table_row(w, &res[i], &tw);
 	out_putc(w, '\n');
 	out_summary_text(w, c);
 	out_putc(w, '\n');
+	if (c->negs)
+		table_negatives(w, res, n, c);
 }
 
 /* ---- JSON ---- */
 
+/* A row's result, or (row 0) a negative flow's, which has no row or dialect. */
 static void json_result(struct out *w, const struct probe_result *r)
 {
-	out_printf(w, "    {\"row\": %d, \"flow\": ", r->row);
-	out_json_str(w, r->flow, r->flow ? strlen(r->flow) : 0);
-	out_printf(w, ", \"dialect\": ");
-	out_json_str(w, r->dialect, field_len(r->dialect, sizeof(r->dialect)));
+	if (r->row) {
+		out_printf(w, "    {\"row\": %d, \"flow\": ", r->row);
+		out_json_str(w, r->flow, r->flow ? strlen(r->flow) : 0);
+		out_printf(w, ", \"dialect\": ");
+		out_json_str(w, r->dialect, field_len(r->dialect, sizeof(r->dialect)));
+	} else {
+		out_printf(w, "    {\"flow\": ");
+		out_json_str(w, r->flow, r->flow ? strlen(r->flow) : 0);
+	}
 	out_printf(w, ", \"verdict\": \"%s\", \"detail\": ", probe_verdict_name(r->verdict));
 	out_json_str(w, r->detail, field_len(r->detail, sizeof(r->detail)));
 	out_printf(w, ", \"seconds\": ");
 	out_json_num(w, r->seconds);
+	out_printf(w, ", \"start\": ");
+	out_json_num(w, r->start);
+	out_printf(w, ", \"end\": ");
+	out_json_num(w, r->end);
 	out_printf(w, "}");
+}
+
+/* "NAME": [ the rows' results, or the negative flows' ], */
+static void json_array(struct out *w, const char *name, const struct probe_result *res, size_t n,
+                       bool neg)
+{
+	size_t k = 0;
+	out_printf(w, "  \"%s\": [", name);
+	for (size_t i = 0; i < n; i++) {
+		if ((res[i].row == 0) != neg)
+			continue;
+		out_printf(w, k++ ? ",\n" : "\n");
+		json_result(w, &res[i]);
+	}
+	out_printf(w, "%s],\n", k ? "\n  " : "");
 }
 
 static void write_json(struct out *w, const struct report_meta *m, const struct probe_result *res,
@@ -363,17 +442,16 @@ static void write_json(struct out *w, const struct report_meta *m, const struct 
 	out_json_str(w, m->started, m->started ? strlen(m->started) : 0);
 	out_printf(w, ",\n  \"seconds\": ");
 	out_json_num(w, m->seconds);
-	out_printf(w, ",\n  \"results\": [");
-	for (size_t i = 0; i < n; i++) {
-		out_printf(w, i ? ",\n" : "\n");
-		json_result(w, &res[i]);
-	}
-	out_printf(w, "%s],\n", n ? "\n  " : "");
+	out_printf(w, ",\n");
+	json_array(w, "results", res, n, false);
+	json_array(w, "closed", res, n, true);
 	out_printf(w,
 	           "  \"summary\": {\"passed\": %zu, \"blocked\": %zu, \"rejected\": %zu, "
-	           "\"failed\": %zu, \"total\": %zu}\n}\n",
+	           "\"failed\": %zu, \"total\": %zu, \"strict\": {\"closed\": %zu, "
+	           "\"exposed\": %zu, \"failed\": %zu, \"total\": %zu}}\n}\n",
 	           c->v[VERDICT_PASS], c->v[VERDICT_BLOCKED], c->v[VERDICT_REJECTED],
-	           c->v[VERDICT_FAILED], n);
+	           c->v[VERDICT_FAILED], c->rows, c->neg[VERDICT_CLOSED], c->neg[VERDICT_EXPOSED],
+	           neg_failed(c), c->negs);
 }
 
 /* ---- JUnit XML ---- */
@@ -387,7 +465,7 @@ static void junit_result(struct out *w, const struct probe_result *r)
 	out_printf(w, "    <testcase classname=\"edgelab.probe\" name=\"");
 	out_name(w, r, esc_xml, "&#xFFFD;");
 	out_printf(w, "\" time=\"%s\"", secs_str(buf, sizeof(buf), r->seconds, "", "0"));
-	if (r->verdict == VERDICT_PASS) {
+	if (probe_result_ok(r)) {
 		out_printf(w, "/>\n");
 		return;
 	}
@@ -405,30 +483,44 @@ static void junit_property(struct out *w, const char *name, const char *value)
 	out_printf(w, "\"/>\n");
 }
 
-/* The start time goes in a property: JUnit's timestamp attribute wants a
- * local time without a zone, and the probe's is UTC with one. */
-static void write_junit(struct out *w, const struct report_meta *m, const struct probe_result *res,
-                        size_t n, const struct counts *c)
+/* One suite: the rows, or (neg) the negative flows. The start time goes in
+ * a property: JUnit's timestamp attribute wants a local time without a
+ * zone, and the probe's is UTC with one. */
+static void junit_suite(struct out *w, const struct report_meta *m, const struct probe_result *res,
+                        size_t n, bool neg, size_t tests, size_t fail)
 {
 	char buf[64];
 	const char *t = secs_str(buf, sizeof(buf), m->seconds, "", "0");
-	size_t fail = counts_not_ok(c);
 
-	out_printf(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-	out_printf(w,
-	           "<testsuites name=\"edgelab probe\" tests=\"%zu\" failures=\"%zu\" "
-	           "errors=\"0\" time=\"%s\">\n",
-	           n, fail, t);
 	out_printf(w, "  <testsuite name=\"edgelab probe ");
 	out_xml(w, m->target, m->target ? strlen(m->target) : 0);
-	out_printf(w, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" time=\"%s\">\n", n, fail, t);
+	out_printf(w, "%s\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" time=\"%s\">\n",
+	           neg ? " must stay closed" : "", tests, fail, t);
 	out_printf(w, "    <properties>\n");
 	junit_property(w, "target", m->target);
 	junit_property(w, "started", m->started);
 	out_printf(w, "    </properties>\n");
 	for (size_t i = 0; i < n; i++)
-		junit_result(w, &res[i]);
-	out_printf(w, "  </testsuite>\n</testsuites>\n");
+		if ((res[i].row == 0) == neg)
+			junit_result(w, &res[i]);
+	out_printf(w, "  </testsuite>\n");
+}
+
+static void write_junit(struct out *w, const struct report_meta *m, const struct probe_result *res,
+                        size_t n, const struct counts *c)
+{
+	char buf[64];
+	const char *t = secs_str(buf, sizeof(buf), m->seconds, "", "0");
+
+	out_printf(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	out_printf(w,
+	           "<testsuites name=\"edgelab probe\" tests=\"%zu\" failures=\"%zu\" "
+	           "errors=\"0\" time=\"%s\">\n",
+	           n, c->not_ok, t);
+	junit_suite(w, m, res, n, false, c->rows, c->rows - c->v[VERDICT_PASS]);
+	if (c->negs)
+		junit_suite(w, m, res, n, true, c->negs, c->negs - c->neg[VERDICT_CLOSED]);
+	out_printf(w, "</testsuites>\n");
 }
 
 /* ---- TAP ---- */
@@ -441,12 +533,16 @@ static void tap_yaml(struct out *w, const struct probe_result *r)
 	out_json_str(w, r->detail, field_len(r->detail, sizeof(r->detail)));
 	out_printf(w, "\n  seconds: ");
 	out_json_num(w, r->seconds);
+	out_printf(w, "\n  start: ");
+	out_json_num(w, r->start);
+	out_printf(w, "\n  end: ");
+	out_json_num(w, r->end);
 	out_printf(w, "\n  ...\n");
 }
 
 static void tap_result(struct out *w, size_t i, const struct probe_result *r)
 {
-	bool ok = r->verdict == VERDICT_PASS;
+	bool ok = probe_result_ok(r);
 
 	out_printf(w, "%s %zu - ", ok ? "ok" : "not ok", i + 1);
 	out_name(w, r, esc_tap, "?");
@@ -470,11 +566,20 @@ static void write_tap(struct out *w, const struct report_meta *m, const struct p
 	out_escaped(w, m->started ? m->started : "?", m->started ? strlen(m->started) : 1, esc_text,
 	            "?");
 	out_putc(w, '\n');
-	for (size_t i = 0; i < n; i++)
-		tap_result(w, i, &res[i]);
+	/* The rows first, then the negative flows, numbered on. */
+	size_t k = 0;
+	for (int neg = 0; neg < 2; neg++)
+		for (size_t i = 0; i < n; i++)
+			if ((res[i].row == 0) == neg)
+				tap_result(w, k++, &res[i]);
 	out_printf(w, "# ");
 	out_summary_text(w, c);
 	out_putc(w, '\n');
+	if (c->negs) {
+		out_printf(w, "# ");
+		out_closed_summary_text(w, c);
+		out_putc(w, '\n');
+	}
 }
 
 /* ---- entry point ---- */

@@ -1,8 +1,10 @@
 /* The probe's matrix: one result per row (and per dialect where a row has
- * several), written as a table, JSON, JUnit XML or TAP. */
+ * several), and the strict mode's negative flows (row 0) apart from them,
+ * written as a table, JSON, JUnit XML or TAP. */
 #ifndef EDGELAB_PROBE_REPORT_H
 #define EDGELAB_PROBE_REPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -11,15 +13,18 @@ enum probe_verdict {
 	VERDICT_BLOCKED,  /* no answer in time */
 	VERDICT_REJECTED, /* RST or ICMP unreachable */
 	VERDICT_FAILED,   /* an answer, but a wrong one */
+	VERDICT_CLOSED,   /* a negative flow (strict) found no way through: good */
+	VERDICT_EXPOSED,  /* a negative flow got through: bad */
 };
 
 struct probe_result {
-	int row;          /* 1..6 */
+	int row;          /* 1..6; 0: a negative flow of the strict mode */
 	const char *flow; /* "client -> edge STUN/UDP" (static string) */
 	char dialect[16]; /* "rfc5389", "msturn", or "" when the row has one */
 	enum probe_verdict verdict;
-	char detail[256]; /* why: "mapped 192.0.2.10:40000 as expected" */
-	double seconds;   /* how long the flow took */
+	char detail[256];  /* why: "mapped 192.0.2.10:40000 as expected" */
+	double seconds;    /* how long the flow took */
+	double start, end; /* seconds since the run's start */
 };
 
 struct report_meta {
@@ -31,6 +36,8 @@ struct report_meta {
 enum report_format { REPORT_TABLE, REPORT_JSON, REPORT_JUNIT, REPORT_TAP };
 
 const char *probe_verdict_name(enum probe_verdict v); /* "PASS", "BLOCKED", ... */
+/* Whether a result is good: PASS, or CLOSED for a negative flow. */
+bool probe_result_ok(const struct probe_result *r);
 /* "table", "json", "junit", "tap"; 0 or EINVAL. */
 int report_format_parse(const char *name, enum report_format *fmt);
 /* Writes the whole report; 0 or the errno of a failed write. */

@@ -7,12 +7,15 @@
  *            our marker in the row's protocol (row 4: RTP framed per RFC
  *            4571; row 5: a STUN Binding request in the dialect asked for,
  *            which the probe answers in that dialect);
- *   BLOCKED  nothing within the timeout (a firewall that rejects the flow
- *            looks the same from outside: the edge's log names the RST);
+ *   BLOCKED  nothing within the timeout, and the edge saw no answer either;
+ *   REJECTED nothing within the timeout, and the edge's flow drew a RST or
+ *            an ICMP unreachable (its record, GET /flows/ID: outcome.c);
  *   FAILED   the trigger failed, or the flow came but is wrong: another
- *            address, a port outside the range, no marker, bad framing. */
+ *            address, a port outside the range, no marker, bad framing.
+ * The listeners are the run's, shared (hub.h): row 5's two dialects arrive
+ * at one UDP port, row 4 and a strict flow at one TCP port, each told
+ * apart by its marker. */
 #include <errno.h>
-#include <openssl/rand.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,10 +25,10 @@
 #include "core/addr.h"
 #include "media/rtp.h"
 #include "probe/flow.h"
+#include "probe/hub.h"
 #include "probe/probe.h"
 #include "stun/stun.h"
 
-#define MARKER_BYTES  8   /* 16 hex characters */
 #define DRAIN_SECONDS 1.0 /* row 4: waiting for the edge's close after ours */
 
 struct media_flow {
@@ -33,52 +36,26 @@ struct media_flow {
 	struct probe_result *r;
 	int row;
 	double deadline;
-	int lfd, fd;
-	char marker[2 * MARKER_BYTES + 1];
-	char expect[sizeof(ROWS_MARKER_PREFIX) + 2 * MARKER_BYTES]; /* what must arrive */
-	struct sockaddr_storage us;   /* where we listen, as the edge must address us */
-	struct sockaddr_storage from; /* where the flow came from */
-	unsigned stray;               /* row 5: datagrams without our marker */
+	int fd; /* row 4: the edge's connection */
+	char marker[FLOW_MARKER_LEN + 1];
+	char expect[sizeof(ROWS_MARKER_PREFIX) + FLOW_MARKER_LEN]; /* what must arrive */
+	char location[CTL_LOCATION_MAX]; /* the edge's record of the flow, or "" */
+	struct sockaddr_storage us;      /* where we listen, as the edge must address us */
+	struct sockaddr_storage from;    /* where the flow came from */
+	struct hub_slot *slot;
+	struct hub_item it; /* what arrived */
+	unsigned stray;     /* row 5: datagrams with our marker, but not as a marker */
+	bool unseen;        /* nothing arrived: the edge's record decides */
 };
 
-/* Our address towards the edge: --bind, or the one the kernel would use. */
-static int our_address(struct media_flow *f, uint16_t port)
-{
-	int rc = 0;
-	if (f->o->have_bind) {
-		f->us = f->o->bind;
-	} else {
-		struct sockaddr_storage dst = f->o->edge;
-		socklen_t len = sizeof(f->us);
-		addr_set_port((struct sockaddr *)&dst, 9); /* any port: nothing is sent */
-		int fd = socket(dst.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (fd < 0 ||
-		    connect(fd, (struct sockaddr *)&dst, addr_len((struct sockaddr *)&dst)) ||
-		    getsockname(fd, (struct sockaddr *)&f->us, &len))
-			rc = errno;
-		if (fd >= 0)
-			close(fd);
-	}
-	addr_set_port((struct sockaddr *)&f->us, port);
-	return rc;
-}
-
-static bool listen_as_client(struct media_flow *f, int type, uint16_t port)
+static bool listen_as_client(struct media_flow *f, struct probe_hub *hub, int type, uint16_t port)
 {
 	char where[ADDR_STR_MAX];
-	unsigned char rnd[MARKER_BYTES];
-	int on = 1, rc = our_address(f, port);
-	if (!rc && RAND_bytes(rnd, sizeof(rnd)) != 1)
+	int rc = flow_our_address(f->o, port, &f->us);
+	if (!rc && flow_marker_new(f->marker, f->expect, sizeof(f->expect)))
 		rc = EIO;
-	for (size_t i = 0; i < sizeof(rnd); i++)
-		snprintf(f->marker + 2 * i, 3, "%02x", rnd[i]);
-	snprintf(f->expect, sizeof(f->expect), "%s%s", ROWS_MARKER_PREFIX, f->marker);
 	if (!rc)
-		f->lfd = socket(f->us.ss_family, type | SOCK_CLOEXEC, 0);
-	if (!rc && (f->lfd < 0 || setsockopt(f->lfd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) ||
-	            bind(f->lfd, (struct sockaddr *)&f->us, addr_len((struct sockaddr *)&f->us)) ||
-	            (type == SOCK_STREAM && listen(f->lfd, 4))))
-		rc = errno;
+		rc = hub_expect(hub, type, (struct sockaddr *)&f->us, f->expect, &f->slot);
 	if (rc)
 		flow_verdict(f->r, VERDICT_FAILED, "the probe cannot listen on %s: %s",
 		             addr_str((struct sockaddr *)&f->us, where, sizeof(where)),
@@ -86,41 +63,24 @@ static bool listen_as_client(struct media_flow *f, int type, uint16_t port)
 	return rc == 0;
 }
 
-/* "[::1]:443" travels in a query string: everything but unreserved
- * characters percent-encoded (RFC 3986 section 2.3). */
-static void url_encode(const char *in, char *out, size_t cap)
-{
-	static const char safe[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
-	size_t n = 0;
-	for (; *in && n + 4 < cap; in++)
-		n += (size_t)snprintf(out + n, cap - n, strchr(safe, *in) ? "%c" : "%%%02X",
-		                      (unsigned char)*in);
-	out[n] = '\0';
-}
-
-/* POST /rows/N?target=US&marker=M on the edge's control socket; row 5 in
- * MS-TURN adds &dialect=msturn (RFC 5389 is the default, so that row 5 in
- * RFC 5389 works with an edge that predates the parameter). */
+/* POST /rows/N?target=US&marker=M on the control API; row 5 in MS-TURN
+ * adds &dialect=msturn (RFC 5389 is the default, so that row 5 in RFC 5389
+ * works with an edge that predates the parameter). */
 static bool trigger(struct media_flow *f)
 {
-	char us[ADDR_STR_MAX], target[3 * ADDR_STR_MAX], path[420], body[256];
-	if (!f->o->control_socket[0]) {
+	char us[ADDR_STR_MAX], target[3 * ADDR_STR_MAX], path[420];
+	bool ms = f->row == 5 && f->o->dialect == STUN_DIALECT_MSTURN;
+	if (f->o->control.kind == CTL_NONE) {
 		flow_verdict(f->r, VERDICT_FAILED,
-		             "the edge sends this flow only when asked: give its control socket "
+		             "the edge sends this flow only when asked: give its control API "
 		             "(--control)");
 		return false;
 	}
-	url_encode(addr_str((struct sockaddr *)&f->us, us, sizeof(us)), target, sizeof(target));
+	flow_url_encode(addr_str((struct sockaddr *)&f->us, us, sizeof(us)), target,
+	                sizeof(target));
 	snprintf(path, sizeof(path), "/rows/%d?target=%s&marker=%s%s%s", f->row, target, f->marker,
-	         f->row == 5 && f->o->dialect == STUN_DIALECT_MSTURN ? "&dialect=" : "",
-	         f->row == 5 && f->o->dialect == STUN_DIALECT_MSTURN
-	             ? stun_dialect_name(STUN_DIALECT_MSTURN)
-	             : "");
-	if (flow_control_post(f->o->control_socket, path, f->deadline, body, sizeof(body)) == 202)
-		return true;
-	flow_verdict(f->r, VERDICT_FAILED, "control API %s: %s", f->o->control_socket, body);
-	return false;
+	         ms ? "&dialect=" : "", ms ? stun_dialect_name(STUN_DIALECT_MSTURN) : "");
+	return flow_trigger(f->o, path, f->deadline, f->r, f->location, sizeof(f->location));
 }
 
 static bool from_edge(struct media_flow *f, const char *what)
@@ -130,17 +90,24 @@ static bool from_edge(struct media_flow *f, const char *what)
 	                              ROWS_RELAY_PORT_MAX);
 }
 
-static void media_flow_run(struct media_flow *f, int type, uint16_t port,
+static void media_flow_run(struct media_flow *f, int type, uint16_t port, const char *what,
                            void (*receive)(struct media_flow *f))
 {
 	double start = flow_now();
+	struct probe_hub *own = NULL, *hub = f->o->hub;
 	f->deadline = start + f->o->timeout_ms / 1000.0;
-	if (listen_as_client(f, type, port) && trigger(f))
+	int rc = hub ? 0 : hub_new(&own);
+	if (rc)
+		flow_verdict(f->r, VERDICT_FAILED, "the probe cannot listen: %s", strerror(rc));
+	if (!rc && listen_as_client(f, hub ? hub : own, type, port) && trigger(f))
 		receive(f);
+	if (f->slot)
+		hub_done(f->slot);
+	if (f->unseen)
+		flow_judge_unseen(f->o, f->location, what, f->r);
 	if (f->fd >= 0)
 		close(f->fd);
-	if (f->lfd >= 0)
-		close(f->lfd);
+	hub_free(own);
 	f->r->seconds = flow_now() - start;
 }
 
@@ -169,7 +136,7 @@ static void stun_answer(struct media_flow *f, const struct stun_msg *req)
 		stun_enc_fingerprint(&enc);
 	}
 	if (stun_enc_finish(&enc, &len) == 0)
-		sendto(f->lfd, buf, len, 0, (struct sockaddr *)&f->from,
+		sendto(f->it.fd, buf, len, 0, (struct sockaddr *)&f->from,
 		       addr_len((struct sockaddr *)&f->from));
 }
 
@@ -191,7 +158,7 @@ static bool stun_judge(struct media_flow *f, const uint8_t *buf, size_t len)
 	if (stun_msg_decode(&msg, buf, len) ||
 	    !(m = stun_msg_attr(&msg, marker_attr(msg.dialect))) || m->len != strlen(f->expect) ||
 	    memcmp(m->val, f->expect, m->len) != 0) {
-		f->stray++; /* not ours: someone else's traffic on 3478 */
+		f->stray++; /* our marker, but not where the edge puts it */
 		return false;
 	}
 	if (msg.dialect != f->o->dialect) {
@@ -222,28 +189,24 @@ static bool stun_judge(struct media_flow *f, const uint8_t *buf, size_t len)
 
 static void stun_receive(struct media_flow *f)
 {
-	uint8_t buf[STUN_MAX_MSG_LEN];
-	for (;;) {
-		struct pollfd pfd = {.fd = f->lfd, .events = POLLIN};
-		if (poll(&pfd, 1, flow_left_ms(f->deadline)) <= 0)
-			break;
-		socklen_t alen = sizeof(f->from);
-		ssize_t n =
-		    recvfrom(f->lfd, buf, sizeof(buf), 0, (struct sockaddr *)&f->from, &alen);
-		if (n >= 0 && stun_judge(f, buf, (size_t)n))
+	while (hub_wait(f->slot, f->deadline, &f->it) == 0) {
+		f->from = f->it.from;
+		if (stun_judge(f, f->it.data, f->it.len))
 			return;
 	}
+	unsigned stray = hub_stray(f->slot) + f->stray;
+	f->unseen = true;
 	flow_verdict(f->r, VERDICT_BLOCKED,
 	             "no STUN request from the edge to our UDP %u in %.1f s%s",
 	             f->o->client_udp_port, f->o->timeout_ms / 1000.0,
-	             f->stray ? " (only datagrams without our marker)" : "");
+	             stray ? " (only datagrams without our marker)" : "");
 }
 
 void probe_row_stun_udp_out(const struct probe_opts *o, struct probe_result *r)
 {
-	struct media_flow f = {.o = o, .r = r, .row = 5, .lfd = -1, .fd = -1};
+	struct media_flow f = {.o = o, .r = r, .row = 5, .fd = -1};
 	snprintf(r->dialect, sizeof(r->dialect), "%s", stun_dialect_name(o->dialect));
-	media_flow_run(&f, SOCK_DGRAM, o->client_udp_port, stun_receive);
+	media_flow_run(&f, SOCK_DGRAM, o->client_udp_port, "STUN request", stun_receive);
 }
 
 /* ---- row 4: RTP over TCP ---- */
@@ -281,12 +244,14 @@ static int rtp_take(struct media_flow *f, const uint8_t *buf, size_t *have, stru
 	return rc == EAGAIN ? 0 : rc;
 }
 
-/* Reads frames until our marker and the edge's close (or the time is up);
- * false when the data settled the verdict (FAILED). */
+/* Reads frames, from the connection's first bytes on, until our marker and
+ * the edge's close (or the time is up); false when the data settled the
+ * verdict (FAILED). */
 static bool rtp_read(struct media_flow *f, struct rtp_seen *s)
 {
 	uint8_t buf[8192];
-	size_t have = 0;
+	size_t have = f->it.len;
+	memcpy(buf, f->it.data, have);
 	double until = f->deadline;
 	char from[ADDR_STR_MAX];
 	addr_str((struct sockaddr *)&f->from, from, sizeof(from));
@@ -320,17 +285,16 @@ static bool rtp_read(struct media_flow *f, struct rtp_seen *s)
 
 static void rtp_receive(struct media_flow *f)
 {
-	struct pollfd pfd = {.fd = f->lfd, .events = POLLIN};
 	struct rtp_seen s = {0};
 	char from[ADDR_STR_MAX];
-	if (poll(&pfd, 1, flow_left_ms(f->deadline)) <= 0)
+	if (hub_wait(f->slot, f->deadline, &f->it)) {
+		f->unseen = true;
 		return flow_verdict(f->r, VERDICT_BLOCKED,
 		                    "no connection from the edge to our TCP %u in %.1f s",
 		                    f->o->client_tcp_port, f->o->timeout_ms / 1000.0);
-	socklen_t alen = sizeof(f->from);
-	f->fd = accept(f->lfd, (struct sockaddr *)&f->from, &alen);
-	if (f->fd < 0)
-		return flow_socket_error(f->r, errno, "accepting");
+	}
+	f->fd = f->it.fd;
+	f->from = f->it.from;
 	if (!from_edge(f, "connection"))
 		return;
 	addr_str((struct sockaddr *)&f->from, from, sizeof(from));
@@ -350,6 +314,6 @@ static void rtp_receive(struct media_flow *f)
 
 void probe_row_rtp_tcp_out(const struct probe_opts *o, struct probe_result *r)
 {
-	struct media_flow f = {.o = o, .r = r, .row = 4, .lfd = -1, .fd = -1};
-	media_flow_run(&f, SOCK_STREAM, o->client_tcp_port, rtp_receive);
+	struct media_flow f = {.o = o, .r = r, .row = 4, .fd = -1};
+	media_flow_run(&f, SOCK_STREAM, o->client_tcp_port, "SYN", rtp_receive);
 }

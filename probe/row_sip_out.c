@@ -3,8 +3,9 @@
  * API to send OPTIONS now (or waits for the edge's keep-alive), then checks
  * what arrives: it must come from the edge's address, present a certificate
  * from the lab CA naming the edge, and carry a SIP request, which is
- * answered 200. Nothing within the timeout is BLOCKED: from outside, a flow
- * the firewall rejected looks the same (the edge's log names the RST). */
+ * answered 200. Nothing within the timeout is BLOCKED, unless the edge's
+ * record of the flow (outcome.c) says a RST or ICMP answered it (REJECTED)
+ * or something between answered TLS (FAILED). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <openssl/ssl.h>
@@ -28,6 +29,7 @@ struct out_flow {
 	SSL_CTX *ctx;
 	SSL *ssl;
 	struct sockaddr_storage peer;
+	char location[CTL_LOCATION_MAX]; /* the edge's record of the flow, or "" */
 };
 
 static bool listen_as_partner(struct out_flow *f)
@@ -52,17 +54,14 @@ static bool listen_as_partner(struct out_flow *f)
 	return true;
 }
 
-/* POST /rows/2?partner=... on the edge's control socket; true on 202. */
+/* POST /rows/2?partner=... on the control API; true on 202. */
 static bool trigger(struct out_flow *f)
 {
-	char path[300], body[256];
-	if (!f->o->control_socket[0])
+	char path[300];
+	if (f->o->control.kind == CTL_NONE)
 		return true; /* wait for the edge's keep-alive instead */
 	snprintf(path, sizeof(path), "/rows/2?partner=%s", f->o->partner_domain);
-	if (flow_control_post(f->o->control_socket, path, f->deadline, body, sizeof(body)) == 202)
-		return true;
-	flow_verdict(f->r, VERDICT_FAILED, "control API %s: %s", f->o->control_socket, body);
-	return false;
+	return flow_trigger(f->o, path, f->deadline, f->r, f->location, sizeof(f->location));
 }
 
 static bool accept_edge(struct out_flow *f)
@@ -72,6 +71,7 @@ static bool accept_edge(struct out_flow *f)
 		flow_verdict(f->r, VERDICT_BLOCKED,
 		             "no connection from the edge to our %u in %.1f s", f->o->partner_port,
 		             f->o->timeout_ms / 1000.0);
+		flow_judge_unseen(f->o, f->location, "SYN", f->r);
 		return false;
 	}
 	socklen_t len = sizeof(f->peer);

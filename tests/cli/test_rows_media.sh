@@ -89,7 +89,7 @@ for d in rfc5389 msturn; do
 done
 check "... exit status 1" [ "$rc" -eq 1 ]
 probe 4,5
-check "no control socket: row 4 FAILED, saying why" detail_has 4 'FAILED.*give its control socket (--control)'
+check "no control socket: row 4 FAILED, saying why" detail_has 4 'FAILED.*give its control API (--control)'
 check "... row 5 too, in both dialects" [ "$(result 5 | grep -c '"verdict": "FAILED"')" -eq 2 ]
 probe 5 --dialect tls
 check "--dialect tls: a usage error (status 2)" [ "$rc" -eq 2 ]

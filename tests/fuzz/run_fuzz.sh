@@ -5,11 +5,11 @@
 # under ASan+UBSan; binding, conf and sip for ${FUZZ_SECONDS_OTHER:-30} each;
 # policy (a small pure module) for ${FUZZ_SECONDS_POLICY:-15}; turn (the TURN
 # request handler and data path) for ${FUZZ_SECONDS_OTHER:-30}; rtp (row 4's
-# RFC 4571 decoder) and canary (the marker in a canary hit) for
-# ${FUZZ_SECONDS_POLICY:-15}; control (the control API's requests, admission
-# and token parsers) for ${FUZZ_SECONDS_OTHER:-30}.
+# RFC 4571 decoder), canary (the marker in a canary hit), control (the
+# control API's requests, admission and token parsers) and ctl_reply (the
+# probe's parsers of the control API's answers) for ${FUZZ_SECONDS_POLICY:-15}.
 # Usage: run_fuzz.sh [NAME...] (default: every target: stun binding conf sip
-# policy turn rtp canary control);
+# policy turn rtp canary control ctl_reply);
 # from `make check` it takes no argument and finds the build through BUILDDIR.
 set -u
 
@@ -27,7 +27,7 @@ run_one() {
 	name=$1
 	case $name in
 	stun) seconds=$stun_seconds ;;
-	policy | rtp | canary) seconds=$policy_seconds ;;
+	policy | rtp | canary | control | ctl_reply) seconds=$policy_seconds ;;
 	*) seconds=$other_seconds ;;
 	esac
 	bin=$builddir/tests/fuzz/fuzz_$name
@@ -71,7 +71,7 @@ run_one() {
 	return 0
 }
 
-[ $# -gt 0 ] || set -- stun binding conf sip policy turn rtp canary control
+[ $# -gt 0 ] || set -- stun binding conf sip policy turn rtp canary control ctl_reply
 for target in "$@"; do
 	if run_one "$target"; then
 		passed=$((passed + 1))

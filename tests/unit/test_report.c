@@ -20,11 +20,13 @@
 static const struct report_meta meta = {"198.51.100.10", "2024-05-01T10:00:00Z", 7.25};
 
 static struct probe_result results[] = {
-    {6, "client -> edge STUN/UDP", "rfc5389", VERDICT_PASS, "mapped 192.0.2.10:40000", 0.012},
-    {6, "client -> edge STUN/UDP", "msturn", VERDICT_FAILED, HOSTILE, 0.5},
-    {1, "partner -> edge SIP/MTLS", "", VERDICT_BLOCKED, "no answer in 2s", 2.0},
-    {3, "client -> edge SIP/TLS", "", VERDICT_REJECTED, "connection refused (RST)", 0.001},
-    {2, "edge -> partner SIP/MTLS", "", VERDICT_PASS, "", 0.0},
+    {6, "client -> edge STUN/UDP", "rfc5389", VERDICT_PASS, "mapped 192.0.2.10:40000", 0.012, 0.001,
+     0.013},
+    {6, "client -> edge STUN/UDP", "msturn", VERDICT_FAILED, HOSTILE, 0.5, 0.001, 0.501},
+    {1, "partner -> edge SIP/MTLS", "", VERDICT_BLOCKED, "no answer in 2s", 2.0, 0.002, 2.002},
+    {3, "client -> edge SIP/TLS", "", VERDICT_REJECTED, "connection refused (RST)", 0.001, 0.002,
+     0.003},
+    {2, "edge -> partner SIP/MTLS", "", VERDICT_PASS, "", 0.0, 0.0, 0.0},
 };
 
 #define NRESULTS (sizeof(results) / sizeof(results[0]))
@@ -78,6 +80,8 @@ static void test_report_names(void **state)
 	assert_string_equal(probe_verdict_name(VERDICT_BLOCKED), "BLOCKED");
 	assert_string_equal(probe_verdict_name(VERDICT_REJECTED), "REJECTED");
 	assert_string_equal(probe_verdict_name(VERDICT_FAILED), "FAILED");
+	assert_string_equal(probe_verdict_name(VERDICT_CLOSED), "CLOSED");
+	assert_string_equal(probe_verdict_name(VERDICT_EXPOSED), "EXPOSED");
 	assert_string_equal(probe_verdict_name((enum probe_verdict)42), "UNKNOWN");
 	assert_int_equal(report_format_parse("table", &f), 0);
 	assert_int_equal(f, REPORT_TABLE);
@@ -159,13 +163,16 @@ static void test_report_json(void **state)
 	assert_has(s, "\"seconds\": 7.250000");
 	assert_has(s, "{\"row\": 6, \"flow\": \"client -> edge STUN/UDP\", \"dialect\": "
 	              "\"rfc5389\", \"verdict\": \"PASS\", \"detail\": \"mapped "
-	              "192.0.2.10:40000\", \"seconds\": 0.012000}");
+	              "192.0.2.10:40000\", \"seconds\": 0.012000, \"start\": 0.001000, "
+	              "\"end\": 0.013000}");
 	assert_has(s, "\"dialect\": \"msturn\", \"verdict\": \"FAILED\", \"detail\": \"say "
 	              "\\\"hi\\\" <b>&amp;\\nnext\\\\line\\there\\u0001#x \xc3\xa9 \\ufffd\"");
 	assert_has(s, "{\"row\": 2, \"flow\": \"edge -> partner SIP/MTLS\", \"dialect\": \"\", "
-	              "\"verdict\": \"PASS\", \"detail\": \"\", \"seconds\": 0.000000}");
-	assert_has(s, "\n  ],\n  \"summary\": {\"passed\": 2, \"blocked\": 1, \"rejected\": 1, "
-	              "\"failed\": 1, \"total\": 5}\n}\n");
+	              "\"verdict\": \"PASS\", \"detail\": \"\", \"seconds\": 0.000000, "
+	              "\"start\": 0.000000, \"end\": 0.000000}");
+	assert_has(s, "\n  ],\n  \"closed\": [],\n  \"summary\": {\"passed\": 2, \"blocked\": 1, "
+	              "\"rejected\": 1, \"failed\": 1, \"total\": 5, \"strict\": {\"closed\": 0, "
+	              "\"exposed\": 0, \"failed\": 0, \"total\": 0}}\n}\n");
 	assert_int_equal(count(s, "{\"row\": "), NRESULTS);
 	assert_absent(s, "\x01");
 	assert_absent(s, "\xff");
@@ -214,7 +221,7 @@ static void test_report_tap(void **state)
 	              "<b>&amp;\\nnext\\\\line\\there\\x01\\#x \xc3\xa9 ?\n");
 	assert_has(s, "\nnot ok 3 - row 1 partner -> edge SIP/MTLS # BLOCKED: no answer in 2s\n"
 	              "  ---\n  verdict: BLOCKED\n  detail: \"no answer in 2s\"\n"
-	              "  seconds: 2.000000\n  ...\n");
+	              "  seconds: 2.000000\n  start: 0.002000\n  end: 2.002000\n  ...\n");
 	assert_has(s, "\nnot ok 4 - row 3 client -> edge SIP/TLS # REJECTED: connection refused "
 	              "(RST)\n");
 	assert_has(s, "\nok 5 - row 2 edge -> partner SIP/MTLS\n");
@@ -229,7 +236,7 @@ static void test_report_tap(void **state)
 static void test_report_unterminated(void **state)
 {
 	(void)state;
-	struct probe_result r = {4, "edge -> client RTP/TCP", "", VERDICT_FAILED, "", 1.0};
+	struct probe_result r = {4, "edge -> client RTP/TCP", "", VERDICT_FAILED, "", 1.0, 0, 1.0};
 	memset(r.dialect, 'd', sizeof(r.dialect));
 	memset(r.detail, 'x', sizeof(r.detail));
 	for (int f = REPORT_TABLE; f <= REPORT_TAP; f++) {
@@ -246,7 +253,7 @@ static void test_report_empty(void **state)
 {
 	(void)state;
 	char *s = render(REPORT_JSON, NULL, 0);
-	assert_has(s, "\"results\": [],\n");
+	assert_has(s, "\"results\": [],\n  \"closed\": [],\n");
 	free(s);
 	s = render(REPORT_TAP, NULL, 0);
 	assert_has(s, "1..0\n");
@@ -256,6 +263,66 @@ static void test_report_empty(void **state)
 	free(s);
 	s = render(REPORT_TABLE, NULL, 0);
 	assert_ends_with(s, "\n\n0 passed, 0 blocked, 0 rejected, 0 failed\n");
+	free(s);
+}
+
+/* The strict mode's negative flows (row 0) come apart from the rows, in
+ * every format; CLOSED is good, EXPOSED (and FAILED) bad. */
+static const struct probe_result mixed[] = {
+    {4, "edge -> client RTP/TCP", "", VERDICT_PASS, "3 RTP packets", 0.004, 0.010, 0.014},
+    {0, "client -> edge TCP/5060", "", VERDICT_CLOSED, "TCP RST from 198.51.100.10:5060", 0.001,
+     0.011, 0.012},
+    {0, "client -> edge UDP/3479", "", VERDICT_EXPOSED, "the canary on 198.51.100.10:3479 saw it",
+     2.0, 0.012, 2.012},
+    {0, "edge -> client TCP/5060", "", VERDICT_FAILED, "the canary could not be asked", 0.1, 0.013,
+     0.113},
+};
+#define NMIXED (sizeof(mixed) / sizeof(mixed[0]))
+
+static void test_report_strict(void **state)
+{
+	(void)state;
+	assert_true(probe_result_ok(&mixed[0]));
+	assert_true(probe_result_ok(&mixed[1]));
+	assert_false(probe_result_ok(&mixed[2]));
+	assert_false(probe_result_ok(&mixed[3]));
+
+	char *s = render(REPORT_TABLE, mixed, NMIXED);
+	assert_has(s,
+	           "\n\n1 passed, 0 blocked, 0 rejected, 0 failed\n\n"
+	           "MUST STAY CLOSED         VERDICT    TIME    DETAIL\n"
+	           "client -> edge TCP/5060  CLOSED     0.001s  TCP RST from 198.51.100.10:5060\n"
+	           "client -> edge UDP/3479  EXPOSED    2.000s  the canary on "
+	           "198.51.100.10:3479 saw it\n");
+	assert_ends_with(s, "\n\n1 closed, 1 exposed, 1 failed\n");
+	assert_int_equal(count(s, "TCP/5060"), 2);
+	free(s);
+
+	s = render(REPORT_JSON, mixed, NMIXED);
+	assert_int_equal(count(s, "{\"row\": "), 1);
+	assert_has(s, "\"closed\": [\n    {\"flow\": \"client -> edge TCP/5060\", \"verdict\": "
+	              "\"CLOSED\", \"detail\": \"TCP RST from 198.51.100.10:5060\", \"seconds\": "
+	              "0.001000, \"start\": 0.011000, \"end\": 0.012000},\n");
+	assert_has(s, "\"verdict\": \"EXPOSED\"");
+	assert_has(s, "\"total\": 1, \"strict\": {\"closed\": 1, \"exposed\": 1, \"failed\": 1, "
+	              "\"total\": 3}}");
+	free(s);
+
+	s = render(REPORT_JUNIT, mixed, NMIXED);
+	assert_has(s, "<testsuites name=\"edgelab probe\" tests=\"4\" failures=\"2\"");
+	assert_has(s, "<testsuite name=\"edgelab probe 198.51.100.10 must stay closed\" "
+	              "tests=\"3\" failures=\"2\"");
+	assert_has(s, "name=\"must stay closed: client -&gt; edge TCP/5060\" time=\"0.001\"/>");
+	assert_has(s, "<failure type=\"EXPOSED\"");
+	free(s);
+
+	s = render(REPORT_TAP, mixed, NMIXED);
+	assert_has(s, "\nok 1 - row 4 edge -> client RTP/TCP\n"
+	              "ok 2 - must stay closed: client -> edge TCP/5060\n"
+	              "not ok 3 - must stay closed: client -> edge UDP/3479 # EXPOSED: ");
+	assert_has(s, "  start: 0.012000\n  end: 2.012000\n");
+	assert_ends_with(s, "\n# 1 passed, 0 blocked, 0 rejected, 0 failed\n"
+	                    "# 1 closed, 1 exposed, 1 failed\n");
 	free(s);
 }
 
@@ -291,7 +358,7 @@ int main(void)
 	    cmocka_unit_test(test_report_json),        cmocka_unit_test(test_report_junit),
 	    cmocka_unit_test(test_report_tap),         cmocka_unit_test(test_report_unterminated),
 	    cmocka_unit_test(test_report_empty),       cmocka_unit_test(test_report_bad_args),
-	    cmocka_unit_test(test_report_write_error),
+	    cmocka_unit_test(test_report_write_error), cmocka_unit_test(test_report_strict),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
