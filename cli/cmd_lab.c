@@ -59,6 +59,10 @@ static int set_timeout(const struct cli_opt *o, const char *value, char *why, si
 static int check_masks(char *why, size_t why_len, void *arg)
 {
 	const struct lab_args *a = arg;
+	if (a->lab.rules && (a->lab.drop_mask || a->lab.reject_mask)) {
+		snprintf(why, why_len, "--drop and --reject shape our ruleset, not one from --rules");
+		return EINVAL;
+	}
 	if (!(a->lab.drop_mask & a->lab.reject_mask))
 		return 0;
 	snprintf(why, why_len, "a row cannot be both dropped and rejected");
@@ -97,6 +101,16 @@ static const struct cli_opt lab_options[] = {
      .offset = AT(timeout_ms),
      .expect = "seconds, more than 0, at most 3600",
      .help = "per flow (default 3)"},
+    {.name = "rules",
+     .arg = "FILE",
+     .set = cli_opt_string,
+     .offset = AT(lab.rules),
+     .help = "load this nftables ruleset into fw instead of ours (--drop and --reject "
+             "then do nothing)"},
+    {.name = "no-strict",
+     .set = cli_opt_flag,
+     .offset = AT(lab.no_strict),
+     .help = "probe only the six rows, not the flows that must stay closed"},
     {.name = "verbose",
      .letter = 'v',
      .set = cli_opt_flag,
@@ -111,14 +125,19 @@ static const struct cli_opt lab_options[] = {
 
 static const struct cli_opts lab_verb = {
     .verb = "lab",
-    .synopsis = "[--drop N[,N]] [--reject N[,N]] [--rows LIST] [--format FMT]",
+    .synopsis = "[--drop N[,N]] [--reject N[,N]] [--rules FILE] [--rows LIST] [--format FMT]",
     .about = "As root: builds three network namespaces (outside " LAB_OUTSIDE_ADDR
              ", fw, edge " LAB_EDGE_ADDR "),\n"
              "loads the nftables policy of `edgelab rules` into fw, starts `edgelab serve` in\n"
-             "edge and `edgelab probe` in outside, prints the matrix and tears it all down\n"
-             "(also on Ctrl-C and on failure).\n",
+             "edge and `edgelab probe --strict` in outside, prints the matrix and tears it all\n"
+             "down (also on Ctrl-C and on failure). The probe reaches the edge's control API\n"
+             "over HTTPS on a management link (outside " LAB_PROBE_MGMT_ADDR " - edge " LAB_EDGE_MGMT_ADDR
+             ":" LAB_CONTROL_PORT "),\n"
+             "which bypasses fw; fw forwards between its interfaces fw-out (192.0.2.1) and\n"
+             "fw-edge (198.51.100.1).\n",
     .opts = lab_options,
-    .notes = "Exit status: the probe's (0 every requested row passed, 1 a row did not),\n"
+    .notes = "Exit status: the probe's (0 every requested row passed and every strict flow\n"
+             "was CLOSED, 1 otherwise),\n"
              "2 on usage errors, 4 when the lab could not be built or was interrupted.\n",
     .check = check_masks,
 };

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@ struct lab {
 	char ns[NS_COUNT][64];
 	bool ns_made[NS_COUNT];
 	char dir[32];
+	char edge_dir[48], probe_dir[48]; /* what each side sees */
 	char ctl[96], rules[96], log[96], conf[96], pki[96];
 	pid_t serve;
 };
@@ -90,7 +92,30 @@ static int make_link(struct lab *lab, int host, const char *host_if, const char 
 	return rc;
 }
 
-static int load_rules(struct lab *lab, char *err, size_t len)
+/* The management link, outside to edge directly, for the control API: it
+ * bypasses fw, as an out-of-band management network would, so that the
+ * ruleset under test need not open the control port. Its addresses are a
+ * /24 of their own: nothing else is routed over it. */
+static int make_mgmt_link(struct lab *lab, char *err, size_t len)
+{
+	const char *ons = lab->ns[NS_OUTSIDE], *ens = lab->ns[NS_EDGE];
+	int rc = RUN(lab, NULL, err, len, "ip", "link", "add", "name", "mgmt-out", "netns",
+	             (char *)ons, "type", "veth", "peer", "name", "mgmt-edge", "netns", (char *)ens);
+	if (!rc)
+		rc = RUN(lab, ons, err, len, "ip", "addr", "add", LAB_PROBE_MGMT_ADDR "/24", "dev",
+		         "mgmt-out");
+	if (!rc)
+		rc = RUN(lab, ons, err, len, "ip", "link", "set", "mgmt-out", "up");
+	if (!rc)
+		rc = RUN(lab, ens, err, len, "ip", "addr", "add", LAB_EDGE_MGMT_ADDR "/24", "dev",
+		         "mgmt-edge");
+	if (!rc)
+		rc = RUN(lab, ens, err, len, "ip", "link", "set", "mgmt-edge", "up");
+	return rc;
+}
+
+/* The generated policy, or the user's ruleset as it is. */
+static int write_rules(struct lab *lab, char *err, size_t len)
 {
 	struct rules_opts ro = {.drop_mask = lab->o->drop_mask, .reject_mask = lab->o->reject_mask};
 	addr_parse(LAB_EDGE_ADDR, 0, &ro.edge);
@@ -104,7 +129,15 @@ static int load_rules(struct lab *lab, char *err, size_t len)
 		snprintf(err, len, "writing %s failed", lab->rules);
 		return rc ? rc : EIO;
 	}
-	rc = RUN(lab, lab->ns[NS_FW], err, len, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
+	return 0;
+}
+
+static int load_rules(struct lab *lab, char *err, size_t len)
+{
+	const char *rules = lab->o->rules ? lab->o->rules : lab->rules;
+	int rc = lab->o->rules ? 0 : write_rules(lab, err, len);
+	if (!rc)
+		rc = RUN(lab, lab->ns[NS_FW], err, len, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
 	/* The relay owns 50000-59999: the edge's ephemeral ports must not come
 	 * from there, or its outbound 5061 connections (row 2) would pass on
 	 * row 4's rule (edge source ports 50000-59999) when row 2's is dropped. */
@@ -112,7 +145,7 @@ static int load_rules(struct lab *lab, char *err, size_t len)
 		rc = RUN(lab, lab->ns[NS_EDGE], err, len, "sysctl", "-q", "-w",
 		         "net.ipv4.ip_local_port_range=32768 49999");
 	if (!rc)
-		rc = RUN(lab, lab->ns[NS_FW], err, len, "nft", "-f", lab->rules);
+		rc = RUN(lab, lab->ns[NS_FW], err, len, "nft", "-f", (char *)rules);
 	return rc;
 }
 
@@ -147,7 +180,10 @@ static void print_log_tail(const struct lab *lab)
 	fclose(f);
 }
 
-/* The lab's PKI (`edgelab pki`) and the edge's config file using it. */
+/* The edge's config file: its PKI (`edgelab pki`), the control API on the
+ * management link for the probe's controller certificate, and the strict
+ * mode's canaries. STUN over TCP 3478 is off: the port table does not open
+ * it, so a canary listens there instead. */
 static int write_edge_conf(struct lab *lab, char *err, size_t len)
 {
 	int rc = RUN(lab, NULL, err, len, (char *)lab->o->self, "pki", "--out", lab->pki,
@@ -159,14 +195,36 @@ static int write_edge_conf(struct lab *lab, char *err, size_t len)
 		return snprintf(err, len, "%s: %s", lab->conf, strerror(errno)), errno;
 	fprintf(f,
 	        "# written by edgelab lab\n"
-	        "stun_udp_listen %s:3478\nstun_tcp_listen %s:3478\n"
+	        "stun_udp_listen %s:3478\nstun_tcp_listen off\n"
 	        "sip_tls_listen %s:443\nsip_mtls_listen %s:5061\n"
 	        "tls_certificate %s/edge.pem\ntls_key %s/edge.key\ntls_ca %s/ca.pem\n"
-	        "federation_partner %s %s:5061\ncontrol_socket %s\n",
-	        LAB_EDGE_ADDR, LAB_EDGE_ADDR, LAB_EDGE_ADDR, LAB_EDGE_ADDR, lab->pki, lab->pki,
-	        lab->pki, LAB_PARTNER_DOMAIN, LAB_OUTSIDE_ADDR, lab->ctl);
+	        "federation_partner %s %s:5061\ncontrol_socket %s\n"
+	        "control_listen %s:%s\ncontrol_client probe.lab\n",
+	        LAB_EDGE_ADDR, LAB_EDGE_ADDR, LAB_EDGE_ADDR, lab->pki, lab->pki,
+	        lab->pki, LAB_PARTNER_DOMAIN, LAB_OUTSIDE_ADDR, lab->ctl, LAB_EDGE_MGMT_ADDR,
+	        LAB_CONTROL_PORT);
+	if (!lab->o->no_strict)
+		fprintf(f, "canary_tcp %s\ncanary_udp %s\n", LAB_CANARY_TCP, LAB_CANARY_UDP);
 	if (fclose(f))
 		return snprintf(err, len, "%s: write failed", lab->conf), EIO;
+	return 0;
+}
+
+/* The probe's own directory: the CA, the partner's certificate (row 1,
+ * and row 2's listener) and the controller's (the control API). Nothing
+ * of the edge's: its key stays in the edge's directory. */
+static int copy_probe_pki(struct lab *lab, char *err, size_t len)
+{
+	static const char *const files[] = {"ca.pem", "partner.pem", "partner.key",
+	                                    "controller.pem", "controller.key"};
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char from[128], to[128];
+		snprintf(from, sizeof(from), "%s/%s", lab->pki, files[i]);
+		snprintf(to, sizeof(to), "%s/%s", lab->probe_dir, files[i]);
+		int rc = RUN(lab, NULL, err, len, "cp", from, to);
+		if (rc)
+			return rc;
+	}
 	return 0;
 }
 
@@ -201,15 +259,27 @@ static int start_serve(struct lab *lab, char *err, size_t len)
 
 static int run_probe(struct lab *lab, int *status, char *err, size_t len)
 {
+	char control[64];
+	snprintf(control, sizeof(control), "https://%s:%s", LAB_EDGE_MGMT_ADDR, LAB_CONTROL_PORT);
 	/* clang-format off */
-	char *const argv[] = {(char *)lab->o->self, "probe",
-			      "--edge", LAB_EDGE_ADDR, "--bind", LAB_OUTSIDE_ADDR,
-			      "--rows", (char *)lab->o->rows, "--format", (char *)lab->o->format,
-			      "--timeout", (char *)lab->o->timeout,
-			      "--pki", lab->pki, "--control", lab->ctl, NULL};
+	char *argv[] = {(char *)lab->o->self, "probe",
+			"--edge", LAB_EDGE_ADDR, "--bind", LAB_OUTSIDE_ADDR,
+			"--rows", (char *)lab->o->rows, "--format", (char *)lab->o->format,
+			"--timeout", (char *)lab->o->timeout,
+			"--pki", lab->probe_dir, "--control", control,
+			lab->o->no_strict ? NULL : "--strict", NULL};
 	/* clang-format on */
 	pid_t pid;
-	int rc = proc_spawn(lab->ns[NS_OUTSIDE], argv, NULL, &pid);
+	int rc = copy_probe_pki(lab, err, len);
+	if (rc)
+		return rc;
+	if (lab->o->verbose) {
+		fprintf(stderr, "lab: in %s, with %s hidden:", lab->ns[NS_OUTSIDE], lab->edge_dir);
+		for (char **a = argv; *a; a++)
+			fprintf(stderr, " %s", *a);
+		fputc('\n', stderr);
+	}
+	rc = proc_spawn_hiding(lab->ns[NS_OUTSIDE], lab->edge_dir, argv, NULL, &pid);
 	if (!rc)
 		rc = proc_wait(pid, PROBE_TIMEOUT_MS, status);
 	if (rc == EINTR)
@@ -261,11 +331,17 @@ static int build(struct lab *lab, char *err, size_t len)
 		snprintf(err, len, "mkdtemp: %s", strerror(errno));
 		return errno;
 	}
-	snprintf(lab->ctl, sizeof(lab->ctl), "%s/control.sock", lab->dir);
+	snprintf(lab->edge_dir, sizeof(lab->edge_dir), "%s/edge", lab->dir);
+	snprintf(lab->probe_dir, sizeof(lab->probe_dir), "%s/probe", lab->dir);
+	snprintf(lab->ctl, sizeof(lab->ctl), "%s/control.sock", lab->edge_dir);
 	snprintf(lab->rules, sizeof(lab->rules), "%s/rules.nft", lab->dir);
 	snprintf(lab->log, sizeof(lab->log), "%s/lab.log", lab->dir);
-	snprintf(lab->conf, sizeof(lab->conf), "%s/edge.conf", lab->dir);
-	snprintf(lab->pki, sizeof(lab->pki), "%s/pki", lab->dir);
+	snprintf(lab->conf, sizeof(lab->conf), "%s/edge.conf", lab->edge_dir);
+	snprintf(lab->pki, sizeof(lab->pki), "%s/pki", lab->edge_dir);
+	if (mkdir(lab->edge_dir, 0700) || mkdir(lab->probe_dir, 0700)) {
+		snprintf(err, len, "mkdir in %s: %s", lab->dir, strerror(errno));
+		return errno;
+	}
 
 	int rc = make_namespaces(lab, err, len);
 	if (!rc)
@@ -274,6 +350,8 @@ static int build(struct lab *lab, char *err, size_t len)
 	if (!rc)
 		rc = make_link(lab, NS_EDGE, "edge0", LAB_EDGE_ADDR, "fw-edge", LAB_FW_EDGE_ADDR,
 		               err, len);
+	if (!rc)
+		rc = make_mgmt_link(lab, err, len);
 	if (!rc)
 		rc = load_rules(lab, err, len);
 	if (!rc && proc_interrupted())

@@ -2,11 +2,18 @@
  * namespaces joined by veth links,
  *
  *   outside 192.0.2.10 --- 192.0.2.1  fw  198.51.100.1 --- 198.51.100.10 edge
+ *           203.0.113.2 ------------- mgmt ------------- 203.0.113.1
  *
  * (documentation ranges, RFC 5737: they never leave the namespaces). fw
- * forwards under the nftables policy of `edgelab rules`; `edgelab serve`
- * runs in edge and `edgelab probe` in outside. Everything is torn down at
- * the end, on failure and on Ctrl-C: no namespace or process is left. */
+ * forwards under the nftables policy of `edgelab rules` (or the user's);
+ * `edgelab serve` runs in edge and `edgelab probe` in outside. The probe
+ * shares nothing with the edge but the network: it has its own directory
+ * (the CA, the partner's and the controller's certificates), the edge's
+ * directory is hidden from it (a private mount namespace), and it drives
+ * the outbound rows through the control API over HTTPS on the management
+ * link, which bypasses the firewall as an out-of-band management network
+ * would. Everything is torn down at the end, on failure and on Ctrl-C: no
+ * namespace or process is left. */
 #ifndef EDGELAB_LAB_LAB_H
 #define EDGELAB_LAB_LAB_H
 
@@ -18,6 +25,13 @@
 #define LAB_FW_EDGE_ADDR    "198.51.100.1"
 #define LAB_EDGE_ADDR       "198.51.100.10"
 #define LAB_PARTNER_DOMAIN  "partner.example" /* the federation partner the probe plays */
+#define LAB_PROBE_MGMT_ADDR "203.0.113.2"     /* outside's end of the management link */
+#define LAB_EDGE_MGMT_ADDR  "203.0.113.1"     /* the edge's: its control API listens here */
+#define LAB_CONTROL_PORT    "8443"
+/* The strict mode's canaries on the edge (probe --strict sends to exactly
+ * these): ports the port table does not open inbound. */
+#define LAB_CANARY_TCP "80 3478 5060 5062 59999"
+#define LAB_CANARY_UDP "3479 5060 59999"
 
 struct lab_opts {
 	const char *self;     /* path of the edgelab binary to run in the namespaces */
@@ -26,6 +40,8 @@ struct lab_opts {
 	const char *rows;     /* probe --rows */
 	const char *format;   /* probe --format */
 	const char *timeout;  /* probe --timeout */
+	const char *rules;    /* an nftables ruleset to load into fw instead of ours, or NULL */
+	bool no_strict;       /* skip probe --strict (the negative flows) */
 	bool verbose;         /* print each step and the edge's log */
 };
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/mount.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +47,21 @@ bool proc_interrupted(void)
 	return seen && honour_interrupts;
 }
 
-static void child_exec(const char *netns, char *const argv[], const char *log_path)
+/* In the child: a private mount namespace with an empty, inaccessible
+ * tmpfs over hide, so that the child cannot see what is there (a unix
+ * socket included). */
+static void hide_path(const char *hide)
+{
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount("edgelab-hidden", hide, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	          "size=4k,mode=000")) {
+		fprintf(stderr, "edgelab lab: hiding %s: %s\n", hide, strerror(errno));
+		_exit(126);
+	}
+}
+
+static void child_exec(const char *netns, const char *hide, char *const argv[],
+                       const char *log_path)
 {
 	sigset_t set;
 	sigemptyset(&set);
@@ -62,6 +77,8 @@ static void child_exec(const char *netns, char *const argv[], const char *log_pa
 		}
 		close(fd);
 	}
+	if (hide)
+		hide_path(hide);
 	if (log_path) {
 		int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		if (fd >= 0) {
@@ -76,12 +93,18 @@ static void child_exec(const char *netns, char *const argv[], const char *log_pa
 
 int proc_spawn(const char *netns, char *const argv[], const char *log_path, pid_t *pidp)
 {
+	return proc_spawn_hiding(netns, NULL, argv, log_path, pidp);
+}
+
+int proc_spawn_hiding(const char *netns, const char *hide, char *const argv[],
+                      const char *log_path, pid_t *pidp)
+{
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0)
 		return errno;
 	if (pid == 0)
-		child_exec(netns, argv, log_path);
+		child_exec(netns, hide, argv, log_path);
 	*pidp = pid;
 	return 0;
 }

@@ -21,6 +21,10 @@ void proc_honour_interrupts(bool on);
 /* Starts argv[0] (searched in PATH) in netns (NULL: the current one), with
  * stdout and stderr to log_path when given (appended). 0 or errno. */
 int proc_spawn(const char *netns, char *const argv[], const char *log_path, pid_t *pidp);
+/* The same, with the directory hide made empty and inaccessible for the
+ * child (a private mount namespace; the rest of the filesystem is shared). */
+int proc_spawn_hiding(const char *netns, const char *hide, char *const argv[],
+                      const char *log_path, pid_t *pidp);
 /* Waits for pid up to timeout_ms; 0 and its exit status (128+signal when
  * killed), ETIMEDOUT (the child is killed), or EINTR (interrupted: the child
  * is left to the caller). */
