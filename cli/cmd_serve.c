@@ -290,6 +290,7 @@ static int start(struct serve *sv)
 		rc = sip_metrics_register();
 	if (!rc)
 		rc = canary_metrics_register();
+	if (!rc)
 		rc = control_metrics_register();
 	if (!rc)
 		rc = metrics_alloc(&sv->metrics, n + 1);
