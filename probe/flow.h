@@ -44,8 +44,12 @@ bool flow_trigger(const struct probe_opts *o, const char *path, double deadline,
  * why. */
 int flow_control_get(const struct probe_opts *o, const char *path, double deadline,
                      struct ctl_answer *a, char *why, size_t why_len);
-/* The edge's record of the flow at location (its Location), waiting up to
- * FLOW_EXTRA_WAIT_MS for it to end; 0, or an errno and why. */
+/* The edge's record of the flow at location (its Location), waiting for it
+ * to end: the edge ends each flow FLOW_EDGE_WAIT_MS after its trigger
+ * (docs/control-api.md), which came about o->timeout_ms ago, so the long
+ * poll lasts until then and a little more, and at least FLOW_EXTRA_WAIT_MS
+ * (it answers as soon as the flow has ended). 0, or an errno and why. */
+#define FLOW_EDGE_WAIT_MS  3000
 #define FLOW_EXTRA_WAIT_MS 1000
 int flow_edge_record(const struct probe_opts *o, const char *location, struct ctl_flow *rec,
                      char *why, size_t why_len);

@@ -14,11 +14,12 @@ int flow_edge_record(const struct probe_opts *o, const char *location, struct ct
 {
 	struct ctl_answer a;
 	char path[CTL_LOCATION_MAX + 32];
-	/* Long enough for the edge's own timer (3 s from the trigger) to end
-	 * after ours: the answer comes as soon as the flow has ended. */
+	int wait_ms = FLOW_EDGE_WAIT_MS + FLOW_EXTRA_WAIT_MS / 2 - (int)o->timeout_ms;
+	if (wait_ms < FLOW_EXTRA_WAIT_MS)
+		wait_ms = FLOW_EXTRA_WAIT_MS;
 	snprintf(path, sizeof(path), "%s%swait=%d", location, strchr(location, '?') ? "&" : "?",
-	         FLOW_EXTRA_WAIT_MS);
-	double deadline = flow_now() + FLOW_EXTRA_WAIT_MS / 1000.0 + 2.0;
+	         wait_ms);
+	double deadline = flow_now() + wait_ms / 1000.0 + 2.0;
 	int rc = flow_control_get(o, path, deadline, &a, why, why_len);
 	if (rc)
 		return rc;
