@@ -60,7 +60,8 @@ static int check_masks(char *why, size_t why_len, void *arg)
 {
 	const struct lab_args *a = arg;
 	if (a->lab.rules && (a->lab.drop_mask || a->lab.reject_mask)) {
-		snprintf(why, why_len, "--drop and --reject shape our ruleset, not one from --rules");
+		snprintf(why, why_len,
+		         "--drop and --reject shape our ruleset, not one from --rules");
 		return EINVAL;
 	}
 	if (!(a->lab.drop_mask & a->lab.reject_mask))
@@ -131,8 +132,8 @@ static const struct cli_opts lab_verb = {
              "loads the nftables policy of `edgelab rules` into fw, starts `edgelab serve` in\n"
              "edge and `edgelab probe --strict` in outside, prints the matrix and tears it all\n"
              "down (also on Ctrl-C and on failure). The probe reaches the edge's control API\n"
-             "over HTTPS on a management link (outside " LAB_PROBE_MGMT_ADDR " - edge " LAB_EDGE_MGMT_ADDR
-             ":" LAB_CONTROL_PORT "),\n"
+             "over HTTPS on a management link (outside " LAB_PROBE_MGMT_ADDR
+             " - edge " LAB_EDGE_MGMT_ADDR ":" LAB_CONTROL_PORT "),\n"
              "which bypasses fw; fw forwards between its interfaces fw-out (192.0.2.1) and\n"
              "fw-edge (198.51.100.1).\n",
     .opts = lab_options,

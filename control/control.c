@@ -14,11 +14,8 @@
 
 /* Every route the API has comes from one of these. */
 static const struct control_api *const apis[] = {
-    &control_api_status,
-    &control_api_rows_sip,
-    &control_api_rows_media,
-    &control_api_canary,
-    &control_api_flows,
+    &control_api_status, &control_api_rows_sip, &control_api_rows_media,
+    &control_api_canary, &control_api_flows,
 };
 #define N_APIS (sizeof(apis) / sizeof(apis[0]))
 

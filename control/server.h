@@ -6,15 +6,13 @@
  * Dispatch: a request's path (percent-decoded, without its query) first
  * passes its listener's admission (below); then it picks the one route with
  * that exact path, or whose path ends in '/' and is the request path's
- * beginning ("/flows/" takes "/flows/17", not "/flows/"); none is 404 "not found"; a method the route does not
- * allow is 405 with an Allow header listing the route's methods and the
- * route's usage line as the body (logged). A trigger (a route whose methods
- * are exactly POST) then takes one from its client's token bucket
- * (control/ratelimit.h), else 429 with Retry-After: 1. Only then is the
- * handler called, so a handler never checks the method and no refused
- * request reaches one. A method no route may allow (anything but GET and
- * POST) is evhttp's 501. Each listener has its own evhttp and the same
- * tables.
+ * beginning ("/flows/" takes "/flows/17", not "/flows/"); none is 404
+ * "not found"; a method the route does not allow is 405 with an Allow header listing the route's
+ * methods and the route's usage line as the body (logged). A trigger (a route whose methods are
+ * exactly POST) then takes one from its client's token bucket (control/ratelimit.h), else 429 with
+ * Retry-After: 1. Only then is the handler called, so a handler never checks the method and no
+ * refused request reaches one. A method no route may allow (anything but GET and POST) is evhttp's
+ * 501. Each listener has its own evhttp and the same tables.
  *
  * Admission (docs/control-api.md): the unix socket authenticates by its
  * file mode, and its client is "unix". A listener with credentials (HTTPS,

@@ -99,8 +99,9 @@ static int make_link(struct lab *lab, int host, const char *host_if, const char 
 static int make_mgmt_link(struct lab *lab, char *err, size_t len)
 {
 	const char *ons = lab->ns[NS_OUTSIDE], *ens = lab->ns[NS_EDGE];
-	int rc = RUN(lab, NULL, err, len, "ip", "link", "add", "name", "mgmt-out", "netns",
-	             (char *)ons, "type", "veth", "peer", "name", "mgmt-edge", "netns", (char *)ens);
+	int rc =
+	    RUN(lab, NULL, err, len, "ip", "link", "add", "name", "mgmt-out", "netns", (char *)ons,
+	        "type", "veth", "peer", "name", "mgmt-edge", "netns", (char *)ens);
 	if (!rc)
 		rc = RUN(lab, ons, err, len, "ip", "addr", "add", LAB_PROBE_MGMT_ADDR "/24", "dev",
 		         "mgmt-out");
@@ -137,7 +138,8 @@ static int load_rules(struct lab *lab, char *err, size_t len)
 	const char *rules = lab->o->rules ? lab->o->rules : lab->rules;
 	int rc = lab->o->rules ? 0 : write_rules(lab, err, len);
 	if (!rc)
-		rc = RUN(lab, lab->ns[NS_FW], err, len, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
+		rc = RUN(lab, lab->ns[NS_FW], err, len, "sysctl", "-q", "-w",
+		         "net.ipv4.ip_forward=1");
 	/* The relay owns 50000-59999: the edge's ephemeral ports must not come
 	 * from there, or its outbound 5061 connections (row 2) would pass on
 	 * row 4's rule (edge source ports 50000-59999) when row 2's is dropped. */
@@ -200,8 +202,8 @@ static int write_edge_conf(struct lab *lab, char *err, size_t len)
 	        "tls_certificate %s/edge.pem\ntls_key %s/edge.key\ntls_ca %s/ca.pem\n"
 	        "federation_partner %s %s:5061\ncontrol_socket %s\n"
 	        "control_listen %s:%s\ncontrol_client probe.lab\n",
-	        LAB_EDGE_ADDR, LAB_EDGE_ADDR, LAB_EDGE_ADDR, lab->pki, lab->pki,
-	        lab->pki, LAB_PARTNER_DOMAIN, LAB_OUTSIDE_ADDR, lab->ctl, LAB_EDGE_MGMT_ADDR,
+	        LAB_EDGE_ADDR, LAB_EDGE_ADDR, LAB_EDGE_ADDR, lab->pki, lab->pki, lab->pki,
+	        LAB_PARTNER_DOMAIN, LAB_OUTSIDE_ADDR, lab->ctl, LAB_EDGE_MGMT_ADDR,
 	        LAB_CONTROL_PORT);
 	if (!lab->o->no_strict)
 		fprintf(f, "canary_tcp %s\ncanary_udp %s\n", LAB_CANARY_TCP, LAB_CANARY_UDP);

@@ -96,8 +96,8 @@ int proc_spawn(const char *netns, char *const argv[], const char *log_path, pid_
 	return proc_spawn_hiding(netns, NULL, argv, log_path, pidp);
 }
 
-int proc_spawn_hiding(const char *netns, const char *hide, char *const argv[],
-                      const char *log_path, pid_t *pidp)
+int proc_spawn_hiding(const char *netns, const char *hide, char *const argv[], const char *log_path,
+                      pid_t *pidp)
 {
 	fflush(NULL);
 	pid_t pid = fork();

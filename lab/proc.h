@@ -23,8 +23,8 @@ void proc_honour_interrupts(bool on);
 int proc_spawn(const char *netns, char *const argv[], const char *log_path, pid_t *pidp);
 /* The same, with the directory hide made empty and inaccessible for the
  * child (a private mount namespace; the rest of the filesystem is shared). */
-int proc_spawn_hiding(const char *netns, const char *hide, char *const argv[],
-                      const char *log_path, pid_t *pidp);
+int proc_spawn_hiding(const char *netns, const char *hide, char *const argv[], const char *log_path,
+                      pid_t *pidp);
 /* Waits for pid up to timeout_ms; 0 and its exit status (128+signal when
  * killed), ETIMEDOUT (the child is killed), or EINTR (interrupted: the child
  * is left to the caller). */
