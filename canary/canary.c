@@ -19,6 +19,7 @@ struct canary {
 	struct port_pool *pool;
 	uint16_t taken[2 * CONF_PORTS_MAX]; /* pool ports to give back */
 	size_t n_taken;
+	struct conf_ports ports[2]; /* by enum canary_proto: what listens */
 };
 
 /* canary_address, else the STUN/UDP listener's address (the A/V edge's
@@ -163,6 +164,8 @@ int canary_open(struct canary **cp, struct event_base *base, const struct conf *
 	}
 	canary_hits_init(&c->hits, shard);
 	c->pool = pool;
+	c->ports[CANARY_TCP] = conf->canary_tcp;
+	c->ports[CANARY_UDP] = conf->canary_udp;
 	rc = pool ? take_from_pool(c, conf, err, err_len) : 0;
 	if (!rc)
 		rc = open_listeners(c, base, conf, &addr, err, err_len);
@@ -188,6 +191,16 @@ void canary_close(struct canary *c)
 size_t canary_hits(const struct canary *c, const char *marker, canary_hit_h *h, void *arg)
 {
 	return c ? canary_hits_each(&c->hits, marker, h, arg) : 0;
+}
+
+size_t canary_ports(const struct canary *c, enum canary_proto proto, const uint16_t **ports)
+{
+	if (!c || (proto != CANARY_TCP && proto != CANARY_UDP)) {
+		*ports = NULL;
+		return 0;
+	}
+	*ports = c->ports[proto].port;
+	return c->ports[proto].n;
 }
 
 void canary_set_observer(struct canary *c, canary_hit_h *h, void *arg)

@@ -71,6 +71,9 @@ void canary_close(struct canary *c);
 /* Visits the hits kept, oldest first, with that marker (NULL: all);
  * returns how many were visited. */
 size_t canary_hits(const struct canary *c, const char *marker, canary_hit_h *h, void *arg);
+/* The ports proto's canaries listen on, in the conf's order: their count,
+ * and *ports (valid while c is open). 0 for a NULL c. */
+size_t canary_ports(const struct canary *c, enum canary_proto proto, const uint16_t **ports);
 /* The one observer, told of each hit once it is recorded (NULL: none). */
 void canary_set_observer(struct canary *c, canary_hit_h *h, void *arg);
 

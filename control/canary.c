@@ -60,6 +60,24 @@ static void add_line(const struct canary_hit *hit, void *arg)
 }
 
 /* The answer: every hit kept that matches (all, without a marker). */
+/* "listening: tcp 80 3478 ...", a line per protocol that has canaries: a
+ * probe must know where a canary would have seen its flow, since an RST or
+ * ICMP from a port without one may come from the edge itself. */
+static void add_listening(const struct canary *c, struct evbuffer *body)
+{
+	static const char *const names[] = {[CANARY_TCP] = "tcp", [CANARY_UDP] = "udp"};
+	for (int p = CANARY_TCP; p <= CANARY_UDP; p++) {
+		const uint16_t *ports;
+		size_t n = canary_ports(c, (enum canary_proto)p, &ports);
+		if (!n)
+			continue;
+		evbuffer_add_printf(body, "listening: %s", names[p]);
+		for (size_t i = 0; i < n; i++)
+			evbuffer_add_printf(body, " %u", ports[i]);
+		evbuffer_add(body, "\n", 1);
+	}
+}
+
 static void answer(struct canary_api *a, struct evhttp_request *req, const char *marker)
 {
 	struct evbuffer *body = evbuffer_new();
@@ -67,9 +85,10 @@ static void answer(struct canary_api *a, struct evhttp_request *req, const char 
 		evhttp_send_error(req, HTTP_INTERNAL, NULL);
 		return;
 	}
+	add_listening(a->canary, body);
 	canary_hits(a->canary, marker, add_line, body);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain");
-	evhttp_send_reply(req, HTTP_OK, NULL, body);
+	control_send(req, HTTP_OK, body);
 	evbuffer_free(body);
 }
 
@@ -205,8 +224,8 @@ static void canary_handler(struct evhttp_request *req, void *arg)
 {
 	struct canary_api *a = arg;
 	char msg[100], marker[ROWS_MARKER_MAX + 1];
-	bool any;
-	unsigned wait_ms;
+	bool any = true;
+	unsigned wait_ms = 0;
 	int code = parse_query(req, marker, &any, &wait_ms, msg, sizeof(msg));
 	const char *filter = any ? NULL : marker;
 	if (code) {

@@ -23,6 +23,7 @@ struct control {
 	struct control_ctx ctx; /* the handlers' view; ctx.conf is our reference */
 	struct control_server *srv;
 	struct flows *flows; /* the triggers' records, GET /flows/ID */
+	bool https_open;     /* the HTTPS listener runs (until control_close) */
 	void *state[N_APIS];
 	bool opened[N_APIS]; /* its open ran and succeeded: close it */
 };
@@ -100,6 +101,7 @@ static int open_listeners(struct control *c, const char *socket_path, char *err,
 		rc = control_server_listen_https(
 		    c->srv, (const struct sockaddr *)&c->ctx.conf->control_listen, tls, err,
 		    err_len);
+	c->https_open = !rc && tls;
 	SSL_CTX_free(tls); /* the server holds its own */
 	return rc;
 }
@@ -142,6 +144,15 @@ int control_set_conf(struct control *c, struct conf *conf, char *err, size_t err
 	SSL_CTX *tls = NULL;
 	if (!c || !conf)
 		return 0;
+	/* control_listen changes only on restart: while the HTTPS listener
+	 * runs, a conf without it keeps the running credentials and limits,
+	 * rather than a token of none (every bearer client refused). */
+	if (c->https_open && !conf->control_listen_enabled) {
+		conf_ref(conf);
+		conf_unref(c->ctx.conf);
+		c->ctx.conf = conf;
+		return 0;
+	}
 	int rc = access_from(conf, &a, &tls, err, err_len);
 	if (!rc) {
 		control_server_set_access(c->srv, &a);

@@ -75,7 +75,9 @@ int control_open(struct control **cp, const struct control_ctx *ctx, const char 
 int control_conf_check(const struct conf *conf, char *err, size_t err_len);
 /* A reloaded conf for the requests from now on (the API takes a
  * reference): its clients, token (the file read again), limits and the
- * HTTPS certificates. The listeners stay where they are. On failure (err
+ * HTTPS certificates. The listeners stay where they are; a conf without
+ * control_listen, while the HTTPS listener runs, keeps its running
+ * credentials and limits. On failure (err
  * set as control_open's) the running conf stays whole. */
 int control_set_conf(struct control *c, struct conf *conf, char *err, size_t err_len);
 /* Closes the socket (removing its file; held GET /flows requests are

@@ -43,8 +43,19 @@ void control_reply(struct evhttp_request *req, int code, const char *content_typ
 	}
 	evbuffer_add(buf, body, len);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", content_type);
-	evhttp_send_reply(req, code, NULL, buf); /* libevent's standard reason phrase */
+	control_send(req, code, buf);
 	evbuffer_free(buf);
+}
+
+void control_send(struct evhttp_request *req, int code, struct evbuffer *body)
+{
+	char n[24];
+	/* evhttp sends no Content-Length to an HTTP/1.0 request that does not
+	 * keep the connection: without it, a reply cut short by a dropped
+	 * connection would read as a whole one. */
+	snprintf(n, sizeof(n), "%zu", evbuffer_get_length(body));
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Length", n);
+	evhttp_send_reply(req, code, NULL, body); /* libevent's standard reason phrase */
 }
 
 void control_reply_text(struct evhttp_request *req, int code, const char *text)

@@ -114,6 +114,9 @@ void control_server_free(struct control_server *s);
 /* Replies with a whole body of that content type. */
 void control_reply(struct evhttp_request *req, int code, const char *content_type, const char *body,
                    size_t len);
+/* Replies with body as it is (the caller sets Content-Type), with a
+ * Content-Length always, which evhttp leaves out for HTTP/1.0. */
+void control_send(struct evhttp_request *req, int code, struct evbuffer *body);
 /* The same, text/plain, body a C string. */
 void control_reply_text(struct evhttp_request *req, int code, const char *text);
 

@@ -122,5 +122,8 @@ int ctl_hit_parse(const char *line, size_t len, struct ctl_hit *h);
 /* The first hit in text whose marker is marker; 0, or ENOENT (lines that do
  * not parse are skipped). */
 int ctl_hits_find(const char *text, size_t len, const char *marker, struct ctl_hit *h);
+/* Whether text (a GET /canary answer) has a "listening: PROTO PORT..." line
+ * naming port: a canary would have seen a flow to it. */
+bool ctl_canary_listens(const char *text, size_t len, const char *proto, unsigned port);
 
 #endif

@@ -313,3 +313,23 @@ int ctl_hits_find(const char *text, size_t len, const char *marker, struct ctl_h
 	memset(h, 0, sizeof(*h));
 	return ENOENT;
 }
+
+bool ctl_canary_listens(const char *text, size_t len, const char *proto, unsigned port)
+{
+	const char *p = text, *line, *end = text ? text + len : NULL;
+	size_t n, plen = strlen(proto);
+	while ((line = text_line(&p, end, &n))) {
+		const char *q = line, *qend = line + n, *w;
+		size_t wn;
+		if (n < 11 || memcmp(line, "listening: ", 11) != 0)
+			continue;
+		q += 11;
+		wn = word(&q, qend, &w);
+		if (wn != plen || memcmp(w, proto, plen) != 0)
+			continue;
+		while ((wn = word(&q, qend, &w)))
+			if (number(w, wn) == (long long)port)
+				return true;
+	}
+	return false;
+}

@@ -101,8 +101,13 @@ static void on_listener(struct probe_hub *h, struct hub_listener *l)
 		return;
 	}
 	int fd = accept4(l->fd, (struct sockaddr *)&it.from, &alen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		/* Out of descriptors, the connection stays queued and the listener
+		 * readable: pause rather than spin until a flow ends. */
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+			nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
 		return;
+	}
 	it.fd = fd;
 	h->p[h->np].l = l;
 	h->p[h->np++].it = it;

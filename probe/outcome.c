@@ -97,10 +97,13 @@ void flow_judge_unseen(const struct probe_opts *o, const char *location, const c
 		flow_edge_view(&rec, what, view, sizeof(view));
 		return flow_verdict(r, VERDICT_REJECTED, "%s", view);
 	case CTL_OUTCOME_TIMEOUT:
-	case CTL_OUTCOME_PENDING:
-		return flow_verdict(r, VERDICT_BLOCKED, "%s; the edge saw no answer%s%s%s", mine,
-		                    rec.outcome == CTL_OUTCOME_PENDING ? " yet" : "",
+		return flow_verdict(r, VERDICT_BLOCKED, "%s; the edge saw no answer%s%s", mine,
 		                    rec.detail[0] ? ": " : "", rec.detail);
+	case CTL_OUTCOME_PENDING: /* unknown yet: an RST or ICMP may still come */
+		return flow_verdict(r, VERDICT_FAILED,
+		                    "%s; the edge's flow had not ended when asked, so BLOCKED "
+		                    "cannot be told from REJECTED",
+		                    mine);
 	case CTL_OUTCOME_TLS_FAILED:
 		return flow_verdict(
 		    r, VERDICT_FAILED,

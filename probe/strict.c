@@ -58,9 +58,10 @@ struct strict {
 };
 
 /* GET /canary?marker=M[&wait=MS]: 0 and the hit, ENOENT (no hit), or
- * another errno with why. */
-static int canary_hit(struct strict *s, unsigned wait_ms, struct ctl_hit *hit, char *why,
-                      size_t why_len)
+ * another errno with why. *listens: whether the edge runs a canary where the
+ * flow went (its "listening:" lines). */
+static int canary_hit(struct strict *s, unsigned wait_ms, struct ctl_hit *hit, bool *listens,
+                      char *why, size_t why_len)
 {
 	struct ctl_answer a;
 	char path[128];
@@ -69,9 +70,23 @@ static int canary_hit(struct strict *s, unsigned wait_ms, struct ctl_hit *hit, c
 	snprintf(path, sizeof(path), "/canary?marker=%s&wait=%u", s->marker, wait_ms);
 	int rc =
 	    flow_control_get(s->o, path, flow_now() + wait_ms / 1000.0 + 2.0, &a, why, why_len);
+	*listens = false;
 	if (rc)
 		return rc == ENOENT ? EPROTO : rc; /* a 404 is no canary, not no hit */
+	*listens = ctl_canary_listens(a.body, strlen(a.body),
+	                              s->sf->type == SOCK_STREAM ? "tcp" : "udp", s->sf->port);
 	return ctl_hits_find(a.body, strlen(a.body), s->marker, hit);
+}
+
+/* No canary where the flow went: an RST or ICMP may be the edge's own
+ * kernel answering (the flow got through), and silence proves nothing. */
+static void no_canary(struct strict *s, const char *seen)
+{
+	flow_verdict(s->r, VERDICT_FAILED,
+	             "%s from %s, but the edge runs no canary on %s %u (canary_%s): whether "
+	             "it got through cannot be told",
+	             seen, s->to_str, s->sf->type == SOCK_STREAM ? "TCP" : "UDP", s->sf->port,
+	             s->sf->type == SOCK_STREAM ? "tcp" : "udp");
 }
 
 static void send_marker(struct strict *s, int fd)
@@ -130,10 +145,11 @@ static void strict_in_tcp(struct strict *s)
 {
 	struct ctl_hit hit;
 	char why[200];
+	bool listens;
 	int fd = -1, err = tcp_connect(s, &fd);
 	if (err == 0) {
 		send_marker(s, fd);
-		int rc = canary_hit(s, CONFIRM_WAIT_MS, &hit, why, sizeof(why));
+		int rc = canary_hit(s, CONFIRM_WAIT_MS, &hit, &listens, why, sizeof(why));
 		flow_verdict(s->r, VERDICT_EXPOSED, "connected to %s and sent our marker; %s%s",
 		             s->to_str,
 		             rc == 0        ? "confirmed by the canary, hit from "
@@ -152,11 +168,13 @@ static void strict_in_tcp(struct strict *s)
 			         s->o->timeout_ms / 1000.0);
 		else
 			snprintf(seen, sizeof(seen), "connect: %s", strerror(err));
-		int rc = canary_hit(s, 0, &hit, why, sizeof(why));
+		int rc = canary_hit(s, 0, &hit, &listens, why, sizeof(why));
 		if (rc == 0)
 			flow_verdict(s->r, VERDICT_EXPOSED,
 			             "%s from %s, yet the canary saw our marker from %s", seen,
 			             s->to_str, hit.source);
+		else if (rc == ENOENT && !listens)
+			no_canary(s, seen);
 		else
 			flow_verdict(s->r, VERDICT_CLOSED, "%s from %s%s%s%s", seen, s->to_str,
 			             rc == ENOENT ? "" : " (the canary could not be asked: ",
@@ -169,7 +187,8 @@ static void strict_in_tcp(struct strict *s)
 static void strict_in_udp(struct strict *s)
 {
 	struct ctl_hit hit;
-	char why[200];
+	char why[200], seen[64];
+	bool listens;
 	int fd = socket(s->to.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
 	socklen_t len = sizeof(err);
 	/* Connected, so that an ICMP error comes back on the socket. */
@@ -184,11 +203,14 @@ static void strict_in_udp(struct strict *s)
 		return;
 	}
 	send_marker(s, fd);
-	int rc = canary_hit(s, s->o->timeout_ms, &hit, why, sizeof(why));
+	int rc = canary_hit(s, s->o->timeout_ms, &hit, &listens, why, sizeof(why));
 	getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
 	const char *icmp = refusal(err, SOCK_DGRAM);
 	close(fd);
-	if (rc == 0)
+	snprintf(seen, sizeof(seen), "%s came back", icmp ? icmp : "nothing");
+	if (rc == ENOENT && !listens)
+		no_canary(s, seen);
+	else if (rc == 0)
 		flow_verdict(s->r, VERDICT_EXPOSED, "the canary on %s saw our datagram, from %s",
 		             s->to_str, hit.source);
 	else if (rc == ENOENT)
@@ -205,10 +227,10 @@ static void strict_out_unseen(struct strict *s, const char *location)
 	struct ctl_flow rec;
 	char why[200], view[256];
 	if (!location[0])
-		return flow_verdict(
-		    s->r, VERDICT_CLOSED,
-		    "nothing arrived in %.1f s (the edge gave no record of its flow)",
-		    s->o->timeout_ms / 1000.0);
+		return flow_verdict(s->r, VERDICT_FAILED,
+		                    "nothing arrived in %.1f s, and the edge gave no record of its "
+		                    "flow to tell why",
+		                    s->o->timeout_ms / 1000.0);
 	if (flow_edge_record(s->o, location, &rec, why, sizeof(why)))
 		return flow_verdict(s->r, VERDICT_FAILED,
 		                    "nothing arrived, and the edge's record %s: %s", location, why);
@@ -216,9 +238,11 @@ static void strict_out_unseen(struct strict *s, const char *location)
 	case CTL_OUTCOME_RESET:
 	case CTL_OUTCOME_ICMP:
 	case CTL_OUTCOME_TIMEOUT:
-	case CTL_OUTCOME_PENDING:
 		flow_edge_view(&rec, "SYN", view, sizeof(view));
 		return flow_verdict(s->r, VERDICT_CLOSED, "%s", view);
+	case CTL_OUTCOME_PENDING:
+		flow_edge_view(&rec, "SYN", view, sizeof(view));
+		return flow_verdict(s->r, VERDICT_FAILED, "nothing arrived, but %s", view);
 	case CTL_OUTCOME_CONNECTED:
 		return flow_verdict(s->r, VERDICT_EXPOSED,
 		                    "the edge connected to %s from %s, but not to the probe: "

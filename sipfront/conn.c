@@ -346,6 +346,9 @@ static void connect_cb(evutil_socket_t fd, short what, void *arg)
 	c->tcp_up = true;
 	c->bev = bufferevent_openssl_socket_new(c->server->base, fd, c->ssl,
 	                                        BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	/* With BEV_OPT_CLOSE_ON_FREE libevent frees the SSL also when it fails
+	 * (bufferevent_openssl.c's error paths); the fd stays ours then. */
+	c->ssl = NULL;
 	if (!c->bev) {
 		conn_end(c, SIP_PING_ERROR, "%s: %s", c->peer_str, strerror(ENOMEM));
 		return sip_conn_free(c, strerror(ENOMEM));
@@ -354,7 +357,6 @@ static void connect_cb(evutil_socket_t fd, short what, void *arg)
 	event_free(c->connect_ev);
 	c->connect_ev = NULL;
 	c->fd = -1;
-	c->ssl = NULL;
 	bufferevent_write_buffer(c->bev, c->early);
 	conn_start(c->server, c);
 }
@@ -424,9 +426,9 @@ void sip_conn_accept(struct sip_listener *l, evutil_socket_t fd, const struct so
 	if (ssl)
 		c->bev = bufferevent_openssl_socket_new(s->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
 		                                        BEV_OPT_CLOSE_ON_FREE);
+	/* A failed bufferevent_openssl_socket_new has freed ssl already
+	 * (BEV_OPT_CLOSE_ON_FREE), but not fd. */
 	if (!c || !c->bev) {
-		if (ssl)
-			SSL_free(ssl);
 		free(c);
 		close(fd);
 		return;

@@ -77,8 +77,10 @@ set -- $(send tcp "$T" 'edgelab marker=abc\n')
 check "a TCP canary is never answered: closed with no byte back" [ "${2:-x}" = 0 ]
 code=$(get marker=abc)
 check "GET /canary?marker=abc: 200, one tcp hit on port $T from 127.0.0.1:$1" \
-	sh -c "[ $code = 200 ] && grep -c . $TMP/body | grep -qx 1 &&
+	sh -c "[ $code = 200 ] && grep -c '^hit: ' $TMP/body | grep -qx 1 &&
 		grep -Eqx 'hit: 1 tcp $T 127\.0\.0\.1:$1 $MS marker=abc' $TMP/body"
+check "... after the ports the canaries listen on, a line per protocol" \
+	[ "$(grep -v '^hit: ' "$TMP/body" | tr '\n' '|')" = "listening: tcp $T|listening: udp $U $R|" ]
 sed 's/^/# /' "$TMP/body"
 
 set -- $(send udp "$U" 'xx edgelab marker=udp42')
@@ -92,7 +94,7 @@ get >/dev/null
 check "... and is a hit with marker=-" \
 	grep -Eqx "hit: 3 tcp $T 127\.0\.0\.1:$1 $MS marker=-" "$TMP/body"
 check "GET /canary lists every hit, oldest first" \
-	[ "$(sed 's/^hit: \([0-9]*\) .*/\1/' "$TMP/body" | tr '\n' ' ')" = "1 2 3 " ]
+	[ "$(sed -n 's/^hit: \([0-9]*\) .*/\1/p' "$TMP/body" | tr '\n' ' ')" = "1 2 3 " ]
 check "each hit is logged" \
 	grep -q "canary: tcp $T hit from 127.0.0.1:[0-9]* marker=abc" "$LOG"
 
@@ -108,8 +110,8 @@ check "a long poll (wait=3000) started before the datagram returns with its hit"
 		grep -Eqx 'hit: 4 udp $R 127\.0\.0\.1:$1 $MS marker=lp1' $TMP/body"
 check "... a canary port inside relay_ports is a canary like any other" [ -n "${1:-}" ]
 code=$(get 'marker=nobody&wait=300')
-check "a long poll nothing matches ends with the wait: 200, empty" \
-	sh -c "[ $code = 200 ] && [ ! -s $TMP/body ]"
+check "a long poll nothing matches ends with the wait: 200, no hit" \
+	sh -c "[ $code = 200 ] && ! grep -q '^hit: ' $TMP/body"
 check "wait above 10000 is taken as 10000 (a match answers at once)" \
 	sh -c "[ \$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --unix-socket $CTL \
 		'http://e/canary?marker=abc&wait=999999999') = 200 ]"

@@ -93,8 +93,8 @@ check "row 4, the edge saw no SYN-ACK (timeout): BLOCKED" \
 	has "$(verdict 4): $(detail 4)" "BLOCKED: no connection from the edge to our TCP $TCPP in 2.0 s; the edge saw no answer: no SYN-ACK"
 check "row 5 (rfc5389), ICMP back to the edge: REJECTED, with type, code and sender" \
 	[ "$(verdict 5 rfc5389): $(detail 5 rfc5389)" = "REJECTED: the edge's STUN request to 127.0.0.1:$UDPP drew ICMP port unreachable (type 3 code 3) from 127.0.0.9" ]
-check "row 5 (msturn), the edge's flow still pending: BLOCKED" \
-	has "$(verdict 5 msturn): $(detail 5 msturn)" "BLOCKED: no STUN request from the edge to our UDP $UDPP in 2.0 s; the edge saw no answer yet"
+check "row 5 (msturn), the edge's flow still pending: FAILED, BLOCKED and REJECTED untold" \
+	[ "$(verdict 5 msturn): $(detail 5 msturn)" = "FAILED: no STUN request from the edge to our UDP $UDPP in 2.0 s; the edge's flow had not ended when asked, so BLOCKED cannot be told from REJECTED" ]
 # The edge ends its flows 3 s after the trigger; with -t 2 the probe waits
 # out the rest of that, 1.5 s (3 s + 0.5 s - 2 s).
 check "each outbound flow's record was asked for, waiting out the edge's 3 s" \
@@ -155,7 +155,11 @@ check "an edge certificate from another CA: FAILED in the handshake" \
 # on UDP 3479 and TCP 5062; the edge's strict TCP to our 443 (TCPP here) gets
 # out and reaches us (row 4's listener, routed by marker), the one to 5060 is
 # reset.
+# It says canaries listen on UDP 5060 and TCP 80 too (none is there: what
+# an RST or ICMP from those ports means is that nothing got through to a
+# canary), but not on TCP 3478.
 fake_https --edge 127.0.0.2 --canary-udp 3479 --canary-tcp 5062 \
+	--listening-udp 5060 --listening-tcp 80 \
 	--outcome "strict-tcp:$TCPP=send" --outcome strict-tcp:5060=reset --outcome row4=timeout
 probe --rows 4 --edge 127.0.0.2 --pki "$TMP/pki" --control "https://127.0.0.1:$CTLP" --strict
 check "strict: 10 negative flows, apart from the rows" json "sys.exit(len(r['closed']) != 10 or len(r['results']) != 1)"
@@ -167,6 +171,10 @@ check "UDP 5060 (nothing there): CLOSED, with the ICMP that came back" \
 	[ "$(closed 'client -> edge UDP/5060')" = "CLOSED: no hit at the canary on 127.0.0.2:5060 in 2.0 s; ICMP port unreachable came back" ]
 check "TCP 80 (nothing there): CLOSED by RST" \
 	[ "$(closed 'client -> edge TCP/80')" = "CLOSED: TCP RST from 127.0.0.2:80" ]
+check "TCP 3478, where the edge runs no canary: FAILED, an RST proves nothing" \
+	[ "$(closed 'client -> edge TCP/3478')" = "FAILED: TCP RST from 127.0.0.2:3478, but the edge runs no canary on TCP 3478 (canary_tcp): whether it got through cannot be told" ]
+check "UDP 59999, no canary either: FAILED" \
+	has "$(closed 'client -> edge UDP/59999')" "FAILED: ICMP port unreachable came back from 127.0.0.2:59999, but the edge runs no canary on UDP 59999 (canary_udp)"
 check "the edge's TCP to our 443 from a port below 50000 arrived: EXPOSED, its source named" \
 	has "$(closed 'edge -> client TCP/443 from port < 50000')" "EXPOSED: the edge connected from 127.0.0.1:"
 check "... routed by its marker: row 4 on the same listener stays BLOCKED" [ "$(verdict 4)" = BLOCKED ]
@@ -188,7 +196,9 @@ STUNP=$(free_port)
 printf 'stun_udp_listen 127.0.0.2:%s\nstun_tcp_listen off\nsip_tls_listen off\nsip_mtls_listen off\ncontrol_socket %s\nworkers 1\n' \
 	"$STUNP" "$TMP/edge.sock" >"$TMP/edge.conf"
 if serve_start "$TMP/edge.conf" "$TMP/serve.log"; then
-	fake_unix --edge 127.0.0.2
+	fake_unix --edge 127.0.0.2 --listening-tcp 5060 --listening-tcp 5062 --listening-tcp 80 \
+		--listening-tcp 3478 --listening-tcp 59999 --listening-udp 5060 --listening-udp 3479 \
+		--listening-udp 59999
 	probe --rows 6 --edge 127.0.0.2 --stun-port "$STUNP" --control "$SOCK" --strict
 	check "strict, nothing exposed, row 6 PASS: exit status 0" \
 		sh -c '[ "$0" -eq 0 ] && [ "$1" = "PASS PASS" ]' "$rc" "$(verdict 6)"

@@ -52,6 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(h.port <= 65535);
 		check_str(h.source, sizeof(h.source));
 	}
+	(void)ctl_canary_listens(text, len, "tcp", 5060);
 	if (ctl_hit_parse(text, len, &h) == 0)
 		check_str(h.proto, sizeof(h.proto));
 	return 0;

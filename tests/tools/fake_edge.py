@@ -207,7 +207,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if hits or time.monotonic() >= end:
                     break
                 time.sleep(0.05)
-            return self.reply(200, "".join(h + "\n" for h in hits), who=who)
+            args = self.server.args
+            listening = ""
+            for proto, ports in (("tcp", args.canary_tcp + args.listening_tcp),
+                                 ("udp", args.canary_udp + args.listening_udp)):
+                if ports:
+                    listening += "listening: %s %s\n" % (proto, " ".join(map(str, ports)))
+            return self.reply(200, listening + "".join(h + "\n" for h in hits), who=who)
         return self.reply(404, "not found\n", who=who)
 
     do_GET = handle_any
@@ -254,6 +260,10 @@ def main():
     p.add_argument("--outcome", action="append", default=[])
     p.add_argument("--canary-tcp", type=int, action="append", default=[])
     p.add_argument("--canary-udp", type=int, action="append", default=[])
+    # Ports GET /canary says it listens on, without a listener (nothing
+    # will hit them): as an edge whose canary sees nothing would say.
+    p.add_argument("--listening-tcp", type=int, action="append", default=[])
+    p.add_argument("--listening-udp", type=int, action="append", default=[])
     p.add_argument("--ghost-hits", action="store_true")
     p.add_argument("--no-location", action="store_true")
     p.add_argument("--log", default=os.devnull)

@@ -211,6 +211,20 @@ static void test_canary_hits(void **state)
 	assert_int_equal(ctl_hits_find(text, strlen(text), "zzz", &h), ENOENT);
 	assert_int_equal(ctl_hits_find(text, strlen(text), "", &h), ENOENT); /* not "-" */
 	assert_int_equal(ctl_hits_find("", 0, "abc", &h), ENOENT);
+
+	/* Where the canaries listen: "listening: PROTO PORT..." lines. */
+	const char *ports = "listening: tcp 80 3478 5060\r\n"
+	                    "listening: udp 3479\n"
+	                    "listening: tcpx 443\n"
+	                    "hit: 1 tcp 443 192.0.2.10:1 5 marker=-\n";
+	assert_true(ctl_canary_listens(ports, strlen(ports), "tcp", 80));
+	assert_true(ctl_canary_listens(ports, strlen(ports), "tcp", 5060));
+	assert_true(ctl_canary_listens(ports, strlen(ports), "udp", 3479));
+	assert_false(ctl_canary_listens(ports, strlen(ports), "udp", 5060));
+	assert_false(ctl_canary_listens(ports, strlen(ports), "tcp", 443)); /* a hit, tcpx */
+	assert_false(ctl_canary_listens(ports, strlen(ports), "tcp", 8));   /* not a prefix */
+	assert_false(ctl_canary_listens("", 0, "tcp", 80));
+	assert_false(ctl_canary_listens(NULL, 0, "tcp", 80));
 }
 
 static void test_target(void **state)
