@@ -5,9 +5,11 @@
  * the probe's threads. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,7 +171,26 @@ static void tls_reason(SSL *ssl, char *buf, size_t cap)
 	ERR_clear_error();
 }
 
-static int tls_start(struct conn *c, const struct ctl_target *t)
+/* Waits, up to the deadline, until fd can do what OpenSSL wants after r;
+ * 0 to try again, else the error that ends the call (ETIMEDOUT: time is
+ * up). The TLS socket is non-blocking, so that a peer trickling bytes
+ * cannot stretch a call past the deadline. */
+static int tls_wait(struct conn *c, int r, double deadline)
+{
+	int e = SSL_get_error(c->ssl, r);
+	if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+		return EPROTO;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	double left = deadline - ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
+	struct pollfd p = {.fd = c->fd, .events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT};
+	if (left <= 0)
+		return ETIMEDOUT;
+	int n = poll(&p, 1, (int)(left * 1000.0) + 1);
+	return n > 0 ? 0 : n == 0 ? ETIMEDOUT : errno;
+}
+
+static int tls_start(struct conn *c, const struct ctl_target *t, double deadline)
 {
 	char why[256];
 	c->ctx = SSL_CTX_new(TLS_client_method());
@@ -191,30 +212,63 @@ static int tls_start(struct conn *c, const struct ctl_target *t)
 	    !SSL_set_tlsext_host_name(c->ssl, t->server_name) ||
 	    !SSL_set1_host(c->ssl, t->server_name))
 		return fail(c, ENOMEM, "TLS set-up failed");
-	errno = 0;
-	if (SSL_connect(c->ssl) != 1) {
-		tls_reason(c->ssl, why, sizeof(why));
-		return fail(c, EPROTO, "TLS handshake: %s", why);
+	int flags = fcntl(c->fd, F_GETFL);
+	if (flags < 0 || fcntl(c->fd, F_SETFL, flags | O_NONBLOCK))
+		return fail(c, errno, "%s", strerror(errno));
+	for (;;) {
+		errno = 0;
+		int r = SSL_connect(c->ssl), rc;
+		if (r == 1)
+			return 0;
+		if ((rc = tls_wait(c, r, deadline)) == ETIMEDOUT)
+			return fail(c, ETIMEDOUT, "TLS handshake: no answer in time");
+		if (rc) {
+			tls_reason(c->ssl, why, sizeof(why));
+			return fail(c, EPROTO, "TLS handshake: %s", why);
+		}
 	}
-	return 0;
 }
 
-static ssize_t conn_write(struct conn *c, const void *buf, size_t n)
+static ssize_t conn_write(struct conn *c, const void *buf, size_t n, double deadline)
 {
-	return c->ssl ? SSL_write(c->ssl, buf, (int)n) : write(c->fd, buf, n);
+	if (!c->ssl)
+		return write(c->fd, buf, n);
+	for (;;) {
+		int r = SSL_write(c->ssl, buf, (int)n), rc;
+		if (r > 0)
+			return r;
+		if ((rc = tls_wait(c, r, deadline))) {
+			errno = rc == EPROTO ? EPIPE : rc;
+			return -1;
+		}
+	}
 }
 
-static ssize_t conn_read(struct conn *c, void *buf, size_t n)
+static ssize_t conn_read(struct conn *c, void *buf, size_t n, double deadline)
 {
 	if (!c->ssl)
 		return read(c->fd, buf, n);
-	int r = SSL_read(c->ssl, buf, (int)n);
-	/* A close without close_notify ends the answer all the same. */
-	return r > 0 ? r : SSL_get_error(c->ssl, r) == SSL_ERROR_ZERO_RETURN ? 0 : (errno ? -1 : 0);
+	for (;;) {
+		errno = 0;
+		int r = SSL_read(c->ssl, buf, (int)n), rc;
+		if (r > 0)
+			return r;
+		/* A close without close_notify ends the answer all the same: the
+		 * Content-Length (which the edge always sends) tells a cut one. */
+		if (SSL_get_error(c->ssl, r) == SSL_ERROR_ZERO_RETURN)
+			return 0;
+		if ((rc = tls_wait(c, r, deadline)) == 0)
+			continue;
+		if (rc == ETIMEDOUT) {
+			errno = EAGAIN;
+			return -1;
+		}
+		return errno ? -1 : 0;
+	}
 }
 
 static int send_request(struct conn *c, const struct ctl_target *t, const char *method,
-                        const char *path)
+                        const char *path, double deadline)
 {
 	char req[2048], auth[CTL_TOKEN_MAX + 32] = "";
 	if (t->kind == CTL_HTTPS && t->token[0])
@@ -224,7 +278,7 @@ static int send_request(struct conn *c, const struct ctl_target *t, const char *
 	             method, path, t->kind == CTL_HTTPS ? t->server_name : "edgelab", auth);
 	if (n < 0 || (size_t)n >= sizeof(req))
 		return fail(c, EINVAL, "request too long");
-	if (conn_write(c, req, (size_t)n) != n)
+	if (conn_write(c, req, (size_t)n, deadline) != n)
 		return fail(c, errno, "sending the request: %s", strerror(errno ? errno : EPIPE));
 	return 0;
 }
@@ -240,7 +294,7 @@ static int read_answer(struct conn *c, double deadline, struct ctl_answer *a)
 	while (rc == EAGAIN && have < cap) {
 		set_deadline(c->fd, deadline);
 		errno = 0;
-		ssize_t n = conn_read(c, buf + have, cap - have);
+		ssize_t n = conn_read(c, buf + have, cap - have, deadline);
 		if (n < 0) {
 			rc = fail(c, errno == EAGAIN ? ETIMEDOUT : errno, "no answer in time%s%s",
 			          errno && errno != EAGAIN ? ": " : "",
@@ -279,9 +333,9 @@ int ctl_request(const struct ctl_target *t, const char *method, const char *path
 	else
 		rc = fail(&c, EINVAL, "no control API given");
 	if (!rc && t->kind == CTL_HTTPS)
-		rc = tls_start(&c, t);
+		rc = tls_start(&c, t, deadline);
 	if (!rc)
-		rc = send_request(&c, t, method, path);
+		rc = send_request(&c, t, method, path, deadline);
 	if (!rc)
 		rc = read_answer(&c, deadline, a);
 	if (c.ssl)

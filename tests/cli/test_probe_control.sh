@@ -148,6 +148,25 @@ probe --rows 4 --edge 127.0.0.1 --pki "$TMP/other" --control "https://127.0.0.1:
 	--control-cert "$TMP/pki/controller.pem" --control-key "$TMP/pki/controller.key"
 check "an edge certificate from another CA: FAILED in the handshake" \
 	has "$(verdict 4): $(detail 4)" "FAILED: control API https://127.0.0.1:$CTLP: TLS handshake: "
+# A control port that takes the connection and never speaks TLS: the
+# handshake ends at the flow's deadline, not the socket's per-read timeout.
+MUTE=$(free_port)
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); s.settimeout(0.2); held = []
+end = time.time() + 10
+while time.time() < end:
+    try: held.append(s.accept()[0])
+    except socket.timeout: pass
+' "$MUTE" &
+MUTE_PID=$!
+at_exit "kill $MUTE_PID"
+wait_for 5 sh -c "ss -ltn | grep -q ':$MUTE '"
+probe --rows 4 --edge 127.0.0.1 --pki "$TMP/pki" --control "https://127.0.0.1:$MUTE" -t 1
+check "a control port that never answers the TLS handshake: FAILED, no answer in time" \
+	[ "$(verdict 4): $(detail 4)" = "FAILED: control API https://127.0.0.1:$MUTE: TLS handshake: no answer in time" ]
+kill "$MUTE_PID" 2>/dev/null
 
 # --- --strict ------------------------------------------------------------------------
 # The edge is 127.0.0.2, so that the probe's own listeners (127.0.0.1:5060
