@@ -1,0 +1,70 @@
+/* What the report's files share and nobody else includes: the verdict
+ * counts, the escaping writers of report_out.c, and the four formats'
+ * writers that report.c dispatches to (report_table.c, report_json.c,
+ * report_junit.c, report_tap.c), each one format and none using another. */
+#ifndef EDGELAB_PROBE_REPORT_INT_H
+#define EDGELAB_PROBE_REPORT_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/textout.h"
+#include "probe/report.h"
+
+/* One past the last verdict; report_verdict.c checks it against its names. */
+#define VERDICT_COUNT ((size_t)VERDICT_EXPOSED + 1)
+
+/* The rows' verdicts and, apart, the negative flows' (row 0). */
+struct counts {
+	size_t v[VERDICT_COUNT], rows;
+	size_t neg[VERDICT_COUNT], negs, not_ok;
+};
+
+/* A negative flow's verdict other than CLOSED or EXPOSED (the control
+ * API could not tell) counts as failed. */
+static inline size_t neg_failed(const struct counts *c)
+{
+	return c->negs - c->neg[VERDICT_CLOSED] - c->neg[VERDICT_EXPOSED];
+}
+
+/* ---- report_out.c: text helpers ---- */
+
+/* The fixed arrays of a result may arrive without their NUL: never read past. */
+size_t field_len(const char *s, size_t cap);
+/* Columns a field takes once escaped by esc_text (a UTF-8 sequence counts as one). */
+size_t text_width(const char *s, size_t n);
+/* "0.012s"-style seconds; what a non-finite time is written as. */
+const char *secs_str(char *buf, size_t cap, double v, const char *suffix, const char *nan);
+
+/* How a format spells one character; NULL: the byte as it is. */
+typedef const char *(*esc_fn)(unsigned char c, char *buf, size_t cap);
+/* Table and TAP lines: one line per result, no terminal control bytes. */
+const char *esc_text(unsigned char c, char *buf, size_t cap);
+/* TAP also reserves '#' (directive) and its escape, '\'. */
+const char *esc_tap(unsigned char c, char *buf, size_t cap);
+/* XML 1.0 section 2.2. */
+const char *esc_xml(unsigned char c, char *buf, size_t cap);
+
+/* Writes s (n bytes) through esc; invalid UTF-8 becomes bad. */
+void out_escaped(struct out *w, const char *s, size_t n, esc_fn esc, const char *bad);
+void out_json_str(struct out *w, const char *s, size_t n);
+void out_json_num(struct out *w, double v); /* null when not finite */
+void out_xml(struct out *w, const char *s, size_t n);
+/* "row 6 client -> edge STUN/UDP [rfc5389]": the JUnit and TAP test name. */
+void out_name(struct out *w, const struct probe_result *r, esc_fn esc, const char *bad);
+/* "1 passed, 0 blocked, ..." and "1 closed, 0 exposed, 0 failed". */
+void out_summary_text(struct out *w, const struct counts *c);
+void out_closed_summary_text(struct out *w, const struct counts *c);
+
+/* ---- the formats, one file each ---- */
+
+void write_table(struct out *w, const struct report_meta *m, const struct probe_result *res,
+                 size_t n, const struct counts *c);
+void write_json(struct out *w, const struct report_meta *m, const struct probe_result *res,
+                size_t n, const struct counts *c);
+void write_junit(struct out *w, const struct report_meta *m, const struct probe_result *res,
+                 size_t n, const struct counts *c);
+void write_tap(struct out *w, const struct report_meta *m, const struct probe_result *res, size_t n,
+               const struct counts *c);
+
+#endif
