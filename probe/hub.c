@@ -272,7 +272,7 @@ int hub_expect(struct probe_hub *h, int type, const struct sockaddr *at, const c
                struct hub_slot **out)
 {
 	struct hub_slot *s = calloc(1, sizeof(*s));
-	struct hub_listener *l;
+	struct hub_listener *l = NULL;
 	if (!s || !expect[0] || strlen(expect) >= sizeof(s->expect)) {
 		free(s);
 		return s ? EINVAL : ENOMEM;
