@@ -103,8 +103,10 @@ check "the inbound rows (dropped) BLOCKED" [ "$(verdict 1) $(verdict 3) $(verdic
 check "... exit status 1" [ "$rc" -eq 1 ]
 check "every flow at once: all 8 results overlap in time (max start < min end)" \
 	json "s=[x['start'] for x in r['results']]; e=[x['end'] for x in r['results']]; print(len(s), max(s), min(e)); sys.exit(not (len(s)==8 and max(s) < min(e)))"
-check "... the whole matrix within one timeout (2 s), the short wait and set-up" \
-	json "sys.exit(not r['seconds'] < 4.0)"
+# Not a timed assertion: the run against the flows' own durations, which a
+# slow machine stretches alike (in turn: the run at least their sum).
+check "... the whole matrix in well under the sum of its flows' times" \
+	json "sys.exit(not r['seconds'] < sum(x['seconds'] for x in r['results']) / 2)"
 check "... results in the fixed row and dialect order" \
 	[ "$(json "print(' '.join(str(x['row'])+x['dialect'] for x in r['results']))")" = "1 2 3 4 5rfc5389 5msturn 6rfc5389 6msturn" ]
 
