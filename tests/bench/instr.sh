@@ -59,22 +59,6 @@ make -s -f "$ROOT/tests/bench/turnflood.mk" OUT="$OUT/bin" >"$OUT/build.log" 2>&
 	printf 'workers 1\nstun_udp_listen 127.0.0.1:%s\nstun_tcp_listen off\ncontrol_socket off\n' "$PORT"
 	cat "$ROOT/tests/bench/edgelab-turn.conf"
 } >"$OUT/edgelab.conf"
-workers 1
-stun_udp_listen 127.0.0.1:$PORT
-stun_tcp_listen off
-control_socket off
-sip_tls_listen off
-sip_mtls_listen off
-turn_realm edgelab
-turn_user bench bench
-relay_ports 50000-59999
-allow_loopback_peers yes
-turn_user_quota 0
-turn_total_quota 0
-turn_max_bps 0
-turn_401_rate 0
-log_level warn
-EOF
 
 # inclusive FILE FUNCTION: the inclusive instruction count of FUNCTION.
 inclusive() {
