@@ -5,12 +5,6 @@
 
 #define PREFIX_LEN (sizeof(ROWS_MARKER_PREFIX) - 1)
 
-static bool marker_char(uint8_t c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	       c == '.' || c == '_' || c == '~' || c == '-';
-}
-
 /* Whether buf ends with a proper start of the prefix, which more bytes
  * could complete. */
 static bool ends_in_prefix(const uint8_t *buf, size_t len)
@@ -31,7 +25,7 @@ enum canary_marker canary_marker_find(const uint8_t *buf, size_t len, bool at_en
 		const uint8_t *text = hit + PREFIX_LEN;
 		size_t n = 0;
 		/* One past the limit is enough to know the text is too long. */
-		while (text + n < end && n <= ROWS_MARKER_MAX && marker_char(text[n]))
+		while (text + n < end && n <= ROWS_MARKER_MAX && rows_marker_char(text[n]))
 			n++;
 		if (n <= ROWS_MARKER_MAX && text + n == end && !at_end)
 			return CANARY_MARKER_MORE;
@@ -47,11 +41,5 @@ enum canary_marker canary_marker_find(const uint8_t *buf, size_t len, bool at_en
 
 bool canary_marker_valid(const char *text)
 {
-	size_t n = strnlen(text, ROWS_MARKER_MAX + 1);
-	if (n < 1 || n > ROWS_MARKER_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!marker_char((uint8_t)text[i]))
-			return false;
-	return true;
+	return rows_marker_valid(text);
 }

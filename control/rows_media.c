@@ -56,13 +56,6 @@ struct job {
 	enum stun_dialect dialect; /* row 5: what the request (and answer) speak */
 };
 
-static bool marker_ok(const char *m)
-{
-	size_t n = strlen(m);
-	return n >= 1 && n <= ROWS_MARKER_MAX &&
-	       strspn(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~-") == n;
-}
-
 /* Row 5's dialect=: rfc5389 (also when absent) or msturn; 0 or EINVAL. */
 static int parse_dialect(const char *d, enum stun_dialect *dialect)
 {
@@ -95,7 +88,7 @@ static int parse_query(struct evhttp_request *req, struct job *j, struct sockadd
 		code = 400;
 		snprintf(msg, msg_len, "target must be IP:PORT, e.g. target=192.0.2.10:%s\n",
 		         row5 ? "3478" : "443");
-	} else if (!m || !marker_ok(m)) {
+	} else if (!m || !rows_marker_valid(m)) {
 		code = 400;
 		snprintf(msg, msg_len, "marker must be 1-%d of A-Z a-z 0-9 . _ ~ -\n",
 		         ROWS_MARKER_MAX);

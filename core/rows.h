@@ -4,8 +4,10 @@
 #ifndef EDGELAB_CORE_ROWS_H
 #define EDGELAB_CORE_ROWS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define ROWS_COUNT          6
 #define ROWS_RELAY_PORT_MIN 50000
@@ -18,6 +20,27 @@
  * treats USERNAME as opaque bytes). */
 #define ROWS_MARKER_PREFIX "edgelab marker="
 #define ROWS_MARKER_MAX    64
+
+/* A marker's characters: A-Z a-z 0-9 . _ ~ - (RFC 3986's unreserved ones,
+ * so that a marker travels in a URL as it is). Inline: the parsers that use
+ * it (the canaries', the probe's) are fuzzed on their own. */
+static inline bool rows_marker_char(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '_' || c == '~' || c == '-';
+}
+
+/* Whether text is a whole marker: 1-ROWS_MARKER_MAX marker characters. */
+static inline bool rows_marker_valid(const char *text)
+{
+	size_t n = strnlen(text, ROWS_MARKER_MAX + 1);
+	if (n < 1 || n > ROWS_MARKER_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!rows_marker_char((unsigned char)text[i]))
+			return false;
+	return true;
+}
 
 enum row_direction {
 	ROW_INBOUND,  /* outside -> edge access interface */

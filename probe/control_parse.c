@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/rows.h"
 #include "probe/control_client.h"
 
 /* ---- HTTP/1.x response ---- */
@@ -262,11 +263,6 @@ static size_t word(const char **p, const char *end, const char **w)
 	return (size_t)(*p - *w);
 }
 
-static bool marker_char(char c)
-{
-	return isalnum((unsigned char)c) || c == '.' || c == '_' || c == '~' || c == '-';
-}
-
 int ctl_hit_parse(const char *line, size_t len, struct ctl_hit *h)
 {
 	const char *p = line, *end = line + len, *w[6];
@@ -290,7 +286,7 @@ int ctl_hit_parse(const char *line, size_t len, struct ctl_hit *h)
 	if (mn >= sizeof(h->marker))
 		return EBADMSG;
 	for (size_t i = 0; i < mn; i++)
-		if (!marker_char(m[i]))
+		if (!rows_marker_char((unsigned char)m[i]))
 			return EBADMSG;
 	h->id = (unsigned long long)id;
 	h->port = (unsigned)port;
