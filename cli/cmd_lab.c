@@ -134,8 +134,10 @@ static const struct cli_opts lab_verb = {
              "down (also on Ctrl-C and on failure). The probe reaches the edge's control API\n"
              "over HTTPS on a management link (outside " LAB_PROBE_MGMT_ADDR
              " - edge " LAB_EDGE_MGMT_ADDR ":" LAB_CONTROL_PORT "),\n"
-             "which bypasses fw; fw forwards between its interfaces fw-out (192.0.2.1) and\n"
-             "fw-edge (198.51.100.1).\n",
+             "which bypasses fw; fw forwards between its interfaces " LAB_FW_OUTSIDE_IF
+             " (" LAB_FW_OUTSIDE_ADDR ")\n"
+             "and " LAB_FW_EDGE_IF " (" LAB_FW_EDGE_ADDR
+             "), which a ruleset may name (`edgelab rules --lab`).\n",
     .opts = lab_options,
     .notes = "Exit status: the probe's (0 every requested row passed and every strict flow\n"
              "was CLOSED, 1 otherwise),\n"

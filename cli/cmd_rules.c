@@ -9,16 +9,18 @@
 #include "cli/opts.h"
 #include "core/addr.h"
 #include "core/rows.h"
+#include "lab/lab.h"
 #include "lab/rules.h"
 
 /* The lab's edge access address (TEST-NET-2), as `edgelab lab` sets it up. */
-#define RULES_EDGE_DEFAULT "198.51.100.10"
+#define RULES_EDGE_DEFAULT LAB_EDGE_ADDR
 
 enum rules_format { FORMAT_NFT, FORMAT_IPTABLES };
 
 struct rules_args {
 	struct rules_opts opts;
 	enum rules_format format;
+	bool lab; /* name fw's interfaces */
 };
 
 #define AT(field) offsetof(struct rules_args, field)
@@ -111,6 +113,13 @@ static const struct cli_opt rules_options[] = {
      .offset = AT(opts.reject_mask),
      .help = "reject these rows with a TCP RST or ICMP port\n"
              "unreachable; the probe then says REJECTED"},
+    {.name = "lab",
+     .letter = 'l',
+     .set = cli_opt_flag,
+     .offset = AT(lab),
+     .help = "also match the lab fw's interfaces (in on " LAB_FW_OUTSIDE_IF
+             ", out on\n" LAB_FW_EDGE_IF " for inbound rows; the reverse outbound):\n"
+             "the policy `edgelab lab` loads, to start your own from"},
     {.name = "table",
      .letter = 't',
      .arg = "NAME",
@@ -121,7 +130,7 @@ static const struct cli_opt rules_options[] = {
 
 static const struct cli_opts rules_verb = {
     .verb = "rules",
-    .synopsis = "[--edge ADDR] [--format nft|iptables] [--drop N[,N]]\n"
+    .synopsis = "[--edge ADDR] [--format nft|iptables] [--lab] [--drop N[,N]]\n"
                 "                     [--reject N[,N]] [--table NAME]",
     .about = "Prints the stateful forward policy of the router between the outside and\n"
              "the edge's access interface: one commented rule per port-table row.\n",
@@ -140,6 +149,10 @@ int cmd_rules(int argc, char **argv)
 		return EXIT_FAIL; /* cannot happen: a literal */
 	if (!cli_opts_parse(&rules_verb, argc, argv, &a, &status))
 		return status;
+	if (a.lab) {
+		a.opts.outside_if = LAB_FW_OUTSIDE_IF;
+		a.opts.edge_if = LAB_FW_EDGE_IF;
+	}
 	err = a.format == FORMAT_NFT ? rules_write_nft(stdout, &a.opts)
 	                             : rules_write_iptables(stdout, &a.opts);
 	if (err) {

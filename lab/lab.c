@@ -100,25 +100,28 @@ static int make_mgmt_link(struct lab *lab, char *err, size_t len)
 {
 	const char *ons = lab->ns[NS_OUTSIDE], *ens = lab->ns[NS_EDGE];
 	int rc =
-	    RUN(lab, NULL, err, len, "ip", "link", "add", "name", "mgmt-out", "netns", (char *)ons,
-	        "type", "veth", "peer", "name", "mgmt-edge", "netns", (char *)ens);
+	    RUN(lab, NULL, err, len, "ip", "link", "add", "name", LAB_MGMT_IF, "netns", (char *)ons,
+	        "type", "veth", "peer", "name", LAB_MGMT_IF, "netns", (char *)ens);
 	if (!rc)
 		rc = RUN(lab, ons, err, len, "ip", "addr", "add", LAB_PROBE_MGMT_ADDR "/24", "dev",
-		         "mgmt-out");
+		         LAB_MGMT_IF);
 	if (!rc)
-		rc = RUN(lab, ons, err, len, "ip", "link", "set", "mgmt-out", "up");
+		rc = RUN(lab, ons, err, len, "ip", "link", "set", LAB_MGMT_IF, "up");
 	if (!rc)
 		rc = RUN(lab, ens, err, len, "ip", "addr", "add", LAB_EDGE_MGMT_ADDR "/24", "dev",
-		         "mgmt-edge");
+		         LAB_MGMT_IF);
 	if (!rc)
-		rc = RUN(lab, ens, err, len, "ip", "link", "set", "mgmt-edge", "up");
+		rc = RUN(lab, ens, err, len, "ip", "link", "set", LAB_MGMT_IF, "up");
 	return rc;
 }
 
 /* The generated policy, or the user's ruleset as it is. */
 static int write_rules(struct lab *lab, char *err, size_t len)
 {
-	struct rules_opts ro = {.drop_mask = lab->o->drop_mask, .reject_mask = lab->o->reject_mask};
+	struct rules_opts ro = {.drop_mask = lab->o->drop_mask,
+	                        .reject_mask = lab->o->reject_mask,
+	                        .outside_if = LAB_FW_OUTSIDE_IF,
+	                        .edge_if = LAB_FW_EDGE_IF};
 	addr_parse(LAB_EDGE_ADDR, 0, &ro.edge);
 	FILE *f = fopen(lab->rules, "w");
 	if (!f) {
@@ -347,11 +350,11 @@ static int build(struct lab *lab, char *err, size_t len)
 
 	int rc = make_namespaces(lab, err, len);
 	if (!rc)
-		rc = make_link(lab, NS_OUTSIDE, "out0", LAB_OUTSIDE_ADDR, "fw-out",
+		rc = make_link(lab, NS_OUTSIDE, LAB_HOST_FW_IF, LAB_OUTSIDE_ADDR, LAB_FW_OUTSIDE_IF,
 		               LAB_FW_OUTSIDE_ADDR, err, len);
 	if (!rc)
-		rc = make_link(lab, NS_EDGE, "edge0", LAB_EDGE_ADDR, "fw-edge", LAB_FW_EDGE_ADDR,
-		               err, len);
+		rc = make_link(lab, NS_EDGE, LAB_HOST_FW_IF, LAB_EDGE_ADDR, LAB_FW_EDGE_IF,
+		               LAB_FW_EDGE_ADDR, err, len);
 	if (!rc)
 		rc = make_mgmt_link(lab, err, len);
 	if (!rc)

@@ -1,8 +1,8 @@
 /* `edgelab lab`: a whole test network in one command. Three network
  * namespaces joined by veth links,
  *
- *   outside 192.0.2.10 --- 192.0.2.1  fw  198.51.100.1 --- 198.51.100.10 edge
- *           203.0.113.2 ------------- mgmt ------------- 203.0.113.1
+ *   outside fw0 192.0.2.10 --- outside0 192.0.2.1  fw  edge0 198.51.100.1 --- fw0 198.51.100.10
+ * edge mgmt0 203.0.113.2 ----------------- mgmt ----------------- mgmt0 203.0.113.1
  *
  * (documentation ranges, RFC 5737: they never leave the namespaces). fw
  * forwards under the nftables policy of `edgelab rules` (or the user's);
@@ -28,6 +28,14 @@
 #define LAB_PROBE_MGMT_ADDR "203.0.113.2"     /* outside's end of the management link */
 #define LAB_EDGE_MGMT_ADDR  "203.0.113.1"     /* the edge's: its control API listens here */
 #define LAB_CONTROL_PORT    "8443"
+/* fw's interfaces, fixed so that a ruleset can name them (docs/lab.md):
+ * the one facing the outside and the one facing the edge. outside and edge
+ * each reach fw on LAB_HOST_FW_IF (default route) and each other's
+ * management address on LAB_MGMT_IF. */
+#define LAB_FW_OUTSIDE_IF "outside0"
+#define LAB_FW_EDGE_IF    "edge0"
+#define LAB_HOST_FW_IF    "fw0"
+#define LAB_MGMT_IF       "mgmt0"
 /* The strict mode's canaries on the edge (probe --strict sends to exactly
  * these): ports the port table does not open inbound. */
 #define LAB_CANARY_TCP "80 3478 5060 5062 59999"

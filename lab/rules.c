@@ -49,6 +49,15 @@ static bool table_name_ok(const char *s)
 	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
 }
 
+/* A Linux interface name (IFNAMSIZ - 1 characters) that needs no quoting
+ * in either tool's syntax. */
+static bool ifname_ok(const char *s)
+{
+	size_t n = strlen(s);
+	return n >= 1 && n <= 15 &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+}
+
 int rules_opts_check(const struct rules_opts *o)
 {
 	if (!o)
@@ -61,6 +70,10 @@ int rules_opts_check(const struct rules_opts *o)
 	if (o->drop_mask & o->reject_mask)
 		return EINVAL;
 	if (o->table && !table_name_ok(o->table))
+		return EINVAL;
+	if (!o->outside_if != !o->edge_if)
+		return EINVAL;
+	if (o->outside_if && (!ifname_ok(o->outside_if) || !ifname_ok(o->edge_if)))
 		return EINVAL;
 	return 0;
 }
@@ -105,11 +118,25 @@ static void write_dropped(struct out *w, const char *indent, const struct row *r
 
 /* ---- nftables ---- */
 
-static void nft_row_match(struct out *w, const struct edge *e, const struct row *r)
+/* The interface a row's packets come in on and go out of, or NULL. */
+static const char *row_in_if(const struct rules_opts *o, const struct row *r)
+{
+	return r->direction == ROW_INBOUND ? o->outside_if : o->edge_if;
+}
+
+static const char *row_out_if(const struct rules_opts *o, const struct row *r)
+{
+	return r->direction == ROW_INBOUND ? o->edge_if : o->outside_if;
+}
+
+static void nft_row_match(struct out *w, const struct rules_opts *o, const struct edge *e,
+                          const struct row *r)
 {
 	char buf[16];
 	const char *proto = row_proto(r);
 
+	if (o->outside_if)
+		out_printf(w, "iifname \"%s\" oifname \"%s\" ", row_in_if(o, r), row_out_if(o, r));
 	out_printf(w, "%s %s %s", e->v6 ? "ip6" : "ip",
 	           r->direction == ROW_INBOUND ? "daddr" : "saddr", e->ip);
 	if (row_has_sport(r))
@@ -122,10 +149,11 @@ static void nft_row_match(struct out *w, const struct edge *e, const struct row 
 		out_printf(w, " meta l4proto %s", proto);
 }
 
-static void nft_row(struct out *w, const struct edge *e, const struct row *r, bool reject)
+static void nft_row(struct out *w, const struct rules_opts *o, const struct edge *e,
+                    const struct row *r, bool reject)
 {
 	out_printf(w, "\t\t");
-	nft_row_match(w, e, r);
+	nft_row_match(w, o, e, r);
 	/* REJECTED in the probe means a TCP RST or an ICMP port unreachable;
 	 * icmpx picks ICMP or ICMPv6 to suit the packet in an inet table. */
 	if (!reject)
@@ -137,12 +165,26 @@ static void nft_row(struct out *w, const struct edge *e, const struct row *r, bo
 	out_printf(w, " comment \"row %d: %s %s\"\n", r->number, r->role, r->flow);
 }
 
-static void nft_head(struct out *w, const struct edge *e, const char *table)
+/* Both formats' first lines: what the rules are for, and which interfaces
+ * they name, when they do. */
+static void write_title(struct out *w, const struct rules_opts *o, const struct edge *e)
 {
 	out_printf(w,
 	           "# edgelab rules: forward policy of the router between the outside and the\n"
 	           "# Lync Server 2013 Edge access interface %s:\n"
-	           "# one rule per port-table row.\n"
+	           "# one rule per port-table row.\n",
+	           e->ip);
+	if (o->outside_if)
+		out_printf(w,
+		           "# Interfaces: %s faces the outside, %s the edge (edgelab lab's fw).\n",
+		           o->outside_if, o->edge_if);
+}
+
+static void nft_head(struct out *w, const struct rules_opts *o, const struct edge *e,
+                     const char *table)
+{
+	write_title(w, o, e);
+	out_printf(w,
 	           "# Load with `nft -f FILE`. Only table inet %s is replaced: it is declared\n"
 	           "# before the delete so that the delete also works on a box that has no such\n"
 	           "# table yet (nft 1.0.6 has no `destroy`). Nothing else is touched: other\n"
@@ -152,7 +194,7 @@ static void nft_head(struct out *w, const struct edge *e, const char *table)
 	           "table inet %s {\n"
 	           "\tchain forward {\n"
 	           "\t\ttype filter hook forward priority filter; policy drop;\n",
-	           e->ip, table, table, table, table);
+	           table, table, table, table);
 	out_printf(w, "\t\t# Replies of allowed flows, and the ICMP errors they cause (port\n"
 	              "\t\t# unreachable, PMTU: fragmentation needed / packet too big), are\n"
 	              "\t\t# established or related: PMTU discovery works without an ICMP rule\n"
@@ -172,13 +214,13 @@ int rules_write_nft(FILE *out, const struct rules_opts *o)
 	const char *table = o->table ? o->table : RULES_TABLE_DEFAULT;
 
 	edge_get(&o->edge, &e);
-	nft_head(&w, &e, table);
+	nft_head(&w, o, &e, table);
 	for (int n = 1; n <= ROWS_COUNT; n++) {
 		const struct row *r = rows_get(n);
 		if (mask_has(o->drop_mask, n))
 			write_dropped(&w, "\t\t", r);
 		else
-			nft_row(&w, &e, r, mask_has(o->reject_mask, n));
+			nft_row(&w, o, &e, r, mask_has(o->reject_mask, n));
 	}
 	out_printf(&w, "\t}\n}\n");
 	return out_finish(&w);
@@ -186,13 +228,17 @@ int rules_write_nft(FILE *out, const struct rules_opts *o)
 
 /* ---- iptables-restore ---- */
 
-static void ipt_row(struct out *w, const struct edge *e, const struct row *r, bool reject)
+static void ipt_row(struct out *w, const struct rules_opts *o, const struct edge *e,
+                    const struct row *r, bool reject)
 {
 	char buf[16];
 	const char *proto = row_proto(r);
 
-	out_printf(w, "-A FORWARD %s %s/%d -p %s -m %s", r->direction == ROW_INBOUND ? "-d" : "-s",
-	           e->ip, e->v6 ? 128 : 32, proto, proto);
+	out_printf(w, "-A FORWARD");
+	if (o->outside_if)
+		out_printf(w, " -i %s -o %s", row_in_if(o, r), row_out_if(o, r));
+	out_printf(w, " %s %s/%d -p %s -m %s", r->direction == ROW_INBOUND ? "-d" : "-s", e->ip,
+	           e->v6 ? 128 : 32, proto, proto);
 	if (row_has_sport(r))
 		out_printf(w, " --sport %s",
 		           port_range(buf, sizeof(buf), r->src_port_min, r->src_port_max, ':'));
@@ -209,14 +255,12 @@ static void ipt_row(struct out *w, const struct edge *e, const struct row *r, bo
 		           e->v6 ? "icmp6-port-unreachable" : "icmp-port-unreachable");
 }
 
-static void ipt_head(struct out *w, const struct edge *e)
+static void ipt_head(struct out *w, const struct rules_opts *o, const struct edge *e)
 {
 	const char *tool = e->v6 ? "ip6tables-restore" : "iptables-restore";
 
+	write_title(w, o, e);
 	out_printf(w,
-	           "# edgelab rules: forward policy of the router between the outside and the\n"
-	           "# Lync Server 2013 Edge access interface %s:\n"
-	           "# one rule per port-table row.\n"
 	           "# Load with `%s FILE`, which replaces the whole filter table\n"
 	           "# (`%s --noflush FILE` appends to FORWARD and sets its policy).\n"
 	           "# Replies of allowed flows and the ICMP errors they cause (PMTU included)\n"
@@ -225,7 +269,7 @@ static void ipt_head(struct out *w, const struct edge *e)
 	           ":FORWARD DROP [0:0]\n"
 	           "-A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n"
 	           "-A FORWARD -m conntrack --ctstate INVALID -j DROP\n",
-	           e->ip, tool, tool);
+	           tool, tool);
 }
 
 int rules_write_iptables(FILE *out, const struct rules_opts *o)
@@ -237,13 +281,13 @@ int rules_write_iptables(FILE *out, const struct rules_opts *o)
 		return err;
 
 	edge_get(&o->edge, &e);
-	ipt_head(&w, &e);
+	ipt_head(&w, o, &e);
 	for (int n = 1; n <= ROWS_COUNT; n++) {
 		const struct row *r = rows_get(n);
 		if (mask_has(o->drop_mask, n))
 			write_dropped(&w, "", r);
 		else
-			ipt_row(&w, &e, r, mask_has(o->reject_mask, n));
+			ipt_row(&w, o, &e, r, mask_has(o->reject_mask, n));
 	}
 	out_printf(&w, "COMMIT\n");
 	return out_finish(&w);

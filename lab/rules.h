@@ -19,11 +19,16 @@ struct rules_opts {
 	unsigned drop_mask;   /* bit n = row n (rows_parse_mask): rule left out */
 	unsigned reject_mask; /* bit n = row n: reject instead of accept */
 	const char *table;    /* nft table name; NULL: RULES_TABLE_DEFAULT */
+	/* The router's interfaces facing the outside and the edge; when both
+	 * are set every row's rule also names them (in and out), as for the
+	 * lab's fw (`edgelab rules --lab`). NULL: rules match addresses only. */
+	const char *outside_if, *edge_if;
 };
 
 /* 0 when o is usable: a known family, masks only over rows 1..ROWS_COUNT and
  * not overlapping, a table name of [A-Za-z_][A-Za-z0-9_-]* up to
- * RULES_TABLE_MAX characters. EINVAL otherwise. */
+ * RULES_TABLE_MAX characters, interface names both set or both NULL, each
+ * 1-15 of [A-Za-z0-9_.-] (IFNAMSIZ). EINVAL otherwise. */
 int rules_opts_check(const struct rules_opts *o);
 /* `table inet NAME` with a forward chain (policy drop); replaces only that
  * table when loaded. 0, EINVAL (see rules_opts_check) or a write's errno. */

@@ -102,6 +102,14 @@ check "rules --format iptables" rules "$tmp/ipt4" --format iptables --reject 2,5
 check "rules --format iptables: filter table" has "$tmp/ipt4" ":FORWARD DROP [0:0]"
 check "rules --format iptables: one rule per row" \
 	test "$(count "$tmp/ipt4" '-m comment --comment "row ')" -eq 6
+check "rules --lab" rules "$tmp/nftlab" --lab
+check "rules --lab: inbound rows in on outside0" \
+	test "$(count "$tmp/nftlab" 'iifname "outside0" oifname "edge0" ip daddr 198.51.100.10 ')" -eq 3
+check "rules --lab: outbound rows in on edge0" \
+	test "$(count "$tmp/nftlab" 'iifname "edge0" oifname "outside0" ip saddr 198.51.100.10 ')" -eq 3
+check "rules --lab --format iptables" rules "$tmp/iptlab" --lab --format iptables
+check "rules --lab --format iptables: -i/-o" \
+	test "$(count "$tmp/iptlab" '-A FORWARD -i outside0 -o edge0 -d 198.51.100.10/32 ')" -eq 3
 check "rules --format iptables IPv6" rules "$tmp/ipt6" -f iptables -e 2001:db8::10 -r 6
 check "rules --format iptables IPv6: icmp6" has "$tmp/ipt6" "icmp6-port-unreachable"
 
@@ -131,7 +139,7 @@ else
 	nsx() {
 		ip netns exec "$ns" "$@"
 	}
-	for f in nft4 nft6 nftdr; do
+	for f in nft4 nft6 nftdr nftlab; do
 		check "nft -c accepts $f" nsx nft -c -f "$tmp/$f"
 	done
 	# A table of someone else's must survive, and loading twice must not
@@ -148,6 +156,7 @@ else
 	if command -v iptables-restore >/dev/null 2>&1; then
 		check "iptables-restore --test" nsx iptables-restore --test "$tmp/ipt4"
 		check "ip6tables-restore --test" nsx ip6tables-restore --test "$tmp/ipt6"
+		check "iptables-restore --test --lab" nsx iptables-restore --test "$tmp/iptlab"
 		check "iptables-restore loads the rules" nsx iptables-restore "$tmp/ipt4"
 		nsx iptables-save -t filter >"$tmp/saved" 2>&1
 		check "iptables: the rules are listed" \

@@ -189,6 +189,41 @@ static void test_rules_nft_table_name(void **state)
 	free(s);
 }
 
+/* --lab: every row also names fw's interfaces, in its own direction. */
+static void test_rules_interfaces(void **state)
+{
+	(void)state;
+	struct rules_opts o;
+	opts_init(&o, EDGE4);
+	o.outside_if = "outside0";
+	o.edge_if = "edge0";
+	char *s = render_ok(rules_write_nft, &o);
+	assert_once(s, "\t\tiifname \"outside0\" oifname \"edge0\" ip daddr " EDGE4
+	               " tcp dport 5061 accept comment \"row 1:");
+	assert_once(s, "\t\tiifname \"edge0\" oifname \"outside0\" ip saddr " EDGE4
+	               " tcp dport 5061 accept comment \"row 2:");
+	assert_once(s, "\t\tiifname \"edge0\" oifname \"outside0\" ip saddr " EDGE4
+	               " tcp sport 50000-59999 accept");
+	assert_once(s, "# Interfaces: outside0 faces the outside, edge0 the edge");
+	free(s);
+	s = render_ok(rules_write_iptables, &o);
+	assert_once(s,
+	            "-A FORWARD -i outside0 -o edge0 -d " EDGE4 "/32 -p udp -m udp --dport 3478 ");
+	assert_once(s,
+	            "-A FORWARD -i edge0 -o outside0 -s " EDGE4 "/32 -p udp -m udp --dport 3478 ");
+	free(s);
+	/* Both or neither, and names the tools take unquoted. */
+	o.edge_if = NULL;
+	assert_int_equal(rules_opts_check(&o), EINVAL);
+	static const char *const bad[] = {"", "a b", "x\"y", "sixteen-chars-xx", "a;b"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		o.edge_if = bad[i];
+		assert_int_equal(rules_opts_check(&o), EINVAL);
+	}
+	o.edge_if = "fifteen-chars-x";
+	assert_int_equal(rules_opts_check(&o), 0);
+}
+
 static void test_rules_bad_opts(void **state)
 {
 	(void)state;
@@ -323,6 +358,7 @@ int main(void)
 	    cmocka_unit_test(test_rules_nft_ipv6),
 	    cmocka_unit_test(test_rules_nft_v4mapped),
 	    cmocka_unit_test(test_rules_nft_table_name),
+	    cmocka_unit_test(test_rules_interfaces),
 	    cmocka_unit_test(test_rules_bad_opts),
 	    cmocka_unit_test(test_rules_iptables_every_row),
 	    cmocka_unit_test(test_rules_iptables_drop_reject),
