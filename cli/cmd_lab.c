@@ -9,6 +9,7 @@
 #include "cli/cmd.h"
 #include "cli/opts.h"
 #include "lab/lab.h"
+#include "lab/ruleset.h"
 #include "probe/report.h"
 
 /* What the options fill in. The probe's options go on to `edgelab probe`
@@ -17,6 +18,7 @@
 struct lab_args {
 	struct lab_opts lab;
 	bool cleanup;
+	enum ruleset_format rules_format;
 	unsigned rows_mask, timeout_ms; /* checked, then unused */
 };
 
@@ -56,10 +58,36 @@ static int set_timeout(const struct cli_opt *o, const char *value, char *why, si
 	return err;
 }
 
+static int add_rules(const struct cli_opt *o, const char *value, char *why, size_t why_len,
+                     void *arg)
+{
+	struct lab_args *a = arg;
+	(void)o;
+	if (a->lab.nrules == RULESET_FILES_MAX) {
+		snprintf(why, why_len, "at most %d files (e.g. rules.v4 and rules.v6)",
+		         RULESET_FILES_MAX);
+		return EINVAL;
+	}
+	a->lab.rules[a->lab.nrules++].path = value;
+	return 0;
+}
+
+static int set_rules_format(const struct cli_opt *o, const char *value, char *why, size_t why_len,
+                            void *arg)
+{
+	struct lab_args *a = arg;
+	(void)o;
+	(void)why;
+	(void)why_len;
+	return ruleset_format_parse(value, &a->rules_format);
+}
+
 static int check_masks(char *why, size_t why_len, void *arg)
 {
-	const struct lab_args *a = arg;
-	if (a->lab.rules && (a->lab.drop_mask || a->lab.reject_mask)) {
+	struct lab_args *a = arg;
+	for (size_t i = 0; i < a->lab.nrules; i++)
+		a->lab.rules[i].fmt = a->rules_format;
+	if (a->lab.nrules && (a->lab.drop_mask || a->lab.reject_mask)) {
 		snprintf(why, why_len,
 		         "--drop and --reject shape our ruleset, not one from --rules");
 		return EINVAL;
@@ -104,10 +132,14 @@ static const struct cli_opt lab_options[] = {
      .help = "per flow (default 3)"},
     {.name = "rules",
      .arg = "FILE",
-     .set = cli_opt_string,
-     .offset = AT(lab.rules),
-     .help = "load this nftables ruleset into fw instead of ours (--drop and --reject "
-             "then do nothing)"},
+     .set = add_rules,
+     .help = "load your ruleset into fw instead of ours: nft -f input, or\n"
+             "iptables-restore / ip6tables-restore input (twice for both)"},
+    {.name = "rules-format",
+     .arg = "FMT",
+     .set = set_rules_format,
+     .expect = "auto, nft, iptables or ip6tables",
+     .help = "auto (default: from the content), nft, iptables or ip6tables"},
     {.name = "no-strict",
      .set = cli_opt_flag,
      .offset = AT(lab.no_strict),

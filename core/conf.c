@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/addr.h"
+#include "core/file.h"
 
 /* The loader is our own rather than libre's re_conf: re_conf reports neither
  * line numbers nor unknown keys, and both are required (a bad key must be an
@@ -182,29 +183,21 @@ out:
 
 int conf_load_file(const char *path, struct conf **confp, char *err, size_t err_len)
 {
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		int e = errno;
-		set_err(err, err_len, "%s: %s", path, strerror(e));
-		return e;
-	}
-	char *buf = malloc(CONF_FILE_MAX + 1);
-	size_t len = buf ? fread(buf, 1, CONF_FILE_MAX + 1, f) : 0;
-	int rc;
-	if (!buf) {
-		set_err(err, err_len, "%s: out of memory", path);
-		rc = ENOMEM;
-	} else if (ferror(f)) {
-		set_err(err, err_len, "%s: read error", path);
-		rc = EIO;
-	} else if (len > CONF_FILE_MAX) {
+	char *buf;
+	size_t len;
+	int rc = file_read_all(path, CONF_FILE_MAX, &buf, &len);
+	if (rc == EFBIG)
 		set_err(err, err_len, "%s: larger than %zu bytes", path, CONF_FILE_MAX);
-		rc = EFBIG;
-	} else {
-		rc = conf_load_buf(buf, len, path, confp, err, err_len);
-	}
+	else if (rc == EIO)
+		set_err(err, err_len, "%s: read error", path);
+	else if (rc == ENOMEM)
+		set_err(err, err_len, "%s: out of memory", path);
+	else if (rc)
+		set_err(err, err_len, "%s: %s", path, strerror(rc));
+	if (rc)
+		return rc;
+	rc = conf_load_buf(buf, len, path, confp, err, err_len);
 	free(buf);
-	fclose(f);
 	return rc;
 }
 

@@ -20,6 +20,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "lab/ruleset.h"
+
 #define LAB_OUTSIDE_ADDR    "192.0.2.10"
 #define LAB_FW_OUTSIDE_ADDR "192.0.2.1"
 #define LAB_FW_EDGE_ADDR    "198.51.100.1"
@@ -48,9 +50,12 @@ struct lab_opts {
 	const char *rows;     /* probe --rows */
 	const char *format;   /* probe --format */
 	const char *timeout;  /* probe --timeout */
-	const char *rules;    /* an nftables ruleset to load into fw instead of ours, or NULL */
-	bool no_strict;       /* skip probe --strict (the negative flows) */
-	bool verbose;         /* print each step and the edge's log */
+	/* The user's ruleset (nftables, iptables-restore or ip6tables-restore
+	 * input) to load into fw instead of ours; nrules 0: ours. */
+	struct ruleset rules[RULESET_FILES_MAX];
+	size_t nrules;
+	bool no_strict; /* skip probe --strict (the negative flows) */
+	bool verbose;   /* print each step and the edge's log */
 };
 
 /* Builds the lab, runs the probe (its report goes to stdout), tears down.

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <signal.h>
@@ -12,7 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define POLL_MS 20
+#define POLL_MS        20
+#define RUN_TIMEOUT_MS 10000 /* proc_run's bound on one command */
 
 static void interrupt_set(sigset_t *set)
 {
@@ -60,53 +62,80 @@ static void hide_path(const char *hide)
 	}
 }
 
-static void child_exec(const char *netns, const char *hide, char *const argv[],
-                       const char *log_path)
+/* How a child starts: in which namespace, with what hidden, where its
+ * output goes (a log file appended to, or a pipe's write end), and whether
+ * it leaves the caller's session (a lab's edge, which outlives `lab up`). */
+struct spawn {
+	const char *netns, *hide, *log_path;
+	int out_fd; /* -1: none */
+	bool detach;
+};
+
+static void child_exec(const struct spawn *sp, char *const argv[])
 {
 	sigset_t set;
 	sigemptyset(&set);
 	sigprocmask(SIG_SETMASK, &set, NULL);
-	if (netns) {
+	if (sp->netns) {
 		char path[256];
-		snprintf(path, sizeof(path), "/run/netns/%s", netns);
+		snprintf(path, sizeof(path), "/run/netns/%s", sp->netns);
 		int fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || setns(fd, CLONE_NEWNET)) {
-			fprintf(stderr, "edgelab lab: entering namespace %s: %s\n", netns,
+			fprintf(stderr, "edgelab lab: entering namespace %s: %s\n", sp->netns,
 			        strerror(errno));
 			_exit(126);
 		}
 		close(fd);
 	}
-	if (hide)
-		hide_path(hide);
-	if (log_path) {
-		int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		if (fd >= 0) {
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-		}
+	if (sp->hide)
+		hide_path(sp->hide);
+	int out = sp->out_fd;
+	if (sp->log_path)
+		out = open(sp->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (out >= 0) {
+		dup2(out, STDOUT_FILENO);
+		dup2(out, STDERR_FILENO);
+	}
+	if (sp->detach) {
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (null >= 0)
+			dup2(null, STDIN_FILENO);
+		setsid();
 	}
 	execvp(argv[0], argv);
 	fprintf(stderr, "edgelab lab: %s: %s\n", argv[0], strerror(errno));
 	_exit(127);
 }
 
-int proc_spawn(const char *netns, char *const argv[], const char *log_path, pid_t *pidp)
-{
-	return proc_spawn_hiding(netns, NULL, argv, log_path, pidp);
-}
-
-int proc_spawn_hiding(const char *netns, const char *hide, char *const argv[], const char *log_path,
-                      pid_t *pidp)
+static int spawn(const struct spawn *sp, char *const argv[], pid_t *pidp)
 {
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0)
 		return errno;
 	if (pid == 0)
-		child_exec(netns, hide, argv, log_path);
+		child_exec(sp, argv);
 	*pidp = pid;
 	return 0;
+}
+
+int proc_spawn(const char *netns, char *const argv[], const char *log_path, pid_t *pidp)
+{
+	return spawn(&(struct spawn){.netns = netns, .log_path = log_path, .out_fd = -1}, argv,
+	             pidp);
+}
+
+int proc_spawn_hiding(const char *netns, const char *hide, char *const argv[], const char *log_path,
+                      pid_t *pidp)
+{
+	struct spawn sp = {.netns = netns, .hide = hide, .log_path = log_path, .out_fd = -1};
+	return spawn(&sp, argv, pidp);
+}
+
+int proc_spawn_detached(const char *netns, char *const argv[], const char *log_path, pid_t *pidp)
+{
+	struct spawn sp = {.netns = netns, .log_path = log_path, .out_fd = -1, .detach = true};
+	return spawn(&sp, argv, pidp);
 }
 
 int proc_wait(pid_t pid, unsigned timeout_ms, int *status)
@@ -154,29 +183,94 @@ void proc_stop(pid_t pid, unsigned grace_ms)
 	waitpid(pid, &st, 0);
 }
 
+/* "`ip netns add x` failed" and the like. */
+static void run_error(const char *netns, char *const argv[], int rc, char *err, size_t err_len)
+{
+	size_t len = (size_t)snprintf(err, err_len, "`");
+	for (int i = 0; argv[i] && len < err_len; i++)
+		len += (size_t)snprintf(err + len, err_len - len, "%s%s", i ? " " : "", argv[i]);
+	if (len < err_len)
+		snprintf(err + len, err_len - len, "`%s%s: %s", netns ? " in " : "",
+		         netns ? netns : "",
+		         rc == EIO      ? "failed"
+		         : rc == ENOENT ? "not found"
+		         : rc == EINTR  ? "interrupted"
+		                        : strerror(rc));
+}
+
+/* A finished run's outcome: 0, or why not. */
+static int run_result(int rc, int status)
+{
+	if (!rc && status)
+		rc = status == 127 ? ENOENT : EIO;
+	return rc;
+}
+
 int proc_run(const char *netns, char *const argv[], const char *log_path, char *err, size_t err_len)
 {
 	pid_t pid = -1;
 	int status = 0;
 	int rc = proc_spawn(netns, argv, log_path, &pid);
 	if (!rc)
-		rc = proc_wait(pid, 10000, &status);
+		rc = proc_wait(pid, RUN_TIMEOUT_MS, &status);
 	if (rc == EINTR)
 		proc_stop(pid, 1000);
-	if (!rc && status)
-		rc = status == 127 ? ENOENT : EIO;
-	if (rc) {
-		size_t len = (size_t)snprintf(err, err_len, "`");
-		for (int i = 0; argv[i] && len < err_len; i++)
-			len += (size_t)snprintf(err + len, err_len - len, "%s%s", i ? " " : "",
-			                        argv[i]);
-		if (len < err_len)
-			snprintf(err + len, err_len - len, "`%s%s: %s", netns ? " in " : "",
-			         netns ? netns : "",
-			         rc == EIO      ? "failed"
-			         : rc == ENOENT ? "not found"
-			         : rc == EINTR  ? "interrupted"
-			                        : strerror(rc));
+	rc = run_result(rc, status);
+	if (rc)
+		run_error(netns, argv, rc, err, err_len);
+	return rc;
+}
+
+/* Reads the child's output until it closes the pipe or the time is up;
+ * what does not fit in out is read and dropped, so that the child never
+ * blocks on a full pipe. */
+static void read_output(int fd, char *out, size_t out_len, unsigned timeout_ms)
+{
+	size_t used = 0;
+	char sink[512];
+	for (unsigned waited = 0; waited < timeout_ms; waited += POLL_MS) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		int n = poll(&pfd, 1, POLL_MS);
+		if (n < 0 && errno != EINTR)
+			break;
+		if (n <= 0)
+			continue;
+		char *to = used + 1 < out_len ? out + used : sink;
+		size_t room = used + 1 < out_len ? out_len - 1 - used : sizeof(sink);
+		ssize_t got = read(fd, to, room);
+		if (got <= 0)
+			break;
+		if (to != sink)
+			used += (size_t)got;
 	}
+	if (out_len)
+		out[used] = '\0';
+}
+
+int proc_run_capture(const char *netns, char *const argv[], char *out, size_t out_len, char *err,
+                     size_t err_len)
+{
+	int fds[2];
+	pid_t pid = -1;
+	int status = 0;
+	if (out_len)
+		out[0] = '\0';
+	if (pipe2(fds, O_CLOEXEC)) {
+		snprintf(err, err_len, "pipe: %s", strerror(errno));
+		return errno;
+	}
+	struct spawn sp = {.netns = netns, .out_fd = fds[1]};
+	int rc = spawn(&sp, argv, &pid);
+	close(fds[1]);
+	if (!rc) {
+		read_output(fds[0], out, out_len, RUN_TIMEOUT_MS);
+		rc = proc_wait(pid, RUN_TIMEOUT_MS, &status);
+	}
+	close(fds[0]);
+	if (rc == EINTR)
+		proc_stop(pid, 1000);
+	rc = run_result(rc, status);
+	if (rc)
+		run_error(netns, argv, rc, err, err_len);
 	return rc;
 }

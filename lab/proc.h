@@ -25,6 +25,10 @@ int proc_spawn(const char *netns, char *const argv[], const char *log_path, pid_
  * child (a private mount namespace; the rest of the filesystem is shared). */
 int proc_spawn_hiding(const char *netns, const char *hide, char *const argv[], const char *log_path,
                       pid_t *pidp);
+/* Starts argv[0] in netns in a session of its own, stdin from /dev/null,
+ * stdout and stderr to log_path: a process that outlives its parent (a
+ * standing lab's edge). 0 or errno. */
+int proc_spawn_detached(const char *netns, char *const argv[], const char *log_path, pid_t *pidp);
 /* Waits for pid up to timeout_ms; 0 and its exit status (128+signal when
  * killed), ETIMEDOUT (the child is killed), or EINTR (interrupted: the child
  * is left to the caller). */
@@ -37,5 +41,9 @@ void proc_stop(pid_t pid, unsigned grace_ms);
  * command failed and how. */
 int proc_run(const char *netns, char *const argv[], const char *log_path, char *err,
              size_t err_len);
+/* The same, with the command's stdout and stderr in out (NUL-terminated,
+ * cut at out_len - 1 bytes), for a tool whose own words the caller quotes. */
+int proc_run_capture(const char *netns, char *const argv[], char *out, size_t out_len, char *err,
+                     size_t err_len);
 
 #endif

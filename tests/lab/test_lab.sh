@@ -171,7 +171,7 @@ PATH="$TMP/bin" "$EDGELAB" lab -t 1 >"$TMP/fail.out" 2>"$TMP/fail.err"
 rc=$?
 sed 's/^/# /' "$TMP/fail.err"
 check "a missing tool stops the lab with status 4" [ "$rc" -eq 4 ]
-check "... naming the command that failed" grep -q "nft -f .* in edgelab-[0-9]*-fw: not found" "$TMP/fail.err"
+check "... naming the command that failed" grep -q "nft -c -f .* in edgelab-[0-9]*-fw: not found" "$TMP/fail.err"
 check "... nothing left behind" [ -z "$(leftovers)" ]
 
 # A lab killed with SIGKILL leaves namespaces; --cleanup removes them.

@@ -1,0 +1,83 @@
+/* What the one-shot lab (lab.c) and the standing labs (labs.c) share, and
+ * nobody outside lab/ includes: a lab's names and paths, the network
+ * (net.c), the edge and the probe (edge.c). A lab is identified by an id,
+ * its PID for the one-shot lab and its name for a standing one; its
+ * namespaces are edgelab-ID-outside, edgelab-ID-fw and edgelab-ID-edge, and
+ * everything else lives in its directory:
+ *
+ *   DIR/edge/         the edge's: edge.conf, pki/, control.sock
+ *   DIR/probe/        the probe's: the CA, partner.*, controller.*
+ *   DIR/lab.log       what the lab's commands printed
+ *   DIR/edge.log      what `edgelab serve` printed (the one-shot lab: lab.log)
+ *   DIR/rules.nft     the generated policy, when that is what fw has */
+#ifndef EDGELAB_LAB_LAB_INT_H
+#define EDGELAB_LAB_LAB_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "lab/ruleset.h"
+
+enum lab_role { LAB_OUTSIDE, LAB_FW, LAB_EDGE, LAB_ROLES };
+
+#define LAB_PATH_MAX 160
+
+struct lab_env {
+	const char *self; /* the edgelab binary run in the namespaces */
+	bool verbose;
+	char ns[LAB_ROLES][64];
+	char dir[96];
+	char edge_dir[LAB_PATH_MAX], probe_dir[LAB_PATH_MAX];
+	char ctl[LAB_PATH_MAX], log[LAB_PATH_MAX], edge_log[LAB_PATH_MAX];
+	char conf[LAB_PATH_MAX], pki[LAB_PATH_MAX], rules[LAB_PATH_MAX];
+};
+
+/* "outside", "fw", "edge"; lab_role_parse: 0 or EINVAL. */
+const char *lab_role_name(enum lab_role role);
+int lab_role_parse(const char *name, enum lab_role *role);
+
+/* Names and paths only: nothing is made. */
+void lab_env_init(struct lab_env *e, const char *self, const char *id, const char *dir,
+                  bool verbose);
+/* "lab: ..." on stderr when verbose. */
+void lab_say(const struct lab_env *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Whether /run/netns/NAME exists. */
+bool lab_ns_exists(const char *name);
+
+/* net.c: the namespaces, their links and addresses (lab/lab.h), fw
+ * forwarding and the edge's ephemeral port range. 0 or an errno (err
+ * says which command failed). */
+int lab_net_build(const struct lab_env *e, char *err, size_t len);
+/* Deletes whichever of the lab's namespaces exist (their links go with
+ * them); quiet, safe on a half-built lab. Returns how many were deleted. */
+int lab_net_destroy(const struct lab_env *e);
+
+/* The firewall: rs (n files) as they are, or, with n == 0, the generated
+ * policy (`edgelab rules --lab`, with these rows dropped or rejected). */
+int lab_fw_load(const struct lab_env *e, const struct ruleset *rs, size_t n, unsigned drop_mask,
+                unsigned reject_mask, char *err, size_t len);
+
+/* edge.c: writes the edge's PKI and config (canaries unless no_canaries),
+ * starts `edgelab serve` in the edge namespace (detached: in a session of
+ * its own, to outlive the caller) and waits for its /healthz. */
+int lab_edge_start(const struct lab_env *e, bool no_canaries, bool detach, pid_t *pid, char *err,
+                   size_t len);
+/* GET /healthz over the edge's control socket: true on a 200. */
+bool lab_edge_healthy(const struct lab_env *e);
+
+struct lab_probe_args {
+	const char *rows, *format, *timeout; /* probe's --rows, --format, --timeout */
+	bool no_strict;
+};
+/* Runs `edgelab probe` in outside with the edge's directory hidden; its
+ * report goes to stdout. 0 and the probe's exit status, or an errno. */
+int lab_probe_run(const struct lab_env *e, const struct lab_probe_args *a, int *status, char *err,
+                  size_t len);
+
+/* The lab's directory and everything in it; best effort. */
+void lab_remove_tree(const char *dir);
+/* Prints a log file to stderr, indented, under its name. */
+void lab_print_log(const char *path);
+
+#endif
