@@ -1,149 +1,38 @@
 /* edgelab lab: build the outside/fw/edge namespaces, probe, print the matrix,
- * tear down. */
+ * tear down; or, with a sub-verb (cli/cmd_labs.c), a lab that stays up. */
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli/cmd.h"
+#include "cli/cmd_labs.h"
+#include "cli/lab_opts.h"
 #include "cli/opts.h"
 #include "lab/lab.h"
-#include "lab/ruleset.h"
-#include "probe/report.h"
 
-/* What the options fill in. The probe's options go on to `edgelab probe`
- * as text; they are checked here, so that a bad one fails before the lab
- * is built. */
+/* What the options fill in. */
 struct lab_args {
 	struct lab_opts lab;
+	struct lab_rules_arg rules;
 	bool cleanup;
-	enum ruleset_format rules_format;
-	unsigned rows_mask, timeout_ms; /* checked, then unused */
 };
 
 #define AT(field) offsetof(struct lab_args, field)
 
-static int set_rows(const struct cli_opt *o, const char *value, char *why, size_t why_len,
-                    void *arg)
+static int check_args(char *why, size_t why_len, void *arg)
 {
 	struct lab_args *a = arg;
-	int err = cli_opt_rows(o, value, why, why_len, arg);
-	if (!err)
-		a->lab.rows = value;
-	return err;
-}
-
-static int set_format(const struct cli_opt *o, const char *value, char *why, size_t why_len,
-                      void *arg)
-{
-	struct lab_args *a = arg;
-	enum report_format fmt;
-	(void)o;
-	(void)why;
-	(void)why_len;
-	if (report_format_parse(value, &fmt))
-		return EINVAL;
-	a->lab.format = value;
-	return 0;
-}
-
-static int set_timeout(const struct cli_opt *o, const char *value, char *why, size_t why_len,
-                       void *arg)
-{
-	struct lab_args *a = arg;
-	int err = cli_opt_seconds(o, value, why, why_len, arg);
-	if (!err)
-		a->lab.timeout = value;
-	return err;
-}
-
-static int add_rules(const struct cli_opt *o, const char *value, char *why, size_t why_len,
-                     void *arg)
-{
-	struct lab_args *a = arg;
-	(void)o;
-	if (a->lab.nrules == RULESET_FILES_MAX) {
-		snprintf(why, why_len, "at most %d files (e.g. rules.v4 and rules.v6)",
-		         RULESET_FILES_MAX);
-		return EINVAL;
-	}
-	a->lab.rules[a->lab.nrules++].path = value;
-	return 0;
-}
-
-static int set_rules_format(const struct cli_opt *o, const char *value, char *why, size_t why_len,
-                            void *arg)
-{
-	struct lab_args *a = arg;
-	(void)o;
-	(void)why;
-	(void)why_len;
-	return ruleset_format_parse(value, &a->rules_format);
-}
-
-static int check_masks(char *why, size_t why_len, void *arg)
-{
-	struct lab_args *a = arg;
-	for (size_t i = 0; i < a->lab.nrules; i++)
-		a->lab.rules[i].fmt = a->rules_format;
-	if (a->lab.nrules && (a->lab.drop_mask || a->lab.reject_mask)) {
-		snprintf(why, why_len,
-		         "--drop and --reject shape our ruleset, not one from --rules");
-		return EINVAL;
-	}
-	if (!(a->lab.drop_mask & a->lab.reject_mask))
-		return 0;
-	snprintf(why, why_len, "a row cannot be both dropped and rejected");
-	return EINVAL;
+	lab_rules_finish(&a->rules);
+	return lab_rules_masks_check(&a->rules, a->lab.drop_mask, a->lab.reject_mask, why, why_len);
 }
 
 static const struct cli_opt lab_options[] = {
-    {.name = "drop",
-     .letter = 'd',
-     .arg = "LIST",
-     .set = cli_opt_rows_add,
-     .offset = AT(lab.drop_mask),
-     .help = "leave these rows' rules out (the flow should be BLOCKED)"},
-    {.name = "reject",
-     .letter = 'j',
-     .arg = "LIST",
-     .set = cli_opt_rows_add,
-     .offset = AT(lab.reject_mask),
-     .help = "reject instead of accept (the flow should be REJECTED)"},
-    {.name = "rows",
-     .letter = 'r',
-     .arg = "LIST",
-     .set = set_rows,
-     .offset = AT(rows_mask),
-     .help = "rows to probe: all (default) or e.g. 6"},
-    {.name = "format",
-     .letter = 'f',
-     .arg = "FMT",
-     .set = set_format,
-     .expect = "table, json, junit or tap",
-     .help = "table (default), json, junit or tap"},
-    {.name = "timeout",
-     .letter = 't',
-     .arg = "SECS",
-     .set = set_timeout,
-     .offset = AT(timeout_ms),
-     .expect = "seconds, more than 0, at most 3600",
-     .help = "per flow (default 3)"},
-    {.name = "rules",
-     .arg = "FILE",
-     .set = add_rules,
-     .help = "load your ruleset into fw instead of ours: nft -f input, or\n"
-             "iptables-restore / ip6tables-restore input (twice for both)"},
-    {.name = "rules-format",
-     .arg = "FMT",
-     .set = set_rules_format,
-     .expect = "auto, nft, iptables or ip6tables",
-     .help = "auto (default: from the content), nft, iptables or ip6tables"},
-    {.name = "no-strict",
-     .set = cli_opt_flag,
-     .offset = AT(lab.no_strict),
-     .help = "probe only the six rows, not the flows that must stay closed"},
+    LAB_OPT_MASKS(AT(lab.drop_mask), AT(lab.reject_mask)),
+    LAB_OPT_RULES(AT(rules)),
+    LAB_OPT_PROBE(AT(lab.probe)),
     {.name = "verbose",
      .letter = 'v',
      .set = cli_opt_flag,
@@ -152,36 +41,50 @@ static const struct cli_opt lab_options[] = {
     {.name = "cleanup",
      .set = cli_opt_flag,
      .offset = AT(cleanup),
-     .help = "remove namespaces left by a killed lab, and exit"},
+     .help = "remove namespaces left by a killed one-shot lab, and exit"},
     {0},
 };
 
 static const struct cli_opts lab_verb = {
     .verb = "lab",
-    .synopsis = "[--drop N[,N]] [--reject N[,N]] [--rules FILE] [--rows LIST] [--format FMT]",
-    .about = "As root: builds three network namespaces (outside " LAB_OUTSIDE_ADDR
-             ", fw, edge " LAB_EDGE_ADDR "),\n"
-             "loads the nftables policy of `edgelab rules` into fw, starts `edgelab serve` in\n"
-             "edge and `edgelab probe --strict` in outside, prints the matrix and tears it all\n"
-             "down (also on Ctrl-C and on failure). The probe reaches the edge's control API\n"
-             "over HTTPS on a management link (outside " LAB_PROBE_MGMT_ADDR
-             " - edge " LAB_EDGE_MGMT_ADDR ":" LAB_CONTROL_PORT "),\n"
-             "which bypasses fw; fw forwards between its interfaces " LAB_FW_OUTSIDE_IF
-             " (" LAB_FW_OUTSIDE_ADDR ")\n"
-             "and " LAB_FW_EDGE_IF " (" LAB_FW_EDGE_ADDR
-             "), which a ruleset may name (`edgelab rules --lab`).\n",
+    .synopsis = "[--drop N[,N]] [--reject N[,N]] [--rules FILE [--rules-format FMT]]\n"
+                "                   [--rows LIST] [--format FMT] [--no-strict]\n"
+                "       edgelab lab up|probe|check|exec|rules|list|down|scenarios ... (a lab "
+                "that stays up)",
+    .about = "As root: builds three network namespaces, loads the nftables policy of\n"
+             "`edgelab rules --lab` (or your --rules) into fw, starts `edgelab serve` in edge\n"
+             "and `edgelab probe --strict` in outside, prints the matrix and tears it all\n"
+             "down (also on Ctrl-C and on failure).\n"
+             "\n"
+             "  outside  " LAB_HOST_FW_IF " " LAB_OUTSIDE_ADDR
+             "/24, default via " LAB_FW_OUTSIDE_ADDR "\n"
+             "  fw       " LAB_FW_OUTSIDE_IF " " LAB_FW_OUTSIDE_ADDR
+             "/24 (faces outside), " LAB_FW_EDGE_IF " " LAB_FW_EDGE_ADDR "/24 (faces edge);\n"
+             "           forwards between them under the ruleset\n"
+             "  edge     " LAB_HOST_FW_IF " " LAB_EDGE_ADDR "/24, default via " LAB_FW_EDGE_ADDR
+             "; the edge's access interface\n"
+             "  mgmt     outside " LAB_MGMT_IF " " LAB_PROBE_MGMT_ADDR " - edge " LAB_MGMT_IF
+             " " LAB_EDGE_MGMT_ADDR ":" LAB_CONTROL_PORT " (control API),\n"
+             "           bypassing fw, as an out-of-band management network would\n"
+             "\n"
+             "A ruleset of yours may name fw's interfaces and these addresses: start from\n"
+             "`edgelab rules --lab` (docs/lab.md has a worked example). Verdict: the six rows\n"
+             "must PASS and every strict negative flow must be CLOSED.\n",
     .opts = lab_options,
     .notes = "Exit status: the probe's (0 every requested row passed and every strict flow\n"
-             "was CLOSED, 1 otherwise),\n"
-             "2 on usage errors, 4 when the lab could not be built or was interrupted.\n",
-    .check = check_masks,
+             "was CLOSED, 1 otherwise), 2 on usage errors, 4 when the lab could not be\n"
+             "built (a ruleset that does not load: the tool's message is quoted) or was\n"
+             "interrupted. `edgelab lab up --help` and docs/lab.md: labs that stay up.\n",
+    .check = check_args,
 };
 
 int cmd_lab(int argc, char **argv)
 {
-	struct lab_args a = {.lab = {.rows = "all", .format = "table", .timeout = "3"}};
+	struct lab_args a = {.lab = {.probe = {.rows = "all", .format = "table", .timeout = "3"}}};
 	struct lab_opts *o = &a.lab;
 	int status;
+	if (argc > 1 && cmd_labs_is_sub(argv[1]))
+		return cmd_labs(argc - 1, argv + 1);
 	if (!cli_opts_parse(&lab_verb, argc, argv, &a, &status))
 		return status;
 	if (geteuid() != 0) {
@@ -193,14 +96,14 @@ int cmd_lab(int argc, char **argv)
 		return EXIT_OK;
 	}
 	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0) {
+	if (lab_self(self, sizeof(self))) {
 		fprintf(stderr, "edgelab lab: cannot find its own binary\n");
 		return EXIT_LAB;
 	}
-	self[n] = '\0';
 	o->self = self;
-	char err[512];
+	memcpy(o->rules, a.rules.files, sizeof(o->rules));
+	o->nrules = a.rules.n;
+	char err[2048];
 	status = lab_run(o, err, sizeof(err));
 	if (status < 0) {
 		fprintf(stderr, "edgelab lab: %s\n", err);

@@ -139,7 +139,7 @@ static int value_apply(const struct cli_opts *v, const struct cli_opt *o, const 
 	return err;
 }
 
-/* The options, then the operands (there are none) and the whole; -1 to
+/* The options, then the operands and the whole; -1 to
  * run the verb, else the status to end it with. */
 static int options_parse(const struct cli_opts *v, size_t n, const struct getopt_tables *g,
                          int argc, char **argv, void *arg)
@@ -161,9 +161,15 @@ static int options_parse(const struct cli_opts *v, size_t n, const struct getopt
 		if (value_apply(v, o, o->arg ? optarg : NULL, arg))
 			return EXIT_USAGE;
 	}
-	if (optind < argc) {
-		complain(v, "unexpected argument '%s'", argv[optind]);
-		return EXIT_USAGE;
+	for (int i = optind; i < argc; i++) {
+		if (!v->operand) {
+			complain(v, "unexpected argument '%s'", argv[i]);
+			return EXIT_USAGE;
+		}
+		if (v->operand((size_t)(i - optind), argv[i], why, sizeof(why), arg)) {
+			complain(v, "%s", why[0] ? why : "unexpected argument");
+			return EXIT_USAGE;
+		}
 	}
 	if (v->check && v->check(why, sizeof(why), arg)) {
 		complain(v, "%s", why[0] ? why : "these options do not go together");

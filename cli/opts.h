@@ -40,17 +40,23 @@ struct cli_opt {
 	const char *help;   /* --help's text; each '\n' starts another line of it */
 };
 
+/* The verb's index-th operand (from 0), in order; as a setter: 0 or
+ * EINVAL with why written ("too many arguments"). */
+typedef int(cli_operand_h)(size_t index, const char *value, char *why, size_t why_len, void *arg);
+
 struct cli_opts {
-	const char *verb;           /* "probe" */
+	const char *verb;           /* "probe", "lab up" */
 	const char *synopsis;       /* what --help prints after "usage: edgelab VERB " */
 	const char *about;          /* before the options: what the verb does; or NULL */
 	const struct cli_opt *opts; /* the table */
 	const char *notes;          /* after the options: exit status, examples; or NULL */
 	cli_opts_check_h *check;    /* or NULL */
+	cli_operand_h *operand;     /* or NULL: operands are refused */
 };
 
 /* Parses argv (argv[0] is the verb's name) into arg through the table's
- * setters, then rejects operands and runs v->check. Returns true when the
+ * setters, then hands operands to v->operand (or rejects them) and runs
+ * v->check. Returns true when the
  * verb is to run; false when it is to end at once with *status: EXIT_OK
  * after --help (printed on stdout), EXIT_USAGE after an error (reported).
  * Resets getopt's state first, so that a verb may run after another. */

@@ -96,7 +96,7 @@ static int copy_probe_pki(const struct lab_env *e, char *err, size_t len)
 	return 0;
 }
 
-int lab_edge_start(const struct lab_env *e, bool no_canaries, bool detach, pid_t *pid, char *err,
+int lab_edge_spawn(const struct lab_env *e, bool no_canaries, bool detach, pid_t *pid, char *err,
                    size_t len)
 {
 	char *const argv[] = {(char *)e->self, "serve", "--config", (char *)e->conf, NULL};
@@ -107,10 +107,13 @@ int lab_edge_start(const struct lab_env *e, bool no_canaries, bool detach, pid_t
 		return rc;
 	rc = detach ? proc_spawn_detached(e->ns[LAB_EDGE], argv, e->edge_log, pid)
 	            : proc_spawn(e->ns[LAB_EDGE], argv, e->edge_log, pid);
-	if (rc) {
+	if (rc)
 		snprintf(err, len, "starting edgelab serve: %s", strerror(rc));
-		return rc;
-	}
+	return rc;
+}
+
+int lab_edge_wait_ready(const struct lab_env *e, pid_t *pid, char *err, size_t len)
+{
 	for (unsigned waited = 0; waited < READY_TIMEOUT_MS; waited += 50) {
 		int status;
 		if (lab_edge_healthy(e))

@@ -54,7 +54,9 @@ static int build(struct lab *lab, char *err, size_t len)
 		lab_say(e, "namespaces %s, %s, %s up; firewall rules loaded in %s", e->ns[0],
 		        e->ns[1], e->ns[2], e->ns[LAB_FW]);
 	if (!rc)
-		rc = lab_edge_start(e, lab->o->no_strict, false, &lab->serve, err, len);
+		rc = lab_edge_spawn(e, lab->o->probe.no_strict, false, &lab->serve, err, len);
+	if (!rc)
+		rc = lab_edge_wait_ready(e, &lab->serve, err, len);
 	return rc;
 }
 
@@ -65,10 +67,9 @@ int lab_run(const struct lab_opts *o, char *err, size_t err_len)
 	proc_block_signals();
 	int rc = build(&lab, err, err_len);
 	if (!rc) {
-		struct lab_probe_args pa = {o->rows, o->format, o->timeout, o->no_strict};
 		lab_say(&lab.env, "edge serving on %s; probing from %s", LAB_EDGE_ADDR,
 		        LAB_OUTSIDE_ADDR);
-		rc = lab_probe_run(&lab.env, &pa, &status, err, err_len);
+		rc = lab_probe_run(&lab.env, &o->probe, &status, err, err_len);
 	}
 	if ((rc && rc != EINTR) || o->verbose)
 		lab_print_log(lab.env.log);

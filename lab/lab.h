@@ -43,19 +43,22 @@
 #define LAB_CANARY_TCP "80 3478 5060 5062 59999"
 #define LAB_CANARY_UDP "3479 5060 59999"
 
+/* What the lab passes on to `edgelab probe` (checked by the caller). */
+struct lab_probe_args {
+	const char *rows, *format, *timeout; /* probe's --rows, --format, --timeout */
+	bool no_strict;                      /* no --strict (the negative flows) */
+};
+
 struct lab_opts {
 	const char *self;     /* path of the edgelab binary to run in the namespaces */
 	unsigned drop_mask;   /* rows whose rule is left out */
 	unsigned reject_mask; /* rows whose rule rejects */
-	const char *rows;     /* probe --rows */
-	const char *format;   /* probe --format */
-	const char *timeout;  /* probe --timeout */
+	struct lab_probe_args probe;
 	/* The user's ruleset (nftables, iptables-restore or ip6tables-restore
 	 * input) to load into fw instead of ours; nrules 0: ours. */
 	struct ruleset rules[RULESET_FILES_MAX];
 	size_t nrules;
-	bool no_strict; /* skip probe --strict (the negative flows) */
-	bool verbose;   /* print each step and the edge's log */
+	bool verbose; /* print each step and the edge's log */
 };
 
 /* Builds the lab, runs the probe (its report goes to stdout), tears down.

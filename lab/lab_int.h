@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "lab/lab.h"
 #include "lab/ruleset.h"
 
 enum lab_role { LAB_OUTSIDE, LAB_FW, LAB_EDGE, LAB_ROLES };
@@ -58,22 +59,40 @@ int lab_net_destroy(const struct lab_env *e);
 int lab_fw_load(const struct lab_env *e, const struct ruleset *rs, size_t n, unsigned drop_mask,
                 unsigned reject_mask, char *err, size_t len);
 
-/* edge.c: writes the edge's PKI and config (canaries unless no_canaries),
- * starts `edgelab serve` in the edge namespace (detached: in a session of
- * its own, to outlive the caller) and waits for its /healthz. */
-int lab_edge_start(const struct lab_env *e, bool no_canaries, bool detach, pid_t *pid, char *err,
+/* edge.c: writes the edge's PKI and config (canaries unless no_canaries)
+ * and starts `edgelab serve` in the edge namespace (detached: in a session
+ * of its own, to outlive the caller); *pid is set at once, so that the
+ * caller can record it before waiting. */
+int lab_edge_spawn(const struct lab_env *e, bool no_canaries, bool detach, pid_t *pid, char *err,
                    size_t len);
+/* Waits for the edge's /healthz (10 s at most); *pid becomes 0 when the
+ * edge exited (and was reaped). */
+int lab_edge_wait_ready(const struct lab_env *e, pid_t *pid, char *err, size_t len);
 /* GET /healthz over the edge's control socket: true on a 200. */
 bool lab_edge_healthy(const struct lab_env *e);
 
-struct lab_probe_args {
-	const char *rows, *format, *timeout; /* probe's --rows, --format, --timeout */
-	bool no_strict;
-};
 /* Runs `edgelab probe` in outside with the edge's directory hidden; its
  * report goes to stdout. 0 and the probe's exit status, or an errno. */
 int lab_probe_run(const struct lab_env *e, const struct lab_probe_args *a, int *status, char *err,
                   size_t len);
+
+/* labs_state.c: a standing lab's DIR/state file, `key value` lines. */
+struct lab_state {
+	long created;                /* time() when `up` began */
+	long up_pid;                 /* the `lab up` that builds it */
+	unsigned long long up_start; /* its proc_start_time() */
+	long serve_pid;              /* the edge's `edgelab serve` */
+	unsigned long long serve_start;
+	bool ready;      /* `up` finished */
+	char rules[200]; /* what fw has, in words */
+};
+/* 0, ENOENT (no state file) or EINVAL (not a state file). */
+int lab_state_read(const char *dir, struct lab_state *s);
+/* Written to a temporary file and renamed: a reader sees the old state or
+ * the new one. 0 or errno. */
+int lab_state_write(const char *dir, const struct lab_state *s);
+/* Whether the process is still the one recorded. */
+bool lab_state_alive(long pid, unsigned long long start);
 
 /* The lab's directory and everything in it; best effort. */
 void lab_remove_tree(const char *dir);

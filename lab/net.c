@@ -1,6 +1,9 @@
 /* The lab's network: three namespaces joined by veth links (lab/lab.h has
  * the picture), and the firewall's ruleset. */
 #include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -141,6 +144,24 @@ int lab_net_build(const struct lab_env *e, char *err, size_t len)
 	return rc;
 }
 
+/* Kills whatever still runs in the namespace (an edge nobody recorded, a
+ * shell of `lab exec`): deleting a namespace does not end its processes,
+ * and they would hold its ports and addresses with nothing to reach them. */
+static void kill_inside(const char *ns)
+{
+	char out[4096], err[256];
+	char *const argv[] = {"ip", "netns", "pids", (char *)ns, NULL};
+	if (proc_run_capture(NULL, argv, out, sizeof(out), err, sizeof(err)))
+		return;
+	for (char *p = out, *end; *p; p = end) {
+		long pid = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if (pid > 1 && pid != (long)getpid())
+			kill((pid_t)pid, SIGKILL);
+	}
+}
+
 int lab_net_destroy(const struct lab_env *e)
 {
 	int deleted = 0;
@@ -148,6 +169,7 @@ int lab_net_destroy(const struct lab_env *e)
 		char err[256];
 		if (!lab_ns_exists(e->ns[i]))
 			continue;
+		kill_inside(e->ns[i]);
 		if (RUN(e, NULL, err, sizeof(err), "ip", "netns", "del", (char *)e->ns[i]))
 			fprintf(stderr, "lab: %s\n", err);
 		else

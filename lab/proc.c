@@ -274,3 +274,26 @@ int proc_run_capture(const char *netns, char *const argv[], char *out, size_t ou
 		run_error(netns, argv, rc, err, err_len);
 	return rc;
 }
+
+unsigned long long proc_start_time(long pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if (pid <= 0)
+		return 0;
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* The command name (field 2) may hold spaces and parentheses: count
+	 * from the last ')'. Field 22 is the start time, 20 fields on. */
+	char *p = strrchr(buf, ')');
+	/* Field 3, the state: a zombie has exited, whoever is to reap it. */
+	if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
+		return 0;
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	return p ? strtoull(p + 1, NULL, 10) : 0;
+}

@@ -37,6 +37,11 @@ int proc_wait(pid_t pid, unsigned timeout_ms, int *status);
 bool proc_exited(pid_t pid, int *status);
 /* SIGTERM, then SIGKILL after grace_ms; reaps it. */
 void proc_stop(pid_t pid, unsigned grace_ms);
+/* The kernel's start time of pid (clock ticks since boot, /proc/PID/stat):
+ * with the PID, what tells a process from a later one that reused its PID.
+ * 0 when there is no such process, or it has exited (a zombie: in a
+ * container, PID 1 may never reap the orphaned edge). */
+unsigned long long proc_start_time(long pid);
 /* Spawns and waits (10 s at most); 0 when it exited 0, else err says which
  * command failed and how. */
 int proc_run(const char *netns, char *const argv[], const char *log_path, char *err,
