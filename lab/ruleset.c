@@ -169,6 +169,7 @@ static int write_nft_batch(const struct ruleset *rs, size_t n, char *batch, size
 	FILE *f = fdopen(fd, "w");
 	if (!f) {
 		close(fd);
+		unlink(batch);
 		return snprintf(err, err_len, "fdopen: %s", strerror(errno)), EIO;
 	}
 	int rc = fprintf(f, "flush ruleset\n") < 0 ? EIO : 0;
@@ -190,6 +191,8 @@ static int write_nft_batch(const struct ruleset *rs, size_t n, char *batch, size
 		rc = EIO;
 	if (rc == EIO)
 		snprintf(err, err_len, "writing %s failed", batch);
+	if (rc)
+		unlink(batch);
 	return rc;
 }
 

@@ -17,6 +17,10 @@ for tool in ip nft timeout; do
 	command -v "$tool" >/dev/null || { not_ok "$tool is installed"; finish; }
 done
 DOC=$SRCDIR/docs/training.md
+# tests/lab/test_labs.sh tries `lab down --all` under this lock, held
+# exclusively: it must not take this test's labs down.
+exec 9>/run/edgelab-test-labs.lock
+flock -s -w 300 9 || { not_ok "the labs' test lock within 300 s"; finish; }
 
 # What `lab check` shows of each scenario: the scenario, then an extended
 # regex that a line of its output must match (one line each). The flows
