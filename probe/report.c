@@ -1,6 +1,7 @@
 /* The report's entry points: a format's name, and report_write, which
  * checks its arguments, counts the verdicts and hands over to the format's
- * writer (report_table.c, report_json.c, report_junit.c, report_tap.c). */
+ * writer (report_table.c, report_json.c, report_junit.c, report_tap.c,
+ * report_html.c). */
 #include "probe/report.h"
 
 #include <errno.h>
@@ -11,10 +12,8 @@
 int report_format_parse(const char *name, enum report_format *fmt)
 {
 	static const char *const names[] = {
-	    [REPORT_TABLE] = "table",
-	    [REPORT_JSON] = "json",
-	    [REPORT_JUNIT] = "junit",
-	    [REPORT_TAP] = "tap",
+	    [REPORT_TABLE] = "table", [REPORT_JSON] = "json", [REPORT_JUNIT] = "junit",
+	    [REPORT_TAP] = "tap",     [REPORT_HTML] = "html",
 	};
 	if (!name || !fmt)
 		return EINVAL;
@@ -46,10 +45,8 @@ typedef void (*writer_fn)(struct out *w, const struct report_meta *m,
                           const struct probe_result *res, size_t n, const struct counts *c);
 
 static const writer_fn writers[] = {
-    [REPORT_TABLE] = write_table,
-    [REPORT_JSON] = write_json,
-    [REPORT_JUNIT] = write_junit,
-    [REPORT_TAP] = write_tap,
+    [REPORT_TABLE] = write_table, [REPORT_JSON] = write_json, [REPORT_JUNIT] = write_junit,
+    [REPORT_TAP] = write_tap,     [REPORT_HTML] = write_html,
 };
 
 int report_write(FILE *out, enum report_format fmt, const struct report_meta *meta,

@@ -1,6 +1,6 @@
 /* The probe's matrix: one result per row (and per dialect where a row has
  * several), and the strict mode's negative flows (row 0) apart from them,
- * written as a table, JSON, JUnit XML or TAP. */
+ * written as a table, JSON, JUnit XML, TAP or an HTML page. */
 #ifndef EDGELAB_PROBE_REPORT_H
 #define EDGELAB_PROBE_REPORT_H
 
@@ -33,12 +33,12 @@ struct report_meta {
 	double seconds;      /* the whole run */
 };
 
-enum report_format { REPORT_TABLE, REPORT_JSON, REPORT_JUNIT, REPORT_TAP };
+enum report_format { REPORT_TABLE, REPORT_JSON, REPORT_JUNIT, REPORT_TAP, REPORT_HTML };
 
 const char *probe_verdict_name(enum probe_verdict v); /* "PASS", "BLOCKED", ... */
 /* Whether a result is good: PASS, or CLOSED for a negative flow. */
 bool probe_result_ok(const struct probe_result *r);
-/* "table", "json", "junit", "tap"; 0 or EINVAL. */
+/* "table", "json", "junit", "tap", "html"; 0 or EINVAL. */
 int report_format_parse(const char *name, enum report_format *fmt);
 /* Writes the whole report; 0 or the errno of a failed write. */
 int report_write(FILE *out, enum report_format fmt, const struct report_meta *meta,

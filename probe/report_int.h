@@ -1,7 +1,8 @@
 /* What the report's files share and nobody else includes: the verdict
- * counts, the escaping writers of report_out.c, and the four formats'
+ * counts, the escaping writers of report_out.c, and the five formats'
  * writers that report.c dispatches to (report_table.c, report_json.c,
- * report_junit.c, report_tap.c), each one format and none using another. */
+ * report_junit.c, report_tap.c, report_html.c), each one format and none
+ * using another; report_svg.c draws the HTML page's diagram. */
 #ifndef EDGELAB_PROBE_REPORT_INT_H
 #define EDGELAB_PROBE_REPORT_INT_H
 
@@ -44,17 +45,30 @@ const char *esc_text(unsigned char c, char *buf, size_t cap);
 const char *esc_tap(unsigned char c, char *buf, size_t cap);
 /* XML 1.0 section 2.2. */
 const char *esc_xml(unsigned char c, char *buf, size_t cap);
+/* HTML text and quoted attribute values: XML's, less &apos; and DEL. */
+const char *esc_html(unsigned char c, char *buf, size_t cap);
 
 /* Writes s (n bytes) through esc; invalid UTF-8 becomes bad. */
 void out_escaped(struct out *w, const char *s, size_t n, esc_fn esc, const char *bad);
 void out_json_str(struct out *w, const char *s, size_t n);
 void out_json_num(struct out *w, double v); /* null when not finite */
 void out_xml(struct out *w, const char *s, size_t n);
+void out_html(struct out *w, const char *s, size_t n);
+/* Bytes in the first chars characters of s (n bytes; a UTF-8 sequence or an
+ * invalid byte is one): where a bounded label may be cut. */
+size_t text_prefix(const char *s, size_t n, size_t chars);
 /* "row 6 client -> edge STUN/UDP [rfc5389]": the JUnit and TAP test name. */
 void out_name(struct out *w, const struct probe_result *r, esc_fn esc, const char *bad);
 /* "1 passed, 0 blocked, ..." and "1 closed, 0 exposed, 0 failed". */
 void out_summary_text(struct out *w, const struct counts *c);
 void out_closed_summary_text(struct out *w, const struct counts *c);
+/* The HTML page's name of a result, which its arrow's id ("flow-" NAME) and
+ * its table row's ("row-" NAME) share: "row1", "row6-rfc5389" (the dialect
+ * reduced to [a-z0-9_-]), or "neg3" for the third negative flow (neg, from
+ * 1). Unique while the results' rows and dialects are, as the probe's are. */
+void out_html_id(struct out *w, const struct probe_result *r, size_t neg);
+/* "verdict-pass", "verdict-blocked", ...: the verdict's class in the page. */
+void out_verdict_class(struct out *w, enum probe_verdict v);
 
 /* ---- the formats, one file each ---- */
 
@@ -66,5 +80,12 @@ void write_junit(struct out *w, const struct report_meta *m, const struct probe_
                  size_t n, const struct counts *c);
 void write_tap(struct out *w, const struct report_meta *m, const struct probe_result *res, size_t n,
                const struct counts *c);
+void write_html(struct out *w, const struct report_meta *m, const struct probe_result *res,
+                size_t n, const struct counts *c);
+
+/* ---- report_svg.c: the HTML page's diagram, an inline <svg> ---- */
+
+void svg_diagram(struct out *w, const struct report_meta *m, const struct probe_result *res,
+                 size_t n, const struct counts *c);
 
 #endif

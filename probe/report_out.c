@@ -1,7 +1,8 @@
 /* The text under every format: a result's fields read within their arrays,
- * written through a format's escaper (text, TAP, JSON, XML) with invalid
- * UTF-8 replaced, the JSON and XML values, the test name JUnit and TAP
- * share, the summary lines and the seconds. */
+ * written through a format's escaper (text, TAP, JSON, XML, HTML) with
+ * invalid UTF-8 replaced, the JSON and XML values, the test name JUnit and
+ * TAP share, the ids and classes of the HTML page, the summary lines and
+ * the seconds. */
 #include <math.h>
 #include <string.h>
 
@@ -136,6 +137,17 @@ const char *esc_xml(unsigned char c, char *buf, size_t cap)
 	}
 }
 
+/* HTML's parser takes XML's references; &apos; is HTML 5's only, and DEL
+ * is one of its controls (HTML section 13.2.5: a parse error). */
+const char *esc_html(unsigned char c, char *buf, size_t cap)
+{
+	if (c == '\'')
+		return "&#39;";
+	if (c == 0x7f)
+		return "&#xFFFD;";
+	return esc_xml(c, buf, cap);
+}
+
 void out_json_str(struct out *w, const char *s, size_t n)
 {
 	out_putc(w, '"');
@@ -146,6 +158,11 @@ void out_json_str(struct out *w, const char *s, size_t n)
 void out_xml(struct out *w, const char *s, size_t n)
 {
 	out_escaped(w, s ? s : "", n, esc_xml, "&#xFFFD;");
+}
+
+void out_html(struct out *w, const char *s, size_t n)
+{
+	out_escaped(w, s ? s : "", n, esc_html, "&#xFFFD;");
 }
 
 /* JSON has no NaN or infinity. */
@@ -175,6 +192,32 @@ void out_name(struct out *w, const struct probe_result *r, esc_fn esc, const cha
 	}
 }
 
+void out_html_id(struct out *w, const struct probe_result *r, size_t neg)
+{
+	size_t dl = field_len(r->dialect, sizeof(r->dialect));
+
+	if (!r->row) {
+		out_printf(w, "neg%zu", neg);
+		return;
+	}
+	out_printf(w, "row%d%s", r->row, dl ? "-" : "");
+	for (size_t i = 0; i < dl; i++) {
+		char ch = r->dialect[i];
+		if (ch >= 'A' && ch <= 'Z')
+			ch = (char)(ch - 'A' + 'a');
+		else if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-'))
+			ch = '_';
+		out_putc(w, ch);
+	}
+}
+
+void out_verdict_class(struct out *w, enum probe_verdict v)
+{
+	out_printf(w, "verdict-");
+	for (const char *p = probe_verdict_name(v); *p; p++)
+		out_putc(w, (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p));
+}
+
 void out_summary_text(struct out *w, const struct counts *c)
 {
 	out_printf(w, "%zu passed, %zu blocked, %zu rejected, %zu failed", c->v[VERDICT_PASS],
@@ -194,6 +237,17 @@ const char *secs_str(char *buf, size_t cap, double v, const char *suffix, const 
 	else
 		snprintf(buf, cap, "%s", nan);
 	return buf;
+}
+
+size_t text_prefix(const char *s, size_t n, size_t chars)
+{
+	size_t i = 0;
+
+	for (; i < n && chars; chars--) {
+		size_t len = utf8_len((const unsigned char *)s + i, n - i);
+		i += len ? len : 1;
+	}
+	return i;
 }
 
 size_t text_width(const char *s, size_t n)

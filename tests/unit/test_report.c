@@ -1,5 +1,5 @@
-/* probe/report: the matrix as a table, JSON, JUnit XML and TAP, with hostile
- * detail strings (a detail may quote what a peer sent). */
+/* probe/report: the matrix as a table, JSON, JUnit XML, TAP and an HTML
+ * page, with hostile detail strings (a detail may quote what a peer sent). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -91,6 +91,9 @@ static void test_report_names(void **state)
 	assert_int_equal(f, REPORT_JUNIT);
 	assert_int_equal(report_format_parse("tap", &f), 0);
 	assert_int_equal(f, REPORT_TAP);
+	assert_int_equal(report_format_parse("html", &f), 0);
+	assert_int_equal(f, REPORT_HTML);
+	assert_int_equal(report_format_parse("HTML", &f), EINVAL);
 	assert_int_equal(report_format_parse("xml", &f), EINVAL);
 	assert_int_equal(report_format_parse("", &f), EINVAL);
 }
@@ -247,6 +250,13 @@ static void test_report_unterminated(void **state)
 		    strstr(s, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"));
 		free(s);
 	}
+	/* The page shows the dialect in two ids, the arrow's label and title
+	 * and the table: each time the sixteen bytes, never more. */
+	char *s = render(REPORT_HTML, &r, 1);
+	assert_int_equal(count(s, "dddddddddddddddd"), 5);
+	assert_absent(s, "ddddddddddddddddd");
+	assert_non_null(strstr(s, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"));
+	free(s);
 }
 
 static void test_report_empty(void **state)
@@ -263,6 +273,14 @@ static void test_report_empty(void **state)
 	free(s);
 	s = render(REPORT_TABLE, NULL, 0);
 	assert_ends_with(s, "\n\n0 passed, 0 blocked, 0 rejected, 0 failed\n");
+	free(s);
+	s = render(REPORT_HTML, NULL, 0);
+	assert_has(s, ">no results</text>");
+	assert_has(s, "<tbody>\n</tbody>");
+	assert_absent(s, "<g class=\"flow");
+	assert_absent(s, "must stay closed"); /* no strict mode, no band or table */
+	assert_absent(s, "id=\"closed\"");
+	assert_ends_with(s, "</html>\n");
 	free(s);
 }
 
@@ -326,6 +344,141 @@ static void test_report_strict(void **state)
 	free(s);
 }
 
+/* Every verdict, a row in two dialects, both directions, negative flows
+ * both ways, and a detail made to break out of the page. */
+#define HTML_HOSTILE "<script>alert(1)</script>\"&' \xff\xc0 <b>"
+static const struct probe_result every[] = {
+    {1, "partner -> edge SIP/MTLS", "", VERDICT_PASS, "200 to OPTIONS", 0.063, 0.0, 0.063},
+    {2, "edge -> partner SIP/MTLS", "", VERDICT_BLOCKED, "no connection", 3.0, 0.0, 3.0},
+    {3, "client -> edge SIP/TLS", "", VERDICT_REJECTED, HTML_HOSTILE, 0.002, 0.0, 0.002},
+    {6, "client -> edge STUN/UDP", "rfc5389", VERDICT_FAILED, "wrong mapped address", 0.01, 0.0,
+     0.01},
+    {6, "client -> edge STUN/UDP", "msturn", VERDICT_PASS, "mapped", 0.004, 0.0, 0.004},
+    {0, "client -> edge TCP/5060", "", VERDICT_CLOSED, "no answer", 3.0, 0.0, 3.0},
+    {0, "edge -> client TCP/5060", "", VERDICT_EXPOSED, "it arrived", 0.1, 0.0, 0.1},
+};
+#define NEVERY (sizeof(every) / sizeof(every[0]))
+
+/* The element that starts with open, up to its end tag (close), as a new
+ * string; fails the test when it is not there. */
+static char *element(const char *s, const char *open, const char *close)
+{
+	const char *p = strstr(s, open);
+	if (!p)
+		fail_msg("missing: %s\n--- in ---\n%s", open, s);
+	const char *e = strstr(p, close);
+	assert_non_null(e);
+	return strndup(p, (size_t)(e - p) + strlen(close));
+}
+
+/* An arrow: its group, id and classes, its verdict in words, and its line
+ * drawn left to right (inbound) or right to left. */
+static void assert_arrow(const char *s, const char *id, const char *verdict, bool inbound)
+{
+	char open[160], badge[64], cls[16];
+	int x1, y1, x2, y2;
+
+	snprintf(cls, sizeof(cls), "%s", verdict);
+	for (char *c = cls; *c; c++)
+		*c = (char)(*c - 'A' + 'a');
+	snprintf(open, sizeof(open),
+	         "<g class=\"flow verdict-%s %s\" id=\"flow-%s\" data-verdict=\"%s\">", cls,
+	         inbound ? "inbound" : "outbound", id, verdict);
+	char *g = element(s, open, "</g>");
+	snprintf(badge, sizeof(badge), ">%s</text>", verdict);
+	assert_has(g, badge);
+	const char *line = strstr(g, "<line ");
+	assert_non_null(line);
+	assert_int_equal(
+	    sscanf(line, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"", &x1, &y1, &x2, &y2), 4);
+	assert_int_equal(y1, y2);
+	assert_true(inbound ? x1 < x2 : x1 > x2);
+	free(g);
+	snprintf(open, sizeof(open), "<tr class=\"verdict-%s\" id=\"row-%s\" data-verdict=\"%s\">",
+	         cls, id, verdict);
+	char *tr = element(s, open, "</tr>");
+	snprintf(badge, sizeof(badge), "<span class=\"badge\">%s</span>", verdict);
+	assert_has(tr, badge);
+	free(tr);
+	assert_int_equal(count(s, open), 1);
+}
+
+static void test_report_html(void **state)
+{
+	(void)state;
+	char *s = render(REPORT_HTML, every, NEVERY);
+
+	assert_true(strncmp(s, "<!DOCTYPE html>\n<html lang=\"en\">\n", 32) == 0);
+	assert_has(s, "<meta charset=\"utf-8\">");
+	assert_has(s, "<title>edgelab probe: 198.51.100.10: FAIL</title>");
+	assert_has(s, "<h1>edgelab probe: 198.51.100.10</h1>\n<p class=\"meta\">started "
+	              "2024-05-01T10:00:00Z, 7.250s</p>");
+	assert_has(s, "id=\"overall\" data-verdict=\"FAIL\"><span class=\"badge\">FAIL</span>"
+	              "<span class=\"summary\">2 passed, 1 blocked, 1 rejected, 1 failed</span>"
+	              "<span class=\"summary\">1 closed, 1 exposed, 0 failed</span>");
+	assert_arrow(s, "row1", "PASS", true);
+	assert_arrow(s, "row2", "BLOCKED", false);
+	assert_arrow(s, "row3", "REJECTED", true);
+	assert_arrow(s, "row6-rfc5389", "FAILED", true);
+	assert_arrow(s, "row6-msturn", "PASS", true);
+	assert_arrow(s, "neg1", "CLOSED", true);
+	assert_arrow(s, "neg2", "EXPOSED", false);
+	assert_int_equal(count(s, "<g class=\"flow "), NEVERY);
+	assert_int_equal(count(s, "<tr class=\"verdict-"), NEVERY);
+	/* What the reader sees without colour: the label, the verdict. */
+	assert_has(s, ">row 6 client -&gt; edge STUN/UDP 3478 [rfc5389]</text>");
+	assert_has(s, ">row 1 partner -&gt; edge SIP/MTLS 5061</text>");
+	assert_has(s, ">edge -&gt; client TCP/5060</text>");
+	assert_has(s, ">must stay closed</text>");
+	assert_has(s, "<h2>Must stay closed</h2>");
+	/* The hostile detail, in the table and the arrow's title: text only. */
+	assert_int_equal(count(s, "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&amp;&#39; "
+	                          "&#xFFFD;&#xFFFD; &lt;b&gt;"),
+	                 2);
+	assert_absent(s, "<script");
+	assert_absent(s, "<b>");
+	assert_absent(s, "\xff");
+	assert_absent(s, "\xc0");
+	/* Self-contained: nothing to fetch, nothing to run. */
+	assert_absent(s, "http://");
+	assert_absent(s, "https://");
+	assert_absent(s, "src=");
+	assert_absent(s, "href");
+	assert_absent(s, "@import");
+	assert_int_equal(count(s, "url("), count(s, "url(#"));
+	assert_ends_with(s, "</main>\n</body>\n</html>\n");
+	free(s);
+
+	s = render(REPORT_HTML, &every[4], 1);
+	assert_has(s, "<title>edgelab probe: 198.51.100.10: PASS</title>");
+	assert_has(s, "id=\"overall\" data-verdict=\"PASS\">");
+	free(s);
+}
+
+/* More results than a band draws, and a name longer than a label: the
+ * diagram stays bounded, the tables have them all. */
+static void test_report_html_bounds(void **state)
+{
+	(void)state;
+	static char name[400];
+	struct probe_result *many = calloc(100, sizeof(*many));
+	assert_non_null(many);
+	memset(name, 'n', sizeof(name) - 1);
+	for (size_t i = 0; i < 100; i++) {
+		many[i] = every[0];
+		many[i].flow = i ? every[0].flow : name;
+	}
+	char *s = render(REPORT_HTML, many, 100);
+	assert_int_equal(count(s, "<g class=\"flow "), 64);
+	assert_has(s, ">36 more in the table below</text>");
+	assert_int_equal(count(s, "<tr class=\"verdict-pass\""), 100);
+	assert_has(s, "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+	              "\xe2\x80\xa6 5061</text>");
+	assert_int_equal(count(s, name), 2); /* the arrow's title, the table */
+	free(s);
+	free(many);
+}
+
 static void test_report_bad_args(void **state)
 {
 	(void)state;
@@ -359,6 +512,7 @@ int main(void)
 	    cmocka_unit_test(test_report_tap),         cmocka_unit_test(test_report_unterminated),
 	    cmocka_unit_test(test_report_empty),       cmocka_unit_test(test_report_bad_args),
 	    cmocka_unit_test(test_report_write_error), cmocka_unit_test(test_report_strict),
+	    cmocka_unit_test(test_report_html),        cmocka_unit_test(test_report_html_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
