@@ -6,8 +6,8 @@ set -eu
 
 build_pkgs="build-essential autoconf automake pkg-config libevent-dev libssl-dev
 libre-dev zlib1g-dev libcmocka-dev"
-run_pkgs="iproute2 nftables procps"
-test_pkgs="python3 clang libclang-rt-14-dev coturn stun-client tshark iptables psmisc
+run_pkgs="iproute2 nftables iptables procps util-linux"
+test_pkgs="python3 clang libclang-rt-14-dev coturn stun-client tshark psmisc
 openssl curl dnsmasq-base kamailio kamailio-tls-modules baresip-core libnice-dev
 chromium fonts-dejavu-core"
 

@@ -67,6 +67,11 @@ check "probe B (--drop 3): row 3 BLOCKED, exit 1" \
 run pa2 probe "$A" --rows 3 -t 2 --no-strict
 check "... and A's row 3 still PASS: the labs do not share a firewall" \
 	sh -c "[ $rc -eq 0 ] && grep -qE '^3 .* PASS ' '$TMP/pa2.out'"
+run ph probe "$A" --rows 1,3 --no-strict -t 2 --format html
+check "probe --format html: one page, with row 1's and row 3's arrows PASS" \
+	sh -c "[ $rc -eq 0 ] && grep -q '^<!DOCTYPE html>' '$TMP/ph.out' &&
+		grep -q 'id=\"flow-row1\" data-verdict=\"PASS\"' '$TMP/ph.out' &&
+		grep -q 'id=\"flow-row3\" data-verdict=\"PASS\"' '$TMP/ph.out'"
 run pn probe
 check "probe without a name, two labs up: says to name one (status 4)" \
 	sh -c "[ $rc -eq 4 ] && grep -q 'name one' '$TMP/pn.err'"
