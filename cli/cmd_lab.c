@@ -25,7 +25,8 @@ struct lab_args {
 static int check_args(char *why, size_t why_len, void *arg)
 {
 	struct lab_args *a = arg;
-	lab_rules_finish(&a->rules);
+	if (lab_rules_finish(&a->rules, why, why_len))
+		return EINVAL;
 	return lab_rules_masks_check(&a->rules, a->lab.drop_mask, a->lab.reject_mask, why, why_len);
 }
 

@@ -22,12 +22,17 @@
 static int set_name(const struct cli_opt *o, const char *value, char *why, size_t why_len,
                     void *arg)
 {
+	const char **name = (const char **)((char *)arg + o->offset);
 	if (!labs_name_valid(value)) {
 		snprintf(why, why_len, "'%s' is not a lab name (1-%d of a-z 0-9 -, from a letter)",
 		         value, LABS_NAME_MAX);
 		return EINVAL;
 	}
-	*(const char **)((char *)arg + o->offset) = value;
+	if (*name) {
+		snprintf(why, why_len, "one lab at a time: '%s' and '%s'", *name, value);
+		return EINVAL;
+	}
+	*name = value;
 	return 0;
 }
 
@@ -83,6 +88,7 @@ struct up_args {
 	struct labs_up_opts up;
 	struct lab_rules_arg rules;
 };
+_Static_assert(offsetof(struct up_args, name) == 0, "name_operand stores at offset 0");
 
 static int set_scenario(const struct cli_opt *o, const char *value, char *why, size_t why_len,
                         void *arg)
@@ -99,7 +105,8 @@ static int set_scenario(const struct cli_opt *o, const char *value, char *why, s
 static int up_check(char *why, size_t why_len, void *arg)
 {
 	struct up_args *a = arg;
-	lab_rules_finish(&a->rules);
+	if (lab_rules_finish(&a->rules, why, why_len))
+		return EINVAL;
 	if (!a->up.scenario || !(a->rules.n || a->up.drop_mask || a->up.reject_mask))
 		return lab_rules_masks_check(&a->rules, a->up.drop_mask, a->up.reject_mask, why,
 		                             why_len);
@@ -133,7 +140,7 @@ static const struct cli_opt up_options[] = {
 
 static const struct cli_opts up_verb = {
     .verb = "lab up",
-    .synopsis = "[--name NAME] [--rules FILE | --scenario NAME | --drop/--reject LIST]",
+    .synopsis = "[[--name] NAME] [--rules FILE | --scenario NAME | --drop/--reject LIST]",
     .about = "As root: builds a lab (`edgelab lab --help` has its network), loads the\n"
              "ruleset into fw, starts the edge and returns, leaving the lab up until\n"
              "`edgelab lab down`. Its state lives in " LABS_ROOT "/NAME; labs do not\n"
@@ -142,24 +149,39 @@ static const struct cli_opts up_verb = {
     .notes = "Exit status: 0 the lab is up, 2 usage, 4 it could not be built (nothing is\n"
              "left behind).\n",
     .check = up_check,
+    .operand = name_operand,
 };
 
 static void print_way_in(const char *name, const char *scenario)
 {
-	char symptom[SCENARIO_SYMPTOM_MAX];
+	char symptom[SCENARIO_SYMPTOM_MAX], cmd[96];
+	static const char *const lines[][3] = {
+	    {"probe", "", "the matrix and the strict flows, as often as you like"},
+	    {"check", "", "does fw implement the port table?"},
+	    {"exec", " fw -- nft list ruleset", ""},
+	    {"exec", " fw -- bash", "a shell in fw (or outside, edge)"},
+	    {"rules", " FILE", "replace fw's ruleset"},
+	    {"down", "", ""},
+	};
 	if (scenario)
 		printf("lab %s is up with scenario %s:\n  %s\n\n", name, scenario,
 		       scenario_symptom(scenario_find(scenario), symptom, sizeof(symptom)));
 	else
 		printf("lab %s is up.\n\n", name);
-	printf("  edgelab lab probe %s                 the matrix and the strict flows, again "
-	       "and again\n"
-	       "  edgelab lab check %s                 does fw implement the port table?\n"
-	       "  edgelab lab exec %s fw -- nft list ruleset\n"
-	       "  edgelab lab exec %s fw -- bash       a shell in fw (or outside, edge)\n"
-	       "  edgelab lab rules %s FILE            replace fw's ruleset\n"
-	       "  edgelab lab down %s\n",
-	       name, name, name, name, name, name);
+	size_t count = sizeof(lines) / sizeof(lines[0]);
+	int width = 0;
+	for (size_t i = 0; i < count; i++) {
+		int len = snprintf(cmd, sizeof(cmd), "%s %s%s", lines[i][0], name, lines[i][1]);
+		if (lines[i][2][0] && len > width)
+			width = len;
+	}
+	for (size_t i = 0; i < count; i++) {
+		snprintf(cmd, sizeof(cmd), "%s %s%s", lines[i][0], name, lines[i][1]);
+		if (lines[i][2][0])
+			printf("  edgelab lab %-*s  %s\n", width, cmd, lines[i][2]);
+		else
+			printf("  edgelab lab %s\n", cmd);
+	}
 }
 
 static int cmd_up(int argc, char **argv)
@@ -191,6 +213,7 @@ struct probe_args {
 	const char *name;
 	struct lab_probe_args probe;
 };
+_Static_assert(offsetof(struct probe_args, name) == 0, "name_operand stores at offset 0");
 
 static const struct cli_opt probe_options[] = {
     NAME_OPT(struct probe_args),
@@ -274,6 +297,7 @@ struct rules_args {
 	const char *name;
 	struct lab_rules_arg rules;
 };
+_Static_assert(offsetof(struct rules_args, name) == 0, "name_operand stores at offset 0");
 
 static int rules_operand(size_t index, const char *value, char *why, size_t why_len, void *arg)
 {
@@ -286,7 +310,8 @@ static int rules_operand(size_t index, const char *value, char *why, size_t why_
 static int rules_check(char *why, size_t why_len, void *arg)
 {
 	struct rules_args *a = arg;
-	lab_rules_finish(&a->rules);
+	if (lab_rules_finish(&a->rules, why, why_len))
+		return EINVAL;
 	if (a->name && a->rules.n)
 		return 0;
 	snprintf(why, why_len, "name the lab and the ruleset: `edgelab lab rules NAME FILE`");
@@ -385,6 +410,7 @@ struct down_args {
 	const char *name;
 	bool all;
 };
+_Static_assert(offsetof(struct down_args, name) == 0, "name_operand stores at offset 0");
 
 static int down_check(char *why, size_t why_len, void *arg)
 {

@@ -60,10 +60,15 @@ int lab_opt_rules_format(const struct cli_opt *o, const char *value, char *why, 
 	return ruleset_format_parse(value, &AT_OFFSET(o, arg, struct lab_rules_arg)->fmt);
 }
 
-void lab_rules_finish(struct lab_rules_arg *r)
+int lab_rules_finish(struct lab_rules_arg *r, char *why, size_t why_len)
 {
+	if (r->fmt != RULESET_AUTO && r->n == 0) {
+		snprintf(why, why_len, "--rules-format says how to read --rules FILE: give one");
+		return EINVAL;
+	}
 	for (size_t i = 0; i < r->n; i++)
 		r->files[i].fmt = r->fmt;
+	return 0;
 }
 
 int lab_rules_masks_check(const struct lab_rules_arg *r, unsigned drop_mask, unsigned reject_mask,

@@ -25,8 +25,9 @@ cli_opt_set_h lab_opt_timeout;      /* lab_probe_args.timeout: seconds */
 cli_opt_set_h lab_opt_rules;        /* lab_rules_arg: one more file */
 cli_opt_set_h lab_opt_rules_format; /* lab_rules_arg.fmt */
 
-/* Gives every file the --rules-format (auto: detected when read). */
-void lab_rules_finish(struct lab_rules_arg *r);
+/* Gives every file the --rules-format (auto: detected when read); EINVAL
+ * with why when a format was given without a file. */
+int lab_rules_finish(struct lab_rules_arg *r, char *why, size_t why_len);
 /* Path of the running binary into buf (for the namespaces); 0 or errno. */
 int lab_self(char *buf, size_t cap);
 

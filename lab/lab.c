@@ -27,6 +27,11 @@ static void teardown(struct lab *lab)
 		proc_stop(lab->serve, 3000);
 	lab->serve = 0;
 	lab_net_destroy(&lab->env);
+	for (int i = 0; i < LAB_ROLES; i++)
+		if (lab_ns_exists(lab->env.ns[i]))
+			fprintf(stderr,
+			        "lab: namespace %s could not be deleted (`ip netns del %s`)\n",
+			        lab->env.ns[i], lab->env.ns[i]);
 	if (lab->env.dir[0])
 		lab_remove_tree(lab->env.dir);
 }
@@ -44,10 +49,16 @@ static int build(struct lab *lab, char *err, size_t len)
 	snprintf(lab->env.edge_log, sizeof(lab->env.edge_log), "%s", lab->env.log);
 	const struct lab_env *e = &lab->env;
 
-	int rc = lab_net_build(e, err, len);
+	struct ruleset rs[RULESET_FILES_MAX];
+	size_t n = lab->o->nrules;
+	memcpy(rs, lab->o->rules, sizeof(rs));
+	int rc = n ? ruleset_resolve(rs, n, err, len) : 0;
+	if (rc)
+		return rc;
+	rc = lab_net_build(e, err, len);
 	if (!rc)
-		rc = lab_fw_load(e, lab->o->rules, lab->o->nrules, lab->o->drop_mask,
-		                 lab->o->reject_mask, err, len);
+		rc = lab_fw_load(e, rs, n, lab->o->drop_mask, lab->o->reject_mask, err, len);
+	ruleset_release(rs, n);
 	if (!rc && proc_interrupted())
 		rc = EINTR, snprintf(err, len, "interrupted");
 	if (!rc)

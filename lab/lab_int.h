@@ -54,8 +54,9 @@ int lab_net_build(const struct lab_env *e, char *err, size_t len);
  * them); quiet, safe on a half-built lab. Returns how many were deleted. */
 int lab_net_destroy(const struct lab_env *e);
 
-/* The firewall: rs (n files) as they are, or, with n == 0, the generated
- * policy (`edgelab rules --lab`, with these rows dropped or rejected). */
+/* The firewall: rs (n files, resolved: lab/ruleset.h) as they are, or,
+ * with n == 0, the generated policy (`edgelab rules --lab`, with these
+ * rows dropped or rejected). */
 int lab_fw_load(const struct lab_env *e, const struct ruleset *rs, size_t n, unsigned drop_mask,
                 unsigned reject_mask, char *err, size_t len);
 

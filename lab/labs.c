@@ -2,9 +2,11 @@
 #include "lab/labs.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -22,50 +24,68 @@ static void lab_dir(const char *name, char *dir, size_t cap)
 	snprintf(dir, cap, LABS_ROOT "/%s", name);
 }
 
-/* The first free of lab1, lab2, ... */
-static int pick_name(char *name, char *err, size_t err_len)
+static bool any_namespace(const struct lab_env *e, char *which, size_t cap)
 {
-	struct labs_info info;
-	for (int i = 1; i <= LABS_MAX; i++) {
-		snprintf(name, LABS_NAME_MAX + 1, "lab%d", i);
-		if (labs_info(name, &info) == ENOENT)
-			return 0;
+	for (int i = 0; i < LAB_ROLES; i++) {
+		if (lab_ns_exists(e->ns[i])) {
+			snprintf(which, cap, "%s", e->ns[i]);
+			return true;
+		}
 	}
-	snprintf(err, err_len, "%d labs are up: take some down first", LABS_MAX);
-	return EBUSY;
+	return false;
 }
 
 /* The lab's directory, made by us alone: a second `up` of the same name
- * fails here, before it touches anything. */
+ * fails here, before it touches anything; so does one whose namespaces are
+ * there without a directory (what is in them is not ours to remove). */
 static int claim(const char *name, char *dir, size_t cap, char *err, size_t err_len)
 {
+	struct lab_env e;
+	char ns[64];
 	lab_dir(name, dir, cap);
+	lab_env_init(&e, NULL, name, dir, false);
 	if ((mkdir("/run/edgelab", 0755) && errno != EEXIST) ||
 	    (mkdir(LABS_ROOT, 0755) && errno != EEXIST)) {
 		snprintf(err, err_len, "%s: %s", LABS_ROOT, strerror(errno));
 		return errno;
 	}
-	if (mkdir(dir, 0700) == 0)
-		return 0;
-	int rc = errno;
+	int rc = any_namespace(&e, ns, sizeof(ns)) ? EEXIST : mkdir(dir, 0700) ? errno : 0;
 	if (rc == EEXIST)
 		snprintf(err, err_len,
-		         "a lab called %s exists (`edgelab lab list`); take it down "
-		         "with `edgelab lab down %s` or pick another --name",
+		         "a lab called %s exists (`edgelab lab list`); take it down with "
+		         "`edgelab lab down %s` or pick another name",
 		         name, name);
-	else
+	else if (rc)
 		snprintf(err, err_len, "%s: %s", dir, strerror(rc));
 	return rc;
 }
 
-/* A scenario's ruleset, written into the lab's directory. */
+/* The name asked for, or the first free of lab1, lab2, ...: a name taken
+ * between the look and the claim (another `up`) moves on to the next. */
+static int claim_name(const char *wanted, char *name, char *dir, size_t cap, char *err,
+                      size_t err_len)
+{
+	if (wanted) {
+		snprintf(name, LABS_NAME_MAX + 1, "%s", wanted);
+		return claim(name, dir, cap, err, err_len);
+	}
+	for (int i = 1; i <= LABS_MAX; i++) {
+		snprintf(name, LABS_NAME_MAX + 1, "lab%d", i);
+		int rc = claim(name, dir, cap, err, err_len);
+		if (rc != EEXIST)
+			return rc;
+	}
+	snprintf(err, err_len, "%d labs are up: take some down first", LABS_MAX);
+	return EBUSY;
+}
+
+/* A scenario's ruleset, written into the lab's directory and read back. */
 static int scenario_ruleset(const struct lab_env *e, const char *name, struct ruleset *rs,
                             char *path, size_t cap, char *err, size_t err_len)
 {
 	const struct scenario_file *sc = scenario_find(name);
 	if (!sc) {
-		snprintf(err, err_len, "no scenario called %s (`edgelab lab scenarios` lists them)",
-		         name);
+		snprintf(err, err_len, "no scenario called %s (`edgelab lab scenarios`)", name);
 		return ENOENT;
 	}
 	snprintf(path, cap, "%s/scenario.nft", e->dir);
@@ -74,28 +94,59 @@ static int scenario_ruleset(const struct lab_env *e, const char *name, struct ru
 		snprintf(err, err_len, "%s: write failed", path);
 		return EIO;
 	}
-	rs->path = path;
-	rs->fmt = RULESET_NFT;
-	return 0;
+	*rs = (struct ruleset){.path = path, .fmt = RULESET_NFT};
+	return ruleset_resolve(rs, 1, err, err_len);
+}
+
+/* Appends s to buf with control characters as '?': a file name may hold a
+ * newline, and the state file is one `key value` a line. */
+static size_t append_clean(char *buf, size_t used, size_t cap, const char *s)
+{
+	for (; *s && used + 1 < cap; s++)
+		buf[used++] = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
+	buf[used < cap ? used : cap - 1] = '\0';
+	return used;
+}
+
+/* " --drop 2,3" for a row mask (bit n = row n), or nothing. */
+static size_t append_rows(char *buf, size_t used, size_t cap, const char *flag, unsigned mask)
+{
+	bool first = true;
+	for (int row = 1; row < 32 && used < cap; row++) {
+		if (!(mask >> row & 1u))
+			continue;
+		if (first)
+			used += (size_t)snprintf(buf + used, cap - used, " %s %d", flag, row);
+		else
+			used += (size_t)snprintf(buf + used, cap - used, ",%d", row);
+		first = false;
+	}
+	return used < cap ? used : cap - 1;
 }
 
 /* What fw has, in words, for `lab list`. */
-static void describe_rules(const struct ruleset *rs, size_t n, const char *scenario, char *buf,
-                           size_t cap)
+static void describe_rules(const struct ruleset *rs, size_t n, const struct labs_up_opts *o,
+                           char *buf, size_t cap)
 {
 	size_t used = 0;
-	if (scenario) {
-		snprintf(buf, cap, "scenario %s", scenario);
+	buf[0] = '\0';
+	if (o && o->scenario) {
+		snprintf(buf, cap, "scenario %s", o->scenario);
 		return;
 	}
 	if (n == 0) {
-		snprintf(buf, cap, "generated policy");
+		used = (size_t)snprintf(buf, cap, "generated policy");
+		used = append_rows(buf, used, cap, "--drop", o ? o->drop_mask : 0);
+		append_rows(buf, used, cap, "--reject", o ? o->reject_mask : 0);
 		return;
 	}
-	buf[0] = '\0';
-	for (size_t i = 0; i < n && used < cap; i++)
-		used += (size_t)snprintf(buf + used, cap - used, "%s%s (%s)", i ? ", " : "",
-		                         rs[i].path, ruleset_format_name(rs[i].fmt));
+	for (size_t i = 0; i < n && used + 1 < cap; i++) {
+		used = append_clean(buf, used, cap, i ? ", " : "");
+		used = append_clean(buf, used, cap, rs[i].path);
+		used = append_clean(buf, used, cap, " (");
+		used = append_clean(buf, used, cap, ruleset_format_name(rs[i].fmt));
+		used = append_clean(buf, used, cap, ")");
+	}
 }
 
 /* Records the edge as soon as it is started: a `lab up` killed while it
@@ -112,23 +163,23 @@ static int build(const struct labs_up_opts *o, struct lab_env *e, struct lab_sta
 {
 	struct ruleset rs[RULESET_FILES_MAX];
 	char scenario_path[LAB_PATH_MAX];
-	size_t n = o->nrules;
-	int rc = 0;
+	size_t n = o->scenario ? 1 : o->nrules;
+	int rc;
 	memcpy(rs, o->rules, sizeof(rs));
-	if (o->scenario) {
+	if (o->scenario)
 		rc = scenario_ruleset(e, o->scenario, &rs[0], scenario_path, sizeof(scenario_path),
 		                      err, len);
-		n = 1;
-	} else if (n) {
-		rc = ruleset_resolve(rs, n, err, len);
-	}
-	if (!rc)
-		rc = lab_net_build(e, err, len);
+	else
+		rc = n ? ruleset_resolve(rs, n, err, len) : 0;
+	if (rc)
+		return rc;
+	describe_rules(rs, n, o, st->rules, sizeof(st->rules));
+	rc = lab_net_build(e, err, len);
 	if (!rc)
 		rc = lab_fw_load(e, rs, n, o->drop_mask, o->reject_mask, err, len);
+	ruleset_release(rs, n);
 	if (!rc && proc_interrupted())
 		rc = EINTR, snprintf(err, len, "interrupted");
-	describe_rules(rs, n, o->scenario, st->rules, sizeof(st->rules));
 	pid_t serve = 0;
 	if (!rc)
 		rc = lab_edge_spawn(e, false, true, &serve, err, len);
@@ -140,20 +191,20 @@ static int build(const struct labs_up_opts *o, struct lab_env *e, struct lab_sta
 }
 
 /* Stops a recorded process, if it is still that one: SIGTERM, then SIGKILL
- * after grace_ms. It is reaped when it is our child (`up` failing). */
+ * after grace_ms. Through a pidfd, so that a PID reused after the check is
+ * never signalled; reaped when it is our child (`up` failing). */
 static void stop_recorded(long pid, unsigned long long start, unsigned grace_ms)
 {
-	if (!lab_state_alive(pid, start))
+	int fd = pid > 0 ? pidfd_open((pid_t)pid, 0) : -1;
+	if (fd < 0)
 		return;
-	kill((pid_t)pid, SIGTERM);
-	for (unsigned waited = 0; waited < grace_ms; waited += 50) {
+	if (lab_state_alive(pid, start) && pidfd_send_signal(fd, SIGTERM, NULL, 0) == 0) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		if (poll(&pfd, 1, (int)grace_ms) == 0)
+			pidfd_send_signal(fd, SIGKILL, NULL, 0);
 		waitpid((pid_t)pid, NULL, WNOHANG);
-		if (!lab_state_alive(pid, start))
-			return;
-		nanosleep(&(struct timespec){.tv_nsec = 50000000L}, NULL);
 	}
-	kill((pid_t)pid, SIGKILL);
-	waitpid((pid_t)pid, NULL, WNOHANG);
+	close(fd);
 }
 
 static void stop_edge(const struct lab_state *st)
@@ -161,22 +212,31 @@ static void stop_edge(const struct lab_state *st)
 	stop_recorded(st->serve_pid, st->serve_start, STOP_GRACE_MS);
 }
 
+/* Undoes a failed or interrupted `up`: the logs first (the edge's says why
+ * it did not start), then everything it made. */
+static void undo_up(const struct lab_env *e, const struct lab_state *st, int rc)
+{
+	proc_honour_interrupts(false);
+	if (rc != EINTR) {
+		lab_print_log(e->log);
+		lab_print_log(e->edge_log);
+	}
+	stop_edge(st);
+	lab_net_destroy(e);
+	lab_remove_tree(e->dir);
+}
+
 int labs_up(const struct labs_up_opts *o, char *name, char *err, size_t err_len)
 {
 	char dir[LAB_PATH_MAX];
 	struct lab_env e;
-	int rc = o->name ? 0 : pick_name(name, err, err_len);
-	if (rc)
-		return rc;
-	if (o->name)
-		snprintf(name, LABS_NAME_MAX + 1, "%s", o->name);
-	if (!labs_name_valid(name)) {
+	if (o->name && !labs_name_valid(o->name)) {
 		snprintf(err, err_len, "'%s' is not a lab name (1-%d of a-z 0-9 -, from a letter)",
-		         name, LABS_NAME_MAX);
+		         o->name, LABS_NAME_MAX);
 		return EINVAL;
 	}
 	proc_block_signals();
-	rc = claim(name, dir, sizeof(dir), err, err_len);
+	int rc = claim_name(o->name, name, dir, sizeof(dir), err, err_len);
 	if (rc)
 		return rc;
 	lab_env_init(&e, o->self, name, dir, o->verbose);
@@ -193,14 +253,8 @@ int labs_up(const struct labs_up_opts *o, char *name, char *err, size_t err_len)
 		if (rc)
 			snprintf(err, err_len, "%s: writing its state: %s", dir, strerror(rc));
 	}
-	if (rc) {
-		proc_honour_interrupts(false);
-		if (rc != EINTR)
-			lab_print_log(e.log);
-		stop_edge(&st);
-		lab_net_destroy(&e);
-		lab_remove_tree(dir);
-	}
+	if (rc)
+		undo_up(&e, &st, rc);
 	return rc;
 }
 
@@ -214,7 +268,7 @@ static void stop_up(const struct lab_state *st)
 
 int labs_down(const char *name, char *err, size_t err_len)
 {
-	char dir[LAB_PATH_MAX];
+	char dir[LAB_PATH_MAX], ns[64];
 	struct lab_env e;
 	struct lab_state st;
 	struct stat sb;
@@ -230,6 +284,12 @@ int labs_down(const char *name, char *err, size_t err_len)
 		stop_edge(&st);
 	}
 	found |= lab_net_destroy(&e) > 0;
+	if (any_namespace(&e, ns, sizeof(ns))) {
+		snprintf(err, err_len,
+		         "namespace %s could not be deleted (see %s); lab %s is not down", ns,
+		         e.log, name);
+		return EBUSY;
+	}
 	lab_remove_tree(dir);
 	if (!found) {
 		snprintf(err, err_len, "no lab called %s (`edgelab lab list`)", name);
@@ -275,18 +335,25 @@ int labs_set_rules(const char *name, struct ruleset *rs, size_t n, char *err, si
 {
 	struct lab_env e;
 	struct lab_state st;
+	if (err_len)
+		err[0] = '\0';
 	int rc = ready_lab(name, &e, NULL, err, err_len);
 	if (!rc)
 		rc = ruleset_resolve(rs, n, err, err_len);
-	if (!rc)
-		rc = ruleset_load(e.ns[LAB_FW], rs, n, err, err_len);
 	if (rc)
 		return rc;
-	if (lab_state_read(e.dir, &st) == 0) {
+	/* An interrupt between the flush and the load must still end in a
+	 * closed fw (ruleset_load's failsafe), not a dead command. */
+	proc_block_signals();
+	rc = ruleset_load(e.ns[LAB_FW], rs, n, err, err_len);
+	if (!rc && (rc = lab_state_read(e.dir, &st)) == 0) {
 		describe_rules(rs, n, NULL, st.rules, sizeof(st.rules));
-		lab_state_write(e.dir, &st);
+		rc = lab_state_write(e.dir, &st);
 	}
-	return 0;
+	if (rc && !err[0])
+		snprintf(err, err_len, "%s: its state: %s", e.dir, strerror(rc));
+	ruleset_release(rs, n);
+	return rc;
 }
 
 int labs_namespace(const char *name, const char *role, char *ns, size_t ns_len, char *err,

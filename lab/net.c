@@ -1,5 +1,6 @@
 /* The lab's network: three namespaces joined by veth links (lab/lab.h has
  * the picture), and the firewall's ruleset. */
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -8,12 +9,15 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "core/addr.h"
 #include "lab/lab.h"
 #include "lab/lab_int.h"
 #include "lab/proc.h"
 #include "lab/rules.h"
+
+#define STOP_INSIDE_MS 2000 /* for what runs in a namespace to end after SIGTERM */
 
 #define RUN(e, ns, err, len, ...)                                                                  \
 	proc_run((ns), (char *const[]){__VA_ARGS__, NULL}, (e)->log, (err), (len))
@@ -144,22 +148,48 @@ int lab_net_build(const struct lab_env *e, char *err, size_t len)
 	return rc;
 }
 
-/* Kills whatever still runs in the namespace (an edge nobody recorded, a
- * shell of `lab exec`): deleting a namespace does not end its processes,
- * and they would hold its ports and addresses with nothing to reach them. */
-static void kill_inside(const char *ns)
+/* The PIDs of the processes whose network namespace is ns (/proc/PID/ns/net
+ * is the same inode as /run/netns/NAME), at most max. */
+static size_t pids_inside(const char *ns, pid_t *pids, size_t max)
 {
-	char out[4096], err[256];
-	char *const argv[] = {"ip", "netns", "pids", (char *)ns, NULL};
-	if (proc_run_capture(NULL, argv, out, sizeof(out), err, sizeof(err)))
-		return;
-	for (char *p = out, *end; *p; p = end) {
-		long pid = strtol(p, &end, 10);
-		if (end == p)
-			break;
-		if (pid > 1 && pid != (long)getpid())
-			kill((pid_t)pid, SIGKILL);
+	char path[128];
+	struct stat want, st;
+	size_t n = 0;
+	snprintf(path, sizeof(path), "/run/netns/%s", ns);
+	if (stat(path, &want))
+		return 0;
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	while (d && n < max && (de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		if (*end || pid <= 1 || pid == (long)getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/ns/net", pid);
+		if (stat(path, &st) == 0 && st.st_dev == want.st_dev && st.st_ino == want.st_ino)
+			pids[n++] = (pid_t)pid;
 	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* Ends whatever still runs in the namespace (an edge nobody recorded, a
+ * `lab exec` shell or capture): deleting a namespace does not end its
+ * processes, which would hold its addresses with nothing to reach them.
+ * SIGTERM first, so that a capture is written out; SIGKILL after. */
+static void stop_inside(const char *ns)
+{
+	pid_t pids[256];
+	size_t n = pids_inside(ns, pids, 256);
+	for (size_t i = 0; i < n; i++)
+		kill(pids[i], SIGTERM);
+	for (int waited = 0; n && waited < STOP_INSIDE_MS; waited += 50) {
+		nanosleep(&(struct timespec){.tv_nsec = 50000000L}, NULL);
+		n = pids_inside(ns, pids, 256);
+	}
+	for (size_t i = 0; i < n; i++)
+		kill(pids[i], SIGKILL);
 }
 
 int lab_net_destroy(const struct lab_env *e)
@@ -169,10 +199,9 @@ int lab_net_destroy(const struct lab_env *e)
 		char err[256];
 		if (!lab_ns_exists(e->ns[i]))
 			continue;
-		kill_inside(e->ns[i]);
-		if (RUN(e, NULL, err, sizeof(err), "ip", "netns", "del", (char *)e->ns[i]))
-			fprintf(stderr, "lab: %s\n", err);
-		else
+		stop_inside(e->ns[i]);
+		/* A failure is in the log; the caller sees the namespace remain. */
+		if (RUN(e, NULL, err, sizeof(err), "ip", "netns", "del", (char *)e->ns[i]) == 0)
 			deleted++;
 	}
 	return deleted;
@@ -204,22 +233,14 @@ static int write_policy(const struct lab_env *e, unsigned drop_mask, unsigned re
 int lab_fw_load(const struct lab_env *e, const struct ruleset *rs, size_t n, unsigned drop_mask,
                 unsigned reject_mask, char *err, size_t len)
 {
+	if (n > 0)
+		return ruleset_load(e->ns[LAB_FW], rs, n, err, len);
 	struct ruleset ours = {.path = e->rules, .fmt = RULESET_NFT};
-	struct ruleset theirs[RULESET_FILES_MAX];
-	if (n > RULESET_FILES_MAX)
-		return snprintf(err, len, "at most %d ruleset files", RULESET_FILES_MAX), EINVAL;
-	if (n > 0) {
-		memcpy(theirs, rs, n * sizeof(*rs));
-		int rc = ruleset_resolve(theirs, n, err, len);
-		if (rc)
-			return rc;
-		rs = theirs;
-	} else {
-		int rc = write_policy(e, drop_mask, reject_mask, err, len);
-		if (rc)
-			return rc;
-		rs = &ours;
-		n = 1;
-	}
-	return ruleset_load(e->ns[LAB_FW], rs, n, err, len);
+	int rc = write_policy(e, drop_mask, reject_mask, err, len);
+	if (!rc)
+		rc = ruleset_resolve(&ours, 1, err, len);
+	if (!rc)
+		rc = ruleset_load(e->ns[LAB_FW], &ours, 1, err, len);
+	ruleset_release(&ours, 1);
+	return rc;
 }

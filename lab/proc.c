@@ -33,6 +33,12 @@ void proc_block_signals(void)
 
 static bool honour_interrupts = true;
 
+/* A status a shell gives a process ended by SIGINT, SIGTERM or SIGHUP. */
+static bool interrupt_status(int status)
+{
+	return status == 128 + SIGINT || status == 128 + SIGTERM || status == 128 + SIGHUP;
+}
+
 void proc_honour_interrupts(bool on)
 {
 	honour_interrupts = on;
@@ -97,10 +103,15 @@ static void child_exec(const struct spawn *sp, char *const argv[])
 		dup2(out, STDERR_FILENO);
 	}
 	if (sp->detach) {
+		/* Nothing of the caller's: not its terminal, its directory, nor
+		 * any descriptor it had open (a test harness's lock or pipe). */
 		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (null >= 0)
 			dup2(null, STDIN_FILENO);
 		setsid();
+		if (chdir("/"))
+			_exit(126);
+		close_range(3, ~0U, 0);
 	}
 	execvp(argv[0], argv);
 	fprintf(stderr, "edgelab lab: %s: %s\n", argv[0], strerror(errno));
@@ -145,6 +156,10 @@ int proc_wait(pid_t pid, unsigned timeout_ms, int *status)
 		pid_t r = waitpid(pid, &st, WNOHANG);
 		if (r == pid) {
 			*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+			/* The terminal's Ctrl-C reaches the child too: a child that
+			 * ended by it while ours is pending was interrupted, not failed. */
+			if (interrupt_status(*status) && proc_interrupted())
+				return EINTR;
 			return 0;
 		}
 		if (r < 0 && errno != EINTR)

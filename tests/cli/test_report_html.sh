@@ -18,7 +18,7 @@ command -v python3 >/dev/null || { not_ok "python3 is installed (scripts/install
 
 # Needs no browser: the verbs take html, and say so.
 check "probe --help names html" sh -c '"$0" probe --help | grep -q "table (default), json, junit, tap or html"' "$EDGELAB"
-check "lab --help names html" sh -c '"$0" lab --help | grep -q "table (default), json, junit, tap or html"' "$EDGELAB"
+check "lab --help names html" sh -c '"$0" lab --help | grep -q "table, json, junit, tap or html (default table)"' "$EDGELAB"
 "$EDGELAB" probe --format svg >"$TMP/usage.out" 2>&1
 check "probe --format svg: a usage error (2)" [ $? -eq 2 ]
 check "... naming the formats" grep -q "table, json, junit, tap or html" "$TMP/usage.out"

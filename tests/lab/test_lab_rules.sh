@@ -16,23 +16,29 @@ for tool in ip nft iptables-restore ip6tables-restore timeout; do
 done
 DOC=$SRCDIR/docs/lab.md
 
-# One-shot labs of this test's that outlived it: none may.
-mine() { # the namespaces and temporary files a lab process of ours left
-	for ns in $(ip netns list 2>/dev/null | grep -oE '^edgelab-[0-9]+-(outside|fw|edge)'); do
-		pid=${ns#edgelab-}
-		kill -0 "${pid%%-*}" 2>/dev/null || echo "$ns"
-	done
-}
-at_exit '"$EDGELAB" lab --cleanup >/dev/null'
-
-# lab NAME ARGS...: a one-shot lab, its output in $TMP/NAME.out and .err; sets rc.
+# lab NAME ARGS...: a one-shot lab (2 minutes at most), its output in
+# $TMP/NAME.out and .err; sets rc, and records its PID: its namespaces are
+# edgelab-PID-*, and mine() lists those that outlived it (none may). Other
+# tests' labs, running at the same time, are not this test's to judge.
+pids=
 lab() {
 	n=$1
 	shift
-	timeout 120 "$EDGELAB" lab "$@" >"$TMP/$n.out" 2>"$TMP/$n.err"
+	"$EDGELAB" lab "$@" >"$TMP/$n.out" 2>"$TMP/$n.err" &
+	p=$!
+	(sleep 120 && kill -INT "$p") 2>/dev/null &
+	w=$!
+	wait "$p"
 	rc=$?
+	kill "$w" 2>/dev/null
+	pids="$pids $p"
 	sed 's/^/# /' "$TMP/$n.out" "$TMP/$n.err"
 }
+mine() {
+	for p in $pids; do ip netns list | grep -oE "^edgelab-$p-[a-z]+"; done
+}
+at_exit '"$EDGELAB" lab --cleanup >/dev/null'
+
 line() { grep -qE -- "$2" "$TMP/$1.out"; }
 count() { grep -cE -- "$2" "$TMP/$1.out"; }
 
@@ -96,8 +102,35 @@ check "--rules-format nft on iptables input: nft's error, status 4" \
 lab b4 --rules "$TMP/none.nft"
 check "a file that is not there: status 4, named" \
 	sh -c "[ $rc -eq 4 ] && grep -q 'none.nft: No such file or directory' '$TMP/b4.err'"
-lab b5 --rules /dev/zero
+truncate -s 2M "$TMP/big.nft"
+lab b5 --rules "$TMP/big.nft"
 check "a file too large: status 4" sh -c "[ $rc -eq 4 ] && grep -q 'larger than 1 MiB' '$TMP/b5.err'"
+lab b8 --rules "$TMP"
+check "a directory: status 4, said so" sh -c "[ $rc -eq 4 ] && grep -q 'is a directory' '$TMP/b8.err'"
+mkfifo "$TMP/fifo"
+lab b9 --rules "$TMP/fifo"
+check "a FIFO (or pipe): status 4 at once, not a hang" \
+	sh -c "[ $rc -eq 4 ] && grep -q 'not a regular file' '$TMP/b9.err'"
+# A file name nft would take for a glob in an include, with a space: loaded
+# as the file it is (a glob matching nothing would load nothing, and fw
+# would forward everything).
+mkdir "$TMP/my rules"
+sed 's/ tcp dport 443 accept/ tcp dport 4443 accept/' "$TMP/example.nft" >"$TMP/my rules/fw[1].nft"
+lab g1 --rules "$TMP/my rules/fw[1].nft" --no-strict -t 1
+check "a name with [ ] and a space: that very file is enforced (7 PASS, exit 1)" \
+	[ "$rc:$(count g1 ' PASS +[0-9]')" = "1:7" ]
+check "... row 3 BLOCKED" line g1 '^3 .* BLOCKED '
+sed 's/ tcp dport 443 accept/ tcp dport 443 acept/' "$TMP/example.nft" >"$TMP/my rules/bad[1].nft"
+lab g2 --rules "$TMP/my rules/bad[1].nft"
+check "... and its errors name it as given" grep -qF "$TMP/my rules/bad[1].nft:$bad:" "$TMP/g2.err"
+# A v4 file whose comment mentions ip6tables is still iptables input.
+{
+	echo "# rules.v4: the ip6tables twin is rules.v6"
+	cat "$TMP/rules.v4"
+} >"$TMP/commented.v4"
+lab c1 --rules "$TMP/commented.v4" --no-strict -t 1
+check "a comment naming ip6tables: still iptables input (row 3 BLOCKED, 7 PASS)" \
+	[ "$rc:$(count c1 ' PASS +[0-9]')" = "1:7" ]
 lab b6 --rules "$TMP/example.nft" --drop 2
 check "--rules with --drop: a usage error (2)" [ "$rc" -eq 2 ]
 lab b7 --rules "$TMP/example.nft" --rules-format pf
