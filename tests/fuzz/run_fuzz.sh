@@ -6,10 +6,11 @@
 # policy (a small pure module) for ${FUZZ_SECONDS_POLICY:-15}; turn (the TURN
 # request handler and data path) for ${FUZZ_SECONDS_OTHER:-30}; rtp (row 4's
 # RFC 4571 decoder), canary (the marker in a canary hit), control (the
-# control API's requests, admission and token parsers) and ctl_reply (the
-# probe's parsers of the control API's answers) for ${FUZZ_SECONDS_POLICY:-15}.
+# control API's requests, admission and token parsers), ctl_reply (the
+# probe's parsers of the control API's answers) and ruleset (a ruleset's
+# format from its content) for ${FUZZ_SECONDS_POLICY:-15}.
 # Usage: run_fuzz.sh [NAME...] (default: every target: stun binding conf sip
-# policy turn rtp canary control ctl_reply);
+# policy turn rtp canary control ctl_reply ruleset);
 # from `make check` it takes no argument and finds the build through BUILDDIR.
 set -u
 
@@ -27,7 +28,7 @@ run_one() {
 	name=$1
 	case $name in
 	stun) seconds=$stun_seconds ;;
-	policy | rtp | canary | control | ctl_reply) seconds=$policy_seconds ;;
+	policy | rtp | canary | control | ctl_reply | ruleset) seconds=$policy_seconds ;;
 	*) seconds=$other_seconds ;;
 	esac
 	bin=$builddir/tests/fuzz/fuzz_$name
@@ -71,7 +72,7 @@ run_one() {
 	return 0
 }
 
-[ $# -gt 0 ] || set -- stun binding conf sip policy turn rtp canary control ctl_reply
+[ $# -gt 0 ] || set -- stun binding conf sip policy turn rtp canary control ctl_reply ruleset
 for target in "$@"; do
 	if run_one "$target"; then
 		passed=$((passed + 1))
