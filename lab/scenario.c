@@ -1,3 +1,6 @@
+/* Finding a built-in training scenario and reading its symptom line
+ * (lab/scenario.h); the files themselves are lab/scenario_files.c,
+ * generated. */
 #include "lab/scenario.h"
 
 #include <stdio.h>
