@@ -21,9 +21,6 @@
 #define READY_TIMEOUT_MS 10000
 #define PROBE_TIMEOUT_MS 300000
 
-#define RUN(e, ns, err, len, ...)                                                                  \
-	proc_run((ns), (char *const[]){__VA_ARGS__, NULL}, (e)->log, (err), (len))
-
 bool lab_edge_healthy(const struct lab_env *e)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
@@ -53,8 +50,8 @@ static int write_edge_conf(const struct lab_env *e, bool no_canaries, char *err,
 {
 	if (mkdir(e->edge_dir, 0700) && errno != EEXIST)
 		return snprintf(err, len, "%s: %s", e->edge_dir, strerror(errno)), errno;
-	int rc = RUN(e, NULL, err, len, (char *)e->self, "pki", "--out", (char *)e->pki,
-	             "--key-type", "ec", "-q");
+	int rc = LAB_RUN(e, NULL, err, len, (char *)e->self, "pki", "--out", (char *)e->pki,
+	                 "--key-type", "ec", "-q");
 	if (rc)
 		return rc;
 	FILE *f = fopen(e->conf, "w");
@@ -89,7 +86,7 @@ static int copy_probe_pki(const struct lab_env *e, char *err, size_t len)
 		char from[LAB_PATH_MAX + 32], to[LAB_PATH_MAX + 32];
 		snprintf(from, sizeof(from), "%s/%s", e->pki, files[i]);
 		snprintf(to, sizeof(to), "%s/%s", e->probe_dir, files[i]);
-		int rc = RUN(e, NULL, err, len, "cp", from, to);
+		int rc = LAB_RUN(e, NULL, err, len, "cp", from, to);
 		if (rc)
 			return rc;
 	}

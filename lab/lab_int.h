@@ -34,6 +34,11 @@ struct lab_env {
 	char conf[LAB_PATH_MAX], pki[LAB_PATH_MAX], rules[LAB_PATH_MAX];
 };
 
+/* A command (argv as the arguments) run by proc_run in namespace ns (NULL:
+ * the host's), its output in the lab's log. */
+#define LAB_RUN(e, ns, err, len, ...)                                                              \
+	proc_run((ns), (char *const[]){__VA_ARGS__, NULL}, (e)->log, (err), (len))
+
 /* "outside", "fw", "edge"; lab_role_parse: 0 or EINVAL. */
 const char *lab_role_name(enum lab_role role);
 int lab_role_parse(const char *name, enum lab_role *role);
@@ -51,8 +56,11 @@ bool lab_ns_exists(const char *name);
  * says which command failed). */
 int lab_net_build(const struct lab_env *e, char *err, size_t len);
 /* Deletes whichever of the lab's namespaces exist (their links go with
- * them); quiet, safe on a half-built lab. Returns how many were deleted. */
+ * them), after ending what runs in them; quiet (a failure is in the log),
+ * safe on a half-built lab. Returns how many were deleted. */
 int lab_net_destroy(const struct lab_env *e);
+/* Whether any of the lab's namespaces exists; its name into which. */
+bool lab_net_any(const struct lab_env *e, char *which, size_t cap);
 
 /* The firewall: rs (n files, resolved: lab/ruleset.h) as they are, or,
  * with n == 0, the generated policy (`edgelab rules --lab`, with these

@@ -24,17 +24,6 @@ static void lab_dir(const char *name, char *dir, size_t cap)
 	snprintf(dir, cap, LABS_ROOT "/%s", name);
 }
 
-static bool any_namespace(const struct lab_env *e, char *which, size_t cap)
-{
-	for (int i = 0; i < LAB_ROLES; i++) {
-		if (lab_ns_exists(e->ns[i])) {
-			snprintf(which, cap, "%s", e->ns[i]);
-			return true;
-		}
-	}
-	return false;
-}
-
 /* The lab's directory, made by us alone: a second `up` of the same name
  * fails here, before it touches anything; so does one whose namespaces are
  * there without a directory (what is in them is not ours to remove). */
@@ -49,7 +38,7 @@ static int claim(const char *name, char *dir, size_t cap, char *err, size_t err_
 		snprintf(err, err_len, "%s: %s", LABS_ROOT, strerror(errno));
 		return errno;
 	}
-	int rc = any_namespace(&e, ns, sizeof(ns)) ? EEXIST : mkdir(dir, 0700) ? errno : 0;
+	int rc = lab_net_any(&e, ns, sizeof(ns)) ? EEXIST : mkdir(dir, 0700) ? errno : 0;
 	if (rc == EEXIST)
 		snprintf(err, err_len,
 		         "a lab called %s exists (`edgelab lab list`); take it down with "
@@ -284,7 +273,7 @@ int labs_down(const char *name, char *err, size_t err_len)
 		stop_edge(&st);
 	}
 	found |= lab_net_destroy(&e) > 0;
-	if (any_namespace(&e, ns, sizeof(ns))) {
+	if (lab_net_any(&e, ns, sizeof(ns))) {
 		snprintf(err, err_len,
 		         "namespace %s could not be deleted (see %s); lab %s is not down", ns,
 		         e.log, name);

@@ -19,9 +19,6 @@
 
 #define STOP_INSIDE_MS 2000 /* for what runs in a namespace to end after SIGTERM */
 
-#define RUN(e, ns, err, len, ...)                                                                  \
-	proc_run((ns), (char *const[]){__VA_ARGS__, NULL}, (e)->log, (err), (len))
-
 static const char *const role_names[LAB_ROLES] = {"outside", "fw", "edge"};
 
 const char *lab_role_name(enum lab_role role)
@@ -85,20 +82,22 @@ static int make_link(const struct lab_env *e, enum lab_role host, const char *ho
 	snprintf(host_cidr, sizeof(host_cidr), "%s/24", host_addr);
 	snprintf(fw_cidr, sizeof(fw_cidr), "%s/24", fw_addr);
 	char *hns = (char *)e->ns[host], *fns = (char *)e->ns[LAB_FW];
-	int rc = RUN(e, NULL, err, len, "ip", "link", "add", "name", LAB_HOST_FW_IF, "netns", hns,
-	             "type", "veth", "peer", "name", (char *)fw_if, "netns", fns);
+	int rc = LAB_RUN(e, NULL, err, len, "ip", "link", "add", "name", LAB_HOST_FW_IF, "netns",
+	                 hns, "type", "veth", "peer", "name", (char *)fw_if, "netns", fns);
 	if (!rc)
-		rc = RUN(e, hns, err, len, "ip", "addr", "add", host_cidr, "dev", LAB_HOST_FW_IF);
+		rc = LAB_RUN(e, hns, err, len, "ip", "addr", "add", host_cidr, "dev",
+		             LAB_HOST_FW_IF);
 	if (!rc)
-		rc = RUN(e, hns, err, len, "ip", "link", "set", LAB_HOST_FW_IF, "up");
+		rc = LAB_RUN(e, hns, err, len, "ip", "link", "set", LAB_HOST_FW_IF, "up");
 	if (!rc)
-		rc = RUN(e, hns, err, len, "ip", "link", "set", "lo", "up");
+		rc = LAB_RUN(e, hns, err, len, "ip", "link", "set", "lo", "up");
 	if (!rc)
-		rc = RUN(e, hns, err, len, "ip", "route", "add", "default", "via", (char *)fw_addr);
+		rc = LAB_RUN(e, hns, err, len, "ip", "route", "add", "default", "via",
+		             (char *)fw_addr);
 	if (!rc)
-		rc = RUN(e, fns, err, len, "ip", "addr", "add", fw_cidr, "dev", (char *)fw_if);
+		rc = LAB_RUN(e, fns, err, len, "ip", "addr", "add", fw_cidr, "dev", (char *)fw_if);
 	if (!rc)
-		rc = RUN(e, fns, err, len, "ip", "link", "set", (char *)fw_if, "up");
+		rc = LAB_RUN(e, fns, err, len, "ip", "link", "set", (char *)fw_if, "up");
 	return rc;
 }
 
@@ -109,18 +108,18 @@ static int make_link(const struct lab_env *e, enum lab_role host, const char *ho
 static int make_mgmt_link(const struct lab_env *e, char *err, size_t len)
 {
 	char *ons = (char *)e->ns[LAB_OUTSIDE], *ens = (char *)e->ns[LAB_EDGE];
-	int rc = RUN(e, NULL, err, len, "ip", "link", "add", "name", LAB_MGMT_IF, "netns", ons,
-	             "type", "veth", "peer", "name", LAB_MGMT_IF, "netns", ens);
+	int rc = LAB_RUN(e, NULL, err, len, "ip", "link", "add", "name", LAB_MGMT_IF, "netns", ons,
+	                 "type", "veth", "peer", "name", LAB_MGMT_IF, "netns", ens);
 	if (!rc)
-		rc = RUN(e, ons, err, len, "ip", "addr", "add", LAB_PROBE_MGMT_ADDR "/24", "dev",
-		         LAB_MGMT_IF);
+		rc = LAB_RUN(e, ons, err, len, "ip", "addr", "add", LAB_PROBE_MGMT_ADDR "/24",
+		             "dev", LAB_MGMT_IF);
 	if (!rc)
-		rc = RUN(e, ons, err, len, "ip", "link", "set", LAB_MGMT_IF, "up");
+		rc = LAB_RUN(e, ons, err, len, "ip", "link", "set", LAB_MGMT_IF, "up");
 	if (!rc)
-		rc = RUN(e, ens, err, len, "ip", "addr", "add", LAB_EDGE_MGMT_ADDR "/24", "dev",
-		         LAB_MGMT_IF);
+		rc = LAB_RUN(e, ens, err, len, "ip", "addr", "add", LAB_EDGE_MGMT_ADDR "/24", "dev",
+		             LAB_MGMT_IF);
 	if (!rc)
-		rc = RUN(e, ens, err, len, "ip", "link", "set", LAB_MGMT_IF, "up");
+		rc = LAB_RUN(e, ens, err, len, "ip", "link", "set", LAB_MGMT_IF, "up");
 	return rc;
 }
 
@@ -128,7 +127,7 @@ int lab_net_build(const struct lab_env *e, char *err, size_t len)
 {
 	int rc = 0;
 	for (int i = 0; i < LAB_ROLES && !rc; i++)
-		rc = RUN(e, NULL, err, len, "ip", "netns", "add", (char *)e->ns[i]);
+		rc = LAB_RUN(e, NULL, err, len, "ip", "netns", "add", (char *)e->ns[i]);
 	if (!rc)
 		rc = make_link(e, LAB_OUTSIDE, LAB_OUTSIDE_ADDR, LAB_FW_OUTSIDE_IF,
 		               LAB_FW_OUTSIDE_ADDR, err, len);
@@ -138,13 +137,14 @@ int lab_net_build(const struct lab_env *e, char *err, size_t len)
 	if (!rc)
 		rc = make_mgmt_link(e, err, len);
 	if (!rc)
-		rc = RUN(e, e->ns[LAB_FW], err, len, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
+		rc = LAB_RUN(e, e->ns[LAB_FW], err, len, "sysctl", "-q", "-w",
+		             "net.ipv4.ip_forward=1");
 	/* The relay owns 50000-59999: the edge's ephemeral ports must not come
 	 * from there, or its outbound 5061 connections (row 2) would pass on
 	 * row 4's rule (edge source ports 50000-59999) when row 2's is dropped. */
 	if (!rc)
-		rc = RUN(e, e->ns[LAB_EDGE], err, len, "sysctl", "-q", "-w",
-		         "net.ipv4.ip_local_port_range=32768 49999");
+		rc = LAB_RUN(e, e->ns[LAB_EDGE], err, len, "sysctl", "-q", "-w",
+		             "net.ipv4.ip_local_port_range=32768 49999");
 	return rc;
 }
 
@@ -201,10 +201,21 @@ int lab_net_destroy(const struct lab_env *e)
 			continue;
 		stop_inside(e->ns[i]);
 		/* A failure is in the log; the caller sees the namespace remain. */
-		if (RUN(e, NULL, err, sizeof(err), "ip", "netns", "del", (char *)e->ns[i]) == 0)
+		if (LAB_RUN(e, NULL, err, sizeof(err), "ip", "netns", "del", (char *)e->ns[i]) == 0)
 			deleted++;
 	}
 	return deleted;
+}
+
+bool lab_net_any(const struct lab_env *e, char *which, size_t cap)
+{
+	for (int i = 0; i < LAB_ROLES; i++) {
+		if (lab_ns_exists(e->ns[i])) {
+			snprintf(which, cap, "%s", e->ns[i]);
+			return true;
+		}
+	}
+	return false;
 }
 
 /* The generated policy, against fw's interfaces. */
