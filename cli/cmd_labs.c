@@ -22,7 +22,7 @@
 static int set_name(const struct cli_opt *o, const char *value, char *why, size_t why_len,
                     void *arg)
 {
-	const char **name = (const char **)((char *)arg + o->offset);
+	const char **name = CLI_OPT_FIELD(o, arg, const char *);
 	if (!labs_name_valid(value)) {
 		snprintf(why, why_len, "'%s' is not a lab name (1-%d of a-z 0-9 -, from a letter)",
 		         value, LABS_NAME_MAX);

@@ -6,15 +6,13 @@
 
 #include "probe/report.h"
 
-#define AT_OFFSET(o, arg, type) ((type *)((char *)(arg) + (o)->offset))
-
 int lab_opt_rows(const struct cli_opt *o, const char *value, char *why, size_t why_len, void *arg)
 {
 	unsigned mask;
 	struct cli_opt check = {.offset = 0};
 	int err = cli_opt_rows(&check, value, why, why_len, &mask);
 	if (!err)
-		AT_OFFSET(o, arg, struct lab_probe_args)->rows = value;
+		CLI_OPT_FIELD(o, arg, struct lab_probe_args)->rows = value;
 	return err;
 }
 
@@ -25,7 +23,7 @@ int lab_opt_format(const struct cli_opt *o, const char *value, char *why, size_t
 	(void)why_len;
 	if (report_format_parse(value, &fmt))
 		return EINVAL;
-	AT_OFFSET(o, arg, struct lab_probe_args)->format = value;
+	CLI_OPT_FIELD(o, arg, struct lab_probe_args)->format = value;
 	return 0;
 }
 
@@ -36,13 +34,13 @@ int lab_opt_timeout(const struct cli_opt *o, const char *value, char *why, size_
 	struct cli_opt check = {.offset = 0};
 	int err = cli_opt_seconds(&check, value, why, why_len, &ms);
 	if (!err)
-		AT_OFFSET(o, arg, struct lab_probe_args)->timeout = value;
+		CLI_OPT_FIELD(o, arg, struct lab_probe_args)->timeout = value;
 	return err;
 }
 
 int lab_opt_rules(const struct cli_opt *o, const char *value, char *why, size_t why_len, void *arg)
 {
-	struct lab_rules_arg *r = AT_OFFSET(o, arg, struct lab_rules_arg);
+	struct lab_rules_arg *r = CLI_OPT_FIELD(o, arg, struct lab_rules_arg);
 	if (r->n == RULESET_FILES_MAX) {
 		snprintf(why, why_len, "at most %d files (e.g. rules.v4 and rules.v6)",
 		         RULESET_FILES_MAX);
@@ -57,7 +55,7 @@ int lab_opt_rules_format(const struct cli_opt *o, const char *value, char *why, 
 {
 	(void)why;
 	(void)why_len;
-	return ruleset_format_parse(value, &AT_OFFSET(o, arg, struct lab_rules_arg)->fmt);
+	return ruleset_format_parse(value, &CLI_OPT_FIELD(o, arg, struct lab_rules_arg)->fmt);
 }
 
 int lab_rules_finish(struct lab_rules_arg *r, char *why, size_t why_len)

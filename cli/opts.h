@@ -72,6 +72,9 @@ void cli_opts_help(const struct cli_opts *v, FILE *out);
 #define CLI_STR(x)  CLI_STR_(x)
 #define CLI_STR_(x) #x
 
+/* The field a setter fills: o->offset bytes into the verb's arguments. */
+#define CLI_OPT_FIELD(o, arg, type) ((type *)((char *)(arg) + (o)->offset))
+
 /* Typed setters; they store at o->offset in the verb's arguments. */
 cli_opt_set_h cli_opt_flag;     /* bool: true (an option without argument) */
 cli_opt_set_h cli_opt_string;   /* const char *: value itself (argv outlives the verb) */

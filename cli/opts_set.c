@@ -11,8 +11,6 @@
 #include "core/conf.h"
 #include "core/rows.h"
 
-#define FIELD(o, arg, type) ((type *)((char *)(arg) + (o)->offset))
-
 #define SECONDS_MAX 3600 /* a probe's flow waits an hour at most */
 
 int cli_opt_flag(const struct cli_opt *o, const char *value, char *why, size_t why_len, void *arg)
@@ -20,7 +18,7 @@ int cli_opt_flag(const struct cli_opt *o, const char *value, char *why, size_t w
 	(void)value;
 	(void)why;
 	(void)why_len;
-	*FIELD(o, arg, bool) = true;
+	*CLI_OPT_FIELD(o, arg, bool) = true;
 	return 0;
 }
 
@@ -28,7 +26,7 @@ int cli_opt_string(const struct cli_opt *o, const char *value, char *why, size_t
 {
 	(void)why;
 	(void)why_len;
-	*FIELD(o, arg, const char *) = value;
+	*CLI_OPT_FIELD(o, arg, const char *) = value;
 	return 0;
 }
 
@@ -39,7 +37,7 @@ int cli_opt_text(const struct cli_opt *o, const char *value, char *why, size_t w
 		snprintf(why, why_len, "longer than %zu bytes", o->size - 1);
 		return EINVAL;
 	}
-	memcpy(FIELD(o, arg, char), value, len + 1);
+	memcpy(CLI_OPT_FIELD(o, arg, char), value, len + 1);
 	return 0;
 }
 
@@ -55,14 +53,14 @@ int cli_opt_port(const struct cli_opt *o, const char *value, char *why, size_t w
 {
 	(void)why;
 	(void)why_len;
-	return addr_port_parse(value, false, FIELD(o, arg, uint16_t));
+	return addr_port_parse(value, false, CLI_OPT_FIELD(o, arg, uint16_t));
 }
 
 int cli_opt_addr(const struct cli_opt *o, const char *value, char *why, size_t why_len, void *arg)
 {
 	(void)why;
 	(void)why_len;
-	return addr_parse(value, 0, FIELD(o, arg, struct sockaddr_storage));
+	return addr_parse(value, 0, CLI_OPT_FIELD(o, arg, struct sockaddr_storage));
 }
 
 int cli_opt_seconds(const struct cli_opt *o, const char *value, char *why, size_t why_len,
@@ -75,7 +73,7 @@ int cli_opt_seconds(const struct cli_opt *o, const char *value, char *why, size_
 	/* !(v > 0): NaN too, which no comparison lets through. */
 	if (end == value || *end || !(v > 0) || v > SECONDS_MAX)
 		return EINVAL;
-	*FIELD(o, arg, unsigned) = (unsigned)(v * 1000.0);
+	*CLI_OPT_FIELD(o, arg, unsigned) = (unsigned)(v * 1000.0);
 	return 0;
 }
 
@@ -108,7 +106,7 @@ int cli_opt_rows(const struct cli_opt *o, const char *value, char *why, size_t w
 		rows_why(value, why, why_len);
 		return EINVAL;
 	}
-	*FIELD(o, arg, unsigned) = mask;
+	*CLI_OPT_FIELD(o, arg, unsigned) = mask;
 	return 0;
 }
 
@@ -120,6 +118,6 @@ int cli_opt_rows_add(const struct cli_opt *o, const char *value, char *why, size
 		rows_why(value, why, why_len);
 		return EINVAL;
 	}
-	*FIELD(o, arg, unsigned) |= mask;
+	*CLI_OPT_FIELD(o, arg, unsigned) |= mask;
 	return 0;
 }
