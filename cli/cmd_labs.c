@@ -533,7 +533,7 @@ static const struct sub {
 } subs[] = {
     {"up", cmd_up},     {"probe", cmd_probe_sub},     {"check", cmd_check},
     {"exec", cmd_exec}, {"rules", cmd_rules_sub},     {"list", cmd_list},
-    {"down", cmd_down}, {"scenarios", cmd_scenarios},
+    {"down", cmd_down}, {"scenarios", cmd_scenarios}, {"fw", cmd_lab_fw},
 };
 
 bool cmd_labs_is_sub(const char *word)

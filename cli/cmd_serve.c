@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/worker.h"
+#include "pki/pki.h"
 #include "relay/server.h"
 #include "control/metrics.h"
 #include "sipfront/metrics.h"
@@ -64,8 +65,33 @@ static void usage(FILE *out)
 	fprintf(out, "Signals: SIGTERM/SIGINT stop, SIGHUP reloads the config file.\n");
 }
 
-/* Loads the file (or the defaults) and applies the flags. */
-static int load_conf(const struct serve *sv, struct conf **confp, char *err, size_t err_len)
+/* tls_generate at start: a lab PKI where the certificates would be, when
+ * none are there (an image's empty volume). Before the control API's check,
+ * which reads the same files. */
+static int generate_pki(const struct conf *conf, char *err, size_t err_len)
+{
+	char dir[CONF_PATH_MAX];
+	struct pki_err perr = {{0}};
+	bool wrote;
+	if (conf_pki_dir(conf, dir, sizeof(dir)))
+		return EINVAL; /* conf_check refused it already */
+	int rc = pki_lab_first_start(dir, conf->edge_fqdn, conf->sip_domain, &wrote, &perr);
+	if (rc) /* the reason may be longer than err: cut, never a warning */
+		snprintf(err, err_len, "tls_generate: %.*s", (int)(err_len > 15 ? err_len - 15 : 0),
+		         perr.msg);
+	else if (wrote)
+		log_warn(
+		    "tls_generate: no certificates in %s: wrote a lab PKI there (a new CA; the "
+		    "edge %s; partner, client and controller certificates). Mount your own "
+		    "edge.pem, edge.key and ca.pem there to use them",
+		    dir, conf->edge_fqdn);
+	return rc;
+}
+
+/* Loads the file (or the defaults) and applies the flags; at_start, also
+ * writes the lab PKI that tls_generate asks for. */
+static int load_conf(const struct serve *sv, bool at_start, struct conf **confp, char *err,
+                     size_t err_len)
 {
 	struct conf *conf;
 	int rc = sv->config_path ? conf_load_file(sv->config_path, &conf, err, err_len)
@@ -85,6 +111,8 @@ static int load_conf(const struct serve *sv, struct conf **confp, char *err, siz
 	 * token file, the HTTPS certificates): a start, a --check-config and a
 	 * reload all refuse a conf here, before anything uses it. */
 	rc = conf_check(conf, err, err_len);
+	if (!rc && at_start && conf->tls_generate)
+		rc = generate_pki(conf, err, err_len);
 	if (!rc)
 		rc = control_conf_check(conf, err, err_len);
 	if (rc) {
@@ -162,7 +190,7 @@ static void reload(struct serve *sv)
 	char err[CONF_ERR_MAX];
 	struct conf *conf;
 	struct metrics_shard *main_shard = metrics_shard(sv->metrics, 0);
-	if (load_conf(sv, &conf, err, sizeof(err))) {
+	if (load_conf(sv, false, &conf, err, sizeof(err))) {
 		log_error("reload failed, the running configuration stays: %s", err);
 		metrics_inc(main_shard, &metric_config_reloads_total, 1);
 		return;
@@ -368,7 +396,7 @@ int cmd_serve(int argc, char **argv)
 	char err[CONF_ERR_MAX];
 	if (parse_args(&sv, argc, argv, &check_only))
 		return EXIT_USAGE;
-	if (load_conf(&sv, &sv.conf, err, sizeof(err))) {
+	if (load_conf(&sv, !check_only, &sv.conf, err, sizeof(err))) {
 		fprintf(stderr, "edgelab serve: %s\n", err);
 		return EXIT_USAGE;
 	}

@@ -59,8 +59,30 @@ int conf_set(struct conf *conf, const char *key, const char *value, char *err, s
 	return 0;
 }
 
+int conf_pki_dir(const struct conf *conf, char *dir, size_t len)
+{
+	const char *slash = strrchr(conf->tls_certificate, '/');
+	size_t n = slash ? (size_t)(slash - conf->tls_certificate) : 0;
+	char key[CONF_PATH_MAX + 16], ca[CONF_PATH_MAX + 16];
+	if (!slash || strcmp(slash, "/edge.pem") != 0 || n == 0 || n >= len)
+		return EINVAL;
+	snprintf(dir, len, "%.*s", (int)n, conf->tls_certificate);
+	snprintf(key, sizeof(key), "%s/edge.key", dir);
+	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+	return strcmp(key, conf->tls_key) == 0 && strcmp(ca, conf->tls_ca) == 0 ? 0 : EINVAL;
+}
+
 int conf_check(const struct conf *conf, char *err, size_t err_len)
 {
+	char dir[CONF_PATH_MAX];
+	if (conf->tls_generate && conf_pki_dir(conf, dir, sizeof(dir))) {
+		set_err(
+		    err, err_len,
+		    "tls_generate needs tls_certificate, tls_key and tls_ca named as edgelab pki "
+		    "writes them, in one directory (DIR/edge.pem, DIR/edge.key, DIR/ca.pem; auto "
+		    "is /etc/edgelab/pki)");
+		return EINVAL;
+	}
 	/* HTTPS to the control API without a way to authenticate would let
 	 * nobody in, or (worse, were it ever loosened) everybody. */
 	if (conf->control_listen_enabled && conf->n_control_clients == 0 &&

@@ -101,6 +101,7 @@ struct conf {
 	char tls_certificate[CONF_PATH_MAX];
 	char tls_key[CONF_PATH_MAX];
 	char tls_ca[CONF_PATH_MAX];
+	bool tls_generate;                   /* a lab PKI at start when the three are missing */
 	unsigned sip_handshake_timeout;      /* seconds */
 	unsigned sip_idle_timeout;           /* seconds */
 	unsigned sip_max_connections;        /* in total */
@@ -161,9 +162,15 @@ int conf_load_buf(const char *buf, size_t len, const char *name, struct conf **c
                   size_t err_len);
 /* Sets one key from a command-line flag; 0, or EINVAL with err filled. */
 int conf_set(struct conf *conf, const char *key, const char *value, char *err, size_t err_len);
+/* The directory of tls_certificate when the three tls_ files are DIR/edge.pem,
+ * DIR/edge.key and DIR/ca.pem (the auto layout, what tls_generate writes):
+ * 0, else EINVAL. */
+int conf_pki_dir(const struct conf *conf, char *dir, size_t len);
+
 /* What no single key can say: keys that need each other (control_listen
- * needs control_client or control_token_file). For the whole conf, once the
- * file and the flags are in; 0, or EINVAL with a sentence in err. */
+ * needs control_client or control_token_file; tls_generate the auto
+ * layout). For the whole conf, once the file and the flags are in; 0, or
+ * EINVAL with a sentence in err. */
 int conf_check(const struct conf *conf, char *err, size_t err_len);
 
 struct conf *conf_ref(struct conf *conf);

@@ -172,4 +172,12 @@ int pki_lab_plan(struct pki_lab_plan *plan, const struct pki_lab_opts *opts, str
 int pki_lab_write(const struct pki_lab_plan *plan, struct pki_err *err);
 const char *pki_role_name(enum pki_role role);
 
+/* A daemon's first start in a container (serve's tls_generate): when none of
+ * dir/edge.pem, dir/edge.key and dir/ca.pem exists, writes the lab set there
+ * (ECDSA, the edge named edge_fqdn in sip_domain) and sets *wrote; when all
+ * three exist, leaves them. One or two of them is EEXIST, naming what is
+ * missing: a half-mounted volume is a mistake to report, not to paper over. */
+int pki_lab_first_start(const char *dir, const char *edge_fqdn, const char *sip_domain, bool *wrote,
+                        struct pki_err *err);
+
 #endif

@@ -67,12 +67,13 @@ wait_for() {
 	return 1
 }
 
-# stop_term PID: SIGTERM, then up to 5 s for the process to exit (SIGKILL
-# after that, so that a test never hangs); returns its exit status.
+# stop_term PID [SECONDS]: SIGTERM, then up to SECONDS (5) for the process
+# to exit (SIGKILL after that, so that a test never hangs); returns its exit
+# status.
 stop_term() {
 	kill -TERM "$1" 2>/dev/null
 	i=0
-	while kill -0 "$1" 2>/dev/null && [ "$i" -lt 50 ]; do
+	while kill -0 "$1" 2>/dev/null && [ "$i" -lt $((${2:-5} * 10)) ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done

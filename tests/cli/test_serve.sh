@@ -142,6 +142,49 @@ check "... naming the listener" grep -q "STUN/UDP 192.0.2.99:$P: Cannot assign r
 check "log_json: the same error as a JSON line" \
 	grep -q '^{"ts":"[0-9T:.-]*Z","level":"error","msg":"worker 0: STUN/UDP 192.0.2.99:'"$P"': Cannot assign requested address"}$' "$TMP/out3"
 
+# --- tls_generate: a lab PKI at first start ------------------------------
+main_pid=$SERVE_PID
+G=$TMP/gen
+gen() { # serve with tls_generate into $G; its output in $TMP/gen.out
+	"$EDGELAB" serve --tls-generate yes --tls-certificate "$G/edge.pem" --tls-key "$G/edge.key" \
+		--tls-ca "$G/ca.pem" --sip-tls-listen 127.0.0.1:"$(free_port)" \
+		--sip-mtls-listen 127.0.0.1:"$(free_port)" --stun-udp-listen 127.0.0.1:"$(free_port)" \
+		--stun-tcp-listen off --control-socket off "$@" >"$TMP/gen.out" 2>&1
+}
+gen --workers many
+check "tls_generate: nothing is written before the config is good" [ ! -e "$G" ]
+serve_start "" "$TMP/gen.log" --tls-generate yes --tls-certificate "$G/edge.pem" \
+	--tls-key "$G/edge.key" --tls-ca "$G/ca.pem" --sip-tls-listen 127.0.0.1:"$(free_port)" \
+	--sip-mtls-listen 127.0.0.1:"$(free_port)" --stun-udp-listen 127.0.0.1:"$(free_port)" \
+	--stun-tcp-listen off --control-socket "$TMP/gen.sock"
+check "tls_generate: serve starts with no certificates" [ -S "$TMP/gen.sock" ]
+check "... writes the lab PKI where they belong" \
+	sh -c "openssl verify -CAfile '$G/ca.pem' '$G/edge.pem' >/dev/null 2>&1"
+check "... and says so in its log" \
+	grep -q "warn  tls_generate: no certificates in $G: wrote a lab PKI there" "$TMP/gen.log"
+check "... with SIP on (no 'SIP on 443/5061 is off')" sh -c "! grep -q 'SIP on 443/5061 is off' '$TMP/gen.log'"
+kill -TERM "$SERVE_PID"
+wait "$SERVE_PID"
+fp=$(openssl x509 -noout -fingerprint -in "$G/edge.pem")
+serve_start "" "$TMP/gen2.log" --tls-generate yes --tls-certificate "$G/edge.pem" \
+	--tls-key "$G/edge.key" --tls-ca "$G/ca.pem" --sip-tls-listen 127.0.0.1:"$(free_port)" \
+	--sip-mtls-listen 127.0.0.1:"$(free_port)" --stun-udp-listen 127.0.0.1:"$(free_port)" \
+	--stun-tcp-listen off --control-socket "$TMP/gen.sock"
+check "tls_generate: certificates present are kept (the second start writes nothing)" \
+	sh -c "! grep -q tls_generate '$TMP/gen2.log' && [ \"\$(openssl x509 -noout -fingerprint -in '$G/edge.pem')\" = '$fp' ]"
+kill -TERM "$SERVE_PID"
+wait "$SERVE_PID"
+rm "$G/ca.pem"
+gen
+rc=$?
+check "tls_generate: a partial set (no ca.pem) stops start-up" [ "$rc" -eq 2 ]
+check "... naming what is missing" grep -q "tls_generate: $G has edge.key but not ca.pem" "$TMP/gen.out"
+"$EDGELAB" serve --tls-generate yes --tls-key /elsewhere/edge.key --check-config >"$TMP/gen.out" 2>&1
+rc=$?
+check "tls_generate with files outside one directory is a bad config" [ "$rc" -eq 2 ]
+check "... that says what it needs" grep -q "tls_generate needs tls_certificate, tls_key and tls_ca" "$TMP/gen.out"
+SERVE_PID=$main_pid
+
 # --- SIGTERM -------------------------------------------------------------
 serve_stop
 rc=$?
