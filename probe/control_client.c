@@ -103,6 +103,7 @@ struct conn {
 	SSL *ssl;
 	char *err;
 	size_t err_len;
+	bool whole; /* keep the whole body in the answer's whole */
 };
 
 static int fail(struct conn *c, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -315,8 +316,40 @@ static int read_answer(struct conn *c, double deadline, struct ctl_answer *a)
 		size_t k = r.body_len < sizeof(a->body) ? r.body_len : sizeof(a->body) - 1;
 		memcpy(a->body, r.body, k);
 		a->body[k] = '\0';
+		if (c->whole && (a->whole = malloc(r.body_len + 1))) {
+			memcpy(a->whole, r.body, r.body_len);
+			a->whole[r.body_len] = '\0';
+		} else if (c->whole) {
+			rc = fail(c, ENOMEM, "out of memory");
+		}
 	}
 	free(buf);
+	return rc;
+}
+
+static int request(struct conn *c, const struct ctl_target *t, const char *method, const char *path,
+                   double deadline, struct ctl_answer *a)
+{
+	int rc;
+	memset(a, 0, sizeof(*a));
+	if (t->kind == CTL_UNIX)
+		rc = connect_unix(c, t, deadline);
+	else if (t->kind == CTL_HTTPS)
+		rc = connect_tcp(c, t, deadline);
+	else
+		rc = fail(c, EINVAL, "no control API given");
+	if (!rc && t->kind == CTL_HTTPS)
+		rc = tls_start(c, t, deadline);
+	if (!rc)
+		rc = send_request(c, t, method, path, deadline);
+	if (!rc)
+		rc = read_answer(c, deadline, a);
+	if (c->ssl)
+		SSL_free(c->ssl); /* no close_notify: the edge closes after its answer */
+	SSL_CTX_free(c->ctx);
+	if (c->fd >= 0)
+		close(c->fd);
+	ERR_clear_error();
 	return rc;
 }
 
@@ -324,25 +357,12 @@ int ctl_request(const struct ctl_target *t, const char *method, const char *path
                 struct ctl_answer *a, char *err, size_t err_len)
 {
 	struct conn c = {.fd = -1, .err = err, .err_len = err_len};
-	int rc;
-	memset(a, 0, sizeof(*a));
-	if (t->kind == CTL_UNIX)
-		rc = connect_unix(&c, t, deadline);
-	else if (t->kind == CTL_HTTPS)
-		rc = connect_tcp(&c, t, deadline);
-	else
-		rc = fail(&c, EINVAL, "no control API given");
-	if (!rc && t->kind == CTL_HTTPS)
-		rc = tls_start(&c, t, deadline);
-	if (!rc)
-		rc = send_request(&c, t, method, path, deadline);
-	if (!rc)
-		rc = read_answer(&c, deadline, a);
-	if (c.ssl)
-		SSL_free(c.ssl); /* no close_notify: the edge closes after its answer */
-	SSL_CTX_free(c.ctx);
-	if (c.fd >= 0)
-		close(c.fd);
-	ERR_clear_error();
-	return rc;
+	return request(&c, t, method, path, deadline, a);
+}
+
+int ctl_request_whole(const struct ctl_target *t, const char *method, const char *path,
+                      double deadline, struct ctl_answer *a, char *err, size_t err_len)
+{
+	struct conn c = {.fd = -1, .err = err, .err_len = err_len, .whole = true};
+	return request(&c, t, method, path, deadline, a);
 }

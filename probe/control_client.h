@@ -47,6 +47,7 @@ struct ctl_answer {
 	char location[CTL_LOCATION_MAX]; /* the Location header, or "" */
 	char body[8192];                 /* NUL-terminated; cut at the buffer's end */
 	size_t body_len;                 /* the whole body's length */
+	char *whole; /* ctl_request_whole: all body_len bytes and a NUL (free it); else NULL */
 };
 
 /* METHOD path (with its query) on the control API, giving up at deadline
@@ -55,6 +56,19 @@ struct ctl_answer {
  * a malformed answer...) written into err. */
 int ctl_request(const struct ctl_target *t, const char *method, const char *path, double deadline,
                 struct ctl_answer *a, char *err, size_t err_len);
+/* ctl_request, keeping the whole body (up to CTL_BODY_MAX) in a->whole as
+ * well, for an answer that may outgrow a->body (GET /metrics). */
+int ctl_request_whole(const struct ctl_target *t, const char *method, const char *path,
+                      double deadline, struct ctl_answer *a, char *err, size_t err_len);
+
+/* ---- what a request carries ---- */
+
+#define CTL_MARKER_LEN 16 /* hex characters of a fresh marker */
+/* A fresh random marker (core/rows.h's characters); 0 or EIO. */
+int ctl_marker_new(char marker[CTL_MARKER_LEN + 1]);
+/* "[::1]:443" for a query string: all but unreserved characters
+ * percent-encoded (RFC 3986 section 2.3); cut to fit cap. */
+void ctl_url_encode(const char *in, char *out, size_t cap);
 
 /* ---- pure parsers ---- */
 

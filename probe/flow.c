@@ -1,7 +1,6 @@
 #include "probe/flow.h"
 
 #include <errno.h>
-#include <openssl/rand.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -72,11 +71,8 @@ void flow_tls_close(SSL *ssl, SSL_CTX *ctx, int fd)
 
 int flow_marker_new(char marker[FLOW_MARKER_LEN + 1], char *expect, size_t cap)
 {
-	unsigned char rnd[FLOW_MARKER_LEN / 2];
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+	if (ctl_marker_new(marker))
 		return EIO;
-	for (size_t i = 0; i < sizeof(rnd); i++)
-		snprintf(marker + 2 * i, 3, "%02x", rnd[i]);
 	snprintf(expect, cap, "%s%s", ROWS_MARKER_PREFIX, marker);
 	return 0;
 }
@@ -100,17 +96,6 @@ int flow_our_address(const struct probe_opts *o, uint16_t port, struct sockaddr_
 	}
 	addr_set_port((struct sockaddr *)us, port);
 	return rc;
-}
-
-void flow_url_encode(const char *in, char *out, size_t cap)
-{
-	static const char safe[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
-	size_t n = 0;
-	for (; *in && n + 4 < cap; in++)
-		n += (size_t)snprintf(out + n, cap - n, strchr(safe, *in) ? "%c" : "%%%02X",
-		                      (unsigned char)*in);
-	out[n] = '\0';
 }
 
 /* An answer's first line, for a verdict's detail. */

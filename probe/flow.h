@@ -25,16 +25,13 @@ int flow_left_ms(double deadline);
 /* Blocking I/O on fd gives up after ms. */
 void flow_set_timeouts(int fd, int ms);
 
-#define FLOW_MARKER_LEN 16 /* hex characters of a fresh marker */
-/* A fresh random marker and the text that must arrive with it
- * (ROWS_MARKER_PREFIX and the marker); 0 or EIO. */
+#define FLOW_MARKER_LEN CTL_MARKER_LEN
+/* A fresh random marker (ctl_marker_new) and the text that must arrive
+ * with it (ROWS_MARKER_PREFIX and the marker); 0 or EIO. */
 int flow_marker_new(char marker[FLOW_MARKER_LEN + 1], char *expect, size_t cap);
 /* Where the edge must address us: --bind, or the address the kernel would
  * use towards the edge; with port. 0 or an errno. */
 int flow_our_address(const struct probe_opts *o, uint16_t port, struct sockaddr_storage *us);
-/* "[::1]:443" for a query string: all but unreserved characters
- * percent-encoded (RFC 3986 section 2.3). */
-void flow_url_encode(const char *in, char *out, size_t cap);
 /* POST path (with its query) on the control API, giving up at deadline.
  * true on 202, with its Location in location ("" from an edge that gives
  * none); otherwise r is FAILED with why. */

@@ -76,8 +76,7 @@ static bool trigger(struct media_flow *f)
 		             "(--control)");
 		return false;
 	}
-	flow_url_encode(addr_str((struct sockaddr *)&f->us, us, sizeof(us)), target,
-	                sizeof(target));
+	ctl_url_encode(addr_str((struct sockaddr *)&f->us, us, sizeof(us)), target, sizeof(target));
 	snprintf(path, sizeof(path), "/rows/%d?target=%s&marker=%s%s%s", f->row, target, f->marker,
 	         ms ? "&dialect=" : "", ms ? stun_dialect_name(STUN_DIALECT_MSTURN) : "");
 	return flow_trigger(f->o, path, f->deadline, f->r, f->location, sizeof(f->location));

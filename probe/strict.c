@@ -271,7 +271,7 @@ static void strict_out(struct strict *s, struct probe_hub *hub)
 	if (rc)
 		return flow_verdict(s->r, VERDICT_FAILED, "the probe cannot listen on %s: %s",
 		                    where, strerror(rc));
-	flow_url_encode(where, target, sizeof(target));
+	ctl_url_encode(where, target, sizeof(target));
 	snprintf(path, sizeof(path), "/strict/tcp?target=%s&marker=%s", target, s->marker);
 	if (!flow_trigger(s->o, path, s->deadline, s->r, loc, sizeof(loc)))
 		return hub_done(slot);
