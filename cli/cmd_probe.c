@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "cli/cmd.h"
+#include "cli/ctl_opts.h"
 #include "cli/opts.h"
 #include "core/addr.h"
 #include "probe/probe.h"
@@ -16,11 +16,9 @@
 struct probe_args {
 	struct probe_opts o;
 	enum report_format fmt;
-	const char *output;   /* NULL: stdout */
-	const char *pki;      /* --pki, for the controller's certificate */
-	const char *ctl_cert; /* --control-cert, --control-key: NULL if not given */
-	const char *ctl_key;
-	const char *token_file; /* --control-token-file */
+	const char *output;      /* NULL: stdout */
+	const char *pki;         /* --pki, for the controller's certificate */
+	struct ctl_opts_arg ctl; /* --control and its credentials, into o.control */
 };
 
 #define AT(field)   offsetof(struct probe_args, field)
@@ -57,73 +55,17 @@ static int set_pki(const struct cli_opt *o, const char *value, char *why, size_t
 	return 0;
 }
 
-static int set_control(const struct cli_opt *o, const char *value, char *why, size_t why_len,
-                       void *arg)
-{
-	struct probe_args *a = arg;
-	(void)o;
-	if (ctl_target_parse(value, &a->o.control) == 0)
-		return 0;
-	snprintf(
-	    why, why_len,
-	    "bad value '%s' (expected the edge's control socket, a path, or https://HOST:PORT)",
-	    value);
-	return EINVAL;
-}
-
-static bool readable(const char *dir, const char *file, char *path, size_t cap)
-{
-	snprintf(path, cap, "%s/%s", dir, file);
-	return access(path, R_OK) == 0;
-}
-
-/* The control API's credentials once every option is in: over HTTPS, a
- * client certificate (--control-cert, or the --pki directory's
- * controller.pem when there is one) or a token; the edge's certificate is
- * checked against --ca (--pki's ca.pem) and --edge-fqdn. */
+/* The control API once every option is in (cli/ctl_opts.h); --strict
+ * needs it. */
 static int check_control(struct probe_args *a, char *why, size_t why_len)
 {
-	struct ctl_target *t = &a->o.control;
-	if (a->o.strict && t->kind == CTL_NONE) {
+	if (a->o.strict && a->ctl.target.kind == CTL_NONE) {
 		snprintf(why, why_len, "--strict needs the edge's control API (--control)");
 		return EINVAL;
 	}
-	if ((a->ctl_cert || a->ctl_key || a->token_file) && t->kind != CTL_HTTPS) {
-		snprintf(why, why_len,
-		         "--control-cert, --control-key and --control-token-file are for "
-		         "--control https://HOST:PORT");
+	if (ctl_opts_finish(&a->ctl, a->pki, a->o.ca_file, a->o.edge_fqdn, true, why, why_len))
 		return EINVAL;
-	}
-	if (t->kind != CTL_HTTPS)
-		return 0;
-	if (!a->ctl_cert != !a->ctl_key) {
-		snprintf(why, why_len, "--control-cert and --control-key go together");
-		return EINVAL;
-	}
-	int rc = a->token_file ? ctl_token_read(a->token_file, t->token, sizeof(t->token)) : 0;
-	if (rc) {
-		snprintf(why, why_len, "--control-token-file %s: %s", a->token_file,
-		         rc == EINVAL ? "the first line must be 16-256 printable characters"
-		                      : strerror(rc));
-		return EINVAL;
-	}
-	if (a->ctl_cert) {
-		snprintf(t->cert_file, sizeof(t->cert_file), "%s", a->ctl_cert);
-		snprintf(t->key_file, sizeof(t->key_file), "%s", a->ctl_key);
-	} else if (!a->token_file &&
-	           readable(a->pki, "controller.pem", t->cert_file, sizeof(t->cert_file)) &&
-	           readable(a->pki, "controller.key", t->key_file, sizeof(t->key_file))) {
-		/* the default: edgelab pki's controller certificate */
-	} else if (!a->token_file) {
-		t->cert_file[0] = t->key_file[0] = '\0';
-		snprintf(why, why_len,
-		         "--control %s needs credentials: --control-cert and --control-key, "
-		         "--control-token-file, or controller.pem and controller.key in --pki %s",
-		         t->spec, a->pki);
-		return EINVAL;
-	}
-	snprintf(t->ca_file, sizeof(t->ca_file), "%s", a->o.ca_file);
-	snprintf(t->server_name, sizeof(t->server_name), "%s", a->o.edge_fqdn);
+	a->o.control = a->ctl.target;
 	return 0;
 }
 
@@ -203,12 +145,7 @@ static const struct cli_opt probe_options[] = {
      .arg = "DIR",
      .set = set_pki,
      .help = "ca.pem, partner.pem, partner.key of `edgelab pki` (default ./pki)"},
-    {.name = "ca",
-     .arg = "FILE",
-     .set = cli_opt_text,
-     .offset = AT(o.ca_file),
-     .size = SIZE(o.ca_file),
-     .help = "the CA the edge's certificate must chain to"},
+    CTL_OPTS_EDGE_CERT(AT(o.ca_file), SIZE(o.ca_file), AT(o.edge_fqdn), SIZE(o.edge_fqdn)),
     {.name = "cert",
      .arg = "FILE",
      .set = cli_opt_text,
@@ -221,13 +158,6 @@ static const struct cli_opt probe_options[] = {
      .offset = AT(o.key_file),
      .size = SIZE(o.key_file),
      .help = "the partner's private key"},
-    {.name = "edge-fqdn",
-     .arg = "NAME",
-     .set = cli_opt_dns_name,
-     .offset = AT(o.edge_fqdn),
-     .size = SIZE(o.edge_fqdn),
-     .expect = "a DNS name",
-     .help = "the name the edge's certificate must carry (sip.edge.example)"},
     {.name = "sip-domain",
      .arg = "D",
      .set = cli_opt_dns_name,
@@ -261,28 +191,9 @@ static const struct cli_opt probe_options[] = {
      .expect = "a port 1-65535",
      .help = "row 2: where the probe listens as the partner (5061)"},
     {.help = "The edge's control API (rows 2, 4, 5 and --strict):"},
-    {.name = "control",
-     .arg = "PATH|URL",
-     .set = set_control,
-     .help = "the edge's control socket (a path) or https://HOST:PORT (the\n"
-             "edge's certificate checked against --ca and --edge-fqdn): has the\n"
-             "edge send rows 2 (without it, row 2 waits for the edge's\n"
-             "keep-alive), 4 and 5, and tells what became of them"},
-    {.name = "control-cert",
-     .arg = "FILE",
-     .set = cli_opt_string,
-     .offset = AT(ctl_cert),
-     .help = "HTTPS: our client certificate (default: controller.pem of --pki)"},
-    {.name = "control-key",
-     .arg = "FILE",
-     .set = cli_opt_string,
-     .offset = AT(ctl_key),
-     .help = "HTTPS: its private key (default: controller.key of --pki)"},
-    {.name = "control-token-file",
-     .arg = "FILE",
-     .set = cli_opt_string,
-     .offset = AT(token_file),
-     .help = "HTTPS: send the first line of FILE as Authorization: Bearer"},
+    CTL_OPTS_CONTROL(AT(ctl), ": has the\n"
+                              "edge send rows 2 (without it, row 2 waits for the edge's\n"
+                              "keep-alive), 4 and 5, and tells what became of them"),
     {.name = "strict",
      .set = cli_opt_flag,
      .offset = AT(o.strict),
