@@ -19,5 +19,6 @@ int cmd_pki(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_lab(int argc, char **argv);
 int cmd_mras(int argc, char **argv);
+int cmd_ctl(int argc, char **argv);
 
 #endif

@@ -20,6 +20,7 @@ static const struct verb verbs[] = {
     {"rules", cmd_rules, "print the firewall policy the port table implies"},
     {"lab", cmd_lab, "build outside/fw/edge namespaces, probe, print the matrix"},
     {"mras", cmd_mras, "issue MRAS-style relay credentials (mras_secret) by hand"},
+    {"ctl", cmd_ctl, "ask the edge's control API: healthz, metrics, row N's flow"},
 };
 
 static void usage(FILE *out)

@@ -43,6 +43,9 @@ help_lists rules "-e, --edge" "-f, --format" "-d, --drop" "-r, --reject" "-t, --
 help_lists pki "-o, --out" "--sip-domain" "--edge-fqdn" "--partner-domain" "--partner-fqdn" \
 	"--client-user" "--ca-dir" "--key-type" "-d, --days" "-f, --force" "-q, --quiet"
 help_lists mras "-c, --config" "-s, --secret" "-d, --duration" "-i, --identity"
+help_lists ctl "--control" "--control-cert" "--control-key" "--control-token-file" \
+	"-c, --config" "--pki" "--ca" "--edge-fqdn" "-t, --timeout" "--target" "--marker" \
+	"--partner" "--dialect" "--wait"
 
 for verb in probe lab rules pki mras; do
 	usage_error "$verb" "unknown option '--bogus'" --bogus
@@ -64,6 +67,13 @@ usage_error lab "--timeout: bad value '0' (expected seconds, more than 0, at mos
 usage_error pki "--days: bad value '0' (expected a number of days, 1..36500)" --days 0
 usage_error pki "--key-type: bad value 'dsa' (expected rsa or ec)" --key-type dsa
 usage_error mras "--identity needs an argument" -i
+usage_error ctl "unknown option '--bogus'" --bogus healthz
+usage_error ctl "--help takes no argument" --help=now
+usage_error ctl "unknown command 'now' (healthz, metrics or row N)" now
+usage_error ctl "unexpected argument 'now'" healthz now
+usage_error ctl "--dialect: bad value 'both' (expected rfc5389 or msturn)" row 5 --dialect both
+usage_error ctl "--partner is for row 2" row 5 --target 127.0.0.1 --partner a.example
+usage_error ctl "--wait: bad value '0' (expected seconds, more than 0, at most 3600)" row 2 --wait 0
 
 "$EDGELAB" >"$TMP/out" 2>&1
 check "edgelab alone: serve's summary names SIP, STUN/TURN/MS-TURN and the control API" \
