@@ -1,11 +1,14 @@
 /* The report's entry points: a format's name, and report_write, which
  * checks its arguments, counts the verdicts and hands over to the format's
  * writer (report_table.c, report_json.c, report_junit.c, report_tap.c,
- * report_html.c). */
+ * report_html.c); report_write_file puts one in a file whole. */
 #include "probe/report.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "probe/report_int.h"
 
@@ -65,4 +68,27 @@ int report_write(FILE *out, enum report_format fmt, const struct report_meta *me
 	counts_get(results, n, &c);
 	writers[fmt](&w, meta, results, n, &c);
 	return out_finish(&w);
+}
+
+int report_write_file(const char *path, enum report_format fmt, const struct report_meta *meta,
+                      const struct probe_result *results, size_t n)
+{
+	char tmp[PATH_MAX];
+	int len = path ? snprintf(tmp, sizeof(tmp), "%s.tmp", path) : -1;
+	if (len < 0)
+		return EINVAL;
+	if ((size_t)len >= sizeof(tmp))
+		return ENAMETOOLONG;
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return errno;
+	int rc = report_write(f, fmt, meta, results, n);
+	/* fclose flushes: a full disk shows here if not before. */
+	if (fclose(f) && !rc)
+		rc = errno ? errno : EIO;
+	if (!rc && rename(tmp, path))
+		rc = errno;
+	if (rc)
+		unlink(tmp);
+	return rc;
 }

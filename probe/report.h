@@ -43,5 +43,10 @@ int report_format_parse(const char *name, enum report_format *fmt);
 /* Writes the whole report; 0 or the errno of a failed write. */
 int report_write(FILE *out, enum report_format fmt, const struct report_meta *meta,
                  const struct probe_result *results, size_t n);
+/* report_write into path, whole or not at all: into "path.tmp", then
+ * renamed over path; on failure the .tmp is removed and path is as it was.
+ * 0 or an errno. */
+int report_write_file(const char *path, enum report_format fmt, const struct report_meta *meta,
+                      const struct probe_result *results, size_t n);
 
 #endif

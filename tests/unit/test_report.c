@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -504,6 +505,57 @@ static void test_report_write_error(void **state)
 	fclose(f);
 }
 
+/* path's content (caller frees), or NULL when there is no such file. */
+static char *slurp(const char *path)
+{
+	char *buf = calloc(1, 65536);
+	FILE *f = fopen(path, "r");
+	assert_non_null(buf);
+	if (!f) {
+		free(buf);
+		return NULL;
+	}
+	size_t n = fread(buf, 1, 65535, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* Whole or not at all: the report under its name and no .tmp; a failed
+ * one leaves the file there as it was, and no .tmp either. */
+static void test_report_write_file(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_report.XXXXXX", path[64], tmp[sizeof(path) + 4], *got, *want;
+	struct probe_result bad = results[0];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/r.json", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+
+	assert_int_equal(report_write_file(path, REPORT_JSON, &meta, results, NRESULTS), 0);
+	want = render(REPORT_JSON, results, NRESULTS);
+	got = slurp(path);
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	assert_int_not_equal(access(tmp, F_OK), 0);
+	free(got);
+
+	bad.verdict = (enum probe_verdict)17;
+	assert_int_equal(report_write_file(path, REPORT_JSON, &meta, &bad, 1), EINVAL);
+	got = slurp(path);
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	assert_int_not_equal(access(tmp, F_OK), 0);
+	free(got);
+	free(want);
+
+	assert_int_equal(
+	    report_write_file("/nonexistent/dir/r.xml", REPORT_JUNIT, &meta, results, NRESULTS),
+	    ENOENT);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -513,6 +565,7 @@ int main(void)
 	    cmocka_unit_test(test_report_empty),       cmocka_unit_test(test_report_bad_args),
 	    cmocka_unit_test(test_report_write_error), cmocka_unit_test(test_report_strict),
 	    cmocka_unit_test(test_report_html),        cmocka_unit_test(test_report_html_bounds),
+	    cmocka_unit_test(test_report_write_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
