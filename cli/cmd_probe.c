@@ -9,6 +9,7 @@
 #include "cli/cmd.h"
 #include "cli/ctl_opts.h"
 #include "cli/opts.h"
+#include "cli/report_opts.h"
 #include "core/addr.h"
 #include "probe/probe.h"
 
@@ -16,9 +17,10 @@
 struct probe_args {
 	struct probe_opts o;
 	enum report_format fmt;
-	const char *output;      /* NULL: stdout */
-	const char *pki;         /* --pki, for the controller's certificate */
-	struct ctl_opts_arg ctl; /* --control and its credentials, into o.control */
+	const char *output;          /* NULL: stdout */
+	struct report_files reports; /* --report: more formats, each to its file */
+	const char *pki;             /* --pki, for the controller's certificate */
+	struct ctl_opts_arg ctl;     /* --control and its credentials, into o.control */
 };
 
 #define AT(field)   offsetof(struct probe_args, field)
@@ -71,7 +73,10 @@ static int check_control(struct probe_args *a, char *why, size_t why_len)
 
 static int check_args(char *why, size_t why_len, void *arg)
 {
-	return check_control(arg, why, why_len);
+	struct probe_args *a = arg;
+	if (check_control(a, why, why_len))
+		return EINVAL;
+	return report_files_check(&a->reports, a->output, why, why_len);
 }
 
 static int set_dialect(const struct cli_opt *o, const char *value, char *why, size_t why_len,
@@ -117,6 +122,13 @@ static const struct cli_opt probe_options[] = {
      .set = cli_opt_string,
      .offset = AT(output),
      .help = "write the report to FILE instead of stdout"},
+    {.name = "report",
+     .arg = "FMT:FILE",
+     .set = report_opt_file,
+     .offset = AT(reports),
+     .expect = "FMT:FILE, FMT table, json, junit, tap or html",
+     .help = "also write the report as FMT into FILE, whole or not at all\n"
+             "(FILE.tmp, then renamed); up to " CLI_STR(REPORT_FILES_MAX) " of them"},
     {.name = "timeout",
      .letter = 't',
      .arg = "SECS",
@@ -225,7 +237,8 @@ static const struct cli_opts probe_verb = {
     .opts = probe_options,
     .notes = "Exit status: 0 every requested flow passed (rows 5 and 6: in each dialect)\n"
              "and, with --strict, every negative flow was CLOSED; 1 one did not pass or\n"
-             "was EXPOSED; 2 usage error.\n",
+             "was EXPOSED, or a report could not be written; 2 usage error (a --report\n"
+             "whose directory is not there too: before any flow runs).\n",
     .check = check_args,
 };
 
@@ -272,7 +285,18 @@ int cmd_probe(int argc, char **argv)
 	int rc = report_write(out, a.fmt, &meta, results, n);
 	if ((a.output && fclose(out)) || rc) {
 		fprintf(stderr, "edgelab probe: writing the report failed\n");
-		return EXIT_FAIL;
+		status = EXIT_FAIL;
+	} else {
+		status = exit_status(results, n);
 	}
-	return exit_status(results, n);
+	/* Each file on its own: one that cannot be written spoils no other. */
+	for (size_t i = 0; i < a.reports.n; i++) {
+		const struct report_file *f = &a.reports.f[i];
+		int err = report_write_file(f->path, f->fmt, &meta, results, n);
+		if (err) {
+			fprintf(stderr, "edgelab probe: --report %s: %s\n", f->spec, strerror(err));
+			status = EXIT_FAIL;
+		}
+	}
+	return status;
 }

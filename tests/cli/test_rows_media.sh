@@ -81,6 +81,41 @@ probe 5 --control "$CTL" --dialect rfc5389
 check "--dialect rfc5389: one row 5 result, RFC 5389, PASS" \
 	sh -c '[ "$(grep -c "\"row\": 5," "$0")" -eq 1 ] && grep -q "\"dialect\": \"rfc5389\", \"verdict\": \"PASS\"" "$0"' "$TMP/probe.json"
 
+# --- --report: more formats from one run -------------------------------------
+# Row 6 to a closed port (REJECTED) beside rows 4 and 5 (PASS): verdicts
+# that differ, for the formats to agree on.
+mkdir "$TMP/reports"
+probe 4,5,6 --control "$CTL" --stun-port "$(free_port)" \
+	--report "junit:$TMP/reports/a.xml" --report "html:$TMP/reports/b.html"
+check "--format json with --report junit and --report html: exit status 1 (row 6)" [ "$rc" -eq 1 ]
+check "... the JSON, the JUnit and the HTML are all there" \
+	test -s "$TMP/probe.json" -a -s "$TMP/reports/a.xml" -a -s "$TMP/reports/b.html"
+check "... and no .tmp left behind" [ "$(ls "$TMP/reports")" = "$(printf 'a.xml\nb.html')" ]
+# report_py CODE: runs CODE with r (the JSON report), flows (its results,
+# then the negative flows) and verdicts (theirs, in order).
+report_py() {
+	python3 -c "import json, re, sys, xml.etree.ElementTree as ET
+r = json.load(open('$TMP/probe.json'))
+flows = r['results'] + r['closed']
+verdicts = [x['verdict'] for x in flows]
+$1"
+}
+check "... the JUnit parses, one testcase per flow of the JSON" report_py "
+n = len(list(ET.parse('$TMP/reports/a.xml').getroot().iter('testcase')))
+print('# testcases', n, 'flows', len(flows)); sys.exit(n != len(flows) or n != 5)"
+check "... the HTML's table has the JSON's verdicts, in order" report_py "
+html = open('$TMP/reports/b.html').read()
+got = re.findall(r'<tr [^>]*id=\"row-[^\"]*\" data-verdict=\"([A-Z]+)\"', html)
+print('# html', got, 'json', verdicts); sys.exit(got != verdicts or len(set(got)) < 2)"
+before=$(grep -c "control: POST /rows" "$LOG")
+probe 4,5 --control "$CTL" --report bogus:x
+check "--report bogus:x: a usage error (status 2)" [ "$rc" -eq 2 ]
+probe 4,5 --control "$CTL" --report "junit:/nonexistent/dir/x.xml"
+check "--report into a directory that is not there: status 2" [ "$rc" -eq 2 ]
+check "... saying which" grep -q "^edgelab probe: --report junit:/nonexistent/dir/x.xml: /nonexistent/dir: No such file or directory$" "$TMP/probe.json"
+check "... before any flow ran: the edge was asked nothing" \
+	[ "$(grep -c "control: POST /rows" "$LOG")" -eq "$before" ]
+
 # --- the probe's own checks -------------------------------------------------
 probe 4,5 --control "$CTL" --edge 127.0.0.2
 check "another edge address expected: row 4 FAILED" detail_has 4 'FAILED.*connection from 127.0.0.1:[0-9]*, not from the edge.s 127.0.0.2'

@@ -33,7 +33,7 @@ usage_error() {
 		"$TMP/err" "$TMP/out"
 }
 
-help_lists probe "-e, --edge" "-b, --bind" "-r, --rows" "-f, --format" "-o, --output" \
+help_lists probe "-e, --edge" "-b, --bind" "-r, --rows" "-f, --format" "-o, --output" "--report" \
 	"-t, --timeout" "--stun-port" "--allow-nat" "--dialect" "--pki" "--ca" "--cert" "--key" \
 	"--edge-fqdn" "--sip-domain" "--partner-domain" "--sip-tls-port" "--sip-mtls-port" \
 	"--partner-port" "--control" "--client-tcp-port" "--client-udp-port"
@@ -55,6 +55,8 @@ for verb in probe lab rules pki mras; do
 done
 usage_error probe "--timeout: bad value 'x' (expected seconds, more than 0, at most 3600)" -t x
 usage_error probe "--edge needs an argument" --edge
+usage_error probe "--report: 'svg' is not a format (table, json, junit, tap or html)" \
+	--report svg:x.svg
 usage_error probe "option '--ed' is ambiguous (--edge, --edge-fqdn)" --ed 1
 usage_error probe "--allow-nat takes no argument" --allow-nat=yes
 usage_error probe "--rows: row 7 does not exist (rows are 1-6)" --rows 1,7
