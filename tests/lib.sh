@@ -168,6 +168,28 @@ serve_stop() {
 	stop_term "$serve_pid"
 }
 
+# pki_sets DIR...: a lab set of `edgelab pki` (EC keys) in each DIR, each
+# with a CA of its own; 1, said as a failed check, when one is not written.
+pki_sets() {
+	for pki_dir; do
+		"$EDGELAB" pki --out "$pki_dir" --key-type ec -q && continue
+		not_ok "edgelab pki writes a lab set in $pki_dir"
+		return 1
+	done
+}
+
+# control_conf PKI SOCKET PORT [LINE...]: on stdout, a serve configuration
+# with the control API alone: the unix socket SOCKET and HTTPS on
+# 127.0.0.1:PORT with the certificates of `edgelab pki --out PKI`, then
+# each LINE (the credentials, limits).
+control_conf() {
+	printf '%s\n' "stun_udp_listen off" "stun_tcp_listen off" "sip_tls_listen off" \
+		"sip_mtls_listen off" "workers 1" "control_socket $2" "control_listen 127.0.0.1:$3" \
+		"tls_certificate $1/edge.pem" "tls_key $1/edge.key" "tls_ca $1/ca.pem"
+	shift 3
+	[ "$#" -eq 0 ] || printf '%s\n' "$@"
+}
+
 # metric SOCKET NAME{labels}: the value, or 0.
 metric() {
 	ctl_get "$1" /metrics | awk -v k="$2" '$1 == k { print $2; found = 1 } END { if (!found) print 0 }'

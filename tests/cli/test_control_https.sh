@@ -16,31 +16,16 @@ done
 
 PKI=$TMP/pki
 OTHER=$TMP/other
-"$EDGELAB" pki --out "$PKI" --key-type ec -q && "$EDGELAB" pki --out "$OTHER" --key-type ec -q ||
-	{ not_ok "edgelab pki writes two lab sets"; finish; }
+pki_sets "$PKI" "$OTHER" || finish
 TOKEN=tok-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
 printf '%s  \nthe second line is not read\n' "$TOKEN" >"$TMP/token"
 HP=$(free_port)
 UP=$(free_port)
 CTL=$TMP/control.sock
 LOG=$TMP/serve.log
-cat >"$TMP/edge.conf" <<CONF
-stun_udp_listen off
-stun_tcp_listen off
-sip_tls_listen off
-sip_mtls_listen off
-workers 1
-allow_loopback_peers yes
-control_socket $CTL
-control_listen 127.0.0.1:$HP
-control_client probe.lab
-control_token_file $TMP/token
-control_max_connections 2
-control_trigger_rate 1
-tls_certificate $PKI/edge.pem
-tls_key $PKI/edge.key
-tls_ca $PKI/ca.pem
-CONF
+control_conf "$PKI" "$CTL" "$HP" "allow_loopback_peers yes" "control_client probe.lab" \
+	"control_token_file $TMP/token" "control_max_connections 2" "control_trigger_rate 1" \
+	>"$TMP/edge.conf"
 
 # https PATH [CURL-ARGS...]: the status code; headers in $TMP/h, body in $TMP/b.
 https() {

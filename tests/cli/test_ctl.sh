@@ -19,25 +19,12 @@ done
 
 PKI=$TMP/pki
 OTHER=$TMP/other
-"$EDGELAB" pki --out "$PKI" --key-type ec -q && "$EDGELAB" pki --out "$OTHER" --key-type ec -q ||
-	{ not_ok "edgelab pki writes two lab sets"; finish; }
+pki_sets "$PKI" "$OTHER" || finish
 echo "ctl-token-0123456789abcdef" >"$TMP/token"
 echo "not-the-token-0123456789" >"$TMP/badtoken"
 HP=$(free_port)
 CTL=$TMP/control.sock
-cat >"$TMP/edge.conf" <<CONF
-stun_udp_listen off
-stun_tcp_listen off
-sip_tls_listen off
-sip_mtls_listen off
-workers 1
-control_socket $CTL
-control_listen 127.0.0.1:$HP
-control_token_file $TMP/token
-tls_certificate $PKI/edge.pem
-tls_key $PKI/edge.key
-tls_ca $PKI/ca.pem
-CONF
+control_conf "$PKI" "$CTL" "$HP" "control_token_file $TMP/token" >"$TMP/edge.conf"
 serve_start "$TMP/edge.conf" || { not_ok "serve starts"; finish; }
 HTTPS="--control https://127.0.0.1:$HP"
 
