@@ -63,7 +63,8 @@ int report_files_check(const struct report_files *r, const char *output, char *w
 		for (size_t j = 0; j < i && !twice; j++)
 			twice = strcmp(f->path, r->f[j].path) == 0;
 		if (twice) {
-			snprintf(why, why_len, "--report %s: %s is written by another --report or --output",
+			snprintf(why, why_len,
+			         "--report %s: %s is written by another --report or --output",
 			         f->spec, f->path);
 			return EINVAL;
 		}
