@@ -170,7 +170,7 @@ static const struct cli_opt ctl_options[] = {
      .arg = "SECS",
      .set = cli_opt_seconds,
      .offset = AT(timeout_ms),
-     .expect = "seconds, more than 0, at most 3600",
+     .expect = CLI_SECONDS_EXPECT,
      .help = "each request: connecting and the answer (default 3)"},
     {.help = "row N (2: OPTIONS to a partner; 4: RTP/TCP and 5: STUN/UDP to --target):"},
     {.name = "target",
@@ -203,7 +203,7 @@ static const struct cli_opt ctl_options[] = {
      .arg = "SECS",
      .set = cli_opt_seconds,
      .offset = AT(wait_ms),
-     .expect = "seconds, more than 0, at most 3600",
+     .expect = CLI_SECONDS_EXPECT,
      .help = "follow the flow until it ends, at most this long (default 10)"},
     {0},
 };

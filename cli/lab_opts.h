@@ -87,8 +87,7 @@ int lab_rules_masks_check(const struct lab_rules_arg *r, unsigned drop_mask, uns
 	 .help = LAB_FORMAT_EXPECT " (default table)"},                                            \
 	{                                                                                          \
 		.name = "timeout", .letter = 't', .arg = "SECS", .set = lab_opt_timeout,           \
-		.offset = (at), .expect = "seconds, more than 0, at most 3600",                    \
-		.help = "per flow (default 3)"                                                     \
+		.offset = (at), .expect = CLI_SECONDS_EXPECT, .help = "per flow (default 3)"       \
 	}
 
 #endif

@@ -75,6 +75,11 @@ void cli_opts_help(const struct cli_opts *v, FILE *out);
 /* The field a setter fills: o->offset bytes into the verb's arguments. */
 #define CLI_OPT_FIELD(o, arg, type) ((type *)((char *)(arg) + (o)->offset))
 
+/* cli_opt_seconds' limit (a probe's flow waits an hour at most), and the
+ * words for its errors. */
+#define CLI_SECONDS_MAX    3600
+#define CLI_SECONDS_EXPECT "seconds, more than 0, at most " CLI_STR(CLI_SECONDS_MAX)
+
 /* Typed setters; they store at o->offset in the verb's arguments. */
 cli_opt_set_h cli_opt_flag;     /* bool: true (an option without argument) */
 cli_opt_set_h cli_opt_string;   /* const char *: value itself (argv outlives the verb) */
@@ -82,7 +87,7 @@ cli_opt_set_h cli_opt_text;     /* char[o->size]: a copy; a value that does not 
 cli_opt_set_h cli_opt_dns_name; /* char[o->size]: a DNS name (conf_dns_name_valid) */
 cli_opt_set_h cli_opt_port;     /* uint16_t: 1..65535 */
 cli_opt_set_h cli_opt_addr;     /* struct sockaddr_storage: an IPv4 or IPv6 address */
-cli_opt_set_h cli_opt_seconds;  /* unsigned: milliseconds, from seconds in (0, 3600] */
+cli_opt_set_h cli_opt_seconds;  /* unsigned: milliseconds, from seconds in (0, CLI_SECONDS_MAX] */
 cli_opt_set_h cli_opt_rows;     /* unsigned: a row mask (rows_parse_mask), replaced */
 cli_opt_set_h cli_opt_rows_add; /* unsigned: the same, added: repeated options add up */
 

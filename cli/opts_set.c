@@ -11,8 +11,6 @@
 #include "core/conf.h"
 #include "core/rows.h"
 
-#define SECONDS_MAX 3600 /* a probe's flow waits an hour at most */
-
 int cli_opt_flag(const struct cli_opt *o, const char *value, char *why, size_t why_len, void *arg)
 {
 	(void)value;
@@ -71,7 +69,7 @@ int cli_opt_seconds(const struct cli_opt *o, const char *value, char *why, size_
 	(void)why;
 	(void)why_len;
 	/* !(v > 0): NaN too, which no comparison lets through. */
-	if (end == value || *end || !(v > 0) || v > SECONDS_MAX)
+	if (end == value || *end || !(v > 0) || v > CLI_SECONDS_MAX)
 		return EINVAL;
 	*CLI_OPT_FIELD(o, arg, unsigned) = (unsigned)(v * 1000.0);
 	return 0;
