@@ -51,7 +51,9 @@ static const struct cli_opts lab_verb = {
     .synopsis = "[--drop N[,N]] [--reject N[,N]] [--rules FILE [--rules-format FMT]]\n"
                 "                   [--rows LIST] [--format FMT] [--no-strict]\n"
                 "       edgelab lab up|probe|check|exec|rules|list|down|scenarios ... (a lab "
-                "that stays up)",
+                "that stays up)\n"
+                "       edgelab lab fw [--rules FILE | --rules-from PATH] (this host as the "
+                "lab's fw)",
     .about = "As root: builds three network namespaces, loads the nftables policy of\n"
              "`edgelab rules --lab` (or your --rules) into fw, starts `edgelab serve` in edge\n"
              "and `edgelab probe --strict` in outside, prints the matrix and tears it all\n"

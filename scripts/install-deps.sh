@@ -7,6 +7,9 @@ set -eu
 build_pkgs="build-essential autoconf automake pkg-config libevent-dev libssl-dev
 libre-dev zlib1g-dev libcmocka-dev"
 run_pkgs="iproute2 nftables iptables procps util-linux"
+# The image and the compose lab (docker/): an engine, Compose, and
+# mmdebstrap for base images where no registry answers.
+docker_pkgs="docker.io docker-compose mmdebstrap"
 test_pkgs="python3 clang libclang-rt-14-dev coturn stun-client tshark psmisc
 openssl curl dnsmasq-base kamailio kamailio-tls-modules baresip-core libnice-dev
 chromium fonts-dejavu-core"
@@ -15,7 +18,7 @@ want="$build_pkgs"
 case "${1:-}" in
 --build) ;;
 --run) want="$build_pkgs $run_pkgs" ;;
-"" | --test) want="$build_pkgs $run_pkgs $test_pkgs" ;;
+"" | --test) want="$build_pkgs $run_pkgs $test_pkgs $docker_pkgs" ;;
 *) echo "usage: $0 [--build|--run|--test]" >&2; exit 2 ;;
 esac
 
