@@ -5,7 +5,7 @@
 set -eu
 
 build_pkgs="build-essential autoconf automake pkg-config libevent-dev libssl-dev
-libre-dev zlib1g-dev libcmocka-dev"
+libre-dev zlib1g-dev libcmocka-dev libsystemd-dev"
 run_pkgs="iproute2 nftables iptables procps util-linux"
 test_pkgs="python3 clang libclang-rt-14-dev coturn stun-client tshark psmisc
 openssl curl dnsmasq-base kamailio kamailio-tls-modules baresip-core libnice-dev
