@@ -184,18 +184,25 @@ static unsigned post_conf(struct serve *sv, struct conf *conf)
 	return posted;
 }
 
-/* Listener addresses and the worker count are bound at start-up. */
+/* A listener turned on or off, or moved. */
+static bool listener_changed(bool old_on, const struct sockaddr_storage *old_at, bool new_on,
+                             const struct sockaddr_storage *new_at)
+{
+	return old_on != new_on || memcmp(old_at, new_at, sizeof(*old_at)) != 0;
+}
+#define LISTENER_CHANGED(o, n, key)                                                                \
+	listener_changed((o)->key##_enabled, &(o)->key##_listen, (n)->key##_enabled,               \
+	                 &(n)->key##_listen)
+
+/* Listeners, the worker count and the relay pool are made at start-up. */
 static void warn_restart_keys(const struct conf *old, const struct conf *new)
 {
-	if (old->workers != new->workers || old->stun_udp_enabled != new->stun_udp_enabled ||
-	    old->stun_tcp_enabled != new->stun_tcp_enabled ||
-	    memcmp(&old->stun_udp_listen, &new->stun_udp_listen, sizeof(old->stun_udp_listen)) !=
-	        0 ||
-	    memcmp(&old->stun_tcp_listen, &new->stun_tcp_listen, sizeof(old->stun_tcp_listen)) !=
-	        0 ||
+	if (old->workers != new->workers || LISTENER_CHANGED(old, new, stun_udp) ||
+	    LISTENER_CHANGED(old, new, stun_tcp) || LISTENER_CHANGED(old, new, msturn_tls) ||
+	    LISTENER_CHANGED(old, new, sip_tls) || LISTENER_CHANGED(old, new, sip_mtls) ||
+	    listener_changed(old->control_listen_enabled, &old->control_listen,
+	                     new->control_listen_enabled, &new->control_listen) ||
 	    strcmp(old->control_socket, new->control_socket) != 0 ||
-	    old->control_listen_enabled != new->control_listen_enabled ||
-	    memcmp(&old->control_listen, &new->control_listen, sizeof(old->control_listen)) != 0 ||
 	    old->relay_port_min != new->relay_port_min ||
 	    old->relay_port_max != new->relay_port_max)
 		log_warn("reload: listener addresses, workers, relay_ports, control_socket and "
