@@ -7,16 +7,8 @@
 # copy) and security, and agrees with serve on /run/edgelab's mode.
 set -u
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/install_lib.sh"
 
-# make in the build under test, without make check's own flags (TESTS=,
-# the jobserver of -j).
-bmake() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$BUILDDIR" "$@"; }
-# install_dirs [VAR=VALUE...]: bindir mandir sysconfdir and the unit's
-# directory ("" without one), as make expands them with those overrides.
-install_dirs() {
-	printf 'edgelab-dirs:\n\t@echo "$(bindir) $(mandir) $(sysconfdir) $(systemdsystemunitdir)"\n' |
-		bmake -f Makefile -f - edgelab-dirs "$@"
-}
 # files DIR: every file and link under DIR, relative to it, sorted.
 files() { (cd "$1" && find . ! -type d | sed 's|^\./|/|' | sort); }
 # expect_files BINDIR MANDIR SYSCONFDIR [UNITDIR]: the list install makes.
