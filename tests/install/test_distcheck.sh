@@ -14,6 +14,9 @@ set -u
 skip_slow "make distcheck (it runs this quick check itself)"
 [ "${EDGELAB_SKIP_DISTCHECK:-0}" = 0 ] || skip_all "EDGELAB_SKIP_DISTCHECK=$EDGELAB_SKIP_DISTCHECK"
 [ -x "$SRCDIR/configure" ] || skip_all "no configure in $SRCDIR (run ./autogen.sh)"
+# configure refuses a build elsewhere when the sources are configured in place.
+[ ! -f "$SRCDIR/config.status" ] ||
+	skip_all "$SRCDIR is configured in place: run make distcheck there instead"
 
 B=$TMP/build
 mkdir -p "$B"
