@@ -9,7 +9,7 @@ libre-dev zlib1g-dev libcmocka-dev libsystemd-dev"
 run_pkgs="iproute2 nftables iptables procps util-linux"
 test_pkgs="python3 clang libclang-rt-14-dev coturn stun-client tshark psmisc
 openssl curl dnsmasq-base kamailio kamailio-tls-modules baresip-core libnice-dev
-chromium fonts-dejavu-core"
+chromium fonts-dejavu-core systemd"
 
 want="$build_pkgs"
 case "${1:-}" in

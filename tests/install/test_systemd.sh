@@ -18,6 +18,8 @@ SYSTEMD=/lib/systemd/systemd
 for t in unshare nsenter ss; do
 	command -v "$t" >/dev/null || skip_all "needs $t (util-linux, iproute2)"
 done
+unshare --pid --fork --mount --uts --ipc --cgroup true 2>"$TMP/unshare.err" ||
+	skip_all "cannot make namespaces here: $(head -n 1 "$TMP/unshare.err")"
 # The cgroup v2 hierarchy: the whole of /sys/fs/cgroup, or its unified/.
 CG=/sys/fs/cgroup
 [ -f "$CG/cgroup.subtree_control" ] || CG=/sys/fs/cgroup/unified
