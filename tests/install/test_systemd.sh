@@ -82,6 +82,10 @@ mount -t tmpfs -o mode=0755 tmpfs /run
 mount --bind "$1" /srv
 mkdir -p /run/systemd
 cp -a "$2" /run/systemd/system
+# PrivateTmp's directories, in here rather than the host's /tmp and
+# /var/tmp (a killed systemd leaves them behind).
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -t tmpfs -o mode=1777 tmpfs /var/tmp
 exec env -i container=edgelab-test PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 	/lib/systemd/systemd --system --unit=edgelab-test.target --log-target=console
 BOOT
