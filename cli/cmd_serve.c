@@ -1,6 +1,7 @@
 /* edgelab serve: the edge. Loads the config (or the embedded defaults),
  * starts the workers with their listeners, the control API on the main
- * thread, and runs until SIGTERM/SIGINT; SIGHUP reloads the config. */
+ * thread, and runs until SIGTERM/SIGINT; SIGHUP reloads the config. Under
+ * systemd (Type=notify) it says when it is ready, reloading and stopping. */
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -18,6 +19,7 @@
 #include "core/conf.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/notify.h"
 #include "core/worker.h"
 #include "pki/pki.h"
 #include "relay/server.h"
@@ -44,6 +46,18 @@ struct serve {
 	struct control *control;
 	struct sip_server *sip; /* NULL when there are no certificates */
 	struct event *sig_term, *sig_int, *sig_hup;
+	/* Main thread only: workers yet to take the last reload's conf, and
+	 * the status READY=1 carries once they have. */
+	unsigned reload_pending;
+	char reload_status[CONF_ERR_MAX + 64];
+	bool notify_failed; /* logged once */
+};
+
+/* A reload's conf on its way to one worker; the worker tells the main
+ * thread when it has switched (reload_acked). */
+struct reload_msg {
+	struct serve *sv;
+	struct conf *conf;
 };
 
 static void usage(FILE *out)
@@ -145,25 +159,78 @@ static void worker_teardown(struct worker *w, void *arg)
 	relay_server_free(worker_data(w));
 }
 
-static void worker_set_conf(struct worker *w, void *arg)
+/* systemd's view of serve. A notification that fails is logged once:
+ * systemd times out a start or reload that never reports and says so. */
+static void serve_notify(struct serve *sv, enum notify_state state, const char *status)
 {
-	struct conf *conf = arg;
-	relay_server_set_conf(worker_data(w), conf);
-	conf_unref(conf); /* the message's own reference */
+	int rc = notify_send(state, status);
+	if (rc && !sv->notify_failed) {
+		log_warn("systemd notification failed: %s", strerror(rc));
+		sv->notify_failed = true;
+	}
 }
 
-/* Listener addresses and the worker count are bound at start-up. */
+/* On the main thread: READY=1 once the last worker has the new conf, so
+ * that a reload systemd sees done is done on every listener. */
+static void reload_acked(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct serve *sv = arg;
+	if (sv->reload_pending > 0 && --sv->reload_pending == 0)
+		serve_notify(sv, NOTIFY_READY, sv->reload_status);
+}
+
+static void worker_set_conf(struct worker *w, void *arg)
+{
+	struct reload_msg *m = arg;
+	relay_server_set_conf(worker_data(w), m->conf);
+	conf_unref(m->conf); /* the message's own reference */
+	if (event_base_once(m->sv->base, -1, EV_TIMEOUT, reload_acked, m->sv, NULL))
+		log_error("reload: worker %u could not report its new configuration",
+		          worker_index(w));
+	free(m);
+}
+
+/* Queues conf to every worker; returns how many took the message. */
+static unsigned post_conf(struct serve *sv, struct conf *conf)
+{
+	unsigned posted = 0;
+	for (unsigned i = 0; i < workers_count(sv->workers); i++) {
+		struct reload_msg *m = malloc(sizeof(*m));
+		if (m)
+			*m = (struct reload_msg){sv, conf_ref(conf)};
+		if (m && !worker_post(workers_at(sv->workers, i), worker_set_conf, m)) {
+			posted++;
+			continue;
+		}
+		if (m)
+			conf_unref(m->conf);
+		free(m);
+		log_error("reload: worker %u keeps its configuration (out of memory)", i);
+	}
+	return posted;
+}
+
+/* A listener turned on or off, or moved. */
+static bool listener_changed(bool old_on, const struct sockaddr_storage *old_at, bool new_on,
+                             const struct sockaddr_storage *new_at)
+{
+	return old_on != new_on || memcmp(old_at, new_at, sizeof(*old_at)) != 0;
+}
+#define LISTENER_CHANGED(o, n, key)                                                                \
+	listener_changed((o)->key##_enabled, &(o)->key##_listen, (n)->key##_enabled,               \
+	                 &(n)->key##_listen)
+
+/* Listeners, the worker count and the relay pool are made at start-up. */
 static void warn_restart_keys(const struct conf *old, const struct conf *new)
 {
-	if (old->workers != new->workers || old->stun_udp_enabled != new->stun_udp_enabled ||
-	    old->stun_tcp_enabled != new->stun_tcp_enabled ||
-	    memcmp(&old->stun_udp_listen, &new->stun_udp_listen, sizeof(old->stun_udp_listen)) !=
-	        0 ||
-	    memcmp(&old->stun_tcp_listen, &new->stun_tcp_listen, sizeof(old->stun_tcp_listen)) !=
-	        0 ||
+	if (old->workers != new->workers || LISTENER_CHANGED(old, new, stun_udp) ||
+	    LISTENER_CHANGED(old, new, stun_tcp) || LISTENER_CHANGED(old, new, msturn_tls) ||
+	    LISTENER_CHANGED(old, new, sip_tls) || LISTENER_CHANGED(old, new, sip_mtls) ||
+	    listener_changed(old->control_listen_enabled, &old->control_listen,
+	                     new->control_listen_enabled, &new->control_listen) ||
 	    strcmp(old->control_socket, new->control_socket) != 0 ||
-	    old->control_listen_enabled != new->control_listen_enabled ||
-	    memcmp(&old->control_listen, &new->control_listen, sizeof(old->control_listen)) != 0 ||
 	    old->relay_port_min != new->relay_port_min ||
 	    old->relay_port_max != new->relay_port_max)
 		log_warn("reload: listener addresses, workers, relay_ports, control_socket and "
@@ -185,36 +252,47 @@ static struct metric_family metric_config_reloads_total = {
     {METRIC_LABEL("result", reload_results), {NULL, NULL, 0}},
     0};
 
-static void reload(struct serve *sv)
+/* Applies the file again; the status line says how it went. Returns how
+ * many workers are yet to switch. */
+static unsigned apply_reload(struct serve *sv, char *status, size_t status_len)
 {
 	char err[CONF_ERR_MAX];
 	struct conf *conf;
 	struct metrics_shard *main_shard = metrics_shard(sv->metrics, 0);
-	if (load_conf(sv, false, &conf, err, sizeof(err))) {
-		log_error("reload failed, the running configuration stays: %s", err);
-		metrics_inc(main_shard, &metric_config_reloads_total, 1);
-		return;
-	}
+	int rc = load_conf(sv, false, &conf, err, sizeof(err));
 	/* The control API first: it is the one part that refuses a reload
 	 * whole (a token file gone bad), before anything else has switched. */
-	if (control_set_conf(sv->control, conf, err, sizeof(err))) {
-		log_error("reload failed, the running configuration stays: %s", err);
-		metrics_inc(main_shard, &metric_config_reloads_total, 1);
+	if (!rc && (rc = control_set_conf(sv->control, conf, err, sizeof(err))))
 		conf_unref(conf);
-		return;
+	if (rc) {
+		snprintf(status, status_len, "reload failed, the running configuration stays: %s",
+		         err);
+		log_error("%s", status);
+		metrics_inc(main_shard, &metric_config_reloads_total, 1);
+		return 0;
 	}
 	warn_restart_keys(sv->conf, conf);
 	if (sv->sip && sip_server_set_conf(sv->sip, conf, err, sizeof(err)))
 		log_error("reload: SIP keeps its running certificates and partners: %s", err);
 	log_set_level(conf->log_level);
 	log_set_json(conf->log_json);
-	for (unsigned i = 0; i < workers_count(sv->workers); i++)
-		if (worker_post(workers_at(sv->workers, i), worker_set_conf, conf_ref(conf)))
-			conf_unref(conf);
+	unsigned posted = post_conf(sv, conf);
 	conf_unref(sv->conf);
 	sv->conf = conf;
 	metrics_inc(main_shard, &metric_config_reloads_total, 0);
-	log_info("reloaded configuration from %s", conf->source);
+	snprintf(status, status_len, "reloaded configuration from %s", conf->source);
+	log_info("%s", status);
+	return posted;
+}
+
+/* RELOADING=1 now, READY=1 when every worker runs the new conf (or at once
+ * when the reload failed and the running one stays). */
+static void reload(struct serve *sv)
+{
+	serve_notify(sv, NOTIFY_RELOADING, NULL);
+	sv->reload_pending += apply_reload(sv, sv->reload_status, sizeof(sv->reload_status));
+	if (sv->reload_pending == 0)
+		serve_notify(sv, NOTIFY_READY, sv->reload_status);
 }
 
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
@@ -226,6 +304,7 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	log_info("signal %d: stopping", (int)sig);
+	serve_notify(sv, NOTIFY_STOPPING, "stopping");
 	event_base_loopexit(sv->base, NULL);
 }
 
@@ -362,9 +441,16 @@ static int start(struct serve *sv)
 	char https[ADDR_STR_MAX] = "off";
 	if (sv->conf->control_listen_enabled)
 		addr_str((const struct sockaddr *)&sv->conf->control_listen, https, sizeof(https));
-	log_info("serving with %u worker%s; control %s, https %s; config %s", n, n == 1 ? "" : "s",
+	char status[64 + sizeof(sv->conf->control_socket) + sizeof(https) +
+	            sizeof(sv->conf->source)];
+	snprintf(status, sizeof(status),
+	         "serving with %u worker%s; control %s, https %s; config %s", n, n == 1 ? "" : "s",
 	         sv->conf->control_socket[0] ? sv->conf->control_socket : "off", https,
 	         sv->conf->source);
+	log_info("%s", status);
+	/* Every listener (STUN, SIP, canaries, control) is bound by now, and the
+	 * kernel queues what reaches a worker's socket before its loop runs. */
+	serve_notify(sv, NOTIFY_READY, status);
 	return 0;
 }
 

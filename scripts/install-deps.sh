@@ -5,14 +5,14 @@
 set -eu
 
 build_pkgs="build-essential autoconf automake pkg-config libevent-dev libssl-dev
-libre-dev zlib1g-dev libcmocka-dev"
+libre-dev zlib1g-dev libcmocka-dev libsystemd-dev"
 run_pkgs="iproute2 nftables iptables procps util-linux"
 # The image and the compose lab (docker/): an engine, Compose, and
 # mmdebstrap for base images where no registry answers.
 docker_pkgs="docker.io docker-compose mmdebstrap"
 test_pkgs="python3 clang libclang-rt-14-dev coturn stun-client tshark psmisc
 openssl curl dnsmasq-base kamailio kamailio-tls-modules baresip-core libnice-dev
-chromium fonts-dejavu-core"
+chromium fonts-dejavu-core systemd"
 
 want="$build_pkgs"
 case "${1:-}" in

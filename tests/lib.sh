@@ -38,6 +38,14 @@ skip_all() {
 	exit 77
 }
 
+# skip_slow WHAT: a slow test (minutes, or network namespaces, real peers,
+# Chromium) skips in a quick check: configure --enable-quick-check, which
+# make distcheck uses, or make check QUICK_CHECK=yes (docs/install.md).
+skip_slow() {
+	[ "${EDGELAB_QUICK_CHECK:-no}" != yes ] ||
+		skip_all "quick check (QUICK_CHECK=yes, as in make distcheck): $*"
+}
+
 # A port that no socket on this host uses, TCP or UDP, listening or not,
 # below the kernel's ephemeral range (10000-32767 by default): tests running
 # side by side make outgoing connections whose ephemeral ports would

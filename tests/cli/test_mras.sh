@@ -10,6 +10,7 @@
 # base64(HMAC-SHA256(secret, username)), checked with openssl. Loopback only.
 set -u
 . "$(dirname "$0")/../lib.sh"
+skip_slow "about 40 s"
 command -v openssl >/dev/null || { not_ok "openssl is installed"; finish; }
 BUILDDIR=${BUILDDIR:-$(dirname "$EDGELAB")}
 TURNC=$BUILDDIR/tests/tools/turnc

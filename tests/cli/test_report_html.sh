@@ -10,6 +10,7 @@
 # chromium (fails under CI=true).
 set -u
 . "$(dirname "$0")/../lib.sh"
+skip_slow "headless Chromium"
 . "$SRCDIR/tests/chromium.sh"
 
 SAMPLE=$BUILDDIR/tests/tools/report_sample

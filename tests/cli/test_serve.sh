@@ -128,6 +128,10 @@ check "a broken config on SIGHUP is reported with its line" \
 check "... counted as failed" [ "$(metric "$CTL" 'edgelab_config_reloads_total{result="failed"}')" -eq 1 ]
 probe_detail >/dev/null
 check "... and the old config stays in force (software two)" grep -q "software two" "$TMP/probe"
+write_conf two "sip_mtls_listen 127.0.0.1:$(free_port)"
+kill -HUP "$SERVE_PID"
+check "a reload that moves a SIP listener says listeners change only on restart" \
+	wait_for 5 grep -q "reload: listener addresses, .* change only on restart" "$LOG"
 
 # --- start-up failures ----------------------------------------------------
 "$EDGELAB" serve --stun-udp-listen off --stun-tcp-listen off --control-socket "$CTL" >"$TMP/out3" 2>&1

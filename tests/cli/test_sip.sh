@@ -5,6 +5,7 @@
 # edge's own answers to hand-written requests over openssl s_client.
 set -u
 . "$(dirname "$0")/../lib.sh"
+skip_slow "about 100 s"
 command -v openssl >/dev/null || { not_ok "openssl is installed"; finish; }
 
 "$EDGELAB" pki --out "$TMP/pki" -q --key-type ec

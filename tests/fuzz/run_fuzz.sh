@@ -13,6 +13,11 @@
 # policy turn rtp canary control ctl_reply ruleset);
 # from `make check` it takes no argument and finds the build through BUILDDIR.
 set -u
+# A quick check (tests/lib.sh's skip_slow) has no minutes for fuzzing.
+if [ "$#" -eq 0 ] && [ "${EDGELAB_QUICK_CHECK:-no}" = yes ]; then
+	echo "SKIP: quick check (QUICK_CHECK=yes, as in make distcheck): the fuzzers"
+	exit 77
+fi
 
 here=$(cd "$(dirname "$0")" && pwd)
 srcdir=${SRCDIR:-$(cd "$here/../.." && pwd)}

@@ -14,6 +14,7 @@
 # "#" lines when a check fails.
 set -u
 . "$(dirname "$0")/../lib.sh"
+skip_slow "real peers"
 FED=$SRCDIR/tests/interop/federation
 
 missing=""

@@ -28,6 +28,7 @@
 # Loopback only.
 set -u
 . "$(dirname "$0")/../lib.sh"
+skip_slow "real peers"
 
 BUILDDIR=${BUILDDIR:-$(dirname "$EDGELAB")}
 NICE=$BUILDDIR/tests/interop/nice_relay

@@ -6,6 +6,7 @@
 # Loopback only (127.0.0.1 serves; clients send from 127.0.0.2 and .3).
 set -u
 . "$(dirname "$0")/../lib.sh"
+skip_slow "real peers"
 
 for tool in turnutils_stunclient stun tshark; do
 	command -v "$tool" >/dev/null || { not_ok "$tool is installed (scripts/install-deps.sh)"; finish; }

@@ -9,6 +9,7 @@
 # Every frame on the wire must decode in tshark with no malformed packet.
 set -u
 . "$(dirname "$0")/../lib.sh"
+skip_slow "real peers"
 
 for tool in turnutils_uclient turnutils_peer tshark; do
 	command -v "$tool" >/dev/null || { not_ok "$tool is installed (scripts/install-deps.sh)"; finish; }

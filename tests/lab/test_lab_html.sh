@@ -7,6 +7,7 @@
 # CI=true).
 set -u
 . "$(dirname "$0")/../lib.sh"
+skip_slow "the network-namespace lab"
 . "$SRCDIR/tests/chromium.sh"
 
 [ "$(id -u)" -eq 0 ] || skip_all "lab tests need root (network namespaces, nftables)"

@@ -8,6 +8,7 @@
 # root; skips otherwise.
 set -u
 . "$(dirname "$0")/../lib.sh"
+skip_slow "the network-namespace lab"
 
 [ "$(id -u)" -eq 0 ] || skip_all "lab tests need root (network namespaces, nftables)"
 for tool in ip nft awk; do
