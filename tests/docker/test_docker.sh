@@ -11,6 +11,7 @@
 set -u
 . "$SRCDIR/tests/lib.sh"
 
+skip_slow "Docker: base images, an image build and two compose labs"
 [ "$(id -u)" -eq 0 ] || skip_all "not root: the Docker tests need root (dockerd, containers)"
 command -v docker >/dev/null ||
 	skip_all "docker is not installed (scripts/install-deps.sh --test installs docker.io)"

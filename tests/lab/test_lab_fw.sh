@@ -10,6 +10,7 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 
+skip_slow "network namespaces"
 [ "$(id -u)" -eq 0 ] || skip_all "lab tests need root (network namespaces, nftables)"
 for tool in ip nft iptables-restore iptables-save setsid; do
 	command -v "$tool" >/dev/null || { not_ok "$tool is installed"; finish; }
