@@ -13,6 +13,7 @@
 #include "cli/lab_opts.h"
 #include "cli/opts.h"
 #include "lab/fw.h"
+#include "lab/proc.h"
 
 #define ERR_MAX 2048
 
@@ -32,6 +33,12 @@ static int fw_check(char *why, size_t why_len, void *arg)
 	}
 	if (a->rules.fmt != RULESET_AUTO && a->rules_from)
 		return 0; /* applied once the files are known */
+	if (a->rules.fmt != RULESET_AUTO && !a->rules.n) {
+		snprintf(
+		    why, why_len,
+		    "--rules-format says how to read --rules FILE or --rules-from PATH: give one");
+		return EINVAL;
+	}
 	return lab_rules_finish(&a->rules, why, why_len) ? EINVAL : 0;
 }
 
@@ -42,7 +49,8 @@ static const struct cli_opt fw_options[] = {
      .set = cli_opt_string,
      .offset = offsetof(struct fw_args, rules_from),
      .help = "a ruleset file, or a directory of them (one nft file, or a\n"
-             "rules.v4 and a rules.v6); an empty directory: the lab's policy"},
+             "rules.v4 and a rules.v6); a directory with only a file named\n" LAB_FW_POLICY_MARKER
+             ": the lab's policy (an empty one is an error)"},
     {.name = "ready-file",
      .arg = "FILE",
      .set = cli_opt_string,
@@ -58,12 +66,14 @@ static const struct cli_opt fw_options[] = {
 
 static const struct cli_opts fw_verb = {
     .verb = "lab fw",
-    .synopsis = "[--rules FILE ... | --rules-from PATH] [--ready-file FILE] [--stay]",
+    .synopsis = "[--rules FILE ... | --rules-from PATH] [--rules-format FMT]\n"
+                "                      [--ready-file FILE] [--stay]",
     .about = "Makes this host (a container, a VM) the lab's fw: renames the interface\n"
-             "in 192.0.2.0/24 to outside0 and the one in 198.51.100.0/24 to edge0, checks\n"
-             "that IPv4 forwarding is on, and loads your ruleset (checked by its tool\n"
-             "first) or, without one, the lab's policy (`edgelab rules --lab`). One\n"
-             "ruleset thus serves the namespace lab and docker/compose.yaml alike.\n",
+             "that has 192.0.2.1 to outside0 and the one that has 198.51.100.1 to edge0\n"
+             "(their routes put back), checks that IPv4 forwarding is on, and loads your\n"
+             "ruleset (checked by its tool first) or, without one, the lab's policy\n"
+             "(`edgelab rules --lab`). One ruleset thus serves the namespace lab and\n"
+             "docker/compose.yaml alike.\n",
     .opts = fw_options,
     .notes = "Needs CAP_NET_ADMIN. Exit status: 0 loaded (with --stay: stopped by a\n"
              "signal), 2 usage, 4 not loaded (the tool's message is quoted).\n",
@@ -82,29 +92,22 @@ static int ready_write(const char *path, const struct ruleset *rs, size_t n)
 	return fclose(f) ? errno : 0;
 }
 
-/* Blocks until SIGTERM or SIGINT (SIGHUP is ignored: nothing to reload). */
-static void stay(void)
-{
-	sigset_t set;
-	int sig = 0;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	while (sig != SIGTERM && sig != SIGINT)
-		if (sigwait(&set, &sig))
-			break;
-}
-
 int cmd_lab_fw(int argc, char **argv)
 {
 	struct fw_args a = {0};
 	struct lab_fw_files files;
 	char err[ERR_MAX];
-	int status;
+	int status, sig = 0;
 	if (!cli_opts_parse(&fw_verb, argc, argv, &a, &status))
 		return status;
+	/* From here a signal waits: the load runs to its end (a flush without
+	 * the restore after it would leave fw open), then --stay takes it. */
+	proc_block_signals();
+	proc_honour_interrupts(false);
+	if (a.ready_file && unlink(a.ready_file) && errno != ENOENT) {
+		fprintf(stderr, "edgelab lab fw: %s: %s\n", a.ready_file, strerror(errno));
+		return EXIT_LAB;
+	}
 	if (a.rules_from) {
 		if (lab_fw_files_from(a.rules_from, &files, err, sizeof(err))) {
 			fprintf(stderr, "edgelab lab fw: %s\n", err);
@@ -115,29 +118,32 @@ int cmd_lab_fw(int argc, char **argv)
 			    (struct ruleset){.path = files.path[i], .fmt = a.rules.fmt};
 		a.rules.n = files.n;
 	}
-	struct ruleset shown[RULESET_FILES_MAX];
-	memcpy(shown, a.rules.files, sizeof(shown));
 	if (lab_fw_here(a.rules.files, a.rules.n, err, sizeof(err))) {
 		fprintf(stderr, "edgelab lab fw: %s\n", err);
 		return EXIT_LAB;
 	}
-	/* the formats as detected, for the message */
-	for (size_t i = 0; i < a.rules.n; i++)
-		shown[i].fmt = a.rules.files[i].fmt;
 	printf("lab fw: forwarding between outside0 and edge0 under ");
 	if (a.rules.n == 0)
 		printf("the lab's policy (edgelab rules --lab)\n");
 	for (size_t i = 0; i < a.rules.n; i++)
-		printf("%s%s (%s)%s", i ? " and " : "", shown[i].path,
-		       ruleset_format_name(shown[i].fmt), i + 1 == a.rules.n ? "\n" : "");
+		printf("%s%s (%s)%s", i ? " and " : "", a.rules.files[i].path,
+		       ruleset_format_name(a.rules.files[i].fmt), i + 1 == a.rules.n ? "\n" : "");
 	fflush(stdout);
-	if (a.ready_file && (status = ready_write(a.ready_file, shown, a.rules.n))) {
+	if (a.ready_file && (status = ready_write(a.ready_file, a.rules.files, a.rules.n))) {
 		fprintf(stderr, "edgelab lab fw: %s: %s\n", a.ready_file, strerror(status));
 		return EXIT_LAB;
 	}
 	if (!a.stay)
 		return EXIT_OK;
-	stay();
+	/* SIGHUP is taken and ignored: there is nothing to reload. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	while (sig != SIGTERM && sig != SIGINT)
+		if (sigwait(&set, &sig))
+			break;
 	if (a.ready_file)
 		unlink(a.ready_file);
 	printf("lab fw: stopped\n");

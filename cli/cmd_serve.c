@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/thread.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 
 #include "canary/canary.h"
 #include "cli/cmd.h"
+#include "cli/serve_conf.h"
 #include "control/control.h"
 #include "core/addr.h"
 #include "core/conf.h"
@@ -21,21 +21,13 @@
 #include "core/metrics.h"
 #include "core/notify.h"
 #include "core/worker.h"
-#include "pki/pki.h"
 #include "relay/server.h"
 #include "control/metrics.h"
 #include "sipfront/metrics.h"
 #include "sipfront/server.h"
 
-#define MAX_OVERRIDES 64
-
 struct serve {
-	const char *config_path; /* NULL: embedded defaults */
-	/* Flags are re-applied on every reload so they keep precedence. */
-	const char *override_key[MAX_OVERRIDES];
-	const char *override_value[MAX_OVERRIDES];
-	size_t n_overrides;
-
+	struct serve_args args;
 	struct conf *conf;
 	struct event_base *base;
 	struct metrics *metrics;
@@ -59,83 +51,6 @@ struct reload_msg {
 	struct serve *sv;
 	struct conf *conf;
 };
-
-static void usage(FILE *out)
-{
-	fprintf(out, "usage: edgelab serve [--config FILE] [--check-config] [--KEY VALUE ...]\n\n"
-	             "Runs the edge. Without --config it runs on the embedded defaults.\n"
-	             "  -c, --config FILE   key value lines (see conf/edgelab.conf)\n"
-	             "  -n, --check-config  check the configuration, print it, and exit\n"
-	             "Every config key is also a flag that overrides the file:\n");
-	for (size_t i = 0; i < conf_key_count(); i++) {
-		const struct conf_key_info *k = conf_key_at(i);
-		char flag[64];
-		snprintf(flag, sizeof(flag), "%s", k->name);
-		for (char *p = flag; *p; p++)
-			if (*p == '_')
-				*p = '-';
-		fprintf(out, "  --%-26s %s (default: %s)\n", flag, k->help, k->default_value);
-	}
-	fprintf(out, "Signals: SIGTERM/SIGINT stop, SIGHUP reloads the config file.\n");
-}
-
-/* tls_generate at start: a lab PKI where the certificates would be, when
- * none are there (an image's empty volume). Before the control API's check,
- * which reads the same files. */
-static int generate_pki(const struct conf *conf, char *err, size_t err_len)
-{
-	char dir[CONF_PATH_MAX];
-	struct pki_err perr = {{0}};
-	bool wrote;
-	if (conf_pki_dir(conf, dir, sizeof(dir)))
-		return EINVAL; /* conf_check refused it already */
-	int rc = pki_lab_first_start(dir, conf->edge_fqdn, conf->sip_domain, &wrote, &perr);
-	if (rc) /* the reason may be longer than err: cut, never a warning */
-		snprintf(err, err_len, "tls_generate: %.*s", (int)(err_len > 15 ? err_len - 15 : 0),
-		         perr.msg);
-	else if (wrote)
-		log_warn(
-		    "tls_generate: no certificates in %s: wrote a lab PKI there (a new CA; the "
-		    "edge %s; partner, client and controller certificates). Mount your own "
-		    "edge.pem, edge.key and ca.pem there to use them",
-		    dir, conf->edge_fqdn);
-	return rc;
-}
-
-/* Loads the file (or the defaults) and applies the flags; at_start, also
- * writes the lab PKI that tls_generate asks for. */
-static int load_conf(const struct serve *sv, bool at_start, struct conf **confp, char *err,
-                     size_t err_len)
-{
-	struct conf *conf;
-	int rc = sv->config_path ? conf_load_file(sv->config_path, &conf, err, err_len)
-	                         : conf_defaults(&conf);
-	if (rc)
-		return rc;
-	for (size_t i = 0; i < sv->n_overrides; i++) {
-		char why[CONF_ERR_MAX - 16];
-		rc = conf_set(conf, sv->override_key[i], sv->override_value[i], why, sizeof(why));
-		if (rc) {
-			snprintf(err, err_len, "command line: %s", why);
-			conf_unref(conf);
-			return rc;
-		}
-	}
-	/* Keys that need each other, then what the control API will read (the
-	 * token file, the HTTPS certificates): a start, a --check-config and a
-	 * reload all refuse a conf here, before anything uses it. */
-	rc = conf_check(conf, err, err_len);
-	if (!rc && at_start && conf->tls_generate)
-		rc = generate_pki(conf, err, err_len);
-	if (!rc)
-		rc = control_conf_check(conf, err, err_len);
-	if (rc) {
-		conf_unref(conf);
-		return rc;
-	}
-	*confp = conf;
-	return 0;
-}
 
 static int worker_setup(struct worker *w, void *arg)
 {
@@ -259,7 +174,7 @@ static unsigned apply_reload(struct serve *sv, char *status, size_t status_len)
 	char err[CONF_ERR_MAX];
 	struct conf *conf;
 	struct metrics_shard *main_shard = metrics_shard(sv->metrics, 0);
-	int rc = load_conf(sv, false, &conf, err, sizeof(err));
+	int rc = serve_conf_load(&sv->args, SERVE_LOAD_RELOAD, &conf, err, sizeof(err));
 	/* The control API first: it is the one part that refuses a reload
 	 * whole (a token file gone bad), before anything else has switched. */
 	if (!rc && (rc = control_set_conf(sv->control, conf, err, sizeof(err))))
@@ -306,46 +221,6 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 	log_info("signal %d: stopping", (int)sig);
 	serve_notify(sv, NOTIFY_STOPPING, "stopping");
 	event_base_loopexit(sv->base, NULL);
-}
-
-static int parse_args(struct serve *sv, int argc, char **argv, bool *check_only)
-{
-	size_t nkeys = conf_key_count();
-	struct option opts[3 + 64 + 1];
-	char names[64][64];
-	opts[0] = (struct option){"config", required_argument, NULL, 'c'};
-	opts[1] = (struct option){"check-config", no_argument, NULL, 'n'};
-	opts[2] = (struct option){"help", no_argument, NULL, 'h'};
-	for (size_t i = 0; i < nkeys && i < 64; i++) {
-		snprintf(names[i], sizeof(names[i]), "%s", conf_key_at(i)->name);
-		for (char *p = names[i]; *p; p++)
-			if (*p == '_')
-				*p = '-';
-		opts[3 + i] = (struct option){names[i], required_argument, NULL, 1000 + (int)i};
-	}
-	opts[3 + nkeys] = (struct option){0};
-	int c;
-	while ((c = getopt_long(argc, argv, "c:nh", opts, NULL)) != -1) {
-		if (c == 'c') {
-			sv->config_path = optarg;
-		} else if (c == 'n') {
-			*check_only = true;
-		} else if (c == 'h') {
-			usage(stdout);
-			exit(EXIT_OK);
-		} else if (c >= 1000 && sv->n_overrides < MAX_OVERRIDES) {
-			sv->override_key[sv->n_overrides] = conf_key_at((size_t)c - 1000)->name;
-			sv->override_value[sv->n_overrides++] = optarg;
-		} else {
-			usage(stderr);
-			return EINVAL;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "edgelab serve: unexpected argument '%s'\n", argv[optind]);
-		return EINVAL;
-	}
-	return 0;
 }
 
 static unsigned worker_count(const struct conf *conf)
@@ -480,14 +355,18 @@ int cmd_serve(int argc, char **argv)
 	struct serve sv = {0};
 	bool check_only = false;
 	char err[CONF_ERR_MAX];
-	if (parse_args(&sv, argc, argv, &check_only))
+	if (serve_args_parse(&sv.args, argc, argv, &check_only))
 		return EXIT_USAGE;
-	if (load_conf(&sv, !check_only, &sv.conf, err, sizeof(err))) {
+	if (serve_conf_load(&sv.args, check_only ? SERVE_LOAD_CHECK : SERVE_LOAD_START, &sv.conf,
+	                    err, sizeof(err))) {
 		fprintf(stderr, "edgelab serve: %s\n", err);
 		return EXIT_USAGE;
 	}
 	if (check_only) {
 		conf_dump(sv.conf, stdout);
+		if (serve_pki_pending(sv.conf))
+			printf("# tls_generate: %s and the rest are written at the first start\n",
+			       sv.conf->tls_certificate);
 		printf("# configuration OK\n");
 		conf_unref(sv.conf);
 		return EXIT_OK;

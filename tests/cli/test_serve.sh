@@ -157,6 +157,14 @@ gen() { # serve with tls_generate into $G; its output in $TMP/gen.out
 }
 gen --workers many
 check "tls_generate: nothing is written before the config is good" [ ! -e "$G" ]
+"$EDGELAB" serve --tls-generate yes --tls-certificate "$G/edge.pem" --tls-key "$G/edge.key" \
+	--tls-ca "$G/ca.pem" --control-listen 127.0.0.1:8443 --control-client probe.lab \
+	--check-config >"$TMP/gen.out" 2>&1
+rc=$?
+check "tls_generate: --check-config before the first start passes (HTTPS control too)" [ "$rc" -eq 0 ]
+check "... saying the certificates come at the first start" \
+	grep -q "^# tls_generate: $G/edge.pem and the rest are written at the first start" "$TMP/gen.out"
+check "... and writes nothing" [ ! -e "$G" ]
 serve_start "" "$TMP/gen.log" --tls-generate yes --tls-certificate "$G/edge.pem" \
 	--tls-key "$G/edge.key" --tls-ca "$G/ca.pem" --sip-tls-listen 127.0.0.1:"$(free_port)" \
 	--sip-mtls-listen 127.0.0.1:"$(free_port)" --stun-udp-listen 127.0.0.1:"$(free_port)" \
@@ -166,6 +174,7 @@ check "... writes the lab PKI where they belong" \
 	sh -c "openssl verify -CAfile '$G/ca.pem' '$G/edge.pem' >/dev/null 2>&1"
 check "... and says so in its log" \
 	grep -q "warn  tls_generate: no certificates in $G: wrote a lab PKI there" "$TMP/gen.log"
+check "... and nothing else: it is the only warning" [ "$(grep -c ' warn ' "$TMP/gen.log")" -eq 1 ]
 check "... with SIP on (no 'SIP on 443/5061 is off')" sh -c "! grep -q 'SIP on 443/5061 is off' '$TMP/gen.log'"
 kill -TERM "$SERVE_PID"
 wait "$SERVE_PID"
@@ -178,11 +187,22 @@ check "tls_generate: certificates present are kept (the second start writes noth
 	sh -c "! grep -q tls_generate '$TMP/gen2.log' && [ \"\$(openssl x509 -noout -fingerprint -in '$G/edge.pem')\" = '$fp' ]"
 kill -TERM "$SERVE_PID"
 wait "$SERVE_PID"
+rm -r "$G"
+"$EDGELAB" serve --tls-generate yes --tls-certificate "$G/edge.pem" --tls-key "$G/edge.key" \
+	--tls-ca "$G/ca.pem" --sip-tls-listen 127.0.0.1:"$(free_port)" \
+	--sip-mtls-listen 127.0.0.1:"$(free_port)" --stun-udp-listen 127.0.0.1:"$(free_port)" \
+	--stun-tcp-listen off --control-socket "$TMP/gen.sock" --log-json yes >"$TMP/gen.out" 2>&1 &
+gen_pid=$!
+wait_for 10 test -S "$TMP/gen.sock"
+stop_term "$gen_pid"
+check "tls_generate with log_json: its line is JSON as the rest" \
+	grep -q '^{"ts":"[^"]*","level":"warn","msg":"tls_generate: no certificates in' "$TMP/gen.out"
 rm "$G/ca.pem"
 gen
 rc=$?
 check "tls_generate: a partial set (no ca.pem) stops start-up" [ "$rc" -eq 2 ]
-check "... naming what is missing" grep -q "tls_generate: $G has edge.key but not ca.pem" "$TMP/gen.out"
+check "... naming what is there and what is missing" \
+	grep -q "tls_generate: $G has edge.pem edge.key but not ca.pem" "$TMP/gen.out"
 "$EDGELAB" serve --tls-generate yes --tls-key /elsewhere/edge.key --check-config >"$TMP/gen.out" 2>&1
 rc=$?
 check "tls_generate with files outside one directory is a bad config" [ "$rc" -eq 2 ]

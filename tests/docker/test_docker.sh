@@ -93,7 +93,8 @@ at_exit "docker rm -f -v $c2"
 tls2=$(free_port)
 docker run -d --name "$c2" -p "127.0.0.1:$tls2:443/tcp" -v "$TMP/pki:/etc/edgelab/pki" \
 	"$image" >/dev/null
-wait_for 30 sh -c "[ \"\$(docker inspect -f '{{.State.Health.Status}}' $c2)\" = healthy ]"
+check "with mounted certificates: serve becomes healthy" \
+	wait_for 30 sh -c "[ \"\$(docker inspect -f '{{.State.Health.Status}}' $c2)\" = healthy ]"
 check "with mounted certificates: nothing is generated" \
 	sh -c "! docker logs $c2 2>&1 | grep -q tls_generate"
 check "with mounted certificates: 443 presents the mounted one" \
@@ -116,6 +117,9 @@ run_lab() {
 	elapsed=$(python3 -c 'import sys; print("%.1f" % (float(sys.argv[2]) - float(sys.argv[1])))' \
 		"$started" "$(date +%s.%N)")
 	echo "# compose lab: up to the probe's exit in $elapsed s (exit $status)"
+	fw=$(EDGELAB_IMAGE=$image $compose -p "$project" -f "$file" ps -q fw)
+	docker logs "$fw" >"$1.fw.log" 2>&1
+	fw_exit=$(docker inspect -f '{{.State.ExitCode}}' "$fw")
 	down
 	return $status
 }
@@ -135,16 +139,34 @@ junit=$(python3 "$TMP/junit.py" "$TMP/reports-ok/edgelab-junit.xml" 2>&1)
 check "the JUnit report parses: 18 flows (8 rows, 10 closed), none failed ($junit)" \
 	[ "$junit" = "18 " ]
 check "the HTML report is written" grep -q 'verdict-pass' "$TMP/reports-ok/edgelab.html"
-check "the probe's table is in compose's output" grep -q 'PASS' "$TMP/reports-ok.log"
+check "the probe's table is in compose's output" grep -q '8 passed, 0 blocked' "$TMP/reports-ok.log"
+check "fw loaded the lab's policy (docker/rules/.lab-policy)" \
+	grep -q "under the lab's policy (edgelab rules --lab)" "$TMP/reports-ok.fw.log"
 
 "$EDGELAB" rules --lab | grep -v 'comment "row 1:' >"$TMP/no-row1.nft"
 run_lab "$TMP/reports-bad" "$TMP/no-row1.nft"
 status=$?
 check "compose lab, a mounted ruleset without row 1: a non-zero exit ($status)" [ "$status" -ne 0 ]
-check "fw loaded the mounted ruleset" grep -q 'under /etc/edgelab/rules (nft)' "$TMP/reports-bad.log"
+check "fw loaded the mounted ruleset" grep -q 'under /etc/edgelab/rules (nft)' "$TMP/reports-bad.fw.log"
 junit=$(python3 "$TMP/junit.py" "$TMP/reports-bad/edgelab-junit.xml" 2>&1)
 check "the JUnit report fails row 1 only, BLOCKED ($junit)" \
 	[ "$junit" = "18 row 1 partner -> edge SIP/MTLS:BLOCKED" ]
+
+# A ruleset that does not load: fw stops (exit 4), the probe never runs.
+printf 'table inet mine {\n\tchain forward {\n\t\ttype filter hook forward prioritty 0;\n\t}\n}\n' \
+	>"$TMP/broken.nft"
+run_lab "$TMP/reports-broken" "$TMP/broken.nft"
+status=$?
+check "compose lab, a ruleset that does not load: a non-zero exit ($status)" [ "$status" -ne 0 ]
+check "fw stopped with exit 4 (not loaded)" [ "$fw_exit" = 4 ]
+check "fw quotes nft, with the line" grep -q '/etc/edgelab/rules:3:.*syntax error' "$TMP/reports-broken.fw.log"
+# A mistyped path: Docker mounts an empty directory, fw refuses it.
+run_lab "$TMP/reports-typo" "$TMP/no-such-rules.nft"
+status=$?
+check "compose lab, EDGELAB_RULES mistyped: a non-zero exit ($status), not our policy" [ "$status" -ne 0 ]
+check "fw stopped with exit 2" [ "$fw_exit" = 2 ]
+check "fw says the folder holds no ruleset" grep -q 'holds no ruleset' "$TMP/reports-typo.fw.log"
+rm -rf "$TMP/no-such-rules.nft"
 
 check "after down: no container is left" \
 	sh -c "[ -z \"\$(docker ps -aq --filter label=com.docker.compose.project=$project)\" ]"

@@ -2,8 +2,9 @@
 # edgelab lab fw: a host between the lab's two networks (here a namespace
 # of the test's own, as the compose lab's fw container is) becomes the
 # lab's fw: its interfaces in 192.0.2.0/24 and 198.51.100.0/24 take the
-# names outside0 and edge0, forwarding is turned on, and the lab's policy
-# or the user's ruleset (a file or a directory, nft or iptables) is loaded;
+# names outside0 and edge0 (their routes kept), forwarding is turned on,
+# and the lab's policy or the user's ruleset (a file or a directory, nft or
+# iptables) is loaded; an empty directory is refused;
 # a bad ruleset is refused with the tool's words and changes nothing; a
 # host off the lab's networks is an error; --stay ends cleanly on SIGTERM.
 # Needs root; skips otherwise.
@@ -29,6 +30,8 @@ ip -n "$ns" link set eth0 up
 ip -n "$ns" link set eth1 up
 ip link set "elfa$$" up
 ip link set "elfb$$" up
+ip -n "$ns" route add default via 192.0.2.254 dev eth1
+ip -n "$ns" route add 203.0.113.0/24 via 198.51.100.254 dev eth0
 ip netns exec "$ns" sysctl -q -w net.ipv4.ip_forward=0
 
 fw() { ip netns exec "$ns" "$EDGELAB" lab fw "$@" >"$TMP/out" 2>"$TMP/err"; rc=$?; sed 's/^/# /' "$TMP/out" "$TMP/err"; }
@@ -40,6 +43,10 @@ check "192.0.2.1's interface is now outside0" \
 check "198.51.100.1's interface is now edge0" \
 	sh -c "ip -n $ns -4 -o addr show dev edge0 | grep -q 198.51.100.1/24"
 check "edge0 is up again after the rename" sh -c "ip -n $ns link show edge0 | grep -q 'state UP'"
+check "outside0 keeps its default route (a VM's way in)" \
+	sh -c "ip -n $ns route show default | grep -q 'via 192.0.2.254 dev outside0'"
+check "edge0 keeps its other routes" \
+	sh -c "ip -n $ns route show 203.0.113.0/24 | grep -q 'via 198.51.100.254 dev edge0'"
 check "forwarding is on" [ "$(ip netns exec "$ns" sysctl -n net.ipv4.ip_forward)" = 1 ]
 ip netns exec "$ns" nft list ruleset >"$TMP/loaded"
 "$EDGELAB" rules --lab | grep -o 'comment "row [1-6]:[^"]*"' >"$TMP/want"
@@ -84,8 +91,15 @@ check "no such path: exit 2" [ "$rc" -eq 2 ]
 
 mkdir "$TMP/empty"
 fw --rules-from "$TMP/empty"
-check "an empty directory: the lab's policy again" \
-	sh -c "[ $rc -eq 0 ] && ip netns exec $ns nft list table inet edgelab >/dev/null"
+check "an empty directory (what Docker mounts for a mistyped path): exit 2" [ "$rc" -eq 2 ]
+check "that says why, and how to ask for the lab's policy" grep -q "holds no ruleset.*\.lab-policy" "$TMP/err"
+check "and fw keeps what it had (the user's rule)" \
+	sh -c "ip netns exec $ns iptables-save | grep -q mine-row-6"
+touch "$TMP/empty/.lab-policy"
+fw --rules-from "$TMP/empty"
+check "a directory with only .lab-policy: the lab's policy again" [ "$rc" -eq 0 ]
+check "... loaded" sh -c "ip netns exec $ns nft list table inet edgelab >/dev/null"
+check "the compose lab's default folder holds the marker" [ -f "$SRCDIR/docker/rules/.lab-policy" ]
 
 # --stay, as a container's main process: ends on SIGTERM, exit 0.
 rm -f "$TMP/ready"
@@ -97,9 +111,11 @@ stop_term "$stay"
 check "--stay: SIGTERM ends it with exit 0" [ $? -eq 0 ]
 check "--stay: the ready file is removed" [ ! -e "$TMP/ready" ]
 
-# A host on only one of the networks.
+# A host on the edge network, but not with fw's address there (as a
+# Docker host's bridge, 198.51.100.254): not taken for fw's interface.
 ip -n "$ns" addr flush dev edge0
+ip -n "$ns" addr add 198.51.100.254/24 dev edge0
 fw
-check "no address in 198.51.100.0/24: exit 4" [ "$rc" -eq 4 ]
-check "that says which network is missing" grep -q "no interface has an address in 198.51.100.0/24" "$TMP/err"
+check "no interface with 198.51.100.1: exit 4" [ "$rc" -eq 4 ]
+check "that says which address is missing" grep -q "no interface has 198.51.100.1, fw's address on the lab's edge network" "$TMP/err"
 finish

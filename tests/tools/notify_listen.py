@@ -9,9 +9,11 @@ service in NOTIFY_SOCKET) and prints each message it receives, one
 assignment a line, prefixed with the message's number: "1 READY=1",
 "1 STATUS=...", and "1 pid=N", the sender's pid from its credentials. On
 every READY=1, before reading further, it checks that what the service
-promised is there: a STUN Binding request to --stun (a connected UDP
-socket, so that a closed port fails at once) prints "1 stun: answered
-software=TEXT" or "1 stun: no answer: WHY"; each --tcp and --unix is
+promised is there: STUN Binding requests to --stun from 16 source ports
+(connected UDP sockets, so that a closed port fails at once; SO_REUSEPORT
+spreads them over the workers) print "1 stun: answered software=TEXT"
+when all answered alike, else "1 stun: answered differently: ..." or
+"1 stun: no answer: WHY"; each --tcp and --unix is
 connected to: "1 tcp HOST:PORT: connected" or "... refused: WHY". It exits
 after a message with STOPPING=1, or on SIGTERM. Lines are flushed as they
 are printed, so that a shell test can poll the output file.
@@ -57,6 +59,16 @@ def stun_check(addr):
     return "answered software=%s" % software
 
 
+def stun_check_all(addr, tries=16):
+    """stun_check from `tries` source ports: SO_REUSEPORT spreads them over
+    the workers (all 16 on one of two: 1 in 32768), so an answer that is
+    the same for all is every worker's. The distinct answers, joined."""
+    answers = sorted({stun_check(addr) for _ in range(tries)})
+    if len(answers) == 1:
+        return answers[0]
+    return "answered differently: " + "; ".join(answers)
+
+
 def connect_check(family, addr):
     with socket.socket(family, socket.SOCK_STREAM) as s:
         s.settimeout(2)
@@ -69,7 +81,7 @@ def connect_check(family, addr):
 
 def on_ready(n, args, out):
     if args.stun:
-        out("%d stun: %s" % (n, stun_check(host_port(args.stun))))
+        out("%d stun: %s" % (n, stun_check_all(host_port(args.stun))))
     for t in args.tcp:
         h, p = host_port(t)
         fam = socket.AF_INET6 if ":" in h else socket.AF_INET

@@ -1,0 +1,140 @@
+/* edgelab serve's command line and configuration (cli/serve_conf.h). */
+#include "cli/serve_conf.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cmd.h"
+#include "control/control.h"
+#include "core/log.h"
+#include "pki/pki.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: edgelab serve [--config FILE] [--check-config] [--KEY VALUE ...]\n\n"
+	             "Runs the edge. Without --config it runs on the embedded defaults.\n"
+	             "  -c, --config FILE   key value lines (see conf/edgelab.conf)\n"
+	             "  -n, --check-config  check the configuration, print it, and exit\n"
+	             "Every config key is also a flag that overrides the file:\n");
+	for (size_t i = 0; i < conf_key_count(); i++) {
+		const struct conf_key_info *k = conf_key_at(i);
+		char flag[64];
+		snprintf(flag, sizeof(flag), "%s", k->name);
+		for (char *p = flag; *p; p++)
+			if (*p == '_')
+				*p = '-';
+		fprintf(out, "  --%-26s %s (default: %s)\n", flag, k->help, k->default_value);
+	}
+	fprintf(out, "Signals: SIGTERM/SIGINT stop, SIGHUP reloads the config file.\n");
+}
+
+int serve_args_parse(struct serve_args *a, int argc, char **argv, bool *check_only)
+{
+	size_t nkeys = conf_key_count();
+	struct option opts[3 + 64 + 1];
+	char names[64][64];
+	opts[0] = (struct option){"config", required_argument, NULL, 'c'};
+	opts[1] = (struct option){"check-config", no_argument, NULL, 'n'};
+	opts[2] = (struct option){"help", no_argument, NULL, 'h'};
+	for (size_t i = 0; i < nkeys && i < 64; i++) {
+		snprintf(names[i], sizeof(names[i]), "%s", conf_key_at(i)->name);
+		for (char *p = names[i]; *p; p++)
+			if (*p == '_')
+				*p = '-';
+		opts[3 + i] = (struct option){names[i], required_argument, NULL, 1000 + (int)i};
+	}
+	opts[3 + nkeys] = (struct option){0};
+	int c;
+	while ((c = getopt_long(argc, argv, "c:nh", opts, NULL)) != -1) {
+		if (c == 'c') {
+			a->config_path = optarg;
+		} else if (c == 'n') {
+			*check_only = true;
+		} else if (c == 'h') {
+			usage(stdout);
+			exit(EXIT_OK);
+		} else if (c >= 1000 && a->n_overrides < SERVE_OVERRIDES_MAX) {
+			a->override_key[a->n_overrides] = conf_key_at((size_t)c - 1000)->name;
+			a->override_value[a->n_overrides++] = optarg;
+		} else {
+			usage(stderr);
+			return EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "edgelab serve: unexpected argument '%s'\n", argv[optind]);
+		return EINVAL;
+	}
+	return 0;
+}
+
+/* tls_generate at start: a lab PKI where the certificates would be, when
+ * none are there (an image's empty volume). Before the control API's check,
+ * which reads the same files. */
+static int generate_pki(const struct conf *conf, char *err, size_t err_len)
+{
+	char dir[CONF_PATH_MAX];
+	struct pki_err perr = {{0}};
+	bool wrote;
+	if (conf_pki_dir(conf, dir, sizeof(dir)))
+		return EINVAL; /* conf_check refused it already */
+	int rc = pki_lab_first_start(dir, conf->edge_fqdn, conf->sip_domain, &wrote, &perr);
+	if (rc) /* the reason may be longer than err: cut, never a warning */
+		snprintf(err, err_len, "tls_generate: %.*s", (int)(err_len > 15 ? err_len - 15 : 0),
+		         perr.msg);
+	if (wrote) {
+		/* the first line serve logs: in the format the config asks for */
+		log_set_level(conf->log_level);
+		log_set_json(conf->log_json);
+		log_warn(
+		    "tls_generate: no certificates in %s: wrote a lab PKI there (a new CA; the "
+		    "edge %s; partner, client and controller certificates). Mount your own "
+		    "edge.pem, edge.key and ca.pem there to use them",
+		    dir, conf->edge_fqdn);
+	}
+	return rc;
+}
+
+bool serve_pki_pending(const struct conf *conf)
+{
+	return conf->tls_generate && access(conf->tls_certificate, F_OK) != 0;
+}
+
+int serve_conf_load(const struct serve_args *a, enum serve_load purpose, struct conf **confp,
+                    char *err, size_t err_len)
+{
+	struct conf *conf;
+	int rc = a->config_path ? conf_load_file(a->config_path, &conf, err, err_len)
+	                        : conf_defaults(&conf);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < a->n_overrides; i++) {
+		char why[CONF_ERR_MAX - 16];
+		rc = conf_set(conf, a->override_key[i], a->override_value[i], why, sizeof(why));
+		if (rc) {
+			snprintf(err, err_len, "command line: %s", why);
+			conf_unref(conf);
+			return rc;
+		}
+	}
+	/* Keys that need each other, then what the control API will read (the
+	 * token file, the HTTPS certificates): a start, a --check-config and a
+	 * reload all refuse a conf here, before anything uses it. */
+	rc = conf_check(conf, err, err_len);
+	if (!rc && purpose == SERVE_LOAD_START && conf->tls_generate)
+		rc = generate_pki(conf, err, err_len);
+	/* --check-config before the first start: the control API cannot read
+	 * certificates that tls_generate has yet to write. */
+	if (!rc && !(purpose == SERVE_LOAD_CHECK && serve_pki_pending(conf)))
+		rc = control_conf_check(conf, err, err_len);
+	if (rc) {
+		conf_unref(conf);
+		return rc;
+	}
+	*confp = conf;
+	return 0;
+}
