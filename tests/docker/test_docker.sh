@@ -23,6 +23,12 @@ else
 	skip_all "neither docker-compose nor docker compose (scripts/install-deps.sh --test)"
 fi
 
+# since STARTED: seconds from STARTED (date +%s.%N) to now, for the log.
+since() {
+	python3 -c 'import sys; print("%.2f" % (float(sys.argv[2]) - float(sys.argv[1])))' \
+		"$1" "$(date +%s.%N)"
+}
+
 # ---- the engine: ours only when none runs ----
 if ! docker info >/dev/null 2>&1; then
 	command -v dockerd >/dev/null || skip_all "no Docker engine runs and dockerd is not installed"
@@ -38,17 +44,21 @@ if ! docker info >/dev/null 2>&1; then
 fi
 
 # ---- the base images and the image ----
+started=$(date +%s.%N)
 check "the base images are here (pulled, kept, or built with mmdebstrap)" \
 	"$SRCDIR/docker/base-images.sh"
+echo "# base images: $(since "$started") s"
 check "debian:bookworm-slim is tagged" sh -c "docker image inspect debian:bookworm-slim >/dev/null"
 image="edgelab:test-$$"
-at_exit "docker rmi -f $image"
+at_exit "docker rmi -f $image; docker image prune -f --filter label=org.edgelab.stage=build"
+started=$(date +%s.%N)
 if ! docker build -q -f "$SRCDIR/docker/Dockerfile" -t "$image" "$SRCDIR" >"$TMP/build.log" 2>&1; then
 	tail -n 30 "$TMP/build.log"
 	not_ok "the image builds"
 	finish
 fi
 ok "the image builds"
+echo "# image build: $(since "$started") s"
 size=$(docker image inspect -f '{{.Size}}' "$image")
 echo "# image size: $((size / 1000000)) MB ($size bytes)"
 check "the image is under 120 MB" [ "$size" -lt 120000000 ]
@@ -79,7 +89,9 @@ else
 fi
 check "SIP over TLS answers on the published 443 with the generated certificate" \
 	sh -c "echo | openssl s_client -connect 127.0.0.1:$tls 2>/dev/null | grep -q 'CN *= *sip.edge.example'"
+started=$(date +%s.%N)
 docker stop "$c1" >/dev/null
+echo "# docker stop took $(since "$started") s"
 check "docker stop: serve exits 0 (SIGTERM, well within the 10 s before SIGKILL)" \
 	[ "$(docker inspect -f '{{.State.ExitCode}}' "$c1")" = 0 ]
 check "docker stop: serve logs that it stopped" sh -c "docker logs $c1 2>&1 | grep -q 'info  stopped'"
@@ -114,9 +126,7 @@ run_lab() {
 		timeout 300 $compose -p "$project" -f "$file" up --no-build --exit-code-from probe \
 		>"$1.log" 2>&1
 	status=$?
-	elapsed=$(python3 -c 'import sys; print("%.1f" % (float(sys.argv[2]) - float(sys.argv[1])))' \
-		"$started" "$(date +%s.%N)")
-	echo "# compose lab: up to the probe's exit in $elapsed s (exit $status)"
+	echo "# compose lab: up to the probe's exit in $(since "$started") s (exit $status)"
 	fw=$(EDGELAB_IMAGE=$image $compose -p "$project" -f "$file" ps -q fw)
 	docker logs "$fw" >"$1.fw.log" 2>&1
 	fw_exit=$(docker inspect -f '{{.State.ExitCode}}' "$fw")
