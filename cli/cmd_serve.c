@@ -6,6 +6,8 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +42,8 @@ struct serve {
 	struct event *sig_term, *sig_int, *sig_hup;
 	/* Main thread only: workers yet to take the last reload's conf, and
 	 * the status READY=1 carries once they have. */
-	unsigned reload_pending;
+	atomic_uint reload_pending;
+	struct event *reload_done; /* activated by the worker that takes it to 0 */
 	char reload_status[CONF_ERR_MAX + 64];
 	bool notify_failed; /* logged once */
 };
@@ -92,39 +95,45 @@ static void reload_acked(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct serve *sv = arg;
-	if (sv->reload_pending > 0 && --sv->reload_pending == 0)
-		serve_notify(sv, NOTIFY_READY, sv->reload_status);
+	serve_notify(sv, NOTIFY_READY, sv->reload_status);
+}
+
+/* Whoever takes reload_pending to 0 (the last worker, or reload() itself)
+ * says so, exactly once; nothing here can fail, so no READY=1 is lost. */
+static bool reload_release(struct serve *sv)
+{
+	return atomic_fetch_sub(&sv->reload_pending, 1) == 1;
 }
 
 static void worker_set_conf(struct worker *w, void *arg)
 {
 	struct reload_msg *m = arg;
+	struct serve *sv = m->sv;
 	relay_server_set_conf(worker_data(w), m->conf);
 	conf_unref(m->conf); /* the message's own reference */
-	if (event_base_once(m->sv->base, -1, EV_TIMEOUT, reload_acked, m->sv, NULL))
-		log_error("reload: worker %u could not report its new configuration",
-		          worker_index(w));
 	free(m);
+	if (reload_release(sv))
+		event_active(sv->reload_done, EV_TIMEOUT, 0);
 }
 
-/* Queues conf to every worker; returns how many took the message. */
-static unsigned post_conf(struct serve *sv, struct conf *conf)
+/* Queues conf to every worker, each counted in reload_pending until it
+ * has switched (a worker that cannot be posted to keeps its conf). */
+static void post_conf(struct serve *sv, struct conf *conf)
 {
-	unsigned posted = 0;
 	for (unsigned i = 0; i < workers_count(sv->workers); i++) {
 		struct reload_msg *m = malloc(sizeof(*m));
 		if (m)
 			*m = (struct reload_msg){sv, conf_ref(conf)};
+		atomic_fetch_add(&sv->reload_pending, 1); /* before the worker can take it */
 		if (m && !worker_post(workers_at(sv->workers, i), worker_set_conf, m)) {
-			posted++;
 			continue;
 		}
+		atomic_fetch_sub(&sv->reload_pending, 1); /* reload() holds one: not 0 */
 		if (m)
 			conf_unref(m->conf);
 		free(m);
 		log_error("reload: worker %u keeps its configuration (out of memory)", i);
 	}
-	return posted;
 }
 
 /* A listener turned on or off, or moved. */
@@ -167,9 +176,9 @@ static struct metric_family metric_config_reloads_total = {
     {METRIC_LABEL("result", reload_results), {NULL, NULL, 0}},
     0};
 
-/* Applies the file again; the status line says how it went. Returns how
- * many workers are yet to switch. */
-static unsigned apply_reload(struct serve *sv, char *status, size_t status_len)
+/* Applies the file again; the status line says how it went. The workers
+ * switch later, each counted in reload_pending. */
+static void apply_reload(struct serve *sv, char *status, size_t status_len)
 {
 	char err[CONF_ERR_MAX];
 	struct conf *conf;
@@ -184,20 +193,19 @@ static unsigned apply_reload(struct serve *sv, char *status, size_t status_len)
 		         err);
 		log_error("%s", status);
 		metrics_inc(main_shard, &metric_config_reloads_total, 1);
-		return 0;
+		return;
 	}
 	warn_restart_keys(sv->conf, conf);
 	if (sv->sip && sip_server_set_conf(sv->sip, conf, err, sizeof(err)))
 		log_error("reload: SIP keeps its running certificates and partners: %s", err);
 	log_set_level(conf->log_level);
 	log_set_json(conf->log_json);
-	unsigned posted = post_conf(sv, conf);
+	post_conf(sv, conf);
 	conf_unref(sv->conf);
 	sv->conf = conf;
 	metrics_inc(main_shard, &metric_config_reloads_total, 0);
 	snprintf(status, status_len, "reloaded configuration from %s", conf->source);
 	log_info("%s", status);
-	return posted;
 }
 
 /* RELOADING=1 now, READY=1 when every worker runs the new conf (or at once
@@ -205,8 +213,11 @@ static unsigned apply_reload(struct serve *sv, char *status, size_t status_len)
 static void reload(struct serve *sv)
 {
 	serve_notify(sv, NOTIFY_RELOADING, NULL);
-	sv->reload_pending += apply_reload(sv, sv->reload_status, sizeof(sv->reload_status));
-	if (sv->reload_pending == 0)
+	/* One count of our own while the workers are posted to, so that none of
+	 * them takes it to 0 before they all have it. */
+	atomic_fetch_add(&sv->reload_pending, 1);
+	apply_reload(sv, sv->reload_status, sizeof(sv->reload_status));
+	if (reload_release(sv))
 		serve_notify(sv, NOTIFY_READY, sv->reload_status);
 }
 
@@ -310,8 +321,10 @@ static int start(struct serve *sv)
 	sv->sig_term = evsignal_new(sv->base, SIGTERM, signal_cb, sv);
 	sv->sig_int = evsignal_new(sv->base, SIGINT, signal_cb, sv);
 	sv->sig_hup = evsignal_new(sv->base, SIGHUP, signal_cb, sv);
-	if (!sv->sig_term || !sv->sig_int || !sv->sig_hup || evsignal_add(sv->sig_term, NULL) ||
-	    evsignal_add(sv->sig_int, NULL) || evsignal_add(sv->sig_hup, NULL))
+	sv->reload_done = event_new(sv->base, -1, 0, reload_acked, sv);
+	if (!sv->sig_term || !sv->sig_int || !sv->sig_hup || !sv->reload_done ||
+	    evsignal_add(sv->sig_term, NULL) || evsignal_add(sv->sig_int, NULL) ||
+	    evsignal_add(sv->sig_hup, NULL))
 		return ENOMEM;
 	char https[ADDR_STR_MAX] = "off";
 	if (sv->conf->control_listen_enabled)
@@ -332,6 +345,8 @@ static int start(struct serve *sv)
 /* Mirrors start(), in reverse order; copes with a half-started serve. */
 static void stop(struct serve *sv)
 {
+	if (sv->reload_done)
+		event_free(sv->reload_done);
 	if (sv->sig_hup)
 		event_free(sv->sig_hup);
 	if (sv->sig_int)
