@@ -1,4 +1,6 @@
-/* Unit tests of sipfront/resolve.h against a real DNS server: dnsmasq on
+/* Unit tests of sipfront/resolve.h, and of sipfront/dns.h (the same lookup
+ * on an event loop, through c-ares: the same answers and errors, and the
+ * loop free while a server is silent), against a real DNS server: dnsmasq on
  * 127.0.0.1 (and ::1 when the host has it) on a free high port, started
  * once for the group and killed in its teardown (and by PR_SET_PDEATHSIG
  * if this process dies first). Without dnsmasq the test fails as root
@@ -24,6 +26,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
+#include "sipfront/dns.h"
 #include "sipfront/resolve.h"
 
 #define READY_MS 5000 /* dnsmasq starts in milliseconds; this bounds a hang */
@@ -390,6 +395,155 @@ static void test_sip_resolve_bad_names(void **state)
 	    EINVAL);
 }
 
+/* ---- sipfront/dns.h: the same lookup, on an event loop ---- */
+
+struct async_result {
+	bool called;
+	int calls, rc;
+	struct sip_target t[SIP_RESOLVE_MAX];
+	size_t n;
+	char err[600];
+	struct event_base *base;
+};
+
+static void async_done(int rc, const struct sip_target *t, size_t n, const char *err, void *arg)
+{
+	struct async_result *r = arg;
+	r->called = true;
+	r->calls++;
+	r->rc = rc;
+	r->n = n;
+	memcpy(r->t, t, n * sizeof(*t));
+	snprintf(r->err, sizeof(r->err), "%s", err);
+	event_base_loopbreak(r->base);
+}
+
+static void tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(*(unsigned *)arg)++;
+}
+
+/* The lookup of domain at family/port on a fresh base, the loop run until
+ * its callback (10 s at most); *ticks counts a 10 ms timer's firings
+ * meanwhile, the other work of a loop that the lookup must not hold up. */
+static void resolve_async(int family, uint16_t port, const char *domain, struct async_result *r,
+                          unsigned *ticks)
+{
+	struct sockaddr_storage ss;
+	struct sip_dns *d;
+	char err[256];
+	unsigned dummy = 0;
+	memset(r, 0, sizeof(*r));
+	sa_loopback(&ss, family, port);
+	r->base = event_base_new();
+	assert_non_null(r->base);
+	assert_int_equal(sip_dns_open(&d, r->base, (struct sockaddr *)&ss, err, sizeof(err)), 0);
+	struct event *t = event_new(r->base, -1, EV_PERSIST, tick, ticks ? ticks : &dummy);
+	assert_int_equal(event_add(t, &(struct timeval){0, 10000}), 0);
+	assert_int_equal(sip_dns_partner(d, domain, async_done, r, NULL), 0);
+	assert_false(r->called); /* never from inside sip_dns_partner */
+	event_base_loopexit(r->base, &(struct timeval){10, 0});
+	event_base_dispatch(r->base);
+	event_free(t);
+	sip_dns_close(d);
+	event_base_free(r->base);
+	assert_true(r->called);
+	assert_int_equal(r->calls, 1);
+}
+
+/* Every case of the blocking tests: the same code, targets and words. */
+static void test_sip_dns_as_blocking(void **state)
+{
+	static const char *const domains[] = {"partner.example", "dual.example", "nosrv.example",
+	                                      "absent.example",  "none.example", "noaddr.example",
+	                                      "partner.invalid"};
+	char a[320], b[320];
+	(void)state;
+	for (size_t i = 0; i < sizeof(domains) / sizeof(domains[0]); i++) {
+		struct sip_target t[SIP_RESOLVE_MAX];
+		char err[600];
+		size_t n = 0;
+		struct async_result r;
+		int rc = resolve_at(AF_INET, dns.port, domains[i], t, SIP_RESOLVE_MAX, &n, err,
+		                    sizeof(err));
+		resolve_async(AF_INET, dns.port, domains[i], &r, NULL);
+		if (r.rc != rc || strcmp(r.err, err) != 0 || r.n != n)
+			fail_msg("%s: async %d \"%s\" (%zu targets), blocking %d \"%s\" (%zu)",
+			         domains[i], r.rc, r.err, r.n, rc, err, n);
+		for (size_t k = 0; k < n; k++)
+			assert_string_equal(target_str(&r.t[k], a, sizeof(a)),
+			                    target_str(&t[k], b, sizeof(b)));
+	}
+}
+
+/* A server that never answers: ETIMEDOUT after the two tries, and all the
+ * while the loop goes on (a blocking lookup would let no tick through). */
+static void test_sip_dns_silent_server(void **state)
+{
+	uint16_t port;
+	unsigned ticks = 0;
+	struct async_result r;
+	int silent = bound_socket(AF_INET, SOCK_DGRAM, &port);
+	(void)state;
+	assert_true(silent >= 0);
+	resolve_async(AF_INET, port, "partner.example", &r, &ticks);
+	close(silent);
+	assert_int_equal(r.rc, ETIMEDOUT);
+	if (!strstr(r.err, "no answer from 127.0.0.1:"))
+		fail_msg("err \"%s\"", r.err);
+	if (ticks < 10)
+		fail_msg("the loop ran its timer %u times while the lookup waited", ticks);
+}
+
+static void never(int rc, const struct sip_target *t, size_t n, const char *err, void *arg)
+{
+	(void)rc;
+	(void)t;
+	(void)n;
+	(void)err;
+	*(bool *)arg = true;
+}
+
+/* A cancelled lookup calls nobody; closing with lookups under way frees
+ * them (the sanitizers see a leak or a late callback). */
+static void test_sip_dns_cancel_and_close(void **state)
+{
+	struct sockaddr_storage ss;
+	struct sip_dns *d;
+	struct sip_dns_lookup *l;
+	bool called = false;
+	char err[256];
+	uint16_t port;
+	int silent = bound_socket(AF_INET, SOCK_DGRAM, &port);
+	(void)state;
+	struct event_base *base = event_base_new();
+	assert_non_null(base);
+	sa_loopback(&ss, AF_INET, dns.port);
+	assert_int_equal(sip_dns_open(&d, base, (struct sockaddr *)&ss, err, sizeof(err)), 0);
+	assert_int_equal(sip_dns_partner(d, "partner.example", never, &called, &l), 0);
+	sip_dns_cancel(l);
+	event_base_loopexit(base, &(struct timeval){1, 0});
+	event_base_dispatch(base);
+	assert_false(called);
+	sip_dns_close(d);
+	/* Closed mid-lookup, against a server that does not answer. */
+	sa_loopback(&ss, AF_INET, port);
+	assert_int_equal(sip_dns_open(&d, base, (struct sockaddr *)&ss, err, sizeof(err)), 0);
+	assert_int_equal(sip_dns_partner(d, "partner.example", never, &called, NULL), 0);
+	assert_int_equal(sip_dns_partner(d, "dual.example", never, &called, NULL), 0);
+	event_base_loopexit(base, &(struct timeval){0, 200000});
+	event_base_dispatch(base);
+	sip_dns_close(d);
+	event_base_loopexit(base, &(struct timeval){0, 100000});
+	event_base_dispatch(base);
+	assert_false(called);
+	assert_int_equal(sip_dns_partner(NULL, "partner.example", never, &called, NULL), EINVAL);
+	event_base_free(base);
+	close(silent);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -399,6 +553,9 @@ int main(void)
 	    cmocka_unit_test(test_sip_resolve_refused),
 	    cmocka_unit_test(test_sip_resolve_timeout),
 	    cmocka_unit_test(test_sip_resolve_bad_names),
+	    cmocka_unit_test(test_sip_dns_as_blocking),
+	    cmocka_unit_test(test_sip_dns_silent_server),
+	    cmocka_unit_test(test_sip_dns_cancel_and_close),
 	};
 	if (!dnsmasq_find(dns.exe, sizeof(dns.exe))) {
 		if (geteuid() == 0) {

@@ -1,0 +1,48 @@
+/* A partner's edge found without blocking: the lookup of resolve.h
+ * (_sipfederationtls._tcp SRV, then each target's A and AAAA records), on an
+ * event loop, through c-ares. A server that does not answer costs the
+ * lookup its time, never the loop: the SIP server's connections, and every
+ * other event on the base, go on meanwhile.
+ *
+ * The answer is resolve.h's, record for record: targets ordered by priority
+ * (lowest first), then weight (highest first), then answer order; each
+ * target's A addresses, then its AAAA ones; targets "." or without an
+ * address skipped; at most SIP_RESOLVE_MAX. The errors are its classes too:
+ * EINVAL, ENOENT (NXDOMAIN, no SRV, target ".", no address), ETIMEDOUT (no
+ * answer: each query waits 1 s and is sent twice), EIO (SERVFAIL, REFUSED,
+ * a malformed answer), ENOMEM.
+ *
+ * One sip_dns per event base (not thread-safe: its base's thread only). */
+#ifndef EDGELAB_SIPFRONT_DNS_H
+#define EDGELAB_SIPFRONT_DNS_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "sipfront/resolve.h"
+
+struct event_base;
+struct sip_dns;
+struct sip_dns_lookup;
+
+/* rc 0 and n >= 1 targets, or an errno with err (a sentence); t and err
+ * live until the callback returns, which must not close the resolver. */
+typedef void sip_dns_done_h(int rc, const struct sip_target *t, size_t n, const char *err,
+                            void *arg);
+
+/* A resolver on base asking server (AF_INET or AF_INET6, with its port), or
+ * NULL for /etc/resolv.conf's servers. 0, or an errno with err. */
+int sip_dns_open(struct sip_dns **dp, struct event_base *base, const struct sockaddr *server,
+                 char *err, size_t err_len);
+/* Ends every lookup still running without calling its callback, then frees. */
+void sip_dns_close(struct sip_dns *d);
+
+/* Starts the lookup for domain; done is called once, from the event loop,
+ * never from here. 0 and *lp (for sip_dns_cancel; may be NULL), or EINVAL
+ * (domain not a host name short enough for the SRV prefix) or ENOMEM. */
+int sip_dns_partner(struct sip_dns *d, const char *domain, sip_dns_done_h *done, void *arg,
+                    struct sip_dns_lookup **lp);
+/* The lookup's callback will not be called (its owner is going away). */
+void sip_dns_cancel(struct sip_dns_lookup *l);
+
+#endif
