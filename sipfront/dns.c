@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <ares.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <event2/event.h>
 #include <stdbool.h>
@@ -23,15 +24,17 @@
 
 #define SRV_PREFIX "_sipfederationtls._tcp."
 /* The query name must stay a DNS name (253 characters). */
-#define DOMAIN_MAX  (CONF_NAME_MAX - (sizeof(SRV_PREFIX) - 1))
-#define TRY_MS      1000 /* the wait for one answer */
-#define TRIES       2    /* each query is sent twice */
-#define SOCKETS_MAX 16   /* sockets c-ares may have open at once (UDP and TCP per server) */
+#define DOMAIN_MAX (CONF_NAME_MAX - (sizeof(SRV_PREFIX) - 1))
+/* Each query is sent twice; c-ares doubles the wait for the second try, so
+ * 667 ms then 1333 ms: a silent server costs a query 2 s, as in resolve.c. */
+#define TRY_MS      667
+#define TRIES       2
+#define SOCKETS_MAX 16 /* sockets c-ares may have open at once (UDP and TCP per server) */
 #define C_IN        1
 #define T_A         1
 #define T_AAAA      28
 #define T_SRV       33
-#define ERR_MAX     256
+#define ERR_MAX     512 /* "SRV ", a 253-character name, then the reason */
 
 struct watched {
 	ares_socket_t fd;
@@ -151,20 +154,34 @@ static int use_server(struct sip_dns *d, const struct sockaddr *sa)
 	return ares_set_servers_ports(d->ch, &node) == ARES_SUCCESS ? 0 : ENOMEM;
 }
 
+/* ares_library_init: once per process, before any channel, whichever
+ * thread opens the first resolver. */
+static pthread_once_t library_once = PTHREAD_ONCE_INIT;
+static int library_status;
+
+static void library_init(void)
+{
+	library_status = ares_library_init(ARES_LIB_INIT_ALL);
+}
+
 int sip_dns_open(struct sip_dns **dp, struct event_base *base, const struct sockaddr *server,
                  char *err, size_t err_len)
 {
-	static bool library_ready; /* ares_library_init: once, before any channel */
 	*dp = NULL;
 	if (server && server->sa_family != AF_INET && server->sa_family != AF_INET6) {
 		snprintf(err, err_len, "the DNS server is neither IPv4 nor IPv6");
 		return EINVAL;
 	}
-	if (!library_ready && ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS) {
-		snprintf(err, err_len, "c-ares: library initialisation failed");
+	if (server && server->sa_family == AF_INET6 &&
+	    ((const struct sockaddr_in6 *)server)->sin6_scope_id != 0) {
+		snprintf(err, err_len, "a link-local DNS server (with a scope) is not supported");
+		return EINVAL;
+	}
+	pthread_once(&library_once, library_init);
+	if (library_status != ARES_SUCCESS) {
+		snprintf(err, err_len, "c-ares: %s", ares_strerror(library_status));
 		return ENOMEM;
 	}
-	library_ready = true;
 	struct sip_dns *d = calloc(1, sizeof(*d));
 	if (!d || !(d->timer = evtimer_new(base, on_timer, d))) {
 		free(d);
@@ -176,10 +193,11 @@ int sip_dns_open(struct sip_dns **dp, struct event_base *base, const struct sock
 		addr_str(server, d->server, sizeof(d->server));
 	else
 		snprintf(d->server, sizeof(d->server), "the system resolver");
-	/* With one server of ours, its SERVFAIL or REFUSED is the answer to
-	 * report (c-ares would otherwise fall back to "connection refused", as
-	 * if moving on to a next server); resolv.conf's may have a next one. */
-	struct ares_options o = {.flags = server ? ARES_FLAG_NOCHECKRESP : 0,
+	/* A SERVFAIL, REFUSED or NOTIMP is the answer to report: without this
+	 * c-ares moves on to a next server and, with none left, says
+	 * "connection refused". The cost: resolv.conf's second server is not
+	 * asked after such an answer from the first. */
+	struct ares_options o = {.flags = ARES_FLAG_NOCHECKRESP,
 	                         .timeout = TRY_MS,
 	                         .tries = TRIES,
 	                         .sock_state_cb = socket_state,

@@ -9,8 +9,14 @@
  * target's A addresses, then its AAAA ones; targets "." or without an
  * address skipped; at most SIP_RESOLVE_MAX. The errors are its classes too:
  * EINVAL, ENOENT (NXDOMAIN, no SRV, target ".", no address), ETIMEDOUT (no
- * answer: each query waits 1 s and is sent twice), EIO (SERVFAIL, REFUSED,
+ * answer: each query is sent twice, 2 s in all), EIO (SERVFAIL, REFUSED,
  * a malformed answer), ENOMEM.
+ *
+ * Where it differs: the targets' A and AAAA queries go out at once, so when
+ * they fail in different ways the error told is the first to arrive, not
+ * the first in SRV order, and a target that times out does not hide the
+ * addresses of the targets after it (resolve.c stops its walk there). The
+ * lookup has no overall budget: SRV, then the targets, 2 s each at most.
  *
  * One sip_dns per event base (not thread-safe: its base's thread only). */
 #ifndef EDGELAB_SIPFRONT_DNS_H
@@ -30,19 +36,22 @@ struct sip_dns_lookup;
 typedef void sip_dns_done_h(int rc, const struct sip_target *t, size_t n, const char *err,
                             void *arg);
 
-/* A resolver on base asking server (AF_INET or AF_INET6, with its port), or
- * NULL for /etc/resolv.conf's servers. 0, or an errno with err. */
+/* A resolver on base asking server (AF_INET or AF_INET6, with its port; not
+ * a link-local IPv6 address with a scope), or NULL for /etc/resolv.conf's
+ * servers. 0, or an errno with err. */
 int sip_dns_open(struct sip_dns **dp, struct event_base *base, const struct sockaddr *server,
                  char *err, size_t err_len);
 /* Ends every lookup still running without calling its callback, then frees. */
 void sip_dns_close(struct sip_dns *d);
 
 /* Starts the lookup for domain; done is called once, from the event loop,
- * never from here. 0 and *lp (for sip_dns_cancel; may be NULL), or EINVAL
- * (domain not a host name short enough for the SRV prefix) or ENOMEM. */
+ * never from here. 0 and *lp (for sip_dns_cancel; may be NULL: the handle
+ * is good until done runs or sip_dns_cancel, not after), or EINVAL (domain
+ * not a host name short enough for the SRV prefix) or ENOMEM. */
 int sip_dns_partner(struct sip_dns *d, const char *domain, sip_dns_done_h *done, void *arg,
                     struct sip_dns_lookup **lp);
-/* The lookup's callback will not be called (its owner is going away). */
+/* The lookup's callback will not be called (its owner is going away); l
+ * is freed once its queries end. Only before done has run. */
 void sip_dns_cancel(struct sip_dns_lookup *l);
 
 #endif

@@ -459,19 +459,26 @@ static void test_sip_dns_as_blocking(void **state)
 	static const char *const domains[] = {"partner.example", "dual.example", "nosrv.example",
 	                                      "absent.example",  "none.example", "noaddr.example",
 	                                      "partner.invalid"};
-	char a[320], b[320];
+	char a[320], b[320], long_name[300];
 	(void)state;
-	for (size_t i = 0; i < sizeof(domains) / sizeof(domains[0]); i++) {
+	/* 230 characters, the longest: the error names it whole. */
+	memset(long_name, 'a', sizeof(long_name));
+	for (size_t i = 63; i < 192; i += 64)
+		long_name[i] = '.';
+	snprintf(long_name + 222, sizeof(long_name) - 222, ".example");
+	for (size_t i = 0; i <= sizeof(domains) / sizeof(domains[0]); i++) {
+		const char *domain =
+		    i < sizeof(domains) / sizeof(domains[0]) ? domains[i] : long_name;
 		struct sip_target t[SIP_RESOLVE_MAX];
 		char err[600];
 		size_t n = 0;
 		struct async_result r;
-		int rc = resolve_at(AF_INET, dns.port, domains[i], t, SIP_RESOLVE_MAX, &n, err,
-		                    sizeof(err));
-		resolve_async(AF_INET, dns.port, domains[i], &r, NULL);
+		int rc =
+		    resolve_at(AF_INET, dns.port, domain, t, SIP_RESOLVE_MAX, &n, err, sizeof(err));
+		resolve_async(AF_INET, dns.port, domain, &r, NULL);
 		if (r.rc != rc || strcmp(r.err, err) != 0 || r.n != n)
 			fail_msg("%s: async %d \"%s\" (%zu targets), blocking %d \"%s\" (%zu)",
-			         domains[i], r.rc, r.err, r.n, rc, err, n);
+			         domain, r.rc, r.err, r.n, rc, err, n);
 		for (size_t k = 0; k < n; k++)
 			assert_string_equal(target_str(&r.t[k], a, sizeof(a)),
 			                    target_str(&t[k], b, sizeof(b)));
