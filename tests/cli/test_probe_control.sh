@@ -44,11 +44,17 @@ FAKE_PID=""
 fake() {
 	[ -z "$FAKE_PID" ] || { kill "$FAKE_PID"; wait "$FAKE_PID"; } 2>/dev/null
 	: >"$LOG"
+	# Emptied here, not by the child's redirection: that runs after the
+	# fork, so a loaded machine let wait_for read the last fake's "ready".
+	: >"$TMP/fake.out"
 	python3 "$FAKE" --log "$LOG" --cert "$TMP/pki/edge.pem" --key "$TMP/pki/edge.key" \
 		--ca "$TMP/pki/ca.pem" --token-file "$TMP/token" "$@" >"$TMP/fake.out" 2>"$TMP/fake.err" &
 	FAKE_PID=$!
 	at_exit "kill $FAKE_PID"
-	wait_for 5 grep -q ready "$TMP/fake.out"
+	# A bound, not a timing: python's start takes seconds on a loaded
+	# machine (the suite beside make distcheck's).
+	wait_for 30 grep -q ready "$TMP/fake.out" ||
+		{ not_ok "the fake edge is ready ($*)"; sed 's/^/# /' "$TMP/fake.err"; }
 }
 fake_unix() { fake --unix "$SOCK" "$@"; }
 fake_https() { fake --https "127.0.0.1:$CTLP" "$@"; }
