@@ -41,6 +41,19 @@ static int set_edge(const struct cli_opt *o, const char *value, char *why, size_
 	return 0;
 }
 
+static int set_dns(const struct cli_opt *o, const char *value, char *why, size_t why_len, void *arg)
+{
+	struct rules_args *a = arg;
+	(void)o;
+	if (addr_parse(value, 0, &a->opts.dns) ||
+	    addr_port((const struct sockaddr *)&a->opts.dns) != 0) {
+		snprintf(why, why_len, "'%s' is not an IPv4 or IPv6 address (without a port)",
+		         value);
+		return EINVAL;
+	}
+	return 0;
+}
+
 static int set_format(const struct cli_opt *o, const char *value, char *why, size_t why_len,
                       void *arg)
 {
@@ -79,10 +92,12 @@ static int set_table(const struct cli_opt *o, const char *value, char *why, size
 static int check_masks(char *why, size_t why_len, void *arg)
 {
 	const struct rules_args *a = arg;
-	if (!(a->opts.drop_mask & a->opts.reject_mask))
-		return 0;
-	snprintf(why, why_len, "a row cannot be both in --drop and --reject");
-	return EINVAL;
+	if (a->opts.drop_mask & a->opts.reject_mask)
+		return snprintf(why, why_len, "a row cannot be both in --drop and --reject"),
+		       EINVAL;
+	if (a->opts.dns.ss_family && rules_opts_check(&a->opts))
+		return snprintf(why, why_len, "--dns and --edge must be of one family"), EINVAL;
+	return 0;
 }
 
 static const struct cli_opt rules_options[] = {
@@ -113,6 +128,12 @@ static const struct cli_opt rules_options[] = {
      .offset = AT(opts.reject_mask),
      .help = "reject these rows with a TCP RST or ICMP port\n"
              "unreachable; the probe then says REJECTED"},
+    {.name = "dns",
+     .arg = "ADDR",
+     .set = set_dns,
+     .help = "also let the edge query this DNS server (UDP and TCP 53):\n"
+             "not a port-table row, but an edge that finds partners by\n"
+             "SRV needs it (the federation lab's fw: --dns 192.0.2.53)"},
     {.name = "lab",
      .letter = 'l',
      .set = cli_opt_flag,
@@ -131,7 +152,7 @@ static const struct cli_opt rules_options[] = {
 static const struct cli_opts rules_verb = {
     .verb = "rules",
     .synopsis = "[--edge ADDR] [--format nft|iptables] [--lab] [--drop N[,N]]\n"
-                "                     [--reject N[,N]] [--table NAME]",
+                "                     [--reject N[,N]] [--table NAME] [--dns ADDR]",
     .about = "Prints the stateful forward policy of the router between the outside and\n"
              "the edge's access interface: one commented rule per port-table row.\n",
     .opts = rules_options,

@@ -32,6 +32,9 @@ struct lab_env {
 	char edge_dir[LAB_PATH_MAX], probe_dir[LAB_PATH_MAX];
 	char ctl[LAB_PATH_MAX], log[LAB_PATH_MAX], edge_log[LAB_PATH_MAX];
 	char conf[LAB_PATH_MAX], pki[LAB_PATH_MAX], rules[LAB_PATH_MAX];
+	/* What the generated policy names: the edge (LAB_EDGE_ADDR) and its DNS
+	 * server ("": none); the federation lab sets its sites' own. */
+	char edge_addr[48], dns_addr[48];
 };
 
 /* A command (argv as the arguments) run by proc_run in namespace ns (NULL:

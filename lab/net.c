@@ -51,6 +51,7 @@ void lab_env_init(struct lab_env *e, const char *self, const char *id, const cha
 	snprintf(e->conf, sizeof(e->conf), "%s/edge/edge.conf", dir);
 	snprintf(e->pki, sizeof(e->pki), "%s/edge/pki", dir);
 	snprintf(e->rules, sizeof(e->rules), "%s/rules.nft", dir);
+	snprintf(e->edge_addr, sizeof(e->edge_addr), "%s", LAB_EDGE_ADDR);
 }
 
 void lab_say(const struct lab_env *e, const char *fmt, ...)
@@ -226,7 +227,10 @@ static int write_policy(const struct lab_env *e, unsigned drop_mask, unsigned re
 	                        .reject_mask = reject_mask,
 	                        .outside_if = LAB_FW_OUTSIDE_IF,
 	                        .edge_if = LAB_FW_EDGE_IF};
-	addr_parse(LAB_EDGE_ADDR, 0, &ro.edge);
+	if (addr_parse(e->edge_addr, 0, &ro.edge) ||
+	    (e->dns_addr[0] && addr_parse(e->dns_addr, 0, &ro.dns)))
+		return snprintf(err, len, "bad lab address %s / %s", e->edge_addr, e->dns_addr),
+		       EINVAL;
 	FILE *f = fopen(e->rules, "w");
 	if (!f) {
 		int rc = errno;

@@ -58,6 +58,18 @@ static bool ifname_ok(const char *s)
 	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
 }
 
+/* Whether a and b are both IPv4 (mapped or not) or both IPv6. */
+static bool same_family(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	struct edge x, y;
+	if ((a->ss_family != AF_INET && a->ss_family != AF_INET6) ||
+	    (b->ss_family != AF_INET && b->ss_family != AF_INET6))
+		return false;
+	edge_get(a, &x);
+	edge_get(b, &y);
+	return x.v6 == y.v6;
+}
+
 int rules_opts_check(const struct rules_opts *o)
 {
 	if (!o)
@@ -68,6 +80,8 @@ int rules_opts_check(const struct rules_opts *o)
 		return EINVAL;
 	/* Both at once has no meaning: refuse rather than pick one silently. */
 	if (o->drop_mask & o->reject_mask)
+		return EINVAL;
+	if (o->dns.ss_family && !same_family(&o->dns, &o->edge))
 		return EINVAL;
 	if (o->table && !table_name_ok(o->table))
 		return EINVAL;
@@ -165,6 +179,21 @@ static void nft_row(struct out *w, const struct rules_opts *o, const struct edge
 	out_printf(w, " comment \"row %d: %s %s\"\n", r->number, r->role, r->flow);
 }
 
+#define DNS_COMMENT "not a port-table row: the edge's DNS lookups (partners' SRV records)"
+
+static void nft_dns(struct out *w, const struct rules_opts *o, const struct edge *e)
+{
+	struct edge dns;
+	edge_get(&o->dns, &dns);
+	out_printf(w, "\t\t");
+	if (o->outside_if)
+		out_printf(w, "iifname \"%s\" oifname \"%s\" ", o->edge_if, o->outside_if);
+	out_printf(w,
+	           "%s saddr %s %s daddr %s meta l4proto { tcp, udp } th dport 53 accept "
+	           "comment \"%s\"\n",
+	           e->v6 ? "ip6" : "ip", e->ip, e->v6 ? "ip6" : "ip", dns.ip, DNS_COMMENT);
+}
+
 /* Both formats' first lines: what the rules are for, and which interfaces
  * they name, when they do. */
 static void write_title(struct out *w, const struct rules_opts *o, const struct edge *e)
@@ -222,6 +251,8 @@ int rules_write_nft(FILE *out, const struct rules_opts *o)
 		else
 			nft_row(&w, o, &e, r, mask_has(o->reject_mask, n));
 	}
+	if (o->dns.ss_family)
+		nft_dns(&w, o, &e);
 	out_printf(&w, "\t}\n}\n");
 	return out_finish(&w);
 }
@@ -253,6 +284,19 @@ static void ipt_row(struct out *w, const struct rules_opts *o, const struct edge
 	else
 		out_printf(w, " -j REJECT --reject-with %s\n",
 		           e->v6 ? "icmp6-port-unreachable" : "icmp-port-unreachable");
+}
+
+static void ipt_dns(struct out *w, const struct rules_opts *o, const struct edge *e,
+                    const char *proto)
+{
+	struct edge dns;
+	edge_get(&o->dns, &dns);
+	out_printf(w, "-A FORWARD");
+	if (o->outside_if)
+		out_printf(w, " -i %s -o %s", o->edge_if, o->outside_if);
+	out_printf(
+	    w, " -s %s/%d -d %s/%d -p %s -m %s --dport 53 -m comment --comment \"%s\" -j ACCEPT\n",
+	    e->ip, e->v6 ? 128 : 32, dns.ip, e->v6 ? 128 : 32, proto, proto, DNS_COMMENT);
 }
 
 static void ipt_head(struct out *w, const struct rules_opts *o, const struct edge *e)
@@ -289,6 +333,9 @@ int rules_write_iptables(FILE *out, const struct rules_opts *o)
 		else
 			ipt_row(&w, o, &e, r, mask_has(o->reject_mask, n));
 	}
+	if (o->dns.ss_family)
+		for (int i = 0; i < 2; i++)
+			ipt_dns(&w, o, &e, i ? "tcp" : "udp");
 	out_printf(&w, "COMMIT\n");
 	return out_finish(&w);
 }

@@ -23,12 +23,17 @@ struct rules_opts {
 	 * are set every row's rule also names them (in and out), as for the
 	 * lab's fw (`edgelab rules --lab`). NULL: rules match addresses only. */
 	const char *outside_if, *edge_if;
+	/* The edge's DNS server (AF_INET or AF_INET6, same family as edge; port
+	 * ignored), or family 0: none. With one, one more rule lets the edge
+	 * query it on UDP and TCP 53: not a port-table row, but an edge that
+	 * finds its partners by SRV (federation_partner DOMAIN) needs it. */
+	struct sockaddr_storage dns;
 };
 
 /* 0 when o is usable: a known family, masks only over rows 1..ROWS_COUNT and
- * not overlapping, a table name of [A-Za-z_][A-Za-z0-9_-]* up to
- * RULES_TABLE_MAX characters, interface names both set or both NULL, each
- * 1-15 of [A-Za-z0-9_.-] (IFNAMSIZ). EINVAL otherwise. */
+ * not overlapping, a DNS server of the edge's family or none, a table name of
+ * [A-Za-z_][A-Za-z0-9_-]* up to RULES_TABLE_MAX characters, interface names both set or both NULL,
+ * each 1-15 of [A-Za-z0-9_.-] (IFNAMSIZ). EINVAL otherwise. */
 int rules_opts_check(const struct rules_opts *o);
 /* `table inet NAME` with a forward chain (policy drop); replaces only that
  * table when loaded. 0, EINVAL (see rules_opts_check) or a write's errno. */

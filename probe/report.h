@@ -17,14 +17,20 @@ enum probe_verdict {
 	VERDICT_EXPOSED,  /* a negative flow got through: bad */
 };
 
+#define PROBE_ROW_NONE (-1) /* a flow that is no one row: DNS, IM or A/V end to end */
+
 struct probe_result {
-	int row;          /* 1..6; 0: a negative flow of the strict mode */
+	int row;          /* 1..6; 0: a negative flow of the strict mode; PROBE_ROW_NONE */
 	const char *flow; /* "client -> edge STUN/UDP" (static string) */
 	char dialect[16]; /* "rfc5389", "msturn", or "" when the row has one */
 	enum probe_verdict verdict;
 	char detail[256];  /* why: "mapped 192.0.2.10:40000 as expected" */
 	double seconds;    /* how long the flow took */
 	double start, end; /* seconds since the run's start */
+	/* The federation lab's (probe/fed.h); "" elsewhere. */
+	char site[8];   /* "a", "b", or "a>b" for a flow from site A to site B */
+	char rows[24];  /* the table rows it crosses, per site: "a2 b1" */
+	char where[16]; /* not PASS: where it broke: "fw-a", "fw-b", "dns", "edge-b", ... */
 };
 
 struct report_meta {

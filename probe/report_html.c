@@ -59,7 +59,9 @@ static const char style[] =
     "td{border-bottom:1px solid #e2e8f0;padding:4px 8px;vertical-align:top}\n"
     "td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
     "td.flow{white-space:nowrap}td.detail{overflow-wrap:anywhere}\n"
-    "tr>td:first-child{border-left:5px solid var(--c)}\n";
+    "tr>td:first-child{border-left:5px solid var(--c)}\n"
+    "svg .inet>rect{fill:#f8fafc;stroke-dasharray:6 4}svg .dns>rect{fill:#e0f2fe}\n"
+    "svg .break path{stroke:#b91c1c;stroke-width:5;stroke-linecap:round}\n";
 
 /* The legend: every verdict's colour, with its name. */
 static void html_legend(struct out *w)
@@ -110,11 +112,23 @@ static void html_row(struct out *w, const struct probe_result *r, size_t neg)
 	out_printf(w, "\" id=\"row-");
 	out_html_id(w, r, neg);
 	out_printf(w, "\" data-verdict=\"%s\">", v);
-	if (r->row)
+	if (r->site[0]) { /* the federation lab's: site, rows, flow, where */
+		out_printf(w, "<td class=\"flow\">");
+		out_html(w, r->site, field_len(r->site, sizeof(r->site)));
+		out_printf(w, "</td><td class=\"flow\">");
+		out_html(w, r->rows, field_len(r->rows, sizeof(r->rows)));
+		out_printf(w, "</td><td class=\"flow\">");
+		out_html(w, r->flow, r->flow ? strlen(r->flow) : 0);
+		out_printf(w, "</td><td class=\"flow\">");
+		out_html(w, r->where, field_len(r->where, sizeof(r->where)));
+	} else if (r->row) {
 		out_printf(w, "<td class=\"num\">%d</td>", r->row);
-	out_printf(w, "<td class=\"flow\">");
-	out_html(w, r->flow, r->flow ? strlen(r->flow) : 0);
-	if (r->row) {
+	}
+	if (!r->site[0]) {
+		out_printf(w, "<td class=\"flow\">");
+		out_html(w, r->flow, r->flow ? strlen(r->flow) : 0);
+	}
+	if (r->row && !r->site[0]) {
 		out_printf(w, "</td><td>");
 		out_html(w, r->dialect, field_len(r->dialect, sizeof(r->dialect)));
 	}
@@ -130,11 +144,18 @@ static void html_table(struct out *w, const struct probe_result *res, size_t n, 
 {
 	size_t k = 0;
 
-	out_printf(w,
-	           "<h2>%s</h2>\n<table id=\"%s\">\n<thead><tr>%s<th>flow</th>%s<th>verdict</th>"
-	           "<th class=\"num\">time</th><th>detail</th></tr></thead>\n<tbody>\n",
-	           neg ? "Must stay closed" : "The rows", neg ? "closed" : "results",
-	           neg ? "" : "<th class=\"num\">row</th>", neg ? "" : "<th>dialect</th>");
+	if (!neg && results_have_sites(res, n))
+		out_printf(w,
+		           "<h2>The flows</h2>\n<table id=\"results\">\n<thead><tr><th>site</th>"
+		           "<th>rows</th><th>flow</th><th>at</th><th>verdict</th><th class=\"num\">"
+		           "time</th><th>detail</th></tr></thead>\n<tbody>\n");
+	else
+		out_printf(
+		    w,
+		    "<h2>%s</h2>\n<table id=\"%s\">\n<thead><tr>%s<th>flow</th>%s<th>verdict</th>"
+		    "<th class=\"num\">time</th><th>detail</th></tr></thead>\n<tbody>\n",
+		    neg ? "Must stay closed" : "The rows", neg ? "closed" : "results",
+		    neg ? "" : "<th class=\"num\">row</th>", neg ? "" : "<th>dialect</th>");
 	for (size_t i = 0; i < n; i++)
 		if ((res[i].row == 0) == neg)
 			html_row(w, &res[i], ++k);
@@ -151,7 +172,10 @@ void write_html(struct out *w, const struct report_meta *m, const struct probe_r
 	out_printf(w, ": %s</title>\n<style>\n%s</style>\n</head>\n<body>\n<main>\n",
 	           c->not_ok ? "FAIL" : "PASS", style);
 	html_header(w, m, c);
-	svg_diagram(w, m, res, n, c);
+	if (results_have_sites(res, n))
+		svg_federation(w, m, res, n, c);
+	else
+		svg_diagram(w, m, res, n, c);
 	html_table(w, res, n, false);
 	if (c->negs)
 		html_table(w, res, n, true);

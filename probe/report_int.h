@@ -66,7 +66,7 @@ void out_closed_summary_text(struct out *w, const struct counts *c);
  * its table row's ("row-" NAME) share: "row1", "row6-rfc5389" (the dialect
  * reduced to [a-z0-9_-]), or "neg3" for the third negative flow (neg, from
  * 1). Unique while the results' rows and dialects are, as the probe's are. */
-void out_html_id(struct out *w, const struct probe_result *r, size_t neg);
+void out_html_id(struct out *w, const struct probe_result *r, size_t neg); /* neg: the index in its list */
 /* "verdict-pass", "verdict-blocked", ...: the verdict's class in the page. */
 void out_verdict_class(struct out *w, enum probe_verdict v);
 
@@ -87,5 +87,16 @@ void write_html(struct out *w, const struct report_meta *m, const struct probe_r
 
 void svg_diagram(struct out *w, const struct report_meta *m, const struct probe_result *res,
                  size_t n, const struct counts *c);
+/* report_svg_fed.c: the federation lab's (results with a site) instead. */
+void svg_federation(struct out *w, const struct report_meta *m, const struct probe_result *res,
+                    size_t n, const struct counts *c);
+/* Whether these are the federation lab's results (probe/fed.h). */
+static inline bool results_have_sites(const struct probe_result *res, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (res[i].site[0])
+			return true;
+	return false;
+}
 
 #endif

@@ -7,7 +7,18 @@
 /* A row's result, or (row 0) a negative flow's, which has no row or dialect. */
 static void json_result(struct out *w, const struct probe_result *r)
 {
-	if (r->row) {
+	if (r->site[0]) { /* the federation lab's: site, rows and where it broke */
+		out_printf(w, "    {\"site\": ");
+		out_json_str(w, r->site, field_len(r->site, sizeof(r->site)));
+		out_printf(w, ", \"rows\": ");
+		out_json_str(w, r->rows, field_len(r->rows, sizeof(r->rows)));
+		out_printf(w, ", \"at\": ");
+		out_json_str(w, r->where, field_len(r->where, sizeof(r->where)));
+		if (r->row > 0)
+			out_printf(w, ", \"row\": %d", r->row);
+		out_printf(w, ", \"flow\": ");
+		out_json_str(w, r->flow, r->flow ? strlen(r->flow) : 0);
+	} else if (r->row) {
 		out_printf(w, "    {\"row\": %d, \"flow\": ", r->row);
 		out_json_str(w, r->flow, r->flow ? strlen(r->flow) : 0);
 		out_printf(w, ", \"dialect\": ");

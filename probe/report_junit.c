@@ -10,7 +10,10 @@ static void junit_result(struct out *w, const struct probe_result *r)
 	size_t dl = field_len(r->detail, sizeof(r->detail));
 	const char *v = probe_verdict_name(r->verdict);
 
-	out_printf(w, "    <testcase classname=\"edgelab.probe\" name=\"");
+	/* The federation lab's site in the class name, as CI tools group by it. */
+	out_printf(w, "    <testcase classname=\"edgelab.probe%s", r->site[0] ? ".site." : "");
+	out_xml(w, r->site, field_len(r->site, sizeof(r->site)));
+	out_printf(w, "\" name=\"");
 	out_name(w, r, esc_xml, "&#xFFFD;");
 	out_printf(w, "\" time=\"%s\"", secs_str(buf, sizeof(buf), r->seconds, "", "0"));
 	if (probe_result_ok(r)) {

@@ -179,7 +179,16 @@ void out_name(struct out *w, const struct probe_result *r, esc_fn esc, const cha
 	char buf[32];
 	size_t dl = field_len(r->dialect, sizeof(r->dialect));
 
-	if (r->row)
+	if (r->site[0]) { /* the federation lab's: "site a>b (rows a2 b1) FLOW" */
+		out_printf(w, "site ");
+		out_escaped(w, r->site, field_len(r->site, sizeof(r->site)), esc, bad);
+		if (r->rows[0]) {
+			out_printf(w, " (rows ");
+			out_escaped(w, r->rows, field_len(r->rows, sizeof(r->rows)), esc, bad);
+			out_printf(w, ")");
+		}
+		buf[0] = ' ', buf[1] = '\0';
+	} else if (r->row)
 		snprintf(buf, sizeof(buf), "row %d ", r->row);
 	else
 		snprintf(buf, sizeof(buf), "must stay closed: ");
@@ -198,6 +207,10 @@ void out_html_id(struct out *w, const struct probe_result *r, size_t neg)
 
 	if (!r->row) {
 		out_printf(w, "neg%zu", neg);
+		return;
+	}
+	if (r->site[0]) { /* the federation lab's: its place in the list */
+		out_printf(w, "fed%zu", neg);
 		return;
 	}
 	out_printf(w, "row%d%s", r->row, dl ? "-" : "");

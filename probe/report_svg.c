@@ -8,9 +8,9 @@
  *
  * Each arrow is <g class="flow verdict-V DIR" id="flow-NAME"
  * data-verdict="V">: V the verdict (PASS, ...), DIR inbound or outbound,
- * NAME as out_html_id gives it (row1, row6-rfc5389, neg3). Bounded: labels
- * are cut at LABEL_CHARS characters, a band draws at most BAND_MAX arrows
- * (the tables have every result). */
+ * NAME as out_html_id gives it (row1, row6-rfc5389, neg3) (fedN for the federation lab's). Bounded:
+ * labels are cut at LABEL_CHARS characters, a band draws at most BAND_MAX arrows (the tables have
+ * every result). */
 #include <string.h>
 
 #include "core/rows.h"

@@ -18,6 +18,7 @@ static void table_cell(struct out *w, const char *s, size_t n, size_t width)
 
 struct table_widths {
 	size_t flow, dialect, time;
+	size_t site, rows, where; /* the federation lab's columns: 0 when none has a site */
 };
 
 /* The widths of the rows' table (neg false) or of the negative flows'. */
@@ -29,6 +30,18 @@ static void table_widths_get(const struct probe_result *res, size_t n, bool neg,
 	tw->flow = strlen(neg ? NEG_HEADING : "FLOW");
 	tw->dialect = strlen("DIALECT");
 	tw->time = strlen("TIME");
+	tw->site = tw->rows = tw->where = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct probe_result *r = &res[i];
+		size_t sl = field_len(r->site, sizeof(r->site)),
+		       rl = field_len(r->rows, sizeof(r->rows));
+		size_t wl = field_len(r->where, sizeof(r->where));
+		if (!sl)
+			continue;
+		tw->site = sl > tw->site ? sl : tw->site > 4 ? tw->site : 4;
+		tw->rows = rl > tw->rows ? rl : tw->rows > 4 ? tw->rows : 4;
+		tw->where = wl > tw->where ? wl : tw->where > 2 ? tw->where : 2;
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct probe_result *r = &res[i];
 		if ((r->row == 0) != neg)
@@ -48,6 +61,17 @@ static void table_row(struct out *w, const struct probe_result *r, const struct 
 	const char *t = secs_str(buf, sizeof(buf), r->seconds, "s", "-");
 	size_t dl = field_len(r->detail, sizeof(r->detail));
 
+	if (tw->site) {
+		table_cell(w, r->site, field_len(r->site, sizeof(r->site)), tw->site);
+		table_cell(w, r->rows, field_len(r->rows, sizeof(r->rows)), tw->rows);
+		table_cell(w, r->flow, r->flow ? strlen(r->flow) : 0, tw->flow);
+		out_printf(w, "%-9s  ", probe_verdict_name(r->verdict));
+		table_cell(w, r->where, field_len(r->where, sizeof(r->where)), tw->where);
+		out_printf(w, "%*s%s", (int)tw->time, t, dl ? "  " : "");
+		out_escaped(w, r->detail, dl, esc_text, "?");
+		out_putc(w, '\n');
+		return;
+	}
 	if (r->row) {
 		out_printf(w, "%-3d  ", r->row);
 		table_cell(w, r->flow, r->flow ? strlen(r->flow) : 0, tw->flow);
@@ -93,8 +117,13 @@ void write_table(struct out *w, const struct report_meta *m, const struct probe_
 	            "?");
 	out_printf(w, ", %s\n\n", secs_str(buf, sizeof(buf), m->seconds, "s", "-"));
 	table_widths_get(res, n, false, &tw);
-	out_printf(w, "ROW  %-*s  %-*s  %-9s  %-*s  DETAIL\n", (int)tw.flow, "FLOW",
-	           (int)tw.dialect, "DIALECT", "VERDICT", (int)tw.time, "TIME");
+	if (tw.site)
+		out_printf(w, "%-*s  %-*s  %-*s  %-9s  %-*s  %-*s  DETAIL\n", (int)tw.site, "SITE",
+		           (int)tw.rows, "ROWS", (int)tw.flow, "FLOW", "VERDICT", (int)tw.where,
+		           "AT", (int)tw.time, "TIME");
+	else
+		out_printf(w, "ROW  %-*s  %-*s  %-9s  %-*s  DETAIL\n", (int)tw.flow, "FLOW",
+		           (int)tw.dialect, "DIALECT", "VERDICT", (int)tw.time, "TIME");
 	for (size_t i = 0; i < n; i++)
 		if (res[i].row)
 			table_row(w, &res[i], &tw);

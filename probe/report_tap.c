@@ -9,7 +9,15 @@
  * JSON string is a valid YAML double-quoted scalar. */
 static void tap_yaml(struct out *w, const struct probe_result *r)
 {
-	out_printf(w, "  ---\n  verdict: %s\n  detail: ", probe_verdict_name(r->verdict));
+	out_printf(w, "  ---\n  verdict: %s\n", probe_verdict_name(r->verdict));
+	if (r->site[0]) {
+		out_printf(w, "  site: ");
+		out_json_str(w, r->site, field_len(r->site, sizeof(r->site)));
+		out_printf(w, "\n  at: ");
+		out_json_str(w, r->where, field_len(r->where, sizeof(r->where)));
+		out_printf(w, "\n");
+	}
+	out_printf(w, "  detail: ");
 	out_json_str(w, r->detail, field_len(r->detail, sizeof(r->detail)));
 	out_printf(w, "\n  seconds: ");
 	out_json_num(w, r->seconds);

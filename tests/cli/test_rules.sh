@@ -107,6 +107,13 @@ check "rules --lab: inbound rows in on outside0" \
 	test "$(count "$tmp/nftlab" 'iifname "outside0" oifname "edge0" ip daddr 198.51.100.10 ')" -eq 3
 check "rules --lab: outbound rows in on edge0" \
 	test "$(count "$tmp/nftlab" 'iifname "edge0" oifname "outside0" ip saddr 198.51.100.10 ')" -eq 3
+check "rules --lab --dns" rules "$tmp/nftdns" --lab --edge 203.0.113.10 --dns 192.0.2.53
+check "... one more rule: the edge to its DNS server on UDP and TCP 53, out of the lab fw's edge side" \
+	has "$tmp/nftdns" 'iifname "edge0" oifname "outside0" ip saddr 203.0.113.10 ip daddr 192.0.2.53 meta l4proto { tcp, udp } th dport 53 accept'
+check "rules --dns --format iptables" rules "$tmp/iptdns" --dns 192.0.2.53 --format iptables
+check "... a UDP and a TCP rule to port 53" \
+	test "$(count "$tmp/iptdns" '-s 198.51.100.10/32 -d 192.0.2.53/32 -p ')" -eq 2
+usage_error "rules --dns of another family" "--dns and --edge must be of one family" --dns 2001:db8::53
 check "rules --lab --format iptables" rules "$tmp/iptlab" --lab --format iptables
 check "rules --lab --format iptables: -i/-o" \
 	test "$(count "$tmp/iptlab" '-A FORWARD -i outside0 -o edge0 -d 198.51.100.10/32 ')" -eq 3
@@ -139,7 +146,7 @@ else
 	nsx() {
 		ip netns exec "$ns" "$@"
 	}
-	for f in nft4 nft6 nftdr nftlab; do
+	for f in nft4 nft6 nftdr nftlab nftdns; do
 		check "nft -c accepts $f" nsx nft -c -f "$tmp/$f"
 	done
 	# A table of someone else's must survive, and loading twice must not
@@ -157,6 +164,7 @@ else
 		check "iptables-restore --test" nsx iptables-restore --test "$tmp/ipt4"
 		check "ip6tables-restore --test" nsx ip6tables-restore --test "$tmp/ipt6"
 		check "iptables-restore --test --lab" nsx iptables-restore --test "$tmp/iptlab"
+		check "iptables-restore --test --dns" nsx iptables-restore --test "$tmp/iptdns"
 		check "iptables-restore loads the rules" nsx iptables-restore "$tmp/ipt4"
 		nsx iptables-save -t filter >"$tmp/saved" 2>&1
 		check "iptables: the rules are listed" \

@@ -22,12 +22,14 @@ static const struct report_meta meta = {"198.51.100.10", "2024-05-01T10:00:00Z",
 
 static struct probe_result results[] = {
     {6, "client -> edge STUN/UDP", "rfc5389", VERDICT_PASS, "mapped 192.0.2.10:40000", 0.012, 0.001,
-     0.013},
-    {6, "client -> edge STUN/UDP", "msturn", VERDICT_FAILED, HOSTILE, 0.5, 0.001, 0.501},
-    {1, "partner -> edge SIP/MTLS", "", VERDICT_BLOCKED, "no answer in 2s", 2.0, 0.002, 2.002},
+     0.013, "", "", ""},
+    {6, "client -> edge STUN/UDP", "msturn", VERDICT_FAILED, HOSTILE, 0.5, 0.001, 0.501, "", "",
+     ""},
+    {1, "partner -> edge SIP/MTLS", "", VERDICT_BLOCKED, "no answer in 2s", 2.0, 0.002, 2.002, "",
+     "", ""},
     {3, "client -> edge SIP/TLS", "", VERDICT_REJECTED, "connection refused (RST)", 0.001, 0.002,
-     0.003},
-    {2, "edge -> partner SIP/MTLS", "", VERDICT_PASS, "", 0.0, 0.0, 0.0},
+     0.003, "", "", ""},
+    {2, "edge -> partner SIP/MTLS", "", VERDICT_PASS, "", 0.0, 0.0, 0.0, "", "", ""},
 };
 
 #define NRESULTS (sizeof(results) / sizeof(results[0]))
@@ -240,7 +242,8 @@ static void test_report_tap(void **state)
 static void test_report_unterminated(void **state)
 {
 	(void)state;
-	struct probe_result r = {4, "edge -> client RTP/TCP", "", VERDICT_FAILED, "", 1.0, 0, 1.0};
+	struct probe_result r = {
+	    4, "edge -> client RTP/TCP", "", VERDICT_FAILED, "", 1.0, 0, 1.0, "", "", ""};
 	memset(r.dialect, 'd', sizeof(r.dialect));
 	memset(r.detail, 'x', sizeof(r.detail));
 	for (int f = REPORT_TABLE; f <= REPORT_TAP; f++) {
@@ -288,13 +291,14 @@ static void test_report_empty(void **state)
 /* The strict mode's negative flows (row 0) come apart from the rows, in
  * every format; CLOSED is good, EXPOSED (and FAILED) bad. */
 static const struct probe_result mixed[] = {
-    {4, "edge -> client RTP/TCP", "", VERDICT_PASS, "3 RTP packets", 0.004, 0.010, 0.014},
+    {4, "edge -> client RTP/TCP", "", VERDICT_PASS, "3 RTP packets", 0.004, 0.010, 0.014, "", "",
+     ""},
     {0, "client -> edge TCP/5060", "", VERDICT_CLOSED, "TCP RST from 198.51.100.10:5060", 0.001,
-     0.011, 0.012},
+     0.011, 0.012, "", "", ""},
     {0, "client -> edge UDP/3479", "", VERDICT_EXPOSED, "the canary on 198.51.100.10:3479 saw it",
-     2.0, 0.012, 2.012},
+     2.0, 0.012, 2.012, "", "", ""},
     {0, "edge -> client TCP/5060", "", VERDICT_FAILED, "the canary could not be asked", 0.1, 0.013,
-     0.113},
+     0.113, "", "", ""},
 };
 #define NMIXED (sizeof(mixed) / sizeof(mixed[0]))
 
@@ -349,14 +353,17 @@ static void test_report_strict(void **state)
  * both ways, and a detail made to break out of the page. */
 #define HTML_HOSTILE "<script>alert(1)</script>\"&' \xff\xc0 <b>"
 static const struct probe_result every[] = {
-    {1, "partner -> edge SIP/MTLS", "", VERDICT_PASS, "200 to OPTIONS", 0.063, 0.0, 0.063},
-    {2, "edge -> partner SIP/MTLS", "", VERDICT_BLOCKED, "no connection", 3.0, 0.0, 3.0},
-    {3, "client -> edge SIP/TLS", "", VERDICT_REJECTED, HTML_HOSTILE, 0.002, 0.0, 0.002},
+    {1, "partner -> edge SIP/MTLS", "", VERDICT_PASS, "200 to OPTIONS", 0.063, 0.0, 0.063, "", "",
+     ""},
+    {2, "edge -> partner SIP/MTLS", "", VERDICT_BLOCKED, "no connection", 3.0, 0.0, 3.0, "", "",
+     ""},
+    {3, "client -> edge SIP/TLS", "", VERDICT_REJECTED, HTML_HOSTILE, 0.002, 0.0, 0.002, "", "",
+     ""},
     {6, "client -> edge STUN/UDP", "rfc5389", VERDICT_FAILED, "wrong mapped address", 0.01, 0.0,
-     0.01},
-    {6, "client -> edge STUN/UDP", "msturn", VERDICT_PASS, "mapped", 0.004, 0.0, 0.004},
-    {0, "client -> edge TCP/5060", "", VERDICT_CLOSED, "no answer", 3.0, 0.0, 3.0},
-    {0, "edge -> client TCP/5060", "", VERDICT_EXPOSED, "it arrived", 0.1, 0.0, 0.1},
+     0.01, "", "", ""},
+    {6, "client -> edge STUN/UDP", "msturn", VERDICT_PASS, "mapped", 0.004, 0.0, 0.004, "", "", ""},
+    {0, "client -> edge TCP/5060", "", VERDICT_CLOSED, "no answer", 3.0, 0.0, 3.0, "", "", ""},
+    {0, "edge -> client TCP/5060", "", VERDICT_EXPOSED, "it arrived", 0.1, 0.0, 0.1, "", "", ""},
 };
 #define NEVERY (sizeof(every) / sizeof(every[0]))
 
@@ -556,6 +563,47 @@ static void test_report_write_file(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* The federation lab's results: site, rows and where it broke in every
+ * text format; the table switches to its columns. */
+static void test_report_federation(void **state)
+{
+	static const struct probe_result fed[] = {
+	    {2, "edge A -> edge B SIP/MTLS", "", VERDICT_BLOCKED, "fw B dropped it", 3.0, 0.0, 3.0,
+	     "a>b", "a2 b1", "fw-b"},
+	    {2, "edge B -> edge A SIP/MTLS", "", VERDICT_PASS, "200 OK", 0.1, 3.0, 3.1, "b>a",
+	     "b2 a1", ""},
+	};
+	(void)state;
+	char *s = render(REPORT_JSON, fed, 2);
+	assert_has(s, "{\"site\": \"a>b\", \"rows\": \"a2 b1\", \"at\": \"fw-b\", \"row\": 2, "
+	              "\"flow\": \"edge A -> edge B SIP/MTLS\", \"verdict\": \"BLOCKED\"");
+	free(s);
+	s = render(REPORT_TAP, fed, 2);
+	assert_has(s, "not ok 1 - site a>b (rows a2 b1) edge A -> edge B SIP/MTLS # BLOCKED");
+	assert_has(s, "  site: \"a>b\"\n  at: \"fw-b\"\n");
+	assert_has(s, "ok 2 - site b>a (rows b2 a1) edge B -> edge A SIP/MTLS\n");
+	free(s);
+	s = render(REPORT_JUNIT, fed, 2);
+	assert_has(s, "<testcase classname=\"edgelab.probe.site.a&gt;b\" name=\"site a&gt;b (rows "
+	              "a2 b1) edge A -&gt; edge B SIP/MTLS\"");
+	free(s);
+	s = render(REPORT_HTML, fed, 2);
+	assert_has(s, "<svg class=\"diagram federation\"");
+	assert_has(s, "<g class=\"flow verdict-blocked\" id=\"flow-fed1\" data-verdict=\"BLOCKED\" "
+	              "data-site=\"a&gt;b\" data-at=\"fw-b\">");
+	assert_has(s, "<g class=\"break\" id=\"break-fed1\" data-at=\"fw-b\">");
+	assert_has(s, "id=\"flow-fed2\" data-verdict=\"PASS\"");
+	assert_null(strstr(s, "break-fed2")); /* a flow that passed broke nowhere */
+	assert_has(s, "<tr class=\"verdict-blocked\" id=\"row-fed1\"");
+	free(s);
+	s = render(REPORT_TABLE, fed, 2);
+	assert_has(s, "SITE  ROWS   FLOW                       VERDICT    AT    TIME    DETAIL\n");
+	assert_has(
+	    s,
+	    "a>b   a2 b1  edge A -> edge B SIP/MTLS  BLOCKED    fw-b  3.000s  fw B dropped it\n");
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -565,7 +613,7 @@ int main(void)
 	    cmocka_unit_test(test_report_empty),       cmocka_unit_test(test_report_bad_args),
 	    cmocka_unit_test(test_report_write_error), cmocka_unit_test(test_report_strict),
 	    cmocka_unit_test(test_report_html),        cmocka_unit_test(test_report_html_bounds),
-	    cmocka_unit_test(test_report_write_file),
+	    cmocka_unit_test(test_report_write_file),  cmocka_unit_test(test_report_federation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -335,6 +335,33 @@ static void test_rules_iptables_ipv6(void **state)
 
 /* /dev/full accepts the buffered writes and fails the flush: the error
  * must come back, not be lost in the FILE. */
+/* The DNS rule: after the rows, in both formats; a server of the other
+ * family than the edge is refused. */
+static void test_rules_dns(void **state)
+{
+	struct rules_opts o;
+	int err;
+	(void)state;
+	opts_init(&o, EDGE4);
+	assert_int_equal(addr_parse("192.0.2.53", 0, &o.dns), 0);
+	char *s = render_ok(rules_write_nft, &o);
+	assert_once(s, "\t\tip saddr " EDGE4 " ip daddr 192.0.2.53 meta l4proto { tcp, udp } th "
+	               "dport 53 accept comment \"not a port-table row");
+	assert_true(strstr(s, "th dport 53") > strstr(s, "row 6:"));
+	free(s);
+	s = render_ok(rules_write_iptables, &o);
+	assert_once(s, "-A FORWARD -s " EDGE4 "/32 -d 192.0.2.53/32 -p udp -m udp --dport 53 ");
+	assert_once(s, "-A FORWARD -s " EDGE4 "/32 -d 192.0.2.53/32 -p tcp -m tcp --dport 53 ");
+	free(s);
+	assert_int_equal(addr_parse("2001:db8::53", 0, &o.dns), 0);
+	assert_null(render(rules_write_nft, &o, &err));
+	assert_int_equal(err, EINVAL);
+	opts_init(&o, EDGE4);
+	s = render_ok(rules_write_nft, &o);
+	assert_absent(s, "dport 53");
+	free(s);
+}
+
 static void test_rules_write_error(void **state)
 {
 	(void)state;
@@ -363,6 +390,7 @@ int main(void)
 	    cmocka_unit_test(test_rules_iptables_every_row),
 	    cmocka_unit_test(test_rules_iptables_drop_reject),
 	    cmocka_unit_test(test_rules_iptables_ipv6),
+	    cmocka_unit_test(test_rules_dns),
 	    cmocka_unit_test(test_rules_write_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

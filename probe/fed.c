@@ -1,0 +1,64 @@
+/* The federation lab's run: up, every flow, the report, down
+ * (probe/fed.h). */
+#include "probe/fed.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "probe/fed_int.h"
+#include "probe/flow.h"
+
+/* Each result's clock, relative to the run's start. */
+static void timed(struct probe_result *r, double t0, double begin)
+{
+	r->start = begin - t0;
+	r->end = flow_now() - t0;
+	if (r->seconds == 0)
+		r->seconds = r->end - r->start;
+}
+
+void probe_fed_run(const struct lab_fed *lab, struct probe_result *res, size_t *n)
+{
+	double t0 = flow_now();
+	*n = 0;
+	for (int s = 0; s < LAB_SITES; s++) {
+		struct probe_result *r = &res[(*n)++];
+		double begin = flow_now();
+		memset(r, 0, sizeof(*r));
+		r->flow = s ? "edge B -> edge A SIP/MTLS (federation, found by DNS SRV)"
+		            : "edge A -> edge B SIP/MTLS (federation, found by DNS SRV)";
+		probe_fed_hop(lab, (enum lab_site)s, r);
+		timed(r, t0, begin);
+	}
+}
+
+int probe_fed_lab(const struct probe_fed_opts *o, FILE *out, char *err, size_t len)
+{
+	struct lab_fed *lab;
+	struct probe_result res[PROBE_FED_RESULTS_MAX];
+	size_t n = 0;
+	char started[32];
+	time_t now = time(NULL);
+	strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	double t0 = flow_now();
+	if (lab_fed_up(&lab, &o->lab, err, len))
+		return -1;
+	probe_fed_run(lab, res, &n);
+	bool ok = true;
+	for (size_t i = 0; i < n; i++)
+		ok = ok && probe_result_ok(&res[i]);
+	if (!ok || o->lab.verbose)
+		lab_fed_print_logs(lab);
+	lab_fed_down(lab);
+	struct report_meta meta = {
+	    .target = "federation: a.example (sip.a.example) <-> b.example (sip.b.example)",
+	    .started = started,
+	    .seconds = flow_now() - t0,
+	};
+	if (report_write(out, o->format, &meta, res, n)) {
+		snprintf(err, len, "writing the report failed");
+		return -1;
+	}
+	return ok ? 0 : 1;
+}

@@ -1,0 +1,22 @@
+/* What the federation lab's flows share (probe/fed.h); probe/fed*.c only. */
+#ifndef EDGELAB_PROBE_FED_INT_H
+#define EDGELAB_PROBE_FED_INT_H
+
+#include "lab/fed.h"
+#include "probe/report.h"
+
+/* fed_common.c: r's verdict, where it broke ("" for none) and why. */
+void fed_verdict(struct probe_result *r, enum probe_verdict v, const char *where, const char *fmt,
+                 ...) __attribute__((format(printf, 4, 5)));
+/* "fw-a", "edge-b": the names of where in results. */
+const char *fed_fw(enum lab_site s);
+const char *fed_edge(enum lab_site s);
+/* d = after - before, counter by counter. */
+void probe_fed_wire_diff(const struct lab_fed_wire *after, const struct lab_fed_wire *before,
+                         struct lab_fed_wire *d);
+
+/* fed_hop.c: edge S's federation hop to the other edge (row 2 of S, row 1
+ * of the other), into r. */
+void probe_fed_hop(const struct lab_fed *lab, enum lab_site s, struct probe_result *r);
+
+#endif

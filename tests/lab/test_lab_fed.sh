@@ -1,0 +1,110 @@
+#!/bin/sh
+# edgelab lab --topology federation: two edges, each behind its own
+# firewall, finding each other through a real DNS server (dnsmasq) on the
+# internet segment between them. The whole lab PASSes; each broken rule,
+# record or certificate gives the right verdict at the right hop; nothing
+# is left behind, also on Ctrl-C. Needs root; skips otherwise.
+set -u
+. "$(dirname "$0")/../lib.sh"
+skip_slow "the federation lab"
+
+[ "$(id -u)" -eq 0 ] || skip_all "lab tests need root (network namespaces, nftables)"
+for tool in ip nft dnsmasq; do
+	command -v "$tool" >/dev/null || { not_ok "$tool is installed"; finish; }
+done
+
+# This lab's namespaces whose process is gone (other labs may run meanwhile).
+leftovers() {
+	for ns in $(ip netns list 2>/dev/null | grep -oE '^edgelab-[0-9]+-(inet|a-fw|a-edge|b-fw|b-edge)'); do
+		pid=${ns#edgelab-}
+		kill -0 "${pid%%-*}" 2>/dev/null || echo "$ns"
+	done
+}
+at_exit '"$EDGELAB" lab --cleanup >/dev/null'
+check "no federation lab is left over from before" [ -z "$(leftovers)" ]
+
+# fed ARGS...: runs the federation lab with a JSON report; sets rc and out.
+fed() {
+	timeout 90 "$EDGELAB" lab --topology federation --format json "$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	out=$(cat "$TMP/out")
+	sed 's/^/# /' "$TMP/out" "$TMP/err"
+}
+# result SITE: the JSON line of the flow at that site ("a>b").
+result() { echo "$out" | grep "\"site\": \"$1\"" | head -n 1; }
+verdict() { result "$1" | sed 's/.*"verdict": "\([A-Z]*\)".*/\1/'; }
+at() { result "$1" | sed 's/.*"at": "\([a-z-]*\)".*/\1/'; }
+says() { result "$1" | grep -q "$2"; }
+
+fed
+check "the whole federation: exit status 0" [ "$rc" -eq 0 ]
+check "... a>b (rows a2 b1) PASS" [ "$(verdict 'a>b')" = PASS ]
+check "... b>a (rows b2 a1) PASS" [ "$(verdict 'b>a')" = PASS ]
+check "... edge A found b.example by DNS at edge B's address and port 5061" \
+	says 'a>b' 'found b.example by DNS at 203.0.113.10:5061'
+check "... the OPTIONS crossed both firewalls and were answered 200" says 'a>b' 'answered 200 OK'
+check "... the report carries each flow's site and rows" \
+	sh -c 'echo "$0" | grep -q "\"site\": \"a>b\", \"rows\": \"a2 b1\""' "$out"
+check "... nothing left behind" [ -z "$(leftovers)" ]
+
+fed --drop-b 1
+check "row 1 dropped at fw B: a>b BLOCKED" [ "$(verdict 'a>b')" = BLOCKED ]
+check "... at fw B" [ "$(at 'a>b')" = fw-b ]
+check "... the SYN crossed the internet, nothing came back" says 'a>b' 'crossed the internet, but nothing came back'
+check "... b>a still PASS" [ "$(verdict 'b>a')" = PASS ]
+check "... exit status 1" [ "$rc" -eq 1 ]
+
+timeout 90 "$EDGELAB" lab --topology federation --drop-b 1 --format html >"$TMP/fed.html" 2>/dev/null
+check "--format html: the federation's picture" grep -q '<svg class="diagram federation"' "$TMP/fed.html"
+check "... the a>b arrow BLOCKED, with a cross on fw B" \
+	sh -c 'grep -q "id=\"flow-fed1\" data-verdict=\"BLOCKED\" data-site=\"a&gt;b\" data-at=\"fw-b\"" "$0" &&
+		grep -q "<g class=\"break\" id=\"break-fed1\" data-at=\"fw-b\">" "$0"' "$TMP/fed.html"
+
+fed --reject-a 2
+check "row 2 rejected at fw A: a>b REJECTED" [ "$(verdict 'a>b')" = REJECTED ]
+check "... at fw A: it never reached the internet" \
+	sh -c '[ "$0" = fw-a ] && echo "$1" | grep -q "never reached the internet"' "$(at 'a>b')" "$(result 'a>b')"
+check "... b>a still PASS" [ "$(verdict 'b>a')" = PASS ]
+
+fed --fault no-srv-b
+check "b.example's SRV record removed: a>b FAILED with NXDOMAIN" \
+	sh -c '[ "$0" = FAILED ] && echo "$1" | grep -q "NXDOMAIN"' "$(verdict 'a>b')" "$(result 'a>b')"
+check "... b>a still PASS" [ "$(verdict 'b>a')" = PASS ]
+
+fed --fault cert-name-b
+check "B's certificate for the wrong name: a>b FAILED at edge B" \
+	sh -c '[ "$0" = FAILED ] && [ "$1" = edge-b ]' "$(verdict 'a>b')" "$(at 'a>b')"
+check "... in the MTLS handshake" says 'a>b' 'MTLS handshake with b.example'
+check "... and b>a fails too (A refuses B's certificate)" [ "$(verdict 'b>a')" != PASS ]
+
+fed --fault srv-port-b
+check "b.example's SRV record on port 5062: a>b BLOCKED, naming the port" \
+	sh -c '[ "$0" = BLOCKED ] && echo "$1" | grep -q "sends it to port 5062, not 5061"' \
+	"$(verdict 'a>b')" "$(result 'a>b')"
+
+# Your own ruleset for one site: our policy without the DNS rule.
+"$EDGELAB" rules --lab --edge 198.51.100.10 >"$TMP/a.nft"
+fed --rules-a "$TMP/a.nft"
+check "--rules-a without a DNS rule: edge A cannot find b.example" [ "$(verdict 'a>b')" != PASS ]
+check "... its queries never reached the DNS server: fw A" \
+	sh -c '[ "$0" = fw-a ] || echo "$1" | grep -q "192.0.2.53"' "$(at 'a>b')" "$(result 'a>b')"
+check "... b>a still PASS (fw B has our policy)" [ "$(verdict 'b>a')" = PASS ]
+
+# Usage: the federation's options need it, the single lab's are refused.
+"$EDGELAB" lab --drop-a 1 >/dev/null 2>"$TMP/err"
+check "--drop-a without --topology federation: usage error (2)" [ $? -eq 2 ]
+"$EDGELAB" lab --topology federation --drop 1 >/dev/null 2>"$TMP/err"
+check "--topology federation with --drop: usage error (2)" [ $? -eq 2 ]
+"$EDGELAB" lab --topology federation --fault nope >/dev/null 2>"$TMP/err"
+check "--fault nope: usage error naming the faults" grep -q "dns-silent" "$TMP/err"
+
+# Ctrl-C while it runs: torn down, nothing left.
+"$EDGELAB" lab --topology federation --drop-a 2 >/dev/null 2>&1 &
+pid=$!
+sleep 1
+kill -INT "$pid"
+wait_pid_bounded() { n=0; while kill -0 "$1" 2>/dev/null && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done; }
+wait_pid_bounded "$pid"
+check "interrupted: it ended" sh -c '! kill -0 "$0" 2>/dev/null' "$pid"
+check "... nothing left behind" [ -z "$(leftovers)" ]
+finish
