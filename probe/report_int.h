@@ -66,6 +66,9 @@ void out_closed_summary_text(struct out *w, const struct counts *c);
  * its table row's ("row-" NAME) share: "row1", "row6-rfc5389" (the dialect
  * reduced to [a-z0-9_-]), or "neg3" for the third negative flow (neg, from
  * 1). Unique while the results' rows and dialects are, as the probe's are. */
+/* At most chars characters of s (n bytes), escaped for HTML, and an
+ * ellipsis where it was cut: an SVG label's room is fixed. */
+void out_html_cut(struct out *w, const char *s, size_t n, size_t chars);
 void out_html_id(struct out *w, const struct probe_result *r, size_t neg); /* neg: the index in its list */
 /* "verdict-pass", "verdict-blocked", ...: the verdict's class in the page. */
 void out_verdict_class(struct out *w, enum probe_verdict v);

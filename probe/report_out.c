@@ -201,6 +201,14 @@ void out_name(struct out *w, const struct probe_result *r, esc_fn esc, const cha
 	}
 }
 
+void out_html_cut(struct out *w, const char *s, size_t n, size_t chars)
+{
+	size_t cut = text_prefix(s ? s : "", n, chars);
+	out_html(w, s, cut);
+	if (cut < n)
+		out_printf(w, "\xe2\x80\xa6"); /* ... */
+}
+
 void out_html_id(struct out *w, const struct probe_result *r, size_t neg)
 {
 	size_t dl = field_len(r->dialect, sizeof(r->dialect));

@@ -36,17 +36,6 @@
 #define LABEL_CHARS  64 /* a label's room between outside and the firewall */
 #define TARGET_CHARS 22
 #define BAND_MAX     64
-#define ELLIPSIS     "\xe2\x80\xa6"
-
-/* At most chars characters of s, escaped; "..." where it was cut. */
-static void svg_text(struct out *w, const char *s, size_t n, size_t chars)
-{
-	size_t cut = text_prefix(s ? s : "", n, chars);
-
-	out_html(w, s, cut);
-	if (cut < n)
-		out_printf(w, ELLIPSIS);
-}
 
 /* A row's from the port table; a negative flow's (or a row the table does
  * not know) from its name: the outbound ones start "edge -> ". */
@@ -68,7 +57,7 @@ static void svg_label(struct out *w, const struct probe_result *r)
 
 	if (r->row)
 		out_printf(w, "row %d ", r->row);
-	svg_text(w, r->flow, r->flow ? strlen(r->flow) : 0, LABEL_CHARS);
+	out_html_cut(w, r->flow, r->flow ? strlen(r->flow) : 0, LABEL_CHARS);
 	if (row && row->src_port_min)
 		out_printf(w, " from %u-%u", row->src_port_min, row->src_port_max);
 	else if (row && row->dst_port_min == row->dst_port_max)
@@ -166,7 +155,7 @@ static void svg_boxes(struct out *w, const struct report_meta *m, int height)
 	           "<text class=\"sub addr\" x=\"%d\" y=\"82\">",
 	           EDGE_X, BOX_TOP, EDGE_W, h, EDGE_X + EDGE_W / 2, EDGE_X + EDGE_W / 2,
 	           EDGE_X + EDGE_W / 2);
-	svg_text(w, m->target, tl, TARGET_CHARS);
+	out_html_cut(w, m->target, tl, TARGET_CHARS);
 	out_printf(w, "</text></g>\n");
 }
 

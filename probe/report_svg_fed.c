@@ -34,15 +34,6 @@
 #define BADGE_W     92
 #define LABEL_CHARS 70
 #define BAND_MAX    32
-#define ELLIPSIS    "\xe2\x80\xa6"
-
-static void text_cut(struct out *w, const char *s, size_t n, size_t chars)
-{
-	size_t cut = text_prefix(s ? s : "", n, chars);
-	out_html(w, s, cut);
-	if (cut < n)
-		out_printf(w, ELLIPSIS);
-}
 
 /* Where a flow starts and ends: between the sites ("a>b"), or within one
  * ("a": its client to its edge, or its edge out to the DNS server). */
@@ -103,7 +94,7 @@ static void fed_flow(struct out *w, const struct probe_result *r, size_t k, int 
 		out_html(w, r->rows, field_len(r->rows, sizeof(r->rows)));
 		out_printf(w, ": ");
 	}
-	text_cut(w, r->flow, r->flow ? strlen(r->flow) : 0, LABEL_CHARS);
+	out_html_cut(w, r->flow, r->flow ? strlen(r->flow) : 0, LABEL_CHARS);
 	out_printf(w, "</text>\n<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>", tail, y, back, y);
 	out_printf(w, "<path class=\"head\" d=\"M%d %dL%d %dL%d %dZ\"/>\n", head, y, back,
 	           y - HEAD_LEN / 2, back, y + HEAD_LEN / 2);
