@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "probe/control_client.h"
+#include "sipfront/tls.h"
 
 /* The socket's timeouts: what is left until deadline (monotonic seconds),
  * at least 1 ms, so that every blocking call gives up in time. Kept here
@@ -178,17 +179,10 @@ static void tls_reason(SSL *ssl, char *buf, size_t cap)
  * cannot stretch a call past the deadline. */
 static int tls_wait(struct conn *c, int r, double deadline)
 {
-	int e = SSL_get_error(c->ssl, r);
-	if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
-		return EPROTO;
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	double left = deadline - ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
-	struct pollfd p = {.fd = c->fd, .events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT};
-	if (left <= 0)
-		return ETIMEDOUT;
-	int n = poll(&p, 1, (int)(left * 1000.0) + 1);
-	return n > 0 ? 0 : n == 0 ? ETIMEDOUT : errno;
+	return sip_tls_wait(c->ssl, r, left > 0 ? (int)(left * 1000.0) + 1 : 0);
 }
 
 static int tls_start(struct conn *c, const struct ctl_target *t, double deadline)

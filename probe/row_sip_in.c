@@ -5,124 +5,73 @@
  * carries a random marker: OPTIONS as a federation partner presenting its
  * certificate on 5061 (row 1), REGISTER as a remote client on 443 (row 3).
  * PASS on a 200 that echoes the marker. */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <openssl/err.h>
 #include <openssl/rand.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "core/addr.h"
 #include "probe/flow.h"
 #include "probe/probe.h"
-#include "sipfront/tls.h"
-
-#define RESPONSE_MAX 16384
+#include "probe/sip_client.h"
 
 struct sip_flow {
 	const struct probe_opts *o;
 	struct probe_result *r;
 	bool mutual; /* row 1: present the partner's certificate on 5061 */
 	double deadline;
-	int fd;
-	SSL_CTX *ctx;
-	SSL *ssl;
+	struct sipc c;
 	char marker[33];
-	struct sockaddr_storage local;
 };
 
-/* Non-blocking connect bounded by the deadline; then blocking I/O with the
- * remaining time as socket timeouts. Returns false with the verdict set. */
+/* TCP bounded by the deadline: no answer is BLOCKED, RST or ICMP
+ * unreachable REJECTED. Returns false with the verdict set. */
 static bool tcp_connect(struct sip_flow *f)
 {
+	char why[SIPC_WHY_MAX];
 	struct sockaddr_storage dst = f->o->edge;
 	addr_set_port((struct sockaddr *)&dst,
 	              f->mutual ? f->o->sip_mtls_port : f->o->sip_tls_port);
-	f->fd = socket(dst.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (f->fd < 0 ||
-	    (f->o->have_bind && bind(f->fd, (const struct sockaddr *)&f->o->bind,
-	                             addr_len((const struct sockaddr *)&f->o->bind)))) {
-		flow_socket_error(f->r, errno, "opening the TCP socket");
-		return false;
-	}
-	if (connect(f->fd, (struct sockaddr *)&dst, addr_len((struct sockaddr *)&dst)) &&
-	    errno != EINPROGRESS) {
-		flow_socket_error(f->r, errno, "connecting");
-		return false;
-	}
-	struct pollfd pfd = {.fd = f->fd, .events = POLLOUT};
-	int err = 0;
-	socklen_t len = sizeof(err);
-	if (poll(&pfd, 1, flow_left_ms(f->deadline)) <= 0) {
+	enum sipc_status st =
+	    sipc_connect(&f->c, (const struct sockaddr *)&dst,
+	                 f->o->have_bind ? (const struct sockaddr *)&f->o->bind : NULL, f->deadline,
+	                 why, sizeof(why));
+	switch (st) {
+	case SIPC_OK:
+		return true;
+	case SIPC_TIMEOUT:
 		flow_verdict(f->r, VERDICT_BLOCKED, "no answer to the TCP SYN in %.1f s",
 		             f->o->timeout_ms / 1000.0);
 		return false;
-	}
-	if (getsockopt(f->fd, SOL_SOCKET, SO_ERROR, &err, &len) || err) {
-		flow_socket_error(f->r, err ? err : errno, "connecting");
+	case SIPC_LOCAL:
+		flow_socket_error(f->r, f->c.sys_err, "opening the TCP socket");
+		return false;
+	default:
+		flow_socket_error(f->r, f->c.sys_err, "connecting");
 		return false;
 	}
-	fcntl(f->fd, F_SETFL, fcntl(f->fd, F_GETFL) & ~O_NONBLOCK);
-	flow_set_timeouts(f->fd, flow_left_ms(f->deadline));
-	len = sizeof(f->local);
-	getsockname(f->fd, (struct sockaddr *)&f->local, &len);
-	return true;
-}
-
-/* OpenSSL's reason for a failed handshake or read, in one line. */
-static void tls_failure(struct sip_flow *f, const char *when)
-{
-	char why[200] = "";
-	long vr = SSL_get_verify_result(f->ssl);
-	unsigned long e = ERR_peek_last_error();
-	if (vr != X509_V_OK)
-		snprintf(why, sizeof(why), "edge certificate: %s",
-		         X509_verify_cert_error_string(vr));
-	else if (e)
-		ERR_error_string_n(e, why, sizeof(why));
-	else
-		snprintf(why, sizeof(why), "connection closed by the edge");
-	ERR_clear_error();
-	flow_verdict(f->r, VERDICT_FAILED, "TLS %s: %s", when, why);
 }
 
 static bool tls_connect(struct sip_flow *f)
 {
-	char err[SIP_TLS_ERR_MAX];
-	int rc =
-	    sip_tls_client_ctx(&f->ctx, f->mutual ? f->o->cert_file : NULL,
-	                       f->mutual ? f->o->key_file : NULL, f->o->ca_file, err, sizeof(err));
-	if (rc) {
-		flow_verdict(f->r, VERDICT_FAILED, "probe's TLS set-up: %s", err);
-		return false;
-	}
-	f->ssl = SSL_new(f->ctx);
-	if (!f->ssl || sip_tls_client_expect(f->ssl, f->o->edge_fqdn) ||
-	    !SSL_set_fd(f->ssl, f->fd)) {
-		flow_verdict(f->r, VERDICT_FAILED, "probe's TLS set-up failed");
-		return false;
-	}
-	if (SSL_connect(f->ssl) != 1) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			flow_verdict(f->r, VERDICT_FAILED, "TLS handshake: no answer in time");
-		else
-			tls_failure(f, "handshake");
-		return false;
-	}
-	return true;
+	char why[SIPC_WHY_MAX];
+	struct sipc_tls t = {.ca_file = f->o->ca_file,
+	                     .expect = f->o->edge_fqdn,
+	                     .cert_file = f->mutual ? f->o->cert_file : NULL,
+	                     .key_file = f->mutual ? f->o->key_file : NULL};
+	enum sipc_status st = sipc_handshake(&f->c, &t, f->deadline, why, sizeof(why));
+	if (st == SIPC_LOCAL)
+		flow_verdict(f->r, VERDICT_FAILED, "probe's TLS set-up: %s", why);
+	else if (st != SIPC_OK)
+		flow_verdict(f->r, VERDICT_FAILED, "TLS handshake: %s", why);
+	return st == SIPC_OK;
 }
 
 static void build_request(const struct sip_flow *f, char *out, size_t cap)
 {
 	char local[ADDR_STR_MAX];
 	const struct probe_opts *o = f->o;
-	addr_str((const struct sockaddr *)&f->local, local, sizeof(local));
+	addr_str((const struct sockaddr *)&f->c.local, local, sizeof(local));
 	if (f->mutual)
 		snprintf(out, cap,
 		         "OPTIONS sip:%s SIP/2.0\r\n"
@@ -153,41 +102,36 @@ static void build_request(const struct sip_flow *f, char *out, size_t cap)
 		         f->marker, o->sip_domain, f->marker, local);
 }
 
-/* Reads up to the end of the response's headers. */
-static int read_response(struct sip_flow *f, char *buf, size_t cap)
-{
-	size_t len = 0;
-	while (len + 1 < cap) {
-		int n = SSL_read(f->ssl, buf + len, (int)(cap - 1 - len));
-		if (n <= 0)
-			return errno == EAGAIN || errno == EWOULDBLOCK ? ETIMEDOUT : EPIPE;
-		len += (size_t)n;
-		buf[len] = '\0';
-		if (strstr(buf, "\r\n\r\n"))
-			return 0;
-	}
-	return EMSGSIZE;
-}
-
 static void exchange(struct sip_flow *f)
 {
-	char req[2048], resp[RESPONSE_MAX];
+	char req[2048], why[SIPC_WHY_MAX], want[64], reason[64] = "";
 	const char *method = f->mutual ? "OPTIONS" : "REGISTER";
+	/* The edge closes on a refused certificate only after the handshake
+	 * (TLS 1.3 sends the client's certificate after the server finished). */
+	const char *closed = "(the edge closed: was our certificate refused?)";
+	struct sip_msg *resp = NULL;
 	build_request(f, req, sizeof(req));
-	if (SSL_write(f->ssl, req, (int)strlen(req)) <= 0)
-		return tls_failure(f, "write (the edge closed: was our certificate refused?)");
-	int rc = read_response(f, resp, sizeof(resp));
-	if (rc == ETIMEDOUT)
-		return flow_verdict(f->r, VERDICT_FAILED, "TLS up, but no answer to %s in time",
-		                    method);
-	if (rc)
-		return tls_failure(f, "read (the edge closed: was our certificate refused?)");
-	int code = 0;
-	char reason[64] = "";
-	sscanf(resp, "SIP/2.0 %d %63[^\r\n]", &code, reason);
-	char want[64];
+	if (sipc_send(&f->c, req, strlen(req), f->deadline, why, sizeof(why)) != SIPC_OK)
+		return flow_verdict(f->r, VERDICT_FAILED, "TLS write %s: %s", closed, why);
 	snprintf(want, sizeof(want), "%s@edgelab-probe", f->marker);
-	if (!strstr(resp, want))
+	/* Requests from the edge cannot come on a connection it has not
+	 * registered; whatever comes first that is not a response is an error. */
+	do {
+		mem_deref(resp);
+		enum sipc_status st = sipc_recv(&f->c, f->deadline, &resp, why, sizeof(why));
+		if (st == SIPC_TIMEOUT)
+			return flow_verdict(f->r, VERDICT_FAILED,
+			                    "TLS up, but no answer to %s in time", method);
+		if (st == SIPC_PROTOCOL)
+			return flow_verdict(f->r, VERDICT_FAILED, "answer to %s: %s", method, why);
+		if (st != SIPC_OK)
+			return flow_verdict(f->r, VERDICT_FAILED, "TLS read %s: %s", closed, why);
+	} while (!resp->req && resp->scode < 200);
+	bool ours = !resp->req && pl_strcmp(&resp->callid, want) == 0;
+	int code = resp->req ? 0 : resp->scode;
+	sipmsg_pl_copy(reason, sizeof(reason), &resp->reason);
+	mem_deref(resp);
+	if (!ours)
 		return flow_verdict(f->r, VERDICT_FAILED, "answer to %s lacks our Call-ID marker",
 		                    method);
 	if (code != 200)
@@ -201,7 +145,8 @@ static void exchange(struct sip_flow *f)
 static void sip_row(const struct probe_opts *o, struct probe_result *r, bool mutual)
 {
 	double start = flow_now();
-	struct sip_flow f = {.o = o, .r = r, .mutual = mutual, .fd = -1};
+	struct sip_flow f = {.o = o, .r = r, .mutual = mutual};
+	sipc_init(&f.c);
 	f.deadline = start + o->timeout_ms / 1000.0;
 	unsigned char rnd[16];
 	RAND_bytes(rnd, sizeof(rnd));
@@ -209,7 +154,7 @@ static void sip_row(const struct probe_opts *o, struct probe_result *r, bool mut
 		snprintf(f.marker + 2 * i, 3, "%02x", rnd[i]);
 	if (tcp_connect(&f) && tls_connect(&f))
 		exchange(&f);
-	flow_tls_close(f.ssl, f.ctx, f.fd);
+	sipc_close(&f.c);
 	r->seconds = flow_now() - start;
 }
 

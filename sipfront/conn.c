@@ -2,6 +2,8 @@
  * each message handed to handler.c. Every connection ends in sip_conn_free,
  * the one place it is logged. */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/bufferevent_ssl.h>
@@ -288,6 +290,15 @@ static void conn_link(struct sip_server *s, struct sip_conn *c, enum metric_sip_
 	metrics_add(s->metrics, &metric_sip_connections, 0, 1);
 }
 
+/* Signalling is small messages each waiting for an answer: with Nagle on,
+ * a response written while the peer has not yet acknowledged TLS 1.3's
+ * session tickets waits out the peer's delayed ACK (40 ms on Linux). */
+static void no_delay(evutil_socket_t fd)
+{
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
 /* The connection's bev (made) reads, and its handshake timer runs. */
 static void conn_start(struct sip_server *s, struct sip_conn *c)
 {
@@ -368,6 +379,8 @@ static int connect_socket(const struct sip_server *s, const struct sockaddr *dst
 	int rc = fd < 0 ? errno : bind_source(s, fd, dst->sa_family);
 	if (!rc)
 		rc = sockerr_enable(fd, dst->sa_family);
+	if (!rc)
+		no_delay(fd);
 	if (!rc && connect(fd, dst, addr_len(dst)) && errno != EINPROGRESS)
 		rc = errno;
 	if (rc && fd >= 0)
@@ -423,6 +436,7 @@ void sip_conn_accept(struct sip_listener *l, evutil_socket_t fd, const struct so
 	SSL_CTX *ctx = l->kind == METRIC_SIP_TLS ? s->tls_ctx : s->mtls_ctx;
 	struct sip_conn *c = calloc(1, sizeof(*c));
 	SSL *ssl = c ? SSL_new(ctx) : NULL;
+	no_delay(fd);
 	if (ssl)
 		c->bev = bufferevent_openssl_socket_new(s->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
 		                                        BEV_OPT_CLOSE_ON_FREE);

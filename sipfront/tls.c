@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -381,6 +382,19 @@ static size_t advance(size_t len, int n, size_t cap)
 	if (n <= 0)
 		return len;
 	return (size_t)n < cap - len ? len + (size_t)n : cap - 1;
+}
+
+int sip_tls_wait(SSL *ssl, int r, int timeout_ms)
+{
+	int e = SSL_get_error(ssl, r);
+	if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+		return EPROTO;
+	struct pollfd p = {.fd = SSL_get_fd(ssl),
+	                   .events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT};
+	int n = poll(&p, 1, timeout_ms < 0 ? 0 : timeout_ms);
+	if (n < 0)
+		return errno == EINTR ? 0 : errno;
+	return n > 0 ? 0 : ETIMEDOUT;
 }
 
 const char *sip_tls_errors(char *out, size_t cap)

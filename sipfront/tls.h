@@ -47,6 +47,12 @@ int sip_tls_peer_match(SSL *ssl, const char *const *names, size_t n, char *match
  * verified or not, bytes outside printable ASCII as '?', cut at a whole name
  * when cap is short; "" without a certificate. */
 void sip_tls_peer_names(SSL *ssl, char *out, size_t cap);
+/* Blocking use of a non-blocking socket, for clients: after an SSL call on
+ * ssl returned r, waits up to timeout_ms (0: only looks) until ssl's socket
+ * can do what OpenSSL asked for. 0: call again (also after a signal);
+ * ETIMEDOUT; EPROTO when r was no "want" (the call failed: SSL_get_error
+ * says how); poll's errno. Call it before any other OpenSSL call. */
+int sip_tls_wait(SSL *ssl, int r, int timeout_ms);
 /* Drains the whole OpenSSL error queue of this thread into out as
  * "reason (detail); reason" ("" when empty), cut to cap; returns out. */
 const char *sip_tls_errors(char *out, size_t cap);

@@ -203,6 +203,29 @@ metric() {
 	ctl_get "$1" /metrics | awk -v k="$2" '$1 == k { print $2; found = 1 } END { if (!found) print 0 }'
 }
 
+# baresip_start DIR ACCOUNT LOG SECONDS [CONFIG_LINE...]: baresip 1.0,
+# headless, configured in DIR (epoll, stdio.so printing incoming MESSAGEs,
+# account.so, menu.so, then each CONFIG_LINE: sip_listen, sip_cafile...) with
+# the one account ACCOUNT, its SIP trace (-s) in LOG, quitting after SECONDS
+# (-t); its stdin a FIFO this shell holds open on fd 3 (printf '/message
+# ...\n' >&3). Sets BPID; killed at exit. Not in $(...): fd 3 is this shell's.
+baresip_start() {
+	mkdir -p "$1"
+	printf '%s\n' "poll_method epoll" "module_path /usr/lib/baresip/modules" \
+		"module stdio.so" "module_tmp account.so" "module_app menu.so" >"$1/config"
+	bs_dir=$1
+	bs_log=$3
+	bs_secs=$4
+	echo "$2" >"$bs_dir/accounts"
+	shift 4
+	[ "$#" -eq 0 ] || printf '%s\n' "$@" >>"$bs_dir/config"
+	mkfifo "$bs_dir/in"
+	baresip -f "$bs_dir" -s -t "$bs_secs" <"$bs_dir/in" >"$bs_log" 2>&1 &
+	BPID=$!
+	at_exit "kill -9 $BPID"
+	exec 3>"$bs_dir/in"
+}
+
 # capture_start FILE FILTER: tshark on lo, writing what matches the capture
 # filter FILTER to FILE (root only). "Capturing on" is printed before packets
 # are really captured, so this returns once a poke at a closed local port

@@ -141,26 +141,12 @@ check "no connection was refused" not_in "refused" "$LOG"
 # 4. baresip, the remote client alice@edge.example, headless: no audio
 # modules; stdio.so prints incoming MESSAGEs and reads commands from a FIFO
 # this script holds open on fd 3; -s traces every SIP message; -t bounds it.
-B=$TMP/baresip
-mkdir -p "$B"
-cat >"$B/config" <<CONF
-poll_method epoll
-sip_listen 127.0.0.1:$PB
-sip_certificate $TMP/pki/client-bundle.pem
-sip_cafile $TMP/pki/ca.pem
-module_path /usr/lib/baresip/modules
-module stdio.so
-module_tmp account.so
-module_app contact.so
-module_app menu.so
-CONF
-echo "<sip:alice@edge.example;transport=tls>;outbound=\"sip:127.0.0.1:$P443;transport=tls\";regint=600" >"$B/accounts"
-echo '"Bob" <sip:bob@partner.example>' >"$B/contacts"
-mkfifo "$TMP/baresip.in"
-baresip -f "$B" -s -t 45 <"$TMP/baresip.in" >"$BLOG" 2>&1 &
-BPID=$!
-at_exit "kill -9 $BPID"
-exec 3>"$TMP/baresip.in"
+mkdir -p "$TMP/baresip"
+echo '"Bob" <sip:bob@partner.example>' >"$TMP/baresip/contacts"
+baresip_start "$TMP/baresip" \
+	"<sip:alice@edge.example;transport=tls>;outbound=\"sip:127.0.0.1:$P443;transport=tls\";regint=600" \
+	"$BLOG" 45 "sip_listen 127.0.0.1:$PB" "sip_certificate $TMP/pki/client-bundle.pem" \
+	"sip_cafile $TMP/pki/ca.pem" "module_app contact.so"
 
 check "baresip registers alice over TLS: 200 (baresip's output)" \
 	wait_for 10 grep -q "useragent registered successfully" "$BLOG"
