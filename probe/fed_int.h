@@ -19,4 +19,9 @@ void probe_fed_wire_diff(const struct lab_fed_wire *after, const struct lab_fed_
  * of the other), into r. */
 void probe_fed_hop(const struct lab_fed *lab, enum lab_site s, struct probe_result *r);
 
+/* fed_im_flows.c: IM both ways; four results appended to res at *n (each
+ * client's registration, then each direction), judged with the hops'. */
+void probe_fed_im(const struct lab_fed *lab, const struct probe_result hops[LAB_SITES],
+                  struct probe_result *res, size_t *n);
+
 #endif

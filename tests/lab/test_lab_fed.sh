@@ -30,8 +30,12 @@ fed() {
 	out=$(cat "$TMP/out")
 	sed 's/^/# /' "$TMP/out" "$TMP/err"
 }
-# result SITE: the JSON line of the flow at that site ("a>b").
-result() { echo "$out" | grep "\"site\": \"$1\"" | head -n 1; }
+# result SITE [FLOW]: the JSON line of the first flow at that site ("a>b")
+# whose name starts with FLOW (default: the federation hop, "edge ").
+result() { echo "$out" | grep "\"site\": \"$1\".*\"flow\": \"${2:-edge }" | head -n 1; }
+im() { echo "$out" | grep "\"site\": \"$1\".*\"flow\": \"IM " | head -n 1; }
+im_verdict() { im "$1" | sed 's/.*"verdict": "\([A-Z]*\)".*/\1/'; }
+im_at() { im "$1" | sed 's/.*"at": "\([a-z-]*\)".*/\1/'; }
 verdict() { result "$1" | sed 's/.*"verdict": "\([A-Z]*\)".*/\1/'; }
 at() { result "$1" | sed 's/.*"at": "\([a-z-]*\)".*/\1/'; }
 says() { result "$1" | grep -q "$2"; }
@@ -43,6 +47,11 @@ check "... b>a (rows b2 a1) PASS" [ "$(verdict 'b>a')" = PASS ]
 check "... edge A found b.example by DNS at edge B's address and port 5061" \
 	says 'a>b' 'found b.example by DNS at 203.0.113.10:5061'
 check "... the OPTIONS crossed both firewalls and were answered 200" says 'a>b' 'answered 200 OK'
+check "... alice registered at edge A from the internet (row 3 of A)" \
+	sh -c 'echo "$0" | grep -q "\"site\": \"a\", \"rows\": \"a3\".*\"verdict\": \"PASS\""' "$out"
+check "... IM alice -> bob delivered, 200 back" [ "$(im_verdict 'a>b')" = PASS ]
+check "... IM bob -> alice delivered, 200 back" [ "$(im_verdict 'b>a')" = PASS ]
+check "... the IM crossed rows a3 a2 b1 b3" sh -c 'echo "$0" | grep -q "\"rows\": \"a3 a2 b1 b3\""' "$(im 'a>b')"
 check "... the report carries each flow's site and rows" \
 	sh -c 'echo "$0" | grep -q "\"site\": \"a>b\", \"rows\": \"a2 b1\""' "$out"
 check "... nothing left behind" [ -z "$(leftovers)" ]
@@ -52,6 +61,9 @@ check "row 1 dropped at fw B: a>b BLOCKED" [ "$(verdict 'a>b')" = BLOCKED ]
 check "... at fw B" [ "$(at 'a>b')" = fw-b ]
 check "... the SYN crossed the internet, nothing came back" says 'a>b' 'crossed the internet, but nothing came back'
 check "... b>a still PASS" [ "$(verdict 'b>a')" = PASS ]
+check "... IM alice -> bob BLOCKED at fw B too" \
+	sh -c '[ "$0" = BLOCKED ] && [ "$1" = fw-b ]' "$(im_verdict 'a>b')" "$(im_at 'a>b')"
+check "... IM bob -> alice still PASS" [ "$(im_verdict 'b>a')" = PASS ]
 check "... exit status 1" [ "$rc" -eq 1 ]
 
 timeout 90 "$EDGELAB" lab --topology federation --drop-b 1 --format html >"$TMP/fed.html" 2>/dev/null
@@ -65,11 +77,22 @@ check "row 2 rejected at fw A: a>b REJECTED" [ "$(verdict 'a>b')" = REJECTED ]
 check "... at fw A: it never reached the internet" \
 	sh -c '[ "$0" = fw-a ] && echo "$1" | grep -q "never reached the internet"' "$(at 'a>b')" "$(result 'a>b')"
 check "... b>a still PASS" [ "$(verdict 'b>a')" = PASS ]
+check "... IM alice -> bob REJECTED at fw A, after edge A's 503" \
+	sh -c '[ "$0" = REJECTED ] && [ "$1" = fw-a ] && echo "$2" | grep -q "503"' \
+	"$(im_verdict 'a>b')" "$(im_at 'a>b')" "$(im 'a>b')"
 
 fed --fault no-srv-b
 check "b.example's SRV record removed: a>b FAILED with NXDOMAIN" \
 	sh -c '[ "$0" = FAILED ] && echo "$1" | grep -q "NXDOMAIN"' "$(verdict 'a>b')" "$(result 'a>b')"
 check "... b>a still PASS" [ "$(verdict 'b>a')" = PASS ]
+
+fed --drop-a 3
+check "row 3 dropped at fw A: alice's REGISTER BLOCKED at fw A" \
+	sh -c 'echo "$0" | grep -q "\"site\": \"a\", \"rows\": \"a3\", \"at\": \"fw-a\".*\"verdict\": \"BLOCKED\""' "$out"
+check "... so IM alice -> bob is BLOCKED at fw A" \
+	sh -c '[ "$0" = BLOCKED ] && [ "$1" = fw-a ]' "$(im_verdict 'a>b')" "$(im_at 'a>b')"
+check "... the federation hops still PASS" \
+	sh -c '[ "$0" = PASS ] && [ "$1" = PASS ]' "$(verdict 'a>b')" "$(verdict 'b>a')"
 
 fed --fault cert-name-b
 check "B's certificate for the wrong name: a>b FAILED at edge B" \
