@@ -186,13 +186,13 @@ static void drain(struct client *c)
 	uint8_t buf[DGRAM_MAX];
 	for (;;) {
 		ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
-		if (n < 0) {
-			if (errno != EAGAIN && errno != EINTR)
-				c->sock_err =
-				    errno; /* ICMP from its edge: the socket is connected */
-			if (errno != EINTR)
-				return;
+		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0) {
+			/* ICMP from its edge: the socket is connected */
+			if (errno != EAGAIN)
+				c->sock_err = errno;
+			return;
 		}
 		if ((size_t)n <= sizeof(buf))
 			arrived(c, buf, (size_t)n);
