@@ -25,39 +25,44 @@ static uint32_t get32(const uint8_t *p)
 	return (uint32_t)get16(p) << 16 | get16(p + 2);
 }
 
-int rtp_frame_encode(uint8_t *buf, size_t cap, const struct rtp_hdr *h, const void *payload,
-                     size_t payload_len, size_t *len)
+int rtp_packet_encode(uint8_t *buf, size_t cap, const struct rtp_hdr *h, const void *payload,
+                      size_t payload_len, size_t *len)
 {
 	if (!buf || !h || !len || (payload_len && !payload) || h->pt > 127 ||
 	    payload_len > RTP_FRAME_MAX - RTP_HDR_LEN)
 		return EINVAL;
-	size_t pkt = RTP_HDR_LEN + payload_len;
-	if (cap < RTP_FRAME_HDR_LEN + pkt)
+	if (cap < RTP_HDR_LEN + payload_len)
 		return ENOSPC;
-	uint8_t *p = buf + RTP_FRAME_HDR_LEN;
-	put16(buf, (uint16_t)pkt);
-	p[0] = 2 << 6; /* V=2, P=0, X=0, CC=0 */
-	p[1] = (uint8_t)((h->marker ? 0x80 : 0) | h->pt);
-	put16(p + 2, h->seq);
-	put32(p + 4, h->ts);
-	put32(p + 8, h->ssrc);
+	buf[0] = 2 << 6; /* V=2, P=0, X=0, CC=0 */
+	buf[1] = (uint8_t)((h->marker ? 0x80 : 0) | h->pt);
+	put16(buf + 2, h->seq);
+	put32(buf + 4, h->ts);
+	put32(buf + 8, h->ssrc);
 	if (payload_len)
-		memcpy(p + RTP_HDR_LEN, payload, payload_len);
+		memcpy(buf + RTP_HDR_LEN, payload, payload_len);
+	*len = RTP_HDR_LEN + payload_len;
+	return 0;
+}
+
+int rtp_frame_encode(uint8_t *buf, size_t cap, const struct rtp_hdr *h, const void *payload,
+                     size_t payload_len, size_t *len)
+{
+	size_t pkt, room = cap < RTP_FRAME_HDR_LEN ? 0 : cap - RTP_FRAME_HDR_LEN;
+	if (!buf)
+		return EINVAL;
+	int rc = rtp_packet_encode(buf + RTP_FRAME_HDR_LEN, room, h, payload, payload_len, &pkt);
+	if (rc)
+		return rc;
+	put16(buf, (uint16_t)pkt);
 	*len = RTP_FRAME_HDR_LEN + pkt;
 	return 0;
 }
 
-int rtp_frame_decode(const uint8_t *buf, size_t len, struct rtp_hdr *h, const uint8_t **payload,
-                     size_t *payload_len, size_t *frame_len)
+int rtp_packet_decode(const uint8_t *p, size_t pkt, struct rtp_hdr *h, const uint8_t **payload,
+                      size_t *payload_len)
 {
-	if (!buf || !h || !payload || !payload_len || !frame_len)
+	if (!p || !h || !payload || !payload_len)
 		return EINVAL;
-	if (len < RTP_FRAME_HDR_LEN)
-		return EAGAIN;
-	size_t pkt = get16(buf);
-	if (len < RTP_FRAME_HDR_LEN + pkt)
-		return EAGAIN;
-	const uint8_t *p = buf + RTP_FRAME_HDR_LEN;
 	if (pkt < RTP_HDR_LEN || p[0] >> 6 != 2)
 		return EBADMSG;
 	size_t hdr = RTP_HDR_LEN + (size_t)(p[0] & 0x0f) * 4;
@@ -85,6 +90,22 @@ int rtp_frame_decode(const uint8_t *buf, size_t len, struct rtp_hdr *h, const ui
 	h->ssrc = get32(p + 8);
 	*payload = p + hdr;
 	*payload_len = pkt - hdr - pad;
+	return 0;
+}
+
+int rtp_frame_decode(const uint8_t *buf, size_t len, struct rtp_hdr *h, const uint8_t **payload,
+                     size_t *payload_len, size_t *frame_len)
+{
+	if (!buf || !h || !payload || !payload_len || !frame_len)
+		return EINVAL;
+	if (len < RTP_FRAME_HDR_LEN)
+		return EAGAIN;
+	size_t pkt = get16(buf);
+	if (len < RTP_FRAME_HDR_LEN + pkt)
+		return EAGAIN;
+	int rc = rtp_packet_decode(buf + RTP_FRAME_HDR_LEN, pkt, h, payload, payload_len);
+	if (rc)
+		return rc;
 	*frame_len = RTP_FRAME_HDR_LEN + pkt;
 	return 0;
 }

@@ -1,8 +1,10 @@
-/* RTP packets (RFC 3550 section 5.1) framed for a TCP stream by RFC 4571: a
- * 16-bit length in network order, then one packet. Row 4 carries them from
- * the edge's relay port to the client; the edge writes them and the probe
- * reads them with this one codec. Pure functions over byte buffers: no I/O,
- * no logging, no allocation. */
+/* RTP packets (RFC 3550 section 5.1), bare (one per datagram) or framed for
+ * a TCP stream by RFC 4571: a 16-bit length in network order, then one
+ * packet. Row 4 carries framed ones from the edge's relay port to the
+ * client (the edge writes them and the probe reads them with this one
+ * codec); the federation A/V test (probe/fed_av.h) sends bare ones over
+ * UDP. Pure functions over byte buffers: no I/O, no logging, no
+ * allocation. */
 #ifndef EDGELAB_MEDIA_RTP_H
 #define EDGELAB_MEDIA_RTP_H
 
@@ -23,6 +25,17 @@ struct rtp_hdr {
 	uint8_t cc;     /* CSRC count (decode only; encode writes none) */
 	bool extension; /* decode only */
 };
+
+/* One packet: a version-2 header with no CSRC, extension or padding, and
+ * the payload. 0 and *len, ENOSPC when buf is too small, EINVAL on a payload
+ * type above 127 or a payload over RTP_FRAME_MAX - RTP_HDR_LEN bytes. */
+int rtp_packet_encode(uint8_t *buf, size_t cap, const struct rtp_hdr *h, const void *payload,
+                      size_t payload_len, size_t *len);
+/* Reads the packet of exactly len bytes at buf: 0 with the header and the
+ * payload (pointing into buf, padding removed), or EBADMSG as
+ * rtp_frame_decode. */
+int rtp_packet_decode(const uint8_t *buf, size_t len, struct rtp_hdr *h, const uint8_t **payload,
+                      size_t *payload_len);
 
 /* Writes LENGTH, a version-2 header with no CSRC, extension or padding, and
  * the payload. 0 and *len (the whole frame), ENOSPC when buf is too small,

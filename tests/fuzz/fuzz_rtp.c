@@ -1,7 +1,9 @@
-/* fuzz_rtp: the RFC 4571 / RTP decoder the probe uses on row 4's stream.
+/* fuzz_rtp: the RFC 4571 / RTP decoder the probe uses on row 4's stream,
+ * and the bare packet decoder of the federation A/V test's datagrams.
  * Invariants: a decoded payload lies inside the frame, the frame inside the
  * input; re-encoding what was decoded (without CSRCs, extension, padding)
- * decodes to the same header and payload. */
+ * decodes to the same header and payload; the whole input read as one
+ * datagram decodes as the frame holding exactly it would. */
 #include <string.h>
 
 #include "media/rtp.h"
@@ -13,6 +15,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *payload, *p2;
 	size_t plen, frame_len, plen2, frame_len2, len;
 	static uint8_t out[RTP_FRAME_HDR_LEN + RTP_FRAME_MAX];
+	int bare = rtp_packet_decode(data, size, &h, &payload, &plen);
+	if (!bare)
+		FUZZ_CHECK(payload >= data + RTP_HDR_LEN && payload + plen <= data + size);
+	if (size <= RTP_FRAME_MAX) {
+		out[0] = (uint8_t)(size >> 8);
+		out[1] = (uint8_t)size;
+		memcpy(out + RTP_FRAME_HDR_LEN, data, size);
+		FUZZ_CHECK((rtp_frame_decode(out, size + RTP_FRAME_HDR_LEN, &h2, &p2, &plen2,
+		                             &frame_len2) == 0) == (bare == 0));
+		FUZZ_CHECK(bare || (plen2 == plen && h2.seq == h.seq && h2.ssrc == h.ssrc));
+	}
 	if (rtp_frame_decode(data, size, &h, &payload, &plen, &frame_len))
 		return 0;
 	FUZZ_CHECK(frame_len <= size);

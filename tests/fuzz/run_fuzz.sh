@@ -7,10 +7,11 @@
 # request handler and data path) for ${FUZZ_SECONDS_OTHER:-30}; rtp (row 4's
 # RFC 4571 decoder), canary (the marker in a canary hit), control (the
 # control API's requests, admission and token parsers), ctl_reply (the
-# probe's parsers of the control API's answers) and ruleset (a ruleset's
-# format from its content) for ${FUZZ_SECONDS_POLICY:-15}.
+# probe's parsers of the control API's answers), ruleset (a ruleset's
+# format from its content) and fed_av (what the federation A/V test reads
+# from the network) for ${FUZZ_SECONDS_POLICY:-15}.
 # Usage: run_fuzz.sh [NAME...] (default: every target: stun binding conf sip
-# policy turn rtp canary control ctl_reply ruleset);
+# policy turn rtp canary control ctl_reply ruleset fed_av);
 # from `make check` it takes no argument and finds the build through BUILDDIR.
 set -u
 # A quick check (tests/lib.sh's skip_slow) has no minutes for fuzzing.
@@ -33,7 +34,7 @@ run_one() {
 	name=$1
 	case $name in
 	stun) seconds=$stun_seconds ;;
-	policy | rtp | canary | control | ctl_reply | ruleset) seconds=$policy_seconds ;;
+	policy | rtp | canary | control | ctl_reply | ruleset | fed_av) seconds=$policy_seconds ;;
 	*) seconds=$other_seconds ;;
 	esac
 	bin=$builddir/tests/fuzz/fuzz_$name
@@ -77,7 +78,7 @@ run_one() {
 	return 0
 }
 
-[ $# -gt 0 ] || set -- stun binding conf sip policy turn rtp canary control ctl_reply ruleset
+[ $# -gt 0 ] || set -- stun binding conf sip policy turn rtp canary control ctl_reply ruleset fed_av
 for target in "$@"; do
 	if run_one "$target"; then
 		passed=$((passed + 1))

@@ -1,4 +1,5 @@
-/* media/rtp.c: RFC 4571 framing of RTP packets (row 4), and the probe's
+/* media/rtp.c: bare RTP packets (the federation A/V test's datagrams) and
+ * their RFC 4571 framing (row 4), and the probe's
  * check of where an outbound flow came from (probe/flow.c). */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -113,6 +114,35 @@ static void test_rtp_rejects(void **state)
 	assert_int_equal(rtp_frame_encode(buf, 15, &h, "a", 1, &len), 0);
 }
 
+/* A bare packet is the frame without its LENGTH: the same bytes. */
+static void test_rtp_bare_packet(void **state)
+{
+	(void)state;
+	uint8_t frame[64], pkt[64];
+	size_t flen, len, plen;
+	const uint8_t *payload;
+	struct rtp_hdr h = {.pt = 0, .seq = 7, .ts = 160, .ssrc = 0x01020304}, got;
+	assert_int_equal(rtp_frame_encode(frame, sizeof(frame), &h, "pcmu", 4, &flen), 0);
+	assert_int_equal(rtp_packet_encode(pkt, sizeof(pkt), &h, "pcmu", 4, &len), 0);
+	assert_int_equal(len, flen - 2);
+	assert_memory_equal(pkt, frame + 2, len);
+	assert_int_equal(rtp_packet_decode(pkt, len, &got, &payload, &plen), 0);
+	assert_int_equal(got.seq, 7);
+	assert_int_equal(got.ts, 160);
+	assert_int_equal(got.ssrc, 0x01020304);
+	assert_int_equal(plen, 4);
+	assert_ptr_equal(payload, pkt + 12);
+	/* A datagram's length is the packet's: short of a header, or of its
+	 * padding, is malformed rather than "more to come". */
+	assert_int_equal(rtp_packet_decode(pkt, 11, &got, &payload, &plen), EBADMSG);
+	pkt[0] |= 0x20;
+	pkt[len - 1] = 5;
+	assert_int_equal(rtp_packet_decode(pkt, len, &got, &payload, &plen), EBADMSG);
+	assert_int_equal(rtp_packet_encode(pkt, 15, &h, "pcmu", 4, &len), ENOSPC);
+	assert_int_equal(rtp_frame_encode(frame, 1, &h, "pcmu", 4, &len), ENOSPC);
+	assert_int_equal(rtp_frame_encode(frame, 1, NULL, "pcmu", 4, &len), EINVAL);
+}
+
 static void test_probe_edge_source(void **state)
 {
 	(void)state;
@@ -152,6 +182,7 @@ int main(void)
 	    cmocka_unit_test(test_rtp_stream_needs_whole_frames),
 	    cmocka_unit_test(test_rtp_csrc_extension_padding),
 	    cmocka_unit_test(test_rtp_rejects),
+	    cmocka_unit_test(test_rtp_bare_packet),
 	    cmocka_unit_test(test_probe_edge_source),
 	};
 	return cmocka_run_group_tests_name("rtp", tests, NULL, NULL);
