@@ -71,6 +71,7 @@ static int init(struct lab_fed *f, const struct lab_fed_opts *o, char *err, size
 		snprintf(e->log, sizeof(e->log), "%s", f->log);
 		snprintf(e->edge_addr, sizeof(e->edge_addr), "%s", st->edge_addr);
 		snprintf(e->dns_addr, sizeof(e->dns_addr), "%s", LAB_FED_DNS_ADDR);
+		e->counters = true;
 		snprintf(f->client_ca[s], sizeof(f->client_ca[s]), "%s/%s-ca.pem", f->clients_dir,
 		         st->name);
 	}

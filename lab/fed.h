@@ -74,11 +74,12 @@ struct lab_fed_site {
 	const char *fqdn;      /* "sip.a.example" */
 	const char *edge_addr; /* its access address */
 	const char *edge_addr6;
-	const char *fw_outside, *fw_edge; /* fw's two addresses */
-	const char *dmz;                  /* the edge's /24 */
-	const char *user;                 /* its remote client's user */
-	const char *client_addr;          /* and where it sits in inet */
-	const char *wrong_domain;         /* cert-name fault: what the certificate names */
+	const char *fw_outside, *fw_edge;  /* fw's two addresses */
+	const char *dmz;                   /* the edge's /24 */
+	const char *user;                  /* its remote client's user */
+	const char *client_addr;           /* and where it sits in inet */
+	const char *wrong_domain;          /* cert-name fault: what the certificate names */
+	const char *turn_user, *turn_pass; /* its edge's turn_user (the A/V clients') */
 };
 const struct lab_fed_site *lab_fed_site(enum lab_site s);
 
@@ -109,6 +110,19 @@ struct lab_fed_wire {
 	unsigned long long dns[LAB_SITES];       /* from edge S: queries to the DNS server */
 };
 int lab_fed_wire_read(const struct lab_fed *f, struct lab_fed_wire *w, char *err, size_t len);
+
+/* What site S's fw counted (packets), when it has our policy (with
+ * counters, rules.h): each row's rule (the first packet of each new flow),
+ * the replies' rule (every later packet of an allowed flow, both ways) and
+ * what no rule matched (dropped by the policy). */
+struct lab_fed_fw {
+	unsigned long long row[7]; /* [1..6] */
+	unsigned long long established, dropped;
+};
+/* 0, ENOENT (fw has the user's ruleset: no counters of ours), or an errno
+ * with err. */
+int lab_fed_fw_read(const struct lab_fed *f, enum lab_site s, struct lab_fed_fw *c, char *err,
+                    size_t len);
 
 /* Runs fn in a child process inside the internet segment (the clients'
  * namespace): fn fills out (out_len bytes, handed back to the caller) and

@@ -12,9 +12,11 @@
 
 static const struct lab_fed_site sites[LAB_SITES] = {
     {"a", "A", "a.example", "sip.a.example", "198.51.100.10", "2001:db8:a::10", "192.0.2.1",
-     "198.51.100.1", "198.51.100.0/24", "alice", LAB_FED_ALICE_ADDR, "a-corp.example"},
+     "198.51.100.1", "198.51.100.0/24", "alice", LAB_FED_ALICE_ADDR, "a-corp.example", "media-a",
+     "lab-media-a"},
     {"b", "B", "b.example", "sip.b.example", "203.0.113.10", "2001:db8:b::10", "192.0.2.2",
-     "203.0.113.1", "203.0.113.0/24", "bob", LAB_FED_BOB_ADDR, "b-corp.example"},
+     "203.0.113.1", "203.0.113.0/24", "bob", LAB_FED_BOB_ADDR, "b-corp.example", "media-b",
+     "lab-media-b"},
 };
 
 const struct lab_fed_site *lab_fed_site(enum lab_site s)
@@ -218,5 +220,43 @@ int lab_fed_wire_read(const struct lab_fed *f, struct lab_fed_wire *w, char *err
 	    sizeof(out), err, len);
 	if (!rc)
 		wire_parse(out, w);
+	return rc;
+}
+
+/* `nft list chain`'s rule lines: the packets of the counter on each. */
+static void fw_parse(const char *text, struct lab_fed_fw *c)
+{
+	for (const char *line = text; line && *line; line = strchr(line, '\n'), line += !!line) {
+		const char *end = strchr(line, '\n'), *q = strstr(line, "counter packets ");
+		unsigned long long packets;
+		int row;
+		if (!q || (end && q > end) || sscanf(q, "counter packets %llu", &packets) != 1)
+			continue;
+		const char *row_at = strstr(line, "comment \"row ");
+		if (row_at && (!end || row_at < end) &&
+		    sscanf(row_at, "comment \"row %d:", &row) == 1 && row >= 1 && row <= 6)
+			c->row[row] = packets;
+		else if (strstr(line, "established,related") &&
+		         (!end || strstr(line, "established") < end))
+			c->established = packets;
+		else if (strstr(line, "no rule matched") &&
+		         (!end || strstr(line, "no rule matched") < end))
+			c->dropped = packets;
+	}
+}
+
+int lab_fed_fw_read(const struct lab_fed *f, enum lab_site s, struct lab_fed_fw *c, char *err,
+                    size_t len)
+{
+	char out[16384];
+	memset(c, 0, sizeof(*c));
+	if (f->o->site[s == LAB_SITE_B].nrules)
+		return snprintf(err, len, "fw has your ruleset"), ENOENT;
+	int rc = proc_run_capture(
+	    f->site[s == LAB_SITE_B].ns[LAB_FW],
+	    (char *const[]){"nft", "list", "chain", "inet", "edgelab", "forward", NULL}, out,
+	    sizeof(out), err, len);
+	if (!rc)
+		fw_parse(out, c);
 	return rc;
 }

@@ -35,6 +35,7 @@ struct lab_env {
 	/* What the generated policy names: the edge (LAB_EDGE_ADDR) and its DNS
 	 * server ("": none); the federation lab sets its sites' own. */
 	char edge_addr[48], dns_addr[48];
+	bool counters; /* the generated policy counts (rules.h) */
 };
 
 /* A command (argv as the arguments) run by proc_run in namespace ns (NULL:

@@ -226,7 +226,8 @@ static int write_policy(const struct lab_env *e, unsigned drop_mask, unsigned re
 	struct rules_opts ro = {.drop_mask = drop_mask,
 	                        .reject_mask = reject_mask,
 	                        .outside_if = LAB_FW_OUTSIDE_IF,
-	                        .edge_if = LAB_FW_EDGE_IF};
+	                        .edge_if = LAB_FW_EDGE_IF,
+	                        .counters = e->counters};
 	if (addr_parse(e->edge_addr, 0, &ro.edge) ||
 	    (e->dns_addr[0] && addr_parse(e->dns_addr, 0, &ro.dns)))
 		return snprintf(err, len, "bad lab address %s / %s", e->edge_addr, e->dns_addr),

@@ -168,6 +168,8 @@ static void nft_row(struct out *w, const struct rules_opts *o, const struct edge
 {
 	out_printf(w, "\t\t");
 	nft_row_match(w, o, e, r);
+	if (o->counters)
+		out_printf(w, " counter");
 	/* REJECTED in the probe means a TCP RST or an ICMP port unreachable;
 	 * icmpx picks ICMP or ICMPv6 to suit the packet in an inet table. */
 	if (!reject)
@@ -189,9 +191,10 @@ static void nft_dns(struct out *w, const struct rules_opts *o, const struct edge
 	if (o->outside_if)
 		out_printf(w, "iifname \"%s\" oifname \"%s\" ", o->edge_if, o->outside_if);
 	out_printf(w,
-	           "%s saddr %s %s daddr %s meta l4proto { tcp, udp } th dport 53 accept "
+	           "%s saddr %s %s daddr %s meta l4proto { tcp, udp } th dport 53%s accept "
 	           "comment \"%s\"\n",
-	           e->v6 ? "ip6" : "ip", e->ip, e->v6 ? "ip6" : "ip", dns.ip, DNS_COMMENT);
+	           e->v6 ? "ip6" : "ip", e->ip, e->v6 ? "ip6" : "ip", dns.ip,
+	           o->counters ? " counter" : "", DNS_COMMENT);
 }
 
 /* Both formats' first lines: what the rules are for, and which interfaces
@@ -224,13 +227,15 @@ static void nft_head(struct out *w, const struct rules_opts *o, const struct edg
 	           "\tchain forward {\n"
 	           "\t\ttype filter hook forward priority filter; policy drop;\n",
 	           table, table, table, table);
-	out_printf(w, "\t\t# Replies of allowed flows, and the ICMP errors they cause (port\n"
-	              "\t\t# unreachable, PMTU: fragmentation needed / packet too big), are\n"
-	              "\t\t# established or related: PMTU discovery works without an ICMP rule\n"
-	              "\t\t# of its own, and no other ICMP is opened (not in the port table).\n"
-	              "\t\t# IPv6 neighbour discovery is link-local, never forwarded.\n"
-	              "\t\tct state established,related accept\n"
-	              "\t\tct state invalid drop\n");
+	out_printf(w,
+	           "\t\t# Replies of allowed flows, and the ICMP errors they cause (port\n"
+	           "\t\t# unreachable, PMTU: fragmentation needed / packet too big), are\n"
+	           "\t\t# established or related: PMTU discovery works without an ICMP rule\n"
+	           "\t\t# of its own, and no other ICMP is opened (not in the port table).\n"
+	           "\t\t# IPv6 neighbour discovery is link-local, never forwarded.\n"
+	           "\t\tct state established,related%s accept\n"
+	           "\t\tct state invalid drop\n",
+	           o->counters ? " counter" : "");
 }
 
 int rules_write_nft(FILE *out, const struct rules_opts *o)
@@ -253,6 +258,8 @@ int rules_write_nft(FILE *out, const struct rules_opts *o)
 	}
 	if (o->dns.ss_family)
 		nft_dns(&w, o, &e);
+	if (o->counters) /* the policy's drops have no counter of their own */
+		out_printf(&w, "\t\tcounter comment \"no rule matched: dropped by the policy\"\n");
 	out_printf(&w, "\t}\n}\n");
 	return out_finish(&w);
 }

@@ -6,6 +6,7 @@
 #ifndef EDGELAB_LAB_RULES_H
 #define EDGELAB_LAB_RULES_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <sys/socket.h>
 
@@ -28,6 +29,9 @@ struct rules_opts {
 	 * query it on UDP and TCP 53: not a port-table row, but an edge that
 	 * finds its partners by SRV (federation_partner DOMAIN) needs it. */
 	struct sockaddr_storage dns;
+	/* nft only: a counter on every rule, on the replies' rule and on what
+	 * falls through to the policy (the federation lab reads them). */
+	bool counters;
 };
 
 /* 0 when o is usable: a known family, masks only over rows 1..ROWS_COUNT and

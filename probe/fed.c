@@ -37,6 +37,12 @@ void probe_fed_run(const struct lab_fed *lab, struct probe_result *res, size_t *
 	probe_fed_im(lab, res, res, n);
 	for (size_t i = first; i < *n; i++)
 		timed(&res[i], t0, begin);
+	first = *n;
+	begin = flow_now();
+	memset(&res[first], 0, 8 * sizeof(res[0]));
+	probe_fed_av(lab, res, n);
+	for (size_t i = first; i < *n; i++)
+		timed(&res[i], t0, begin);
 }
 
 int probe_fed_lab(const struct probe_fed_opts *o, FILE *out, char *err, size_t len)

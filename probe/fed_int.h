@@ -24,4 +24,8 @@ void probe_fed_hop(const struct lab_fed *lab, enum lab_site s, struct probe_resu
 void probe_fed_im(const struct lab_fed *lab, const struct probe_result hops[LAB_SITES],
                   struct probe_result *res, size_t *n);
 
+/* fed_av_flows.c: A/V both ways; six results appended (each client's
+ * allocation, each edge's relay to the other, the media each way). */
+void probe_fed_av(const struct lab_fed *lab, struct probe_result *res, size_t *n);
+
 #endif

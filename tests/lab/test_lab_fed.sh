@@ -34,6 +34,10 @@ fed() {
 # whose name starts with FLOW (default: the federation hop, "edge ").
 result() { echo "$out" | grep "\"site\": \"$1\".*\"flow\": \"${2:-edge }" | head -n 1; }
 im() { echo "$out" | grep "\"site\": \"$1\".*\"flow\": \"IM " | head -n 1; }
+av() { echo "$out" | grep "\"site\": \"$1\".*\"flow\": \"A/V " | head -n 1; }
+av_verdict() { av "$1" | sed 's/.*"verdict": "\([A-Z]*\)".*/\1/'; }
+# fw_counts SITE: fw's counters during the A/V ("new flows: row 5 1, ...").
+fw_counts() { echo "$out" | grep "\"flow\": \"fw $1's counters" | head -n 1; }
 im_verdict() { im "$1" | sed 's/.*"verdict": "\([A-Z]*\)".*/\1/'; }
 im_at() { im "$1" | sed 's/.*"at": "\([a-z-]*\)".*/\1/'; }
 verdict() { result "$1" | sed 's/.*"verdict": "\([A-Z]*\)".*/\1/'; }
@@ -52,6 +56,18 @@ check "... alice registered at edge A from the internet (row 3 of A)" \
 check "... IM alice -> bob delivered, 200 back" [ "$(im_verdict 'a>b')" = PASS ]
 check "... IM bob -> alice delivered, 200 back" [ "$(im_verdict 'b>a')" = PASS ]
 check "... the IM crossed rows a3 a2 b1 b3" sh -c 'echo "$0" | grep -q "\"rows\": \"a3 a2 b1 b3\""' "$(im 'a>b')"
+check "... A/V client A -> client B: 500 RTP packets intact" \
+	sh -c 'echo "$0" | grep -q "\"verdict\": \"PASS\", \"detail\": \"500 RTP packets of 500 intact"' "$(av 'a>b')"
+check "... A/V client B -> client A: 500 RTP packets intact" \
+	sh -c 'echo "$0" | grep -q "\"verdict\": \"PASS\", \"detail\": \"500 RTP packets of 500 intact"' "$(av 'b>a')"
+check "... edge B saw the inner allocation come from a relay port of edge A" \
+	sh -c 'echo "$0" | grep -q "edge A relay -> edge B.*come from 198.51.100.10:5[0-9][0-9][0-9][0-9] (a relay port"' "$out"
+check "... fw A counted the A/V on rows 5 and 6 only: one new flow out, two in, nothing dropped" \
+	sh -c 'echo "$0" | grep -q "PASS.*new flows: row 5 1, row 6 2, rows 1-4 0; replies and later packets [0-9]*; dropped by the policy 0"' "$(fw_counts A)"
+check "... and fw B the same" \
+	sh -c 'echo "$0" | grep -q "PASS.*new flows: row 5 1, row 6 2, rows 1-4 0; replies and later packets [0-9]*; dropped by the policy 0"' "$(fw_counts B)"
+check "... the 2000 RTP packets crossing each fw are replies of those flows" \
+	sh -c '[ "$(echo "$0" | sed "s/.*later packets \([0-9]*\);.*/\1/")" -ge 2000 ]' "$(fw_counts A)"
 check "... the report carries each flow's site and rows" \
 	sh -c 'echo "$0" | grep -q "\"site\": \"a>b\", \"rows\": \"a2 b1\""' "$out"
 check "... nothing left behind" [ -z "$(leftovers)" ]
@@ -85,6 +101,17 @@ fed --fault no-srv-b
 check "b.example's SRV record removed: a>b FAILED with NXDOMAIN" \
 	sh -c '[ "$0" = FAILED ] && echo "$1" | grep -q "NXDOMAIN"' "$(verdict 'a>b')" "$(result 'a>b')"
 check "... b>a still PASS" [ "$(verdict 'b>a')" = PASS ]
+
+fed --drop-a 5
+check "row 5 dropped at fw A: edge A's relay to edge B BLOCKED at fw A" \
+	sh -c 'echo "$0" | grep -q "\"site\": \"a>b\", \"rows\": \"a5 b6\", \"at\": \"fw-a\".*\"verdict\": \"BLOCKED\".*never reached the internet"' "$out"
+check "... the A/V end to end BLOCKED, at fw A" \
+	sh -c '[ "$0" = BLOCKED ] && echo "$1" | grep -q "\"at\": \"fw-a\""' "$(av_verdict 'a>b')" "$(av 'a>b')"
+check "... fw A's counters: row 5 took nothing, the policy dropped the relay's datagrams" \
+	sh -c 'echo "$0" | grep -q "FAILED.*new flows: row 5 0, .*dropped by the policy [1-9]"' "$(fw_counts A)"
+check "... fw B dropped nothing" sh -c 'echo "$0" | grep -q "PASS.*dropped by the policy 0"' "$(fw_counts B)"
+check "... IM still works both ways" \
+	sh -c '[ "$0" = PASS ] && [ "$1" = PASS ]' "$(im_verdict 'a>b')" "$(im_verdict 'b>a')"
 
 fed --drop-a 3
 check "row 3 dropped at fw A: alice's REGISTER BLOCKED at fw A" \

@@ -1,0 +1,257 @@
+/* A/V in the federation lab (probe/fed.h): a client of each site holds an
+ * MS-TURN allocation on its own edge and, through it, one on the other
+ * edge (TURN over TURN, probe/fed_av.h, docs/federation-av.md); 500 RTP
+ * packets go each way. Six results: each client's allocation (row 6 of its
+ * site), each edge's relay to the other's 3478 (row 5 of one, row 6 of the
+ * other), and the media each way. A failure is placed like the federation
+ * hop's: the client sees its own firewall only, the counters on the
+ * internet bridge tell whether the relay's datagrams left the site. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/addr.h"
+#include "probe/fed_av.h"
+#include "probe/fed_int.h"
+
+#define AV_WAIT_MS 20000 /* the child: the run's 5 s, the deletions, slack */
+
+struct av_run {
+	struct fed_av_result r;
+	struct lab_fed_wire before, after;
+	int rc;
+};
+
+struct av_arg {
+	const struct lab_fed *lab;
+};
+
+/* In the internet segment (lab_fed_in_inet); the counters are read by the
+ * parent around it. */
+static int av_child(void *arg, void *out, size_t len)
+{
+	const struct av_arg *a = arg;
+	struct fed_av_opts o;
+	struct av_run *run = out;
+	if (len != sizeof(*run))
+		return EINVAL;
+	fed_av_opts_default(&o);
+	for (int s = 0; s < LAB_SITES; s++) {
+		struct fed_av_side *side = s ? &o.b : &o.a;
+		const struct lab_fed_site *st = lab_fed_site((enum lab_site)s);
+		side->name = st->title;
+		addr_parse(st->edge_addr, 3478, &side->edge);
+		side->user = st->turn_user;
+		side->pass = st->turn_pass;
+	}
+	run->rc = fed_av_run(&o, &run->r);
+	(void)a;
+	return 0;
+}
+
+/* The site a hop's failure belongs to, and whether it is the client's leg
+ * (row 6 of its site), the edges' (row 5 of one, row 6 of the other) or
+ * the edge's own relaying. */
+static bool hop_site(enum fed_av_hop h, enum lab_site *s)
+{
+	switch (h) {
+	case FED_AV_HOP_CLIENT_A_TO_EDGE_A:
+	case FED_AV_HOP_EDGE_A_TO_EDGE_B:
+	case FED_AV_HOP_EDGE_A_RELAY:
+	case FED_AV_HOP_PATH_A_TO_B:
+		return *s = LAB_SITE_A, true;
+	case FED_AV_HOP_NONE:
+		return false;
+	default:
+		return *s = LAB_SITE_B, true;
+	}
+}
+
+/* Where the failure was, as a verdict: silence is BLOCKED and a refusal
+ * REJECTED at the firewall the datagrams stopped at; an answer that said
+ * no, or media lost or altered once every leg had carried control
+ * traffic, is FAILED at the edge. */
+static void judge_failure(const struct av_run *run, const struct lab_fed_wire *d,
+                          struct probe_result *r)
+{
+	const struct fed_av_result *av = &run->r;
+	enum lab_site s = LAB_SITE_A;
+	hop_site(av->hop, &s);
+	const struct lab_fed_site *me = lab_fed_site(s), *it = lab_fed_site(!s);
+	bool silent = av->why == FED_AV_WHY_NO_ANSWER;
+	enum probe_verdict v = silent ? VERDICT_BLOCKED : VERDICT_REJECTED;
+	if (!silent && av->why != FED_AV_WHY_UNREACHABLE)
+		return fed_verdict(
+		    r, VERDICT_FAILED,
+		    fed_edge(av->hop == FED_AV_HOP_PATH_A_TO_B || av->hop == FED_AV_HOP_PATH_B_TO_A
+		                 ? !s
+		                 : s),
+		    "%s (%s)", av->detail, fed_av_why_name(av->why));
+	switch (av->hop) {
+	case FED_AV_HOP_CLIENT_A_TO_EDGE_A:
+	case FED_AV_HOP_CLIENT_B_TO_EDGE_B:
+		return fed_verdict(r, v, fed_fw(s), "fw %s (row 6 of %s): %s", me->title, me->title,
+		                   av->detail);
+	case FED_AV_HOP_EDGE_A_TO_EDGE_B:
+	case FED_AV_HOP_EDGE_B_TO_EDGE_A:
+		if (d->turn[s] == 0)
+			return fed_verdict(
+			    r, v, fed_fw(s),
+			    "edge %s's relay never reached the internet: fw %s (row 5 of "
+			    "%s); %s",
+			    me->title, me->title, me->title, av->detail);
+		return fed_verdict(
+		    r, v, fed_fw(!s),
+		    "edge %s's relay crossed the internet, nothing came back: fw %s (row "
+		    "6 of %s); %s",
+		    me->title, it->title, it->title, av->detail);
+	default:
+		return fed_verdict(r, v, fed_edge(s), "%s (%s)", av->detail,
+		                   fed_av_why_name(av->why));
+	}
+}
+
+/* Which of the six results a failure on hop h sits in. */
+static int failed_index(enum fed_av_hop h)
+{
+	switch (h) {
+	case FED_AV_HOP_CLIENT_B_TO_EDGE_B:
+		return 1;
+	case FED_AV_HOP_EDGE_A_TO_EDGE_B:
+	case FED_AV_HOP_EDGE_B_RELAY:
+		return 2;
+	case FED_AV_HOP_EDGE_B_TO_EDGE_A:
+	case FED_AV_HOP_EDGE_A_RELAY:
+		return 3;
+	case FED_AV_HOP_PATH_A_TO_B:
+		return 4;
+	case FED_AV_HOP_PATH_B_TO_A:
+		return 5;
+	default:
+		return 0;
+	}
+}
+
+/* Whether result i was through when the run stopped: a client's own
+ * allocation once it has its relayed address, the relays once media began. */
+static bool through(int i, const struct fed_av_result *av)
+{
+	if (i < 2)
+		return (i ? &av->b : &av->a)->relayed.ss_family != AF_UNSPEC;
+	return av->stage >= (i < 4 ? FED_AV_STAGE_MEDIA : FED_AV_STAGE_DONE);
+}
+
+static const struct {
+	const char *site, *rows, *flow;
+	int row;
+} av_flows[6] = {
+    {"a", "a6", "client A -> edge A MS-TURN allocation (UDP 3478)", 6},
+    {"b", "b6", "client B -> edge B MS-TURN allocation (UDP 3478)", 6},
+    {"a>b", "a5 b6", "edge A relay -> edge B MS-TURN (UDP 3478, TURN over TURN)", 5},
+    {"b>a", "b5 a6", "edge B relay -> edge A MS-TURN (UDP 3478, TURN over TURN)", 5},
+    {"a>b", "a6 a5 b6", "A/V client A -> client B (RTP through both edges)", PROBE_ROW_NONE},
+    {"b>a", "b6 b5 a6", "A/V client B -> client A (RTP through both edges)", PROBE_ROW_NONE},
+};
+
+static void passed(const struct fed_av_result *av, int i, struct probe_result *r)
+{
+	char x[ADDR_STR_MAX], y[ADDR_STR_MAX];
+	const struct fed_av_client *c = i % 2 ? &av->b : &av->a;
+	const struct fed_av_dir *d = i % 2 ? &av->b_to_a : &av->a_to_b;
+	if (i < 2) {
+		addr_str((const struct sockaddr *)&c->relayed, x, sizeof(x));
+		return fed_verdict(r, VERDICT_PASS, "", "relayed address %s", x);
+	}
+	if (i < 4) {
+		addr_str((const struct sockaddr *)&c->inner_relayed, x, sizeof(x));
+		addr_str((const struct sockaddr *)&c->inner_mapped, y, sizeof(y));
+		return fed_verdict(r, VERDICT_PASS, "",
+		                   "inner allocation %s; the far edge saw it come from %s (a relay "
+		                   "port of the near edge)",
+		                   x, y);
+	}
+	fed_verdict(r, VERDICT_PASS, "",
+	            "%u RTP packets of %u intact (0 lost, %u corrupt, %u out of order) in %.3f s",
+	            d->intact, d->sent, d->corrupt, d->out_of_order, d->seconds);
+}
+
+/* What site s's fw counted while the media ran: new flows on rows 5 and 6
+ * only (each edge's relay out to the other's 3478; each client, and the
+ * other edge's relay, in to its own 3478), nothing on the other rows,
+ * nothing dropped, and the packets on the replies' rule. */
+static void fw_counted(const struct lab_fed *lab, enum lab_site s, const struct lab_fed_fw *b,
+                       const struct lab_fed_fw *a, const struct fed_av_result *av,
+                       struct probe_result *r)
+{
+	const struct lab_fed_site *st = lab_fed_site(s);
+	unsigned long long d[7], other = 0, est = a->established - b->established;
+	unsigned long long dropped = a->dropped - b->dropped;
+	for (int i = 1; i <= 6; i++)
+		d[i] = a->row[i] - b->row[i];
+	for (int i = 1; i <= 4; i++)
+		other += d[i];
+	snprintf(r->site, sizeof(r->site), "%s", st->name);
+	snprintf(r->rows, sizeof(r->rows), "%s5 %s6", st->name, st->name);
+	r->row = PROBE_ROW_NONE;
+	r->flow = s ? "fw B's counters during the A/V: rows 5 and 6 only"
+	            : "fw A's counters during the A/V: rows 5 and 6 only";
+	/* When the A/V failed elsewhere, this fw is right as long as it dropped
+	 * nothing and opened no other row. */
+	bool ok = other == 0 && dropped == 0 &&
+	          (!av->ok || (d[5] >= 1 && d[6] >= 1 &&
+	                       est >= (unsigned long long)av->a_to_b.sent + av->b_to_a.sent));
+	fed_verdict(r, ok ? VERDICT_PASS : VERDICT_FAILED, fed_fw(s),
+	            "new flows: row 5 %llu, row 6 %llu, rows 1-4 %llu; replies and later packets "
+	            "%llu; dropped by the policy %llu",
+	            d[5], d[6], other, est, dropped);
+	(void)lab;
+}
+
+void probe_fed_av(const struct lab_fed *lab, struct probe_result *res, size_t *n)
+{
+	struct av_run run;
+	struct av_arg arg = {.lab = lab};
+	struct lab_fed_wire d;
+	char err[256];
+	struct lab_fed_fw fw_before[LAB_SITES], fw_after[LAB_SITES];
+	bool fw_ok[LAB_SITES];
+	memset(&run, 0, sizeof(run));
+	for (int s = 0; s < LAB_SITES; s++)
+		fw_ok[s] = !lab_fed_fw_read(lab, (enum lab_site)s, &fw_before[s], err, sizeof(err));
+	int rc = lab_fed_wire_read(lab, &run.before, err, sizeof(err));
+	if (!rc)
+		rc = lab_fed_in_inet(lab, av_child, &arg, &run, sizeof(run), AV_WAIT_MS, err,
+		                     sizeof(err));
+	if (!rc)
+		rc = lab_fed_wire_read(lab, &run.after, err, sizeof(err));
+	probe_fed_wire_diff(&run.after, &run.before, &d);
+	int bad = run.r.ok ? -1 : failed_index(run.r.hop);
+	struct probe_result *first = &res[*n];
+	for (int i = 0; i < 6; i++) {
+		struct probe_result *r = &first[i];
+		snprintf(r->site, sizeof(r->site), "%s", av_flows[i].site);
+		snprintf(r->rows, sizeof(r->rows), "%s", av_flows[i].rows);
+		r->flow = av_flows[i].flow;
+		r->row = av_flows[i].row;
+		r->seconds = run.r.seconds;
+	}
+	for (int i = 0; i < 6 && !rc && bad >= 0; i++)
+		if (i == bad)
+			judge_failure(&run, &d, &first[i]);
+	for (int i = 0; i < 6; i++) {
+		struct probe_result *r = &first[i];
+		if (rc)
+			fed_verdict(r, VERDICT_FAILED, "inet", "the clients did not run: %s", err);
+		else if (run.r.ok || (i != bad && through(i, &run.r)))
+			passed(&run.r, i, r);
+		else if (i != bad) /* stopped by the failure: it names the hop */
+			fed_verdict(r, first[bad].verdict, first[bad].where, "not completed: %s",
+			            run.r.detail);
+	}
+	*n += 6;
+	for (int s = 0; s < LAB_SITES && !rc; s++) /* our policy's counters; not a user's */
+		if (fw_ok[s] &&
+		    !lab_fed_fw_read(lab, (enum lab_site)s, &fw_after[s], err, sizeof(err)))
+			fw_counted(lab, (enum lab_site)s, &fw_before[s], &fw_after[s], &run.r,
+			           &res[(*n)++]);
+}
