@@ -2,6 +2,9 @@
 #ifndef EDGELAB_PROBE_FED_INT_H
 #define EDGELAB_PROBE_FED_INT_H
 
+#include <stdbool.h>
+#include <stdio.h>
+
 #include "lab/fed.h"
 #include "probe/report.h"
 
@@ -18,5 +21,18 @@ void probe_fed_wire_diff(const struct lab_fed_wire *after, const struct lab_fed_
 /* fed_hop.c: edge S's federation hop to the other edge (row 2 of S, row 1
  * of the other), into r. */
 void probe_fed_hop(const struct lab_fed *lab, enum lab_site s, struct probe_result *r);
+
+/* fed_report.c: when the run began, for the report (UTC) and the clock. */
+struct fed_clock {
+	char started[32];
+	double t0; /* flow_now() */
+};
+void probe_fed_clock(struct fed_clock *c);
+/* Whether every result passed. */
+bool probe_fed_ok(const struct probe_result *res, size_t n);
+/* The report of n results to out: 0 every flow passed, 1 one did not, -1
+ * it could not be written (err). */
+int probe_fed_report(FILE *out, enum report_format format, const struct fed_clock *c,
+                     const struct probe_result *res, size_t n, char *err, size_t len);
 
 #endif
