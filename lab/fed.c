@@ -42,18 +42,22 @@ const char *lab_fed_fault_list(void)
 	return "no-srv-a, no-srv-b, srv-port-a, srv-port-b, dns-silent, cert-name-a, cert-name-b";
 }
 
-/* Names and paths only. Namespaces: edgelab-ID-inet, edgelab-ID-S-fw,
- * edgelab-ID-S-edge (lab_cleanup_stale's pattern: a dead ID's are
- * removed). */
-static int init(struct lab_fed *f, const struct lab_fed_opts *o, char *err, size_t len)
+void lab_fed_fault_names(unsigned bits, char *buf, size_t cap)
 {
-	char dir[] = "/tmp/edgelab-fed-XXXXXX", id[24];
-	memset(f, 0, sizeof(*f));
-	f->o = o;
-	if (!mkdtemp(dir))
-		return snprintf(err, len, "mkdtemp: %s", strerror(errno)), errno;
+	size_t used = 0;
+	snprintf(buf, cap, "none");
+	for (size_t i = 0; i < NFAULTS && used < cap; i++)
+		if (bits & faults[i].bit)
+			used += (size_t)snprintf(buf + used, cap - used, "%s%s", used ? "," : "",
+			                         faults[i].name);
+}
+
+/* Namespaces: edgelab-ID-inet, edgelab-ID-S-fw, edgelab-ID-S-edge
+ * (lab_cleanup_stale's pattern: a dead PID's are removed). */
+void lab_fed_names(struct lab_fed *f, const char *self, const char *id, const char *dir,
+                   bool verbose)
+{
 	snprintf(f->dir, sizeof(f->dir), "%s", dir);
-	snprintf(id, sizeof(id), "%ld", (long)getpid());
 	snprintf(f->inet_ns, sizeof(f->inet_ns), "edgelab-%s-inet", id);
 	snprintf(f->log, sizeof(f->log), "%s/lab.log", dir);
 	snprintf(f->dns_log, sizeof(f->dns_log), "%s/dns.log", dir);
@@ -64,9 +68,7 @@ static int init(struct lab_fed *f, const struct lab_fed_opts *o, char *err, size
 		char site_id[32], site_dir[LAB_PATH_MAX];
 		snprintf(site_id, sizeof(site_id), "%s-%s", id, st->name);
 		snprintf(site_dir, sizeof(site_dir), "%s/%s", dir, st->name);
-		if (mkdir(site_dir, 0700))
-			return snprintf(err, len, "%s: %s", site_dir, strerror(errno)), errno;
-		lab_env_init(e, o->self, site_id, site_dir, o->verbose);
+		lab_env_init(e, self, site_id, site_dir, verbose);
 		snprintf(e->ns[LAB_OUTSIDE], sizeof(e->ns[0]), "%s", f->inet_ns);
 		snprintf(e->log, sizeof(e->log), "%s", f->log);
 		snprintf(e->edge_addr, sizeof(e->edge_addr), "%s", st->edge_addr);
@@ -75,6 +77,35 @@ static int init(struct lab_fed *f, const struct lab_fed_opts *o, char *err, size
 		snprintf(f->client_ca[s], sizeof(f->client_ca[s]), "%s/%s-ca.pem", f->clients_dir,
 		         st->name);
 	}
+}
+
+void lab_fed_namespaces(const struct lab_fed *f, const char *ns[LAB_FED_NS])
+{
+	ns[0] = f->inet_ns;
+	for (int s = 0; s < LAB_SITES; s++) {
+		ns[1 + 2 * s] = f->site[s].ns[LAB_FW];
+		ns[2 + 2 * s] = f->site[s].ns[LAB_EDGE];
+	}
+}
+
+/* The one-shot lab in a directory of its own, named by its PID; a
+ * standing one in the directory and under the name it was given. */
+static int init(struct lab_fed *f, const struct lab_fed_opts *o, char *err, size_t len)
+{
+	char dir[] = "/tmp/edgelab-fed-XXXXXX", id[24];
+	memset(f, 0, sizeof(*f));
+	f->own = *o;
+	f->o = &f->own;
+	if (o->name)
+		snprintf(id, sizeof(id), "%s", o->name);
+	else if (mkdtemp(dir))
+		snprintf(id, sizeof(id), "%ld", (long)getpid());
+	else
+		return snprintf(err, len, "mkdtemp: %s", strerror(errno)), errno;
+	lab_fed_names(f, o->self, id, o->name ? o->dir : dir, o->verbose);
+	for (int s = 0; s < LAB_SITES; s++)
+		if (mkdir(f->site[s].dir, 0700))
+			return snprintf(err, len, "%s: %s", f->site[s].dir, strerror(errno)), errno;
 	return 0;
 }
 
@@ -125,7 +156,7 @@ int lab_fed_down(struct lab_fed *f)
 			proc_stop(f->serve[s], 3000);
 	if (f->dns > 0)
 		proc_stop(f->dns, 1000);
-	int left = lab_fed_net_destroy(f);
+	int left = f->inet_ns[0] ? lab_fed_net_destroy(f) : 0; /* "": init failed first */
 	if (left)
 		fprintf(stderr,
 		        "lab: %d namespace(s) of this lab could not be deleted "
@@ -136,6 +167,11 @@ int lab_fed_down(struct lab_fed *f)
 	say(f, "torn down");
 	free(f);
 	return left;
+}
+
+void lab_fed_close(struct lab_fed *f)
+{
+	free(f);
 }
 
 void lab_fed_print_logs(const struct lab_fed *f)

@@ -52,6 +52,8 @@ enum lab_fed_fault {
  * 0 or EINVAL. lab_fed_fault_list: the names, comma-separated. */
 int lab_fed_fault_parse(const char *name, unsigned *bit);
 const char *lab_fed_fault_list(void);
+/* The faults' names, comma-separated, into buf ("none" for 0). */
+void lab_fed_fault_names(unsigned bits, char *buf, size_t cap);
 
 struct lab_fed_site_opts {
 	unsigned drop_mask, reject_mask;         /* rows left out / rejected in our policy */
@@ -64,6 +66,12 @@ struct lab_fed_opts {
 	struct lab_fed_site_opts site[LAB_SITES];
 	unsigned faults; /* enum lab_fed_fault bits */
 	bool verbose;    /* say each step */
+	/* A standing lab's (lab/labs.h sets them): its name, which names its
+	 * namespaces, and its directory, made by the caller with a state file
+	 * in it; dnsmasq and the edges are then started detached and recorded
+	 * in that state as each starts. NULL: the one-shot lab, named by its
+	 * PID, in a directory of its own, its processes its children. */
+	const char *name, *dir;
 };
 
 /* A site's fixed names and addresses. */
@@ -87,12 +95,23 @@ struct lab_fed;
 
 /* Builds it all: namespaces, DNS, PKI, firewalls, edges (ready when this
  * returns 0). On failure (an errno, err says why; EINTR: interrupted)
- * whatever was built is torn down and *fp is NULL. Interrupting signals
- * are blocked from here on (lab/proc.h) until lab_fed_down. */
+ * whatever was built is torn down (a standing lab's directory too) and
+ * *fp is NULL. Interrupting signals are blocked from here on (lab/proc.h)
+ * until lab_fed_down. */
 int lab_fed_up(struct lab_fed **fp, const struct lab_fed_opts *o, char *err, size_t len);
 /* Tears down (always to the end, whatever signals come) and frees; NULL is
  * a no-op. Returns how many namespaces could not be deleted. */
 int lab_fed_down(struct lab_fed *f);
+/* Frees f and leaves the lab up: a standing lab after its `up`, or
+ * opened. NULL is a no-op. */
+void lab_fed_close(struct lab_fed *f);
+/* The standing federation lab called name (lab/labs.h), for its flows:
+ * 0 when it is ready (every namespace there, both edges and dnsmasq
+ * running, both edges answering), or an errno with err saying why not
+ * (ENOENT no such lab, EINVAL a single-site lab, ESRCH a process down,
+ * EAGAIN building or broken). Close it with lab_fed_close; `lab down`
+ * takes it down. */
+int lab_fed_open(const char *name, struct lab_fed **fp, char *err, size_t len);
 /* Prints the lab's log, dnsmasq's and the edges' to stderr. */
 void lab_fed_print_logs(const struct lab_fed *f);
 

@@ -72,7 +72,7 @@ int lab_fed_dns_start(struct lab_fed *f, char *err, size_t len)
 		argv[n++] = records[2 * s + 1];
 	}
 	argv[n] = NULL;
-	int rc = proc_spawn(f->inet_ns, argv, f->dns_log, &f->dns);
+	int rc = lab_fed_spawn(f, f->inet_ns, argv, f->dns_log, &f->dns);
 	if (rc)
 		return snprintf(err, len, "starting dnsmasq: %s", strerror(rc)), rc;
 	for (unsigned waited = 0; waited < DNS_READY_MS; waited += 20) {

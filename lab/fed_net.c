@@ -185,6 +185,14 @@ int lab_fed_net_destroy(const struct lab_fed *f)
 	return left + lab_ns_exists(f->inet_ns);
 }
 
+void lab_fed_net_cut(const struct lab_fed *f)
+{
+	char err[256];
+	for (int s = 0; s < LAB_SITES; s++) /* a failure is in the log */
+		RUN(f, f->site[s].ns[LAB_EDGE], err, sizeof(err), "ss", "-K", "-4", "-t", "dst",
+		    (char *)sites[!s].edge_addr);
+}
+
 /* "counter a_syn {" ... "packets N bytes M" pairs from `nft list counters`. */
 static void wire_parse(const char *text, struct lab_fed_wire *w)
 {

@@ -114,8 +114,8 @@ int lab_fed_sites_start(struct lab_fed *f, char *err, size_t len)
 		if (!rc) {
 			char *const argv[] = {(char *)f->o->self, "serve", "--config",
 			                      (char *)f->site[s].conf, NULL};
-			rc = proc_spawn(f->site[s].ns[LAB_EDGE], argv, f->site[s].edge_log,
-			                &f->serve[s]);
+			rc = lab_fed_spawn(f, f->site[s].ns[LAB_EDGE], argv, f->site[s].edge_log,
+			                   &f->serve[s]);
 			if (rc)
 				snprintf(err, len, "starting edge %s: %s",
 				         lab_fed_site((enum lab_site)s)->title, strerror(rc));

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "lab/fed.h"
 #include "lab/lab.h"
 #include "lab/ruleset.h"
 
@@ -89,23 +90,61 @@ bool lab_edge_healthy(const struct lab_env *e);
 int lab_probe_run(const struct lab_env *e, const struct lab_probe_args *a, int *status, char *err,
                   size_t len);
 
-/* labs_state.c: a standing lab's DIR/state file, `key value` lines. */
+/* labs_state.c: a standing lab's DIR/state file, `key value` lines. A
+ * process is recorded by its PID and start time (proc_start_time), so that
+ * `down` stops exactly it; 0, 0: none (yet). */
+struct lab_proc_rec {
+	long pid;
+	unsigned long long start;
+};
+#define LAB_STATE_EDGES 2 /* a federation's two; a single-site lab uses the first */
 struct lab_state {
-	long created;                /* time() when `up` began */
-	long up_pid;                 /* the `lab up` that builds it */
-	unsigned long long up_start; /* its proc_start_time() */
-	long serve_pid;              /* the edge's `edgelab serve` */
-	unsigned long long serve_start;
-	bool ready;      /* `up` finished */
-	char rules[200]; /* what fw has, in words */
+	long created;           /* time() when `up` began */
+	bool federation;        /* `topology federation`; a file without the key: single-site */
+	struct lab_proc_rec up; /* the `lab up` that builds it */
+	struct lab_proc_rec serve[LAB_STATE_EDGES]; /* the edge; a federation's A and B */
+	struct lab_proc_rec dns;                    /* a federation's dnsmasq */
+	bool ready;                                 /* `up` finished */
+	char rules[LAB_STATE_EDGES][200]; /* what fw has, in words; a federation's fw A, fw B */
+	char faults[120];                 /* a federation's, by name ("none") */
 };
 /* 0, ENOENT (no state file) or EINVAL (not a state file). */
 int lab_state_read(const char *dir, struct lab_state *s);
 /* Written to a temporary file and renamed: a reader sees the old state or
  * the new one. 0 or errno. */
 int lab_state_write(const char *dir, const struct lab_state *s);
+/* Marks the lab's state ready (`up` finished). 0 or errno. */
+int lab_state_set_ready(const char *dir);
 /* Whether the process is still the one recorded. */
-bool lab_state_alive(long pid, unsigned long long start);
+bool lab_state_alive(const struct lab_proc_rec *p);
+/* r from a process just started (0 pid: none). */
+void lab_state_record(struct lab_proc_rec *r, long pid);
+/* Stops a recorded process if it is still that one: SIGTERM, then SIGKILL
+ * after grace_ms (reaped when it is our child). */
+void lab_state_stop(const struct lab_proc_rec *p, unsigned grace_ms);
+/* What fw has, in words, for `lab list`: the files (their format), the
+ * scenario's name, or "generated policy" with its --drop/--reject rows. */
+void lab_state_describe_rules(const struct ruleset *rs, size_t n, const char *scenario,
+                              unsigned drop_mask, unsigned reject_mask, char *buf, size_t cap);
+
+/* labs_list.c: whether the standing lab called name is a federation lab
+ * (its state says so; without one, its inet namespace is there); whether
+ * name is X-a or X-b of a federation lab X, whose namespaces a lab called
+ * name would have. */
+bool labs_is_federation(const char *name);
+bool labs_fed_member(const char *name);
+
+/* labs_fed.c: the standing federation lab's `up` in dir (claimed, with
+ * its first state written): fw's rules in words into the state, then
+ * lab_fed_up as a standing lab, then ready. On failure nothing is left
+ * (the directory neither). 0 or an errno with err. */
+int labs_fed_up(const struct lab_fed_opts *o, const char *name, const char *dir, char *err,
+                size_t len);
+/* Whether any of a federation lab's namespaces for name exists (its name
+ * into which); deletes those that exist (after ending what runs in them)
+ * and returns how many it deleted. */
+bool labs_fed_any(const char *name, char *which, size_t cap);
+int labs_fed_destroy(const char *name);
 
 /* The lab's directory and everything in it; best effort. */
 void lab_remove_tree(const char *dir);

@@ -1,17 +1,15 @@
-/* Standing labs (lab/labs.h): up, down, and what runs against one. */
+/* Standing labs (lab/labs.h): up, down, and what runs against one, of
+ * either topology (lab/labs_fed.c has the federation lab's own). */
 #include "lab/labs.h"
 
 #include <errno.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/pidfd.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "lab/fed_int.h"
 #include "lab/lab_int.h"
 #include "lab/proc.h"
 #include "lab/scenario.h"
@@ -24,21 +22,55 @@ static void lab_dir(const char *name, char *dir, size_t cap)
 	snprintf(dir, cap, LABS_ROOT "/%s", name);
 }
 
+/* Why name cannot be a new lab's, into err: its namespaces would be
+ * another lab's. A federation lab X has those a lab X-a or X-b would have
+ * (lab/labs.h). EEXIST or 0. */
+static int clash(const char *name, bool fed, char *err, size_t err_len)
+{
+	struct lab_env e;
+	char ns[64], other[LAB_PATH_MAX];
+	struct stat st;
+	lab_env_init(&e, NULL, name, "", false);
+	if (!fed && labs_fed_member(name))
+		return snprintf(err, err_len,
+		                "%s's namespaces would be those of federation lab %.*s: pick "
+		                "another name",
+		                name, (int)strlen(name) - 2, name),
+		       EEXIST;
+	for (const char *site = "ab"; fed && *site; site++) {
+		snprintf(other, sizeof(other), LABS_ROOT "/%s-%c", name, *site);
+		if (stat(other, &st) == 0)
+			return snprintf(
+			           err, err_len,
+			           "lab %s-%c exists, whose namespaces a federation lab called "
+			           "%s would share: pick another name",
+			           name, *site, name),
+			       EEXIST;
+	}
+	if (lab_net_any(&e, ns, sizeof(ns)) || labs_fed_any(name, ns, sizeof(ns)))
+		return snprintf(err, err_len,
+		                "a lab called %s exists (namespace %s; `edgelab lab list`); take "
+		                "it down with `edgelab lab down %s` or pick another name",
+		                name, ns, name),
+		       EEXIST;
+	return 0;
+}
+
 /* The lab's directory, made by us alone: a second `up` of the same name
  * fails here, before it touches anything; so does one whose namespaces are
  * there without a directory (what is in them is not ours to remove). */
-static int claim(const char *name, char *dir, size_t cap, char *err, size_t err_len)
+static int claim(const char *name, bool fed, char *dir, size_t cap, char *err, size_t err_len)
 {
-	struct lab_env e;
-	char ns[64];
 	lab_dir(name, dir, cap);
-	lab_env_init(&e, NULL, name, dir, false);
 	if ((mkdir("/run/edgelab", 0755) && errno != EEXIST) ||
 	    (mkdir(LABS_ROOT, 0755) && errno != EEXIST)) {
 		snprintf(err, err_len, "%s: %s", LABS_ROOT, strerror(errno));
 		return errno;
 	}
-	int rc = lab_net_any(&e, ns, sizeof(ns)) ? EEXIST : mkdir(dir, 0700) ? errno : 0;
+	int rc = clash(name, fed, err, err_len);
+	if (rc)
+		return rc;
+	rc = mkdir(dir, 0700) ? errno : 0;
 	if (rc == EEXIST)
 		snprintf(err, err_len,
 		         "a lab called %s exists (`edgelab lab list`); take it down with "
@@ -51,16 +83,16 @@ static int claim(const char *name, char *dir, size_t cap, char *err, size_t err_
 
 /* The name asked for, or the first free of lab1, lab2, ...: a name taken
  * between the look and the claim (another `up`) moves on to the next. */
-static int claim_name(const char *wanted, char *name, char *dir, size_t cap, char *err,
+static int claim_name(const char *wanted, bool fed, char *name, char *dir, size_t cap, char *err,
                       size_t err_len)
 {
 	if (wanted) {
 		snprintf(name, LABS_NAME_MAX + 1, "%s", wanted);
-		return claim(name, dir, cap, err, err_len);
+		return claim(name, fed, dir, cap, err, err_len);
 	}
 	for (int i = 1; i <= LABS_MAX; i++) {
 		snprintf(name, LABS_NAME_MAX + 1, "lab%d", i);
-		int rc = claim(name, dir, cap, err, err_len);
+		int rc = claim(name, fed, dir, cap, err, err_len);
 		if (rc != EEXIST)
 			return rc;
 	}
@@ -87,63 +119,11 @@ static int scenario_ruleset(const struct lab_env *e, const char *name, struct ru
 	return ruleset_resolve(rs, 1, err, err_len);
 }
 
-/* Appends s to buf with control characters as '?': a file name may hold a
- * newline, and the state file is one `key value` a line. */
-static size_t append_clean(char *buf, size_t used, size_t cap, const char *s)
-{
-	for (; *s && used + 1 < cap; s++)
-		buf[used++] = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
-	buf[used < cap ? used : cap - 1] = '\0';
-	return used;
-}
-
-/* " --drop 2,3" for a row mask (bit n = row n), or nothing. */
-static size_t append_rows(char *buf, size_t used, size_t cap, const char *flag, unsigned mask)
-{
-	bool first = true;
-	for (int row = 1; row < 32 && used < cap; row++) {
-		if (!(mask >> row & 1u))
-			continue;
-		if (first)
-			used += (size_t)snprintf(buf + used, cap - used, " %s %d", flag, row);
-		else
-			used += (size_t)snprintf(buf + used, cap - used, ",%d", row);
-		first = false;
-	}
-	return used < cap ? used : cap - 1;
-}
-
-/* What fw has, in words, for `lab list`. */
-static void describe_rules(const struct ruleset *rs, size_t n, const struct labs_up_opts *o,
-                           char *buf, size_t cap)
-{
-	size_t used = 0;
-	buf[0] = '\0';
-	if (o && o->scenario) {
-		snprintf(buf, cap, "scenario %s", o->scenario);
-		return;
-	}
-	if (n == 0) {
-		used = (size_t)snprintf(buf, cap, "generated policy");
-		used = append_rows(buf, used, cap, "--drop", o ? o->drop_mask : 0);
-		append_rows(buf, used, cap, "--reject", o ? o->reject_mask : 0);
-		return;
-	}
-	for (size_t i = 0; i < n && used + 1 < cap; i++) {
-		used = append_clean(buf, used, cap, i ? ", " : "");
-		used = append_clean(buf, used, cap, rs[i].path);
-		used = append_clean(buf, used, cap, " (");
-		used = append_clean(buf, used, cap, ruleset_format_name(rs[i].fmt));
-		used = append_clean(buf, used, cap, ")");
-	}
-}
-
 /* Records the edge as soon as it is started: a `lab up` killed while it
  * waits for the edge leaves a state that `down` can stop it from. */
 static int record_edge(const struct lab_env *e, struct lab_state *st, pid_t serve)
 {
-	st->serve_pid = serve;
-	st->serve_start = proc_start_time(serve);
+	lab_state_record(&st->serve[0], serve);
 	return lab_state_write(e->dir, st);
 }
 
@@ -162,7 +142,8 @@ static int build(const struct labs_up_opts *o, struct lab_env *e, struct lab_sta
 		rc = n ? ruleset_resolve(rs, n, err, len) : 0;
 	if (rc)
 		return rc;
-	describe_rules(rs, n, o, st->rules, sizeof(st->rules));
+	lab_state_describe_rules(rs, n, o->scenario, o->drop_mask, o->reject_mask, st->rules[0],
+	                         sizeof(st->rules[0]));
 	rc = lab_net_build(e, err, len);
 	if (!rc)
 		rc = lab_fw_load(e, rs, n, o->drop_mask, o->reject_mask, err, len);
@@ -179,26 +160,13 @@ static int build(const struct labs_up_opts *o, struct lab_env *e, struct lab_sta
 	return rc;
 }
 
-/* Stops a recorded process, if it is still that one: SIGTERM, then SIGKILL
- * after grace_ms. Through a pidfd, so that a PID reused after the check is
- * never signalled; reaped when it is our child (`up` failing). */
-static void stop_recorded(long pid, unsigned long long start, unsigned grace_ms)
+/* The processes `up` recorded: the edge (a federation's edges and
+ * dnsmasq). */
+static void stop_recorded(const struct lab_state *st)
 {
-	int fd = pid > 0 ? pidfd_open((pid_t)pid, 0) : -1;
-	if (fd < 0)
-		return;
-	if (lab_state_alive(pid, start) && pidfd_send_signal(fd, SIGTERM, NULL, 0) == 0) {
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		if (poll(&pfd, 1, (int)grace_ms) == 0)
-			pidfd_send_signal(fd, SIGKILL, NULL, 0);
-		waitpid((pid_t)pid, NULL, WNOHANG);
-	}
-	close(fd);
-}
-
-static void stop_edge(const struct lab_state *st)
-{
-	stop_recorded(st->serve_pid, st->serve_start, STOP_GRACE_MS);
+	for (int s = 0; s < LAB_STATE_EDGES; s++)
+		lab_state_stop(&st->serve[s], STOP_GRACE_MS);
+	lab_state_stop(&st->dns, STOP_GRACE_MS);
 }
 
 /* Undoes a failed or interrupted `up`: the logs first (the edge's says why
@@ -210,7 +178,7 @@ static void undo_up(const struct lab_env *e, const struct lab_state *st, int rc)
 		lab_print_log(e->log);
 		lab_print_log(e->edge_log);
 	}
-	stop_edge(st);
+	stop_recorded(st);
 	lab_net_destroy(e);
 	lab_remove_tree(e->dir);
 }
@@ -225,23 +193,22 @@ int labs_up(const struct labs_up_opts *o, char *name, char *err, size_t err_len)
 		return EINVAL;
 	}
 	proc_block_signals();
-	int rc = claim_name(o->name, name, dir, sizeof(dir), err, err_len);
+	int rc = claim_name(o->name, o->fed != NULL, name, dir, sizeof(dir), err, err_len);
 	if (rc)
 		return rc;
 	lab_env_init(&e, o->self, name, dir, o->verbose);
-	struct lab_state st = {.created = (long)time(NULL), .up_pid = (long)getpid()};
-	st.up_start = proc_start_time(st.up_pid);
+	struct lab_state st = {.created = (long)time(NULL), .federation = o->fed != NULL};
+	lab_state_record(&st.up, (long)getpid());
+	snprintf(st.faults, sizeof(st.faults), "none");
 	rc = lab_state_write(dir, &st);
 	if (rc)
 		snprintf(err, err_len, "%s: writing its state: %s", dir, strerror(rc));
+	else if (o->fed)
+		return labs_fed_up(o->fed, name, dir, err, err_len);
 	if (!rc)
 		rc = build(o, &e, &st, err, err_len);
-	if (!rc) {
-		st.ready = true;
-		rc = lab_state_write(dir, &st);
-		if (rc)
-			snprintf(err, err_len, "%s: writing its state: %s", dir, strerror(rc));
-	}
+	if (!rc && (rc = lab_state_set_ready(dir)))
+		snprintf(err, err_len, "%s: writing its state: %s", dir, strerror(rc));
 	if (rc)
 		undo_up(&e, &st, rc);
 	return rc;
@@ -252,7 +219,7 @@ int labs_up(const struct labs_up_opts *o, char *name, char *err, size_t err_len)
 static void stop_up(const struct lab_state *st)
 {
 	if (!st->ready)
-		stop_recorded(st->up_pid, st->up_start, UP_GRACE_MS);
+		lab_state_stop(&st->up, UP_GRACE_MS);
 }
 
 int labs_down(const char *name, char *err, size_t err_len)
@@ -267,13 +234,17 @@ int labs_down(const char *name, char *err, size_t err_len)
 	}
 	lab_dir(name, dir, sizeof(dir));
 	lab_env_init(&e, NULL, name, dir, false);
-	bool found = stat(dir, &sb) == 0;
+	bool found = stat(dir, &sb) == 0, fed = labs_is_federation(name);
+	/* X-a without a directory: its namespaces are federation lab X's. */
+	if (!found && labs_fed_member(name))
+		return snprintf(err, err_len, "no lab called %s (`edgelab lab list`)", name),
+		       ENOENT;
 	if (lab_state_read(dir, &st) == 0) {
 		stop_up(&st);
-		stop_edge(&st);
+		stop_recorded(&st);
 	}
-	found |= lab_net_destroy(&e) > 0;
-	if (lab_net_any(&e, ns, sizeof(ns))) {
+	found |= (fed ? labs_fed_destroy(name) : lab_net_destroy(&e)) > 0;
+	if (fed ? labs_fed_any(name, ns, sizeof(ns)) : lab_net_any(&e, ns, sizeof(ns))) {
 		snprintf(err, err_len,
 		         "namespace %s could not be deleted (see %s); lab %s is not down", ns,
 		         e.log, name);
@@ -287,22 +258,21 @@ int labs_down(const char *name, char *err, size_t err_len)
 	return 0;
 }
 
-/* The lab, ready; err says what is wrong with it otherwise. */
-static int ready_lab(const char *name, struct lab_env *e, const char *self, char *err,
+/* The lab, ready; err says what is wrong with it otherwise, or that it
+ * is not of the topology asked for. */
+static int ready_lab(const char *name, bool fed, struct lab_env *e, const char *self, char *err,
                      size_t err_len)
 {
 	struct labs_info info;
 	char dir[LAB_PATH_MAX];
-	int rc = labs_info(name, &info);
-	if (rc) {
-		snprintf(err, err_len, "no lab called %s (`edgelab lab list`)", name);
+	int rc = labs_ready(name, &info, err, err_len);
+	if (rc)
 		return rc;
-	}
-	if (info.health != LABS_READY) {
-		snprintf(err, err_len, "lab %s is not ready: %s: %s", name,
-		         labs_health_name(info.health), info.why);
-		return info.health == LABS_EDGE_DOWN || info.health == LABS_EDGE_SILENT ? ESRCH
-		                                                                        : EAGAIN;
+	if (info.federation != fed) {
+		snprintf(err, err_len, "lab %s is a %s", name,
+		         info.federation ? "federation lab: name its fw, --site a or --site b"
+		                         : "single-site lab: it has one fw, no --site");
+		return EINVAL;
 	}
 	lab_dir(name, dir, sizeof(dir));
 	lab_env_init(e, self, name, dir, false);
@@ -313,30 +283,39 @@ int labs_probe(const char *name, const char *self, const struct lab_probe_args *
                char *err, size_t err_len)
 {
 	struct lab_env e;
-	int rc = ready_lab(name, &e, self, err, err_len);
+	int rc = ready_lab(name, false, &e, self, err, err_len);
 	if (rc)
 		return rc;
 	proc_block_signals();
 	return lab_probe_run(&e, a, status, err, err_len);
 }
 
-int labs_set_rules(const char *name, struct ruleset *rs, size_t n, char *err, size_t err_len)
+int labs_set_rules(const char *name, const char *site, struct ruleset *rs, size_t n, char *err,
+                   size_t err_len)
 {
 	struct lab_env e;
 	struct lab_state st;
+	struct lab_fed f;
+	int s = site && strcmp(site, "b") == 0;
 	if (err_len)
 		err[0] = '\0';
-	int rc = ready_lab(name, &e, NULL, err, err_len);
+	if (site && strcmp(site, "a") && strcmp(site, "b"))
+		return snprintf(err, err_len, "'%s' is not a site: a or b", site), EINVAL;
+	int rc = ready_lab(name, site != NULL, &e, NULL, err, err_len);
 	if (!rc)
 		rc = ruleset_resolve(rs, n, err, err_len);
 	if (rc)
 		return rc;
+	lab_fed_names(&f, NULL, name, e.dir, false);
+	const char *fw = site ? f.site[s].ns[LAB_FW] : e.ns[LAB_FW];
 	/* An interrupt between the flush and the load must still end in a
 	 * closed fw (ruleset_load's failsafe), not a dead command. */
 	proc_block_signals();
-	rc = ruleset_load(e.ns[LAB_FW], rs, n, err, err_len);
+	rc = ruleset_load(fw, rs, n, err, err_len);
+	if (!rc && site)
+		lab_fed_net_cut(&f);
 	if (!rc && (rc = lab_state_read(e.dir, &st)) == 0) {
-		describe_rules(rs, n, NULL, st.rules, sizeof(st.rules));
+		lab_state_describe_rules(rs, n, NULL, 0, 0, st.rules[s], sizeof(st.rules[s]));
 		rc = lab_state_write(e.dir, &st);
 	}
 	if (rc && !err[0])
@@ -348,22 +327,44 @@ int labs_set_rules(const char *name, struct ruleset *rs, size_t n, char *err, si
 int labs_namespace(const char *name, const char *role, char *ns, size_t ns_len, char *err,
                    size_t err_len)
 {
+	static const char *const fed_roles[LAB_FED_NS] = {"inet", "a-fw", "a-edge", "b-fw",
+	                                                  "b-edge"}; /* lab_fed_namespaces' */
+	char dir[LAB_PATH_MAX];
+	struct labs_info info;
 	struct lab_env e;
+	struct lab_fed f;
 	enum lab_role r;
-	if (lab_role_parse(role, &r)) {
-		snprintf(err, err_len, "'%s' is not outside, fw or edge", role);
-		return EINVAL;
-	}
-	if (!labs_name_valid(name)) {
-		snprintf(err, err_len, "'%s' is not a lab name", name);
-		return EINVAL;
-	}
-	lab_env_init(&e, NULL, name, "", false);
-	if (!lab_ns_exists(e.ns[r])) {
+	if (!labs_name_valid(name))
+		return snprintf(err, err_len, "'%s' is not a lab name", name), EINVAL;
+	if (labs_info(name, &info))
+		return snprintf(err, err_len, "no lab called %s (`edgelab lab list`)", name),
+		       ENOENT;
+	lab_dir(name, dir, sizeof(dir));
+	lab_env_init(&e, NULL, name, dir, false);
+	lab_fed_names(&f, NULL, name, dir, false);
+	const char *found = NULL, *fed_ns[LAB_FED_NS];
+	lab_fed_namespaces(&f, fed_ns);
+	for (size_t i = 0; info.federation && i < LAB_FED_NS; i++)
+		if (strcmp(role, fed_roles[i]) == 0)
+			found = fed_ns[i];
+	if (!info.federation && lab_role_parse(role, &r) == 0)
+		found = e.ns[r];
+	if (!found && info.federation)
+		return snprintf(err, err_len,
+		                "'%s' is not inet, a-fw, a-edge, b-fw or b-edge (lab %s is a "
+		                "federation lab)",
+		                role, name),
+		       EINVAL;
+	if (!found)
+		return snprintf(err, err_len,
+		                "'%s' is not outside, fw or edge (lab %s is a single-site lab)",
+		                role, name),
+		       EINVAL;
+	if (!lab_ns_exists(found)) {
 		snprintf(err, err_len, "lab %s has no %s namespace (%s): `edgelab lab list`", name,
-		         role, e.ns[r]);
+		         role, found);
 		return ENOENT;
 	}
-	snprintf(ns, ns_len, "%s", e.ns[r]);
+	snprintf(ns, ns_len, "%s", found);
 	return 0;
 }

@@ -2,9 +2,13 @@
  * and returns, leaving it up for training and debugging until `lab down`.
  * Each lab has a name; its namespaces are edgelab-NAME-outside, -fw and
  * -edge, and its state lives in LABS_ROOT/NAME (lab/lab_int.h has the
- * layout, plus a `state` file). Addresses and interface names are the same
- * in every lab (so that one ruleset fits all), and never clash: each lab's
- * are inside its own namespaces; nothing is added to the host's.
+ * layout, plus a `state` file). A federation lab (lab/fed.h) is one too:
+ * its namespaces are edgelab-NAME-inet, -a-fw, -a-edge, -b-fw and -b-edge,
+ * its directory lab/fed_int.h's. Addresses and interface names are the
+ * same in every lab (so that one ruleset fits all), and never clash: each
+ * lab's are inside its own namespaces; nothing is added to the host's.
+ * (A federation lab X's namespaces are those a lab X-a and X-b would have:
+ * the one refuses the other.)
  *
  * A lab is found again from its name alone, so `down` works on whatever
  * is left: a lab whose edge died, one whose `up` was killed half-way, one
@@ -16,6 +20,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "lab/fed.h"
 #include "lab/ruleset.h"
 
 #define LABS_ROOT     "/run/edgelab/labs"
@@ -35,55 +40,75 @@ struct labs_up_opts {
 	unsigned reject_mask; /* rows whose rule rejects */
 	const char *scenario; /* a training scenario's faulty ruleset (lab/scenario.h) */
 	bool verbose;
+	/* A federation lab instead, built with these (their name and dir are
+	 * set here); the fields above but self and name are then unused. */
+	const struct lab_fed_opts *fed;
 };
 
 /* Builds the lab and starts its edge (in a session of its own, so that it
- * stays up). On failure or an interrupt nothing is left behind. 0 with the
- * lab's name in name (LABS_NAME_MAX + 1 bytes), or an errno (EEXIST: a lab
+ * stays up; a federation lab: its two edges and dnsmasq). On failure or an interrupt nothing is
+ * left behind. 0 with the lab's name in name (LABS_NAME_MAX + 1 bytes), or an errno (EEXIST: a lab
  * of that name is up) with err saying why. */
 int labs_up(const struct labs_up_opts *o, char *name, char *err, size_t err_len);
 
 enum labs_health {
-	LABS_READY,       /* every namespace there, the edge answering */
-	LABS_EDGE_DOWN,   /* the edge's process is gone */
-	LABS_EDGE_SILENT, /* the edge runs but does not answer /healthz */
+	LABS_READY,       /* every namespace there, the edge(s) answering (and dnsmasq up) */
+	LABS_EDGE_DOWN,   /* an edge's process is gone */
+	LABS_EDGE_SILENT, /* an edge runs but does not answer /healthz */
+	LABS_DNS_DOWN,    /* a federation lab's dnsmasq is gone */
 	LABS_BUILDING,    /* its `lab up` is still at work */
 	LABS_BROKEN,      /* its `lab up` died half-way, or namespaces are missing */
 };
 
 struct labs_info {
 	char name[LABS_NAME_MAX + 1];
+	bool federation; /* lab/fed.h's topology */
 	enum labs_health health;
-	char why[400];   /* the health in words, with what to do */
-	time_t created;  /* 0: unknown */
-	char rules[200]; /* what fw has: "generated policy", "scenario NAME", files */
+	char why[400];  /* the health in words, with what to do */
+	time_t created; /* 0: unknown */
+	/* What fw has: "generated policy", "scenario NAME", files; a
+	 * federation's "A: ...; B: ...", and its faults when it has some. */
+	char rules[560];
 };
 
 const char *labs_health_name(enum labs_health h); /* "ready", "edge down", ... */
 /* The lab's state; ENOENT when there is no such lab (neither directory nor
  * namespace). */
 int labs_info(const char *name, struct labs_info *info);
+/* The lab's state when it is ready; else an errno with err saying why
+ * (ENOENT no such lab, ESRCH an edge or dnsmasq down, EAGAIN building or
+ * broken). */
+int labs_ready(const char *name, struct labs_info *info, char *err, size_t err_len);
 /* Every lab, by name: directories in LABS_ROOT and namespaces named like
  * a standing lab's. At most max; *n is how many. */
 int labs_list(struct labs_info *out, size_t max, size_t *n);
 
-/* Stops the edge (only the process `up` started: its PID and start time
- * must match), deletes the namespaces that exist and the directory. A
+/* Stops the edge (a federation lab: the edges and dnsmasq; only the
+ * processes `up` started: PID and start time must match), deletes the
+ * namespaces that exist and the directory. A
  * `lab up` still at work on it is interrupted first. 0, or ENOENT when
  * there was nothing of that name. */
 int labs_down(const char *name, char *err, size_t err_len);
 
-/* The probe against a ready lab (its report on stdout): 0 with the probe's
- * exit status, or an errno with err saying why not (a dead edge: ESRCH). */
+/* The probe against a ready single-site lab (its report on stdout): 0
+ * with the probe's exit status, or an errno with err saying why not (a
+ * dead edge: ESRCH; a federation lab, EINVAL: lab/fed.h's lab_fed_open
+ * opens one for probe/fed.h). */
 struct lab_probe_args;
 int labs_probe(const char *name, const char *self, const struct lab_probe_args *a, int *status,
                char *err, size_t err_len);
 
-/* Replaces fw's ruleset (checked first: a bad one changes nothing). */
-int labs_set_rules(const char *name, struct ruleset *rs, size_t n, char *err, size_t err_len);
+/* Replaces fw's ruleset (checked first: a bad one changes nothing); a
+ * federation lab's site "a" or "b" (NULL: a single-site lab; EINVAL when
+ * that does not fit the lab), whose edges' connections to each other are
+ * then cut, so that the next flows go through the new ruleset. */
+int labs_set_rules(const char *name, const char *site, struct ruleset *rs, size_t n, char *err,
+                   size_t err_len);
 
-/* The lab's namespace for role ("outside", "fw", "edge") into ns (64
- * bytes), for running a command there. 0, EINVAL (no such role), ENOENT. */
+/* The lab's namespace for role ("outside", "fw", "edge"; a federation
+ * lab's "inet", "a-fw", "a-edge", "b-fw", "b-edge") into ns (64 bytes),
+ * for running a command there. 0, EINVAL (no such role: err names the
+ * lab's), ENOENT. */
 int labs_namespace(const char *name, const char *role, char *ns, size_t ns_len, char *err,
                    size_t err_len);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "lab/fed_int.h"
 #include "lab/lab_int.h"
 #include "lab/labs.h"
 
@@ -14,6 +15,7 @@ static const char *const health_names[] = {
     [LABS_READY] = "ready",
     [LABS_EDGE_DOWN] = "edge down",
     [LABS_EDGE_SILENT] = "edge silent",
+    [LABS_DNS_DOWN] = "dns down",
     [LABS_BUILDING] = "building",
     [LABS_BROKEN] = "broken",
 };
@@ -23,15 +25,52 @@ const char *labs_health_name(enum labs_health h)
 	return (unsigned)h < sizeof(health_names) / sizeof(health_names[0]) ? health_names[h] : "?";
 }
 
+/* What a lab must have to be ready: its namespaces, and its processes
+ * running (each edge answering /healthz too). */
+struct needs {
+	const char *ns[LAB_FED_NS]; /* LAB_ROLES of a single-site lab */
+	size_t nns;
+	struct need_proc {
+		const char *tag;                /* "edge A", for the ready line */
+		const char *what;               /* "its edgelab serve", for the others */
+		const struct lab_proc_rec *rec; /* in the state */
+		const char *log;
+		const struct lab_env *edge; /* asked for /healthz; NULL: dnsmasq */
+	} proc[LAB_STATE_EDGES + 1];
+	size_t nproc;
+};
+
+static void needs_single(const struct lab_env *e, const struct lab_state *s, struct needs *n)
+{
+	for (int i = 0; i < LAB_ROLES; i++)
+		n->ns[n->nns++] = e->ns[i];
+	n->proc[n->nproc++] =
+	    (struct need_proc){"edge", "its edgelab serve", &s->serve[0], e->edge_log, e};
+}
+
+static void needs_fed(const struct lab_fed *f, const struct lab_state *s, struct needs *n)
+{
+	static const char *const tag[] = {"edge A", "edge B"};
+	static const char *const what[] = {"edge A's edgelab serve", "edge B's edgelab serve"};
+	lab_fed_namespaces(f, n->ns);
+	n->nns = LAB_FED_NS;
+	for (int i = 0; i < LAB_SITES; i++) {
+		n->proc[n->nproc++] = (struct need_proc){tag[i], what[i], &s->serve[i],
+		                                         f->site[i].edge_log, &f->site[i]};
+	}
+	n->proc[n->nproc++] =
+	    (struct need_proc){"dnsmasq", "its dnsmasq", &s->dns, f->dns_log, NULL};
+}
+
 /* The lab's health from its state and what is there. */
-static void judge(const char *name, const struct lab_env *e, const struct lab_state *s,
-                  int state_rc, struct labs_info *info)
+static void judge(const char *name, const struct needs *n, const struct lab_state *s, int state_rc,
+                  struct labs_info *info)
 {
 	info->health = LABS_READY;
-	if (state_rc == 0 && !s->ready && lab_state_alive(s->up_pid, s->up_start)) {
+	if (state_rc == 0 && !s->ready && lab_state_alive(&s->up)) {
 		info->health = LABS_BUILDING;
 		snprintf(info->why, sizeof(info->why), "`edgelab lab up` (PID %ld) is building it",
-		         s->up_pid);
+		         s->up.pid);
 		return;
 	}
 	if (state_rc || !s->ready) {
@@ -40,51 +79,120 @@ static void judge(const char *name, const struct lab_env *e, const struct lab_st
 		         "its `edgelab lab up` did not finish: `edgelab lab down %s`", name);
 		return;
 	}
-	for (int i = 0; i < LAB_ROLES; i++) {
-		if (lab_ns_exists(e->ns[i]))
+	for (size_t i = 0; i < n->nns; i++) {
+		if (lab_ns_exists(n->ns[i]))
 			continue;
 		info->health = LABS_BROKEN;
 		snprintf(info->why, sizeof(info->why),
-		         "namespace %s is gone (a reboot?): `edgelab lab down %s`", e->ns[i], name);
+		         "namespace %s is gone (a reboot?): `edgelab lab down %s`", n->ns[i], name);
 		return;
 	}
-	if (!lab_state_alive(s->serve_pid, s->serve_start)) {
-		info->health = LABS_EDGE_DOWN;
-		snprintf(info->why, sizeof(info->why),
-		         "its edgelab serve (PID %ld) has exited; see %s", s->serve_pid,
-		         e->edge_log);
-	} else if (!lab_edge_healthy(e)) {
-		info->health = LABS_EDGE_SILENT;
-		snprintf(info->why, sizeof(info->why),
-		         "its edgelab serve (PID %ld) does not answer /healthz; see %s",
-		         s->serve_pid, e->edge_log);
-	} else {
-		snprintf(info->why, sizeof(info->why), "edge PID %ld answering", s->serve_pid);
+	size_t used = 0;
+	for (size_t i = 0; i < n->nproc; i++) {
+		const struct need_proc *p = &n->proc[i];
+		if (!lab_state_alive(p->rec)) {
+			info->health = p->edge ? LABS_EDGE_DOWN : LABS_DNS_DOWN;
+			snprintf(info->why, sizeof(info->why), "%s (PID %ld) has exited; see %s",
+			         p->what, p->rec->pid, p->log);
+			return;
+		}
+		if (p->edge && !lab_edge_healthy(p->edge)) {
+			info->health = LABS_EDGE_SILENT;
+			snprintf(info->why, sizeof(info->why),
+			         "%s (PID %ld) does not answer /healthz; see %s", p->what,
+			         p->rec->pid, p->log);
+			return;
+		}
+		if (used < sizeof(info->why))
+			used +=
+			    (size_t)snprintf(info->why + used, sizeof(info->why) - used,
+			                     "%s%s PID %ld", i ? ", " : "", p->tag, p->rec->pid);
 	}
+	if (used < sizeof(info->why))
+		snprintf(info->why + used, sizeof(info->why) - used, " answering");
+}
+
+bool labs_is_federation(const char *name)
+{
+	char dir[LAB_PATH_MAX], inet[96];
+	struct lab_state s;
+	snprintf(dir, sizeof(dir), LABS_ROOT "/%s", name);
+	if (lab_state_read(dir, &s) == 0)
+		return s.federation;
+	snprintf(inet, sizeof(inet), "edgelab-%s-inet", name);
+	return lab_ns_exists(inet);
+}
+
+bool labs_fed_member(const char *name)
+{
+	char parent[LABS_NAME_MAX + 1];
+	size_t n = strlen(name);
+	if (n < 3 || n > LABS_NAME_MAX || name[n - 2] != '-' || !strchr("ab", name[n - 1]))
+		return false;
+	snprintf(parent, sizeof(parent), "%.*s", (int)(n - 2), name);
+	return labs_name_valid(parent) && labs_is_federation(parent);
+}
+
+/* "A: generated policy; B: ...; faults: no-srv-b". */
+static void fed_rules(const struct lab_state *s, char *buf, size_t cap)
+{
+	int n = snprintf(buf, cap, "A: %s; B: %s", s->rules[0], s->rules[1]);
+	if (n > 0 && (size_t)n < cap && strcmp(s->faults, "none"))
+		snprintf(buf + n, cap - (size_t)n, "; faults: %s", s->faults);
 }
 
 int labs_info(const char *name, struct labs_info *info)
 {
 	char dir[LAB_PATH_MAX];
 	struct lab_env e;
-	struct lab_state s;
+	struct lab_state s = {0}; /* read only when there is a directory */
+	struct needs needs = {0};
 	struct stat st;
+	struct lab_fed f; /* names only */
 	memset(info, 0, sizeof(*info));
 	if (!labs_name_valid(name))
 		return EINVAL;
 	snprintf(dir, sizeof(dir), LABS_ROOT "/%s", name);
-	lab_env_init(&e, NULL, name, dir, false);
 	bool has_dir = stat(dir, &st) == 0, has_ns = false;
-	for (int i = 0; i < LAB_ROLES; i++)
-		has_ns |= lab_ns_exists(e.ns[i]);
+	if (!has_dir && labs_fed_member(name))
+		return ENOENT; /* the namespaces are the federation lab's */
+	int rc = has_dir ? lab_state_read(dir, &s) : ENOENT;
+	info->federation = rc == 0 ? s.federation : labs_is_federation(name);
+	if (info->federation) {
+		lab_fed_names(&f, NULL, name, dir, false);
+		needs_fed(&f, &s, &needs);
+	} else {
+		lab_env_init(&e, NULL, name, dir, false);
+		needs_single(&e, &s, &needs);
+	}
+	for (size_t i = 0; i < needs.nns; i++)
+		has_ns |= lab_ns_exists(needs.ns[i]);
 	if (!has_dir && !has_ns)
 		return ENOENT;
 	snprintf(info->name, sizeof(info->name), "%s", name);
-	int rc = has_dir ? lab_state_read(dir, &s) : ENOENT;
 	info->created = rc == 0 ? (time_t)s.created : has_dir ? st.st_mtime : 0;
-	snprintf(info->rules, sizeof(info->rules), "%s", rc == 0 ? s.rules : "?");
-	judge(name, &e, &s, rc, info);
+	if (rc)
+		snprintf(info->rules, sizeof(info->rules), "?");
+	else if (s.federation)
+		fed_rules(&s, info->rules, sizeof(info->rules));
+	else
+		snprintf(info->rules, sizeof(info->rules), "%s", s.rules[0]);
+	judge(name, &needs, &s, rc, info);
 	return 0;
+}
+
+int labs_ready(const char *name, struct labs_info *info, char *err, size_t err_len)
+{
+	int rc = labs_info(name, info);
+	if (rc) {
+		snprintf(err, err_len, "no lab called %s (`edgelab lab list`)", name);
+		return rc;
+	}
+	if (info->health == LABS_READY)
+		return 0;
+	snprintf(err, err_len, "lab %s is not ready: %s: %s", name, labs_health_name(info->health),
+	         info->why);
+	return info->health == LABS_BUILDING || info->health == LABS_BROKEN ? EAGAIN : ESRCH;
 }
 
 /* Adds name to names (n so far, at most max) unless it is there. */
@@ -99,7 +207,9 @@ static void add_name(char names[][LABS_NAME_MAX + 1], size_t *n, size_t max, con
 		memcpy(names[(*n)++], name, strlen(name) + 1); /* valid: it fits */
 }
 
-/* A standing lab's namespace: edgelab-NAME-ROLE, NAME not a PID. */
+/* A standing lab's namespace: edgelab-NAME-ROLE, NAME not a PID; a
+ * federation lab X's edgelab-X-inet, and edgelab-X-a-fw and the like,
+ * which would be a lab X-a's fw when there is no federation lab X. */
 static bool ns_lab_name(const char *ns, char *name, size_t cap)
 {
 	static const char prefix[] = "edgelab-";
@@ -107,9 +217,12 @@ static bool ns_lab_name(const char *ns, char *name, size_t cap)
 		return false;
 	const char *mid = ns + sizeof(prefix) - 1, *dash = strrchr(mid, '-');
 	enum lab_role role;
-	if (!dash || lab_role_parse(dash + 1, &role) || (size_t)(dash - mid) >= cap)
+	if (!dash || (strcmp(dash + 1, "inet") && lab_role_parse(dash + 1, &role)) ||
+	    (size_t)(dash - mid) >= cap)
 		return false;
 	snprintf(name, cap, "%.*s", (int)(dash - mid), mid);
+	if (labs_fed_member(name))
+		name[strlen(name) - 2] = '\0';
 	return labs_name_valid(name);
 }
 

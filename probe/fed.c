@@ -50,27 +50,13 @@ int probe_fed_lab(const struct probe_fed_opts *o, FILE *out, char *err, size_t l
 	struct lab_fed *lab;
 	struct probe_result res[PROBE_FED_RESULTS_MAX];
 	size_t n = 0;
-	char started[32];
-	time_t now = time(NULL);
-	strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-	double t0 = flow_now();
+	struct fed_clock c;
+	probe_fed_clock(&c);
 	if (lab_fed_up(&lab, &o->lab, err, len))
 		return -1;
 	probe_fed_run(lab, res, &n);
-	bool ok = true;
-	for (size_t i = 0; i < n; i++)
-		ok = ok && probe_result_ok(&res[i]);
-	if (!ok || o->lab.verbose)
+	if (!probe_fed_ok(res, n) || o->lab.verbose)
 		lab_fed_print_logs(lab);
 	lab_fed_down(lab);
-	struct report_meta meta = {
-	    .target = "federation: a.example (sip.a.example) <-> b.example (sip.b.example)",
-	    .started = started,
-	    .seconds = flow_now() - t0,
-	};
-	if (report_write(out, o->format, &meta, res, n)) {
-		snprintf(err, len, "writing the report failed");
-		return -1;
-	}
-	return ok ? 0 : 1;
+	return probe_fed_report(out, o->format, &c, res, n, err, len);
 }

@@ -38,4 +38,10 @@ int probe_fed_lab(const struct probe_fed_opts *o, FILE *out, char *err, size_t l
  * PROBE_FED_RESULTS_MAX) and their count. */
 void probe_fed_run(const struct lab_fed *lab, struct probe_result *res, size_t *n);
 
+/* The flows on a standing lab (lab_fed_open), the report to out: 0
+ * every flow passed, 1 one did not, -1 the report could not be written
+ * (err says so). */
+int probe_fed_standing(const struct lab_fed *lab, enum report_format format, FILE *out, char *err,
+                       size_t len);
+
 #endif

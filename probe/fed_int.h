@@ -2,6 +2,9 @@
 #ifndef EDGELAB_PROBE_FED_INT_H
 #define EDGELAB_PROBE_FED_INT_H
 
+#include <stdbool.h>
+#include <stdio.h>
+
 #include "lab/fed.h"
 #include "probe/report.h"
 
@@ -27,5 +30,18 @@ void probe_fed_im(const struct lab_fed *lab, const struct probe_result hops[LAB_
 /* fed_av_flows.c: A/V both ways; six results appended (each client's
  * allocation, each edge's relay to the other, the media each way). */
 void probe_fed_av(const struct lab_fed *lab, struct probe_result *res, size_t *n);
+
+/* fed_report.c: when the run began, for the report (UTC) and the clock. */
+struct fed_clock {
+	char started[32];
+	double t0; /* flow_now() */
+};
+void probe_fed_clock(struct fed_clock *c);
+/* Whether every result passed. */
+bool probe_fed_ok(const struct probe_result *res, size_t n);
+/* The report of n results to out: 0 every flow passed, 1 one did not, -1
+ * it could not be written (err). */
+int probe_fed_report(FILE *out, enum report_format format, const struct fed_clock *c,
+                     const struct probe_result *res, size_t n, char *err, size_t len);
 
 #endif

@@ -21,17 +21,7 @@ A=t$$a B=t$$b C=t$$c D=t$$d E=t$$e F=t$$f
 ours="$A $B $C $D $E $F"
 at_exit 'for n in '"$ours"'; do "$EDGELAB" lab down "$n"; done'
 
-L() { timeout 60 "$EDGELAB" lab "$@"; }
-# run NAME CMD...: runs an edgelab lab command, its output in $TMP/NAME.out
-# and .err (shown as comments); sets rc.
-run() {
-	n=$1
-	shift
-	L "$@" >"$TMP/$n.out" 2>"$TMP/$n.err"
-	rc=$?
-	sed 's/^/# /' "$TMP/$n.out" "$TMP/$n.err"
-}
-has() { grep -qE -- "$2" "$TMP/$1"; }
+. "$(dirname "$0")/labs_lib.sh" # L, run, has
 lab_gone() { # NAME: no namespace, no directory, no process of the lab's
 	! ip netns list | grep -qE "^edgelab-$1-(outside|fw|edge)( |\$)" &&
 		[ ! -e "/run/edgelab/labs/$1" ] &&
@@ -39,7 +29,7 @@ lab_gone() { # NAME: no namespace, no directory, no process of the lab's
 }
 serve_pid() { awk '$1 == "serve_pid" { print $2 }' "/run/edgelab/labs/$1/state"; }
 # The labs `lab list` shows (its lines that start with a name and a state).
-labs_up() { L list | awk '$2 ~ /^(ready|edge|building|broken)$/ { print $1 }'; }
+labs_up() { L list | awk '$2 ~ /^(ready|edge|dns|building|broken)$/ { print $1 }'; }
 
 # ---- two labs at once, different rulesets ----
 L up --name "$A" >"$TMP/upa.out" 2>&1 &
@@ -58,7 +48,7 @@ for role in outside fw edge; do
 	check "... namespace edgelab-$A-$role" ip netns exec "edgelab-$A-$role" true
 done
 run list list
-check "list: both labs ready" sh -c "grep -qE '^$A +ready +[0-9]+s +generated policy' '$TMP/list.out' &&
+check "list: both labs ready" sh -c "grep -qE '^$A +ready +[0-9]+s +single +generated policy' '$TMP/list.out' &&
 	grep -qE '^$B +ready ' '$TMP/list.out'"
 
 run pa probe "$A" --no-strict -t 2
