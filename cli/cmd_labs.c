@@ -144,8 +144,8 @@ static void print_way_in(const char *name, const char *scenario)
 static void print_way_in_fed(const char *name)
 {
 	static const char *const lines[][3] = {
-	    {"probe", "", "both federation hops, each judged where it breaks"},
-	    {"check", "", "do both hops PASS?"},
+	    {"probe", "", "federation, IM and A/V both ways, each judged where it breaks"},
+	    {"check", "", "does every flow PASS?"},
 	    {"exec", " b-fw -- nft list ruleset", ""},
 	    {"exec", " inet -- bash", "a shell on the internet (or a-fw, a-edge, b-fw, b-edge)"},
 	    {"rules", " --site b FILE", "replace fw B's ruleset"},

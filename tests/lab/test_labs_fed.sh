@@ -43,8 +43,10 @@ gone() {
 	done
 }
 # The flow at SITE ("a>b") in a JSON report: its verdict and where.
-verdict() { grep "\"site\": \"$2\"" "$TMP/$1" | sed 's/.*"verdict": "\([A-Z]*\)".*/\1/'; }
-at() { grep "\"site\": \"$2\"" "$TMP/$1" | sed 's/.*"at": "\([a-z-]*\)".*/\1/'; }
+# verdict FILE SITE, at FILE SITE: of the federation hop at that site ("a>b").
+hop() { grep "\"site\": \"$2\".*\"flow\": \"edge " "$TMP/$1" | head -n 1; }
+verdict() { hop "$1" "$2" | sed 's/.*"verdict": "\([A-Z]*\)".*/\1/'; }
+at() { hop "$1" "$2" | sed 's/.*"at": "\([a-z-]*\)".*/\1/'; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # ---- up, list, probe ----
