@@ -76,8 +76,9 @@ static void judge(struct probe_result *r, enum lab_site s, const struct ctl_flow
 	}
 	switch (rec->outcome) {
 	case CTL_OUTCOME_ANSWERED:
-		return fed_verdict(r, VERDICT_PASS, "", "edge %s found %s by DNS at %s; %s",
-		                   me->title, it->domain, rec->target, rec->detail);
+		return fed_verdict(r, VERDICT_PASS, "",
+		                   "edge %s found %s by DNS at %s (%llu queries); %s", me->title,
+		                   it->domain, rec->target, d->dns[s], rec->detail);
 	case CTL_OUTCOME_TIMEOUT:
 		if (d->syn[s] && d->synack[s])
 			return fed_verdict(r, VERDICT_FAILED, fed_edge(!s),
