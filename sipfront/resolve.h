@@ -11,6 +11,7 @@
 
 #define SIP_RESOLVE_MAX        8    /* addresses returned, and SRV records kept */
 #define SIP_RESOLVE_TIMEOUT_MS 2000 /* no query starts after this; see below */
+#define SIP_SRV_PREFIX         "_sipfederationtls._tcp."
 
 struct sip_target {
 	struct sockaddr_storage addr; /* AF_INET or AF_INET6, with the SRV record's port */
