@@ -9,6 +9,7 @@
 #include "core/addr.h"
 #include "core/log.h"
 #include "sipfront/auth.h"
+#include "sipfront/dns.h"
 #include "sipfront/server_priv.h"
 #include "sipfront/tls.h"
 
@@ -39,6 +40,26 @@ static int load_contexts(const struct conf *conf, SSL_CTX **tls, SSL_CTX **mtls,
 		*tls = *mtls = NULL;
 	}
 	return rc;
+}
+
+/* A resolver asking the conf's dns_server, or the system's servers. */
+static int dns_open(struct sip_dns **dp, struct event_base *base, const struct conf *conf,
+                    char *err, size_t err_len)
+{
+	char why[256];
+	const struct sockaddr *server =
+	    conf->dns_server_set ? (const struct sockaddr *)&conf->dns_server : NULL;
+	int rc = sip_dns_open(dp, base, server, why, sizeof(why));
+	if (rc)
+		snprintf(err, err_len, "dns_server: %s", why);
+	return rc;
+}
+
+static bool dns_server_changed(const struct conf *a, const struct conf *b)
+{
+	return a->dns_server_set != b->dns_server_set ||
+	       (a->dns_server_set && !addr_equal((const struct sockaddr *)&a->dns_server,
+	                                         (const struct sockaddr *)&b->dns_server));
 }
 
 /* Connections from one source address, for sip_max_connections_per_source. */
@@ -144,6 +165,8 @@ int sip_server_alloc(struct sip_server **sp, struct event_base *base, struct con
 		return EIO;
 	}
 	int rc = load_contexts(conf, &s->tls_ctx, &s->mtls_ctx, &s->client_ctx, err, err_len);
+	if (!rc)
+		rc = dns_open(&s->dns, base, conf, err, err_len);
 	if (!rc && conf->sip_tls_enabled)
 		rc = open_listener(s, METRIC_SIP_TLS, &conf->sip_tls_listen, err, err_len);
 	if (!rc && conf->sip_mtls_enabled)
@@ -158,12 +181,27 @@ int sip_server_alloc(struct sip_server **sp, struct event_base *base, struct con
 	return 0;
 }
 
+/* A new dns_server takes the lookups under way with it. */
 int sip_server_set_conf(struct sip_server *s, struct conf *conf, char *err, size_t err_len)
 {
 	SSL_CTX *tls, *mtls, *client;
+	struct sip_dns *dns = NULL;
 	int rc = load_contexts(conf, &tls, &mtls, &client, err, err_len);
+	if (!rc && dns_server_changed(s->conf, conf) &&
+	    (rc = dns_open(&dns, s->base, conf, err, err_len))) {
+		SSL_CTX_free(tls);
+		SSL_CTX_free(mtls);
+		SSL_CTX_free(client);
+	}
 	if (rc)
 		return rc;
+	if (dns) {
+		struct sip_dns *old = s->dns;
+		s->dns = dns;
+		s->dns_gen++;
+		sip_conn_resolve_moved(s);
+		sip_dns_close(old);
+	}
 	SSL_CTX_free(s->tls_ctx);
 	SSL_CTX_free(s->mtls_ctx);
 	SSL_CTX_free(s->client_ctx);
@@ -186,6 +224,7 @@ void sip_server_free(struct sip_server *s)
 	while (!LIST_EMPTY(&s->conns))
 		sip_conn_free(LIST_FIRST(&s->conns), NULL);
 	sip_registrar_clear(s);
+	sip_dns_close(s->dns); /* its lookups were cancelled with their connections */
 	if (s->keepalive)
 		event_free(s->keepalive);
 	SSL_CTX_free(s->tls_ctx);
