@@ -224,8 +224,8 @@ static void tls_errors(struct sip_conn *c, char *out, size_t cap)
 		sip_tls_errors(out, cap);
 }
 
-/* Outbound: when the partner's certificate was refused, say why after
- * OpenSSL's words ("certificate names a; expected b (the SRV target)"). */
+/* When the peer's certificate was refused, say why after OpenSSL's words
+ * ("certificate names a; expected b (the SRV target)"). */
 static void verify_why(struct sip_conn *c, char *errors, size_t cap)
 {
 	char why[SIP_TLS_ERR_MAX];
@@ -255,8 +255,7 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 			return;
 		}
 		tls_errors(c, errors, sizeof(errors));
-		if (c->outbound)
-			verify_why(c, errors, sizeof(errors));
+		verify_why(c, errors, sizeof(errors));
 		sip_conn_end(c, SIP_PING_TLS_FAILED,
 		             "TCP up, but the TLS handshake with %s failed: %s", c->peer_str,
 		             errors[0]                ? errors

@@ -13,11 +13,14 @@
 #include "sipfront/server_priv.h"
 #include "sipfront/tls.h"
 
-/* Builds both contexts from conf into *tls / *mtls; nothing on failure. */
+/* Builds the contexts from conf into *tls, *mtls and *client; nothing on
+ * failure. Partners are checked against the federation CA both ways; tls_ca
+ * is the control API's. */
 static int load_contexts(const struct conf *conf, SSL_CTX **tls, SSL_CTX **mtls, SSL_CTX **client,
                          char *err, size_t err_len)
 {
-	const char *const files[] = {conf->tls_certificate, conf->tls_key, conf->tls_ca};
+	const char *ca = conf_federation_ca(conf);
+	const char *const files[] = {conf->tls_certificate, conf->tls_key, ca};
 	for (size_t i = 0; i < 3; i++) {
 		if (access(files[i], R_OK) != 0) {
 			int e = errno;
@@ -29,11 +32,11 @@ static int load_contexts(const struct conf *conf, SSL_CTX **tls, SSL_CTX **mtls,
 	*tls = *mtls = *client = NULL;
 	int rc = sip_tls_server_ctx(tls, conf->tls_certificate, conf->tls_key, NULL, err, err_len);
 	if (!rc)
-		rc = sip_tls_server_ctx(mtls, conf->tls_certificate, conf->tls_key, conf->tls_ca,
-		                        err, err_len);
+		rc = sip_tls_server_ctx(mtls, conf->tls_certificate, conf->tls_key, ca, err,
+		                        err_len);
 	if (!rc)
-		rc = sip_tls_client_ctx(client, conf->tls_certificate, conf->tls_key, conf->tls_ca,
-		                        err, err_len);
+		rc = sip_tls_client_ctx(client, conf->tls_certificate, conf->tls_key, ca, err,
+		                        err_len);
 	if (rc) {
 		SSL_CTX_free(*tls);
 		SSL_CTX_free(*mtls);

@@ -1,7 +1,8 @@
 /* The Access Edge's SIP front (rows 1 and 3): SIP over TLS on 443 for
  * remote clients (server certificate only) and over mutual TLS on 5061 for
- * federation partners (client certificate verified against tls_ca and
- * matched against the configured partners). It runs on one event loop:
+ * federation partners (client certificate verified against
+ * tls_federation_ca, by default tls_ca, and matched against the configured
+ * partners; partners' servers are verified against it too). It runs on one event loop:
  * signalling is light, and one loop lets a request be routed to any
  * connection without crossing threads. */
 #ifndef EDGELAB_SIPFRONT_SERVER_H

@@ -48,11 +48,11 @@ int sip_tls_peer_match(SSL *ssl, const char *const *names, size_t n, char *match
  * verification), bytes outside printable ASCII as '?', cut at a whole name
  * when cap is short; "" without a certificate. */
 void sip_tls_peer_names(SSL *ssl, char *out, size_t cap);
-/* After a client's handshake failed: why the server's certificate was
- * refused, in words for a person: "certificate names a, b; expected c"
- * when it names another host than sip_tls_client_expect's (then true),
- * else the verify error ("unable to get local issuer certificate"); ""
- * when the certificate was not the reason. */
+/* After a handshake failed: why the peer's certificate was refused, in
+ * words for a person: "certificate names a, b; expected c" when a server's
+ * names another host than sip_tls_client_expect's (then true), else the
+ * verify error ("unable to get local issuer certificate"); "" when the
+ * certificate was not the reason. */
 bool sip_tls_verify_why(SSL *ssl, char *out, size_t cap);
 /* Drains the whole OpenSSL error queue of this thread into out as
  * "reason (detail); reason" ("" when empty), cut to cap; returns out. */
