@@ -2,7 +2,7 @@
  * sip_conn_resolve): it exists at once, so that requests and pings queue on
  * it as they do while TCP connects, and the SIP loop never waits for DNS.
  * The lookup runs on the server's resolver (dns.h); its end dials the first
- * address (conn.c) or ends the connection with outcome dns. */
+ * address (conn_out.c) or ends the connection with outcome dns. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

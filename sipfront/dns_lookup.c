@@ -34,6 +34,9 @@ struct target {
 	struct sip_target found[2][SIP_RESOLVE_MAX]; /* [0] A, [1] AAAA */
 	size_t n[2];
 };
+/* A target's name is copied whole into each of its addresses. */
+_Static_assert(sizeof(((struct target *)0)->host) == sizeof(((struct sip_target *)0)->host),
+               "a target's name and an address's are the same size");
 
 /* What a per-target query's callback needs: its lookup, target and type. */
 struct query {
@@ -237,7 +240,7 @@ static int addrs_parse(int family, const unsigned char *abuf, int alen, struct t
 			sin->sin_addr = a4[i].ipaddr;
 		}
 		addr_set_port((struct sockaddr *)&out->addr, t->port);
-		snprintf(out->host, sizeof(out->host), "%s", t->host);
+		memcpy(out->host, t->host, sizeof(out->host));
 	}
 	t->n[family] = (size_t)n;
 	return 0;
@@ -395,7 +398,7 @@ static size_t hosts_file(struct sip_dns *d, struct target *t)
 			else
 				memcpy(&((struct sockaddr_in *)&out->addr)->sin_addr, *a, 4);
 			addr_set_port((struct sockaddr *)&out->addr, t->port);
-			snprintf(out->host, sizeof(out->host), "%s", t->host);
+			memcpy(out->host, t->host, sizeof(out->host));
 		}
 		total += t->n[f];
 		ares_free_hostent(h);
