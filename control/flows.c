@@ -37,6 +37,7 @@ static const char *const outcome_names[] = {
     [FLOW_PENDING] = "pending", [FLOW_ANSWERED] = "answered", [FLOW_CONNECTED] = "connected",
     [FLOW_RESET] = "reset",     [FLOW_ICMP] = "icmp",         [FLOW_TLS_FAILED] = "tls-failed",
     [FLOW_TIMEOUT] = "timeout", [FLOW_ERROR] = "error",       [FLOW_CANCELLED] = "cancelled",
+    [FLOW_DNS] = "dns",
 };
 
 const char *flows_kind_name(enum flow_kind kind)
@@ -233,6 +234,7 @@ size_t flows_format(const struct flow_record *r, char *buf, size_t cap)
 	n = line(buf, cap, n, "target", r->target);
 	n = line(buf, cap, n, "source", r->source);
 	n = line(buf, cap, n, "outcome", flows_outcome_name(r->outcome));
+	n = line(buf, cap, n, "dns-name", r->dns_name);
 	n = line(buf, cap, n, "icmp-type", type);
 	n = line(buf, cap, n, "icmp-code", code);
 	n = line(buf, cap, n, "icmp-from", from);

@@ -36,14 +36,16 @@ enum flow_outcome {
 	FLOW_TIMEOUT,
 	FLOW_ERROR,
 	FLOW_CANCELLED,
+	FLOW_DNS, /* row2: the partner's DNS lookup failed; detail "WORD: ..." */
 };
 
 /* One flow. The strings are empty when unknown (and then not printed). */
 struct flow_record {
 	uint64_t id;
 	enum flow_kind kind;
-	char dialect[16];  /* row5: rfc5389 or msturn */
-	char partner[256]; /* row2: the partner's domain */
+	char dialect[16];   /* row5: rfc5389 or msturn */
+	char partner[256];  /* row2: the partner's domain */
+	char dns_name[256]; /* row2, outcome dns: the name looked up */
 	char target[ADDR_STR_MAX];
 	char source[ADDR_STR_MAX];
 	enum flow_outcome outcome;

@@ -1,11 +1,12 @@
 /* POST /rows/2[?partner=DOMAIN]: the edge sends OPTIONS to the partner now
  * (the only one when there is one), over MTLS (sipfront/ping.c). 202 when
  * sent, with "Location: /flows/ID", the flow's record (control/flows.h),
- * which gets the ping's end: answered (the response's status), reset, icmp,
- * tls-failed, timeout (SIP_PING_WAIT_MS, naming the stage), error or
- * cancelled. 400 when no partner was named and there are several, 404 for
- * an unknown partner, 503 when no connection could be had, too many pings
- * await their end, or SIP is off. */
+ * which gets the ping's end: answered (the response's status), dns (the
+ * partner's lookup failed: dns-name, and the reason's word first in
+ * detail), reset, icmp, tls-failed, timeout (SIP_PING_WAIT_MS, naming the
+ * stage), error or cancelled. 400 when no partner was named and there are
+ * several, 404 for an unknown partner, 503 when no connection could be had,
+ * too many pings await their end, or SIP is off. */
 #include <errno.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -35,7 +36,7 @@ static const enum flow_outcome outcomes[] = {
     [SIP_PING_ANSWERED] = FLOW_ANSWERED,   [SIP_PING_RESET] = FLOW_RESET,
     [SIP_PING_ICMP] = FLOW_ICMP,           [SIP_PING_TLS_FAILED] = FLOW_TLS_FAILED,
     [SIP_PING_TIMEOUT] = FLOW_TIMEOUT,     [SIP_PING_ERROR] = FLOW_ERROR,
-    [SIP_PING_CANCELLED] = FLOW_CANCELLED,
+    [SIP_PING_CANCELLED] = FLOW_CANCELLED, [SIP_PING_DNS] = FLOW_DNS,
 };
 
 static void ping_done(const struct sip_ping_result *res, void *arg)
@@ -53,6 +54,7 @@ static void ping_done(const struct sip_ping_result *res, void *arg)
 		addr_str((const struct sockaddr *)&res->local, r->source, sizeof(r->source));
 	if (res->peer.ss_family != AF_UNSPEC)
 		addr_str((const struct sockaddr *)&res->peer, r->target, sizeof(r->target));
+	snprintf(r->dns_name, sizeof(r->dns_name), "%s", res->dns_name);
 	snprintf(what, sizeof(what), "SYN to %s", r->target);
 	if (res->outcome == SIP_PING_ICMP)
 		flows_set_icmp(r, what, &res->icmp);

@@ -72,6 +72,11 @@ int conf_pki_dir(const struct conf *conf, char *dir, size_t len)
 	return strcmp(key, conf->tls_key) == 0 && strcmp(ca, conf->tls_ca) == 0 ? 0 : EINVAL;
 }
 
+const char *conf_federation_ca(const struct conf *conf)
+{
+	return conf->tls_federation_ca[0] ? conf->tls_federation_ca : conf->tls_ca;
+}
+
 int conf_check(const struct conf *conf, char *err, size_t err_len)
 {
 	char dir[CONF_PATH_MAX];

@@ -100,13 +100,14 @@ struct conf {
 	struct sockaddr_storage sip_mtls_listen;
 	char tls_certificate[CONF_PATH_MAX];
 	char tls_key[CONF_PATH_MAX];
-	char tls_ca[CONF_PATH_MAX];
-	bool tls_generate;                   /* a lab PKI at start when the three are missing */
-	unsigned sip_handshake_timeout;      /* seconds */
-	unsigned sip_idle_timeout;           /* seconds */
-	unsigned sip_max_connections;        /* in total */
-	unsigned sip_max_connections_source; /* per source address */
-	unsigned sip_partner_keepalive;      /* seconds between OPTIONS to partners; 0 off */
+	char tls_ca[CONF_PATH_MAX];            /* controllers' CA (and partners' by default) */
+	char tls_federation_ca[CONF_PATH_MAX]; /* partners' CA; "" (auto): tls_ca */
+	bool tls_generate;                     /* a lab PKI at start when the three are missing */
+	unsigned sip_handshake_timeout;        /* seconds */
+	unsigned sip_idle_timeout;             /* seconds */
+	unsigned sip_max_connections;          /* in total */
+	unsigned sip_max_connections_source;   /* per source address */
+	unsigned sip_partner_keepalive;        /* seconds between OPTIONS to partners; 0 off */
 	bool next_hop_set;            /* sip_next_hop: where the edge sends what it cannot route */
 	struct conf_partner next_hop; /* its domain field is unused */
 	bool dns_server_set;
@@ -166,6 +167,10 @@ int conf_set(struct conf *conf, const char *key, const char *value, char *err, s
  * DIR/edge.key and DIR/ca.pem (the auto layout, what tls_generate writes):
  * 0, else EINVAL. */
 int conf_pki_dir(const struct conf *conf, char *dir, size_t len);
+
+/* The CA file(s) federation partners' certificates must chain to:
+ * tls_federation_ca, or tls_ca when that is auto. */
+const char *conf_federation_ca(const struct conf *conf);
 
 /* What no single key can say: keys that need each other (control_listen
  * needs control_client or control_token_file; tls_generate the auto

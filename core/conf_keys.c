@@ -186,15 +186,28 @@ static int p_listen_port(const struct conf_key *k, struct conf *c, const char *v
 	return rc ? rc : enabled && !addr_port(FIELD(c, k, struct sockaddr *)) ? EINVAL : 0;
 }
 
-/* An absolute path, or "off" (""). */
-static int p_path_or_off(const struct conf_key *k, struct conf *c, const char *v)
+/* An absolute path, or the key's word for none, stored as "": "off", or
+ * "auto" when k->max is 1 (what auto is, is the reader's:
+ * conf_federation_ca). */
+static const char *none_word(const struct conf_key *k)
 {
-	if (strcmp(v, "off") == 0)
+	return k->max == 1 ? "auto" : "off";
+}
+static int p_path_or_none(const struct conf_key *k, struct conf *c, const char *v)
+{
+	if (strcmp(v, none_word(k)) == 0)
 		v = "";
 	else if (v[0] != '/' || strlen(v) >= CONF_PATH_MAX)
 		return EINVAL;
 	snprintf(FIELD(c, k, char *), CONF_PATH_MAX, "%s", v);
 	return 0;
+}
+static void f_path_or_none(const struct conf_key *k, const struct conf *c, size_t i, char *o,
+                           size_t n)
+{
+	(void)i;
+	const char *v = CFIELD(c, k, char *);
+	snprintf(o, n, "%s", v[0] ? v : none_word(k));
 }
 
 /* control_client NAME: each name once (case-insensitive, as certificates
@@ -631,8 +644,8 @@ const struct conf_key conf_keys[] = {
       "a file whose first line is the HTTPS control API's bearer token (16-256 "
       "printable characters), or off"},
      "an absolute path or off",
-     p_path_or_off,
-     f_text,
+     p_path_or_none,
+     f_path_or_none,
      NULL,
      OFF(control_token_file),
      1,
@@ -683,8 +696,8 @@ const struct conf_key conf_keys[] = {
      1,
      0},
     {{"tls_ca", "auto",
-      "CA(s) that partners' certificates must chain to; auto: "
-      "/etc/edgelab/pki/ca.pem"},
+      "CA(s) that control API clients' certificates must chain to, and partners' unless "
+      "tls_federation_ca is set; auto: /etc/edgelab/pki/ca.pem"},
      "an absolute path or auto",
      p_pki_path,
      f_text,
@@ -692,8 +705,18 @@ const struct conf_key conf_keys[] = {
      OFF(tls_ca),
      2,
      0},
+    {{"tls_federation_ca", "auto",
+      "CA(s) that federation partners' certificates must chain to, on 5061 and when the "
+      "edge connects to a partner; auto: the tls_ca file"},
+     "an absolute path or auto",
+     p_path_or_none,
+     f_path_or_none,
+     NULL,
+     OFF(tls_federation_ca),
+     0,
+     1},
     {{"tls_generate", "no",
-      "at start, when the three tls_ files above are all missing, write a lab PKI there "
+      "at start, when tls_certificate, tls_key and tls_ca are all missing, write a lab PKI there "
       "(edgelab pki) and log it: for a container's empty certificate volume"},
      "yes|no",
      p_bool,

@@ -101,6 +101,7 @@ enum ctl_outcome {
 	CTL_OUTCOME_TIMEOUT,
 	CTL_OUTCOME_ERROR,
 	CTL_OUTCOME_CANCELLED,
+	CTL_OUTCOME_DNS, /* row 2: the edge's lookup of the partner failed */
 };
 
 /* A flow's record: the keys this probe reads; values longer than a field
@@ -115,7 +116,8 @@ struct ctl_flow {
 	char outcome_word[16];
 	int icmp_type, icmp_code;
 	char icmp_from[64];
-	char detail[256];
+	char dns_name[256]; /* dns: the name the edge looked up */
+	char detail[256];   /* dns: "WORD: sentence" (docs/control-api.md) */
 };
 
 /* Parses a record (`key: value` lines, LF or CRLF; unknown keys and lines

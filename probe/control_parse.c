@@ -190,7 +190,7 @@ static const char *const outcome_words[] = {
     [CTL_OUTCOME_CONNECTED] = "connected", [CTL_OUTCOME_RESET] = "reset",
     [CTL_OUTCOME_ICMP] = "icmp",           [CTL_OUTCOME_TLS_FAILED] = "tls-failed",
     [CTL_OUTCOME_TIMEOUT] = "timeout",     [CTL_OUTCOME_ERROR] = "error",
-    [CTL_OUTCOME_CANCELLED] = "cancelled",
+    [CTL_OUTCOME_CANCELLED] = "cancelled", [CTL_OUTCOME_DNS] = "dns",
 };
 
 static enum ctl_outcome outcome_of(const char *v, size_t n)
@@ -229,6 +229,8 @@ static bool flow_line(const char *p, size_t n, struct ctl_flow *f)
 		field_set(f->icmp_from, sizeof(f->icmp_from), v, vn);
 	else if (KEY("detail"))
 		field_set(f->detail, sizeof(f->detail), v, vn);
+	else if (KEY("dns-name"))
+		field_set(f->dns_name, sizeof(f->dns_name), v, vn);
 	else if (KEY("outcome")) {
 		field_set(f->outcome_word, sizeof(f->outcome_word), v, vn);
 		f->outcome = outcome_of(v, vn);

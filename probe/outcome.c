@@ -77,11 +77,39 @@ void flow_edge_view(const struct ctl_flow *rec, const char *what, char *buf, siz
 	}
 }
 
+/* A failed lookup in words: its reason's (the first word of the edge's
+ * detail), then the rest of the detail, which names the server. */
+static void dns_view(const struct ctl_flow *rec, char *buf, size_t cap)
+{
+	static const struct {
+		const char *word, *words;
+	} reasons[] = {
+	    {"nxdomain", "NXDOMAIN (no such domain)"},
+	    {"nodata", "no usable record (no SRV record, target \".\", or no address)"},
+	    {"timeout", "the DNS server did not answer"},
+	    {"servfail", "SERVFAIL (the DNS server failed)"},
+	    {"refused", "REFUSED (the DNS server would not answer)"},
+	    {"bad-answer", "a malformed or unsupported answer"},
+	    {"error", "an error on the edge"},
+	};
+	const char *why = "for a reason this probe does not know", *rest = rec->detail;
+	size_t n = strcspn(rec->detail, ":");
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (rec->detail[n] == ':' && n == strlen(reasons[i].word) &&
+		    strncmp(rec->detail, reasons[i].word, n) == 0) {
+			why = reasons[i].words;
+			rest = rec->detail + n + 1 + (rec->detail[n + 1] == ' ');
+		}
+	snprintf(buf, cap, "the edge's DNS lookup of %s failed: %s%s%s",
+	         rec->dns_name[0] ? rec->dns_name : "the partner", why, rest[0] ? "; " : "", rest);
+}
+
 void flow_judge_unseen(const struct probe_opts *o, const char *location, const char *what,
                        struct probe_result *r)
 {
 	struct ctl_flow rec;
-	char mine[sizeof(r->detail)], why[200], view[256];
+	char mine[sizeof(r->detail)], why[200],
+	    view[sizeof(rec.dns_name) + sizeof(rec.detail) + 128];
 	const char *to;
 	if (!location || !location[0])
 		return;
@@ -122,6 +150,9 @@ void flow_judge_unseen(const struct probe_opts *o, const char *location, const c
 		                    rec.detail);
 	case CTL_OUTCOME_CANCELLED:
 		return flow_verdict(r, VERDICT_FAILED, "the edge shut down before the flow ended");
+	case CTL_OUTCOME_DNS: /* the edge never knew where to send it */
+		dns_view(&rec, view, sizeof(view));
+		return flow_verdict(r, VERDICT_FAILED, "%s", view);
 	default:
 		return flow_verdict(r, VERDICT_FAILED, "the edge's record says outcome '%s'",
 		                    rec.outcome_word);

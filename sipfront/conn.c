@@ -1,6 +1,7 @@
 /* A SIP connection: TLS through bufferevent_openssl, framed by sipfront/frame,
  * each message handed to handler.c. Every connection ends in sip_conn_free,
- * the one place it is logged. */
+ * the one place it is logged. Outbound ones are made by conn_out.c (and
+ * conn_resolve.c, when their address is still to be found). */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -16,7 +17,7 @@
 
 #include "core/addr.h"
 #include "core/log.h"
-#include "core/sockerr.h"
+#include "sipfront/dns.h"
 #include "sipfront/frame.h"
 #include "sipfront/reply.h"
 #include "sipfront/sipmsg.h"
@@ -31,10 +32,7 @@ static const char *kind_name(enum metric_sip_listener kind)
 	return kind == METRIC_SIP_TLS ? "tls" : "mtls";
 }
 
-/* Why c is ending, for the pings on it; the first reason given stays. */
-static void conn_end(struct sip_conn *c, enum sip_ping_outcome outcome, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void conn_end(struct sip_conn *c, enum sip_ping_outcome outcome, const char *fmt, ...)
+void sip_conn_end(struct sip_conn *c, enum sip_ping_outcome outcome, const char *fmt, ...)
 {
 	va_list ap;
 	if (c->end.set)
@@ -47,9 +45,11 @@ static void conn_end(struct sip_conn *c, enum sip_ping_outcome outcome, const ch
 }
 
 /* Frees what c holds (its bev, or while TCP connects what stands in for
- * it) and c. */
+ * it; its lookup, which then calls nobody) and c. */
 static void conn_release(struct sip_conn *c)
 {
+	if (c->lookup)
+		sip_dns_cancel(c->lookup);
 	if (c->bev) {
 		bufferevent_free(c->bev); /* frees the SSL too (BEV_OPT_CLOSE_ON_FREE) */
 	} else {
@@ -69,8 +69,8 @@ void sip_conn_free(struct sip_conn *c, const char *why)
 	struct sip_server *s = c->server;
 	if (why)
 		log_info("sip %s #%lu %s: closed: %s", kind_name(c->kind), c->id, c->peer_str, why);
-	conn_end(c, SIP_PING_ERROR, "the connection to %s ended before an answer: %s", c->peer_str,
-	         why ? why : "closed");
+	sip_conn_end(c, SIP_PING_ERROR, "the connection to %s ended before an answer: %s",
+	             c->peer_str, why ? why : "closed");
 	s->conn_ended(c);
 	s->pending_done(c, true);
 	sip_registrar_forget_conn(s, c);
@@ -226,28 +226,43 @@ static void tls_errors(struct sip_conn *c, char *out, size_t cap)
 		sip_tls_errors(out, cap);
 }
 
+/* When the peer's certificate was refused, say why after OpenSSL's words
+ * ("certificate names a; expected b (the SRV target)"). */
+static void verify_why(struct sip_conn *c, char *errors, size_t cap)
+{
+	char why[SIP_TLS_ERR_MAX];
+	size_t len = strlen(errors);
+	bool name = sip_tls_verify_why(bufferevent_openssl_get_ssl(c->bev), why, sizeof(why));
+	if (why[0] && len < cap)
+		snprintf(errors + len, cap - len, "%s%s%s%s%s", len ? ": " : "", why,
+		         name && c->expect_why ? " (" : "",
+		         name && c->expect_why ? c->expect_why : "",
+		         name && c->expect_why ? ")" : "");
+}
+
 static void event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct sip_conn *c = arg;
-	char errors[SIP_TLS_ERR_MAX], text[SIP_TLS_ERR_MAX + 64];
+	char errors[2 * SIP_TLS_ERR_MAX], text[sizeof(errors) + 64];
 	if (what & BEV_EVENT_CONNECTED) {
 		established(c);
 		return;
 	}
 	if (!c->established) {
 		if (what & BEV_EVENT_TIMEOUT) {
-			conn_end(c, SIP_PING_TIMEOUT,
-			         "TCP up, but no TLS handshake with %s in %u s", c->peer_str,
-			         c->server->conf->sip_handshake_timeout);
+			sip_conn_end(c, SIP_PING_TIMEOUT,
+			             "TCP up, but no TLS handshake with %s in %u s", c->peer_str,
+			             c->server->conf->sip_handshake_timeout);
 			refused(c, METRIC_SIP_REFUSED_TIMEOUT, "no TLS handshake in time");
 			return;
 		}
 		tls_errors(c, errors, sizeof(errors));
-		conn_end(c, SIP_PING_TLS_FAILED, "TCP up, but the TLS handshake with %s failed: %s",
-		         c->peer_str,
-		         errors[0]                ? errors
-		         : (what & BEV_EVENT_EOF) ? "the partner closed the connection"
-		                                  : "a socket error");
+		verify_why(c, errors, sizeof(errors));
+		sip_conn_end(c, SIP_PING_TLS_FAILED,
+		             "TCP up, but the TLS handshake with %s failed: %s", c->peer_str,
+		             errors[0]                ? errors
+		             : (what & BEV_EVENT_EOF) ? "the partner closed the connection"
+		                                      : "a socket error");
 		snprintf(text, sizeof(text), "TLS handshake failed: %s",
 		         errors[0]                ? errors
 		         : (what & BEV_EVENT_EOF) ? "closed by the peer"
@@ -276,31 +291,24 @@ struct sip_conn *sip_conn_by_id(struct sip_server *s, unsigned long id)
 	return NULL;
 }
 
-/* Links a new connection into the server. */
-static void conn_link(struct sip_server *s, struct sip_conn *c, enum metric_sip_listener kind,
-                      const struct sockaddr *peer)
+void sip_conn_link(struct sip_server *s, struct sip_conn *c, enum metric_sip_listener kind,
+                   const struct sockaddr *peer, const char *label)
 {
 	c->server = s;
 	c->kind = kind;
 	c->id = ++s->next_conn_id;
-	memcpy(&c->peer, peer, addr_len(peer));
-	addr_str(peer, c->peer_str, sizeof(c->peer_str));
+	if (peer) {
+		memcpy(&c->peer, peer, addr_len(peer));
+		addr_str(peer, c->peer_str, sizeof(c->peer_str));
+	} else {
+		snprintf(c->peer_str, sizeof(c->peer_str), "%s", label);
+	}
 	LIST_INSERT_HEAD(&s->conns, c, link);
 	s->n_conns++;
 	metrics_add(s->metrics, &metric_sip_connections, 0, 1);
 }
 
-/* Signalling is small messages each waiting for an answer: with Nagle on,
- * a response written while the peer has not yet acknowledged TLS 1.3's
- * session tickets waits out the peer's delayed ACK (40 ms on Linux). */
-static void no_delay(evutil_socket_t fd)
-{
-	int one = 1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-}
-
-/* The connection's bev (made) reads, and its handshake timer runs. */
-static void conn_start(struct sip_server *s, struct sip_conn *c)
+void sip_conn_start(struct sip_server *s, struct sip_conn *c)
 {
 	struct timeval hs = {.tv_sec = s->conf->sip_handshake_timeout};
 	bufferevent_set_timeouts(c->bev, &hs, NULL);
@@ -310,124 +318,10 @@ static void conn_start(struct sip_server *s, struct sip_conn *c)
 	bufferevent_enable(c->bev, EV_READ);
 }
 
-/* The source address of the edge's outbound connections: the 5061
- * listener's address when it is a specific one (the access interface). */
-static int bind_source(const struct sip_server *s, int fd, int family)
+void sip_conn_no_delay(evutil_socket_t fd)
 {
-	struct sockaddr_storage src = s->conf->sip_mtls_listen;
-	if (!s->conf->sip_mtls_enabled || src.ss_family != family)
-		return 0;
-	addr_set_port((struct sockaddr *)&src, 0);
-	static const uint8_t any6[16];
-	bool wildcard = family == AF_INET
-	                    ? ((struct sockaddr_in *)&src)->sin_addr.s_addr == 0
-	                    : !memcmp(&((struct sockaddr_in6 *)&src)->sin6_addr, any6, 16);
-	if (wildcard)
-		return 0;
-	return bind(fd, (struct sockaddr *)&src, addr_len((struct sockaddr *)&src)) ? errno : 0;
-}
-
-/* The outbound TCP connect ended (or timed out): TLS on it, or the end. */
-static void connect_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct sip_conn *c = arg;
-	int err = 0;
-	socklen_t len = sizeof(err);
-	if (what & EV_TIMEOUT) {
-		conn_end(c, SIP_PING_TIMEOUT, "no TCP connection to %s in %u s", c->peer_str,
-		         c->server->conf->sip_handshake_timeout);
-		return sip_conn_free(c, "no TCP connection in time");
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
-		err = errno;
-	if (err) {
-		/* An RST leaves nothing in the error queue; an ICMP error does. */
-		if (sockerr_icmp(fd, &c->end.icmp))
-			conn_end(c, SIP_PING_ICMP, "%s", c->peer_str);
-		else if (err == ECONNREFUSED)
-			conn_end(c, SIP_PING_RESET, "the edge's SYN to %s was answered with RST",
-			         c->peer_str);
-		else
-			conn_end(c, SIP_PING_ERROR, "connecting to %s: %s", c->peer_str,
-			         strerror(err));
-		return sip_conn_free(c, strerror(err));
-	}
-	if (c->closing)
-		return sip_conn_free(c, "closed by the edge");
-	c->tcp_up = true;
-	c->bev = bufferevent_openssl_socket_new(c->server->base, fd, c->ssl,
-	                                        BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
-	/* With BEV_OPT_CLOSE_ON_FREE libevent frees the SSL also when it fails
-	 * (bufferevent_openssl.c's error paths); the fd stays ours then. */
-	c->ssl = NULL;
-	if (!c->bev) {
-		conn_end(c, SIP_PING_ERROR, "%s: %s", c->peer_str, strerror(ENOMEM));
-		return sip_conn_free(c, strerror(ENOMEM));
-	}
-	/* The bev owns them now. */
-	event_free(c->connect_ev);
-	c->connect_ev = NULL;
-	c->fd = -1;
-	bufferevent_write_buffer(c->bev, c->early);
-	conn_start(c->server, c);
-}
-
-/* The socket of an outbound connection, connecting; 0 or an errno. */
-static int connect_socket(const struct sip_server *s, const struct sockaddr *dst, int *fdp)
-{
-	int fd = socket(dst->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	int rc = fd < 0 ? errno : bind_source(s, fd, dst->sa_family);
-	if (!rc)
-		rc = sockerr_enable(fd, dst->sa_family);
-	if (!rc)
-		no_delay(fd);
-	if (!rc && connect(fd, dst, addr_len(dst)) && errno != EINPROGRESS)
-		rc = errno;
-	if (rc && fd >= 0)
-		close(fd);
-	if (!rc)
-		*fdp = fd;
-	return rc;
-}
-
-/* TCP first, on a plain socket, so that its failure (RST, ICMP, timeout)
- * is told apart from TLS's; the bev comes once TCP is up (connect_cb). */
-struct sip_conn *sip_conn_connect(struct sip_server *s, const struct sockaddr *dst,
-                                  const char *expect_host, char *err, size_t err_len)
-{
-	struct sip_conn *c = calloc(1, sizeof(*c));
-	struct timeval hs = {.tv_sec = s->conf->sip_handshake_timeout};
-	int rc = ENOMEM;
-	if (c) {
-		c->fd = -1;
-		c->ssl = SSL_new(s->client_ctx);
-		c->early = evbuffer_new();
-	}
-	if (c && c->ssl && c->early)
-		rc = sip_tls_client_expect(c->ssl, expect_host) ? EINVAL : 0;
-	if (!rc)
-		rc = connect_socket(s, dst, &c->fd);
-	if (!rc) {
-		/* The source is chosen at connect(): known even if TCP never comes up. */
-		socklen_t len = sizeof(c->local);
-		if (getsockname(c->fd, (struct sockaddr *)&c->local, &len))
-			c->local.ss_family = AF_UNSPEC;
-		c->connect_ev = event_new(s->base, c->fd, EV_WRITE, connect_cb, c);
-		if (!c->connect_ev || event_add(c->connect_ev, &hs))
-			rc = ENOMEM;
-	}
-	if (rc) {
-		char where[ADDR_STR_MAX];
-		snprintf(err, err_len, "outbound connection to %s: %s",
-		         addr_str(dst, where, sizeof(where)), strerror(rc));
-		if (c)
-			conn_release(c);
-		return NULL;
-	}
-	c->outbound = true;
-	conn_link(s, c, METRIC_SIP_MTLS, dst);
-	log_info("sip mtls #%lu %s: connecting out, expecting %s", c->id, c->peer_str, expect_host);
-	return c;
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
 void sip_conn_accept(struct sip_listener *l, evutil_socket_t fd, const struct sockaddr *peer)
@@ -436,7 +330,7 @@ void sip_conn_accept(struct sip_listener *l, evutil_socket_t fd, const struct so
 	SSL_CTX *ctx = l->kind == METRIC_SIP_TLS ? s->tls_ctx : s->mtls_ctx;
 	struct sip_conn *c = calloc(1, sizeof(*c));
 	SSL *ssl = c ? SSL_new(ctx) : NULL;
-	no_delay(fd);
+	sip_conn_no_delay(fd);
 	if (ssl)
 		c->bev = bufferevent_openssl_socket_new(s->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
 		                                        BEV_OPT_CLOSE_ON_FREE);
@@ -448,6 +342,6 @@ void sip_conn_accept(struct sip_listener *l, evutil_socket_t fd, const struct so
 		return;
 	}
 	metrics_inc(s->metrics, &metric_sip_connections_total, l->kind);
-	conn_link(s, c, l->kind, peer);
-	conn_start(s, c);
+	sip_conn_link(s, c, l->kind, peer, NULL);
+	sip_conn_start(s, c);
 }

@@ -1,17 +1,15 @@
 /* Federation partners: which connection reaches a partner (row 2). Requests
- * go on a connection the edge opened to the partner's configured HOST, which
- * is reused while it lasts; a partner's own inbound connection carries only
- * the responses to its requests (no RFC 5923 connection reuse), so that
- * rows 1 and 2 stay separate flows through the firewall, as in the table.
- * The edge presents its certificate and expects the partner's name. */
-#include <errno.h>
-#include <netdb.h>
+ * go on a connection the edge opened to the partner's configured HOST (or
+ * its SRV target), which is reused while it lasts; a partner's own inbound
+ * connection carries only the responses to its requests (no RFC 5923
+ * connection reuse), so that rows 1 and 2 stay separate flows through the
+ * firewall, as in the table. The edge presents its certificate and expects
+ * the partner's name. */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "core/addr.h"
-#include "sipfront/resolve.h"
 #include "sipfront/route.h"
 #include "sipfront/server_priv.h"
 
@@ -35,44 +33,9 @@ static struct sip_conn *existing(struct sip_server *s, const struct conf_partner
 	return NULL;
 }
 
-/* Where a partner is: its HOST, a literal or a name looked up now, or
- * without one its _sipfederationtls._tcp SRV records on dns_server (the
- * first target; its name is what the certificate must carry). The lookups
- * block the SIP loop for at most a few seconds; lab names resolve locally. */
-static int resolve(const struct sip_server *s, const struct conf_partner *p,
-                   struct sockaddr_storage *sa, char *expect, size_t expect_len, char *err,
-                   size_t err_len)
-{
-	struct sockaddr_storage tmp;
-	if (!p->host[0]) {
-		struct sip_target t[SIP_RESOLVE_MAX];
-		size_t n = 0;
-		const struct sockaddr *dns =
-		    s->conf->dns_server_set ? (const struct sockaddr *)&s->conf->dns_server : NULL;
-		if (sip_resolve_partner(dns, p->domain, t, SIP_RESOLVE_MAX, &n, err, err_len))
-			return ENOENT;
-		*sa = t[0].addr;
-		snprintf(expect, expect_len, "%s", t[0].host);
-		return 0;
-	}
-	/* The certificate must name the HOST, or the domain when HOST is an address. */
-	/* The next hop (no domain) given as an address must name sip_domain. */
-	const char *domain = p->domain[0] ? p->domain : s->conf->sip_domain;
-	snprintf(expect, expect_len, "%s", addr_parse(p->host, 0, &tmp) == 0 ? domain : p->host);
-	if (addr_parse(p->host, p->port, sa) == 0)
-		return 0;
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
-	int rc = getaddrinfo(p->host, NULL, &hints, &res);
-	if (rc || !res) {
-		snprintf(err, err_len, "%s: %s", p->host, gai_strerror(rc));
-		return ENOENT;
-	}
-	memcpy(sa, res->ai_addr, res->ai_addrlen);
-	addr_set_port((struct sockaddr *)sa, p->port);
-	freeaddrinfo(res);
-	return 0;
-}
-
+/* A HOST that is an address is dialled at once, and the certificate must
+ * name the partner's domain (the next hop's: sip_domain); anything else is
+ * looked up first, on the loop (conn_resolve.c). */
 struct sip_conn *sip_partner_conn(struct sip_server *s, const struct conf_partner *p, char *err,
                                   size_t err_len)
 {
@@ -80,10 +43,14 @@ struct sip_conn *sip_partner_conn(struct sip_server *s, const struct conf_partne
 	struct sockaddr_storage sa;
 	if (c)
 		return c;
-	char expect[CONF_NAME_MAX + 1];
-	if (resolve(s, p, &sa, expect, sizeof(expect), err, err_len))
-		return NULL;
-	c = sip_conn_connect(s, (struct sockaddr *)&sa, expect, err, err_len);
+	if (p->host[0] && addr_parse(p->host, p->port, &sa) == 0)
+		c = sip_conn_connect(
+		    s, (struct sockaddr *)&sa, p->domain[0] ? p->domain : s->conf->sip_domain,
+		    p->domain[0] ? "the partner's domain, its HOST being an address"
+		                 : "sip_domain, the next hop being an address",
+		    err, err_len);
+	else
+		c = sip_conn_resolve(s, p, err, err_len);
 	if (c)
 		snprintf(c->partner, sizeof(c->partner), "%s", p->domain);
 	return c;

@@ -90,7 +90,12 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct sip_ping_result r = {.outcome = SIP_PING_TIMEOUT};
 	const char *peer = c ? c->peer_str : "the partner";
 	double secs = SIP_PING_WAIT_MS / 1000.0;
-	if (c && c->outbound && !c->tcp_up)
+	if (c && c->lookup) { /* a lookup's dns, not the network's timeout */
+		r.outcome = SIP_PING_DNS;
+		snprintf(r.dns_name, sizeof(r.dns_name), "%s", c->lookup_name);
+		snprintf(r.detail, sizeof(r.detail), "timeout: %s: no answer in %.1f s",
+		         c->lookup_name, secs);
+	} else if (c && c->outbound && !c->tcp_up)
 		snprintf(r.detail, sizeof(r.detail), "no TCP connection to %s in %.1f s", peer,
 		         secs);
 	else if (c && !c->established)
@@ -160,8 +165,12 @@ int sip_server_ping_partner(struct sip_server *s, const char *domain, sip_ping_d
 		if (idp)
 			*idp = p->id;
 	}
-	snprintf(msg, len, "OPTIONS sent to %s over MTLS connection #%lu to %s\n", partner->domain,
-	         c->id, c->peer_str);
+	if (c->lookup)
+		snprintf(msg, len, "OPTIONS to %s waits on MTLS connection #%lu, looking up %s\n",
+		         partner->domain, c->id, c->lookup_name);
+	else
+		snprintf(msg, len, "OPTIONS sent to %s over MTLS connection #%lu to %s\n",
+		         partner->domain, c->id, c->peer_str);
 	return 0;
 }
 
@@ -194,6 +203,8 @@ void sip_ping_conn_ended(struct sip_conn *c)
 			return;
 		struct sip_ping_result r = {.outcome = c->end.outcome, .icmp = c->end.icmp};
 		snprintf(r.detail, sizeof(r.detail), "%s", c->end.detail);
+		if (r.outcome == SIP_PING_DNS)
+			snprintf(r.dns_name, sizeof(r.dns_name), "%s", c->lookup_name);
 		ping_end(p, &r);
 	}
 }

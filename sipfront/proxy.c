@@ -111,14 +111,16 @@ static bool remember(const struct sip_conn *c, const struct sip_msg *req, struct
 
 void sip_proxy_pending_done(struct sip_conn *c, bool failed)
 {
+	const char *reason = c->end.set && c->end.outcome == SIP_PING_DNS
+	                         ? "Service Unavailable (partner not found in DNS)"
+	                         : "Service Unavailable (partner unreachable)";
 	for (unsigned i = 0; i < c->n_pending; i++) {
 		struct sip_pending *p = &c->pending[i];
 		struct sip_conn *from = failed ? sip_conn_by_id(c->server, p->from) : NULL;
 		struct sip_msg *req = NULL;
 		if (from && sipmsg_decode(&req, (const uint8_t *)p->msg, p->len) == 0 &&
 		    !sipmsg_pl_eq(&req->met, "ACK"))
-			sip_conn_reply(from, req, 503, "Service Unavailable (partner unreachable)",
-			               NULL);
+			sip_conn_reply(from, req, 503, reason, NULL);
 		mem_deref(req);
 		free(p->msg);
 	}

@@ -19,11 +19,10 @@
 
 #include "core/conf.h"
 
-#define SRV_PREFIX  "_sipfederationtls._tcp."
 #define TRY_SECONDS 1    /* res_state.retrans: the wait for one answer */
 #define ANSWER_MAX  4096 /* more than an EDNS0 UDP answer; TCP answers beyond are cut */
 /* The query name must stay a DNS name (253 characters). */
-#define DOMAIN_MAX (CONF_NAME_MAX - (sizeof(SRV_PREFIX) - 1))
+#define DOMAIN_MAX (CONF_NAME_MAX - (sizeof(SIP_SRV_PREFIX) - 1))
 
 struct srv {
 	uint16_t prio, weight, port;
@@ -376,7 +375,7 @@ int sip_resolve_partner(const struct sockaddr *dns, const char *domain, struct s
 		return ENOMEM;
 	r->err = err;
 	r->err_len = err ? err_len : 0;
-	snprintf(qname, sizeof(qname), "%s%s", SRV_PREFIX, domain);
+	snprintf(qname, sizeof(qname), "%s%s", SIP_SRV_PREFIX, domain);
 	rc = run_open(r, dns);
 	if (rc == 0)
 		rc = query(r, qname, ns_t_srv);

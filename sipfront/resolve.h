@@ -1,8 +1,10 @@
 /* Where a federation partner's edge is: RFC 2782 SRV records of
  * _sipfederationtls._tcp.DOMAIN (the name Lync's federation uses), then the
  * A and AAAA records of each target. Blocking and self-contained (glibc's
- * libresolv on a private state, no event loop): it is meant for the rare
- * moment a partner without a configured HOST is first needed. */
+ * libresolv on a private state, no event loop): the reference that dns.h,
+ * the same lookup on an event loop, is tested against; the SIP server uses
+ * dns.h, so that no lookup holds up its loop. struct sip_target and the
+ * limits here are both's. */
 #ifndef EDGELAB_SIPFRONT_RESOLVE_H
 #define EDGELAB_SIPFRONT_RESOLVE_H
 
@@ -11,6 +13,7 @@
 
 #define SIP_RESOLVE_MAX        8    /* addresses returned, and SRV records kept */
 #define SIP_RESOLVE_TIMEOUT_MS 2000 /* no query starts after this; see below */
+#define SIP_SRV_PREFIX         "_sipfederationtls._tcp."
 
 struct sip_target {
 	struct sockaddr_storage addr; /* AF_INET or AF_INET6, with the SRV record's port */

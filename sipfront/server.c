@@ -9,14 +9,18 @@
 #include "core/addr.h"
 #include "core/log.h"
 #include "sipfront/auth.h"
+#include "sipfront/dns.h"
 #include "sipfront/server_priv.h"
 #include "sipfront/tls.h"
 
-/* Builds both contexts from conf into *tls / *mtls; nothing on failure. */
+/* Builds the contexts from conf into *tls, *mtls and *client; nothing on
+ * failure. Partners are checked against the federation CA both ways; tls_ca
+ * is the control API's. */
 static int load_contexts(const struct conf *conf, SSL_CTX **tls, SSL_CTX **mtls, SSL_CTX **client,
                          char *err, size_t err_len)
 {
-	const char *const files[] = {conf->tls_certificate, conf->tls_key, conf->tls_ca};
+	const char *ca = conf_federation_ca(conf);
+	const char *const files[] = {conf->tls_certificate, conf->tls_key, ca};
 	for (size_t i = 0; i < 3; i++) {
 		if (access(files[i], R_OK) != 0) {
 			int e = errno;
@@ -28,17 +32,37 @@ static int load_contexts(const struct conf *conf, SSL_CTX **tls, SSL_CTX **mtls,
 	*tls = *mtls = *client = NULL;
 	int rc = sip_tls_server_ctx(tls, conf->tls_certificate, conf->tls_key, NULL, err, err_len);
 	if (!rc)
-		rc = sip_tls_server_ctx(mtls, conf->tls_certificate, conf->tls_key, conf->tls_ca,
-		                        err, err_len);
+		rc = sip_tls_server_ctx(mtls, conf->tls_certificate, conf->tls_key, ca, err,
+		                        err_len);
 	if (!rc)
-		rc = sip_tls_client_ctx(client, conf->tls_certificate, conf->tls_key, conf->tls_ca,
-		                        err, err_len);
+		rc = sip_tls_client_ctx(client, conf->tls_certificate, conf->tls_key, ca, err,
+		                        err_len);
 	if (rc) {
 		SSL_CTX_free(*tls);
 		SSL_CTX_free(*mtls);
 		*tls = *mtls = NULL;
 	}
 	return rc;
+}
+
+/* A resolver asking the conf's dns_server, or the system's servers. */
+static int dns_open(struct sip_dns **dp, struct event_base *base, const struct conf *conf,
+                    char *err, size_t err_len)
+{
+	char why[256];
+	const struct sockaddr *server =
+	    conf->dns_server_set ? (const struct sockaddr *)&conf->dns_server : NULL;
+	int rc = sip_dns_open(dp, base, server, why, sizeof(why));
+	if (rc)
+		snprintf(err, err_len, "dns_server: %s", why);
+	return rc;
+}
+
+static bool dns_server_changed(const struct conf *a, const struct conf *b)
+{
+	return a->dns_server_set != b->dns_server_set ||
+	       (a->dns_server_set && !addr_equal((const struct sockaddr *)&a->dns_server,
+	                                         (const struct sockaddr *)&b->dns_server));
 }
 
 /* Connections from one source address, for sip_max_connections_per_source. */
@@ -144,6 +168,8 @@ int sip_server_alloc(struct sip_server **sp, struct event_base *base, struct con
 		return EIO;
 	}
 	int rc = load_contexts(conf, &s->tls_ctx, &s->mtls_ctx, &s->client_ctx, err, err_len);
+	if (!rc)
+		rc = dns_open(&s->dns, base, conf, err, err_len);
 	if (!rc && conf->sip_tls_enabled)
 		rc = open_listener(s, METRIC_SIP_TLS, &conf->sip_tls_listen, err, err_len);
 	if (!rc && conf->sip_mtls_enabled)
@@ -158,12 +184,27 @@ int sip_server_alloc(struct sip_server **sp, struct event_base *base, struct con
 	return 0;
 }
 
+/* A new dns_server takes the lookups under way with it. */
 int sip_server_set_conf(struct sip_server *s, struct conf *conf, char *err, size_t err_len)
 {
 	SSL_CTX *tls, *mtls, *client;
+	struct sip_dns *dns = NULL;
 	int rc = load_contexts(conf, &tls, &mtls, &client, err, err_len);
+	if (!rc && dns_server_changed(s->conf, conf) &&
+	    (rc = dns_open(&dns, s->base, conf, err, err_len))) {
+		SSL_CTX_free(tls);
+		SSL_CTX_free(mtls);
+		SSL_CTX_free(client);
+	}
 	if (rc)
 		return rc;
+	if (dns) {
+		struct sip_dns *old = s->dns;
+		s->dns = dns;
+		s->dns_gen++;
+		sip_conn_resolve_moved(s);
+		sip_dns_close(old);
+	}
 	SSL_CTX_free(s->tls_ctx);
 	SSL_CTX_free(s->mtls_ctx);
 	SSL_CTX_free(s->client_ctx);
@@ -186,6 +227,7 @@ void sip_server_free(struct sip_server *s)
 	while (!LIST_EMPTY(&s->conns))
 		sip_conn_free(LIST_FIRST(&s->conns), NULL);
 	sip_registrar_clear(s);
+	sip_dns_close(s->dns); /* its lookups were cancelled with their connections */
 	if (s->keepalive)
 		event_free(s->keepalive);
 	SSL_CTX_free(s->tls_ctx);

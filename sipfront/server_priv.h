@@ -1,6 +1,7 @@
 /* Internals of sipfront's server: shared by its own files (server.c,
- * conn.c, handler.c, proxy.c, partner.c, ping.c, registrar.c, service.c)
- * only; other modules use sipfront/server.h. */
+ * conn.c, conn_out.c, conn_resolve.c, handler.c, proxy.c, partner.c,
+ * ping.c, registrar.c, service.c) only; other modules use
+ * sipfront/server.h. */
 #ifndef EDGELAB_SIPFRONT_SERVER_PRIV_H
 #define EDGELAB_SIPFRONT_SERVER_PRIV_H
 
@@ -18,6 +19,8 @@ struct sip_conn;
 struct sip_msg;
 struct sip_binding;
 struct sip_ping;
+struct sip_dns;
+struct sip_dns_lookup;
 
 struct sip_listener {
 	struct sip_server *server;
@@ -42,6 +45,8 @@ struct sip_server {
 	unsigned n_pings;
 	unsigned long next_ping_id;
 	struct event *keepalive; /* sip_partner_keepalive timer */
+	struct sip_dns *dns;     /* partners' lookups, on dns_server (conn_resolve.c) */
+	unsigned dns_gen;        /* counts the resolvers a reload has opened */
 	uint8_t auth_secret[32]; /* keys the registrar's stateless nonces */
 	/* What a connection hands upward, set by server.c so that conn.c names
 	 * neither the handler nor the proxy: each whole framed message
@@ -78,8 +83,9 @@ struct sip_conn {
 	struct sip_server *server;
 	enum metric_sip_listener kind;
 	unsigned long id;
-	/* NULL while an outbound connection's TCP connect is under way: fd,
-	 * ssl, connect_ev and early (what is sent meanwhile) stand in. */
+	/* NULL while an outbound connection's address is looked up or its TCP
+	 * connect is under way: fd, ssl, connect_ev and early (what is sent
+	 * meanwhile) stand in; while it is looked up, only early. */
 	struct bufferevent *bev;
 	int fd;
 	SSL *ssl;
@@ -94,16 +100,35 @@ struct sip_conn {
 	char partner[254]; /* 5061: the partner name its certificate matched */
 	bool closing;      /* flush what is queued, then close */
 	bool outbound;     /* the edge connected out to a partner (row 2) */
+	/* Outbound: the name the server's certificate must carry, and what that
+	 * name is ("the SRV target", "the partner's HOST", ...) for messages. */
+	char expect[CONF_NAME_MAX + 1];
+	const char *expect_why;
+	/* Outbound, while its address is looked up (conn_resolve.c): the lookup
+	 * (its handle, on server->dns of generation lookup_gen), peer AF_UNSPEC.
+	 * lookup_name stays once it has ended, for a ping's dns outcome. */
+	struct sip_dns_lookup *lookup;
+	unsigned lookup_gen;
+	bool lookup_srv;                     /* SRV of the partner's domain, else A/AAAA */
+	uint16_t lookup_port;                /* A/AAAA: the HOST's port */
+	char lookup_name[CONF_NAME_MAX + 1]; /* _sipfederationtls._tcp.DOMAIN, or the HOST */
 	unsigned n_pending;
 	struct sip_pending pending[SIP_PENDING_MAX];
 };
 
 /* conn.c */
+/* TCP_NODELAY on a SIP socket: signalling is small messages each waiting
+ * for an answer, and with Nagle on a response written while the peer has
+ * not yet acknowledged TLS 1.3's session tickets waits out the peer's
+ * delayed ACK (40 ms on Linux). */
+void sip_conn_no_delay(evutil_socket_t fd);
 void sip_conn_accept(struct sip_listener *l, evutil_socket_t fd, const struct sockaddr *peer);
-/* Connects out (row 2), expecting the server's certificate to name
- * expect_host; writes queue until the handshake is done. */
-struct sip_conn *sip_conn_connect(struct sip_server *s, const struct sockaddr *dst,
-                                  const char *expect_host, char *err, size_t err_len);
+/* Links a new connection into the server; peer NULL: not known yet, label
+ * names it meanwhile. */
+void sip_conn_link(struct sip_server *s, struct sip_conn *c, enum metric_sip_listener kind,
+                   const struct sockaddr *peer, const char *label);
+/* c's bev (made) reads, and its handshake timer runs. */
+void sip_conn_start(struct sip_server *s, struct sip_conn *c);
 /* Queues bytes on the connection. */
 void sip_conn_send(struct sip_conn *c, const char *data, size_t len);
 /* Closes after what is queued has been written. */
@@ -111,11 +136,41 @@ void sip_conn_close_after_flush(struct sip_conn *c);
 /* Sends a response of the edge's own to req on c (logged when >= 300). */
 void sip_conn_reply(struct sip_conn *c, const struct sip_msg *req, int code, const char *reason,
                     const char *extra);
+/* Why c is ending, for the pings on it; the first reason given stays. */
+void sip_conn_end(struct sip_conn *c, enum sip_ping_outcome outcome, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void sip_conn_free(struct sip_conn *c, const char *why);
 
+/* conn_out.c: connects out (row 2, the next hop), expecting the server's
+ * certificate to name expect_host (why: what that name is, a static
+ * string, for messages); writes queue until the handshake is done. NULL
+ * with err filled. */
+struct sip_conn *sip_conn_connect(struct sip_server *s, const struct sockaddr *dst,
+                                  const char *expect_host, const char *why, char *err,
+                                  size_t err_len);
+/* An outbound connection with no address yet, linked (label names it in
+ * logs); writes queue. NULL: out of memory. */
+struct sip_conn *sip_conn_outbound(struct sip_server *s, const char *label);
+/* Starts c's TCP connect to dst (c from sip_conn_outbound), as
+ * sip_conn_connect. 0, or an errno with err (c is the caller's to free). */
+int sip_conn_dial(struct sip_conn *c, const struct sockaddr *dst, const char *expect_host,
+                  const char *why, char *err, size_t err_len);
+
+/* conn_resolve.c: an outbound connection to p, whose HOST is a name or who
+ * has none: returned at once, its address looked up on server->dns (the
+ * HOST's A and AAAA, else the domain's SRV records), then dialled (the
+ * first address; the certificate must name the HOST, or the SRV target).
+ * A failed lookup ends it with outcome dns (pending requests get 503).
+ * NULL with err when the lookup cannot start. */
+struct sip_conn *sip_conn_resolve(struct sip_server *s, const struct conf_partner *p, char *err,
+                                  size_t err_len);
+/* After a reload opened a new server->dns: the lookups under way start
+ * again on it (call before closing the old one, which they leave). */
+void sip_conn_resolve_moved(struct sip_server *s);
+
 /* partner.c: the connection to a partner domain: an established one (in or
- * out) reused, else a new outbound one (its writes wait for the
- * handshake). NULL with err filled when it cannot be had. */
+ * out) reused, else a new outbound one (its writes wait for the lookup and
+ * the handshake). NULL with err filled when it cannot be had. */
 struct sip_conn *sip_partner_conn(struct sip_server *s, const struct conf_partner *p, char *err,
                                   size_t err_len);
 /* The configured partner a host name (its domain or its HOST) belongs to. */

@@ -355,10 +355,35 @@ void sip_tls_peer_names(SSL *ssl, char *out, size_t cap)
 	if (!ssl)
 		return;
 	X509 *cert = SSL_get0_peer_certificate(ssl); /* not a reference: no free */
+	/* A client keeps the server's chain, leaf first, even when the leaf
+	 * failed verification and was never made the peer certificate. */
+	STACK_OF(X509) *chain = cert || SSL_is_server(ssl) ? NULL : SSL_get_peer_cert_chain(ssl);
+	if (chain && sk_X509_num(chain) > 0)
+		cert = sk_X509_value(chain, 0);
 	if (!cert)
 		return;
 	struct list_ctx l = {.out = out, .cap = cap};
 	names_walk(cert, list_name_h, &l);
+}
+
+bool sip_tls_verify_why(SSL *ssl, char *out, size_t cap)
+{
+	char names[256];
+	if (!out || cap == 0)
+		return false;
+	out[0] = '\0';
+	long vr = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
+	if (vr == X509_V_OK)
+		return false;
+	if (vr != X509_V_ERR_HOSTNAME_MISMATCH) {
+		snprintf(out, cap, "%s", X509_verify_cert_error_string(vr));
+		return false;
+	}
+	const char *want = X509_VERIFY_PARAM_get0_host(SSL_get0_param(ssl), 0);
+	sip_tls_peer_names(ssl, names, sizeof(names));
+	snprintf(out, cap, "certificate names %s; expected %s", names[0] ? names : "nothing",
+	         want ? want : "another name");
+	return true;
 }
 
 /* "reason (detail)": OpenSSL 3 puts the useful part of many errors, such as

@@ -44,7 +44,8 @@ int sip_tls_client_expect(SSL *ssl, const char *host);
 int sip_tls_peer_match(SSL *ssl, const char *const *names, size_t n, char *matched,
                        size_t matched_len);
 /* The peer certificate's names (DNS SANs, else CN) as "a, b", for logs only:
- * verified or not, bytes outside printable ASCII as '?', cut at a whole name
+ * verified or not (a client's, also after the server's certificate failed
+ * verification), bytes outside printable ASCII as '?', cut at a whole name
  * when cap is short; "" without a certificate. */
 void sip_tls_peer_names(SSL *ssl, char *out, size_t cap);
 /* Blocking use of a non-blocking socket, for clients: after an SSL call on
@@ -53,6 +54,12 @@ void sip_tls_peer_names(SSL *ssl, char *out, size_t cap);
  * ETIMEDOUT; EPROTO when r was no "want" (the call failed: SSL_get_error
  * says how); poll's errno. Call it before any other OpenSSL call. */
 int sip_tls_wait(SSL *ssl, int r, int timeout_ms);
+/* After a handshake failed: why the peer's certificate was refused, in
+ * words for a person: "certificate names a, b; expected c" when a server's
+ * names another host than sip_tls_client_expect's (then true), else the
+ * verify error ("unable to get local issuer certificate"); "" when the
+ * certificate was not the reason. */
+bool sip_tls_verify_why(SSL *ssl, char *out, size_t cap);
 /* Drains the whole OpenSSL error queue of this thread into out as
  * "reason (detail); reason" ("" when empty), cut to cap; returns out. */
 const char *sip_tls_errors(char *out, size_t cap);

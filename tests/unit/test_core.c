@@ -124,12 +124,40 @@ static void test_core_conf_partners(void **state)
 	    "sip_domain -bad.example\n",
 	    "edge_fqdn a..example\n",
 	    "tls_ca relative/ca.pem\n",
+	    "tls_federation_ca relative/ca.pem\n",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(load(bad[i], &conf, err), EINVAL);
 	assert_true(conf_dns_name_valid("sip.edge.example"));
 	assert_false(conf_dns_name_valid("sip.edge.example."));
 	assert_false(conf_dns_name_valid("a-.example"));
+}
+
+/* tls_federation_ca: auto is tls_ca's file, wherever tls_ca is set; a path
+ * of its own is the partners' CA alone; the dump says auto and reloads. */
+static void test_core_conf_federation_ca(void **state)
+{
+	(void)state;
+	struct conf *conf;
+	char err[CONF_ERR_MAX];
+	assert_int_equal(load("tls_federation_ca auto\ntls_ca /pki/a.pem\n", &conf, err), 0);
+	assert_string_equal(conf_federation_ca(conf), "/pki/a.pem");
+	assert_string_equal(conf->tls_ca, "/pki/a.pem");
+	conf_unref(conf);
+	assert_int_equal(load("tls_ca /pki/a.pem\ntls_federation_ca /pki/b.pem\n", &conf, err), 0);
+	assert_string_equal(conf_federation_ca(conf), "/pki/b.pem");
+	assert_string_equal(conf->tls_ca, "/pki/a.pem");
+	conf_unref(conf);
+	assert_int_equal(conf_defaults(&conf), 0);
+	assert_string_equal(conf_federation_ca(conf), "/etc/edgelab/pki/ca.pem");
+	char *dump = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&dump, &len);
+	conf_dump(conf, f);
+	fclose(f);
+	assert_non_null(strstr(dump, "\ntls_federation_ca              auto\n"));
+	free(dump);
+	conf_unref(conf);
 }
 
 /* The HTTPS control API's keys: off by default; a port is needed; names
@@ -332,6 +360,7 @@ int main(void)
 	    cmocka_unit_test(test_core_conf_values_parse),
 	    cmocka_unit_test(test_core_conf_control_https),
 	    cmocka_unit_test(test_core_conf_partners),
+	    cmocka_unit_test(test_core_conf_federation_ca),
 	    cmocka_unit_test(test_core_addr_parse_and_print),
 	    cmocka_unit_test(test_core_rows_mask),
 	    cmocka_unit_test(test_core_metrics_sum_and_render),

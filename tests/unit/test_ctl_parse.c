@@ -136,16 +136,29 @@ static void test_flow_record(void **state)
 	assert_int_equal(f.icmp_code, 3);
 	assert_string_equal(f.icmp_from, "192.0.2.1");
 	assert_string_equal(f.detail, "the edge's STUN request drew ICMP");
+	assert_string_equal(f.dns_name, "");
+	s = "kind: row2\noutcome: dns\ndns-name: _sipfederationtls._tcp.b.example\n"
+	    "detail: timeout: SRV _sipfederationtls._tcp.b.example: no answer\n";
+	assert_int_equal(ctl_flow_parse(s, strlen(s), &f), 0);
+	assert_int_equal(f.outcome, CTL_OUTCOME_DNS);
+	assert_string_equal(f.dns_name, "_sipfederationtls._tcp.b.example");
+	assert_string_equal(f.detail, "timeout: SRV _sipfederationtls._tcp.b.example: no answer");
 
 	static const struct {
 		const char *word;
 		enum ctl_outcome o;
 	} words[] = {
-	    {"pending", CTL_OUTCOME_PENDING},       {"answered", CTL_OUTCOME_ANSWERED},
-	    {"connected", CTL_OUTCOME_CONNECTED},   {"reset", CTL_OUTCOME_RESET},
-	    {"tls-failed", CTL_OUTCOME_TLS_FAILED}, {"timeout", CTL_OUTCOME_TIMEOUT},
-	    {"error", CTL_OUTCOME_ERROR},           {"cancelled", CTL_OUTCOME_CANCELLED},
-	    {"exploded", CTL_OUTCOME_UNKNOWN},      {"", CTL_OUTCOME_UNKNOWN},
+	    {"pending", CTL_OUTCOME_PENDING},
+	    {"answered", CTL_OUTCOME_ANSWERED},
+	    {"connected", CTL_OUTCOME_CONNECTED},
+	    {"reset", CTL_OUTCOME_RESET},
+	    {"tls-failed", CTL_OUTCOME_TLS_FAILED},
+	    {"timeout", CTL_OUTCOME_TIMEOUT},
+	    {"error", CTL_OUTCOME_ERROR},
+	    {"cancelled", CTL_OUTCOME_CANCELLED},
+	    {"dns", CTL_OUTCOME_DNS},
+	    {"exploded", CTL_OUTCOME_UNKNOWN},
+	    {"", CTL_OUTCOME_UNKNOWN},
 	};
 	char buf[64];
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {

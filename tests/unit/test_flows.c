@@ -190,8 +190,8 @@ static void test_format_icmp(void **state)
 	                          "port unreachable (type 3 code 3) from 192.0.2.1\n");
 }
 
-/* No ICMP lines without ICMP; row 2 names its partner; the kinds and
- * outcomes by their API names. */
+/* No ICMP lines without ICMP; row 2 names its partner (and, when its
+ * lookup failed, the name); the kinds and outcomes by their API names. */
 static void test_format_plain(void **state)
 {
 	struct fix *f = *state;
@@ -208,6 +208,14 @@ static void test_format_plain(void **state)
 	assert_string_equal(flows_kind_name(FLOW_STRICT_TCP), "strict-tcp");
 	assert_string_equal(flows_outcome_name(FLOW_CANCELLED), "cancelled");
 	assert_string_equal(flows_outcome_name(FLOW_TLS_FAILED), "tls-failed");
+	assert_null(strstr(text, "dns-name"));
+	/* A failed lookup names what was looked up, after the outcome. */
+	r = flows_add(f->flows, FLOW_ROW2);
+	snprintf(r->dns_name, sizeof(r->dns_name), "_sipfederationtls._tcp.b.example");
+	flows_set(r, FLOW_DNS, "nxdomain: SRV _sipfederationtls._tcp.b.example: no such name");
+	flows_format(r, text, sizeof(text));
+	assert_non_null(strstr(text, "outcome: dns\ndns-name: _sipfederationtls._tcp.b.example\n"));
+	assert_non_null(strstr(text, "\ndetail: nxdomain: SRV "));
 }
 
 /* The names of the common unreachable codes, ICMP and ICMPv6. */

@@ -1,6 +1,8 @@
 /* Unit tests of sipfront/resolve.h, and of sipfront/dns.h (the same lookup
  * on an event loop, through c-ares: the same answers and errors, and the
- * loop free while a server is silent), against a real DNS server: dnsmasq on
+ * loop free while a server is silent; each failure's reason, SERVFAIL and
+ * NOTIMP from a fake server on a thread; a HOST's A and AAAA records and
+ * the hosts file), against a real DNS server: dnsmasq on
  * 127.0.0.1 (and ::1 when the host has it) on a free high port, started
  * once for the group and killed in its teardown (and by PR_SET_PDEATHSIG
  * if this process dies first). Without dnsmasq the test fails as root
@@ -14,6 +16,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -400,21 +403,23 @@ static void test_sip_resolve_bad_names(void **state)
 struct async_result {
 	bool called;
 	int calls, rc;
+	enum sip_dns_reason reason;
 	struct sip_target t[SIP_RESOLVE_MAX];
 	size_t n;
 	char err[600];
 	struct event_base *base;
 };
 
-static void async_done(int rc, const struct sip_target *t, size_t n, const char *err, void *arg)
+static void async_done(const struct sip_dns_answer *a, void *arg)
 {
 	struct async_result *r = arg;
 	r->called = true;
 	r->calls++;
-	r->rc = rc;
-	r->n = n;
-	memcpy(r->t, t, n * sizeof(*t));
-	snprintf(r->err, sizeof(r->err), "%s", err);
+	r->rc = a->rc;
+	r->reason = a->reason;
+	r->n = a->n;
+	memcpy(r->t, a->t, a->n * sizeof(*a->t));
+	snprintf(r->err, sizeof(r->err), "%s", a->err);
 	event_base_loopbreak(r->base);
 }
 
@@ -425,11 +430,12 @@ static void tick(evutil_socket_t fd, short what, void *arg)
 	(*(unsigned *)arg)++;
 }
 
-/* The lookup of domain at family/port on a fresh base, the loop run until
- * its callback (10 s at most); *ticks counts a 10 ms timer's firings
- * meanwhile, the other work of a loop that the lookup must not hold up. */
-static void resolve_async(int family, uint16_t port, const char *domain, struct async_result *r,
-                          unsigned *ticks)
+/* The lookup of domain (or, with host_port, of the host domain) at
+ * family/port on a fresh base, the loop run until its callback (10 s at
+ * most); *ticks counts a 10 ms timer's firings meanwhile, the other work of
+ * a loop that the lookup must not hold up. */
+static void lookup_async(int family, uint16_t port, const char *domain, uint16_t host_port,
+                         struct async_result *r, unsigned *ticks)
 {
 	struct sockaddr_storage ss;
 	struct sip_dns *d;
@@ -442,8 +448,11 @@ static void resolve_async(int family, uint16_t port, const char *domain, struct 
 	assert_int_equal(sip_dns_open(&d, r->base, (struct sockaddr *)&ss, err, sizeof(err)), 0);
 	struct event *t = event_new(r->base, -1, EV_PERSIST, tick, ticks ? ticks : &dummy);
 	assert_int_equal(event_add(t, &(struct timeval){0, 10000}), 0);
-	assert_int_equal(sip_dns_partner(d, domain, async_done, r, NULL), 0);
-	assert_false(r->called); /* never from inside sip_dns_partner */
+	if (host_port)
+		assert_int_equal(sip_dns_host(d, domain, host_port, async_done, r, NULL), 0);
+	else
+		assert_int_equal(sip_dns_partner(d, domain, async_done, r, NULL), 0);
+	assert_false(r->called); /* never from inside the call */
 	event_base_loopexit(r->base, &(struct timeval){10, 0});
 	event_base_dispatch(r->base);
 	event_free(t);
@@ -451,6 +460,12 @@ static void resolve_async(int family, uint16_t port, const char *domain, struct 
 	event_base_free(r->base);
 	assert_true(r->called);
 	assert_int_equal(r->calls, 1);
+}
+
+static void resolve_async(int family, uint16_t port, const char *domain, struct async_result *r,
+                          unsigned *ticks)
+{
+	lookup_async(family, port, domain, 0, r, ticks);
 }
 
 /* Every case of the blocking tests: the same code, targets and words. */
@@ -498,19 +513,158 @@ static void test_sip_dns_silent_server(void **state)
 	resolve_async(AF_INET, port, "partner.example", &r, &ticks);
 	close(silent);
 	assert_int_equal(r.rc, ETIMEDOUT);
+	assert_string_equal(sip_dns_reason_word(r.reason), "timeout");
 	if (!strstr(r.err, "no answer from 127.0.0.1:"))
 		fail_msg("err \"%s\"", r.err);
 	if (ticks < 10)
 		fail_msg("the loop ran its timer %u times while the lookup waited", ticks);
 }
 
-static void never(int rc, const struct sip_target *t, size_t n, const char *err, void *arg)
+static void never(const struct sip_dns_answer *a, void *arg)
 {
-	(void)rc;
-	(void)t;
-	(void)n;
-	(void)err;
+	(void)a;
 	*(bool *)arg = true;
+}
+
+/* Each failure's reason: the word a lab driver reads in a flow's record. */
+static void test_sip_dns_reasons(void **state)
+{
+	static const struct {
+		const char *domain, *word;
+	} cases[] = {
+	    {"partner.example", "ok"},     {"absent.example", "nxdomain"},
+	    {"nosrv.example", "nxdomain"}, {"none.example", "nodata"},
+	    {"noaddr.example", "nodata"},  {"partner.invalid", "refused"},
+	};
+	struct async_result r;
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		resolve_async(AF_INET, dns.port, cases[i].domain, &r, NULL);
+		if (strcmp(sip_dns_reason_word(r.reason), cases[i].word) != 0)
+			fail_msg("%s: reason %s, not %s (%s)", cases[i].domain,
+			         sip_dns_reason_word(r.reason), cases[i].word, r.err);
+	}
+	/* A closed port: ICMP port unreachable, told as no answer. */
+	uint16_t port = free_port();
+	assert_true(port != 0);
+	resolve_async(AF_INET, port, "partner.example", &r, NULL);
+	assert_int_equal(r.rc, ETIMEDOUT);
+	assert_string_equal(sip_dns_reason_word(r.reason), "timeout");
+}
+
+/* A server that answers every query with one RCODE (on a thread of its
+ * own, as the lookup's loop is the test's). */
+struct rcode_server {
+	int fd, rcode;
+	uint16_t port;
+	volatile bool stop;
+	pthread_t thread;
+};
+
+static void *rcode_serve(void *arg)
+{
+	struct rcode_server *rs = arg;
+	uint8_t q[512];
+	struct sockaddr_storage from;
+	while (!rs->stop) {
+		socklen_t len = sizeof(from);
+		ssize_t n = recvfrom(rs->fd, q, sizeof(q), 0, (struct sockaddr *)&from, &len);
+		size_t end = 12;
+		while (n > 12 && end < (size_t)n && q[end] != 0)
+			end += q[end] + 1u;
+		if (n <= 12 || end + 5 > (size_t)n)
+			continue;
+		/* The question echoed, QR and RA set, nothing else. */
+		q[2] = 0x81;
+		q[3] = (uint8_t)(0x80 | rs->rcode);
+		memset(q + 6, 0, 6);
+		sendto(rs->fd, q, end + 5, 0, (struct sockaddr *)&from, len);
+	}
+	return NULL;
+}
+
+static void rcode_start(struct rcode_server *rs, int rcode)
+{
+	struct timeval tv = {0, 100000};
+	memset(rs, 0, sizeof(*rs));
+	rs->rcode = rcode;
+	rs->fd = bound_socket(AF_INET, SOCK_DGRAM, &rs->port);
+	assert_true(rs->fd >= 0);
+	assert_int_equal(setsockopt(rs->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	assert_int_equal(pthread_create(&rs->thread, NULL, rcode_serve, rs), 0);
+}
+
+static void rcode_stop(struct rcode_server *rs)
+{
+	rs->stop = true;
+	pthread_join(rs->thread, NULL);
+	close(rs->fd);
+}
+
+/* SERVFAIL and NOTIMP from the server: EIO, each with its own reason. */
+static void test_sip_dns_server_errors(void **state)
+{
+	static const struct {
+		int rcode;
+		const char *word, *said;
+	} cases[] = {{2, "servfail", "answered SERVFAIL"}, {4, "bad-answer", "answered NOTIMP"}};
+	struct rcode_server rs;
+	struct async_result r;
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		rcode_start(&rs, cases[i].rcode);
+		resolve_async(AF_INET, rs.port, "partner.example", &r, NULL);
+		rcode_stop(&rs);
+		assert_int_equal(r.rc, EIO);
+		assert_string_equal(sip_dns_reason_word(r.reason), cases[i].word);
+		if (!strstr(r.err, cases[i].said))
+			fail_msg("err \"%s\" lacks \"%s\"", r.err, cases[i].said);
+	}
+}
+
+/* Whether /etc/hosts maps localhost to 127.0.0.1 (nearly everywhere). */
+static bool hosts_has_localhost(void)
+{
+	char line[512];
+	bool found = false;
+	FILE *f = fopen("/etc/hosts", "r");
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strncmp(line, "127.0.0.1", 9) == 0 && strstr(line, " localhost") != NULL;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* A partner's HOST: its A then AAAA records, with the port given; the
+ * hosts file first; a missing name is told as such. */
+static void test_sip_dns_host(void **state)
+{
+	static const char *const dual[] = {"edge.dual.example 127.0.0.12:5070",
+	                                   "edge.dual.example [fd00::12]:5070"};
+	static const char *const v6[] = {"sip2.partner.example [fd00::10]:5070"};
+	struct async_result r;
+	char buf[320];
+	bool called = false;
+	(void)state;
+	lookup_async(AF_INET, dns.port, "edge.dual.example", 5070, &r, NULL);
+	assert_int_equal(r.rc, 0);
+	expect_targets(r.t, r.n, dual, 2);
+	lookup_async(AF_INET, dns.port, "sip2.partner.example", 5070, &r, NULL);
+	expect_targets(r.t, r.n, v6, 1);
+	lookup_async(AF_INET, dns.port, "ghost.example", 5061, &r, NULL);
+	assert_int_equal(r.rc, ENOENT);
+	assert_string_equal(sip_dns_reason_word(r.reason), "nxdomain");
+	if (!strstr(r.err, "ghost.example: no such name (NXDOMAIN from 127.0.0.1:"))
+		fail_msg("err \"%s\"", r.err);
+	if (hosts_has_localhost()) {
+		/* dnsmasq knows no localhost (--no-hosts): the answer is the file's. */
+		lookup_async(AF_INET, dns.port, "localhost", 5061, &r, NULL);
+		assert_int_equal(r.rc, 0);
+		assert_string_equal(target_str(&r.t[0], buf, sizeof(buf)),
+		                    "localhost 127.0.0.1:5061");
+	}
+	assert_int_equal(sip_dns_host(NULL, "a.example", 5061, never, &called, NULL), EINVAL);
+	assert_false(called);
 }
 
 /* A cancelled lookup calls nobody; closing with lookups under way frees
@@ -562,6 +716,9 @@ int main(void)
 	    cmocka_unit_test(test_sip_resolve_bad_names),
 	    cmocka_unit_test(test_sip_dns_as_blocking),
 	    cmocka_unit_test(test_sip_dns_silent_server),
+	    cmocka_unit_test(test_sip_dns_reasons),
+	    cmocka_unit_test(test_sip_dns_server_errors),
+	    cmocka_unit_test(test_sip_dns_host),
 	    cmocka_unit_test(test_sip_dns_cancel_and_close),
 	};
 	if (!dnsmasq_find(dns.exe, sizeof(dns.exe))) {

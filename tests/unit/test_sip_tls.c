@@ -362,9 +362,14 @@ static void test_sip_tls_client_expect_wrong_host(void **state)
 {
 	const struct fixture *f = *state;
 	struct conn c;
+	char why[256];
 	conn_run(&c, server_ctx(f, "edge", false), client_ctx(f, NULL), "wrong.example");
 	assert_int_equal(c.result, HS_CLIENT_FAILED);
 	assert_int_equal(SSL_get_verify_result(c.client), X509_V_ERR_HOSTNAME_MISMATCH);
+	/* The refused certificate's names are still told, with the one wanted. */
+	assert_true(sip_tls_verify_why(c.client, why, sizeof(why)));
+	assert_string_equal(why, "certificate names sip.edge.example, edge.example; "
+	                         "expected wrong.example");
 	conn_free(&c);
 }
 
@@ -373,10 +378,13 @@ static void test_sip_tls_client_refuses_server_from_other_ca(void **state)
 	const struct fixture *f = *state;
 	struct conn c;
 	/* No expect: the context alone must verify the chain. */
+	char why[256];
 	conn_run(&c, server_ctx(f, "foreign", false), client_ctx(f, NULL), NULL);
 	assert_int_equal(c.result, HS_CLIENT_FAILED);
 	assert_int_equal(SSL_get_verify_result(c.client),
 	                 X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
+	assert_false(sip_tls_verify_why(c.client, why, sizeof(why)));
+	assert_string_equal(why, "unable to get local issuer certificate");
 	conn_free(&c);
 }
 
