@@ -65,10 +65,11 @@ static int site_conf(const struct lab_fed *f, int s, const char *fed_ca, char *e
 	        "sip_domain %s\nedge_fqdn %s\n"
 	        "stun_udp_listen %s:3478\nstun_tcp_listen off\n"
 	        "sip_tls_listen %s:443\nsip_mtls_listen %s:5061\n"
-	        "tls_certificate %s/edge.pem\ntls_key %s/edge.key\ntls_ca %s\n"
+	        "tls_certificate %s/edge.pem\ntls_key %s/edge.key\ntls_ca %s/ca.pem\n"
+	        "tls_federation_ca %s\n"
 	        "federation_partner %s\ndns_server " LAB_FED_DNS_ADDR "\ncontrol_socket %s\n"
 	        "turn_user %s %s\n",
-	        st->title, st->domain, st->fqdn, a, a, a, e->pki, e->pki, fed_ca,
+	        st->title, st->domain, st->fqdn, a, a, a, e->pki, e->pki, e->pki, fed_ca,
 	        lab_fed_site((enum lab_site) !s)->domain, e->ctl, st->turn_user, st->turn_pass);
 	if (fclose(out))
 		return snprintf(err, len, "%s: write failed", e->conf), EIO;

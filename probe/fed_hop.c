@@ -97,9 +97,8 @@ static void judge(struct probe_result *r, enum lab_site s, const struct ctl_flow
 	case CTL_OUTCOME_RESET:
 		return place(r, VERDICT_REJECTED, s, d, rec);
 	case CTL_OUTCOME_TLS_FAILED:
-		return fed_verdict(r, VERDICT_FAILED, fed_edge(!s),
-		                   "the MTLS handshake with %s (%s) failed: %s", it->domain,
-		                   rec->target, rec->detail);
+		return fed_verdict(r, VERDICT_FAILED, fed_edge(!s), "edge %s's MTLS to %s: %s",
+		                   me->title, it->domain, rec->detail);
 	default:
 		return fed_verdict(r, VERDICT_FAILED, fed_edge(!s), "edge %s's record says %s: %s",
 		                   me->title, rec->outcome_word, rec->detail);

@@ -98,8 +98,12 @@ check "... IM alice -> bob REJECTED at fw A, after edge A's 503" \
 	"$(im_verdict 'a>b')" "$(im_at 'a>b')" "$(im 'a>b')"
 
 fed --fault no-srv-b
-check "b.example's SRV record removed: a>b FAILED with NXDOMAIN" \
-	sh -c '[ "$0" = FAILED ] && echo "$1" | grep -q "NXDOMAIN"' "$(verdict 'a>b')" "$(result 'a>b')"
+check "b.example's SRV record removed: a>b FAILED at the DNS, NXDOMAIN" \
+	sh -c '[ "$0" = FAILED ] && [ "$1" = dns ] && echo "$2" | grep -q "nxdomain: SRV _sipfederationtls._tcp.b.example"' \
+	"$(verdict 'a>b')" "$(at 'a>b')" "$(result 'a>b')"
+check "... so is IM alice -> bob, after edge A's 503 (partner not found in DNS)" \
+	sh -c '[ "$0" = FAILED ] && [ "$1" = dns ] && echo "$2" | grep -q "partner not found in DNS"' \
+	"$(im_verdict 'a>b')" "$(im_at 'a>b')" "$(im 'a>b')"
 check "... b>a still PASS" [ "$(verdict 'b>a')" = PASS ]
 
 fed --drop-a 5
@@ -124,8 +128,14 @@ check "... the federation hops still PASS" \
 fed --fault cert-name-b
 check "B's certificate for the wrong name: a>b FAILED at edge B" \
 	sh -c '[ "$0" = FAILED ] && [ "$1" = edge-b ]' "$(verdict 'a>b')" "$(at 'a>b')"
-check "... in the MTLS handshake" says 'a>b' 'MTLS handshake with b.example'
+check "... its certificate names b-corp.example, not the SRV target" \
+	says 'a>b' "certificate names sip.b-corp.example, b-corp.example; expected sip.b.example (the SRV target)"
 check "... and b>a fails too (A refuses B's certificate)" [ "$(verdict 'b>a')" != PASS ]
+
+fed --fault dns-silent
+check "the DNS server silent: both hops FAILED at the DNS, timed out" \
+	sh -c '[ "$0" = FAILED ] && [ "$1" = dns ] && echo "$2" | grep -q "timeout: SRV" && [ "$3" = dns ]' \
+	"$(verdict 'a>b')" "$(at 'a>b')" "$(result 'a>b')" "$(at 'b>a')"
 
 fed --fault srv-port-b
 check "b.example's SRV record on port 5062: a>b BLOCKED, naming the port" \
@@ -136,8 +146,9 @@ check "b.example's SRV record on port 5062: a>b BLOCKED, naming the port" \
 "$EDGELAB" rules --lab --edge 198.51.100.10 >"$TMP/a.nft"
 fed --rules-a "$TMP/a.nft"
 check "--rules-a without a DNS rule: edge A cannot find b.example" [ "$(verdict 'a>b')" != PASS ]
-check "... its queries never reached the DNS server: fw A" \
-	sh -c '[ "$0" = fw-a ] || echo "$1" | grep -q "192.0.2.53"' "$(at 'a>b')" "$(result 'a>b')"
+check "... BLOCKED at fw A: its queries never reached the DNS server" \
+	sh -c '[ "$0" = BLOCKED ] && [ "$1" = fw-a ] && echo "$2" | grep -q "never reached the DNS server"' \
+	"$(verdict 'a>b')" "$(at 'a>b')" "$(result 'a>b')"
 check "... b>a still PASS (fw B has our policy)" [ "$(verdict 'b>a')" = PASS ]
 
 # Usage: the federation's options need it, the single lab's are refused.
