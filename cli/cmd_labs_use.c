@@ -34,8 +34,9 @@ static const struct cli_opts probe_verb = {
     .synopsis = "[NAME] [--rows LIST] [--format FMT] [--timeout SECS] [--no-strict]",
     .about = "Runs `edgelab probe --strict` from the lab's outside against its edge,\n"
              "through its fw, as often as wanted. A federation lab (`lab up --topology\n"
-             "federation`): both federation hops, judged where they break, as `edgelab lab\n"
-             "--topology federation` runs them (--format only).\n",
+             "federation`): every flow of `edgelab lab --topology federation` (the federation\n"
+             "hops, IM and A/V both ways, the fws' counters), judged where they break\n"
+             "(--format only).\n",
     .opts = probe_options,
     .notes = "Exit status: the probe's (0 all passed and all strict flows CLOSED, 1 not),\n"
              "2 usage, 4 no such lab, or its edge is down (it says so).\n",
@@ -54,7 +55,7 @@ static const struct cli_opts check_verb = {
     .synopsis = "[NAME] [--format FMT] [--timeout SECS]",
     .about = "Says whether the lab's fw now implements the port table: every row PASS and\n"
              "every strict negative flow CLOSED (a trainee's fix, a ruleset of yours). A\n"
-             "federation lab: whether both federation hops PASS (--format only).\n",
+             "federation lab: whether every flow PASSes: federation, IM, A/V (--format only).\n",
     .opts = check_options,
     .notes = "Exit status: 0 it does, 1 not yet, 2 usage, 4 no such lab or its edge is down.\n",
     .operand = labs_name_operand,
@@ -92,9 +93,9 @@ static int run_fed(const char *verb, const struct probe_args *a, bool check)
 		        verb, a->name);
 	if (check && strcmp(a->probe.format, "table") == 0)
 		printf("\nlab %s: %s\n", a->name,
-		       status == 0 ? "both federation hops PASS: each fw lets its edge out to the "
-		                     "other and the other's in"
-		                   : "not yet: a federation hop does not pass (see above)");
+		       status == 0 ? "every flow PASSes: federation, IM and A/V cross both fws "
+		                     "on the table's rows"
+		                   : "not yet: a flow does not pass (see above)");
 	return status;
 }
 

@@ -242,7 +242,18 @@ int lab_fed_in_inet(const struct lab_fed *f, lab_fed_fn *fn, void *arg, void *ou
 			rc = ETIMEDOUT;
 			break;
 		}
-		if (poll(&pfd, 1, (int)((long)timeout_ms - spent)) <= 0)
+		/* In slices, so that an interrupt ends the wait (and the child). */
+		long slice = (long)timeout_ms - spent < 200 ? (long)timeout_ms - spent : 200;
+		if (proc_interrupted()) {
+			rc = EINTR;
+			break;
+		}
+		int ready = poll(&pfd, 1, (int)slice);
+		if (ready < 0 && errno != EINTR) {
+			rc = errno;
+			break;
+		}
+		if (ready <= 0)
 			continue;
 		ssize_t n = read(fds[0], (char *)out + got, out_len - got);
 		if (n <= 0)
@@ -250,11 +261,13 @@ int lab_fed_in_inet(const struct lab_fed *f, lab_fed_fn *fn, void *arg, void *ou
 		got += (size_t)n;
 	}
 	close(fds[0]);
-	if (rc == ETIMEDOUT)
+	if (rc)
 		kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
 	if (rc == ETIMEDOUT)
 		return snprintf(err, len, "the clients took longer than %u ms", timeout_ms), rc;
+	if (rc)
+		return snprintf(err, len, "%s", rc == EINTR ? "interrupted" : strerror(rc)), rc;
 	if (got < out_len)
 		return snprintf(err, len, "the clients' process ended early (status %d)", status),
 		       EIO;

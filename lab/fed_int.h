@@ -7,7 +7,7 @@
  *   DIR/lab.log        what the lab's commands printed
  *   DIR/dns.log        dnsmasq's
  *   DIR/a/, DIR/b/     each site's: edge.conf, pki/, control.sock, edge.log,
- *                      rules.nft, and federation-ca.pem (both CAs)
+ *                      rules.nft (its tls_federation_ca: the other's pki/ca.pem)
  *   DIR/clients/       the clients' CAs (the only thing they hold) */
 #ifndef EDGELAB_LAB_FED_INT_H
 #define EDGELAB_LAB_FED_INT_H

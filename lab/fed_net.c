@@ -264,7 +264,12 @@ int lab_fed_fw_read(const struct lab_fed *f, enum lab_site s, struct lab_fed_fw 
 	    f->site[s == LAB_SITE_B].ns[LAB_FW],
 	    (char *const[]){"nft", "list", "chain", "inet", "edgelab", "forward", NULL}, out,
 	    sizeof(out), err, len);
-	if (!rc)
-		fw_parse(out, c);
-	return rc;
+	if (rc)
+		return rc;
+	/* Only our counting policy has this line: a ruleset put in by hand
+	 * (`lab rules`, `lab exec ... nft`) has counters of its own or none. */
+	if (!strstr(out, "no rule matched: dropped by the policy"))
+		return snprintf(err, len, "fw does not have our policy"), ENOENT;
+	fw_parse(out, c);
+	return 0;
 }

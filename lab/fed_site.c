@@ -25,38 +25,17 @@ static int site_pki(const struct lab_fed *f, int s, char *err, size_t len)
 	               (char *)lab_fed_site((enum lab_site) !s)->domain);
 }
 
-/* Both CAs in one file: what each edge trusts for federation. */
-static int federation_ca(const struct lab_fed *f, char *path, size_t cap, char *err, size_t len)
-{
-	snprintf(path, cap, "%s/federation-ca.pem", f->dir);
-	FILE *out = fopen(path, "w");
-	if (!out)
-		return snprintf(err, len, "%s: %s", path, strerror(errno)), errno;
-	for (int s = 0; s < LAB_SITES; s++) {
-		char from[LAB_PATH_MAX + 16], buf[4096];
-		snprintf(from, sizeof(from), "%s/ca.pem", f->site[s].pki);
-		FILE *in = fopen(from, "r");
-		size_t n;
-		if (!in) {
-			fclose(out);
-			return snprintf(err, len, "%s: %s", from, strerror(errno)), errno;
-		}
-		while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-			fwrite(buf, 1, n, out);
-		fclose(in);
-	}
-	if (fclose(out))
-		return snprintf(err, len, "%s: write failed", path), EIO;
-	return 0;
-}
-
 /* The edge's config: its own names, listeners on its access address, the
  * other site by domain only (found through SRV on the lab's DNS). */
-static int site_conf(const struct lab_fed *f, int s, const char *fed_ca, char *err, size_t len)
+static int site_conf(const struct lab_fed *f, int s, char *err, size_t len)
 {
 	const struct lab_fed_site *st = lab_fed_site((enum lab_site)s);
 	const struct lab_env *e = &f->site[s];
 	const char *a = st->edge_addr;
+	/* The other company's CA, for federation only (5061 both ways); its
+	 * own for everything else. */
+	char fed_ca[LAB_PATH_MAX + 16];
+	snprintf(fed_ca, sizeof(fed_ca), "%s/ca.pem", f->site[!s].pki);
 	FILE *out = fopen(e->conf, "w");
 	if (!out)
 		return snprintf(err, len, "%s: %s", e->conf, strerror(errno)), errno;
@@ -93,19 +72,16 @@ static int client_files(const struct lab_fed *f, char *err, size_t len)
 
 int lab_fed_sites_start(struct lab_fed *f, char *err, size_t len)
 {
-	char fed_ca[LAB_PATH_MAX + 32];
 	int rc = 0;
 	for (int s = 0; s < LAB_SITES && !rc; s++)
 		rc = site_pki(f, s, err, len);
-	if (!rc)
-		rc = federation_ca(f, fed_ca, sizeof(fed_ca), err, len);
 	if (!rc)
 		rc = client_files(f, err, len);
 	for (int s = 0; s < LAB_SITES && !rc; s++) {
 		const struct lab_fed_site_opts *so = &f->o->site[s];
 		struct ruleset rs[RULESET_FILES_MAX];
 		memcpy(rs, so->rules, sizeof(rs));
-		rc = site_conf(f, s, fed_ca, err, len);
+		rc = site_conf(f, s, err, len);
 		if (!rc && so->nrules)
 			rc = ruleset_resolve(rs, so->nrules, err, len);
 		if (!rc)

@@ -2,10 +2,13 @@
  * (probe/fed.h). */
 #include "probe/fed.h"
 
+#include <errno.h>
+
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include "lab/proc.h"
 #include "probe/fed_int.h"
 #include "probe/flow.h"
 
@@ -18,10 +21,12 @@ static void timed(struct probe_result *r, double t0, double begin)
 		r->seconds = r->end - r->start;
 }
 
-void probe_fed_run(const struct lab_fed *lab, struct probe_result *res, size_t *n)
+int probe_fed_run(const struct lab_fed *lab, struct probe_result *res, size_t *n)
 {
 	double t0 = flow_now();
 	*n = 0;
+	if (proc_interrupted())
+		return EINTR;
 	for (int s = 0; s < LAB_SITES; s++) {
 		struct probe_result *r = &res[(*n)++];
 		double begin = flow_now();
@@ -31,18 +36,23 @@ void probe_fed_run(const struct lab_fed *lab, struct probe_result *res, size_t *
 		probe_fed_hop(lab, (enum lab_site)s, r);
 		timed(r, t0, begin);
 	}
+	if (proc_interrupted())
+		return EINTR;
 	size_t first = *n;
 	double begin = flow_now();
 	memset(&res[first], 0, 4 * sizeof(res[0]));
 	probe_fed_im(lab, res, res, n);
 	for (size_t i = first; i < *n; i++)
 		timed(&res[i], t0, begin);
+	if (proc_interrupted())
+		return EINTR;
 	first = *n;
 	begin = flow_now();
 	memset(&res[first], 0, 8 * sizeof(res[0]));
 	probe_fed_av(lab, res, n);
 	for (size_t i = first; i < *n; i++)
 		timed(&res[i], t0, begin);
+	return proc_interrupted() ? EINTR : 0;
 }
 
 int probe_fed_lab(const struct probe_fed_opts *o, FILE *out, char *err, size_t len)
@@ -54,7 +64,11 @@ int probe_fed_lab(const struct probe_fed_opts *o, FILE *out, char *err, size_t l
 	probe_fed_clock(&c);
 	if (lab_fed_up(&lab, &o->lab, err, len))
 		return -1;
-	probe_fed_run(lab, res, &n);
+	if (probe_fed_run(lab, res, &n)) {
+		lab_fed_down(lab);
+		snprintf(err, len, "interrupted");
+		return -1;
+	}
 	if (!probe_fed_ok(res, n) || o->lab.verbose)
 		lab_fed_print_logs(lab);
 	lab_fed_down(lab);

@@ -35,8 +35,9 @@ struct probe_fed_opts {
 int probe_fed_lab(const struct probe_fed_opts *o, FILE *out, char *err, size_t len);
 
 /* The flows on a lab that is up: results in a fixed order (at most
- * PROBE_FED_RESULTS_MAX) and their count. */
-void probe_fed_run(const struct lab_fed *lab, struct probe_result *res, size_t *n);
+ * PROBE_FED_RESULTS_MAX) and their count; 0, or EINTR when an interrupt
+ * (lab/proc.h) came meanwhile (the results so far are kept). */
+int probe_fed_run(const struct lab_fed *lab, struct probe_result *res, size_t *n);
 
 /* The flows on a standing lab (lab_fed_open), the report to out: 0
  * every flow passed, 1 one did not, -1 the report could not be written

@@ -761,19 +761,48 @@ static int client_open(struct run *R, struct client *c, const struct fed_av_side
 	return 0;
 }
 
-/* The stages in order; the first failure ends the run. */
+#define OTHER_TRY_S 1.5 /* the other client's try after the first one failed */
+
+/* A step for both clients. When the first fails, the second still tries,
+ * on a budget of its own (the first may have spent the run's), so that a
+ * report can tell whether its leg works; the first failure stays the one
+ * reported. */
+static int both(struct run *R, int (*step)(struct run *, struct client *))
+{
+	struct fed_av_result *r = R->r;
+	int rc = step(R, &R->c[0]);
+	if (!rc)
+		return step(R, &R->c[1]);
+	enum fed_av_hop hop = r->hop;
+	enum fed_av_why why = r->why;
+	int code = r->code;
+	char detail[sizeof(r->detail)];
+	memcpy(detail, r->detail, sizeof(detail));
+	double deadline = R->deadline;
+	R->deadline = flow_now() + OTHER_TRY_S;
+	step(R, &R->c[1]);
+	R->deadline = deadline;
+	r->hop = hop;
+	r->why = why;
+	r->code = code;
+	memcpy(r->detail, detail, sizeof(detail));
+	return rc;
+}
+
+/* The stages in order; the first failure ends the run (the other client
+ * having tried the same step: both). */
 static int stages(struct run *R)
 {
 	struct fed_av_result *r = R->r;
 	int rc;
 	r->stage = FED_AV_STAGE_OWN_ALLOCATE;
-	if ((rc = own_allocate(R, &R->c[0])) || (rc = own_allocate(R, &R->c[1])))
+	if ((rc = both(R, own_allocate)))
 		return rc;
 	r->stage = FED_AV_STAGE_OWN_ACTIVE_DEST;
 	if ((rc = own_active_dest(R, &R->c[0])) || (rc = own_active_dest(R, &R->c[1])))
 		return rc;
 	r->stage = FED_AV_STAGE_INNER_ALLOCATE;
-	if ((rc = inner_allocate(R, &R->c[0])) || (rc = inner_allocate(R, &R->c[1])))
+	if ((rc = both(R, inner_allocate)))
 		return rc;
 	/* Media comes from the far client's inner allocation, on our edge. */
 	for (int i = 0; i < 2; i++)

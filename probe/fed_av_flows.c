@@ -76,7 +76,9 @@ static void judge_failure(const struct av_run *run, const struct lab_fed_wire *d
 {
 	const struct fed_av_result *av = &run->r;
 	enum lab_site s = LAB_SITE_A;
-	hop_site(av->hop, &s);
+	if (!hop_site(av->hop, &s)) /* our own set-up: options, a socket */
+		return fed_verdict(r, VERDICT_FAILED, "inet", "%s (%s)", av->detail,
+		                   fed_av_why_name(av->why));
 	const struct lab_fed_site *me = lab_fed_site(s), *it = lab_fed_site(!s);
 	bool silent = av->why == FED_AV_WHY_NO_ANSWER;
 	enum probe_verdict v = silent ? VERDICT_BLOCKED : VERDICT_REJECTED;
@@ -132,13 +134,18 @@ static int failed_index(enum fed_av_hop h)
 	}
 }
 
-/* Whether result i was through when the run stopped: a client's own
- * allocation once it has its relayed address, the relays once media began. */
+/* Whether result i passed: a client's own allocation once it has its
+ * relayed address, an edge's relay to the other once the inner allocation
+ * it carried was answered (fed_av tries both clients' allocations even when
+ * one fails), the media once every packet arrived. */
 static bool through(int i, const struct fed_av_result *av)
 {
+	const struct fed_av_client *c = i % 2 ? &av->b : &av->a;
 	if (i < 2)
-		return (i ? &av->b : &av->a)->relayed.ss_family != AF_UNSPEC;
-	return av->stage >= (i < 4 ? FED_AV_STAGE_MEDIA : FED_AV_STAGE_DONE);
+		return c->relayed.ss_family != AF_UNSPEC;
+	if (i < 4)
+		return c->inner_relayed.ss_family != AF_UNSPEC;
+	return av->ok;
 }
 
 static const struct {

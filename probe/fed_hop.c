@@ -8,7 +8,7 @@
 #include "probe/fed_int.h"
 #include "probe/flow.h"
 
-#define HOP_WAIT_MS 9000 /* the edge's record: DNS (2 s per query) then the ping (3 s) */
+#define HOP_WAIT_MS 9000 /* the edge ends the ping in 3 s (its DNS lookup included): ample */
 
 /* POST /rows/2?partner=DOMAIN on edge S's socket and its record once it
  * has ended. 0, or an errno with why. */

@@ -141,9 +141,15 @@ int sip_dns_open(struct sip_dns **dp, struct event_base *base, const struct sock
 	                         .tries = TRIES,
 	                         .sock_state_cb = socket_state,
 	                         .sock_state_cb_data = d};
-	int status = ares_init_options(&d->ch, &o,
-	                               ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
-	                                   ARES_OPT_SOCK_STATE_CB);
+	int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB;
+#ifdef ARES_OPT_QUERY_CACHE
+	/* c-ares 1.23 and later cache answers by their TTL: a partner is looked
+	 * up afresh each time (as resolve.c does), so that a changed record or
+	 * a firewall that now drops DNS shows at once. */
+	o.qcache_max_ttl = 0;
+	mask |= ARES_OPT_QUERY_CACHE;
+#endif
+	int status = ares_init_options(&d->ch, &o, mask);
 	int rc = status == ARES_SUCCESS ? 0 : ENOMEM;
 	if (rc)
 		snprintf(err, err_len, "c-ares: %s", ares_strerror(status));

@@ -116,6 +116,16 @@ check "... fw A's counters: row 5 took nothing, the policy dropped the relay's d
 check "... fw B dropped nothing" sh -c 'echo "$0" | grep -q "PASS.*dropped by the policy 0"' "$(fw_counts B)"
 check "... IM still works both ways" \
 	sh -c '[ "$0" = PASS ] && [ "$1" = PASS ]' "$(im_verdict 'a>b')" "$(im_verdict 'b>a')"
+check "... edge B's relay to edge A still PASS (its inner allocation on edge A answered)" \
+	sh -c 'echo "$0" | grep -q "\"site\": \"b>a\", \"rows\": \"b5 a6\", \"at\": \"\".*\"verdict\": \"PASS\""' "$out"
+
+fed --drop-b 5
+check "row 5 dropped at fw B: edge B's relay to edge A BLOCKED at fw B" \
+	sh -c 'echo "$0" | grep -q "\"site\": \"b>a\", \"rows\": \"b5 a6\", \"at\": \"fw-b\".*\"verdict\": \"BLOCKED\""' "$out"
+check "... edge A's relay to edge B PASS" \
+	sh -c 'echo "$0" | grep -q "\"site\": \"a>b\", \"rows\": \"a5 b6\", \"at\": \"\".*\"verdict\": \"PASS\""' "$out"
+check "... fw A's counters PASS, fw B's FAILED (it dropped the relay's datagrams)" \
+	sh -c 'echo "$0" | grep -q "PASS" && echo "$1" | grep -q "FAILED.*dropped by the policy [1-9]"' "$(fw_counts A)" "$(fw_counts B)"
 
 fed --drop-a 3
 check "row 3 dropped at fw A: alice's REGISTER BLOCKED at fw A" \
@@ -160,12 +170,14 @@ check "--topology federation with --drop: usage error (2)" [ $? -eq 2 ]
 check "--fault nope: usage error naming the faults" grep -q "dns-silent" "$TMP/err"
 
 # Ctrl-C while it runs: torn down, nothing left.
-"$EDGELAB" lab --topology federation --drop-a 2 >/dev/null 2>&1 &
+"$EDGELAB" lab --topology federation --drop-a 2 --drop-a 6 >/dev/null 2>&1 &
 pid=$!
-sleep 1
+sleep 3 # into the flows (the lab is up in about 1.5 s); they would take 10 s more
 kill -INT "$pid"
 wait_pid_bounded() { n=0; while kill -0 "$1" 2>/dev/null && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done; }
 wait_pid_bounded "$pid"
 check "interrupted: it ended" sh -c '! kill -0 "$0" 2>/dev/null' "$pid"
+wait "$pid"
+check "... with status 4 (interrupted), not a report" [ $? -eq 4 ]
 check "... nothing left behind" [ -z "$(leftovers)" ]
 finish

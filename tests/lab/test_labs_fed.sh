@@ -1,7 +1,7 @@
 #!/bin/sh
 # The federation lab that stays up (edgelab lab up --topology federation):
 # up leaves its five namespaces, two edges and dnsmasq running; list says
-# it is ready and a federation; probe runs both federation hops on it;
+# it is ready and a federation; probe runs every flow on it;
 # rules --site b replaces fw B's ruleset, and the next probe places the
 # drop at fw B; exec reaches its roles (and names them when given a
 # single-site one); an up of a name in use changes nothing; down leaves
@@ -71,7 +71,7 @@ check "probe: status 0" [ "$rc" -eq 0 ]
 check "... a>b (rows a2 b1) PASS" [ "$(verdict p1.out 'a>b')" = PASS ]
 check "... b>a (rows b2 a1) PASS" [ "$(verdict p1.out 'b>a')" = PASS ]
 run c1 check "$A"
-check "check: status 0, both hops PASS" sh -c "[ $rc -eq 0 ] && grep -q 'both federation hops PASS' '$TMP/c1.out'"
+check "check: status 0, every flow PASSes" sh -c "[ $rc -eq 0 ] && grep -q 'every flow PASSes' '$TMP/c1.out'"
 
 # ---- rules --site b: row 1 dropped at fw B ----
 "$EDGELAB" rules --lab --edge 203.0.113.10 --dns 192.0.2.53 --drop 1 >"$TMP/b.nft"
@@ -89,6 +89,14 @@ check "rules without --site on a federation lab: status 2, says so" \
 	sh -c "[ $rc -eq 2 ] && grep -q 'site a or --site b' '$TMP/r2.err'"
 run p3 probe "$A" --rows 1
 check "probe --rows on a federation lab: status 2" [ "$rc" -eq 2 ]
+
+# ---- rules --site b: a correct ruleset of the user's (no counters of ours) ----
+"$EDGELAB" rules --lab --edge 203.0.113.10 --dns 192.0.2.53 >"$TMP/b-ok.nft"
+run r3 rules "$A" --site b "$TMP/b-ok.nft"
+run c2 check "$A" --format json
+check "your correct ruleset at fw B: check status 0 (every flow PASS)" [ "$rc" -eq 0 ]
+check "... fw B's counters are not judged (they are ours only), fw A's are" \
+	sh -c "! grep -q \"fw B's counters\" '$TMP/c2.out' && grep -q \"fw A's counters.*PASS\" '$TMP/c2.out'"
 
 # ---- exec ----
 run ex1 exec "$A" inet -- nft list table bridge edgelab_wire
