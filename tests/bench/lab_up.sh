@@ -63,7 +63,7 @@ done
 printf '%-32s %8s %8s %8s\n' step median min max
 for s in up probe check rules down two_up; do
 	case $s in
-	up) what="lab up$kind" ;; probe) what="lab probe ${probe:-(both hops)}" ;;
+	up) what="lab up$kind" ;; probe) what="lab probe ${probe:-(every flow)}" ;;
 	check) what="lab check ($check)" ;;
 	rules) what="lab rules (nft, replace)" ;; down) what="lab down" ;; two_up) what="two lab up side by side" ;;
 	esac
