@@ -30,7 +30,7 @@ tmp=$(mktemp -d)
 a=bu$$a b=bu$$b
 trap '"$bin" lab down "$a" >/dev/null 2>&1; "$bin" lab down "$b" >/dev/null 2>&1; rm -rf "$tmp"' EXIT
 if [ -n "$fed" ]; then
-	up="--topology federation" probe="" site="--site b" kind=" (federation)" check="both hops"
+	up="--topology federation" probe="" site="--site b" kind=" (federation)" check="every flow"
 	"$bin" rules --lab --edge 203.0.113.10 --dns 192.0.2.53 >"$tmp/rules.nft"
 else
 	up="" probe="--no-strict" site="" kind="" check="strict"
