@@ -152,8 +152,12 @@ check "B's 3478 out of A's relay's reach: hop edge-a-to-edge-b, stage inner-allo
 	[ "$(val reach ok) $(val reach hop) $(val reach stage) $(val reach why)" = "0 edge-a-to-edge-b inner-allocate no-answer" ]
 check "... the sentence names the Allocate to edge B sent through edge A's relay" \
 	grep -q "^detail the Allocate to edge B (127.0.0.3:$closed) sent through edge A's relay (127\.0\.0\.2:5[0-9]*) got no answer" "$TMP/reach"
-check "... the two allocations made are deleted" \
-	sh -c "[ $(val reach deleted) = 2 ] && [ $(metric "$CTL_a" edgelab_turn_allocations) = 0 ] &&
+# Client B still tries its inner allocation after A's failed (fed_av's both()),
+# and edge A's 3478 is in reach of B's relay: three allocations in all.
+check "... client B's inner allocation was still made (its leg works)" \
+	sh -c "grep -q '^b.inner_relayed 127\.0\.0\.2:5' '$TMP/reach'"
+check "... the three allocations made are deleted" \
+	sh -c "[ $(val reach deleted) = 3 ] && [ $(metric "$CTL_a" edgelab_turn_allocations) = 0 ] &&
 		[ $(metric "$CTL_b" edgelab_turn_allocations) = 0 ]"
 
 fedav auth -a "$A" -A alice:secret -b "$B" -B bob:wrong -t 1500
