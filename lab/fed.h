@@ -127,6 +127,9 @@ struct lab_fed_wire {
 	unsigned long long turn[LAB_SITES];      /* from edge S: UDP to the other edge's 3478 */
 	unsigned long long turn_back[LAB_SITES]; /* to edge S: UDP from the other edge's 3478 */
 	unsigned long long dns[LAB_SITES];       /* from edge S: queries to the DNS server */
+	/* Every TCP packet from edge S to the other edge, and back: what a
+	 * connection already up carries (no SYN to count). */
+	unsigned long long tcp[LAB_SITES], tcp_back[LAB_SITES];
 };
 int lab_fed_wire_read(const struct lab_fed *f, struct lab_fed_wire *w, char *err, size_t len);
 

@@ -119,8 +119,10 @@ static int write_wire(const struct lab_fed *f, char *path, size_t cap, char *err
 	for (int s = 0; s < LAB_SITES; s++)
 		fprintf(out,
 		        "\tcounter %s_syn {}\n\tcounter %s_synack {}\n\tcounter %s_turn {}\n"
-		        "\tcounter %s_turn_back {}\n\tcounter %s_dns {}\n",
-		        sites[s].name, sites[s].name, sites[s].name, sites[s].name, sites[s].name);
+		        "\tcounter %s_turn_back {}\n\tcounter %s_dns {}\n\tcounter %s_tcp {}\n"
+		        "\tcounter %s_tcp_back {}\n",
+		        sites[s].name, sites[s].name, sites[s].name, sites[s].name, sites[s].name,
+		        sites[s].name, sites[s].name);
 	fprintf(out,
 	        "\tchain between {\n\t\ttype filter hook forward priority -200; policy accept;\n");
 	for (int s = 0; s < LAB_SITES; s++) {
@@ -132,8 +134,10 @@ static int write_wire(const struct lab_fed *f, char *path, size_t cap, char *err
 		    "\t\tip saddr %s ip daddr %s tcp flags & (syn | ack) == syn | ack counter name "
 		    "%s_synack\n"
 		    "\t\tip saddr %s ip daddr %s udp dport 3478 counter name %s_turn\n"
-		    "\t\tip saddr %s ip daddr %s udp sport 3478 counter name %s_turn_back\n",
-		    me, it, n, it, me, n, me, it, n, it, me, n);
+		    "\t\tip saddr %s ip daddr %s udp sport 3478 counter name %s_turn_back\n"
+		    "\t\tip saddr %s ip daddr %s meta l4proto tcp counter name %s_tcp\n"
+		    "\t\tip saddr %s ip daddr %s meta l4proto tcp counter name %s_tcp_back\n",
+		    me, it, n, it, me, n, me, it, n, it, me, n, me, it, n, it, me, n);
 	}
 	fprintf(
 	    out,
@@ -204,10 +208,11 @@ static void wire_parse(const char *text, struct lab_fed_wire *w)
 		    sscanf(q, "packets %llu", &packets) != 1)
 			continue;
 		for (int s = 0; s < LAB_SITES; s++) {
-			static const char *const what[] = {"syn", "synack", "turn", "turn_back",
-			                                   "dns"};
-			unsigned long long *slot[] = {&w->syn[s], &w->synack[s], &w->turn[s],
-			                              &w->turn_back[s], &w->dns[s]};
+			static const char *const what[] = {"syn", "synack", "turn",    "turn_back",
+			                                   "dns", "tcp",    "tcp_back"};
+			unsigned long long *slot[] = {&w->syn[s],       &w->synack[s], &w->turn[s],
+			                              &w->turn_back[s], &w->dns[s],    &w->tcp[s],
+			                              &w->tcp_back[s]};
 			for (size_t i = 0; i < sizeof(what) / sizeof(what[0]); i++) {
 				char want[32];
 				snprintf(want, sizeof(want), "%s_%s", sites[s].name, what[i]);

@@ -34,5 +34,7 @@ void probe_fed_wire_diff(const struct lab_fed_wire *after, const struct lab_fed_
 		d->turn[s] = after->turn[s] - before->turn[s];
 		d->turn_back[s] = after->turn_back[s] - before->turn_back[s];
 		d->dns[s] = after->dns[s] - before->dns[s];
+		d->tcp[s] = after->tcp[s] - before->tcp[s];
+		d->tcp_back[s] = after->tcp_back[s] - before->tcp_back[s];
 	}
 }

@@ -46,7 +46,9 @@ static void place(struct probe_result *r, enum probe_verdict v, enum lab_site s,
 	if (colon && strcmp(colon, ":5061"))
 		snprintf(port, sizeof(port), "; the SRV record of %s sends it to port %s, not 5061",
 		         it->domain, colon + 1);
-	if (d->syn[s] == 0)
+	/* A connection the edge already had sends no SYN: any of its packets
+	 * on the wire says it left the site. */
+	if (d->syn[s] == 0 && d->tcp[s] == 0)
 		return fed_verdict(
 		    r, v, fed_fw(s),
 		    "edge %s's connection to %s never reached the internet: fw %s %s "
@@ -54,7 +56,7 @@ static void place(struct probe_result *r, enum probe_verdict v, enum lab_site s,
 		    me->title, rec->target, me->title, how, me->title, port);
 	fed_verdict(
 	    r, v, fed_fw(!s),
-	    "edge %s's SYN to %s crossed the internet, but %s came back: fw %s %s it (row 1 "
+	    "edge %s's packets to %s crossed the internet, but %s came back: fw %s %s it (row 1 "
 	    "of %s)%s",
 	    me->title, rec->target, v == VERDICT_REJECTED ? "a reject" : "nothing", it->title, how,
 	    it->title, port);
@@ -80,7 +82,7 @@ static void judge(struct probe_result *r, enum lab_site s, const struct ctl_flow
 		                   "edge %s found %s by DNS at %s (%llu queries); %s", me->title,
 		                   it->domain, rec->target, d->dns[s], rec->detail);
 	case CTL_OUTCOME_TIMEOUT:
-		if (d->syn[s] && d->synack[s])
+		if ((d->syn[s] && d->synack[s]) || (!d->syn[s] && d->tcp[s] && d->tcp_back[s]))
 			return fed_verdict(r, VERDICT_FAILED, fed_edge(!s),
 			                   "TCP to %s came up, then: %s", rec->target, rec->detail);
 		return place(r, VERDICT_BLOCKED, s, d, rec);

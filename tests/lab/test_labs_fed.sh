@@ -73,6 +73,12 @@ check "... b>a (rows b2 a1) PASS" [ "$(verdict p1.out 'b>a')" = PASS ]
 run c1 check "$A"
 check "check: status 0, every flow PASSes" sh -c "[ $rc -eq 0 ] && grep -q 'every flow PASSes' '$TMP/c1.out'"
 
+# ---- a drop on connections the edges already have (no SYN on the wire) ----
+run x1 exec "$A" b-fw -- nft insert rule inet edgelab forward tcp dport 5061 drop
+run p1b probe "$A" --format json
+check "a drop at fw B on the edges' connections already up: a>b BLOCKED at fw B, not fw A" \
+	sh -c '[ "$0" = BLOCKED ] && [ "$1" = fw-b ]' "$(verdict p1b.out 'a>b')" "$(at p1b.out 'a>b')"
+
 # ---- rules --site b: row 1 dropped at fw B ----
 "$EDGELAB" rules --lab --edge 203.0.113.10 --dns 192.0.2.53 --drop 1 >"$TMP/b.nft"
 run r1 rules "$A" --site b "$TMP/b.nft"
