@@ -22,15 +22,10 @@ struct av_run {
 	int rc;
 };
 
-struct av_arg {
-	const struct lab_fed *lab;
-};
-
 /* In the internet segment (lab_fed_in_inet); the counters are read by the
  * parent around it. */
 static int av_child(void *arg, void *out, size_t len)
 {
-	const struct av_arg *a = arg;
 	struct fed_av_opts o;
 	struct av_run *run = out;
 	if (len != sizeof(*run))
@@ -45,7 +40,7 @@ static int av_child(void *arg, void *out, size_t len)
 		side->pass = st->turn_pass;
 	}
 	run->rc = fed_av_run(&o, &run->r);
-	(void)a;
+	(void)arg; /* the lab's names and addresses are fixed (lab/fed.h) */
 	return 0;
 }
 
@@ -186,9 +181,8 @@ static void passed(const struct fed_av_result *av, int i, struct probe_result *r
  * only (each edge's relay out to the other's 3478; each client, and the
  * other edge's relay, in to its own 3478), nothing on the other rows,
  * nothing dropped, and the packets on the replies' rule. */
-static void fw_counted(const struct lab_fed *lab, enum lab_site s, const struct lab_fed_fw *b,
-                       const struct lab_fed_fw *a, const struct fed_av_result *av,
-                       struct probe_result *r)
+static void fw_counted(enum lab_site s, const struct lab_fed_fw *b, const struct lab_fed_fw *a,
+                       const struct fed_av_result *av, struct probe_result *r)
 {
 	const struct lab_fed_site *st = lab_fed_site(s);
 	unsigned long long d[7], other = 0, est = a->established - b->established;
@@ -211,13 +205,11 @@ static void fw_counted(const struct lab_fed *lab, enum lab_site s, const struct 
 	            "new flows: row 5 %llu, row 6 %llu, rows 1-4 %llu; replies and later packets "
 	            "%llu; dropped by the policy %llu",
 	            d[5], d[6], other, est, dropped);
-	(void)lab;
 }
 
 void probe_fed_av(const struct lab_fed *lab, struct probe_result *res, size_t *n)
 {
 	struct av_run run;
-	struct av_arg arg = {.lab = lab};
 	struct lab_fed_wire d;
 	char err[256];
 	struct lab_fed_fw fw_before[LAB_SITES], fw_after[LAB_SITES];
@@ -227,7 +219,7 @@ void probe_fed_av(const struct lab_fed *lab, struct probe_result *res, size_t *n
 		fw_ok[s] = !lab_fed_fw_read(lab, (enum lab_site)s, &fw_before[s], err, sizeof(err));
 	int rc = lab_fed_wire_read(lab, &run.before, err, sizeof(err));
 	if (!rc)
-		rc = lab_fed_in_inet(lab, av_child, &arg, &run, sizeof(run), AV_WAIT_MS, err,
+		rc = lab_fed_in_inet(lab, av_child, NULL, &run, sizeof(run), AV_WAIT_MS, err,
 		                     sizeof(err));
 	if (!rc)
 		rc = lab_fed_wire_read(lab, &run.after, err, sizeof(err));
@@ -259,6 +251,6 @@ void probe_fed_av(const struct lab_fed *lab, struct probe_result *res, size_t *n
 	for (int s = 0; s < LAB_SITES && !rc; s++) /* our policy's counters; not a user's */
 		if (fw_ok[s] &&
 		    !lab_fed_fw_read(lab, (enum lab_site)s, &fw_after[s], err, sizeof(err)))
-			fw_counted(lab, (enum lab_site)s, &fw_before[s], &fw_after[s], &run.r,
+			fw_counted((enum lab_site)s, &fw_before[s], &fw_after[s], &run.r,
 			           &res[(*n)++]);
 }
