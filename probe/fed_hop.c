@@ -66,7 +66,8 @@ static void judge(struct probe_result *r, enum lab_site s, const struct ctl_flow
                   const struct lab_fed_wire *d)
 {
 	const struct lab_fed_site *me = lab_fed_site(s), *it = lab_fed_site(!s);
-	if (!strcmp(rec->outcome_word, "dns")) {
+	switch (rec->outcome) {
+	case CTL_OUTCOME_DNS:
 		if (d->dns[s] == 0)
 			return fed_verdict(
 			    r, VERDICT_BLOCKED, fed_fw(s),
@@ -75,8 +76,6 @@ static void judge(struct probe_result *r, enum lab_site s, const struct ctl_flow
 			    "and TCP 53 to it); %s",
 			    me->title, me->title, rec->detail);
 		return fed_verdict(r, VERDICT_FAILED, "dns", "edge %s: %s", me->title, rec->detail);
-	}
-	switch (rec->outcome) {
 	case CTL_OUTCOME_ANSWERED:
 		return fed_verdict(r, VERDICT_PASS, "",
 		                   "edge %s found %s by DNS at %s (%llu queries); %s", me->title,

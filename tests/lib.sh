@@ -41,6 +41,16 @@ skip_all() {
 # skip_slow WHAT: a slow test (minutes, or network namespaces, real peers,
 # Chromium) skips in a quick check: configure --enable-quick-check, which
 # make distcheck uses, or make check QUICK_CHECK=yes (docs/install.md).
+# lab_leftovers ROLES: the one-shot labs' namespaces (edgelab-PID-ROLE, ROLE
+# one of the regex alternatives ROLES, e.g. 'outside|fw|edge') whose process
+# is gone: another test's lab running at the same time is not ours to judge.
+lab_leftovers() {
+	for ns in $(ip netns list 2>/dev/null | grep -oE "^edgelab-[0-9]+-($1)"); do
+		pid=${ns#edgelab-}
+		kill -0 "${pid%%-*}" 2>/dev/null || echo "$ns"
+	done
+}
+
 skip_slow() {
 	[ "${EDGELAB_QUICK_CHECK:-no}" != yes ] ||
 		skip_all "quick check (QUICK_CHECK=yes, as in make distcheck): $*"

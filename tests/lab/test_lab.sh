@@ -16,12 +16,7 @@ done
 
 # A lab's namespaces whose process is gone: another test's lab running at
 # the same time (make -j) is not ours to judge or remove.
-leftovers() {
-	for ns in $(ip netns list 2>/dev/null | grep -oE '^edgelab-[0-9]+-(outside|fw|edge)'); do
-		pid=${ns#edgelab-}
-		kill -0 "${pid%%-*}" 2>/dev/null || echo "$ns"
-	done
-}
+leftovers() { lab_leftovers 'outside|fw|edge'; }
 at_exit '"$EDGELAB" lab --cleanup >/dev/null'
 check "no lab is left over from before" [ -z "$(leftovers)" ]
 

@@ -14,12 +14,7 @@ for tool in ip nft dnsmasq; do
 done
 
 # This lab's namespaces whose process is gone (other labs may run meanwhile).
-leftovers() {
-	for ns in $(ip netns list 2>/dev/null | grep -oE '^edgelab-[0-9]+-(inet|a-fw|a-edge|b-fw|b-edge)'); do
-		pid=${ns#edgelab-}
-		kill -0 "${pid%%-*}" 2>/dev/null || echo "$ns"
-	done
-}
+leftovers() { lab_leftovers 'inet|a-fw|a-edge|b-fw|b-edge'; }
 at_exit '"$EDGELAB" lab --cleanup >/dev/null'
 check "no federation lab is left over from before" [ -z "$(leftovers)" ]
 
