@@ -41,12 +41,12 @@ static int set_edge(const struct cli_opt *o, const char *value, char *why, size_
 	return 0;
 }
 
-static int set_dns(const struct cli_opt *o, const char *value, char *why, size_t why_len, void *arg)
+/* --dns and --av-edge: an address without a port, into the field at o->offset. */
+static int set_extra_addr(const struct cli_opt *o, const char *value, char *why, size_t why_len,
+                          void *arg)
 {
-	struct rules_args *a = arg;
-	(void)o;
-	if (addr_parse(value, 0, &a->opts.dns) ||
-	    addr_port((const struct sockaddr *)&a->opts.dns) != 0) {
+	struct sockaddr_storage *sa = (struct sockaddr_storage *)((char *)arg + o->offset);
+	if (addr_parse(value, 0, sa) || addr_port((const struct sockaddr *)sa) != 0) {
 		snprintf(why, why_len, "'%s' is not an IPv4 or IPv6 address (without a port)",
 		         value);
 		return EINVAL;
@@ -95,8 +95,9 @@ static int check_masks(char *why, size_t why_len, void *arg)
 	if (a->opts.drop_mask & a->opts.reject_mask)
 		return snprintf(why, why_len, "a row cannot be both in --drop and --reject"),
 		       EINVAL;
-	if (a->opts.dns.ss_family && rules_opts_check(&a->opts))
-		return snprintf(why, why_len, "--dns and --edge must be of one family"), EINVAL;
+	if ((a->opts.dns.ss_family || a->opts.av_edge.ss_family) && rules_opts_check(&a->opts))
+		return snprintf(why, why_len, "--dns, --av-edge and --edge must be of one family"),
+		       EINVAL;
 	return 0;
 }
 
@@ -130,10 +131,18 @@ static const struct cli_opt rules_options[] = {
              "unreachable; the probe then says REJECTED"},
     {.name = "dns",
      .arg = "ADDR",
-     .set = set_dns,
+     .set = set_extra_addr,
+     .offset = AT(opts.dns),
      .help = "also let the edge query this DNS server (UDP and TCP 53):\n"
              "not a port-table row, but an edge that finds partners by\n"
              "SRV needs it (the federation lab's fw: --dns 192.0.2.53)"},
+    {.name = "av-edge",
+     .arg = "ADDR",
+     .set = set_extra_addr,
+     .offset = AT(opts.av_edge),
+     .help = "also let TCP 443 in to this A/V edge address (MS-TURN\n"
+             "over TCP, pseudo-TLS): not a port-table row, but A/V over\n"
+             "TCP needs it (the federation lab's fw A: --av-edge 198.51.100.11)"},
     {.name = "lab",
      .letter = 'l',
      .set = cli_opt_flag,
@@ -152,7 +161,8 @@ static const struct cli_opt rules_options[] = {
 static const struct cli_opts rules_verb = {
     .verb = "rules",
     .synopsis = "[--edge ADDR] [--format nft|iptables] [--lab] [--drop N[,N]]\n"
-                "                     [--reject N[,N]] [--table NAME] [--dns ADDR]",
+                "                     [--reject N[,N]] [--table NAME] [--dns ADDR]\n"
+                "                     [--av-edge ADDR]",
     .about = "Prints the stateful forward policy of the router between the outside and\n"
              "the edge's access interface: one commented rule per port-table row.\n",
     .opts = rules_options,

@@ -83,6 +83,8 @@ int rules_opts_check(const struct rules_opts *o)
 		return EINVAL;
 	if (o->dns.ss_family && !same_family(&o->dns, &o->edge))
 		return EINVAL;
+	if (o->av_edge.ss_family && !same_family(&o->av_edge, &o->edge))
+		return EINVAL;
 	if (o->table && !table_name_ok(o->table))
 		return EINVAL;
 	if (!o->outside_if != !o->edge_if)
@@ -197,6 +199,21 @@ static void nft_dns(struct out *w, const struct rules_opts *o, const struct edge
 	           o->counters ? " counter" : "", DNS_COMMENT);
 }
 
+#define AV_COMMENT                                                                                 \
+	"not a port-table row: MS-TURN over TCP 443 (pseudo-TLS) to the A/V edge, from remote "    \
+	"clients and federated edges' relays"
+
+static void nft_av_edge(struct out *w, const struct rules_opts *o)
+{
+	struct edge av;
+	edge_get(&o->av_edge, &av);
+	out_printf(w, "\t\t");
+	if (o->outside_if)
+		out_printf(w, "iifname \"%s\" oifname \"%s\" ", o->outside_if, o->edge_if);
+	out_printf(w, "%s daddr %s tcp dport 443%s accept comment \"%s\"\n", av.v6 ? "ip6" : "ip",
+	           av.ip, o->counters ? " counter" : "", AV_COMMENT);
+}
+
 /* Both formats' first lines: what the rules are for, and which interfaces
  * they name, when they do. */
 static void write_title(struct out *w, const struct rules_opts *o, const struct edge *e)
@@ -258,6 +275,8 @@ int rules_write_nft(FILE *out, const struct rules_opts *o)
 	}
 	if (o->dns.ss_family)
 		nft_dns(&w, o, &e);
+	if (o->av_edge.ss_family)
+		nft_av_edge(&w, o);
 	if (o->counters) /* the policy's drops have no counter of their own */
 		out_printf(&w, "\t\tcounter comment \"no rule matched: dropped by the policy\"\n");
 	out_printf(&w, "\t}\n}\n");
@@ -306,6 +325,17 @@ static void ipt_dns(struct out *w, const struct rules_opts *o, const struct edge
 	    e->ip, e->v6 ? 128 : 32, dns.ip, e->v6 ? 128 : 32, proto, proto, DNS_COMMENT);
 }
 
+static void ipt_av_edge(struct out *w, const struct rules_opts *o)
+{
+	struct edge av;
+	edge_get(&o->av_edge, &av);
+	out_printf(w, "-A FORWARD");
+	if (o->outside_if)
+		out_printf(w, " -i %s -o %s", o->outside_if, o->edge_if);
+	out_printf(w, " -d %s/%d -p tcp -m tcp --dport 443 -m comment --comment \"%s\" -j ACCEPT\n",
+	           av.ip, av.v6 ? 128 : 32, AV_COMMENT);
+}
+
 static void ipt_head(struct out *w, const struct rules_opts *o, const struct edge *e)
 {
 	const char *tool = e->v6 ? "ip6tables-restore" : "iptables-restore";
@@ -343,6 +373,8 @@ int rules_write_iptables(FILE *out, const struct rules_opts *o)
 	if (o->dns.ss_family)
 		for (int i = 0; i < 2; i++)
 			ipt_dns(&w, o, &e, i ? "tcp" : "udp");
+	if (o->av_edge.ss_family)
+		ipt_av_edge(&w, o);
 	out_printf(&w, "COMMIT\n");
 	return out_finish(&w);
 }

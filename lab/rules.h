@@ -29,13 +29,19 @@ struct rules_opts {
 	 * query it on UDP and TCP 53: not a port-table row, but an edge that
 	 * finds its partners by SRV (federation_partner DOMAIN) needs it. */
 	struct sockaddr_storage dns;
+	/* The A/V edge's address for MS-TURN over TCP (same family as edge;
+	 * port ignored), or family 0: none. With one, one more rule lets TCP
+	 * 443 in to it: not a row of this table (Microsoft's A/V edge tables
+	 * have it: remote clients and federated edges' relays connect there,
+	 * pseudo-TLS), but the TCP variant of A/V between edges needs it. */
+	struct sockaddr_storage av_edge;
 	/* nft only: a counter on every rule, on the replies' rule and on what
 	 * falls through to the policy (the federation lab reads them). */
 	bool counters;
 };
 
 /* 0 when o is usable: a known family, masks only over rows 1..ROWS_COUNT and
- * not overlapping, a DNS server of the edge's family or none, a table name of
+ * not overlapping, a DNS server and an A/V edge of the edge's family or none, a table name of
  * [A-Za-z_][A-Za-z0-9_-]* up to RULES_TABLE_MAX characters, interface names both set or both NULL,
  * each 1-15 of [A-Za-z0-9_.-] (IFNAMSIZ). EINVAL otherwise. */
 int rules_opts_check(const struct rules_opts *o);

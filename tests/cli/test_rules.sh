@@ -113,7 +113,15 @@ check "... one more rule: the edge to its DNS server on UDP and TCP 53, out of t
 check "rules --dns --format iptables" rules "$tmp/iptdns" --dns 192.0.2.53 --format iptables
 check "... a UDP and a TCP rule to port 53" \
 	test "$(count "$tmp/iptdns" '-s 198.51.100.10/32 -d 192.0.2.53/32 -p ')" -eq 2
-usage_error "rules --dns of another family" "--dns and --edge must be of one family" --dns 2001:db8::53
+usage_error "rules --dns of another family" "--dns, --av-edge and --edge must be of one family" --dns 2001:db8::53
+check "rules --lab --av-edge" rules "$tmp/nftav" --lab --edge 203.0.113.10 --av-edge 203.0.113.11
+check "... one more rule: TCP 443 in to the A/V edge's address, on the lab fw's outside" \
+	has "$tmp/nftav" 'iifname "outside0" oifname "edge0" ip daddr 203.0.113.11 tcp dport 443 accept comment "not a port-table row: MS-TURN over TCP 443'
+check "rules --av-edge --format iptables" rules "$tmp/iptav" --av-edge 198.51.100.11 --format iptables
+check "... one TCP 443 rule to it" \
+	test "$(count "$tmp/iptav" '-d 198.51.100.11/32 -p tcp -m tcp --dport 443 ')" -eq 1
+usage_error "rules --av-edge of another family" "--dns, --av-edge and --edge must be of one family" --av-edge 2001:db8::11
+usage_error "rules --av-edge with a port" "without a port" --av-edge 198.51.100.11:443
 check "rules --lab --format iptables" rules "$tmp/iptlab" --lab --format iptables
 check "rules --lab --format iptables: -i/-o" \
 	test "$(count "$tmp/iptlab" '-A FORWARD -i outside0 -o edge0 -d 198.51.100.10/32 ')" -eq 3
@@ -146,7 +154,7 @@ else
 	nsx() {
 		ip netns exec "$ns" "$@"
 	}
-	for f in nft4 nft6 nftdr nftlab nftdns; do
+	for f in nft4 nft6 nftdr nftlab nftdns nftav; do
 		check "nft -c accepts $f" nsx nft -c -f "$tmp/$f"
 	done
 	# A table of someone else's must survive, and loading twice must not
@@ -165,6 +173,7 @@ else
 		check "ip6tables-restore --test" nsx ip6tables-restore --test "$tmp/ipt6"
 		check "iptables-restore --test --lab" nsx iptables-restore --test "$tmp/iptlab"
 		check "iptables-restore --test --dns" nsx iptables-restore --test "$tmp/iptdns"
+		check "iptables-restore --test --av-edge" nsx iptables-restore --test "$tmp/iptav"
 		check "iptables-restore loads the rules" nsx iptables-restore "$tmp/ipt4"
 		nsx iptables-save -t filter >"$tmp/saved" 2>&1
 		check "iptables: the rules are listed" \

@@ -333,8 +333,6 @@ static void test_rules_iptables_ipv6(void **state)
 	free(s);
 }
 
-/* /dev/full accepts the buffered writes and fails the flush: the error
- * must come back, not be lost in the FILE. */
 /* The DNS rule: after the rows, in both formats; a server of the other
  * family than the edge is refused. */
 static void test_rules_dns(void **state)
@@ -362,6 +360,38 @@ static void test_rules_dns(void **state)
 	free(s);
 }
 
+/* The A/V edge's TCP 443 rule: inbound, after the rows, in both formats,
+ * with the lab's interfaces when they are named; the other family is
+ * refused. */
+static void test_rules_av_edge(void **state)
+{
+	struct rules_opts o;
+	int err;
+	(void)state;
+	opts_init(&o, EDGE4);
+	o.outside_if = "outside0";
+	o.edge_if = "edge0";
+	assert_int_equal(addr_parse("192.0.2.11", 0, &o.av_edge), 0);
+	char *s = render_ok(rules_write_nft, &o);
+	assert_once(s, "\t\tiifname \"outside0\" oifname \"edge0\" ip daddr 192.0.2.11 tcp dport "
+	               "443 accept comment \"not a port-table row: MS-TURN over TCP 443");
+	assert_true(strstr(s, "192.0.2.11") > strstr(s, "row 6:"));
+	free(s);
+	s = render_ok(rules_write_iptables, &o);
+	assert_once(s, "-A FORWARD -i outside0 -o edge0 -d 192.0.2.11/32 -p tcp -m tcp --dport 443 "
+	               "-m comment --comment \"not a port-table row");
+	free(s);
+	assert_int_equal(addr_parse("2001:db8::11", 0, &o.av_edge), 0);
+	assert_null(render(rules_write_nft, &o, &err));
+	assert_int_equal(err, EINVAL);
+	opts_init(&o, EDGE4);
+	s = render_ok(rules_write_nft, &o);
+	assert_absent(s, "A/V edge");
+	free(s);
+}
+
+/* /dev/full accepts the buffered writes and fails the flush: the error
+ * must come back, not be lost in the FILE. */
 static void test_rules_write_error(void **state)
 {
 	(void)state;
@@ -391,6 +421,7 @@ int main(void)
 	    cmocka_unit_test(test_rules_iptables_drop_reject),
 	    cmocka_unit_test(test_rules_iptables_ipv6),
 	    cmocka_unit_test(test_rules_dns),
+	    cmocka_unit_test(test_rules_av_edge),
 	    cmocka_unit_test(test_rules_write_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
