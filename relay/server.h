@@ -21,6 +21,7 @@
 struct relay_shared {
 	atomic_uint tcp_open;          /* STUN/TCP connections open, all workers */
 	atomic_bool tcp_listener_open; /* the one STUN/TCP listener is on a worker */
+	atomic_bool udp_claimed;       /* the first worker proved STUN/UDP's address free */
 	atomic_bool sweeper_open;      /* one worker expires EVEN-PORT reservations */
 	struct port_pool *pool;
 	struct quota quota;

@@ -13,9 +13,11 @@
 #include "relay/binding.h"
 #include "relay/server.h"
 
-#define UDP_BATCH       32   /* datagrams per recvmmsg/sendmmsg */
-#define UDP_BATCHES_MAX 4    /* batches per wake-up: bounded work per event */
-#define UDP_DGRAM_MAX   2048 /* larger datagrams are truncated, hence dropped */
+/* After "Address already in use" on a listener: edgelab never shares one. */
+#define RELAY_IN_USE_HINT " (another process holds it; edgelab does not share its listeners)"
+#define UDP_BATCH         32   /* datagrams per recvmmsg/sendmmsg */
+#define UDP_BATCHES_MAX   4    /* batches per wake-up: bounded work per event */
+#define UDP_DGRAM_MAX     2048 /* larger datagrams are truncated, hence dropped */
 /* Socket buffers: bursts of a busy relay fit (the kernel default, 208 KiB,
  * dropped datagrams under a flood of small ones). */
 #define UDP_LISTEN_BUFFER (4 * 1024 * 1024)

@@ -359,13 +359,14 @@ static int listen_on(struct relay_server *s, const struct sockaddr_storage *ss,
 {
 	char where[ADDR_STR_MAX];
 	const struct sockaddr *sa = (const struct sockaddr *)ss;
-	unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE |
-	                 LEV_OPT_REUSEABLE_PORT;
+	/* No SO_REUSEPORT: one worker listens, and with it another process of
+	 * the same user could bind the address too and take half the clients. */
+	unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE;
 	*out = evconnlistener_new_bind(s->base, cb, s, flags, 128, sa, addr_len(sa));
 	if (!*out) {
 		int rc = errno ? errno : ENOMEM;
-		snprintf(err, err_len, "%s %s: %s", what, addr_str(sa, where, sizeof(where)),
-		         strerror(rc));
+		snprintf(err, err_len, "%s %s: %s%s", what, addr_str(sa, where, sizeof(where)),
+		         strerror(rc), rc == EADDRINUSE ? RELAY_IN_USE_HINT : "");
 		return rc;
 	}
 	return 0;

@@ -277,11 +277,37 @@ static int udp_socket(const struct sockaddr_storage *sa, evutil_socket_t *fdp)
 	return 0;
 }
 
+/* Whether the address is free: a socket bound without SO_REUSEPORT fails
+ * when any other socket holds it, where the workers' SO_REUSEPORT group
+ * would silently join a group of another process of the same user (a
+ * second edgelab), and the kernel would split clients between the two.
+ * The first worker asks, before any of the group is bound. Port 0 (tests)
+ * has nothing to claim. */
+static int udp_claim(const struct sockaddr_storage *sa)
+{
+	if (addr_port((const struct sockaddr *)sa) == 0)
+		return 0;
+	int fd = socket(sa->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errno;
+	int on = 1, rc = 0;
+	if (sa->ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)))
+		rc = errno;
+	if (!rc && bind(fd, (const struct sockaddr *)sa, addr_len((const struct sockaddr *)sa)))
+		rc = errno;
+	close(fd);
+	return rc;
+}
+
 int stun_udp_open(struct relay_server *s, char *err, size_t err_len)
 {
 	char where[ADDR_STR_MAX];
 	const struct sockaddr_storage *sa = &s->conf->stun_udp_listen;
-	int rc = udp_socket(sa, &s->udp_fd);
+	int rc = 0;
+	if (!atomic_exchange(&s->shared->udp_claimed, true))
+		rc = udp_claim(sa);
+	if (!rc)
+		rc = udp_socket(sa, &s->udp_fd);
 	if (!rc) {
 		socklen_t len = sizeof(s->udp_local);
 		getsockname(s->udp_fd, (struct sockaddr *)&s->udp_local, &len);
@@ -289,8 +315,9 @@ int stun_udp_open(struct relay_server *s, char *err, size_t err_len)
 		rc = !s->udp_ev || event_add(s->udp_ev, NULL) ? ENOMEM : 0;
 	}
 	if (rc)
-		snprintf(err, err_len, "STUN/UDP %s: %s",
-		         addr_str((const struct sockaddr *)sa, where, sizeof(where)), strerror(rc));
+		snprintf(err, err_len, "STUN/UDP %s: %s%s",
+		         addr_str((const struct sockaddr *)sa, where, sizeof(where)), strerror(rc),
+		         rc == EADDRINUSE ? RELAY_IN_USE_HINT : "");
 	return rc;
 }
 

@@ -17,6 +17,7 @@ int relay_shared_init(struct relay_shared *sh, const struct conf *conf)
 {
 	atomic_init(&sh->tcp_open, 0);
 	atomic_init(&sh->tcp_listener_open, false);
+	atomic_init(&sh->udp_claimed, false);
 	atomic_init(&sh->sweeper_open, false);
 	quota_init(&sh->quota);
 	if (relay_metrics_register())

@@ -146,6 +146,47 @@ check "... naming the listener" grep -q "STUN/UDP 192.0.2.99:$P: Cannot assign r
 check "log_json: the same error as a JSON line" \
 	grep -q '^{"ts":"[0-9T:.-]*Z","level":"error","msg":"worker 0: STUN/UDP 192.0.2.99:'"$P"': Cannot assign requested address"}$' "$TMP/out3"
 
+# A listener address held by another process: serve refuses to start, where
+# SO_REUSEPORT would have joined the other's group and the kernel split the
+# clients between two edges. Another edgelab (the one above, 2 workers), with
+# nothing else of its own to bind, and a process that is not edgelab.
+second() { # LISTENER FLAGS...: a second serve; its status in rc, its output in out3
+	timeout 5 "$EDGELAB" serve --sip-tls-listen off --sip-mtls-listen off --msturn-tls-listen off \
+		--control-socket off "$@" >"$TMP/out3" 2>&1
+	rc=$?
+}
+second --stun-tcp-listen off --stun-udp-listen 127.0.0.1:"$P"
+check "STUN/UDP held by another edgelab: start-up stops with status 1" [ "$rc" -eq 1 ]
+check "... address in use, and why" \
+	grep -q "STUN/UDP 127.0.0.1:$P: Address already in use (another process holds it" "$TMP/out3"
+second --stun-udp-listen off --stun-tcp-listen 127.0.0.1:"$P"
+check "STUN/TCP held by another edgelab: status 1, address in use" \
+	sh -c '[ "$0" -eq 1 ] && grep -q "STUN/TCP 127.0.0.1:$1: Address already in use" "$2"' "$rc" "$P" "$TMP/out3"
+check "... the first edgelab still has all its sockets (2 UDP, 1 TCP)" \
+	sh -c '[ "$(ss -Hlun "( sport = :$0 )" | wc -l)" -eq 2 ] && [ "$(ss -Hltn "( sport = :$0 )" | wc -l)" -eq 1 ]' "$P"
+Q=$(free_port)
+python3 -c '
+import socket, sys, time
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+for s in (u, t):
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+t.listen(1)
+print("bound", flush=True)
+time.sleep(30)
+' "$Q" >"$TMP/holder" 2>&1 &
+HOLDER=$!
+at_exit "kill $HOLDER 2>/dev/null"
+wait_for 5 grep -q bound "$TMP/holder"
+second --stun-tcp-listen off --stun-udp-listen 127.0.0.1:"$Q" --workers 1
+check "UDP held by another program (with SO_REUSEPORT): status 1, address in use" \
+	sh -c '[ "$0" -eq 1 ] && grep -q "STUN/UDP 127.0.0.1:$1: Address already in use" "$2"' "$rc" "$Q" "$TMP/out3"
+second --stun-udp-listen off --stun-tcp-listen 127.0.0.1:"$Q"
+check "TCP likewise" \
+	sh -c '[ "$0" -eq 1 ] && grep -q "STUN/TCP 127.0.0.1:$1: Address already in use" "$2"' "$rc" "$Q" "$TMP/out3"
+kill "$HOLDER" 2>/dev/null
+
 # --- tls_generate: a lab PKI at first start ------------------------------
 main_pid=$SERVE_PID
 G=$TMP/gen
