@@ -2,13 +2,62 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/addr.h"
 
-static int sock_bound(const struct sockaddr *ip, uint16_t port, int type, bool reuse, int *fdp)
+/* How a relayed socket shares its port (the relayed TCP address listens
+ * and connects out from the same port, which takes SO_REUSEPORT):
+ *   - ALONE: a UDP relayed socket; nothing shares it.
+ *   - LISTENER: a TCP relayed address. Bound with SO_REUSEADDR only, so
+ *     that the bind fails when anything holds the port, a socket of another
+ *     process with SO_REUSEPORT included (the pool then draws another);
+ *     SO_REUSEPORT comes after the bind, for the connections out, with a
+ *     reuseport program that hands every incoming connection to it.
+ *   - CONNECTOR: a connection out from a TCP relayed address. */
+enum share { SHARE_ALONE, SHARE_LISTENER, SHARE_CONNECTOR };
+
+/* A classic BPF reuseport program: "return 0", the group's first socket,
+ * which is the relayed address's listener (the others join later). A
+ * process of the same user can still bind the port with SO_REUSEPORT once
+ * the relay has connected out from it (Linux's bind fast path lets any
+ * same-user SO_REUSEPORT socket on the same address in), and even listen:
+ * it joins the group, but is never handed a connection. */
+static int first_socket_only(int fd)
+{
+	struct sock_filter code[] = {{BPF_RET | BPF_K, 0, 0, 0}};
+	struct sock_fprog prog = {.len = 1, .filter = code};
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog)) ? errno
+	                                                                                 : 0;
+}
+
+static int share_before_bind(int fd, enum share share)
+{
+	int on = 1;
+	if (share == SHARE_ALONE)
+		return 0;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)))
+		return errno;
+	if (share == SHARE_CONNECTOR && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)))
+		return errno;
+	return 0;
+}
+
+static int share_after_bind(int fd, enum share share)
+{
+	int on = 1;
+	if (share != SHARE_LISTENER)
+		return 0;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)))
+		return errno;
+	return first_socket_only(fd);
+}
+
+static int sock_bound(const struct sockaddr *ip, uint16_t port, int type, enum share share,
+                      int *fdp)
 {
 	struct sockaddr_storage sa;
 	int on = 1;
@@ -17,15 +66,14 @@ static int sock_bound(const struct sockaddr *ip, uint16_t port, int type, bool r
 	int fd = socket(ip->sa_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return errno;
-	int rc = 0;
-	if (reuse && (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) ||
-	              setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on))))
-		rc = errno;
+	int rc = share_before_bind(fd, share);
 	if (!rc && ip->sa_family == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)))
 		rc = errno;
 	if (!rc && bind(fd, (struct sockaddr *)&sa, addr_len(ip)))
 		rc = errno;
+	if (!rc)
+		rc = share_after_bind(fd, share);
 	if (rc) {
 		close(fd);
 		return rc;
@@ -47,8 +95,9 @@ int relay_sock_open(struct port_pool *pool, const struct sockaddr *ip,
                     const struct relay_sock_opts *o, int *fd, uint16_t *port)
 {
 	bool tcp = o->type == SOCK_STREAM;
+	enum share share = tcp ? SHARE_LISTENER : SHARE_ALONE;
 	if (o->exact) {
-		int rc = sock_bound(ip, o->exact, o->type, tcp, fd);
+		int rc = sock_bound(ip, o->exact, o->type, share, fd);
 		if (!rc)
 			*port = o->exact;
 		if (!rc && o->dont_fragment && !tcp)
@@ -66,7 +115,7 @@ int relay_sock_open(struct port_pool *pool, const struct sockaddr *ip,
 		rc = port_pool_take(pool, o->even, o->pair, &p);
 		if (rc)
 			break;
-		rc = sock_bound(ip, p, o->type, tcp, fd);
+		rc = sock_bound(ip, p, o->type, share, fd);
 		if (!rc) {
 			*port = p;
 			break;
@@ -88,7 +137,7 @@ int relay_sock_open(struct port_pool *pool, const struct sockaddr *ip,
 int relay_sock_connect(const struct sockaddr *local, const struct sockaddr *peer, int *fdp)
 {
 	int fd = -1;
-	int rc = sock_bound(local, addr_port(local), SOCK_STREAM, true, &fd);
+	int rc = sock_bound(local, addr_port(local), SOCK_STREAM, SHARE_CONNECTOR, &fd);
 	if (rc)
 		return rc;
 	if (connect(fd, peer, addr_len(peer)) && errno != EINPROGRESS) {

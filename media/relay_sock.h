@@ -19,8 +19,11 @@ struct relay_sock_opts {
 };
 
 /* A non-blocking socket bound to ip (its port ignored) and a port of the
- * pool; a TCP one has SO_REUSEADDR and SO_REUSEPORT so that the relay can
- * also connect out from the same address. *port receives the port, which
+ * pool that no other socket holds (the bind proves it: without
+ * SO_REUSEPORT). A TCP one then gets SO_REUSEPORT, so that the relay can
+ * also connect out from the same address, and a reuseport program that
+ * hands every incoming connection to it, never to a socket of another
+ * process that joins the port later. *port receives the port, which
  * the caller releases to the pool after closing the socket (with pair, also
  * port + 1). 0, ENOSPC (pool full: 508), or the errno of socket/bind. */
 int relay_sock_open(struct port_pool *pool, const struct sockaddr *ip,
