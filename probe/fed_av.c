@@ -187,7 +187,7 @@ int fed_av_run(const struct fed_av_opts *o, struct fed_av_result *r)
 		return ENOMEM;
 	}
 	R->o = o;
-	R->T = &fed_av_udp;
+	R->T = o->tcp ? &fed_av_tcp : &fed_av_udp;
 	R->r = r;
 	R->start = flow_now();
 	R->deadline = R->start + o->timeout_ms / 1000.0;

@@ -20,6 +20,7 @@
 #define FED_AV_WIRE_MAX (STUN_MAX_MSG_LEN + 64)
 
 struct run;
+struct fed_av_tcp_conn; /* fed_av_tcp.c's */
 
 struct client {
 	const char *name, *far_name;
@@ -32,6 +33,7 @@ struct client {
 	struct fed_av_client *res;
 	struct fed_av_dir *tx, *rx;
 	struct client *peer;
+	struct fed_av_tcp_conn *tcp; /* the TCP variant's connection state */
 	bool own_made, inner_made;
 
 	/* The transaction waited for, and its answer. */
@@ -82,7 +84,7 @@ struct transport {
 	void (*close)(struct client *c); /* its state (the socket is closed for it) */
 };
 
-extern const struct transport fed_av_udp;
+extern const struct transport fed_av_udp, fed_av_tcp;
 
 struct run {
 	const struct fed_av_opts *o;
