@@ -30,6 +30,13 @@
  *     ====: row 5 out of the sender's edge, row 6 into the other's, so that
  *     each firewall carries both; the rest stays on one side of a firewall.
  *
+ * The TCP variant (opts.tcp) is the same over MS-TURN's TCP framing, both
+ * layers: each client connects to its edge's A/V TCP 443 (the pseudo-TLS
+ * listener, msturn_tls_listen) and gets a TCP relayed address; edge A's
+ * relay connects from RA to edge B's 443, and the inner layer is a byte
+ * stream inside the outer one (the pseudo-TLS hello, then MS-TURN frames);
+ * RTP is framed by RFC 4571 on the relayed legs.
+ *
  * What an edge needs: a turn_user (o->a.user on edge A, o->b.user on edge
  * B: both clients use a side's account on that side's edge), and a peer
  * policy that lets it relay to the far edge and to its own relayed
@@ -52,7 +59,8 @@
 
 struct fed_av_side {
 	const char *name; /* "A": in sentences; NULL for "A" / "B" */
-	/* The edge's UDP 3478 as this side's client reaches it. */
+	/* The edge's UDP 3478 as this side's client reaches it; with tcp, its
+	 * A/V TCP 443 (msturn_tls_listen). */
 	struct sockaddr_storage edge;
 	/* The same as the other side's edge reaches it (its relay sends the
 	 * inner allocation's messages there); AF_UNSPEC: edge. Set it behind a
@@ -68,9 +76,11 @@ struct fed_av_opts {
 	size_t payload;      /* RTP payload bytes, FED_AV_MIN_PAYLOAD..FED_AV_MAX_PAYLOAD */
 	unsigned timeout_ms; /* the whole run (without the allocations' deletion) */
 	unsigned window;     /* RTP packets in flight per direction; 0: 64 */
+	bool tcp;            /* the TCP variant (above); false: UDP */
 };
 
-/* packets 500, payload 160 (G.711, 20 ms), timeout 5000 ms; sides zeroed. */
+/* packets 500, payload 160 (G.711, 20 ms), timeout 5000 ms, UDP; sides
+ * zeroed. */
 void fed_av_opts_default(struct fed_av_opts *o);
 
 /* The stages in order; a result's stage is the last one entered. */
@@ -90,9 +100,11 @@ enum fed_av_stage {
  * Active Destination names the leg the relay refused to relay on. */
 enum fed_av_hop {
 	FED_AV_HOP_NONE,
-	FED_AV_HOP_CLIENT_A_TO_EDGE_A, /* the internet segment to A's 3478 (row 6 of A) */
+	FED_AV_HOP_CLIENT_A_TO_EDGE_A, /* the internet segment to A's 3478 (row 6 of A), or 443 */
 	FED_AV_HOP_CLIENT_B_TO_EDGE_B,
-	FED_AV_HOP_EDGE_A_TO_EDGE_B, /* A's relay to B's 3478 (row 5 of A, row 6 of B) */
+	/* A's relay to B's 3478 (row 5 of A, row 6 of B); with tcp, to B's 443
+	 * (row 4 of A) */
+	FED_AV_HOP_EDGE_A_TO_EDGE_B,
 	FED_AV_HOP_EDGE_B_TO_EDGE_A,
 	FED_AV_HOP_EDGE_A_RELAY, /* edge A relaying between two of its relayed addresses */
 	FED_AV_HOP_EDGE_B_RELAY,
@@ -104,7 +116,7 @@ enum fed_av_why {
 	FED_AV_WHY_NONE,
 	FED_AV_WHY_OPTIONS,     /* options out of range */
 	FED_AV_WHY_SOCKET,      /* a local socket error */
-	FED_AV_WHY_UNREACHABLE, /* ICMP unreachable (the client's socket saw it) */
+	FED_AV_WHY_UNREACHABLE, /* ICMP unreachable (the client's socket saw it), or a TCP RST */
 	FED_AV_WHY_NO_ANSWER,   /* nothing back before the deadline */
 	FED_AV_WHY_ERROR,       /* an error answer: code */
 	FED_AV_WHY_AUTH,        /* credentials refused: code (401 again, 431, 436...) */
@@ -116,7 +128,7 @@ enum fed_av_why {
 /* One direction's RTP. */
 struct fed_av_dir {
 	unsigned sent;
-	unsigned received;     /* datagrams of this stream that arrived */
+	unsigned received;     /* datagrams (TCP: RFC 4571 frames) of this stream that arrived */
 	unsigned intact;       /* distinct packets that arrived byte for byte as sent */
 	unsigned corrupt;      /* arrived by the expected way, but not as any packet sent */
 	unsigned duplicate;    /* an intact packet again */
@@ -127,7 +139,7 @@ struct fed_av_dir {
 
 /* What one client held. */
 struct fed_av_client {
-	struct sockaddr_storage local;         /* its socket */
+	struct sockaddr_storage local;         /* its socket (TCP: once connected) */
 	struct sockaddr_storage mapped;        /* where its own edge saw it from */
 	struct sockaddr_storage relayed;       /* its allocation on its own edge */
 	struct sockaddr_storage inner_relayed; /* its allocation on the far edge */

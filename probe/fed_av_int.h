@@ -1,8 +1,9 @@
 /* Internals of probe/fed_av.c, pure functions over buffers that the unit
  * test and the fuzz target reach too: an MS-TURN client's requests and its
  * reading of answers (msturn_client.c), and the RTP streams with the
- * classification of whatever reaches a client's socket (fed_av_media.c).
- * No I/O, no logging, no allocation. Private to probe/. */
+ * classification of whatever reaches a client's socket (fed_av_media.c);
+ * the TCP variant's streams: probe/fed_av_tcp_int.h. No I/O, no logging,
+ * no allocation. Private to probe/. */
 #ifndef EDGELAB_PROBE_FED_AV_INT_H
 #define EDGELAB_PROBE_FED_AV_INT_H
 
@@ -98,6 +99,9 @@ struct fed_av_stream {
  * packet (its own payload type, the stream's SSRC). 0 and *len, or
  * media/rtp.h's errors. */
 int fed_av_packet(const struct fed_av_stream *s, uint32_t i, uint8_t *buf, size_t cap, size_t *len);
+/* The same packet framed for a stream by RFC 4571 (its length first). */
+int fed_av_packet_framed(const struct fed_av_stream *s, uint32_t i, uint8_t *buf, size_t cap,
+                         size_t *len);
 
 /* What a client expects on its socket, all of it from its own edge. */
 struct fed_av_expect {
@@ -136,5 +140,9 @@ struct fed_av_datagram {
  *   - not STUN: PERMIT when it is e->in's permit packet, else OTHER. */
 void fed_av_classify(const struct fed_av_expect *e, const uint8_t *buf, size_t len,
                      struct fed_av_datagram *d);
+/* One RTP packet of len bytes by the media's way (from the far client's
+ * inner allocation): MEDIA (index set), PERMIT, or CORRUPT. */
+void fed_av_classify_rtp(const struct fed_av_stream *s, const uint8_t *buf, size_t len,
+                         struct fed_av_datagram *d);
 
 #endif

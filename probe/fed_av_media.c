@@ -16,7 +16,9 @@ static uint32_t next(uint32_t *x)
 	return *x;
 }
 
-int fed_av_packet(const struct fed_av_stream *s, uint32_t i, uint8_t *buf, size_t cap, size_t *len)
+/* Packet i (or the permit), bare or (framed) as RFC 4571 frames it. */
+static int build(const struct fed_av_stream *s, uint32_t i, bool framed, uint8_t *buf, size_t cap,
+                 size_t *len)
 {
 	static const char permit[] = "edgelab fed-av permit";
 	uint8_t payload[FED_AV_MAX_PAYLOAD];
@@ -28,12 +30,28 @@ int fed_av_packet(const struct fed_av_stream *s, uint32_t i, uint8_t *buf, size_
 	                    .ts = s->ts0 + (is_permit ? 0 : i * (uint32_t)s->payload),
 	                    .ssrc = s->ssrc,
 	                    .marker = is_permit || i == 0};
-	if (is_permit)
-		return rtp_packet_encode(buf, cap, &h, permit, sizeof(permit) - 1, len);
-	uint32_t x = (s->ssrc ^ (i * 0x9E3779B9u)) | 1;
-	for (size_t k = 0; k < s->payload; k++)
-		payload[k] = (uint8_t)(next(&x) >> 24);
-	return rtp_packet_encode(buf, cap, &h, payload, s->payload, len);
+	const void *p = permit;
+	size_t plen = sizeof(permit) - 1;
+	if (!is_permit) {
+		uint32_t x = (s->ssrc ^ (i * 0x9E3779B9u)) | 1;
+		for (size_t k = 0; k < s->payload; k++)
+			payload[k] = (uint8_t)(next(&x) >> 24);
+		p = payload;
+		plen = s->payload;
+	}
+	return framed ? rtp_frame_encode(buf, cap, &h, p, plen, len)
+	              : rtp_packet_encode(buf, cap, &h, p, plen, len);
+}
+
+int fed_av_packet(const struct fed_av_stream *s, uint32_t i, uint8_t *buf, size_t cap, size_t *len)
+{
+	return build(s, i, false, buf, cap, len);
+}
+
+int fed_av_packet_framed(const struct fed_av_stream *s, uint32_t i, uint8_t *buf, size_t cap,
+                         size_t *len)
+{
+	return build(s, i, true, buf, cap, len);
 }
 
 /* Whether buf is exactly packet i of s. */
@@ -45,9 +63,8 @@ static bool is_packet(const struct fed_av_stream *s, uint32_t i, const uint8_t *
 	       memcmp(want, buf, len) == 0;
 }
 
-/* Media from the far client's inner allocation: which packet, if intact. */
-static void classify_media(const struct fed_av_stream *s, const uint8_t *buf, size_t len,
-                           struct fed_av_datagram *d)
+void fed_av_classify_rtp(const struct fed_av_stream *s, const uint8_t *buf, size_t len,
+                         struct fed_av_datagram *d)
 {
 	struct rtp_hdr h;
 	const uint8_t *payload;
@@ -96,7 +113,7 @@ void fed_av_classify(const struct fed_av_expect *e, const uint8_t *buf, size_t l
 	if (rc)
 		return;
 	if (addr_equal((struct sockaddr *)&remote, (struct sockaddr *)&e->media_from))
-		classify_media(e->in, data, data_len, d);
+		fed_av_classify_rtp(e->in, data, data_len, d);
 	else if (addr_equal((struct sockaddr *)&remote, (struct sockaddr *)&e->far_edge))
 		classify_from_far_edge(e, data, data_len, d);
 }

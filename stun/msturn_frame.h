@@ -35,4 +35,12 @@ int pseudo_tls_hello_check(const uint8_t *buf, size_t len);
 /* The server's answer: fixed bytes with a fresh random and session id. */
 void pseudo_tls_reply(uint8_t out[PSEUDO_TLS_REPLY_LEN]);
 
+/* The client's halves (the federation A/V test's TCP variant): the
+ * ClientHello with a fresh random, and whether buf[0..len) starts the
+ * server's answer: 1 when all 83 bytes are there and right (all but the
+ * random and the session id compared, as libnice does), 0 when right so far
+ * but short, -1 when it is not the answer. */
+void pseudo_tls_hello(uint8_t out[PSEUDO_TLS_HELLO_LEN]);
+int pseudo_tls_reply_check(const uint8_t *buf, size_t len);
+
 #endif

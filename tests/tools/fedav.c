@@ -1,11 +1,13 @@
 /* fedav: runs fed_av_run (probe/fed_av.h) for the shell tests and prints
  * its result as "key value" lines (ok, stage, hop, why, code, detail, each
- * client's addresses, each direction's counts, seconds, deleted).
+ * client's addresses, each direction's counts, seconds, deleted, and the
+ * transport: tcp or udp).
  *
- *   fedav -a EDGE_A -A USER:PASS -b EDGE_B -B USER:PASS [-p PEER_EDGE_A]
+ *   fedav [-T] -a EDGE_A -A USER:PASS -b EDGE_B -B USER:PASS [-p PEER_EDGE_A]
  *         [-q PEER_EDGE_B] [-n PACKETS] [-s PAYLOAD] [-t TIMEOUT_MS]
  *
- * EDGE: IP:PORT (3478 when no port). Exit 0 when every packet arrived
+ * -T: the TCP variant, each EDGE the edge's MS-TURN pseudo-TLS listener.
+ * EDGE: IP:PORT (3478 when no port; 443 with -T). Exit 0 when every packet arrived
  * intact both ways, 1 otherwise, 2 on bad usage. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,17 +67,21 @@ int main(int argc, char **argv)
 	fed_av_opts_default(&o);
 	o.a.name = "A";
 	o.b.name = "B";
-	while ((opt = getopt(argc, argv, "a:A:b:B:p:q:n:s:t:")) != -1) {
+	/* The addresses are parsed after the options: -T decides their
+	 * default port. */
+	static const char addr_opts[] = "abpq";
+	struct sockaddr_storage *addrs[] = {&o.a.edge, &o.b.edge, &o.a.peer_edge, &o.b.peer_edge};
+	const char *addr_args[4] = {NULL};
+	while ((opt = getopt(argc, argv, "Ta:A:b:B:p:q:n:s:t:")) != -1) {
 		switch (opt) {
+		case 'T':
+			o.tcp = true;
+			break;
 		case 'a':
 		case 'b':
 		case 'p':
 		case 'q':
-			bad |= addr_parse(optarg, 3478,
-			                  opt == 'a'   ? &o.a.edge
-			                  : opt == 'b' ? &o.b.edge
-			                  : opt == 'p' ? &o.a.peer_edge
-			                               : &o.b.peer_edge);
+			addr_args[strchr(addr_opts, opt) - addr_opts] = optarg;
 			break;
 		case 'A':
 		case 'B':
@@ -94,13 +100,17 @@ int main(int argc, char **argv)
 			bad = 1;
 		}
 	}
+	for (int i = 0; i < 4; i++)
+		if (addr_args[i])
+			bad |= addr_parse(addr_args[i], o.tcp ? 443 : 3478, addrs[i]);
 	if (bad || optind != argc) {
-		fprintf(stderr, "usage: fedav -a EDGE_A -A USER:PASS -b EDGE_B -B USER:PASS "
+		fprintf(stderr, "usage: fedav [-T] -a EDGE_A -A USER:PASS -b EDGE_B -B USER:PASS "
 		                "[-p PEER_EDGE_A] [-q PEER_EDGE_B] [-n PACKETS] [-s PAYLOAD] "
 		                "[-t TIMEOUT_MS]\n");
 		return 2;
 	}
 	int rc = fed_av_run(&o, &r);
+	printf("transport %s\n", o.tcp ? "tcp" : "udp");
 	printf("ok %d\nreturn %d\nstage %s\nhop %s\nwhy %s\ncode %d\ndetail %s\n", r.ok, rc,
 	       fed_av_stage_name(r.stage), fed_av_hop_name(r.hop), fed_av_why_name(r.why), r.code,
 	       r.detail);
