@@ -73,6 +73,7 @@ void lab_fed_names(struct lab_fed *f, const char *self, const char *id, const ch
 		snprintf(e->log, sizeof(e->log), "%s", f->log);
 		snprintf(e->edge_addr, sizeof(e->edge_addr), "%s", st->edge_addr);
 		snprintf(e->dns_addr, sizeof(e->dns_addr), "%s", LAB_FED_DNS_ADDR);
+		snprintf(e->av_addr, sizeof(e->av_addr), "%s", st->av_addr);
 		e->counters = true;
 		snprintf(f->client_ca[s], sizeof(f->client_ca[s]), "%s/%s-ca.pem", f->clients_dir,
 		         st->name);

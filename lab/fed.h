@@ -88,6 +88,9 @@ struct lab_fed_site {
 	const char *client_addr;           /* and where it sits in inet */
 	const char *wrong_domain;          /* cert-name fault: what the certificate names */
 	const char *turn_user, *turn_pass; /* its edge's turn_user (the A/V clients') */
+	/* Its A/V edge's own address, as a Lync A/V edge has: MS-TURN's
+	 * pseudo-TLS on TCP 443 (SIP holds 443 on edge_addr), named av_fqdn. */
+	const char *av_addr, *av_fqdn;
 };
 const struct lab_fed_site *lab_fed_site(enum lab_site s);
 
@@ -130,6 +133,9 @@ struct lab_fed_wire {
 	/* Every TCP packet from edge S to the other edge, and back: what a
 	 * connection already up carries (no SYN to count). */
 	unsigned long long tcp[LAB_SITES], tcp_back[LAB_SITES];
+	/* From edge S: SYNs to the other's A/V TCP 443 (its relay, row 4), and
+	 * to edge S: SYN-ACKs from there. */
+	unsigned long long av_syn[LAB_SITES], av_synack[LAB_SITES];
 };
 int lab_fed_wire_read(const struct lab_fed *f, struct lab_fed_wire *w, char *err, size_t len);
 
@@ -140,6 +146,7 @@ int lab_fed_wire_read(const struct lab_fed *f, struct lab_fed_wire *w, char *err
 struct lab_fed_fw {
 	unsigned long long row[7]; /* [1..6] */
 	unsigned long long established, dropped;
+	unsigned long long av_edge; /* the A/V edge's TCP 443 rule (rules.h av_edge) */
 };
 /* 0, ENOENT (fw has the user's ruleset: no counters of ours), or an errno
  * with err. */

@@ -38,7 +38,7 @@ static bool dns_started(const char *log)
 
 int lab_fed_dns_start(struct lab_fed *f, char *err, size_t len)
 {
-	char records[LAB_SITES * 2][160], *argv[ARGS_MAX];
+	char records[LAB_SITES * 3][160], *argv[ARGS_MAX];
 	size_t n = 0;
 	const char *fixed[] = {"dnsmasq",
 	                       "--keep-in-foreground",
@@ -61,15 +61,17 @@ int lab_fed_dns_start(struct lab_fed *f, char *err, size_t len)
 		unsigned no_srv = s ? LAB_FAULT_NO_SRV_B : LAB_FAULT_NO_SRV_A;
 		snprintf(zones[s], sizeof(zones[s]), "--auth-zone=%s", st->domain);
 		argv[n++] = zones[s];
-		snprintf(records[2 * s], sizeof(records[0]), "--host-record=%s,%s,%s", st->fqdn,
-		         st->edge_addr, st->edge_addr6);
-		argv[n++] = records[2 * s];
+		char(*r)[160] = &records[3 * s];
+		snprintf(r[0], sizeof(r[0]), "--host-record=%s,%s,%s", st->fqdn, st->edge_addr,
+		         st->edge_addr6);
+		argv[n++] = r[0];
+		snprintf(r[1], sizeof(r[1]), "--host-record=%s,%s", st->av_fqdn, st->av_addr);
+		argv[n++] = r[1];
 		if (f->o->faults & no_srv)
 			continue;
-		snprintf(records[2 * s + 1], sizeof(records[0]),
-		         "--srv-host=_sipfederationtls._tcp.%s,%s,%s,0,100", st->domain, st->fqdn,
-		         srv_port(f->o->faults, s));
-		argv[n++] = records[2 * s + 1];
+		snprintf(r[2], sizeof(r[2]), "--srv-host=_sipfederationtls._tcp.%s,%s,%s,0,100",
+		         st->domain, st->fqdn, srv_port(f->o->faults, s));
+		argv[n++] = r[2];
 	}
 	argv[n] = NULL;
 	int rc = lab_fed_spawn(f, f->inet_ns, argv, f->dns_log, &f->dns);

@@ -13,10 +13,10 @@
 static const struct lab_fed_site sites[LAB_SITES] = {
     {"a", "A", "a.example", "sip.a.example", "198.51.100.10", "2001:db8:a::10", "192.0.2.1",
      "198.51.100.1", "198.51.100.0/24", "alice", LAB_FED_ALICE_ADDR, "a-corp.example", "media-a",
-     "lab-media-a"},
+     "lab-media-a", "198.51.100.11", "av.a.example"},
     {"b", "B", "b.example", "sip.b.example", "203.0.113.10", "2001:db8:b::10", "192.0.2.2",
      "203.0.113.1", "203.0.113.0/24", "bob", LAB_FED_BOB_ADDR, "b-corp.example", "media-b",
-     "lab-media-b"},
+     "lab-media-b", "203.0.113.11", "av.b.example"},
 };
 
 const struct lab_fed_site *lab_fed_site(enum lab_site s)
@@ -80,6 +80,9 @@ static int build_site(const struct lab_fed *f, int s, char *err, size_t len)
 	snprintf(cidr, sizeof(cidr), "%s/24", st->edge_addr);
 	if (!rc)
 		rc = addr_up(f, edge, cidr, LAB_HOST_FW_IF, err, len);
+	snprintf(cidr, sizeof(cidr), "%s/24", st->av_addr);
+	if (!rc)
+		rc = RUN(f, edge, err, len, "ip", "addr", "add", cidr, "dev", LAB_HOST_FW_IF);
 	snprintf(cidr, sizeof(cidr), "%s/64", st->edge_addr6);
 	if (!rc) /* nodad: usable at once; nothing else claims it */
 		rc = RUN(f, edge, err, len, "ip", "addr", "add", cidr, "dev", LAB_HOST_FW_IF,
@@ -117,12 +120,13 @@ static int write_wire(const struct lab_fed *f, char *path, size_t cap, char *err
 		return snprintf(err, len, "%s: %s", path, strerror(errno)), errno;
 	fprintf(out, "table bridge " WIRE_TABLE " {\n");
 	for (int s = 0; s < LAB_SITES; s++)
-		fprintf(out,
-		        "\tcounter %s_syn {}\n\tcounter %s_synack {}\n\tcounter %s_turn {}\n"
-		        "\tcounter %s_turn_back {}\n\tcounter %s_dns {}\n\tcounter %s_tcp {}\n"
-		        "\tcounter %s_tcp_back {}\n",
-		        sites[s].name, sites[s].name, sites[s].name, sites[s].name, sites[s].name,
-		        sites[s].name, sites[s].name);
+		fprintf(
+		    out,
+		    "\tcounter %s_syn {}\n\tcounter %s_synack {}\n\tcounter %s_turn {}\n"
+		    "\tcounter %s_turn_back {}\n\tcounter %s_dns {}\n\tcounter %s_tcp {}\n"
+		    "\tcounter %s_tcp_back {}\n\tcounter %s_av_syn {}\n\tcounter %s_av_synack {}\n",
+		    sites[s].name, sites[s].name, sites[s].name, sites[s].name, sites[s].name,
+		    sites[s].name, sites[s].name, sites[s].name, sites[s].name);
 	fprintf(out,
 	        "\tchain between {\n\t\ttype filter hook forward priority -200; policy accept;\n");
 	for (int s = 0; s < LAB_SITES; s++) {
@@ -138,6 +142,14 @@ static int write_wire(const struct lab_fed *f, char *path, size_t cap, char *err
 		    "\t\tip saddr %s ip daddr %s meta l4proto tcp counter name %s_tcp\n"
 		    "\t\tip saddr %s ip daddr %s meta l4proto tcp counter name %s_tcp_back\n",
 		    me, it, n, it, me, n, me, it, n, it, me, n, me, it, n, it, me, n);
+		/* The relay's connections to the other's A/V edge (TCP 443). */
+		fprintf(out,
+		        "\t\tip saddr %s ip daddr %s tcp dport 443 tcp flags & (syn | ack) == syn "
+		        "counter name %s_av_syn\n"
+		        "\t\tip saddr %s ip daddr %s tcp sport 443 tcp flags & (syn | ack) == syn "
+		        "| ack "
+		        "counter name %s_av_synack\n",
+		        me, sites[!s].av_addr, n, sites[!s].av_addr, me, n);
 	}
 	fprintf(
 	    out,
@@ -208,11 +220,13 @@ static void wire_parse(const char *text, struct lab_fed_wire *w)
 		    sscanf(q, "packets %llu", &packets) != 1)
 			continue;
 		for (int s = 0; s < LAB_SITES; s++) {
-			static const char *const what[] = {"syn", "synack", "turn",    "turn_back",
-			                                   "dns", "tcp",    "tcp_back"};
-			unsigned long long *slot[] = {&w->syn[s],       &w->synack[s], &w->turn[s],
-			                              &w->turn_back[s], &w->dns[s],    &w->tcp[s],
-			                              &w->tcp_back[s]};
+			static const char *const what[] = {"syn",       "synack", "turn",
+			                                   "turn_back", "dns",    "tcp",
+			                                   "tcp_back",  "av_syn", "av_synack"};
+			unsigned long long *slot[] = {
+			    &w->syn[s],       &w->synack[s], &w->turn[s],
+			    &w->turn_back[s], &w->dns[s],    &w->tcp[s],
+			    &w->tcp_back[s],  &w->av_syn[s], &w->av_synack[s]};
 			for (size_t i = 0; i < sizeof(what) / sizeof(what[0]); i++) {
 				char want[32];
 				snprintf(want, sizeof(want), "%s_%s", sites[s].name, what[i]);
@@ -249,6 +263,9 @@ static void fw_parse(const char *text, struct lab_fed_fw *c)
 		if (row_at && (!end || row_at < end) &&
 		    sscanf(row_at, "comment \"row %d:", &row) == 1 && row >= 1 && row <= 6)
 			c->row[row] = packets;
+		else if (strstr(line, "to the A/V edge") &&
+		         (!end || strstr(line, "to the A/V edge") < end))
+			c->av_edge = packets;
 		else if (strstr(line, "established,related") &&
 		         (!end || strstr(line, "established") < end))
 			c->established = packets;

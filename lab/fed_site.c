@@ -43,13 +43,15 @@ static int site_conf(const struct lab_fed *f, int s, char *err, size_t len)
 	        "# written by edgelab lab --topology federation: site %s\n"
 	        "sip_domain %s\nedge_fqdn %s\n"
 	        "stun_udp_listen %s:3478\nstun_tcp_listen off\n"
+	        "msturn_tls_listen %s:443\nrelay_address %s\n"
 	        "sip_tls_listen %s:443\nsip_mtls_listen %s:5061\n"
 	        "tls_certificate %s/edge.pem\ntls_key %s/edge.key\ntls_ca %s/ca.pem\n"
 	        "tls_federation_ca %s\n"
 	        "federation_partner %s\ndns_server " LAB_FED_DNS_ADDR "\ncontrol_socket %s\n"
 	        "turn_user %s %s\n",
-	        st->title, st->domain, st->fqdn, a, a, a, e->pki, e->pki, e->pki, fed_ca,
-	        lab_fed_site((enum lab_site) !s)->domain, e->ctl, st->turn_user, st->turn_pass);
+	        st->title, st->domain, st->fqdn, a, st->av_addr, a, a, a, e->pki, e->pki, e->pki,
+	        fed_ca, lab_fed_site((enum lab_site) !s)->domain, e->ctl, st->turn_user,
+	        st->turn_pass);
 	if (fclose(out))
 		return snprintf(err, len, "%s: write failed", e->conf), EIO;
 	return 0;

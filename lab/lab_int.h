@@ -36,7 +36,8 @@ struct lab_env {
 	/* What the generated policy names: the edge (LAB_EDGE_ADDR) and its DNS
 	 * server ("": none); the federation lab sets its sites' own. */
 	char edge_addr[48], dns_addr[48];
-	bool counters; /* the generated policy counts (rules.h) */
+	char av_addr[48]; /* the A/V edge's TCP 443 (rules.h av_edge); "" none */
+	bool counters;    /* the generated policy counts (rules.h) */
 };
 
 /* A command (argv as the arguments) run by proc_run in namespace ns (NULL:

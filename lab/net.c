@@ -229,8 +229,10 @@ static int write_policy(const struct lab_env *e, unsigned drop_mask, unsigned re
 	                        .edge_if = LAB_FW_EDGE_IF,
 	                        .counters = e->counters};
 	if (addr_parse(e->edge_addr, 0, &ro.edge) ||
-	    (e->dns_addr[0] && addr_parse(e->dns_addr, 0, &ro.dns)))
-		return snprintf(err, len, "bad lab address %s / %s", e->edge_addr, e->dns_addr),
+	    (e->dns_addr[0] && addr_parse(e->dns_addr, 0, &ro.dns)) ||
+	    (e->av_addr[0] && addr_parse(e->av_addr, 0, &ro.av_edge)))
+		return snprintf(err, len, "bad lab address %s / %s / %s", e->edge_addr, e->dns_addr,
+		                e->av_addr),
 		       EINVAL;
 	FILE *f = fopen(e->rules, "w");
 	if (!f) {

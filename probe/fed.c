@@ -46,12 +46,18 @@ int probe_fed_run(const struct lab_fed *lab, struct probe_result *res, size_t *n
 		timed(&res[i], t0, begin);
 	if (proc_interrupted())
 		return EINTR;
-	first = *n;
-	begin = flow_now();
-	memset(&res[first], 0, 8 * sizeof(res[0]));
-	probe_fed_av(lab, res, n);
-	for (size_t i = first; i < *n; i++)
-		timed(&res[i], t0, begin);
+	void (*const av[])(const struct lab_fed *, struct probe_result *,
+	                   size_t *) = {probe_fed_av, probe_fed_av_tcp};
+	for (size_t k = 0; k < sizeof(av) / sizeof(av[0]); k++) {
+		if (proc_interrupted())
+			return EINTR;
+		first = *n;
+		begin = flow_now();
+		memset(&res[first], 0, 8 * sizeof(res[0]));
+		av[k](lab, res, n);
+		for (size_t i = first; i < *n; i++)
+			timed(&res[i], t0, begin);
+	}
 	return proc_interrupted() ? EINTR : 0;
 }
 

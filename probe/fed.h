@@ -22,7 +22,7 @@
 #include "lab/fed.h"
 #include "probe/report.h"
 
-#define PROBE_FED_RESULTS_MAX 16
+#define PROBE_FED_RESULTS_MAX 24
 
 struct probe_fed_opts {
 	struct lab_fed_opts lab;

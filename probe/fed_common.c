@@ -36,5 +36,7 @@ void probe_fed_wire_diff(const struct lab_fed_wire *after, const struct lab_fed_
 		d->dns[s] = after->dns[s] - before->dns[s];
 		d->tcp[s] = after->tcp[s] - before->tcp[s];
 		d->tcp_back[s] = after->tcp_back[s] - before->tcp_back[s];
+		d->av_syn[s] = after->av_syn[s] - before->av_syn[s];
+		d->av_synack[s] = after->av_synack[s] - before->av_synack[s];
 	}
 }

@@ -30,6 +30,10 @@ void probe_fed_im(const struct lab_fed *lab, const struct probe_result hops[LAB_
 /* fed_av_flows.c: A/V both ways; six results appended (each client's
  * allocation, each edge's relay to the other, the media each way). */
 void probe_fed_av(const struct lab_fed *lab, struct probe_result *res, size_t *n);
+/* The same over TCP: the allocations on the A/V edges' TCP 443, the relays
+ * connecting to each other's from 50000-59999 (row 4); six results and the
+ * fws' counters likewise. */
+void probe_fed_av_tcp(const struct lab_fed *lab, struct probe_result *res, size_t *n);
 
 /* fed_report.c: when the run began, for the report (UTC) and the clock. */
 struct fed_clock {

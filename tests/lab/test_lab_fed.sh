@@ -29,7 +29,11 @@ fed() {
 # whose name starts with FLOW (default: the federation hop, "edge ").
 result() { echo "$out" | grep "\"site\": \"$1\".*\"flow\": \"${2:-edge }" | head -n 1; }
 im() { echo "$out" | grep "\"site\": \"$1\".*\"flow\": \"IM " | head -n 1; }
-av() { echo "$out" | grep "\"site\": \"$1\".*\"flow\": \"A/V " | head -n 1; }
+av() { echo "$out" | grep "\"site\": \"$1\".*\"flow\": \"A/V client" | head -n 1; }
+# The TCP variant's: the media, edge S's relay, fw S's counters.
+avt() { echo "$out" | grep "\"site\": \"$1\".*\"flow\": \"A/V over TCP " | head -n 1; }
+relay_tcp() { echo "$out" | grep "\"flow\": \"edge $1 relay -> edge . A/V TCP 443" | head -n 1; }
+fw_counts_tcp() { echo "$out" | grep "\"flow\": \"fw $1's counters during the A/V over TCP" | head -n 1; }
 av_verdict() { av "$1" | sed 's/.*"verdict": "\([A-Z]*\)".*/\1/'; }
 # fw_counts SITE: fw's counters during the A/V ("new flows: row 5 1, ...").
 fw_counts() { echo "$out" | grep "\"flow\": \"fw $1's counters" | head -n 1; }
@@ -63,6 +67,18 @@ check "... and fw B the same" \
 	sh -c 'echo "$0" | grep -q "PASS.*new flows: row 5 1, row 6 2, rows 1-4 0; replies and later packets [0-9]*; dropped by the policy 0"' "$(fw_counts B)"
 check "... the 2000 RTP packets crossing each fw are replies of those flows" \
 	sh -c '[ "$(echo "$0" | sed "s/.*later packets \([0-9]*\);.*/\1/")" -ge 2000 ]' "$(fw_counts A)"
+check "... A/V over TCP client A -> client B: 500 RTP packets intact" \
+	sh -c 'echo "$0" | grep -q "\"verdict\": \"PASS\", \"detail\": \"500 RTP packets of 500 intact"' "$(avt 'a>b')"
+check "... A/V over TCP client B -> client A: 500 RTP packets intact" \
+	sh -c 'echo "$0" | grep -q "\"verdict\": \"PASS\", \"detail\": \"500 RTP packets of 500 intact"' "$(avt 'b>a')"
+check "... edge B's A/V TCP 443 saw edge A's relay connect from a relay port (row 4 of A)" \
+	sh -c 'echo "$0" | grep -q "\"rows\": \"a4\".*PASS.*come from 198.51.100.10:5[0-9][0-9][0-9][0-9] (a relay port"' "$(relay_tcp A)"
+check "... and edge A's saw edge B's relay (row 4 of B)" \
+	sh -c 'echo "$0" | grep -q "\"rows\": \"b4\".*PASS.*come from 203.0.113.10:5[0-9][0-9][0-9][0-9] (a relay port"' "$(relay_tcp B)"
+check "... fw A counted the TCP A/V on row 4 and the A/V edge rule only: one out, two in, nothing dropped" \
+	sh -c 'echo "$0" | grep -q "PASS.*new flows: row 4 1, A/V edge TCP 443 2, other rows 0; replies and later packets [0-9]*; dropped by the policy 0"' "$(fw_counts_tcp A)"
+check "... and fw B the same" \
+	sh -c 'echo "$0" | grep -q "PASS.*new flows: row 4 1, A/V edge TCP 443 2, other rows 0; replies and later packets [0-9]*; dropped by the policy 0"' "$(fw_counts_tcp B)"
 check "... the report carries each flow's site and rows" \
 	sh -c 'echo "$0" | grep -q "\"site\": \"a>b\", \"rows\": \"a2 b1\""' "$out"
 check "... nothing left behind" [ -z "$(leftovers)" ]
@@ -113,6 +129,21 @@ check "... IM still works both ways" \
 	sh -c '[ "$0" = PASS ] && [ "$1" = PASS ]' "$(im_verdict 'a>b')" "$(im_verdict 'b>a')"
 check "... edge B's relay to edge A still PASS (its inner allocation on edge A answered)" \
 	sh -c 'echo "$0" | grep -q "\"site\": \"b>a\", \"rows\": \"b5 a6\", \"at\": \"\".*\"verdict\": \"PASS\""' "$out"
+
+fed --drop-a 4
+check "row 4 dropped at fw A: edge A's relay to edge B's A/V TCP 443 BLOCKED at fw A" \
+	sh -c 'echo "$0" | grep -q "\"rows\": \"a4\", \"at\": \"fw-a\".*\"verdict\": \"BLOCKED\".*never reached the internet"' "$(relay_tcp A)"
+check "... the A/V over TCP end to end BLOCKED, at fw A" \
+	sh -c 'echo "$0" | grep -q "\"at\": \"fw-a\".*\"verdict\": \"BLOCKED\""' "$(avt 'a>b')"
+check "... fw A's counters: row 4 took nothing, the policy dropped the relay's SYNs" \
+	sh -c 'echo "$0" | grep -q "FAILED.*new flows: row 4 0, .*dropped by the policy [1-9]"' "$(fw_counts_tcp A)"
+check "... the A/V over UDP still PASS both ways, and IM" \
+	sh -c '[ "$0" = PASS ] && [ "$1" = PASS ] && [ "$2" = PASS ]' "$(av_verdict 'a>b')" "$(av_verdict 'b>a')" "$(im_verdict 'a>b')"
+
+fed --reject-a 4
+check "row 4 rejected at fw A: edge A's relay to edge B's A/V TCP 443 REJECTED at fw A" \
+	sh -c 'echo "$0" | grep -q "\"rows\": \"a4\", \"at\": \"fw-a\".*\"verdict\": \"REJECTED\".*never reached the internet"' "$(relay_tcp A)"
+check "... the A/V over UDP still PASS" [ "$(av_verdict 'a>b')" = PASS ]
 
 fed --drop-b 5
 check "row 5 dropped at fw B: edge B's relay to edge A BLOCKED at fw B" \

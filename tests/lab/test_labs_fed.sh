@@ -80,7 +80,7 @@ check "a drop at fw B on the edges' connections already up: a>b BLOCKED at fw B,
 	sh -c '[ "$0" = BLOCKED ] && [ "$1" = fw-b ]' "$(verdict p1b.out 'a>b')" "$(at p1b.out 'a>b')"
 
 # ---- rules --site b: row 1 dropped at fw B ----
-"$EDGELAB" rules --lab --edge 203.0.113.10 --dns 192.0.2.53 --drop 1 >"$TMP/b.nft"
+"$EDGELAB" rules --lab --edge 203.0.113.10 --dns 192.0.2.53 --av-edge 203.0.113.11 --drop 1 >"$TMP/b.nft"
 run r1 rules "$A" --site b "$TMP/b.nft"
 check "rules --site b: status 0" [ "$rc" -eq 0 ]
 run p2 probe "$A" --format json
@@ -97,7 +97,7 @@ run p3 probe "$A" --rows 1
 check "probe --rows on a federation lab: status 2" [ "$rc" -eq 2 ]
 
 # ---- rules --site b: a correct ruleset of the user's (no counters of ours) ----
-"$EDGELAB" rules --lab --edge 203.0.113.10 --dns 192.0.2.53 >"$TMP/b-ok.nft"
+"$EDGELAB" rules --lab --edge 203.0.113.10 --dns 192.0.2.53 --av-edge 203.0.113.11 >"$TMP/b-ok.nft"
 run r3 rules "$A" --site b "$TMP/b-ok.nft"
 run c2 check "$A" --format json
 check "your correct ruleset at fw B: check status 0 (every flow PASS)" [ "$rc" -eq 0 ]
