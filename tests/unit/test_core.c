@@ -12,6 +12,7 @@
 
 #include "core/addr.h"
 #include "core/conf.h"
+#include "core/log_limit.h"
 #include "core/metrics.h"
 #include "core/rows.h"
 
@@ -351,6 +352,31 @@ static void test_core_metrics_register_refuses_bad_families(void **state)
 	assert_int_equal(too_many.first, 0);
 }
 
+/* A burst passes, the rest is held back and counted, the next line after
+ * the refill says how many; the clock going backwards refills nothing. */
+static void test_core_log_limit(void **state)
+{
+	struct log_limit l = {0};
+	unsigned held = 99;
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		assert_true(log_limit_pass(&l, 1000, 2, 3, &held));
+		assert_int_equal(held, 0);
+	}
+	for (int i = 0; i < 5; i++)
+		assert_false(log_limit_pass(&l, 1000, 2, 3, &held));
+	assert_false(log_limit_pass(&l, 1499, 2, 3, &held)); /* 0.998 of a line */
+	assert_true(log_limit_pass(&l, 1500, 2, 3, &held));
+	assert_int_equal(held, 6);
+	assert_false(log_limit_pass(&l, 1500, 2, 3, &held));
+	assert_false(log_limit_pass(&l, 900, 2, 3, &held));
+	assert_true(log_limit_pass(&l, 100000, 2, 3, &held)); /* refilled to the burst only */
+	assert_int_equal(held, 2);
+	assert_true(log_limit_pass(&l, 100000, 2, 3, &held));
+	assert_true(log_limit_pass(&l, 100000, 2, 3, &held));
+	assert_false(log_limit_pass(&l, 100000, 2, 3, &held));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -363,6 +389,7 @@ int main(void)
 	    cmocka_unit_test(test_core_conf_federation_ca),
 	    cmocka_unit_test(test_core_addr_parse_and_print),
 	    cmocka_unit_test(test_core_rows_mask),
+	    cmocka_unit_test(test_core_log_limit),
 	    cmocka_unit_test(test_core_metrics_sum_and_render),
 	    cmocka_unit_test(test_core_metrics_register_refuses_bad_families),
 	};
