@@ -137,6 +137,23 @@ static int relay_open(struct relay_server *s, struct turn_alloc *a,
 	return 0;
 }
 
+/* The table and the open-allocations gauge change together, so the gauge
+ * goes down only for an allocation that went up with its insert, however
+ * far turn_alloc_create got (test_turn fails one after the insert). */
+static void table_add(struct relay_server *s, struct turn_alloc *a)
+{
+	turn_table_insert(&s->allocs, a);
+	metrics_add(s->metrics, &metric_turn_allocations, 0, 1);
+}
+
+static void table_drop(struct relay_server *s, struct turn_alloc *a)
+{
+	if (!a->table)
+		return;
+	turn_table_remove(&s->allocs, a);
+	metrics_add(s->metrics, &metric_turn_allocations, 0, -1);
+}
+
 int turn_alloc_create(struct relay_server *s, const struct turn_client *c,
                       const struct turn_alloc_params *p, struct turn_alloc **ap,
                       uint8_t token_out[8])
@@ -176,8 +193,7 @@ int turn_alloc_create(struct relay_server *s, const struct turn_client *c,
 	a->client_conn = c->conn;
 	memcpy(a->key, p->key, sizeof(a->key));
 	memcpy(a->tid, p->tid, sizeof(a->tid));
-	turn_table_insert(&s->allocs, a);
-	metrics_add(s->metrics, &metric_turn_allocations, 0, 1);
+	table_add(s, a);
 	a->timer = evtimer_new(s->base, timer_cb, a);
 	rc = a->timer ? relay_listen(s, a) : ENOMEM;
 	if (rc)
@@ -204,10 +220,7 @@ void turn_alloc_set_lifetime(struct relay_server *s, struct turn_alloc *a, uint3
 
 void turn_alloc_destroy(struct relay_server *s, struct turn_alloc *a)
 {
-	if (a->table) {
-		turn_table_remove(&s->allocs, a);
-		metrics_add(s->metrics, &metric_turn_allocations, 0, -1);
-	}
+	table_drop(s, a);
 	turn_tcp_alloc_gone(s, a);
 	msturn_tcp_alloc_gone(s, a);
 	if (a->relay_ev)

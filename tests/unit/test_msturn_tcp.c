@@ -29,18 +29,15 @@
 
 #include <cmocka.h>
 
-#include "core/log.h"
 #include "stun/msturn_frame.h"
 #include "relay/server_priv.h"
+#include "tests/unit/relay_rig.h"
 
 #define DEADLINE_MS 2000
 #define QUIET_MS    150 /* how long "nothing arrives" is watched */
 
 struct rig {
-	struct event_base *base;
-	struct relay_shared shared;
-	struct metrics *metrics;
-	struct relay_server *server;
+	struct relay_rig *rr; /* the server, its loop and metrics */
 	uint16_t tcp_port, tls_port;
 	uint8_t key[16];
 	/* The session cases 2 to 4 build and case 8 ends. */
@@ -76,36 +73,21 @@ static uint16_t free_port(void)
 
 static int rig_up(void **state)
 {
-	char text[512];
+	char text[256];
 	struct rig *r = calloc(1, sizeof(*r));
-	struct conf *conf;
-	char err[CONF_ERR_MAX];
 	assert_non_null(r);
 	r->client = r->peer_listen = r->peer_conn = -1;
 	*state = r;
 	uint16_t tcp = free_port(), tls = free_port();
 	assert_int_not_equal(tcp, tls);
 	int n = snprintf(text, sizeof(text),
-	                 "stun_udp_listen off\nstun_tcp_listen 127.0.0.1:%u\n"
-	                 "msturn_tls_listen 127.0.0.1:%u\ncontrol_socket off\n"
-	                 "turn_realm lab.example\nturn_user alice secret\n"
-	                 "allow_loopback_peers yes\nrelay_address 127.0.0.1\n"
-	                 "relay_ports 50000-59999\nlog_level error\n",
+	                 "stun_tcp_listen 127.0.0.1:%u\nmsturn_tls_listen 127.0.0.1:%u\n"
+	                 "relay_ports 50000-59999\n",
 	                 tcp, tls);
 	assert_true(n > 0 && (size_t)n < sizeof(text));
-	log_set_level(LOG_LVL_ERROR);
-	if (conf_load_buf(text, (size_t)n, "t", &conf, err, sizeof(err)))
-		fail_msg("conf: %s", err);
-	r->base = event_base_new();
-	assert_non_null(r->base);
-	assert_int_equal(relay_shared_init(&r->shared, conf), 0);
-	assert_int_equal(metrics_alloc(&r->metrics, 2), 0);
-	if (relay_server_alloc(&r->server, r->base, conf, &r->shared, metrics_shard(r->metrics, 1),
-	                       err, sizeof(err)))
-		fail_msg("relay server: %s", err);
-	conf_unref(conf);
-	r->tcp_port = port_of(r->server->tcp_listener);
-	r->tls_port = port_of(r->server->tls_listener);
+	r->rr = relay_rig_up(text);
+	r->tcp_port = port_of(r->rr->server->tcp_listener);
+	r->tls_port = port_of(r->rr->server->tls_listener);
 	assert_int_equal(r->tcp_port, tcp);
 	assert_int_equal(r->tls_port, tls);
 	stun_key_longterm("alice", "lab.example", "secret", r->key);
@@ -121,13 +103,7 @@ static int rig_down(void **state)
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
-	if (r->server)
-		relay_server_free(r->server);
-	relay_shared_fini(&r->shared);
-	if (r->metrics)
-		metrics_free(r->metrics);
-	if (r->base)
-		event_base_free(r->base);
+	relay_rig_down(r->rr);
 	free(r);
 	return 0;
 }
@@ -141,19 +117,19 @@ static uint64_t now_ms(void)
 
 static uint64_t metric(struct rig *r, const struct metric_family *f, size_t label)
 {
-	return metrics_get(r->metrics, f, label);
+	return relay_rig_metric(r->rr, f, label);
 }
 
 /* Runs the server's loop once, then waits up to 5 ms for fd (when >= 0). */
 static void pump_once(struct rig *r, int fd, short events)
 {
-	event_base_loop(r->base, EVLOOP_NONBLOCK);
+	event_base_loop(r->rr->base, EVLOOP_NONBLOCK);
 	struct pollfd p = {.fd = fd, .events = events};
 	if (fd >= 0)
 		poll(&p, 1, 5);
 	else
 		poll(NULL, 0, 5);
-	event_base_loop(r->base, EVLOOP_NONBLOCK);
+	event_base_loop(r->rr->base, EVLOOP_NONBLOCK);
 }
 
 static void pump(struct rig *r, unsigned ms)
@@ -880,7 +856,7 @@ static void test_client_close_frees_allocation(void **state)
 	close(r->peer_conn);
 	r->peer_conn = -1;
 	/* The relayed port is free again and listens no more. */
-	assert_int_equal(port_pool_in_use(r->shared.pool), 0);
+	assert_int_equal(port_pool_in_use(r->rr->shared.pool), 0);
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	assert_true(fd >= 0);
 	assert_int_equal(connect(fd, (struct sockaddr *)&r->relayed, sizeof(r->relayed)), -1);

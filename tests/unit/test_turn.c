@@ -1,6 +1,8 @@
 /* relay/turn_auth.c, relay/alloc.c and relay/quota.c: TURN credentials and
  * stateless nonces, the 401 limiter, an allocation's permissions and
- * channels, and the quotas shared by the workers. */
+ * channels, and the quotas shared by the workers. Then TURN requests on an
+ * in-process server (tests/unit/relay_rig.h): an allocation that fails
+ * once it is in the table. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
@@ -17,6 +19,7 @@
 #include "relay/quota.h"
 #include "stun/stun.h"
 #include "relay/turn_auth.h"
+#include "tests/unit/relay_rig.h"
 
 static const uint8_t key[TURN_NONCE_KEY_LEN] = "0123456789abcdef0123456789abcde";
 
@@ -233,6 +236,104 @@ static void test_turn_quota_user_total_and_reservations(void **state)
 	quota_fini(&q);
 }
 
+/* listen(2), wrapped at link time (tests/relay.inc): it fails while
+ * fail_listen is set, as when another socket holds the port. */
+static bool fail_listen;
+int __real_listen(int fd, int backlog);
+int __wrap_listen(int fd, int backlog);
+int __wrap_listen(int fd, int backlog)
+{
+	if (!fail_listen)
+		return __real_listen(fd, backlog);
+	errno = EADDRINUSE;
+	return -1;
+}
+
+#define TRANSPORT_UDP 17
+#define TRANSPORT_TCP 6
+
+/* An RFC 5389 TURN request from alice: REQUESTED-TRANSPORT transport
+ * (Allocate; 0 none), LIFETIME lifetime (Refresh; ~0u none), the nonce and
+ * SHA-1 integrity. */
+static size_t turn_request(uint16_t method, const uint8_t tid[STUN_TID_LEN], uint8_t transport,
+                           uint32_t lifetime, const char *nonce, uint8_t *buf)
+{
+	struct stun_enc e;
+	uint8_t alice[16];
+	size_t len;
+	stun_key_longterm("alice", "lab.example", "secret", alice);
+	stun_enc_init(&e, buf, STUN_MAX_MSG_LEN, STUN_DIALECT_RFC5389,
+	              stun_type(method, STUN_CLASS_REQUEST), tid);
+	if (transport)
+		stun_enc_u32(&e, STUN_ATTR_REQUESTED_TRANSPORT, (uint32_t)transport << 24);
+	if (lifetime != ~0u)
+		stun_enc_u32(&e, STUN_ATTR_LIFETIME, lifetime);
+	stun_enc_attr(&e, STUN_ATTR_USERNAME, "alice", 5);
+	stun_enc_attr(&e, STUN_ATTR_REALM, "lab.example", 11);
+	stun_enc_attr(&e, STUN_ATTR_NONCE, nonce, strlen(nonce));
+	stun_enc_integrity(&e, alice, sizeof(alice), STUN_MAC_SHA1);
+	assert_int_equal(stun_enc_finish(&e, &len), 0);
+	return len;
+}
+
+/* A fresh transaction id (RFC 5389: the cookie first). */
+static void new_tid(uint8_t tid[STUN_TID_LEN])
+{
+	static const uint8_t cookie[4] = {0x21, 0x12, 0xA4, 0x42};
+	memcpy(tid, cookie, 4);
+	for (size_t i = 4; i < STUN_TID_LEN; i++)
+		tid[i] = (uint8_t)random();
+}
+
+/* A nonce of the rig's key for c, valid for 600 s. */
+static void rig_nonce(struct relay_rig *r, const struct turn_client *c,
+                      char out[TURN_NONCE_LEN + 1])
+{
+	turn_nonce_make(r->shared.nonce_key, time(NULL), 600, &c->src.sa, out);
+	out[TURN_NONCE_LEN] = '\0';
+}
+
+/* An Allocate that fails once the allocation is in the table (its TCP
+ * relayed socket cannot listen) gets 508 and leaves nothing behind: the
+ * open-allocations gauge is back at 0 (never below: it is unsigned in the
+ * shards, so -1 would read 2^64 - 1), none counted as created, its port and
+ * the user's quota (1 here) given back, so the next Allocate succeeds. */
+static void test_turn_failed_allocate_leaves_gauge_at_zero(void **state)
+{
+	(void)state;
+	struct relay_rig *r = relay_rig_up("stun_tcp_listen off\nturn_user_quota 1\n");
+	struct turn_client c;
+	uint8_t req[STUN_MAX_MSG_LEN], out[RELAY_REPLY_MAX], tid[STUN_TID_LEN];
+	char nonce[TURN_NONCE_LEN + 1];
+	struct stun_msg m;
+	relay_rig_client(&c, 42000, TURN_TRANSPORT_TCP);
+	rig_nonce(r, &c, nonce);
+
+	fail_listen = true;
+	new_tid(tid);
+	size_t len = turn_request(STUN_METHOD_ALLOCATE, tid, TRANSPORT_TCP, ~0u, nonce, req);
+	relay_rig_ask(r, &c, req, len, STUN_DIALECT_RFC5389, out, &m);
+	fail_listen = false;
+	assert_int_equal(relay_rig_error(&m), 508);
+	assert_int_equal(relay_rig_metric(r, &metric_turn_allocations, 0), 0);
+	assert_int_equal(relay_rig_metric(r, &metric_turn_allocations_total, 0), 0);
+	assert_int_equal(port_pool_in_use(r->shared.pool), 0);
+	assert_int_equal(r->server->allocs.count, 0);
+
+	new_tid(tid);
+	len = turn_request(STUN_METHOD_ALLOCATE, tid, TRANSPORT_TCP, ~0u, nonce, req);
+	relay_rig_ask(r, &c, req, len, STUN_DIALECT_RFC5389, out, &m);
+	assert_int_equal(m.cls, STUN_CLASS_SUCCESS);
+	assert_int_equal(relay_rig_metric(r, &metric_turn_allocations, 0), 1);
+	assert_int_equal(relay_rig_metric(r, &metric_turn_allocations_total, 0), 1);
+	new_tid(tid);
+	len = turn_request(STUN_METHOD_REFRESH, tid, 0, 0, nonce, req);
+	relay_rig_ask(r, &c, req, len, STUN_DIALECT_RFC5389, out, &m);
+	assert_int_equal(m.cls, STUN_CLASS_SUCCESS);
+	assert_int_equal(relay_rig_metric(r, &metric_turn_allocations, 0), 0);
+	relay_rig_down(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,6 +345,7 @@ int main(void)
 	    cmocka_unit_test(test_turn_channels_both_ways),
 	    cmocka_unit_test(test_turn_table_by_five_tuple),
 	    cmocka_unit_test(test_turn_quota_user_total_and_reservations),
+	    cmocka_unit_test(test_turn_failed_allocate_leaves_gauge_at_zero),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
