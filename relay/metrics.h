@@ -62,6 +62,9 @@ enum metric_turn_drop {
 	METRIC_TURN_DROP_TOO_BIG,       /* larger than the relay's buffers */
 	METRIC_TURN_DROP_SEND_FAILED,   /* the kernel refused it, or a TCP buffer is full */
 	METRIC_TURN_DROP_RATE_401,      /* a 401 withheld by turn_401_rate */
+	/* A TCP relay's connection to a peer failed: an RFC 6062 Connect
+	 * (answered 447), MS-TURN data that waited for the connection. */
+	METRIC_TURN_DROP_CONNECT_FAILED,
 	METRIC_TURN_DROP_COUNT,
 };
 

@@ -41,6 +41,11 @@ struct msturn_tcp_peer {
 	union turn_sa peer;
 	struct bufferevent *bev;
 	struct event *hold; /* while it waits for a permission, unread */
+	/* Connecting out: what is written waits, counted as relayed once the
+	 * connection is up, as dropped (connect_failed) if it fails. */
+	bool connecting;
+	uint32_t waiting_packets;
+	uint64_t waiting_bytes;
 };
 
 static struct relay_server *server_of(const struct turn_alloc *a)
@@ -128,11 +133,44 @@ static void hold_expired_cb(evutil_socket_t fd, short what, void *arg)
 	peer_reset(p);
 }
 
+/* Counts len bytes written to p: relayed, or waiting while p connects. */
+static void count_to_peer(struct relay_server *s, struct msturn_tcp_peer *p, size_t len)
+{
+	if (p->connecting) {
+		p->waiting_packets++;
+		p->waiting_bytes += len;
+		return;
+	}
+	metrics_inc(s->metrics, &metric_turn_relayed_packets_total, METRIC_TO_PEER);
+	metrics_add(s->metrics, &metric_turn_relayed_bytes_total, METRIC_TO_PEER, (int64_t)len);
+}
+
+/* Connecting out is over: what waited went out (up) or never will. */
+static void connect_settled(struct msturn_tcp_peer *p, bool up)
+{
+	struct metrics_shard *m = server_of(p->a)->metrics;
+	if (up) {
+		metrics_add(m, &metric_turn_relayed_packets_total, METRIC_TO_PEER,
+		            p->waiting_packets);
+		metrics_add(m, &metric_turn_relayed_bytes_total, METRIC_TO_PEER,
+		            (int64_t)p->waiting_bytes);
+	} else {
+		metrics_add(m, &metric_turn_dropped_total, METRIC_TURN_DROP_CONNECT_FAILED,
+		            p->waiting_packets);
+	}
+	p->connecting = false;
+	p->waiting_packets = 0;
+	p->waiting_bytes = 0;
+}
+
 static void peer_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	(void)bev;
+	struct msturn_tcp_peer *p = arg;
+	if (p->connecting && (what & (BEV_EVENT_CONNECTED | BEV_EVENT_ERROR | BEV_EVENT_EOF)))
+		connect_settled(p, (what & BEV_EVENT_CONNECTED) != 0);
 	if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF))
-		peer_free(arg); /* the next Send to the peer connects again */
+		peer_free(p); /* the next Send to the peer connects again */
 }
 
 static struct msturn_tcp_peer *peer_new(struct relay_server *s, struct turn_alloc *a,
@@ -193,49 +231,53 @@ static void accept_waiting(struct relay_server *s, struct turn_alloc *a)
 	}
 }
 
-static struct msturn_tcp_peer *peer_connect(struct relay_server *s, struct turn_alloc *a,
-                                            const union turn_sa *peer)
+/* A connection to peer from the relayed port: 0 and *pp (connecting, or the
+ * peer's own connection taken from the accept queue), ENOBUFS when the
+ * allocation has all the peers it may, ECONNREFUSED when connecting failed. */
+static int peer_connect(struct relay_server *s, struct turn_alloc *a, const union turn_sa *peer,
+                        struct msturn_tcp_peer **pp)
 {
 	int fd;
 	if (peers_full(a))
-		return NULL;
+		return ENOBUFS;
 	int rc = relay_sock_connect(&a->relayed.sa, &peer->sa, &fd);
 	if (rc == EADDRNOTAVAIL) {
 		/* The peer is connecting to us from that very address. */
 		accept_waiting(s, a);
-		return peer_find(a, peer);
+		*pp = peer_find(a, peer);
+		return *pp ? 0 : ECONNREFUSED;
 	}
-	if (rc)
-		return NULL;
-	struct msturn_tcp_peer *p = peer_new(s, a, peer, fd);
+	struct msturn_tcp_peer *p = rc ? NULL : peer_new(s, a, peer, fd);
+	if (!p)
+		return ECONNREFUSED;
 	/* A NULL address: the socket is already connecting; what is written
 	 * meanwhile waits in the output buffer. */
-	if (p && bufferevent_socket_connect(p->bev, NULL, 0)) {
+	p->connecting = true;
+	if (bufferevent_socket_connect(p->bev, NULL, 0)) {
 		peer_free(p);
-		return NULL;
+		return ECONNREFUSED;
 	}
-	if (p)
-		metrics_inc(s->metrics, &metric_msturn_tcp_peer_connections_total, 0);
-	return p;
+	metrics_inc(s->metrics, &metric_msturn_tcp_peer_connections_total, METRIC_PEER_OUTBOUND);
+	*pp = p;
+	return 0;
 }
 
 int msturn_tcp_send(struct relay_server *s, struct turn_alloc *a, const union turn_sa *peer,
                     const uint8_t *data, size_t len)
 {
 	struct msturn_tcp_peer *p = peer_find(a, peer);
-	if (!p)
-		p = peer_connect(s, a, peer);
-	if (!p) {
-		turn_drop(s, METRIC_TURN_DROP_SEND_FAILED);
-		return ECONNREFUSED;
+	int rc = p ? 0 : peer_connect(s, a, peer, &p);
+	if (rc) {
+		turn_drop(s, rc == ENOBUFS ? METRIC_TURN_DROP_SEND_FAILED
+		                           : METRIC_TURN_DROP_CONNECT_FAILED);
+		return rc;
 	}
 	struct evbuffer *out = bufferevent_get_output(p->bev);
 	if (evbuffer_get_length(out) > TCP_PIPE_MAX || evbuffer_add(out, data, len)) {
 		turn_drop(s, METRIC_TURN_DROP_SEND_FAILED);
 		return ENOBUFS;
 	}
-	metrics_inc(s->metrics, &metric_turn_relayed_packets_total, 0);
-	metrics_add(s->metrics, &metric_turn_relayed_bytes_total, 0, (int64_t)len);
+	count_to_peer(s, p, len);
 	return 0;
 }
 

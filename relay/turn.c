@@ -318,10 +318,8 @@ static void do_connect(struct turn_req *r)
 	int code = turn_peer_of(r, a, pa, 443, &peer);
 	if (!code)
 		code = turn_tcp_connect(r->s, a, &peer, r->msg->tid);
-	if (code)
+	if (code) /* under way: counted with its answer (turn_tcp.c) */
 		turn_reply_error(r, code);
-	else
-		turn_count(r, METRIC_TURN_OK);
 }
 
 /* ConnectionBind (RFC 6062 section 5.4), on a new connection of its own. */

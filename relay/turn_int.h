@@ -114,7 +114,8 @@ void turn_server_set_conf(struct relay_server *s);
 /* --- RFC 6062 (turn_tcp.c) -----------------------------------------------
  * listen: the TCP allocation's relayed address accepts peers
  * (ConnectionAttempt). connect: 0 when the connection is under way (the
- * answer follows when it is up or failed), else 446 / 447. bind: joins data
+ * answer follows, and is counted, when it is up or failed), else 446 / 447
+ * (a failure to connect is counted as a connect_failed drop). bind: joins data
  * connection conn to connection id when it is the user's, after writing
  * reply to conn; 0 or ENOENT. alloc_gone / conn_gone: ends the allocation's
  * peer connections / those joined to conn. reply_later: a response to a

@@ -749,6 +749,36 @@ static void test_tcp_permitted_peer_connects_in(void **state)
 	assert_quiet(r, r->peer_conn);
 }
 
+/* 5c. A Send to a peer whose port is closed: the relay's connection to it
+ * fails, so the Send's data is counted as dropped (connect_failed), never as
+ * relayed. */
+static void test_tcp_send_to_closed_port_is_dropped(void **state)
+{
+	struct rig *r = *state;
+	uint8_t req[STUN_MAX_MSG_LEN], tid[STUN_TID_LEN];
+	static const char lost[] = "nobody listens";
+	struct sockaddr_in closed = {.sin_family = AF_INET};
+	socklen_t len = sizeof(closed);
+	assert_true(r->client >= 0);
+	/* Bound, not listening: connections to it are refused. */
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	closed.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&closed, sizeof(closed)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&closed, &len), 0);
+	const size_t failed = METRIC_TURN_DROP_CONNECT_FAILED;
+	uint64_t dropped = metric(r, &metric_turn_dropped_total, failed);
+	uint64_t packets = metric(r, &metric_turn_relayed_packets_total, METRIC_TO_PEER);
+	send_frame(
+	    r, r->client, MSTURN_FRAME_CONTROL, req,
+	    build(STUN_MSTURN_METHOD_SEND, r->key, NULL, &closed, lost, strlen(lost), tid, req));
+	assert_int_equal(wait_metric(r, &metric_turn_dropped_total, failed, dropped + 1),
+	                 dropped + 1);
+	assert_int_equal(metric(r, &metric_turn_relayed_packets_total, METRIC_TO_PEER), packets);
+	assert_quiet(r, r->client);
+	close(fd);
+}
+
 /* 6. Framing errors close the connection and are counted; data with no
  * allocation is dropped and counted, the connection stays. */
 static void test_tcp_bad_frames(void **state)
@@ -877,6 +907,7 @@ int main(void)
 	    cmocka_unit_test(test_tcp_set_active_destination_raw),
 	    cmocka_unit_test(test_tcp_peer_without_permission),
 	    cmocka_unit_test(test_tcp_permitted_peer_connects_in),
+	    cmocka_unit_test(test_tcp_send_to_closed_port_is_dropped),
 	    cmocka_unit_test(test_tcp_bad_frames),
 	    cmocka_unit_test(test_tls_listener),
 	    cmocka_unit_test(test_client_close_frees_allocation),

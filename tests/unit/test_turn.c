@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -253,10 +255,11 @@ int __wrap_listen(int fd, int backlog)
 #define TRANSPORT_TCP 6
 
 /* An RFC 5389 TURN request from alice: REQUESTED-TRANSPORT transport
- * (Allocate; 0 none), LIFETIME lifetime (Refresh; ~0u none), the nonce and
- * SHA-1 integrity. */
+ * (Allocate; 0 none), LIFETIME lifetime (Refresh; ~0u none), XOR-PEER-ADDRESS
+ * peer (NULL none), the nonce and SHA-1 integrity. */
 static size_t turn_request(uint16_t method, const uint8_t tid[STUN_TID_LEN], uint8_t transport,
-                           uint32_t lifetime, const char *nonce, uint8_t *buf)
+                           uint32_t lifetime, const struct sockaddr *peer, const char *nonce,
+                           uint8_t *buf)
 {
 	struct stun_enc e;
 	uint8_t alice[16];
@@ -268,6 +271,8 @@ static size_t turn_request(uint16_t method, const uint8_t tid[STUN_TID_LEN], uin
 		stun_enc_u32(&e, STUN_ATTR_REQUESTED_TRANSPORT, (uint32_t)transport << 24);
 	if (lifetime != ~0u)
 		stun_enc_u32(&e, STUN_ATTR_LIFETIME, lifetime);
+	if (peer)
+		stun_enc_xor_addr(&e, STUN_ATTR_XOR_PEER_ADDRESS, peer);
 	stun_enc_attr(&e, STUN_ATTR_USERNAME, "alice", 5);
 	stun_enc_attr(&e, STUN_ATTR_REALM, "lab.example", 11);
 	stun_enc_attr(&e, STUN_ATTR_NONCE, nonce, strlen(nonce));
@@ -293,6 +298,21 @@ static void rig_nonce(struct relay_rig *r, const struct turn_client *c,
 	out[TURN_NONCE_LEN] = '\0';
 }
 
+/* A fresh request from c (turn_request's attributes), answered: 0 for a
+ * success, its error code, or -1 when there is no answer (yet). */
+static int turn_ask(struct relay_rig *r, const struct turn_client *c, uint16_t method,
+                    uint8_t transport, uint32_t lifetime, const struct sockaddr *peer,
+                    const char *nonce)
+{
+	uint8_t req[STUN_MAX_MSG_LEN], out[RELAY_REPLY_MAX], tid[STUN_TID_LEN];
+	struct stun_msg m;
+	new_tid(tid);
+	size_t len = turn_request(method, tid, transport, lifetime, peer, nonce, req);
+	if (!relay_rig_ask(r, c, req, len, STUN_DIALECT_RFC5389, out, &m))
+		return -1;
+	return relay_rig_error(&m);
+}
+
 /* An Allocate that fails once the allocation is in the table (its TCP
  * relayed socket cannot listen) gets 508 and leaves nothing behind: the
  * open-allocations gauge is back at 0 (never below: it is unsigned in the
@@ -303,34 +323,78 @@ static void test_turn_failed_allocate_leaves_gauge_at_zero(void **state)
 	(void)state;
 	struct relay_rig *r = relay_rig_up("stun_tcp_listen off\nturn_user_quota 1\n");
 	struct turn_client c;
-	uint8_t req[STUN_MAX_MSG_LEN], out[RELAY_REPLY_MAX], tid[STUN_TID_LEN];
 	char nonce[TURN_NONCE_LEN + 1];
-	struct stun_msg m;
 	relay_rig_client(&c, 42000, TURN_TRANSPORT_TCP);
 	rig_nonce(r, &c, nonce);
 
 	fail_listen = true;
-	new_tid(tid);
-	size_t len = turn_request(STUN_METHOD_ALLOCATE, tid, TRANSPORT_TCP, ~0u, nonce, req);
-	relay_rig_ask(r, &c, req, len, STUN_DIALECT_RFC5389, out, &m);
+	int code = turn_ask(r, &c, STUN_METHOD_ALLOCATE, TRANSPORT_TCP, ~0u, NULL, nonce);
 	fail_listen = false;
-	assert_int_equal(relay_rig_error(&m), 508);
+	assert_int_equal(code, 508);
 	assert_int_equal(relay_rig_metric(r, &metric_turn_allocations, 0), 0);
 	assert_int_equal(relay_rig_metric(r, &metric_turn_allocations_total, 0), 0);
 	assert_int_equal(port_pool_in_use(r->shared.pool), 0);
 	assert_int_equal(r->server->allocs.count, 0);
 
-	new_tid(tid);
-	len = turn_request(STUN_METHOD_ALLOCATE, tid, TRANSPORT_TCP, ~0u, nonce, req);
-	relay_rig_ask(r, &c, req, len, STUN_DIALECT_RFC5389, out, &m);
-	assert_int_equal(m.cls, STUN_CLASS_SUCCESS);
+	assert_int_equal(turn_ask(r, &c, STUN_METHOD_ALLOCATE, TRANSPORT_TCP, ~0u, NULL, nonce), 0);
 	assert_int_equal(relay_rig_metric(r, &metric_turn_allocations, 0), 1);
 	assert_int_equal(relay_rig_metric(r, &metric_turn_allocations_total, 0), 1);
-	new_tid(tid);
-	len = turn_request(STUN_METHOD_REFRESH, tid, 0, 0, nonce, req);
-	relay_rig_ask(r, &c, req, len, STUN_DIALECT_RFC5389, out, &m);
-	assert_int_equal(m.cls, STUN_CLASS_SUCCESS);
+	assert_int_equal(turn_ask(r, &c, STUN_METHOD_REFRESH, 0, 0, NULL, nonce), 0);
 	assert_int_equal(relay_rig_metric(r, &metric_turn_allocations, 0), 0);
+	relay_rig_down(r);
+}
+
+/* A TCP port on 127.0.0.1 that refuses connections: bound, not listening
+ * (so nobody else can listen there while fd is open). */
+static uint16_t closed_port(int *fd)
+{
+	struct sockaddr_in in = {.sin_family = AF_INET};
+	socklen_t len = sizeof(in);
+	*fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(*fd >= 0);
+	in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(*fd, (struct sockaddr *)&in, sizeof(in)), 0);
+	assert_int_equal(getsockname(*fd, (struct sockaddr *)&in, &len), 0);
+	return ntohs(in.sin_port);
+}
+
+/* Runs the rig's loop until a metric reaches want or 2 s pass; its value. */
+static uint64_t wait_metric(struct relay_rig *r, const struct metric_family *f, size_t label,
+                            uint64_t want)
+{
+	for (int i = 0; i < 400 && relay_rig_metric(r, f, label) != want; i++) {
+		event_base_loop(r->base, EVLOOP_NONBLOCK);
+		usleep(5000);
+	}
+	return relay_rig_metric(r, f, label);
+}
+
+/* RFC 6062 Connect to a closed port: the request is counted when its answer
+ * is known, as a 447 and not a success, with a connect_failed drop; nothing
+ * counts as relayed. */
+static void test_turn_failed_connect_is_dropped(void **state)
+{
+	(void)state;
+	struct relay_rig *r = relay_rig_up("stun_tcp_listen off\n");
+	struct turn_client c;
+	char nonce[TURN_NONCE_LEN + 1];
+	int closed;
+	struct sockaddr_in peer = {.sin_family = AF_INET, .sin_port = htons(closed_port(&closed))};
+	peer.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	relay_rig_client(&c, 42001, TURN_TRANSPORT_TCP);
+	rig_nonce(r, &c, nonce);
+	assert_int_equal(turn_ask(r, &c, STUN_METHOD_ALLOCATE, TRANSPORT_TCP, ~0u, NULL, nonce), 0);
+	assert_int_equal(relay_rig_metric(r, &metric_turn_requests_total, METRIC_TURN_OK), 1);
+
+	/* Answered now or later (over the client's connection): 447. */
+	turn_ask(r, &c, STUN_METHOD_CONNECT, 0, ~0u, (struct sockaddr *)&peer, nonce);
+	const struct metric_family *drops = &metric_turn_dropped_total;
+	assert_int_equal(wait_metric(r, drops, METRIC_TURN_DROP_CONNECT_FAILED, 1), 1);
+	assert_int_equal(relay_rig_metric(r, &metric_turn_requests_total, METRIC_TURN_447), 1);
+	assert_int_equal(relay_rig_metric(r, &metric_turn_requests_total, METRIC_TURN_OK), 1);
+	assert_int_equal(relay_rig_metric(r, &metric_turn_relayed_packets_total, METRIC_TO_PEER),
+	                 0);
+	close(closed);
 	relay_rig_down(r);
 }
 
@@ -346,6 +410,7 @@ int main(void)
 	    cmocka_unit_test(test_turn_table_by_five_tuple),
 	    cmocka_unit_test(test_turn_quota_user_total_and_reservations),
 	    cmocka_unit_test(test_turn_failed_allocate_leaves_gauge_at_zero),
+	    cmocka_unit_test(test_turn_failed_connect_is_dropped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
