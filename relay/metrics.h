@@ -65,6 +65,9 @@ enum metric_turn_drop {
 	/* A TCP relay's connection to a peer failed: an RFC 6062 Connect
 	 * (answered 447), MS-TURN data that waited for the connection. */
 	METRIC_TURN_DROP_CONNECT_FAILED,
+	/* MS-TURN over TCP: a peer held for its permission, reset to make room
+	 * for a newer one (the held are bounded apart from the permitted). */
+	METRIC_TURN_DROP_HOLD_EVICTED,
 	METRIC_TURN_DROP_COUNT,
 };
 

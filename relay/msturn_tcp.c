@@ -13,9 +13,12 @@
  * and over TCP an ICE check is sent once: nothing may be lost to a race. So
  * a peer that connects before its client's Send or Set Active Destination
  * installed the permission is held, unread (its bytes wait in the kernel),
- * until the permission comes or PEER_HOLD_SECONDS pass; and when connecting
- * out finds the 4-tuple taken, the peer's connection is still in the
- * relayed address's accept queue: it is taken from there. */
+ * until the permission comes or PEER_HOLD_SECONDS pass. Held peers are
+ * bounded apart (MSTURN_TCP_HOLD_MAX, the oldest reset to make room), so
+ * strangers that connect in never take the PEER_BACKLOG places of the
+ * permitted peers. And when connecting out finds the 4-tuple taken, the
+ * peer's connection is still in the relayed address's accept queue: it is
+ * taken from there. */
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -193,14 +196,35 @@ static struct msturn_tcp_peer *peer_new(struct relay_server *s, struct turn_allo
 	return p;
 }
 
-/* Whether the allocation has as many peer connections as it may. */
-static bool peers_full(const struct turn_alloc *a)
+/* The allocation's peers that are held (held) or not. */
+static int peers_count(const struct turn_alloc *a, bool held)
 {
 	int n = 0;
 	const struct msturn_tcp_peer *p;
 	LIST_FOREACH(p, &a->ms_peers, link)
-	n++;
-	return n >= PEER_BACKLOG;
+	n += (p->hold != NULL) == held;
+	return n;
+}
+
+/* Whether the allocation has as many peer connections as it may, held
+ * peers aside: strangers waiting for a permission never take their place. */
+static bool peers_full(const struct turn_alloc *a)
+{
+	return peers_count(a, false) >= PEER_BACKLOG;
+}
+
+/* Room for one more held peer: at MSTURN_TCP_HOLD_MAX the oldest held (the
+ * last of the list, which grows at its head) is reset and counted. */
+static void hold_make_room(struct relay_server *s, struct turn_alloc *a)
+{
+	if (peers_count(a, true) < MSTURN_TCP_HOLD_MAX)
+		return;
+	struct msturn_tcp_peer *p, *oldest = NULL;
+	LIST_FOREACH(p, &a->ms_peers, link)
+	if (p->hold)
+		oldest = p;
+	turn_drop(s, METRIC_TURN_DROP_HOLD_EVICTED);
+	peer_reset(oldest);
 }
 
 static struct msturn_tcp_peer *peer_find(struct turn_alloc *a, const union turn_sa *peer)
@@ -287,16 +311,19 @@ void msturn_tcp_accept(struct relay_server *s, struct turn_alloc *a, const union
 	struct msturn_tcp_peer *old = peer_find(a, peer);
 	if (old)
 		peer_free(old); /* the peer started over */
-	if (peers_full(a)) {
+	bool permitted = turn_perm_find(a, peer, time(NULL)) != NULL;
+	if (permitted && peers_full(a)) {
 		turn_drop(s, METRIC_TURN_DROP_SEND_FAILED);
 		close(fd);
 		return;
 	}
+	if (!permitted)
+		hold_make_room(s, a);
 	struct msturn_tcp_peer *p = peer_new(s, a, peer, fd);
 	if (!p)
 		return;
-	metrics_inc(s->metrics, &metric_msturn_tcp_peer_connections_total, 1);
-	if (turn_perm_find(a, peer, time(NULL)))
+	metrics_inc(s->metrics, &metric_msturn_tcp_peer_connections_total, METRIC_PEER_INBOUND);
+	if (permitted)
 		return;
 	struct timeval tv = {.tv_sec = PEER_HOLD_SECONDS};
 	p->hold = evtimer_new(s->base, hold_expired_cb, p);
@@ -313,7 +340,9 @@ void msturn_tcp_permit(struct relay_server *s, struct turn_alloc *a)
 	(void)s;
 	while (p) {
 		struct msturn_tcp_peer *next = LIST_NEXT(p, link);
-		if (p->hold && turn_perm_find(a, &p->peer, now)) {
+		/* Out of the hold when there is room among the permitted: else
+		 * it waits, and is reset when its hold time is over. */
+		if (p->hold && turn_perm_find(a, &p->peer, now) && !peers_full(a)) {
 			event_free(p->hold);
 			p->hold = NULL;
 			peer_drain(p);

@@ -137,10 +137,11 @@ size_t turn_reply_later(struct relay_server *s, const struct turn_alloc *a,
  * data to peer, on the connection to it (made from the relayed port when
  * there is none); 0 or an errno after counting the drop. accept: a peer
  * connected to the relayed address (held unread until a permission covers
- * it). permit: a permission was installed, held peers it covers are read.
- * client_data: an MS-TURN data frame from a TCP client, raw to its
+ * it; at most MSTURN_TCP_HOLD_MAX held, the oldest reset). permit: a permission was installed, held
+ * peers it covers are read. client_data: an MS-TURN data frame from a TCP client, raw to its
  * allocation's active destination. resume: the client can take more, so
  * its allocation's peers are read again. alloc_gone: its peers are closed. */
+#define MSTURN_TCP_HOLD_MAX 16 /* peers held per allocation, apart from its 16 others */
 int msturn_tcp_send(struct relay_server *s, struct turn_alloc *a, const union turn_sa *peer,
                     const uint8_t *data, size_t len);
 void msturn_tcp_accept(struct relay_server *s, struct turn_alloc *a, const union turn_sa *peer,

@@ -20,6 +20,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -31,6 +32,7 @@
 
 #include "stun/msturn_frame.h"
 #include "relay/server_priv.h"
+#include "relay/turn_int.h"
 #include "tests/unit/relay_rig.h"
 
 #define DEADLINE_MS 2000
@@ -779,6 +781,51 @@ static void test_tcp_send_to_closed_port_is_dropped(void **state)
 	close(fd);
 }
 
+/* 5d. Strangers connecting in are held apart from the permitted peers: 20
+ * of them (sources 127.0.0.10 to .29, no permission) leave the allocation's
+ * peer places free, so a permitted peer that calls in next gets through at
+ * once. The held are bounded too: the oldest are reset to make room, and
+ * counted (hold_evicted). */
+#define STRANGERS 20
+static void test_tcp_strangers_do_not_block_permitted_peer(void **state)
+{
+	struct rig *r = *state;
+	uint8_t buf[STUN_MAX_MSG_LEN];
+	static const char hi[] = "a permitted peer calls in";
+	struct stun_msg m;
+	int strangers[STRANGERS];
+	assert_true(r->client >= 0);
+	const size_t evicted = METRIC_TURN_DROP_HOLD_EVICTED;
+	uint64_t before = metric(r, &metric_turn_dropped_total, evicted);
+	for (int i = 0; i < STRANGERS; i++) {
+		char ip[16];
+		snprintf(ip, sizeof(ip), "127.0.0.%d", 10 + i);
+		strangers[i] = tcp_connect(ntohs(r->relayed.sin_port), ip);
+		send_all(r, strangers[i], "?", 1);
+		pump(r, 5); /* accepted in order, and the relayed port's backlog stays short */
+	}
+	assert_quiet(r, r->client);
+
+	int fd = tcp_connect(ntohs(r->relayed.sin_port), NULL);
+	send_all(r, fd, hi, strlen(hi));
+	recv_msg(r, r->client, buf, &m);
+	assert_int_equal(m.type, STUN_MSTURN_TYPE_DATA_INDICATION);
+	const struct stun_attr *data = stun_msg_attr(&m, STUN_MSATTR_DATA);
+	assert_non_null(data);
+	assert_int_equal(data->len, strlen(hi));
+	assert_memory_equal(data->val, hi, strlen(hi));
+
+	uint64_t n = metric(r, &metric_turn_dropped_total, evicted) - before;
+	assert_int_equal(n, STRANGERS - MSTURN_TCP_HOLD_MAX);
+	for (uint64_t i = 0; i < n; i++) /* the oldest */
+		assert_true(wait_closed(r, strangers[i]));
+	assert_quiet(r, strangers[n]); /* the newer still held */
+	for (int i = 0; i < STRANGERS; i++)
+		close(strangers[i]);
+	close(fd);
+	pump(r, 20);
+}
+
 /* 6. Framing errors close the connection and are counted; data with no
  * allocation is dropped and counted, the connection stays. */
 static void test_tcp_bad_frames(void **state)
@@ -908,6 +955,7 @@ int main(void)
 	    cmocka_unit_test(test_tcp_peer_without_permission),
 	    cmocka_unit_test(test_tcp_permitted_peer_connects_in),
 	    cmocka_unit_test(test_tcp_send_to_closed_port_is_dropped),
+	    cmocka_unit_test(test_tcp_strangers_do_not_block_permitted_peer),
 	    cmocka_unit_test(test_tcp_bad_frames),
 	    cmocka_unit_test(test_tls_listener),
 	    cmocka_unit_test(test_client_close_frees_allocation),
