@@ -86,6 +86,8 @@ extern struct metric_family metric_turn_requests_total;         /* enum metric_t
 extern struct metric_family metric_turn_dropped_total;          /* enum metric_turn_drop */
 extern struct metric_family metric_turn_allocations_total;      /* created */
 extern struct metric_family metric_turn_allocations;            /* gauge */
+extern struct metric_family metric_turn_replays_refused_total;  /* 438 for a copy */
+extern struct metric_family metric_turn_replay_evictions_total; /* live entries overwritten */
 extern struct metric_family metric_turn_relayed_packets_total;  /* METRIC_TO_* */
 extern struct metric_family metric_turn_relayed_bytes_total;    /* METRIC_TO_* */
 extern struct metric_family metric_udp_receive_overflow_total;  /* the kernel's, on 3478 */

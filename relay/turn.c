@@ -190,6 +190,8 @@ static void do_allocate(struct turn_req *r)
 	struct turn_alloc_params p;
 	uint8_t token[8] = {0};
 	int code = allocate_params(r, &p);
+	if (!code && turn_replayed(r))
+		return; /* answered 438 */
 	if (!code)
 		code = turn_code_of(r, turn_alloc_create(r->s, r->c, &p, &a, token));
 	if (code) {

@@ -58,6 +58,10 @@ uint32_t turn_lifetime_of(const struct conf *conf, const struct stun_msg *m);
 /* A transaction id for an indication (RFC 5389's cookie first when cookie);
  * in turn_data.c, where the packet path inlines it. */
 void turn_indication_tid(uint8_t tid[STUN_TID_LEN], bool cookie);
+/* Whether an authenticated Allocate that would make an allocation copies
+ * one already seen (relay/replay.h): then it is answered 438 and counted.
+ * A retransmission from the same 5-tuple is not one. */
+bool turn_replayed(struct turn_req *r);
 /* Counts a relayed message dropped for why. */
 void turn_drop(struct relay_server *s, enum metric_turn_drop why);
 

@@ -23,7 +23,12 @@ int relay_shared_init(struct relay_shared *sh, const struct conf *conf)
 		return ENOSPC;
 	if (RAND_bytes(sh->nonce_key, sizeof(sh->nonce_key)) != 1)
 		return EIO;
-	return port_pool_alloc(&sh->pool, conf->relay_port_min, conf->relay_port_max);
+	if (replay_init(&sh->replay, REPLAY_MAX))
+		return ENOMEM;
+	int rc = port_pool_alloc(&sh->pool, conf->relay_port_min, conf->relay_port_max);
+	if (rc)
+		replay_fini(&sh->replay);
+	return rc;
 }
 
 static void release_port(uint16_t port, void *arg)
@@ -36,6 +41,7 @@ void relay_shared_fini(struct relay_shared *sh)
 	if (sh->pool)
 		quota_reservations_expire(&sh->quota, (time_t)1 << 62, release_port, sh->pool);
 	quota_fini(&sh->quota);
+	replay_fini(&sh->replay);
 	port_pool_free(sh->pool);
 	sh->pool = NULL;
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -214,11 +215,41 @@ static void test_msturn_allocation_life(void **state)
 	assert_int_equal(port_pool_in_use(r->shared.pool), in_use - 1);
 }
 
+/* An MS-TURN Allocate played again from another port (same IP, so the
+ * nonce is good) is refused with 438; from its own 5-tuple it refreshes. */
+static void test_msturn_replayed_allocate_refused(void **state)
+{
+	struct relay_rig *r = *state;
+	struct turn_client c, other;
+	uint8_t req[STUN_MAX_MSG_LEN], out[RELAY_REPLY_MAX], key[16];
+	char nonce[TURN_NONCE_LEN + 1];
+	struct stun_msg m;
+	client(41010, &c);
+	client(41011, &other);
+	stun_key_longterm("alice", "lab.example", "secret", key);
+	turn_nonce_make(r->shared.nonce_key, time(NULL), 600, &c.src.sa, nonce);
+	nonce[TURN_NONCE_LEN] = '\0';
+	size_t len = build(STUN_METHOD_ALLOCATE, "alice", nonce, key, STUN_MAC_SHA1, NULL, 1, req);
+	ask(r, &c, req, len, out, &m);
+	assert_int_equal(m.type, 0x0103);
+	uint64_t open = relay_rig_metric(r, &metric_turn_allocations, 0);
+	ask(r, &other, req, len, out, &m);
+	assert_int_equal(relay_rig_error(&m), 438);
+	assert_int_equal(relay_rig_metric(r, &metric_turn_allocations, 0), open);
+	ask(r, &c, req, len, out, &m);
+	assert_int_equal(m.type, 0x0103);
+	ask(r, &c, req,
+	    build(STUN_METHOD_ALLOCATE, "alice", nonce, key, STUN_MAC_SHA1, NULL, 0, req), out,
+	    &m); /* delete */
+	assert_int_equal(m.type, 0x0103);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_msturn_teams_allocates_get_well_formed_answers),
 	    cmocka_unit_test(test_msturn_allocation_life),
+	    cmocka_unit_test(test_msturn_replayed_allocate_refused),
 	};
 	return cmocka_run_group_tests(tests, rig_up, rig_down);
 }

@@ -19,6 +19,7 @@
 #include "core/addr.h"
 #include "relay/alloc.h"
 #include "relay/quota.h"
+#include "relay/replay.h"
 #include "stun/stun.h"
 #include "relay/turn_auth.h"
 #include "tests/unit/relay_rig.h"
@@ -238,6 +239,79 @@ static void test_turn_quota_user_total_and_reservations(void **state)
 	quota_fini(&q);
 }
 
+/* A request of the replay cache's tests: transaction id number n from
+ * 127.0.0.1:port over UDP, its nonce valid until expires. */
+struct replay_case {
+	uint8_t tid[STUN_TID_LEN], mac[REPLAY_MAC_LEN];
+	union turn_sa src;
+	struct replay_req q;
+};
+
+static const struct replay_req *replay_case(struct replay_case *c, uint32_t n, uint16_t port,
+                                            time_t expires)
+{
+	memset(c, 0, sizeof(*c));
+	memcpy(c->tid, &n, sizeof(n));
+	memset(c->mac, 0xa5, sizeof(c->mac));
+	c->src = tsa("127.0.0.1:1");
+	addr_set_port(&c->src.sa, port);
+	c->q = (struct replay_req){c->tid,  sizeof(c->tid),     c->mac, sizeof(c->mac),
+	                           &c->src, TURN_TRANSPORT_UDP, expires};
+	return &c->q;
+}
+
+/* relay/replay.c: an exact copy from the same 5-tuple is a retransmission
+ * for REPLAY_WINDOW seconds, a replay after that or from anywhere else
+ * (another port, another transport); another MAC is another request. The
+ * cache holds cap entries whatever comes: the oldest is overwritten, counted
+ * as an eviction only while its nonce is valid, and then forgotten. */
+static void test_turn_replay_cache_window_and_bound(void **state)
+{
+	(void)state;
+	static struct replay rp;
+	struct replay_case c;
+	bool evicted;
+	const time_t t = 100000;
+	assert_int_equal(replay_init(&rp, 8), 0);
+	assert_int_equal(replay_check(&rp, replay_case(&c, 1, 5000, t + 300), t, &evicted),
+	                 REPLAY_NEW);
+	assert_false(evicted);
+	const struct replay_req *q = replay_case(&c, 1, 5000, t + 300);
+	assert_int_equal(replay_check(&rp, q, t + REPLAY_WINDOW, &evicted), REPLAY_RETRANSMIT);
+	assert_int_equal(replay_check(&rp, q, t + REPLAY_WINDOW + 1, &evicted), REPLAY_REPLAYED);
+	assert_int_equal(replay_check(&rp, replay_case(&c, 1, 5001, t + 300), t, &evicted),
+	                 REPLAY_REPLAYED);
+	replay_case(&c, 1, 5000, t + 300);
+	c.q.transport = TURN_TRANSPORT_TCP;
+	assert_int_equal(replay_check(&rp, &c.q, t, &evicted), REPLAY_REPLAYED);
+	replay_case(&c, 1, 5001, t + 300);
+	c.mac[0] ^= 1;
+	assert_int_equal(replay_check(&rp, &c.q, t, &evicted), REPLAY_NEW); /* entry 2 */
+
+	/* Past the bound: 6 more fill it (8), then 12 overwrite the oldest,
+	 * their nonces still valid: 12 evictions, never more than 8 held. */
+	int evictions = 0;
+	for (uint32_t n = 100; n < 118; n++) {
+		assert_int_equal(replay_check(&rp, replay_case(&c, n, 6000, t + 300), t, &evicted),
+		                 REPLAY_NEW);
+		evictions += evicted;
+	}
+	assert_int_equal(evictions, 18 - 6);
+	/* Forgotten: the first ones are new again; the last 8 are remembered. */
+	assert_int_equal(replay_check(&rp, replay_case(&c, 100, 6001, t + 300), t, &evicted),
+	                 REPLAY_NEW);
+	assert_int_equal(replay_check(&rp, replay_case(&c, 117, 6001, t + 300), t, &evicted),
+	                 REPLAY_REPLAYED);
+	/* Entries whose nonces have expired go without counting. */
+	evictions = 0;
+	for (uint32_t n = 200; n < 216; n++) {
+		replay_check(&rp, replay_case(&c, n, 7000, t + 10), t + 20, &evicted);
+		evictions += evicted;
+	}
+	assert_int_equal(evictions, 8); /* the 8 live ones above, not the 8 expired */
+	replay_fini(&rp);
+}
+
 /* listen(2), wrapped at link time (tests/relay.inc): it fails while
  * fail_listen is set, as when another socket holds the port. */
 static bool fail_listen;
@@ -398,6 +472,53 @@ static void test_turn_failed_connect_is_dropped(void **state)
 	relay_rig_down(r);
 }
 
+/* A captured Allocate played again: from another port of the same IP (the
+ * nonce names the IP) it is refused with 438 and makes no allocation; from
+ * its own 5-tuple it is a retransmission and gets the same answer. The
+ * nonce still serves a new Allocate of that client, and a retransmitted
+ * Allocate that failed fails again the same way, not with 438. */
+static void test_turn_replayed_allocate_refused(void **state)
+{
+	(void)state;
+	struct relay_rig *r = relay_rig_up("stun_tcp_listen off\nturn_user_quota 2\n");
+	struct turn_client a, b, c;
+	uint8_t req[STUN_MAX_MSG_LEN], out[RELAY_REPLY_MAX], tid[STUN_TID_LEN];
+	uint8_t first[RELAY_REPLY_MAX];
+	char nonce[TURN_NONCE_LEN + 1];
+	struct stun_msg m;
+	relay_rig_client(&a, 43000, TURN_TRANSPORT_UDP);
+	relay_rig_client(&b, 43001, TURN_TRANSPORT_UDP);
+	relay_rig_client(&c, 43002, TURN_TRANSPORT_UDP);
+	rig_nonce(r, &a, nonce); /* the IP's: good for b and c too */
+	new_tid(tid);
+	size_t len = turn_request(STUN_METHOD_ALLOCATE, tid, TRANSPORT_UDP, ~0u, NULL, nonce, req);
+	size_t first_len = relay_rig_ask(r, &a, req, len, STUN_DIALECT_RFC5389, first, &m);
+	assert_int_equal(m.cls, STUN_CLASS_SUCCESS);
+
+	/* The same bytes from the same 5-tuple: the same answer. */
+	assert_int_equal(relay_rig_ask(r, &a, req, len, STUN_DIALECT_RFC5389, out, &m), first_len);
+	assert_memory_equal(out, first, first_len);
+	/* From another port: 438 with a fresh nonce, nothing made. */
+	relay_rig_ask(r, &b, req, len, STUN_DIALECT_RFC5389, out, &m);
+	assert_int_equal(relay_rig_error(&m), 438);
+	assert_non_null(stun_msg_attr(&m, STUN_ATTR_NONCE));
+	assert_int_equal(relay_rig_metric(r, &metric_turn_allocations, 0), 1);
+	assert_int_equal(relay_rig_metric(r, &metric_turn_replays_refused_total, 0), 1);
+	assert_int_equal(r->server->allocs.count, 1);
+
+	/* The nonce is still good for b's own Allocate. */
+	assert_int_equal(turn_ask(r, &b, STUN_METHOD_ALLOCATE, TRANSPORT_UDP, ~0u, NULL, nonce), 0);
+	/* c is over alice's quota (2): 486, and its retransmission 486 too. */
+	new_tid(tid);
+	len = turn_request(STUN_METHOD_ALLOCATE, tid, TRANSPORT_UDP, ~0u, NULL, nonce, req);
+	relay_rig_ask(r, &c, req, len, STUN_DIALECT_RFC5389, out, &m);
+	assert_int_equal(relay_rig_error(&m), 486);
+	relay_rig_ask(r, &c, req, len, STUN_DIALECT_RFC5389, out, &m);
+	assert_int_equal(relay_rig_error(&m), 486);
+	assert_int_equal(relay_rig_metric(r, &metric_turn_replays_refused_total, 0), 1);
+	relay_rig_down(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -409,8 +530,10 @@ int main(void)
 	    cmocka_unit_test(test_turn_channels_both_ways),
 	    cmocka_unit_test(test_turn_table_by_five_tuple),
 	    cmocka_unit_test(test_turn_quota_user_total_and_reservations),
+	    cmocka_unit_test(test_turn_replay_cache_window_and_bound),
 	    cmocka_unit_test(test_turn_failed_allocate_leaves_gauge_at_zero),
 	    cmocka_unit_test(test_turn_failed_connect_is_dropped),
+	    cmocka_unit_test(test_turn_replayed_allocate_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
