@@ -13,6 +13,44 @@
 #include "core/log.h"
 #include "pki/pki.h"
 
+/* A key's flag: its name with dashes; 0, or ENAMETOOLONG (cut). */
+static int flag_of(const char *key, char flag[CONF_KEY_NAME_MAX])
+{
+	int n = snprintf(flag, CONF_KEY_NAME_MAX, "%s", key);
+	for (char *p = flag; *p; p++)
+		if (*p == '_')
+			*p = '-';
+	return n < 0 || n >= CONF_KEY_NAME_MAX ? ENAMETOOLONG : 0;
+}
+
+/* getopt_long's table: serve's own options, a flag per key, the end. Sized
+ * from the key table's bounds (core/conf.h), so a key added can never write
+ * past it: a table grown past CONF_KEYS_MAX does not compile, and a name
+ * too long is refused here. */
+#define SERVE_OWN_OPTS 3
+struct serve_opts {
+	struct option opt[SERVE_OWN_OPTS + CONF_KEYS_MAX + 1];
+	char name[CONF_KEYS_MAX][CONF_KEY_NAME_MAX];
+};
+
+static int serve_opts_build(struct serve_opts *o)
+{
+	size_t nkeys = conf_key_count();
+	if (nkeys > CONF_KEYS_MAX)
+		return ENOSPC;
+	o->opt[0] = (struct option){"config", required_argument, NULL, 'c'};
+	o->opt[1] = (struct option){"check-config", no_argument, NULL, 'n'};
+	o->opt[2] = (struct option){"help", no_argument, NULL, 'h'};
+	for (size_t i = 0; i < nkeys; i++) {
+		if (flag_of(conf_key_at(i)->name, o->name[i]))
+			return ENAMETOOLONG;
+		o->opt[SERVE_OWN_OPTS + i] =
+		    (struct option){o->name[i], required_argument, NULL, 1000 + (int)i};
+	}
+	o->opt[SERVE_OWN_OPTS + nkeys] = (struct option){0};
+	return 0;
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: edgelab serve [--config FILE] [--check-config] [--KEY VALUE ...]\n\n"
@@ -22,11 +60,8 @@ static void usage(FILE *out)
 	             "Every config key is also a flag that overrides the file:\n");
 	for (size_t i = 0; i < conf_key_count(); i++) {
 		const struct conf_key_info *k = conf_key_at(i);
-		char flag[64];
-		snprintf(flag, sizeof(flag), "%s", k->name);
-		for (char *p = flag; *p; p++)
-			if (*p == '_')
-				*p = '-';
+		char flag[CONF_KEY_NAME_MAX];
+		flag_of(k->name, flag);
 		fprintf(out, "  --%-26s %s (default: %s)\n", flag, k->help, k->default_value);
 	}
 	fprintf(out, "Signals: SIGTERM/SIGINT stop, SIGHUP reloads the config file.\n");
@@ -34,22 +69,13 @@ static void usage(FILE *out)
 
 int serve_args_parse(struct serve_args *a, int argc, char **argv, bool *check_only)
 {
-	size_t nkeys = conf_key_count();
-	struct option opts[3 + 64 + 1];
-	char names[64][64];
-	opts[0] = (struct option){"config", required_argument, NULL, 'c'};
-	opts[1] = (struct option){"check-config", no_argument, NULL, 'n'};
-	opts[2] = (struct option){"help", no_argument, NULL, 'h'};
-	for (size_t i = 0; i < nkeys && i < 64; i++) {
-		snprintf(names[i], sizeof(names[i]), "%s", conf_key_at(i)->name);
-		for (char *p = names[i]; *p; p++)
-			if (*p == '_')
-				*p = '-';
-		opts[3 + i] = (struct option){names[i], required_argument, NULL, 1000 + (int)i};
+	struct serve_opts o;
+	int c = serve_opts_build(&o);
+	if (c) {
+		fprintf(stderr, "edgelab serve: the key table does not fit: %s\n", strerror(c));
+		return c;
 	}
-	opts[3 + nkeys] = (struct option){0};
-	int c;
-	while ((c = getopt_long(argc, argv, "c:nh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:nh", o.opt, NULL)) != -1) {
 		if (c == 'c') {
 			a->config_path = optarg;
 		} else if (c == 'n') {

@@ -22,7 +22,9 @@ struct serve_args {
 	size_t n_overrides;
 };
 
-/* Parses argv into a; --help prints and exits. 0, or EINVAL (reported). */
+/* Parses argv into a; --help prints and exits. 0, or EINVAL (reported);
+ * ENOSPC or ENAMETOOLONG when the key table outgrew the flag table (a build
+ * error, reported). */
 int serve_args_parse(struct serve_args *a, int argc, char **argv, bool *check_only);
 
 enum serve_load {

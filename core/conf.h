@@ -181,7 +181,12 @@ int conf_check(const struct conf *conf, char *err, size_t err_len);
 struct conf *conf_ref(struct conf *conf);
 void conf_unref(struct conf *conf);
 
-/* The keys, for documentation, flags and tests. */
+/* The keys, for documentation, flags and tests. Per-key arrays (the
+ * loader's bookkeeping, serve's option table) are sized from these bounds:
+ * conf_keys.c asserts the number of keys at compile time, the flag table
+ * refuses a longer name. */
+#define CONF_KEYS_MAX     64
+#define CONF_KEY_NAME_MAX 32 /* the NUL included */
 struct conf_key_info {
 	const char *name;
 	const char *default_value;

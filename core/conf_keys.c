@@ -921,3 +921,5 @@ const struct conf_key conf_keys[] = {
      0},
 };
 const size_t conf_keys_count = sizeof(conf_keys) / sizeof(conf_keys[0]);
+_Static_assert(sizeof(conf_keys) / sizeof(conf_keys[0]) <= CONF_KEYS_MAX,
+               "more keys than CONF_KEYS_MAX (core/conf.h): raise it");

@@ -23,8 +23,6 @@ struct conf_key {
 	unsigned min, max;
 };
 
-#define CONF_KEYS_MAX 64 /* the loader's per-key bookkeeping; checked by a unit test */
-
 extern const struct conf_key conf_keys[];
 extern const size_t conf_keys_count;
 

@@ -14,9 +14,9 @@ static const char *const turn_results[] = {"ok",  "400", "401", "403", "420", "4
                                            "442", "443", "446", "447", "486", "508"};
 _Static_assert(N(turn_results) == METRIC_TURN_RESULT_COUNT,
                "turn_results must name every enum metric_turn_result");
-static const char *const turn_drops[] = {"no_allocation", "no_channel", "no_permission",
-                                         "bandwidth",     "too_big",    "send_failed",
-                                         "rate_401"};
+static const char *const turn_drops[] = {"no_allocation", "no_channel",     "no_permission",
+                                         "bandwidth",     "too_big",        "send_failed",
+                                         "rate_401",      "connect_failed", "hold_evicted"};
 _Static_assert(N(turn_drops) == METRIC_TURN_DROP_COUNT,
                "turn_drops must name every enum metric_turn_drop");
 static const char *const directions[] = {"to_peer", "to_client"};
@@ -62,6 +62,15 @@ struct metric_family metric_turn_allocations_total = {"edgelab_turn_allocations_
                                                       METRIC_NO_LABELS, 0};
 struct metric_family metric_turn_allocations = {"edgelab_turn_allocations", METRIC_GAUGE,
                                                 "TURN allocations open", METRIC_NO_LABELS, 0};
+struct metric_family metric_turn_replays_refused_total = {
+    "edgelab_turn_replays_refused_total", METRIC_COUNTER,
+    "authenticated Allocates refused (438) as copies of one already seen, from another 5-tuple "
+    "or after the retransmission window",
+    METRIC_NO_LABELS, 0};
+struct metric_family metric_turn_replay_evictions_total = {
+    "edgelab_turn_replay_evictions_total", METRIC_COUNTER,
+    "Allocates forgotten by the full replay cache while their nonce was still valid",
+    METRIC_NO_LABELS, 0};
 struct metric_family metric_turn_relayed_packets_total = {
     "edgelab_turn_relayed_packets_total",
     METRIC_COUNTER,
@@ -100,6 +109,8 @@ static struct metric_family *const families[] = {
     &metric_turn_dropped_total,
     &metric_turn_allocations_total,
     &metric_turn_allocations,
+    &metric_turn_replays_refused_total,
+    &metric_turn_replay_evictions_total,
     &metric_turn_relayed_packets_total,
     &metric_turn_relayed_bytes_total,
     &metric_udp_receive_overflow_total,

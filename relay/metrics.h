@@ -62,6 +62,12 @@ enum metric_turn_drop {
 	METRIC_TURN_DROP_TOO_BIG,       /* larger than the relay's buffers */
 	METRIC_TURN_DROP_SEND_FAILED,   /* the kernel refused it, or a TCP buffer is full */
 	METRIC_TURN_DROP_RATE_401,      /* a 401 withheld by turn_401_rate */
+	/* A TCP relay's connection to a peer failed: an RFC 6062 Connect
+	 * (answered 447), MS-TURN data that waited for the connection. */
+	METRIC_TURN_DROP_CONNECT_FAILED,
+	/* MS-TURN over TCP: a peer held for its permission, reset to make room
+	 * for a newer one (the held are bounded apart from the permitted). */
+	METRIC_TURN_DROP_HOLD_EVICTED,
 	METRIC_TURN_DROP_COUNT,
 };
 
@@ -80,6 +86,8 @@ extern struct metric_family metric_turn_requests_total;         /* enum metric_t
 extern struct metric_family metric_turn_dropped_total;          /* enum metric_turn_drop */
 extern struct metric_family metric_turn_allocations_total;      /* created */
 extern struct metric_family metric_turn_allocations;            /* gauge */
+extern struct metric_family metric_turn_replays_refused_total;  /* 438 for a copy */
+extern struct metric_family metric_turn_replay_evictions_total; /* live entries overwritten */
 extern struct metric_family metric_turn_relayed_packets_total;  /* METRIC_TO_* */
 extern struct metric_family metric_turn_relayed_bytes_total;    /* METRIC_TO_* */
 extern struct metric_family metric_udp_receive_overflow_total;  /* the kernel's, on 3478 */

@@ -135,6 +135,8 @@ static void do_allocate(struct turn_req *r, struct turn_alloc *a)
 		allocate_success(r, a);
 		return;
 	}
+	if (turn_replayed(r))
+		return; /* answered 438 */
 	const struct stun_attr *nonce = stun_msg_attr(r->msg, STUN_MSATTR_NONCE);
 	struct turn_alloc_params p = {
 	    /* [MS-TURN]: the relayed address has the transport the Allocate came over. */

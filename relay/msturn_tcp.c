@@ -13,9 +13,12 @@
  * and over TCP an ICE check is sent once: nothing may be lost to a race. So
  * a peer that connects before its client's Send or Set Active Destination
  * installed the permission is held, unread (its bytes wait in the kernel),
- * until the permission comes or PEER_HOLD_SECONDS pass; and when connecting
- * out finds the 4-tuple taken, the peer's connection is still in the
- * relayed address's accept queue: it is taken from there. */
+ * until the permission comes or PEER_HOLD_SECONDS pass. Held peers are
+ * bounded apart (MSTURN_TCP_HOLD_MAX, the oldest reset to make room), so
+ * strangers that connect in never take the PEER_BACKLOG places of the
+ * permitted peers. And when connecting out finds the 4-tuple taken, the
+ * peer's connection is still in the relayed address's accept queue: it is
+ * taken from there. */
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -41,6 +44,11 @@ struct msturn_tcp_peer {
 	union turn_sa peer;
 	struct bufferevent *bev;
 	struct event *hold; /* while it waits for a permission, unread */
+	/* Connecting out: what is written waits, counted as relayed once the
+	 * connection is up, as dropped (connect_failed) if it fails. */
+	bool connecting;
+	uint32_t waiting_packets;
+	uint64_t waiting_bytes;
 };
 
 static struct relay_server *server_of(const struct turn_alloc *a)
@@ -128,11 +136,44 @@ static void hold_expired_cb(evutil_socket_t fd, short what, void *arg)
 	peer_reset(p);
 }
 
+/* Counts len bytes written to p: relayed, or waiting while p connects. */
+static void count_to_peer(struct relay_server *s, struct msturn_tcp_peer *p, size_t len)
+{
+	if (p->connecting) {
+		p->waiting_packets++;
+		p->waiting_bytes += len;
+		return;
+	}
+	metrics_inc(s->metrics, &metric_turn_relayed_packets_total, METRIC_TO_PEER);
+	metrics_add(s->metrics, &metric_turn_relayed_bytes_total, METRIC_TO_PEER, (int64_t)len);
+}
+
+/* Connecting out is over: what waited went out (up) or never will. */
+static void connect_settled(struct msturn_tcp_peer *p, bool up)
+{
+	struct metrics_shard *m = server_of(p->a)->metrics;
+	if (up) {
+		metrics_add(m, &metric_turn_relayed_packets_total, METRIC_TO_PEER,
+		            p->waiting_packets);
+		metrics_add(m, &metric_turn_relayed_bytes_total, METRIC_TO_PEER,
+		            (int64_t)p->waiting_bytes);
+	} else {
+		metrics_add(m, &metric_turn_dropped_total, METRIC_TURN_DROP_CONNECT_FAILED,
+		            p->waiting_packets);
+	}
+	p->connecting = false;
+	p->waiting_packets = 0;
+	p->waiting_bytes = 0;
+}
+
 static void peer_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	(void)bev;
+	struct msturn_tcp_peer *p = arg;
+	if (p->connecting && (what & (BEV_EVENT_CONNECTED | BEV_EVENT_ERROR | BEV_EVENT_EOF)))
+		connect_settled(p, (what & BEV_EVENT_CONNECTED) != 0);
 	if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF))
-		peer_free(arg); /* the next Send to the peer connects again */
+		peer_free(p); /* the next Send to the peer connects again */
 }
 
 static struct msturn_tcp_peer *peer_new(struct relay_server *s, struct turn_alloc *a,
@@ -155,14 +196,35 @@ static struct msturn_tcp_peer *peer_new(struct relay_server *s, struct turn_allo
 	return p;
 }
 
-/* Whether the allocation has as many peer connections as it may. */
-static bool peers_full(const struct turn_alloc *a)
+/* The allocation's peers that are held (held) or not. */
+static int peers_count(const struct turn_alloc *a, bool held)
 {
 	int n = 0;
 	const struct msturn_tcp_peer *p;
 	LIST_FOREACH(p, &a->ms_peers, link)
-	n++;
-	return n >= PEER_BACKLOG;
+	n += (p->hold != NULL) == held;
+	return n;
+}
+
+/* Whether the allocation has as many peer connections as it may, held
+ * peers aside: strangers waiting for a permission never take their place. */
+static bool peers_full(const struct turn_alloc *a)
+{
+	return peers_count(a, false) >= PEER_BACKLOG;
+}
+
+/* Room for one more held peer: at MSTURN_TCP_HOLD_MAX the oldest held (the
+ * last of the list, which grows at its head) is reset and counted. */
+static void hold_make_room(struct relay_server *s, struct turn_alloc *a)
+{
+	if (peers_count(a, true) < MSTURN_TCP_HOLD_MAX)
+		return;
+	struct msturn_tcp_peer *p, *oldest = NULL;
+	LIST_FOREACH(p, &a->ms_peers, link)
+	if (p->hold)
+		oldest = p;
+	turn_drop(s, METRIC_TURN_DROP_HOLD_EVICTED);
+	peer_reset(oldest);
 }
 
 static struct msturn_tcp_peer *peer_find(struct turn_alloc *a, const union turn_sa *peer)
@@ -193,49 +255,53 @@ static void accept_waiting(struct relay_server *s, struct turn_alloc *a)
 	}
 }
 
-static struct msturn_tcp_peer *peer_connect(struct relay_server *s, struct turn_alloc *a,
-                                            const union turn_sa *peer)
+/* A connection to peer from the relayed port: 0 and *pp (connecting, or the
+ * peer's own connection taken from the accept queue), ENOBUFS when the
+ * allocation has all the peers it may, ECONNREFUSED when connecting failed. */
+static int peer_connect(struct relay_server *s, struct turn_alloc *a, const union turn_sa *peer,
+                        struct msturn_tcp_peer **pp)
 {
 	int fd;
 	if (peers_full(a))
-		return NULL;
+		return ENOBUFS;
 	int rc = relay_sock_connect(&a->relayed.sa, &peer->sa, &fd);
 	if (rc == EADDRNOTAVAIL) {
 		/* The peer is connecting to us from that very address. */
 		accept_waiting(s, a);
-		return peer_find(a, peer);
+		*pp = peer_find(a, peer);
+		return *pp ? 0 : ECONNREFUSED;
 	}
-	if (rc)
-		return NULL;
-	struct msturn_tcp_peer *p = peer_new(s, a, peer, fd);
+	struct msturn_tcp_peer *p = rc ? NULL : peer_new(s, a, peer, fd);
+	if (!p)
+		return ECONNREFUSED;
 	/* A NULL address: the socket is already connecting; what is written
 	 * meanwhile waits in the output buffer. */
-	if (p && bufferevent_socket_connect(p->bev, NULL, 0)) {
+	p->connecting = true;
+	if (bufferevent_socket_connect(p->bev, NULL, 0)) {
 		peer_free(p);
-		return NULL;
+		return ECONNREFUSED;
 	}
-	if (p)
-		metrics_inc(s->metrics, &metric_msturn_tcp_peer_connections_total, 0);
-	return p;
+	metrics_inc(s->metrics, &metric_msturn_tcp_peer_connections_total, METRIC_PEER_OUTBOUND);
+	*pp = p;
+	return 0;
 }
 
 int msturn_tcp_send(struct relay_server *s, struct turn_alloc *a, const union turn_sa *peer,
                     const uint8_t *data, size_t len)
 {
 	struct msturn_tcp_peer *p = peer_find(a, peer);
-	if (!p)
-		p = peer_connect(s, a, peer);
-	if (!p) {
-		turn_drop(s, METRIC_TURN_DROP_SEND_FAILED);
-		return ECONNREFUSED;
+	int rc = p ? 0 : peer_connect(s, a, peer, &p);
+	if (rc) {
+		turn_drop(s, rc == ENOBUFS ? METRIC_TURN_DROP_SEND_FAILED
+		                           : METRIC_TURN_DROP_CONNECT_FAILED);
+		return rc;
 	}
 	struct evbuffer *out = bufferevent_get_output(p->bev);
 	if (evbuffer_get_length(out) > TCP_PIPE_MAX || evbuffer_add(out, data, len)) {
 		turn_drop(s, METRIC_TURN_DROP_SEND_FAILED);
 		return ENOBUFS;
 	}
-	metrics_inc(s->metrics, &metric_turn_relayed_packets_total, 0);
-	metrics_add(s->metrics, &metric_turn_relayed_bytes_total, 0, (int64_t)len);
+	count_to_peer(s, p, len);
 	return 0;
 }
 
@@ -245,16 +311,19 @@ void msturn_tcp_accept(struct relay_server *s, struct turn_alloc *a, const union
 	struct msturn_tcp_peer *old = peer_find(a, peer);
 	if (old)
 		peer_free(old); /* the peer started over */
-	if (peers_full(a)) {
+	bool permitted = turn_perm_find(a, peer, time(NULL)) != NULL;
+	if (permitted && peers_full(a)) {
 		turn_drop(s, METRIC_TURN_DROP_SEND_FAILED);
 		close(fd);
 		return;
 	}
+	if (!permitted)
+		hold_make_room(s, a);
 	struct msturn_tcp_peer *p = peer_new(s, a, peer, fd);
 	if (!p)
 		return;
-	metrics_inc(s->metrics, &metric_msturn_tcp_peer_connections_total, 1);
-	if (turn_perm_find(a, peer, time(NULL)))
+	metrics_inc(s->metrics, &metric_msturn_tcp_peer_connections_total, METRIC_PEER_INBOUND);
+	if (permitted)
 		return;
 	struct timeval tv = {.tv_sec = PEER_HOLD_SECONDS};
 	p->hold = evtimer_new(s->base, hold_expired_cb, p);
@@ -271,7 +340,9 @@ void msturn_tcp_permit(struct relay_server *s, struct turn_alloc *a)
 	(void)s;
 	while (p) {
 		struct msturn_tcp_peer *next = LIST_NEXT(p, link);
-		if (p->hold && turn_perm_find(a, &p->peer, now)) {
+		/* Out of the hold when there is room among the permitted: else
+		 * it waits, and is reset when its hold time is over. */
+		if (p->hold && turn_perm_find(a, &p->peer, now) && !peers_full(a)) {
 			event_free(p->hold);
 			p->hold = NULL;
 			peer_drain(p);

@@ -14,10 +14,12 @@
 
 #include "media/portpool.h"
 #include "relay/quota.h"
+#include "relay/replay.h"
 #include "relay/turn_auth.h"
 
 /* State shared by every worker's server: the port pool, the quotas, the
- * nonce key (so that any worker accepts another's nonce) and one counter. */
+ * nonce key (so that any worker accepts another's nonce), the Allocates seen
+ * (a copy from another port may reach another worker) and one counter. */
 struct relay_shared {
 	atomic_uint tcp_open;          /* STUN/TCP connections open, all workers */
 	atomic_bool tcp_listener_open; /* the one STUN/TCP listener is on a worker */
@@ -25,12 +27,13 @@ struct relay_shared {
 	atomic_bool sweeper_open;      /* one worker expires EVEN-PORT reservations */
 	struct port_pool *pool;
 	struct quota quota;
+	struct replay replay;
 	uint8_t nonce_key[TURN_NONCE_KEY_LEN];
 };
 
 /* Before the workers start: the relay's metric families registered, the
- * pool from conf's relay_ports (fixed until restart) and a random nonce
- * key. 0, or ENOSPC / ENOMEM / EIO. */
+ * pool from conf's relay_ports (fixed until restart), a random nonce key
+ * and an empty replay cache. 0, or ENOSPC / ENOMEM / EIO. */
 int relay_shared_init(struct relay_shared *sh, const struct conf *conf);
 /* After the workers stopped. */
 void relay_shared_fini(struct relay_shared *sh);

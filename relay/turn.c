@@ -190,6 +190,8 @@ static void do_allocate(struct turn_req *r)
 	struct turn_alloc_params p;
 	uint8_t token[8] = {0};
 	int code = allocate_params(r, &p);
+	if (!code && turn_replayed(r))
+		return; /* answered 438 */
 	if (!code)
 		code = turn_code_of(r, turn_alloc_create(r->s, r->c, &p, &a, token));
 	if (code) {
@@ -318,10 +320,8 @@ static void do_connect(struct turn_req *r)
 	int code = turn_peer_of(r, a, pa, 443, &peer);
 	if (!code)
 		code = turn_tcp_connect(r->s, a, &peer, r->msg->tid);
-	if (code)
+	if (code) /* under way: counted with its answer (turn_tcp.c) */
 		turn_reply_error(r, code);
-	else
-		turn_count(r, METRIC_TURN_OK);
 }
 
 /* ConnectionBind (RFC 6062 section 5.4), on a new connection of its own. */

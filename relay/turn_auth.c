@@ -1,5 +1,6 @@
 #include "relay/turn_auth.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
@@ -55,22 +56,30 @@ void turn_nonce_make(const uint8_t key[TURN_NONCE_KEY_LEN], time_t now, unsigned
 	nonce_mac(key, expiry, src, out + 9);
 }
 
+time_t turn_nonce_expiry(const uint8_t *nonce, size_t len)
+{
+	char expiry[9];
+	if (len != TURN_NONCE_LEN || nonce[0] != 'e')
+		return 0;
+	for (size_t i = 0; i < 8; i++)
+		if (!isxdigit(nonce[1 + i]))
+			return 0;
+	memcpy(expiry, nonce + 1, 8);
+	expiry[8] = '\0';
+	return (time_t)strtoul(expiry, NULL, 16);
+}
+
 int turn_nonce_check(const uint8_t key[TURN_NONCE_KEY_LEN], time_t now, const struct sockaddr *src,
                      const uint8_t *nonce, size_t len)
 {
-	char mac[16], expiry[9];
-	if (len != TURN_NONCE_LEN || nonce[0] != 'e')
+	char mac[16];
+	time_t when = turn_nonce_expiry(nonce, len);
+	if (!when)
 		return EACCES;
-	memcpy(expiry, nonce + 1, 8);
-	expiry[8] = '\0';
-	char *end;
-	unsigned long when = strtoul(expiry, &end, 16);
-	if (*end)
-		return EACCES;
-	nonce_mac(key, expiry, src, mac);
+	nonce_mac(key, (const char *)nonce + 1, src, mac);
 	if (CRYPTO_memcmp(mac, nonce + 9, sizeof(mac)) != 0)
 		return EACCES;
-	return (time_t)when < now ? ESTALE : 0;
+	return when < now ? ESTALE : 0;
 }
 
 void turn_rest_password(const char *secret, const char *username, char out[29])

@@ -5,7 +5,11 @@
  * digits of HMAC-SHA256(server key, expiry | client IP), so any worker can
  * check a nonce another one issued and no table grows with unanswered 401s.
  * A nonce names the client's IP, not its port: a client may open several
- * allocations with one nonce. */
+ * allocations with one nonce. Long-term credentials have no nonce count, so
+ * a nonce alone does not stop a captured request from being played again
+ * while it is valid: the Allocates that would make an allocation are also
+ * checked against the ones already seen (relay/replay.h: an exact copy from
+ * another 5-tuple, or after the retransmission window, gets 438). */
 #ifndef EDGELAB_RELAY_TURN_AUTH_H
 #define EDGELAB_RELAY_TURN_AUTH_H
 
@@ -29,6 +33,9 @@ void turn_nonce_make(const uint8_t key[TURN_NONCE_KEY_LEN], time_t now, unsigned
  * (438); EACCES otherwise (401 with a fresh one). */
 int turn_nonce_check(const uint8_t key[TURN_NONCE_KEY_LEN], time_t now, const struct sockaddr *src,
                      const uint8_t *nonce, size_t len);
+/* The expiry a nonce says (checked or not), or 0 when it is not one of ours
+ * in form. */
+time_t turn_nonce_expiry(const uint8_t *nonce, size_t len);
 
 /* The long-term key MD5(user:realm:password) for username (len bytes), from
  * conf's turn_user lines; with mras_secret, MRAS-style credentials

@@ -79,6 +79,37 @@ static void challenge(struct turn_req *r, struct stun_enc *e)
 		stun_enc_u32(e, STUN_MSATTR_MS_VERSION, msturn_version_of(r->msg));
 }
 
+bool turn_replayed(struct turn_req *r)
+{
+	bool ms = r->msg->dialect == STUN_DIALECT_MSTURN;
+	const struct stun_attr *mi = stun_msg_attr(r->msg, STUN_ATTR_MESSAGE_INTEGRITY);
+	const struct stun_attr *nonce =
+	    stun_msg_attr(r->msg, ms ? STUN_MSATTR_NONCE : STUN_ATTR_NONCE);
+	time_t expires = nonce ? turn_nonce_expiry(nonce->val, nonce->len) : 0;
+	if (!mi)
+		mi = stun_msg_attr(r->msg, STUN_ATTR_MESSAGE_INTEGRITY_SHA256);
+	if (!mi)
+		return false; /* not authenticated: nothing to replay */
+	struct replay_req q = {
+	    .tid = r->msg->tid,
+	    .tid_len = STUN_TID_LEN,
+	    .mac = mi->val,
+	    .mac_len = mi->len,
+	    .src = &r->c->src,
+	    .transport = r->c->transport,
+	    .expires = expires ? expires : r->now + r->s->conf->turn_nonce_lifetime,
+	};
+	bool evicted;
+	enum replay_verdict v = replay_check(&r->s->shared->replay, &q, r->now, &evicted);
+	if (evicted)
+		metrics_inc(r->s->metrics, &metric_turn_replay_evictions_total, 0);
+	if (v != REPLAY_REPLAYED)
+		return false;
+	metrics_inc(r->s->metrics, &metric_turn_replays_refused_total, 0);
+	turn_reply_error(r, 438);
+	return true;
+}
+
 void turn_count(struct turn_req *r, enum metric_turn_result m)
 {
 	metrics_inc(r->s->metrics, &metric_turn_requests_total, m);

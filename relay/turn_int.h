@@ -58,6 +58,10 @@ uint32_t turn_lifetime_of(const struct conf *conf, const struct stun_msg *m);
 /* A transaction id for an indication (RFC 5389's cookie first when cookie);
  * in turn_data.c, where the packet path inlines it. */
 void turn_indication_tid(uint8_t tid[STUN_TID_LEN], bool cookie);
+/* Whether an authenticated Allocate that would make an allocation copies
+ * one already seen (relay/replay.h): then it is answered 438 and counted.
+ * A retransmission from the same 5-tuple is not one. */
+bool turn_replayed(struct turn_req *r);
 /* Counts a relayed message dropped for why. */
 void turn_drop(struct relay_server *s, enum metric_turn_drop why);
 
@@ -114,7 +118,8 @@ void turn_server_set_conf(struct relay_server *s);
 /* --- RFC 6062 (turn_tcp.c) -----------------------------------------------
  * listen: the TCP allocation's relayed address accepts peers
  * (ConnectionAttempt). connect: 0 when the connection is under way (the
- * answer follows when it is up or failed), else 446 / 447. bind: joins data
+ * answer follows, and is counted, when it is up or failed), else 446 / 447
+ * (a failure to connect is counted as a connect_failed drop). bind: joins data
  * connection conn to connection id when it is the user's, after writing
  * reply to conn; 0 or ENOENT. alloc_gone / conn_gone: ends the allocation's
  * peer connections / those joined to conn. reply_later: a response to a
@@ -136,10 +141,11 @@ size_t turn_reply_later(struct relay_server *s, const struct turn_alloc *a,
  * data to peer, on the connection to it (made from the relayed port when
  * there is none); 0 or an errno after counting the drop. accept: a peer
  * connected to the relayed address (held unread until a permission covers
- * it). permit: a permission was installed, held peers it covers are read.
- * client_data: an MS-TURN data frame from a TCP client, raw to its
+ * it; at most MSTURN_TCP_HOLD_MAX held, the oldest reset). permit: a permission was installed, held
+ * peers it covers are read. client_data: an MS-TURN data frame from a TCP client, raw to its
  * allocation's active destination. resume: the client can take more, so
  * its allocation's peers are read again. alloc_gone: its peers are closed. */
+#define MSTURN_TCP_HOLD_MAX 16 /* peers held per allocation, apart from its 16 others */
 int msturn_tcp_send(struct relay_server *s, struct turn_alloc *a, const union turn_sa *peer,
                     const uint8_t *data, size_t len);
 void msturn_tcp_accept(struct relay_server *s, struct turn_alloc *a, const union turn_sa *peer,

@@ -89,13 +89,32 @@ static void send_control(struct turn_tcp_peer *p, int code)
 		relay_conn_send(p->alloc->client_conn, out, len);
 }
 
+/* A failed connection to a peer: a connect_failed drop, and 447 for the
+ * Connect (counted with the other answers by whoever sends it). */
+static int connect_failed(struct relay_server *s)
+{
+	turn_drop(s, METRIC_TURN_DROP_CONNECT_FAILED);
+	return 447;
+}
+
+/* A Connect's answer, counted now that the outcome is known (do_connect
+ * counts nothing while the connection is under way). */
+static void connect_answer(struct turn_tcp_peer *p, bool up)
+{
+	p->connect_pending = false;
+	int code = up ? 0 : connect_failed(p->s);
+	metrics_inc(p->s->metrics, &metric_turn_requests_total,
+	            up ? METRIC_TURN_OK : METRIC_TURN_447);
+	send_control(p, code);
+}
+
 static void timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
 	struct turn_tcp_peer *p = arg;
 	if (p->connect_pending)
-		send_control(p, 447);
+		connect_answer(p, false);
 	peer_free(p);
 }
 
@@ -104,8 +123,7 @@ static void peer_event_cb(struct bufferevent *bev, short what, void *arg)
 	(void)bev;
 	struct turn_tcp_peer *p = arg;
 	if (p->connect_pending && (what & BEV_EVENT_CONNECTED)) {
-		p->connect_pending = false;
-		send_control(p, 0);
+		connect_answer(p, true);
 		bufferevent_disable(p->bev, EV_READ); /* until bound */
 		struct timeval tv = {.tv_sec = TCP_BIND_TIMEOUT};
 		evtimer_add(p->timer, &tv);
@@ -113,7 +131,7 @@ static void peer_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
 		if (p->connect_pending)
-			send_control(p, 447);
+			connect_answer(p, false);
 		peer_free(p);
 	}
 }
@@ -192,10 +210,10 @@ int turn_tcp_connect(struct relay_server *s, struct turn_alloc *a, const union t
 		return 446;
 	int fd;
 	if (relay_sock_connect(&a->relayed.sa, &peer->sa, &fd))
-		return 447;
+		return connect_failed(s);
 	p = peer_new(s, a, peer, fd);
 	if (!p)
-		return 447;
+		return connect_failed(s);
 	p->connect_pending = true;
 	memcpy(p->tid, tid, STUN_TID_LEN);
 	struct timeval tv = {.tv_sec = TCP_CONNECT_TIMEOUT};
@@ -204,7 +222,7 @@ int turn_tcp_connect(struct relay_server *s, struct turn_alloc *a, const union t
 	 * BEV_EVENT_CONNECTED or the error. */
 	if (bufferevent_socket_connect(p->bev, NULL, 0)) {
 		peer_free(p);
-		return 447;
+		return connect_failed(s);
 	}
 	return 0;
 }

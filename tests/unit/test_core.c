@@ -96,7 +96,7 @@ static void test_core_conf_partners(void **state)
 	(void)state;
 	struct conf *conf;
 	char err[CONF_ERR_MAX];
-	assert_true(conf_key_count() <= 64);
+	assert_true(conf_key_count() <= CONF_KEYS_MAX);
 	assert_int_equal(load("federation_partner partner.example sip.partner.example:5062\n"
 	                      "federation_partner other.example\n"
 	                      "federation_partner third.example 192.0.2.7\n",

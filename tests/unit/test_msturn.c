@@ -7,100 +7,48 @@
  * Set Active Destination, and the errors 431, 432, 436, 437. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <event2/event.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
-#include "core/log.h"
 #include "relay/chain.h"
 #include "relay/server_priv.h"
 #include "tests/unit/pcap_read.h"
-
-struct rig {
-	struct event_base *base;
-	struct relay_shared shared;
-	struct metrics *metrics;
-	struct relay_server *server;
-};
+#include "tests/unit/relay_rig.h"
 
 static int rig_up(void **state)
 {
-	static const char text[] = "stun_udp_listen off\nstun_tcp_listen off\ncontrol_socket off\n"
-	                           "turn_realm lab.example\nturn_user alice secret\n"
-	                           "allow_loopback_peers yes\nrelay_address 127.0.0.1\n"
-	                           "log_level error\n";
-	struct rig *r = calloc(1, sizeof(*r));
-	struct conf *conf;
-	char err[CONF_ERR_MAX];
-	log_set_level(LOG_LVL_ERROR);
-	assert_int_equal(conf_load_buf(text, sizeof(text) - 1, "t", &conf, err, sizeof(err)), 0);
-	r->base = event_base_new();
-	assert_int_equal(relay_shared_init(&r->shared, conf), 0);
-	assert_int_equal(metrics_alloc(&r->metrics, 2), 0);
-	assert_int_equal(relay_server_alloc(&r->server, r->base, conf, &r->shared,
-	                                    metrics_shard(r->metrics, 1), err, sizeof(err)),
-	                 0);
-	conf_unref(conf);
-	*state = r;
+	*state = relay_rig_up("stun_tcp_listen off\n");
 	return 0;
 }
 
 static int rig_down(void **state)
 {
-	struct rig *r = *state;
-	relay_server_free(r->server);
-	relay_shared_fini(&r->shared);
-	metrics_free(r->metrics);
-	event_base_free(r->base);
-	free(r);
+	relay_rig_down(*state);
 	return 0;
 }
 
 static void client(uint16_t port, struct turn_client *c)
 {
-	struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = htons(port)};
-	memset(c, 0, sizeof(*c));
-	in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	turn_sa_set(&c->src, (struct sockaddr *)&in);
-	in.sin_port = htons(3478);
-	turn_sa_set(&c->local, (struct sockaddr *)&in);
-	c->transport = TURN_TRANSPORT_UDP;
+	relay_rig_client(c, port, TURN_TRANSPORT_UDP);
 }
 
-/* Answers req and decodes the answer into m (out holds its bytes). */
-static size_t ask(struct rig *r, const struct turn_client *c, const uint8_t *req, size_t len,
+/* Answers req (MS-TURN) and decodes the answer into m (out holds its bytes). */
+static size_t ask(struct relay_rig *r, const struct turn_client *c, const uint8_t *req, size_t len,
                   uint8_t *out, struct stun_msg *m)
 {
-	struct relay_msg msg = {
-	    .client = c, .buf = req, .len = len, .out = out, .cap = RELAY_REPLY_MAX};
-	assert_int_equal(relay_dispatch(r->server, &msg), 0);
-	assert_int_equal(msg.stun.dialect, STUN_DIALECT_MSTURN); /* the MS-TURN handler's */
-	size_t out_len = msg.out_len;
-	if (out_len)
-		assert_int_equal(stun_msg_decode(m, out, out_len), 0);
-	return out_len;
-}
-
-static int error_of(const struct stun_msg *m)
-{
-	int code = 0;
-	const char *reason;
-	size_t rlen;
-	const struct stun_attr *e = stun_msg_attr(m, STUN_ATTR_ERROR_CODE);
-	if (e && stun_attr_error(e, &code, &reason, &rlen))
-		return -1;
-	return code;
+	return relay_rig_ask(r, c, req, len, STUN_DIALECT_MSTURN, out, m);
 }
 
 static void test_msturn_teams_allocates_get_well_formed_answers(void **state)
 {
-	struct rig *r = *state;
+	struct relay_rig *r = *state;
 	struct pcap_file pf;
 	struct pcap_udp udp;
 	char why[4200];
@@ -127,7 +75,7 @@ static void test_msturn_teams_allocates_get_well_formed_answers(void **state)
 		assert_memory_equal(m.tid, in.tid, STUN_TID_LEN); /* echoed whole */
 		if (!stun_msg_attr(&in, STUN_ATTR_MESSAGE_INTEGRITY)) {
 			const struct stun_attr *realm = stun_msg_attr(&m, STUN_MSATTR_REALM);
-			assert_int_equal(error_of(&m), 401);
+			assert_int_equal(relay_rig_error(&m), 401);
 			assert_non_null(realm);
 			assert_int_equal(realm->len, strlen("lab.example"));
 			assert_memory_equal(realm->val, "lab.example", realm->len);
@@ -137,7 +85,7 @@ static void test_msturn_teams_allocates_get_well_formed_answers(void **state)
 			unauthenticated++;
 		} else {
 			/* Microsoft's credentials and nonce: a refusal, well formed. */
-			int code = error_of(&m);
+			int code = relay_rig_error(&m);
 			assert_true(code == 438 || code == 436 || code == 437);
 			authenticated++;
 		}
@@ -177,7 +125,7 @@ static size_t build(uint16_t method, const char *user, const char *nonce, const 
 
 static void test_msturn_allocation_life(void **state)
 {
-	struct rig *r = *state;
+	struct relay_rig *r = *state;
 	struct turn_client c;
 	uint8_t req[STUN_MAX_MSG_LEN], out[RELAY_REPLY_MAX], key[16], wrong[16];
 	struct stun_msg m;
@@ -190,28 +138,28 @@ static void test_msturn_allocation_life(void **state)
 
 	/* 401, then the nonce it carries. */
 	ask(r, &c, req, build(STUN_METHOD_ALLOCATE, NULL, NULL, NULL, 0, NULL, 1, req), out, &m);
-	assert_int_equal(error_of(&m), 401);
+	assert_int_equal(relay_rig_error(&m), 401);
 	const struct stun_attr *n = stun_msg_attr(&m, STUN_MSATTR_NONCE);
 	memcpy(nonce, n->val, n->len);
 	nonce[n->len] = '\0';
 	/* Errors docs/msturn.md lists: no username 432, unknown user 436, bad MAC 431. */
 	ask(r, &c, req, build(STUN_METHOD_ALLOCATE, NULL, nonce, key, STUN_MAC_SHA1, NULL, 1, req),
 	    out, &m);
-	assert_int_equal(error_of(&m), 432);
+	assert_int_equal(relay_rig_error(&m), 432);
 	ask(r, &c, req,
 	    build(STUN_METHOD_ALLOCATE, "mallory", nonce, key, STUN_MAC_SHA1, NULL, 1, req), out,
 	    &m);
-	assert_int_equal(error_of(&m), 436);
+	assert_int_equal(relay_rig_error(&m), 436);
 	ask(r, &c, req,
 	    build(STUN_METHOD_ALLOCATE, "alice", nonce, wrong, STUN_MAC_SHA1, NULL, 1, req), out,
 	    &m);
-	assert_int_equal(error_of(&m), 431);
+	assert_int_equal(relay_rig_error(&m), 431);
 	/* Set Active Destination before any allocation: 437. */
 	ask(r, &c, req,
 	    build(STUN_MSTURN_METHOD_SET_ACTIVE_DEST, "alice", NULL, key, STUN_MAC_SHA1,
 	          (struct sockaddr *)&dest, 1, req),
 	    out, &m);
-	assert_int_equal(error_of(&m), 437);
+	assert_int_equal(relay_rig_error(&m), 437);
 
 	/* The allocation, SHA-256 integrity (MS-Version 3). */
 	size_t len =
@@ -252,7 +200,7 @@ static void test_msturn_allocation_life(void **state)
 	    build(STUN_MSTURN_METHOD_SET_ACTIVE_DEST, "alice", NULL, key, STUN_MAC_SHA1,
 	          (struct sockaddr *)&bcast, 1, req),
 	    out, &m);
-	assert_int_equal(error_of(&m), 403);
+	assert_int_equal(relay_rig_error(&m), 403);
 	/* Send has no answer. */
 	assert_int_equal(ask(r, &c, req,
 	                     build(STUN_MSTURN_METHOD_SEND, "alice", NULL, key, STUN_MAC_SHA1,
@@ -267,11 +215,41 @@ static void test_msturn_allocation_life(void **state)
 	assert_int_equal(port_pool_in_use(r->shared.pool), in_use - 1);
 }
 
+/* An MS-TURN Allocate played again from another port (same IP, so the
+ * nonce is good) is refused with 438; from its own 5-tuple it refreshes. */
+static void test_msturn_replayed_allocate_refused(void **state)
+{
+	struct relay_rig *r = *state;
+	struct turn_client c, other;
+	uint8_t req[STUN_MAX_MSG_LEN], out[RELAY_REPLY_MAX], key[16];
+	char nonce[TURN_NONCE_LEN + 1];
+	struct stun_msg m;
+	client(41010, &c);
+	client(41011, &other);
+	stun_key_longterm("alice", "lab.example", "secret", key);
+	turn_nonce_make(r->shared.nonce_key, time(NULL), 600, &c.src.sa, nonce);
+	nonce[TURN_NONCE_LEN] = '\0';
+	size_t len = build(STUN_METHOD_ALLOCATE, "alice", nonce, key, STUN_MAC_SHA1, NULL, 1, req);
+	ask(r, &c, req, len, out, &m);
+	assert_int_equal(m.type, 0x0103);
+	uint64_t open = relay_rig_metric(r, &metric_turn_allocations, 0);
+	ask(r, &other, req, len, out, &m);
+	assert_int_equal(relay_rig_error(&m), 438);
+	assert_int_equal(relay_rig_metric(r, &metric_turn_allocations, 0), open);
+	ask(r, &c, req, len, out, &m);
+	assert_int_equal(m.type, 0x0103);
+	ask(r, &c, req,
+	    build(STUN_METHOD_ALLOCATE, "alice", nonce, key, STUN_MAC_SHA1, NULL, 0, req), out,
+	    &m); /* delete */
+	assert_int_equal(m.type, 0x0103);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_msturn_teams_allocates_get_well_formed_answers),
 	    cmocka_unit_test(test_msturn_allocation_life),
+	    cmocka_unit_test(test_msturn_replayed_allocate_refused),
 	};
 	return cmocka_run_group_tests(tests, rig_up, rig_down);
 }

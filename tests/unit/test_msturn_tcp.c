@@ -20,6 +20,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -29,18 +30,16 @@
 
 #include <cmocka.h>
 
-#include "core/log.h"
 #include "stun/msturn_frame.h"
 #include "relay/server_priv.h"
+#include "relay/turn_int.h"
+#include "tests/unit/relay_rig.h"
 
 #define DEADLINE_MS 2000
 #define QUIET_MS    150 /* how long "nothing arrives" is watched */
 
 struct rig {
-	struct event_base *base;
-	struct relay_shared shared;
-	struct metrics *metrics;
-	struct relay_server *server;
+	struct relay_rig *rr; /* the server, its loop and metrics */
 	uint16_t tcp_port, tls_port;
 	uint8_t key[16];
 	/* The session cases 2 to 4 build and case 8 ends. */
@@ -76,36 +75,21 @@ static uint16_t free_port(void)
 
 static int rig_up(void **state)
 {
-	char text[512];
+	char text[256];
 	struct rig *r = calloc(1, sizeof(*r));
-	struct conf *conf;
-	char err[CONF_ERR_MAX];
 	assert_non_null(r);
 	r->client = r->peer_listen = r->peer_conn = -1;
 	*state = r;
 	uint16_t tcp = free_port(), tls = free_port();
 	assert_int_not_equal(tcp, tls);
 	int n = snprintf(text, sizeof(text),
-	                 "stun_udp_listen off\nstun_tcp_listen 127.0.0.1:%u\n"
-	                 "msturn_tls_listen 127.0.0.1:%u\ncontrol_socket off\n"
-	                 "turn_realm lab.example\nturn_user alice secret\n"
-	                 "allow_loopback_peers yes\nrelay_address 127.0.0.1\n"
-	                 "relay_ports 50000-59999\nlog_level error\n",
+	                 "stun_tcp_listen 127.0.0.1:%u\nmsturn_tls_listen 127.0.0.1:%u\n"
+	                 "relay_ports 50000-59999\n",
 	                 tcp, tls);
 	assert_true(n > 0 && (size_t)n < sizeof(text));
-	log_set_level(LOG_LVL_ERROR);
-	if (conf_load_buf(text, (size_t)n, "t", &conf, err, sizeof(err)))
-		fail_msg("conf: %s", err);
-	r->base = event_base_new();
-	assert_non_null(r->base);
-	assert_int_equal(relay_shared_init(&r->shared, conf), 0);
-	assert_int_equal(metrics_alloc(&r->metrics, 2), 0);
-	if (relay_server_alloc(&r->server, r->base, conf, &r->shared, metrics_shard(r->metrics, 1),
-	                       err, sizeof(err)))
-		fail_msg("relay server: %s", err);
-	conf_unref(conf);
-	r->tcp_port = port_of(r->server->tcp_listener);
-	r->tls_port = port_of(r->server->tls_listener);
+	r->rr = relay_rig_up(text);
+	r->tcp_port = port_of(r->rr->server->tcp_listener);
+	r->tls_port = port_of(r->rr->server->tls_listener);
 	assert_int_equal(r->tcp_port, tcp);
 	assert_int_equal(r->tls_port, tls);
 	stun_key_longterm("alice", "lab.example", "secret", r->key);
@@ -121,13 +105,7 @@ static int rig_down(void **state)
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
-	if (r->server)
-		relay_server_free(r->server);
-	relay_shared_fini(&r->shared);
-	if (r->metrics)
-		metrics_free(r->metrics);
-	if (r->base)
-		event_base_free(r->base);
+	relay_rig_down(r->rr);
 	free(r);
 	return 0;
 }
@@ -141,19 +119,19 @@ static uint64_t now_ms(void)
 
 static uint64_t metric(struct rig *r, const struct metric_family *f, size_t label)
 {
-	return metrics_get(r->metrics, f, label);
+	return relay_rig_metric(r->rr, f, label);
 }
 
 /* Runs the server's loop once, then waits up to 5 ms for fd (when >= 0). */
 static void pump_once(struct rig *r, int fd, short events)
 {
-	event_base_loop(r->base, EVLOOP_NONBLOCK);
+	event_base_loop(r->rr->base, EVLOOP_NONBLOCK);
 	struct pollfd p = {.fd = fd, .events = events};
 	if (fd >= 0)
 		poll(&p, 1, 5);
 	else
 		poll(NULL, 0, 5);
-	event_base_loop(r->base, EVLOOP_NONBLOCK);
+	event_base_loop(r->rr->base, EVLOOP_NONBLOCK);
 }
 
 static void pump(struct rig *r, unsigned ms)
@@ -773,6 +751,81 @@ static void test_tcp_permitted_peer_connects_in(void **state)
 	assert_quiet(r, r->peer_conn);
 }
 
+/* 5c. A Send to a peer whose port is closed: the relay's connection to it
+ * fails, so the Send's data is counted as dropped (connect_failed), never as
+ * relayed. */
+static void test_tcp_send_to_closed_port_is_dropped(void **state)
+{
+	struct rig *r = *state;
+	uint8_t req[STUN_MAX_MSG_LEN], tid[STUN_TID_LEN];
+	static const char lost[] = "nobody listens";
+	struct sockaddr_in closed = {.sin_family = AF_INET};
+	socklen_t len = sizeof(closed);
+	assert_true(r->client >= 0);
+	/* Bound, not listening: connections to it are refused. */
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	closed.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&closed, sizeof(closed)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&closed, &len), 0);
+	const size_t failed = METRIC_TURN_DROP_CONNECT_FAILED;
+	uint64_t dropped = metric(r, &metric_turn_dropped_total, failed);
+	uint64_t packets = metric(r, &metric_turn_relayed_packets_total, METRIC_TO_PEER);
+	send_frame(
+	    r, r->client, MSTURN_FRAME_CONTROL, req,
+	    build(STUN_MSTURN_METHOD_SEND, r->key, NULL, &closed, lost, strlen(lost), tid, req));
+	assert_int_equal(wait_metric(r, &metric_turn_dropped_total, failed, dropped + 1),
+	                 dropped + 1);
+	assert_int_equal(metric(r, &metric_turn_relayed_packets_total, METRIC_TO_PEER), packets);
+	assert_quiet(r, r->client);
+	close(fd);
+}
+
+/* 5d. Strangers connecting in are held apart from the permitted peers: 20
+ * of them (sources 127.0.0.10 to .29, no permission) leave the allocation's
+ * peer places free, so a permitted peer that calls in next gets through at
+ * once. The held are bounded too: the oldest are reset to make room, and
+ * counted (hold_evicted). */
+#define STRANGERS 20
+static void test_tcp_strangers_do_not_block_permitted_peer(void **state)
+{
+	struct rig *r = *state;
+	uint8_t buf[STUN_MAX_MSG_LEN];
+	static const char hi[] = "a permitted peer calls in";
+	struct stun_msg m;
+	int strangers[STRANGERS];
+	assert_true(r->client >= 0);
+	const size_t evicted = METRIC_TURN_DROP_HOLD_EVICTED;
+	uint64_t before = metric(r, &metric_turn_dropped_total, evicted);
+	for (int i = 0; i < STRANGERS; i++) {
+		char ip[16];
+		snprintf(ip, sizeof(ip), "127.0.0.%d", 10 + i);
+		strangers[i] = tcp_connect(ntohs(r->relayed.sin_port), ip);
+		send_all(r, strangers[i], "?", 1);
+		pump(r, 5); /* accepted in order, and the relayed port's backlog stays short */
+	}
+	assert_quiet(r, r->client);
+
+	int fd = tcp_connect(ntohs(r->relayed.sin_port), NULL);
+	send_all(r, fd, hi, strlen(hi));
+	recv_msg(r, r->client, buf, &m);
+	assert_int_equal(m.type, STUN_MSTURN_TYPE_DATA_INDICATION);
+	const struct stun_attr *data = stun_msg_attr(&m, STUN_MSATTR_DATA);
+	assert_non_null(data);
+	assert_int_equal(data->len, strlen(hi));
+	assert_memory_equal(data->val, hi, strlen(hi));
+
+	uint64_t n = metric(r, &metric_turn_dropped_total, evicted) - before;
+	assert_int_equal(n, STRANGERS - MSTURN_TCP_HOLD_MAX);
+	for (uint64_t i = 0; i < n; i++) /* the oldest */
+		assert_true(wait_closed(r, strangers[i]));
+	assert_quiet(r, strangers[n]); /* the newer still held */
+	for (int i = 0; i < STRANGERS; i++)
+		close(strangers[i]);
+	close(fd);
+	pump(r, 20);
+}
+
 /* 6. Framing errors close the connection and are counted; data with no
  * allocation is dropped and counted, the connection stays. */
 static void test_tcp_bad_frames(void **state)
@@ -880,7 +933,7 @@ static void test_client_close_frees_allocation(void **state)
 	close(r->peer_conn);
 	r->peer_conn = -1;
 	/* The relayed port is free again and listens no more. */
-	assert_int_equal(port_pool_in_use(r->shared.pool), 0);
+	assert_int_equal(port_pool_in_use(r->rr->shared.pool), 0);
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	assert_true(fd >= 0);
 	assert_int_equal(connect(fd, (struct sockaddr *)&r->relayed, sizeof(r->relayed)), -1);
@@ -901,6 +954,8 @@ int main(void)
 	    cmocka_unit_test(test_tcp_set_active_destination_raw),
 	    cmocka_unit_test(test_tcp_peer_without_permission),
 	    cmocka_unit_test(test_tcp_permitted_peer_connects_in),
+	    cmocka_unit_test(test_tcp_send_to_closed_port_is_dropped),
+	    cmocka_unit_test(test_tcp_strangers_do_not_block_permitted_peer),
 	    cmocka_unit_test(test_tcp_bad_frames),
 	    cmocka_unit_test(test_tls_listener),
 	    cmocka_unit_test(test_client_close_frees_allocation),

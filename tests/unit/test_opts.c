@@ -14,6 +14,7 @@
 
 #include "cli/cmd.h"
 #include "cli/opts.h"
+#include "cli/serve_conf.h"
 #include "core/rows.h"
 
 struct args {
@@ -270,12 +271,38 @@ static void test_opts_help(void **state)
 	assert_string_equal(r.out, help_text);
 }
 
+/* serve's option table has a flag for every key of the conf table, named
+ * with dashes, however many keys there are (it is sized from
+ * CONF_KEYS_MAX, which core/conf_keys.c asserts at compile time). */
+static void test_serve_flag_per_key(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < conf_key_count(); i++) {
+		const char *name = conf_key_at(i)->name;
+		char flag[CONF_KEY_NAME_MAX + 2];
+		assert_true(strlen(name) < CONF_KEY_NAME_MAX);
+		snprintf(flag, sizeof(flag), "--%s", name);
+		for (char *p = flag; *p; p++)
+			*p = *p == '_' ? '-' : *p;
+		char *argv[] = {"serve", flag, "VALUE", NULL};
+		struct serve_args a = {0};
+		bool check = false;
+		optind = 0;
+		if (serve_args_parse(&a, 3, argv, &check))
+			fail_msg("serve has no flag %s", flag);
+		assert_int_equal(a.n_overrides, 1);
+		assert_string_equal(a.override_key[0], name);
+		assert_string_equal(a.override_value[0], "VALUE");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_opts_parse),
 	    cmocka_unit_test(test_opts_errors),
 	    cmocka_unit_test(test_opts_help),
+	    cmocka_unit_test(test_serve_flag_per_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
