@@ -19,6 +19,11 @@ static const char *const turn_drops[] = {"no_allocation", "no_channel",     "no_
                                          "rate_401",      "connect_failed", "hold_evicted"};
 _Static_assert(N(turn_drops) == METRIC_TURN_DROP_COUNT,
                "turn_drops must name every enum metric_turn_drop");
+static const char *const refusals[] = {
+    "none",        "wrong_password", "unknown_user",  "wrong_realm", "bad_nonce",
+    "stale_nonce", "replay",         "malformed",     "quota",       "capacity",
+    "peer_policy", "wrong_user",     "no_allocation", "other"};
+_Static_assert(N(refusals) == TURN_REFUSAL_COUNT, "refusals must name every enum turn_refusal");
 static const char *const directions[] = {"to_peer", "to_client"};
 static const char *const peer_directions[] = {"outbound", "inbound"};
 
@@ -57,6 +62,23 @@ struct metric_family metric_turn_dropped_total = {"edgelab_turn_dropped_total",
                                                   "TURN packets and replies dropped, by reason",
                                                   {METRIC_LABEL("reason", turn_drops), {0}},
                                                   0};
+struct metric_family metric_turn_refused_total = {
+    "edgelab_turn_refused_total",
+    METRIC_COUNTER,
+    "TURN and MS-TURN requests refused, by reason (a 401 challenge is not one)",
+    {METRIC_LABEL("reason", refusals), {0}},
+    0};
+
+const char *turn_refusal_name(enum turn_refusal why)
+{
+	return (unsigned)why < N(refusals) ? refusals[why] : "other";
+}
+
+const char *metric_turn_drop_name(enum metric_turn_drop why)
+{
+	return (unsigned)why < N(turn_drops) ? turn_drops[why] : "other";
+}
+
 struct metric_family metric_turn_allocations_total = {"edgelab_turn_allocations_total",
                                                       METRIC_COUNTER, "TURN allocations created",
                                                       METRIC_NO_LABELS, 0};
@@ -107,6 +129,7 @@ static struct metric_family *const families[] = {
     &metric_stun_tcp_connections,
     &metric_turn_requests_total,
     &metric_turn_dropped_total,
+    &metric_turn_refused_total,
     &metric_turn_allocations_total,
     &metric_turn_allocations,
     &metric_turn_replays_refused_total,

@@ -53,6 +53,26 @@ enum metric_turn_result {
 	METRIC_TURN_RESULT_COUNT,
 };
 
+/* Why a request was refused, for its one log line and its count
+ * (relay/refusal.c; the label of edgelab_turn_refused_total). NONE: the code says it. */
+enum turn_refusal {
+	TURN_REFUSAL_NONE,
+	TURN_REFUSAL_WRONG_PASSWORD, /* a known user, MESSAGE-INTEGRITY wrong */
+	TURN_REFUSAL_UNKNOWN_USER,   /* no turn_user of that name, no MRAS credential */
+	TURN_REFUSAL_WRONG_REALM,
+	TURN_REFUSAL_BAD_NONCE,   /* not ours, or another address's */
+	TURN_REFUSAL_STALE_NONCE, /* expired: 438, the client retries */
+	TURN_REFUSAL_REPLAY,      /* an Allocate seen before (replay.h): 438 */
+	TURN_REFUSAL_MALFORMED,   /* attributes missing or broken */
+	TURN_REFUSAL_QUOTA,       /* turn_user_quota: 486 */
+	TURN_REFUSAL_CAPACITY,    /* turn_total_quota, relay_ports full, limits: 508 */
+	TURN_REFUSAL_PEER_POLICY, /* the peer address refused by the policy: 403 */
+	TURN_REFUSAL_WRONG_USER,  /* another user's allocation: 441 (436 in MS-TURN) */
+	TURN_REFUSAL_NO_ALLOCATION,
+	TURN_REFUSAL_OTHER,
+	TURN_REFUSAL_COUNT,
+};
+
 /* Relayed packets dropped, by reason. */
 enum metric_turn_drop {
 	METRIC_TURN_DROP_NO_ALLOCATION, /* ChannelData / Send from a client with none */
@@ -84,6 +104,10 @@ extern struct metric_family metric_stun_tcp_error_closed_total; /* framing or so
 extern struct metric_family metric_stun_tcp_connections;        /* gauge */
 extern struct metric_family metric_turn_requests_total;         /* enum metric_turn_result */
 extern struct metric_family metric_turn_dropped_total;          /* enum metric_turn_drop */
+extern struct metric_family metric_turn_refused_total;          /* enum turn_refusal */
+/* The labels' names: "wrong_password", "no_permission"... */
+const char *turn_refusal_name(enum turn_refusal why);
+const char *metric_turn_drop_name(enum metric_turn_drop why);
 extern struct metric_family metric_turn_allocations_total;      /* created */
 extern struct metric_family metric_turn_allocations;            /* gauge */
 extern struct metric_family metric_turn_replays_refused_total;  /* 438 for a copy */

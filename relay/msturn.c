@@ -56,23 +56,29 @@ static int authenticate(struct turn_req *r, const struct turn_alloc *a)
 	else if (allocate && !nonce)
 		code = 435;
 	else if (realm && !attr_is(realm, r->s->conf->turn_realm))
-		code = 436;
+		code = 436, r->why = TURN_REFUSAL_WRONG_REALM;
 	if (!code && nonce &&
 	    !(a && a->msturn && nonce->len == sizeof(a->nonce) &&
 	      memcmp(nonce->val, a->nonce, sizeof(a->nonce)) == 0)) {
 		if (turn_nonce_check(r->s->shared->nonce_key, r->now, &r->c->src.sa, nonce->val,
 		                     nonce->len))
-			code = 438;
+			code = 438, r->why = TURN_REFUSAL_STALE_NONCE;
 	}
 	const uint8_t *u = user ? user->val : NULL;
 	size_t ulen = user ? user->len : 0;
 	strip(&u, &ulen);
-	if (!code && (turn_user_key(r->s->conf, r->now, u, ulen, r->key) ||
-	              (a && (ulen != strlen(a->username) || memcmp(u, a->username, ulen)))))
-		code = 436;
+	if (!code && turn_user_key(r->s->conf, r->now, u, ulen, r->key))
+		code = 436, r->why = TURN_REFUSAL_UNKNOWN_USER;
+	if (!code && a && (ulen != strlen(a->username) || memcmp(u, a->username, ulen)))
+		code = 436, r->why = TURN_REFUSAL_WRONG_USER;
 	if (!code && stun_msg_check_integrity(r->msg, r->key, sizeof(r->key)))
-		code = 431;
+		code = 431, r->why = TURN_REFUSAL_WRONG_PASSWORD;
 	if (code) {
+		if (ulen > TURN_USERNAME_MAX)
+			ulen = TURN_USERNAME_MAX;
+		if (u) /* for the refusal's log line */
+			memcpy(r->username, u, ulen);
+		r->username[ulen] = '\0';
 		if (allocate || r->msg->method == STUN_MSTURN_METHOD_SET_ACTIVE_DEST)
 			turn_reply_error(r, code);
 		else

@@ -8,6 +8,7 @@
 #include <event2/listener.h>
 #include <sys/queue.h>
 
+#include "core/log_limit.h"
 #include "core/policy.h"
 #include "relay/alloc.h"
 #include "relay/binding.h"
@@ -50,6 +51,9 @@ struct relay_server {
 	struct turn_rate rate401;
 	struct event *sweep_ev; /* expired EVEN-PORT reservations, once a second; one worker's */
 	LIST_HEAD(, turn_tcp_peer) tcp_peers; /* RFC 6062 peer connections */
+	/* The refusals' and drops' log lines, rate-limited per reason. */
+	struct log_limit refusal_log[TURN_REFUSAL_COUNT];
+	struct log_limit drop_log[METRIC_TURN_DROP_COUNT];
 };
 
 /* Counts an answered or dropped STUN message (chain.c). */

@@ -55,6 +55,15 @@ static bool unknown_attrs(struct turn_req *r)
 	return true;
 }
 
+/* The request's USERNAME, for the answer and the refusals' log line. */
+static void copy_user(struct turn_req *r, const uint8_t *u, size_t len)
+{
+	if (len > TURN_USERNAME_MAX)
+		len = TURN_USERNAME_MAX;
+	memcpy(r->username, u, len);
+	r->username[len] = '\0';
+}
+
 /* RFC 8489 section 9.2.4. 0 when authenticated (r->key, r->username set);
  * otherwise the reply (or a counted silence, for a rate-limited 401) is
  * already decided. */
@@ -76,19 +85,23 @@ static int authenticate(struct turn_req *r)
 	}
 	int rc = turn_nonce_check(r->s->shared->nonce_key, r->now, &r->c->src.sa, nonce->val,
 	                          nonce->len);
+	copy_user(r, user->val, user->len);
 	if (rc) {
+		r->why = rc == ESTALE ? TURN_REFUSAL_STALE_NONCE : TURN_REFUSAL_BAD_NONCE;
 		turn_reply_error(r, rc == ESTALE ? 438 : 401);
 		return rc;
 	}
 	if (realm->len != strlen(r->s->conf->turn_realm) ||
-	    memcmp(realm->val, r->s->conf->turn_realm, realm->len) != 0 ||
-	    turn_user_key(r->s->conf, r->now, user->val, user->len, r->key) ||
-	    stun_msg_check_integrity(r->msg, r->key, sizeof(r->key))) {
+	    memcmp(realm->val, r->s->conf->turn_realm, realm->len) != 0)
+		r->why = TURN_REFUSAL_WRONG_REALM;
+	else if (turn_user_key(r->s->conf, r->now, user->val, user->len, r->key))
+		r->why = TURN_REFUSAL_UNKNOWN_USER;
+	else if (stun_msg_check_integrity(r->msg, r->key, sizeof(r->key)))
+		r->why = TURN_REFUSAL_WRONG_PASSWORD;
+	if (r->why) {
 		turn_reply_error(r, 401);
 		return EACCES;
 	}
-	memcpy(r->username, user->val, user->len);
-	r->username[user->len] = '\0';
 	r->authenticated = true;
 	return 0;
 }

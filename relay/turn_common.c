@@ -106,6 +106,7 @@ bool turn_replayed(struct turn_req *r)
 	if (v != REPLAY_REPLAYED)
 		return false;
 	metrics_inc(r->s->metrics, &metric_turn_replays_refused_total, 0);
+	r->why = TURN_REFUSAL_REPLAY;
 	turn_reply_error(r, 438);
 	return true;
 }
@@ -118,6 +119,7 @@ void turn_count(struct turn_req *r, enum metric_turn_result m)
 void turn_drop(struct relay_server *s, enum metric_turn_drop why)
 {
 	metrics_inc(s->metrics, &metric_turn_dropped_total, why);
+	turn_drop_note(s, why);
 }
 
 void turn_reply_start(struct turn_req *r, struct stun_enc *e, enum stun_class cls)
@@ -146,6 +148,7 @@ void turn_reply_error(struct turn_req *r, int code)
 	struct stun_enc e;
 	const struct turn_error *err = turn_error(code);
 	turn_count(r, err->metric);
+	turn_refusal_note(r, code);
 	turn_reply_start(r, &e, STUN_CLASS_ERROR);
 	stun_enc_error(&e, err->code, err->reason);
 	if (code == 401 || code == 438)
@@ -183,8 +186,11 @@ int turn_peer_of(struct turn_req *r, const struct turn_alloc *a, const struct st
 	                                                : stun_attr_xor_addr(r->msg, attr, &raw);
 	if (rc || !turn_sa_set(peer, (struct sockaddr *)&raw))
 		return 400;
-	if (policy_check(r->s->policy, &peer->sa, &norm) != POLICY_ALLOW)
+	if (policy_check(r->s->policy, &peer->sa, &norm) != POLICY_ALLOW) {
+		r->why = TURN_REFUSAL_PEER_POLICY;
+		r->refused_peer = *peer;
 		return 403;
+	}
 	turn_sa_set(peer, (struct sockaddr *)&norm);
 	return peer->sa.sa_family == a->relayed.sa.sa_family ? 0 : family_code;
 }

@@ -26,6 +26,9 @@ struct turn_req {
 	bool authenticated;
 	enum stun_mac mac; /* the request's integrity, which answers use (SHA-1 in RFC TURN) */
 	char username[TURN_USERNAME_MAX + 1];
+	/* Set before an error answer that the code alone does not explain. */
+	enum turn_refusal why;
+	union turn_sa refused_peer; /* with TURN_REFUSAL_PEER_POLICY */
 };
 
 /* --- the reply path of both dialects (turn_common.c) ---------------------
@@ -49,6 +52,13 @@ int turn_peer_of(struct turn_req *r, const struct turn_alloc *a, const struct st
                  int family_code, union turn_sa *peer);
 /* MS-VERSION of a request, clamped to what we speak (1 when absent). */
 uint32_t msturn_version_of(const struct stun_msg *m);
+/* refusal.c: the log line (rate-limited per reason and worker, at info) and
+ * the count of a refused request about to be answered code; a 401 that
+ * only challenges (no credentials yet, why NONE) is normal: neither. */
+void turn_refusal_note(struct turn_req *r, int code);
+/* Likewise for a relayed packet dropped (turn_drop counts it). */
+void turn_drop_note(struct relay_server *s, enum metric_turn_drop why);
+
 /* The event loop's cached clock, in ms (and seconds in *sec when not NULL). */
 uint64_t turn_now_ms(struct relay_server *s, time_t *sec);
 /* Whether a 401 may go to src now (turn_401_rate); counts the ones held back. */
