@@ -28,7 +28,7 @@ median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 now() { date +%s.%N; }
 
 printf '%-22s  %8s  %s\n' "case" "median" "runs (s)"
-for case in "" "--drop-b 1" "--reject-a 2" "--drop-a 5" "--fault no-srv-b" "--fault dns-silent"; do
+for case in "" "--drop-b 1" "--reject-a 2" "--drop-a 5" "--drop-a 4" "--fault no-srv-b" "--fault dns-silent"; do
 	: >"$tmp/times"
 	for _ in $(seq "$runs"); do
 		t0=$(now)
@@ -43,7 +43,7 @@ done
 echo
 echo "from the last run where everything passed:"
 grep -o 'edge [AB] found [a-z.]* by DNS at [0-9.:]* ([0-9]* queries)' "$tmp/pass.json" | sed 's/^/  /'
-grep -o '"A/V client [AB] -> client [AB][^"]*", "verdict": "[A-Z]*", "detail": "[0-9]* RTP packets of [0-9]* intact' \
+grep -o '"A/V \(over TCP \)\{0,1\}client [AB] -> client [AB][^"]*", "verdict": "[A-Z]*", "detail": "[0-9]* RTP packets of [0-9]* intact' \
 	"$tmp/pass.json" | sed 's/", "verdict": "/: /; s/", "detail": "/, /; s/^"/  /'
 grep -o "fw [AB]'s counters[^\"]*\", \"verdict\": \"[A-Z]*\", \"detail\": \"[^\"]*" "$tmp/pass.json" |
 	sed 's/", "verdict": "/: /; s/", "detail": "/, /; s/^/  /'
