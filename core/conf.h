@@ -103,7 +103,8 @@ struct conf {
 	char tls_ca[CONF_PATH_MAX];            /* controllers' CA (and partners' by default) */
 	char tls_federation_ca[CONF_PATH_MAX]; /* partners' CA; "" (auto): tls_ca */
 	bool tls_generate;                     /* a lab PKI at start when the three are missing */
-	unsigned sip_handshake_timeout;        /* seconds */
+	unsigned sip_handshake_timeout;        /* seconds (less under pressure: core/evict.h) */
+	unsigned sip_first_request_timeout;    /* seconds after the handshake (the same) */
 	unsigned sip_idle_timeout;             /* seconds */
 	unsigned sip_max_connections;          /* in total */
 	unsigned sip_max_connections_source;   /* per source address */
