@@ -78,6 +78,10 @@ struct conf {
 	struct sockaddr_storage msturn_tls_listen;
 	unsigned stun_tcp_max_connections;
 	unsigned stun_tcp_idle_timeout; /* seconds */
+	/* Seconds for the first whole message (on pseudo-TLS: for the hello,
+	 * then again for the first message); less under pressure
+	 * (core/evict.h). */
+	unsigned stun_tcp_first_request_timeout;
 	char software[CONF_SOFTWARE_MAX + 1];
 
 	char control_socket[sizeof(((struct sockaddr_un *)0)->sun_path)];

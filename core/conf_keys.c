@@ -604,6 +604,11 @@ const struct conf_key conf_keys[] = {
     {{"stun_tcp_idle_timeout", "30", "seconds before an idle STUN/TCP connection is closed"},
      "seconds 1..86400",
      UINT(stun_tcp_idle_timeout, 1, 86400)},
+    {{"stun_tcp_first_request_timeout", "10",
+      "seconds for a STUN/TCP connection's first whole message (on pseudo-TLS: for its hello, "
+      "then again for its first message); a quarter under pressure"},
+     "seconds 1..300",
+     UINT(stun_tcp_first_request_timeout, 1, 300)},
     {{"software", "edgelab", "SOFTWARE attribute in STUN replies, or off"},
      "at most 32 characters, or off",
      p_text,

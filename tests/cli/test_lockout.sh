@@ -8,7 +8,9 @@
 # a registered connection outlives the flood, and 40 connections from one
 # source still meet the per-source limit (refused and counted, evicting
 # nothing); above half the cap a new connection's handshake timeout is a
-# quarter.
+# quarter. STUN/TCP: the same flood (no whole first message), a Binding
+# answered, a connection with an allocation (turnc) outlives it, and above
+# half the cap the first message's deadline is a quarter.
 set -u
 . "$(dirname "$0")/../lib.sh"
 command -v python3 >/dev/null || skip_all "python3 is not installed"
@@ -17,6 +19,8 @@ command -v python3 >/dev/null || skip_all "python3 is not installed"
 	skip_all "cannot raise the descriptor limit to 4096"
 
 TOOLS=$SRCDIR/tests/tools
+TURNC=${TURNC:-$BUILDDIR/tests/tools/turnc}
+[ -x "$TURNC" ] || { not_ok "turnc is built ($TURNC)"; finish; }
 PKI=$TMP/pki
 pki_sets "$PKI" || finish
 TLS=$(free_port)
@@ -39,6 +43,7 @@ control_socket $CTL
 control_listen 127.0.0.1:$HP
 control_token_file $TMP/token
 workers 1
+turn_user alice secret
 CONF
 serve_start "$TMP/edge.conf" "$LOG" || { not_ok "serve starts"; finish; }
 m() { metric "$CTL" "$1"; }
@@ -83,6 +88,36 @@ check "evictions are logged, at most 10 lines a second ($logged lines for $evict
 timeouts=$(m 'edgelab_sip_refused_total{listener="tls",reason="handshake_timeout"}')
 echo "# handshake timeouts while the flood was held: $timeouts"
 check "above half the cap a handshake timeout is a quarter (2.5 s): 300-800 timed out, not all" \
+	between "$timeouts" 300 800
+
+# --- STUN/TCP -------------------------------------------------------------------------
+# A resident allocation on a TCP connection, refreshed after the flood.
+timeout 30 "$TURNC" -t -s "127.0.0.1:$STUN" alloc sleep:9 refresh:600 >"$TMP/turnc.out" 2>&1 &
+TURNC_PID=$!
+at_exit "kill -9 $TURNC_PID"
+wait_for 5 grep -q "^alloc 401 200" "$TMP/turnc.out"
+lockout stun "$STUN" --hold 4
+check "under the flood a new client's STUN Binding over TCP is answered" \
+	line "client Binding: binding success in "
+secs=$(line "client Binding: " | sed -n 's/.* in \([0-9.]*\) s$/\1/p')
+echo "# the new client's Binding over TCP took ${secs:-?} s under the flood"
+check "... within 5 s" awk -v s="${secs:-99}" 'BEGIN { exit !(s < 5) }'
+wait "$TURNC_PID"
+sed 's/^/# turnc: /' "$TMP/turnc.out"
+check "the resident's allocation (and its connection) outlives the flood: Refresh 200" \
+	grep -q "^refresh 200" "$TMP/turnc.out"
+evicted=$(m 'edgelab_stun_tcp_evicted_total{reason="handshake"}')
+echo "# evicted (no whole message): $evicted"
+check "flood connections beyond the cap evict ones with no whole message (77 and more: $evicted)" \
+	[ "$evicted" -ge 77 ]
+check "... none idle" [ "$(m 'edgelab_stun_tcp_evicted_total{reason="idle"}')" -eq 0 ]
+check "... nothing refused" [ "$(m edgelab_stun_tcp_refused_total)" -eq 0 ]
+logged=$(grep -c "stun/tcp 127.0.0.[0-9]*:[0-9]*: evicted at stun_tcp_max_connections (1024): no whole message for" "$LOG")
+check "evictions are logged, at most 10 lines a second ($logged lines for $evicted)" \
+	between "$logged" 1 $((evicted - 1))
+timeouts=$(m edgelab_stun_tcp_first_request_closed_total)
+echo "# closed with no first message while the flood was held: $timeouts"
+check "above half the cap the first message's deadline is a quarter (2.5 s): 300-800 closed, not all" \
 	between "$timeouts" 300 800
 
 finish

@@ -137,7 +137,7 @@ def timed(label, fn):
     t0 = time.monotonic()
     try:
         result = fn()
-        print("%s: %s in %.3f s" % (label, result, time.monotonic() - t0), flush=True)
+        print("%s: %s in %.4f s" % (label, result, time.monotonic() - t0), flush=True)
     except (OSError, ssl.SSLError) as e:
         print("%s: failed after %.3f s: %s" % (label, time.monotonic() - t0, e), flush=True)
 
