@@ -78,6 +78,10 @@ struct conf {
 	struct sockaddr_storage msturn_tls_listen;
 	unsigned stun_tcp_max_connections;
 	unsigned stun_tcp_idle_timeout; /* seconds */
+	/* Seconds for the first whole message (on pseudo-TLS: for the hello,
+	 * then again for the first message); less under pressure
+	 * (core/evict.h). */
+	unsigned stun_tcp_first_request_timeout;
 	char software[CONF_SOFTWARE_MAX + 1];
 
 	char control_socket[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -103,7 +107,8 @@ struct conf {
 	char tls_ca[CONF_PATH_MAX];            /* controllers' CA (and partners' by default) */
 	char tls_federation_ca[CONF_PATH_MAX]; /* partners' CA; "" (auto): tls_ca */
 	bool tls_generate;                     /* a lab PKI at start when the three are missing */
-	unsigned sip_handshake_timeout;        /* seconds */
+	unsigned sip_handshake_timeout;        /* seconds (less under pressure: core/evict.h) */
+	unsigned sip_first_request_timeout;    /* seconds after the handshake (the same) */
 	unsigned sip_idle_timeout;             /* seconds */
 	unsigned sip_max_connections;          /* in total */
 	unsigned sip_max_connections_source;   /* per source address */

@@ -1,5 +1,7 @@
 #include "relay/metrics.h"
 
+#include "core/evict.h"
+
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 static const char *const dialects[] = {"rfc5389", "classic", "msturn"};
 _Static_assert(N(dialects) == STUN_DIALECT_COUNT, "dialects must name every enum stun_dialect");
@@ -24,6 +26,8 @@ static const char *const refusals[] = {
     "stale_nonce", "replay",         "malformed",     "quota",       "capacity",
     "peer_policy", "wrong_user",     "no_allocation", "other"};
 _Static_assert(N(refusals) == TURN_REFUSAL_COUNT, "refusals must name every enum turn_refusal");
+static const char *const evictions[] = {"handshake", "idle"};
+_Static_assert(N(evictions) == EVICT_REASON_COUNT, "evictions must name every reason");
 static const char *const directions[] = {"to_peer", "to_client"};
 static const char *const peer_directions[] = {"outbound", "inbound"};
 
@@ -43,6 +47,16 @@ struct metric_family metric_stun_tcp_accepted_total = {
     METRIC_NO_LABELS, 0};
 struct metric_family metric_stun_tcp_refused_total = {
     "edgelab_stun_tcp_refused_total", METRIC_COUNTER, "STUN/TCP connections refused at the limit",
+    METRIC_NO_LABELS, 0};
+struct metric_family metric_stun_tcp_evicted_total = {
+    "edgelab_stun_tcp_evicted_total",
+    METRIC_COUNTER,
+    "STUN/TCP connections evicted to make room at stun_tcp_max_connections, by reason",
+    {METRIC_LABEL("reason", evictions), {0}},
+    0};
+struct metric_family metric_stun_tcp_first_request_closed_total = {
+    "edgelab_stun_tcp_first_request_closed_total", METRIC_COUNTER,
+    "STUN/TCP connections closed with no whole first message (or pseudo-TLS hello) in time",
     METRIC_NO_LABELS, 0};
 struct metric_family metric_stun_tcp_idle_closed_total = {
     "edgelab_stun_tcp_idle_closed_total", METRIC_COUNTER, "STUN/TCP connections closed when idle",
@@ -124,6 +138,8 @@ static struct metric_family *const families[] = {
     &metric_stun_dropped_total,
     &metric_stun_tcp_accepted_total,
     &metric_stun_tcp_refused_total,
+    &metric_stun_tcp_evicted_total,
+    &metric_stun_tcp_first_request_closed_total,
     &metric_stun_tcp_idle_closed_total,
     &metric_stun_tcp_error_closed_total,
     &metric_stun_tcp_connections,

@@ -99,6 +99,8 @@ extern struct metric_family metric_stun_requests_total; /* dialect x result */
 extern struct metric_family metric_stun_dropped_total;  /* enum metric_stun_drop */
 extern struct metric_family metric_stun_tcp_accepted_total;
 extern struct metric_family metric_stun_tcp_refused_total; /* over stun_tcp_max_connections */
+extern struct metric_family metric_stun_tcp_evicted_total; /* enum evict_state (core/evict.h) */
+extern struct metric_family metric_stun_tcp_first_request_closed_total;
 extern struct metric_family metric_stun_tcp_idle_closed_total;
 extern struct metric_family metric_stun_tcp_error_closed_total; /* framing or socket error */
 extern struct metric_family metric_stun_tcp_connections;        /* gauge */

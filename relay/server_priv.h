@@ -8,6 +8,7 @@
 #include <event2/listener.h>
 #include <sys/queue.h>
 
+#include "core/evict.h"
 #include "core/log_limit.h"
 #include "core/policy.h"
 #include "relay/alloc.h"
@@ -43,6 +44,7 @@ struct relay_server {
 	struct evconnlistener *tcp_listener;
 	struct evconnlistener *tls_listener; /* MS-TURN pseudo-TLS (msturn_tls_listen) */
 	LIST_HEAD(, stun_tcp_conn) tcp_conns;
+	struct evict_log tcp_evict_log; /* evictions' log lines, rate-limited */
 
 	/* TURN: this worker's allocations, its view of the peer policy (rebuilt
 	 * on reload) and its 401 limiter. */

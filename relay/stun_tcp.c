@@ -2,9 +2,10 @@
  * byte: RFC 5389 section 7.2.2 (messages framed by their own header length,
  * and ChannelData), or MS-TURN's (type, 0x00, length: stun/msturn_frame.h),
  * which on the A/V edge's 443 follows a pseudo-TLS handshake. Bounded
- * everywhere: a connection limit across workers, an idle timeout, a read
- * high-water mark and a cap on queued replies (a client that sends but never
- * reads is paused). */
+ * everywhere: a connection limit across workers (at which a new connection
+ * evicts one that holds nothing: core/evict.h), a deadline for the first
+ * whole message, an idle timeout, a read high-water mark and a cap on
+ * queued replies (a client that sends but never reads is paused). */
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -14,6 +15,8 @@
 #include <unistd.h>
 
 #include "core/addr.h"
+#include "core/evict.h"
+#include "core/log.h"
 #include "stun/msturn_frame.h"
 #include "relay/chain.h"
 #include "relay/transport.h"
@@ -41,6 +44,13 @@ struct stun_tcp_conn {
 	struct sockaddr_storage peer, local;
 	bool piped; /* a TCP relay data connection now (RFC 6062): no more framing */
 	enum tcp_framing framing;
+	/* core/evict.h: accepted at, then its last whole message at (ms); a
+	 * whole message or the pseudo-TLS hello came; a whole message came;
+	 * the deadline for the hello and the first message. */
+	uint64_t since_ms;
+	bool handshaken;
+	bool requested;
+	struct event *deadline;
 };
 
 /* why: the close counter to bump, or NULL for an orderly close. */
@@ -54,6 +64,8 @@ static void conn_free(struct stun_tcp_conn *c, struct metric_family *why)
 	if (turn_sa_set(&client, (struct sockaddr *)&c->peer))
 		turn_conn_closed(s, &c->base, &client);
 	bufferevent_free(c->bev);
+	if (c->deadline)
+		event_free(c->deadline);
 	atomic_fetch_sub(&s->shared->tcp_open, 1);
 	metrics_add(s->metrics, &metric_stun_tcp_connections, 0, -1);
 	free(c);
@@ -248,6 +260,42 @@ static enum tcp_framing framing_of(uint8_t first)
 	return FRAMING_RFC;
 }
 
+/* (Re)arms c's deadline: stun_tcp_first_request_timeout, less under
+ * pressure (core/evict.h). */
+static void arm_deadline(struct stun_tcp_conn *c)
+{
+	const struct relay_server *s = c->server;
+	uint64_t ms =
+	    evict_timeout_ms(s->conf->stun_tcp_first_request_timeout,
+	                     atomic_load(&s->shared->tcp_open), s->conf->stun_tcp_max_connections);
+	struct timeval tv = {.tv_sec = (time_t)(ms / 1000),
+	                     .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+	if (c->deadline)
+		evtimer_add(c->deadline, &tv);
+}
+
+static void deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	conn_free(arg, &metric_stun_tcp_first_request_closed_total);
+}
+
+/* A step of the read loop went through: the hello (the first message's
+ * deadline starts again) or a whole message (the deadline is over). */
+static void progressed(struct stun_tcp_conn *c, bool hello)
+{
+	c->handshaken = true;
+	if (hello) {
+		arm_deadline(c);
+		return;
+	}
+	c->since_ms = evict_now_ms();
+	if (!c->requested && c->deadline)
+		event_del(c->deadline);
+	c->requested = true;
+}
+
 static void tcp_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct stun_tcp_conn *c = arg;
@@ -258,6 +306,7 @@ static void tcp_read_cb(struct bufferevent *bev, void *arg)
 			evbuffer_copyout(input, &first, 1);
 			c->framing = framing_of(first);
 		}
+		bool hello = c->framing == FRAMING_HELLO;
 		enum tcp_step step = c->framing == FRAMING_RFC  ? read_rfc(c, input)
 		                     : c->framing == FRAMING_MS ? read_ms(c, input)
 		                                                : read_hello(c, input);
@@ -267,6 +316,7 @@ static void tcp_read_cb(struct bufferevent *bev, void *arg)
 			conn_free(c, &metric_stun_tcp_error_closed_total);
 			return;
 		}
+		progressed(c, hello);
 		if (c->piped)
 			return; /* ConnectionBind: the pipe reads from here on */
 	}
@@ -298,11 +348,66 @@ static void tcp_event_cb(struct bufferevent *bev, short what, void *arg)
 		conn_free(c, NULL);
 }
 
+/* How the lock-out policy sees c: one carrying an allocation, or piped to
+ * a peer (RFC 6062), is what a client needs. */
+static enum evict_state evict_state_of(struct stun_tcp_conn *c)
+{
+	struct turn_client tc = turn_client_of(c);
+	if (c->piped || turn_table_find(&c->server->allocs, &tc.src, TURN_TRANSPORT_TCP, &c->base))
+		return EVICT_KEEP;
+	return c->handshaken ? EVICT_IDLE : EVICT_HANDSHAKE;
+}
+
+/* Closes v to make room: counted, and logged at most EVICT_LOG_PER_S
+ * times a second (a flood would fill the log). */
+static void evict(struct relay_server *s, struct stun_tcp_conn *v, enum evict_state why,
+                  uint64_t now)
+{
+	char peer[ADDR_STR_MAX], more[48];
+	metrics_inc(s->metrics, &metric_stun_tcp_evicted_total, why);
+	if (evict_log_take(&s->tcp_evict_log, now, more, sizeof(more)))
+		log_warn("stun/tcp %s: evicted at stun_tcp_max_connections (%u): %s for %.1f s%s",
+		         addr_str((struct sockaddr *)&v->peer, peer, sizeof(peer)),
+		         s->conf->stun_tcp_max_connections,
+		         why == EVICT_HANDSHAKE ? "no whole message" : "idle, no allocation",
+		         (double)(now - v->since_ms) / 1000.0, more);
+	conn_free(v, NULL);
+}
+
+/* The connection core/evict.h picks, evicted. This worker holds every
+ * STUN/TCP connection: the one listener is its. */
+static void make_room(struct relay_server *s)
+{
+	struct evict_pick pick;
+	struct stun_tcp_conn *c;
+	uint64_t now = evict_now_ms();
+	evict_pick_init(&pick);
+	LIST_FOREACH(c, &s->tcp_conns, link)
+	{
+		enum evict_state state = evict_state_of(c);
+		evict_pick_offer(&pick, c, state, c->since_ms);
+	}
+	if (pick.victim)
+		evict(s, pick.victim, pick.state, now);
+}
+
+/* A place under stun_tcp_max_connections, made by an eviction when they
+ * are all taken; false: none. */
+static bool take_place(struct relay_server *s)
+{
+	unsigned max = s->conf->stun_tcp_max_connections;
+	if (atomic_load(&s->shared->tcp_open) >= max)
+		make_room(s);
+	if (atomic_fetch_add(&s->shared->tcp_open, 1) < max)
+		return true;
+	atomic_fetch_sub(&s->shared->tcp_open, 1);
+	return false;
+}
+
 static void accept_conn(struct relay_server *s, evutil_socket_t fd, struct sockaddr *sa,
                         enum tcp_framing framing)
 {
-	if (atomic_fetch_add(&s->shared->tcp_open, 1) >= s->conf->stun_tcp_max_connections) {
-		atomic_fetch_sub(&s->shared->tcp_open, 1);
+	if (!take_place(s)) {
 		metrics_inc(s->metrics, &metric_stun_tcp_refused_total, 0);
 		close(fd);
 		return;
@@ -319,6 +424,9 @@ static void accept_conn(struct relay_server *s, evutil_socket_t fd, struct socka
 	c->base.ops = &conn_ops;
 	c->server = s;
 	c->framing = framing;
+	c->since_ms = evict_now_ms();
+	c->deadline = evtimer_new(s->base, deadline_cb, c);
+	arm_deadline(c);
 	addr_unmap(sa, &c->peer);
 	struct sockaddr_storage local;
 	socklen_t llen = sizeof(local);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/addr.h"
+#include "core/evict.h"
 #include "core/log.h"
 #include "sipfront/dns.h"
 #include "sipfront/frame.h"
@@ -61,6 +62,8 @@ static void conn_release(struct sip_conn *c)
 	}
 	if (c->early)
 		evbuffer_free(c->early);
+	if (c->deadline)
+		event_free(c->deadline);
 	free(c);
 }
 
@@ -145,6 +148,32 @@ static bool partner_check(struct sip_conn *c)
 	return false;
 }
 
+/* (Re)arms an inbound connection's deadline: base_s, shrunk when the
+ * server is under pressure (core/evict.h). */
+static void arm_deadline(struct sip_conn *c, unsigned base_s)
+{
+	const struct sip_server *s = c->server;
+	uint64_t ms = evict_timeout_ms(base_s, s->n_conns, s->conf->sip_max_connections);
+	struct timeval tv = {.tv_sec = (time_t)(ms / 1000),
+	                     .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+	if (c->deadline)
+		evtimer_add(c->deadline, &tv);
+}
+
+enum evict_state sip_conn_evict_state(const struct sip_conn *c, uint64_t now_ms, uint64_t *since_ms)
+{
+	*since_ms = c->since_ms;
+	/* The edge's own connections, registered users' flows and verified
+	 * partners' connections are what clients need. */
+	if (c->outbound || c->closing || c->n_bindings || c->partner[0])
+		return EVICT_KEEP;
+	if (!c->established)
+		return EVICT_HANDSHAKE;
+	if (c->requested && now_ms - c->since_ms < SIP_TXN_MS)
+		return EVICT_KEEP;
+	return EVICT_IDLE;
+}
+
 static void established(struct sip_conn *c)
 {
 	const struct conf *conf = c->server->conf;
@@ -153,9 +182,11 @@ static void established(struct sip_conn *c)
 	if (c->kind == METRIC_SIP_MTLS && !c->outbound && !partner_check(c))
 		return;
 	c->established = true;
+	c->since_ms = evict_now_ms();
 	c->server->pending_done(c, false);
 	struct timeval idle = {.tv_sec = conf->sip_idle_timeout};
 	bufferevent_set_timeouts(c->bev, &idle, NULL);
+	arm_deadline(c, conf->sip_first_request_timeout);
 	log_info("sip %s #%lu %s: TLS up%s%s", kind_name(c->kind), c->id, c->peer_str,
 	         c->partner[0] ? ", partner " : "", c->partner);
 }
@@ -187,6 +218,10 @@ static void read_cb(struct bufferevent *bev, void *arg)
 			evbuffer_drain(in, frame_len);
 			break;
 		case SIP_FRAME_MESSAGE:
+			c->since_ms = evict_now_ms();
+			if (!c->requested && c->deadline)
+				event_del(c->deadline);
+			c->requested = true;
 			c->server->on_message(c, buf, frame_len); /* may set closing */
 			evbuffer_drain(in, frame_len);
 			break;
@@ -240,6 +275,25 @@ static void verify_why(struct sip_conn *c, char *errors, size_t cap)
 		         name && c->expect_why ? ")" : "");
 }
 
+static void handshake_timed_out(struct sip_conn *c)
+{
+	sip_conn_end(c, SIP_PING_TIMEOUT, "TCP up, but no TLS handshake with %s in %u s",
+	             c->peer_str, c->server->conf->sip_handshake_timeout);
+	refused(c, METRIC_SIP_REFUSED_TIMEOUT, "no TLS handshake in time");
+}
+
+/* An inbound connection's deadline: its handshake, then its first request. */
+static void deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sip_conn *c = arg;
+	(void)fd;
+	(void)what;
+	if (!c->established)
+		handshake_timed_out(c);
+	else if (!c->requested)
+		refused(c, METRIC_SIP_REFUSED_REQUEST_TIMEOUT, "no request in time");
+}
+
 static void event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct sip_conn *c = arg;
@@ -250,10 +304,7 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if (!c->established) {
 		if (what & BEV_EVENT_TIMEOUT) {
-			sip_conn_end(c, SIP_PING_TIMEOUT,
-			             "TCP up, but no TLS handshake with %s in %u s", c->peer_str,
-			             c->server->conf->sip_handshake_timeout);
-			refused(c, METRIC_SIP_REFUSED_TIMEOUT, "no TLS handshake in time");
+			handshake_timed_out(c);
 			return;
 		}
 		tls_errors(c, errors, sizeof(errors));
@@ -342,6 +393,9 @@ void sip_conn_accept(struct sip_listener *l, evutil_socket_t fd, const struct so
 		return;
 	}
 	metrics_inc(s->metrics, &metric_sip_connections_total, l->kind);
+	c->since_ms = evict_now_ms();
+	c->deadline = evtimer_new(s->base, deadline_cb, c);
 	sip_conn_link(s, c, l->kind, peer, NULL);
+	arm_deadline(c, s->conf->sip_handshake_timeout);
 	sip_conn_start(s, c);
 }

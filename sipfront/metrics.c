@@ -1,11 +1,15 @@
 #include "sipfront/metrics.h"
 
+#include "core/evict.h"
+
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 static const char *const listeners[] = {"tls", "mtls"};
 _Static_assert(N(listeners) == METRIC_SIP_LISTENER_COUNT, "listeners must name every listener");
-static const char *const refusals[] = {"limit_total", "limit_source", "handshake",
-                                       "handshake_timeout", "not_partner"};
+static const char *const refusals[] = {"limit_total",       "limit_source", "handshake",
+                                       "handshake_timeout", "not_partner",  "request_timeout"};
 _Static_assert(N(refusals) == METRIC_SIP_REFUSED_COUNT, "refusals must name every refusal");
+static const char *const evictions[] = {"handshake", "idle"};
+_Static_assert(N(evictions) == EVICT_REASON_COUNT, "evictions must name every reason");
 static const char *const methods[] = {"REGISTER", "OPTIONS", "MESSAGE", "INVITE", "other"};
 _Static_assert(N(methods) == METRIC_SIP_METHOD_COUNT, "methods must name every method");
 
@@ -19,6 +23,12 @@ struct metric_family metric_sip_refused_total = {
     METRIC_COUNTER,
     "SIP connections refused, by listener and reason",
     {METRIC_LABEL("listener", listeners), METRIC_LABEL("reason", refusals)},
+    0};
+struct metric_family metric_sip_evicted_total = {
+    "edgelab_sip_evicted_total",
+    METRIC_COUNTER,
+    "SIP connections evicted to make room at sip_max_connections, by listener and reason",
+    {METRIC_LABEL("listener", listeners), METRIC_LABEL("reason", evictions)},
     0};
 struct metric_family metric_sip_requests_total = {"edgelab_sip_requests_total",
                                                   METRIC_COUNTER,
@@ -38,10 +48,9 @@ struct metric_family metric_sip_connections = {"edgelab_sip_connections", METRIC
                                                "SIP connections open", METRIC_NO_LABELS, 0};
 
 static struct metric_family *const families[] = {
-    &metric_sip_connections_total,    &metric_sip_refused_total,
-    &metric_sip_requests_total,       &metric_sip_idle_closed_total,
-    &metric_sip_framing_closed_total, &metric_sip_bad_requests_total,
-    &metric_sip_connections,          NULL,
+    &metric_sip_connections_total,  &metric_sip_refused_total,     &metric_sip_evicted_total,
+    &metric_sip_requests_total,     &metric_sip_idle_closed_total, &metric_sip_framing_closed_total,
+    &metric_sip_bad_requests_total, &metric_sip_connections,       NULL,
 };
 
 int sip_metrics_register(void)

@@ -25,8 +25,20 @@ static struct sip_binding *find(struct sip_server *s, const char *aor)
 	return NULL;
 }
 
+/* Moves b onto c, keeping each connection's count of its bindings (a
+ * registered connection is never evicted: core/evict.h). */
+static void set_conn(struct sip_binding *b, struct sip_conn *c)
+{
+	if (b->conn)
+		b->conn->n_bindings--;
+	b->conn = c;
+	if (c)
+		c->n_bindings++;
+}
+
 static void unbind(struct sip_server *s, struct sip_binding *b)
 {
+	set_conn(b, NULL);
 	LIST_REMOVE(b, link);
 	s->n_bindings--;
 	free(b);
@@ -54,7 +66,7 @@ int sip_registrar_bind(struct sip_server *s, struct sip_conn *c, const char *aor
 	}
 	/* The latest registration wins: one contact per AOR in this lab registrar. */
 	snprintf(b->contact, sizeof(b->contact), "%s", contact);
-	b->conn = c;
+	set_conn(b, c);
 	b->expires = now + (time_t)expires;
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "core/addr.h"
+#include "core/evict.h"
 #include "core/log.h"
 #include "sipfront/auth.h"
 #include "sipfront/dns.h"
@@ -92,6 +93,52 @@ static void refuse(struct sip_listener *l, evutil_socket_t fd, const struct sock
 	close(fd);
 }
 
+/* Closes v to make room for a new connection: counted, and logged at most
+ * EVICT_LOG_PER_S times a second (a flood would fill the log). */
+static void evict(struct sip_server *s, struct sip_conn *v, enum evict_state why, uint64_t now)
+{
+	char more[48];
+	metrics_inc(s->metrics, &metric_sip_evicted_total,
+	            metrics_label2(&metric_sip_evicted_total, v->kind, why));
+	if (evict_log_take(&s->evict_log, now, more, sizeof(more)))
+		log_warn("sip %s #%lu %s: evicted at sip_max_connections (%u): %s for %.1f s%s",
+		         v->kind == METRIC_SIP_TLS ? "tls" : "mtls", v->id, v->peer_str,
+		         s->conf->sip_max_connections,
+		         why == EVICT_HANDSHAKE ? "no TLS handshake" : "idle, no registration",
+		         (double)(now - v->since_ms) / 1000.0, more);
+	sip_conn_free(v, NULL);
+}
+
+/* The connection core/evict.h picks, evicted; false when there is none. */
+static bool make_room(struct sip_server *s)
+{
+	struct evict_pick pick;
+	struct sip_conn *c;
+	uint64_t now = evict_now_ms(), since;
+	evict_pick_init(&pick);
+	LIST_FOREACH(c, &s->conns, link)
+	{
+		enum evict_state state = sip_conn_evict_state(c, now, &since);
+		evict_pick_offer(&pick, c, state, since);
+	}
+	if (!pick.victim)
+		return false;
+	evict(s, pick.victim, pick.state, now);
+	return true;
+}
+
+/* The per-source limit refuses (a source cannot evict its way past it);
+ * the total one evicts (core/evict.h), and refuses only when nothing can
+ * go. The edge's own outbound connections count but are never evicted,
+ * so the total may be exceeded by more than one: a few go at most. */
+static bool full(struct sip_server *s)
+{
+	for (int i = 0; i < SIP_EVICT_PER_ACCEPT; i++)
+		if (s->n_conns < s->conf->sip_max_connections || !make_room(s))
+			break;
+	return s->n_conns >= s->conf->sip_max_connections;
+}
+
 static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *peer,
                       int peer_len, void *arg)
 {
@@ -99,11 +146,11 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 	(void)peer_len;
 	struct sip_listener *l = arg;
 	struct sip_server *s = l->server;
-	if (s->n_conns >= s->conf->sip_max_connections)
-		refuse(l, fd, peer, METRIC_SIP_REFUSED_LIMIT_TOTAL, "sip_max_connections reached");
-	else if (conns_from(s, peer) >= s->conf->sip_max_connections_source)
+	if (conns_from(s, peer) >= s->conf->sip_max_connections_source)
 		refuse(l, fd, peer, METRIC_SIP_REFUSED_LIMIT_SOURCE,
 		       "sip_max_connections_per_source reached");
+	else if (full(s))
+		refuse(l, fd, peer, METRIC_SIP_REFUSED_LIMIT_TOTAL, "sip_max_connections reached");
 	else
 		sip_conn_accept(l, fd, peer);
 }

@@ -11,9 +11,17 @@
 #include <stdbool.h>
 #include <sys/queue.h>
 
+#include "core/evict.h"
 #include "sipfront/metrics.h"
 
 #include "sipfront/server.h"
+
+/* An inbound connection that carried a message this recently may have a
+ * transaction under way (Timer F, 64*T1): it is not evicted. */
+#define SIP_TXN_MS 32000
+/* Evictions one accept may make (more only when outbound connections took
+ * the server past sip_max_connections). */
+#define SIP_EVICT_PER_ACCEPT 4
 
 struct sip_conn;
 struct sip_msg;
@@ -44,10 +52,11 @@ struct sip_server {
 	LIST_HEAD(, sip_ping) pings; /* the edge's own OPTIONS awaiting their end */
 	unsigned n_pings;
 	unsigned long next_ping_id;
-	struct event *keepalive; /* sip_partner_keepalive timer */
-	struct sip_dns *dns;     /* partners' lookups, on dns_server (conn_resolve.c) */
-	unsigned dns_gen;        /* counts the resolvers a reload has opened */
-	uint8_t auth_secret[32]; /* keys the registrar's stateless nonces */
+	struct event *keepalive;    /* sip_partner_keepalive timer */
+	struct sip_dns *dns;        /* partners' lookups, on dns_server (conn_resolve.c) */
+	unsigned dns_gen;           /* counts the resolvers a reload has opened */
+	uint8_t auth_secret[32];    /* keys the registrar's stateless nonces */
+	struct evict_log evict_log; /* evictions' log lines, rate-limited */
 	/* What a connection hands upward, set by server.c so that conn.c names
 	 * neither the handler nor the proxy: each whole framed message
 	 * (sip_handle_message), and the end of an outbound connection's
@@ -114,6 +123,14 @@ struct sip_conn {
 	char lookup_name[CONF_NAME_MAX + 1]; /* _sipfederationtls._tcp.DOMAIN, or the HOST */
 	unsigned n_pending;
 	struct sip_pending pending[SIP_PENDING_MAX];
+	/* Inbound (core/evict.h): accepted at, then established at, then its
+	 * last message at (ms); its first request came; the registrar's
+	 * bindings on it; the deadline for its handshake, then its first
+	 * request (not pushed back by bytes that trickle in). */
+	uint64_t since_ms;
+	bool requested;
+	unsigned n_bindings;
+	struct event *deadline;
 };
 
 /* conn.c */
@@ -140,6 +157,9 @@ void sip_conn_reply(struct sip_conn *c, const struct sip_msg *req, int code, con
 void sip_conn_end(struct sip_conn *c, enum sip_ping_outcome outcome, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void sip_conn_free(struct sip_conn *c, const char *why);
+/* How the lock-out policy sees c at now_ms (core/evict.h), with *since_ms. */
+enum evict_state sip_conn_evict_state(const struct sip_conn *c, uint64_t now_ms,
+                                      uint64_t *since_ms);
 
 /* conn_out.c: connects out (row 2, the next hop), expecting the server's
  * certificate to name expect_host (why: what that name is, a static

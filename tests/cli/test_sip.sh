@@ -147,13 +147,14 @@ check "... the body intact" has "^hello"
 exec 4>&-
 
 check "requests are counted by method" [ "$(metric "$CTL" 'edgelab_sip_requests_total{method="OPTIONS"}')" -ge 2 ]
-# Limits: a second edge with 2 connections per source and a 1 s handshake.
+# Limits: a second edge with 2 connections per source, a 1 s handshake and
+# a 1 s first request.
 TLS2=$(free_port)
 NH=$(free_port)
 CTL2=$TMP/control2.sock
 sed -e "s/^sip_tls_listen .*/sip_tls_listen 127.0.0.1:$TLS2/" -e "s/^sip_mtls_listen .*/sip_mtls_listen off/" \
 	-e "s#^control_socket .*#control_socket $CTL2#" "$TMP/edge.conf" >"$TMP/edge2.conf"
-printf 'sip_max_connections_per_source 2\nsip_handshake_timeout 1\nsip_user alice s3cret\nsip_next_hop 127.0.0.1:%s\nsip_idle_timeout 2\n' "$NH" >>"$TMP/edge2.conf"
+printf 'sip_max_connections_per_source 2\nsip_handshake_timeout 1\nsip_user alice s3cret\nsip_next_hop 127.0.0.1:%s\nsip_idle_timeout 2\nsip_first_request_timeout 1\n' "$NH" >>"$TMP/edge2.conf"
 serve_start "$TMP/edge2.conf" "$TMP/serve2.log" || not_ok "the second edge starts"
 # Three idle TCP connections that never start TLS.
 for i in 1 2 3; do
@@ -167,22 +168,50 @@ check "the two that never shake hands are closed after 1 s, counted" \
 	wait_for 5 sh -c "curl -sf --unix-socket $CTL2 http://e/metrics | grep -q 'reason=\"handshake_timeout\"} 2'"
 check "... and logged" grep -q "refused: no TLS handshake in time" "$TMP/serve2.log"
 
-sleep 4 | s_client "$TLS2"
+sleep 3 | s_client "$TLS2"
+check "a TLS connection with no request is closed after sip_first_request_timeout (1 s), counted" \
+	[ "$(refused2 request_timeout)" -eq 1 ]
+check "... and logged" grep -q "refused: no request in time" "$TMP/serve2.log"
+(req OPTIONS sip:sip.edge.example sip:sip.edge.example; sleep 4) | s_client "$TLS2"
 check "an idle TLS connection is closed after sip_idle_timeout (2 s), counted" \
 	[ "$(metric "$CTL2" edgelab_sip_idle_closed_total)" -ge 1 ]
 
-# sip_max_connections (in total): a third edge allows one connection.
+# sip_max_connections (in total): a third edge allows one connection. A new
+# one evicts a connection that never shook hands, else one idle with no
+# registration; a registered one stays, and then the new one is refused.
 TLS4=$(free_port)
 sed -e "s/^sip_tls_listen .*/sip_tls_listen 127.0.0.1:$TLS4/" -e "s/^sip_mtls_listen .*/sip_mtls_listen off/" \
 	-e "s#^control_socket .*#control_socket $TMP/control4.sock#" "$TMP/edge.conf" >"$TMP/edge4.conf"
 printf 'sip_max_connections 1\n' >>"$TMP/edge4.conf"
 serve_start "$TMP/edge4.conf" "$TMP/serve4.log" || not_ok "the fourth edge starts"
-for i in 1 2; do
-	bash -c "exec 3<>/dev/tcp/127.0.0.1/$TLS4; sleep 2" 2>/dev/null &
-	sleep 0.3
-done
-check "beyond sip_max_connections: refused, counted and logged" \
+metric4() { curl -sf --unix-socket "$TMP/control4.sock" http://e/metrics | grep -q "$1"; }
+bash -c "exec 3<>/dev/tcp/127.0.0.1/$TLS4; sleep 2" 2>/dev/null &
+sleep 0.3
+# held_tls NAME FD: a TLS connection to the fourth edge fed by a FIFO on FD.
+held_tls() {
+	mkfifo "$TMP/$1.in"
+	timeout 10 openssl s_client -connect 127.0.0.1:"$TLS4" -CAfile "$TMP/pki/ca.pem" -quiet \
+		<"$TMP/$1.in" >"$TMP/$1.out" 2>/dev/null &
+	at_exit "kill $!" # TERM: timeout passes it on to openssl
+	eval "exec $2>\"\$TMP/$1.in\""
+}
+held_tls carol 7
+check "beyond sip_max_connections: the one that never shook hands is evicted, counted" \
+	wait_for 3 metric4 'edgelab_sip_evicted_total{listener="tls",reason="handshake"} 1'
+check "... and logged" grep -q "evicted at sip_max_connections (1): no TLS handshake for" "$TMP/serve4.log"
+wait_for 3 grep -q "TLS up" "$TMP/serve4.log"
+held_tls bob 6
+check "then a TLS connection idle with no registration is evicted, counted" \
+	wait_for 3 metric4 'edgelab_sip_evicted_total{listener="tls",reason="idle"} 1'
+check "... and logged" grep -q "evicted at sip_max_connections (1): idle, no registration for" "$TMP/serve4.log"
+exec 7>&-
+req REGISTER sip:edge.example sip:bob@edge.example "Contact: <sip:bob@127.0.0.1:7;transport=tls>\r\n" >&6
+check "bob registers on the new connection" wait_for 5 grep -q "registered bob@edge.example" "$TMP/serve4.log"
+bash -c "exec 3<>/dev/tcp/127.0.0.1/$TLS4; sleep 2" 2>/dev/null &
+check "with only a registered connection to evict: refused, counted and logged" \
 	wait_for 3 sh -c "curl -sf --unix-socket $TMP/control4.sock http://e/metrics | grep -q 'listener=\"tls\",reason=\"limit_total\"} 1' && grep -q 'sip_max_connections reached' $TMP/serve4.log"
+check "... bob's connection is still there" sh -c '! grep -q "#[0-9]* 127.0.0.1:[0-9]*: closed" "$0"' "$TMP/serve4.log"
+exec 6>&-
 
 # Digest (sip_user lines): REGISTER is challenged, then accepted with the
 # right response (RFC 2617 without qop: MD5(HA1:nonce:HA2)).
