@@ -62,6 +62,7 @@ enum metric_turn_drop {
 	METRIC_TURN_DROP_TOO_BIG,       /* larger than the relay's buffers */
 	METRIC_TURN_DROP_SEND_FAILED,   /* the kernel refused it, or a TCP buffer is full */
 	METRIC_TURN_DROP_RATE_401,      /* a 401 withheld by turn_401_rate */
+	METRIC_TURN_DROP_UNREACHABLE,   /* an ICMP error came back from a peer (UDP) */
 	METRIC_TURN_DROP_COUNT,
 };
 

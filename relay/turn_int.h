@@ -74,6 +74,12 @@ int turn_channel_data(struct relay_server *s, struct turn_alloc *a, uint8_t *buf
 void turn_send_to_peer(struct relay_server *s, struct turn_alloc *a, const union turn_sa *peer,
                        const uint8_t *data, size_t len);
 void turn_relay_read_cb(evutil_socket_t fd, short what, void *arg);
+/* A relayed UDP socket queues the ICMP errors its peers send back, for
+ * relay_read_cb to count (IP_RECVERR); peer_sendto is sendto to a peer on
+ * such a socket: an error reported by the send belongs to an earlier
+ * packet, so it is sent once more. */
+void turn_relay_recverr(int fd, int family);
+ssize_t turn_peer_sendto(int fd, const void *buf, size_t len, const union turn_sa *peer);
 bool turn_bandwidth_allow(struct relay_server *s, struct turn_alloc *a, int dir, size_t len,
                           uint64_t now_ms);
 /* MS-TURN: where a datagram from the client of MS-TURN allocation a goes

@@ -208,6 +208,27 @@ control_conf() {
 	[ "$#" -eq 0 ] || printf '%s\n' "$@"
 }
 
+# turn_edge NAME [LINE...]: a serve of its own for the TURN tests: STUN on
+# UDP (on $LISTEN, 127.0.0.1 by default) and TCP on one free port, SIP off,
+# turn_users alice and bob (password secret), its control socket in $TMP,
+# then each LINE (workers among them: none is set here). Sets PORT_<NAME>,
+# CTL_<NAME> and PID_<NAME> (and SERVE_PID).
+turn_edge() {
+	te_name=$1
+	shift
+	te_port=$(free_port)
+	{
+		printf '%s\n' "stun_udp_listen ${LISTEN:-127.0.0.1}:$te_port" \
+			"stun_tcp_listen 127.0.0.1:$te_port" "control_socket $TMP/$te_name.sock" \
+			"sip_tls_listen off" "sip_mtls_listen off" "turn_user alice secret" \
+			"turn_user bob secret"
+		for te_line in "$@"; do echo "$te_line"; done
+	} >"$TMP/$te_name.conf"
+	eval "PORT_$te_name=$te_port CTL_$te_name=$TMP/$te_name.sock"
+	serve_start "$TMP/$te_name.conf" "$TMP/$te_name.log" || not_ok "serve $te_name starts"
+	eval "PID_$te_name=$SERVE_PID"
+}
+
 # metric SOCKET NAME{labels}: the value, or 0.
 metric() {
 	ctl_get "$1" /metrics | awk -v k="$2" '$1 == k { print $2; found = 1 } END { if (!found) print 0 }'

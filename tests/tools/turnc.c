@@ -8,6 +8,12 @@
  *   refresh:N        Refresh with LIFETIME N
  *   perm:ADDR        CreatePermission (ADDR as IP, IP:PORT or [IPv6]:PORT)
  *   connect:ADDR     Connect (RFC 6062): prints the code and CONNECTION-ID
+ *   cbind            ConnectionBind of the last CONNECTION-ID on a new TCP
+ *                    connection, which becomes the data connection
+ *   dsend:TEXT       writes TEXT on the data connection
+ *   drecv:TEXT       waits 2 s for TEXT on the data connection
+ *   dwait:N          waits N seconds for the data connection to end: prints
+ *                    "dwait eof", "dwait reset" or "dwait timeout"
  *   bind:CHAN:ADDR   ChannelBind (CHAN in hex, e.g. 4001)
  *   send:ADDR:TEXT   Send indication
  *   chan:CHAN:TEXT   ChannelData
@@ -41,6 +47,9 @@ struct client {
 	char realm[256], nonce[256];
 	uint8_t key[16];
 	bool have_nonce;
+	struct sockaddr_storage server;
+	uint32_t conn_id; /* the last Connect's */
+	int data_fd;      /* RFC 6062 data connection, or -1 */
 };
 
 static int send_all(struct client *c, const void *buf, size_t len)
@@ -271,6 +280,74 @@ static const uint8_t *payload_of(const uint8_t *buf, size_t n, struct stun_msg *
 	return d->val;
 }
 
+static void conn_id_attr(struct stun_enc *e, void *arg)
+{
+	stun_enc_u32(e, STUN_ATTR_CONNECTION_ID, *(uint32_t *)arg);
+}
+
+/* ConnectionBind (RFC 6062 section 4.3) on a new connection, with the
+ * control connection's credentials and nonce: on 200 it carries data. */
+static int connection_bind(struct client *c, struct stun_msg *resp, uint8_t *rbuf, size_t rcap)
+{
+	struct sockaddr *sa = (struct sockaddr *)&c->server;
+	int fd = socket(sa->sa_family, SOCK_STREAM, 0), control = c->fd;
+	if (fd < 0 || connect(fd, sa, addr_len(sa)))
+		return errno;
+	c->fd = fd;
+	int code = transact(c, STUN_METHOD_CONNECTION_BIND, true, conn_id_attr, &c->conn_id, resp,
+	                    rbuf, rcap);
+	c->fd = control;
+	printf("cbind %d\n", code);
+	fflush(stdout);
+	if (code != 200) {
+		close(fd);
+		return 0;
+	}
+	if (c->data_fd >= 0)
+		close(c->data_fd);
+	c->data_fd = fd;
+	return 0;
+}
+
+/* dsend, drecv and dwait on the data connection. */
+static int data_cmd(struct client *c, const char *cmd, const char *arg)
+{
+	char buf[4096];
+	if (c->data_fd < 0)
+		return ENOTCONN;
+	if (cmd[1] == 's') {
+		if (send(c->data_fd, arg, strlen(arg), MSG_NOSIGNAL) != (ssize_t)strlen(arg))
+			return errno;
+		printf("dsend sent\n");
+	} else if (cmd[1] == 'r') {
+		size_t have = 0, want = strlen(arg);
+		struct pollfd pfd = {.fd = c->data_fd, .events = POLLIN};
+		while (have < want && have < sizeof(buf) && poll(&pfd, 1, 2000) > 0) {
+			ssize_t n = recv(c->data_fd, buf + have, sizeof(buf) - have, 0);
+			if (n <= 0)
+				break;
+			have += (size_t)n;
+		}
+		printf("drecv %s\n", have >= want && !memcmp(buf, arg, want) ? "ok" : "timeout");
+	} else {
+		/* Reads (and throws away) what still comes until the end. */
+		struct pollfd pfd = {.fd = c->data_fd, .events = POLLIN};
+		const char *how = "timeout";
+		for (int ms = atoi(arg) * 1000; ms > 0 && poll(&pfd, 1, 100) >= 0; ms -= 100) {
+			if (!(pfd.revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			ssize_t n = recv(c->data_fd, buf, sizeof(buf), MSG_DONTWAIT);
+			if (n == 0 || (n < 0 && errno != EAGAIN)) {
+				how = n == 0 ? "eof" : "reset";
+				break;
+			}
+		}
+		printf("dwait %s\n", how);
+	}
+	fflush(stdout);
+	return 0;
+}
+
 static int run(struct client *c, const char *cmd)
 {
 	uint8_t rbuf[4096];
@@ -341,8 +418,15 @@ static int run(struct client *c, const char *cmd)
 		if (request(c, "connect", STUN_METHOD_CONNECT, peer_attrs, &pa, &resp, rbuf,
 		            sizeof(rbuf)) == 200 &&
 		    (cid = stun_msg_attr(&resp, STUN_ATTR_CONNECTION_ID)) &&
-		    !stun_attr_u32(cid, &id))
+		    !stun_attr_u32(cid, &id)) {
 			printf(" id=%u", id);
+			c->conn_id = id;
+		}
+	} else if (!strcmp(cmd, "cbind")) {
+		return connection_bind(c, &resp, rbuf, sizeof(rbuf));
+	} else if (!strncmp(cmd, "dsend:", 6) || !strncmp(cmd, "drecv:", 6) ||
+	           !strncmp(cmd, "dwait:", 6)) {
+		return data_cmd(c, cmd, arg);
 	} else if (!strncmp(cmd, "bind:", 5)) {
 		char *rest = strchr(arg, ':');
 		if (!rest || parse_peer(rest + 1, &pa.peer))
@@ -411,8 +495,9 @@ static int run(struct client *c, const char *cmd)
 
 int main(int argc, char **argv)
 {
-	struct client c = {.user = "alice", .pass = "secret"};
-	struct sockaddr_storage server, local;
+	struct client c = {.user = "alice", .pass = "secret", .data_fd = -1};
+	struct sockaddr_storage local;
+	struct sockaddr_storage *server = &c.server;
 	const char *server_s = NULL, *local_s = NULL;
 	int opt;
 	while ((opt = getopt(argc, argv, "ts:u:p:L:")) != -1) {
@@ -429,18 +514,18 @@ int main(int argc, char **argv)
 		else
 			return 2;
 	}
-	if (!server_s || addr_parse(server_s, 3478, &server) ||
+	if (!server_s || addr_parse(server_s, 3478, server) ||
 	    (local_s && addr_parse(local_s, 0, &local))) {
 		fprintf(stderr,
 		        "usage: turnc [-t] -s HOST:PORT [-u USER] [-p PASS] [-L IP] CMD...\n");
 		return 2;
 	}
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
-	c.fd = socket(server.ss_family, c.tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
+	c.fd = socket(server->ss_family, c.tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
 	if (c.fd < 0 ||
 	    (local_s &&
 	     bind(c.fd, (struct sockaddr *)&local, addr_len((struct sockaddr *)&local))) ||
-	    connect(c.fd, (struct sockaddr *)&server, addr_len((struct sockaddr *)&server))) {
+	    connect(c.fd, (struct sockaddr *)server, addr_len((struct sockaddr *)server))) {
 		perror("turnc");
 		return 2;
 	}
