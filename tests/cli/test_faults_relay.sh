@@ -10,10 +10,7 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 
-TURNC=${TURNC:-$BUILDDIR/tests/tools/turnc}
-TOOLS=$SRCDIR/tests/tools
-[ -x "$TURNC" ] || { not_ok "turnc is built ($TURNC)"; finish; }
-command -v turnutils_peer >/dev/null || { not_ok "turnutils_peer is installed"; finish; }
+need_turnc
 
 # start_edge NAME [LINE...]: a serve of its own (tests/lib.sh's turn_edge),
 # one worker, loopback peers allowed.

@@ -9,9 +9,7 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 
-TURNC=${TURNC:-$BUILDDIR/tests/tools/turnc}
-[ -x "$TURNC" ] || { not_ok "turnc is built ($TURNC)"; finish; }
-command -v turnutils_peer >/dev/null || { not_ok "turnutils_peer is installed"; finish; }
+need_turnc
 
 # start_edge NAME [KEY VALUE lines]: a serve of its own (tests/lib.sh's
 # turn_edge, two workers).

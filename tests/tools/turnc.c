@@ -21,6 +21,9 @@
  *   noauth           an unauthenticated Allocate: prints its code or "none"
  *   noauth:N         N of them at once: prints how many got an answer in 1 s
  *   flood:CHAN:N:SIZE  N ChannelData messages of SIZE bytes, back to back
+ *   pace:CHAN:S:PPS  ChannelData (100 bytes) at PPS per second for S seconds,
+ *                    counting what comes back on CHAN meanwhile and for a
+ *                    second after: "pace sent N got M"
  *   sleep:N          waits N seconds
  *
  * Requests print "NAME CODE [key=value...]"; a 401 or 438 carrying a nonce
@@ -348,6 +351,35 @@ static int data_cmd(struct client *c, const char *cmd, const char *arg)
 	return 0;
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* pace: traffic that lasts, for a test that acts on serve meanwhile. */
+static int pace(struct client *c, const char *arg)
+{
+	unsigned ch, secs, pps, sent = 0, got = 0;
+	uint8_t buf[4 + 100] = {0}, rbuf[4096];
+	if (sscanf(arg, "%x:%u:%u", &ch, &secs, &pps) != 3 || !pps || pps > 1000)
+		return EINVAL;
+	buf[0] = (uint8_t)(ch >> 8), buf[1] = (uint8_t)ch, buf[3] = 100;
+	uint64_t start = now_ms(), end = start + (uint64_t)secs * 1000, t;
+	while ((t = now_ms()) < end + 1000) {
+		if (t < end && sent < (t - start) * pps / 1000 + 1) {
+			if (send_all(c, buf, sizeof(buf)))
+				return EIO;
+			sent++;
+		}
+		size_t n = recv_msg(c, rbuf, sizeof(rbuf), 1);
+		got += n >= 4 && rbuf[0] == buf[0] && rbuf[1] == buf[1];
+	}
+	printf("pace sent %u got %u", sent, got);
+	return 0;
+}
+
 static int run(struct client *c, const char *cmd)
 {
 	uint8_t rbuf[4096];
@@ -400,6 +432,10 @@ static int run(struct client *c, const char *cmd)
 			if (send_all(c, buf, len))
 				return EIO;
 		printf("flood sent %u", n);
+	} else if (!strncmp(cmd, "pace:", 5)) {
+		int rc = pace(c, arg);
+		if (rc)
+			return rc;
 	} else if (!strncmp(cmd, "refresh:", 8)) {
 		pa.lifetime = (uint32_t)strtoul(arg, NULL, 10);
 		if (request(c, "refresh", STUN_METHOD_REFRESH, lifetime_attrs, &pa, &resp, rbuf,
