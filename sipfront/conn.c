@@ -26,6 +26,9 @@
 
 #define WRITE_PAUSE  ((size_t)256 * 1024) /* stop reading while this much is unsent */
 #define WRITE_RESUME ((size_t)64 * 1024)
+/* Beyond this, what others send to a peer that reads nothing (messages
+ * forwarded to it) is dropped: its pause stops only its own requests. */
+#define WRITE_MAX ((size_t)1024 * 1024)
 
 static const char *kind_name(enum metric_sip_listener kind)
 {
@@ -94,6 +97,10 @@ void sip_conn_send(struct sip_conn *c, const char *data, size_t len)
 		evbuffer_add(c->early, data, len);
 		return;
 	}
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > WRITE_MAX) {
+		metrics_inc(c->server->metrics, &metric_sip_stalled_dropped_total, 0);
+		return;
+	}
 	bufferevent_write(c->bev, data, len);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > WRITE_PAUSE)
 		bufferevent_disable(c->bev, EV_READ);
@@ -154,8 +161,10 @@ static void established(struct sip_conn *c)
 		return;
 	c->established = true;
 	c->server->pending_done(c, false);
+	/* Idle: nothing read for that long; or nothing written while output
+	 * waits (a peer that reads nothing). */
 	struct timeval idle = {.tv_sec = conf->sip_idle_timeout};
-	bufferevent_set_timeouts(c->bev, &idle, NULL);
+	bufferevent_set_timeouts(c->bev, &idle, &idle);
 	log_info("sip %s #%lu %s: TLS up%s%s", kind_name(c->kind), c->id, c->peer_str,
 	         c->partner[0] ? ", partner " : "", c->partner);
 }
@@ -272,8 +281,11 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	(void)bev;
 	if (what & BEV_EVENT_TIMEOUT) {
-		metrics_inc(c->server->metrics, &metric_sip_idle_closed_total, 0);
-		sip_conn_free(c, "idle");
+		bool stalled = what & BEV_EVENT_WRITING;
+		metrics_inc(
+		    c->server->metrics,
+		    stalled ? &metric_sip_stalled_closed_total : &metric_sip_idle_closed_total, 0);
+		sip_conn_free(c, stalled ? "the peer reads nothing" : "idle");
 	} else if (what & BEV_EVENT_EOF) {
 		sip_conn_free(c, "closed by the peer");
 	} else {

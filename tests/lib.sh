@@ -241,6 +241,16 @@ turn_edge() {
 	eval "PID_$te_name=$SERVE_PID"
 }
 
+# rss_kb PID: its resident memory (VmRSS), in kB. Call rss_honest before
+# starting the process: in a sanitizer build freed memory waits in
+# AddressSanitizer's quarantine (256 MB), resident, and a bound on RSS
+# would measure that.
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+rss_honest() {
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1
+	export ASAN_OPTIONS
+}
+
 # metric SOCKET NAME{labels}: the value, or 0.
 metric() {
 	ctl_get "$1" /metrics | awk -v k="$2" '$1 == k { print $2; found = 1 } END { if (!found) print 0 }'

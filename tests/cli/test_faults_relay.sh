@@ -30,7 +30,6 @@ bg() {
 	at_exit "kill -9 $BG"
 }
 fds() { ls "/proc/$1/fd" | wc -l; }
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 show() { sed "s/^/# $1: /" "$2"; }
 
@@ -131,6 +130,7 @@ check "... their ports serve new allocations, UDP and TCP" \
 kill -9 $HOLDERS
 
 # --- 7. a TCP peer floods a client that stops reading --------------------------
+rss_honest
 start_edge slow "turn_lifetime 8"
 FP=$(free_port)
 "$TOOLS/tcp_peer.py" "$FP" flood >"$TMP/fp.log" 2>&1 &
