@@ -96,10 +96,16 @@ void turn_relay_recverr(int fd, int family)
 		setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
 }
 
+bool turn_icmp_errno(int e)
+{
+	return e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH || e == EHOSTDOWN ||
+	       e == ENOPROTOOPT || e == EMSGSIZE;
+}
+
 ssize_t turn_peer_sendto(int fd, const void *buf, size_t len, const union turn_sa *peer)
 {
 	ssize_t n = sendto(fd, buf, len, MSG_DONTWAIT, &peer->sa, addr_len(&peer->sa));
-	if (n < 0 && errno != EAGAIN)
+	if (n < 0 && turn_icmp_errno(errno))
 		n = sendto(fd, buf, len, MSG_DONTWAIT, &peer->sa, addr_len(&peer->sa));
 	return n;
 }

@@ -24,6 +24,8 @@
  *   pace:CHAN:S:PPS  ChannelData (100 bytes) at PPS per second for S seconds,
  *                    counting what comes back on CHAN meanwhile and for a
  *                    second after: "pace sent N got M"
+ *   listen:CHAN:S    counts the ChannelData on CHAN that comes in S seconds,
+ *                    sending nothing: "listen got N"
  *   sleep:N          waits N seconds
  *
  * Requests print "NAME CODE [key=value...]"; a 401 or 438 carrying a nonce
@@ -436,6 +438,15 @@ static int run(struct client *c, const char *cmd)
 		int rc = pace(c, arg);
 		if (rc)
 			return rc;
+	} else if (!strncmp(cmd, "listen:", 7)) {
+		unsigned ch, secs, got = 0;
+		if (sscanf(arg, "%x:%u", &ch, &secs) != 2)
+			return EINVAL;
+		for (uint64_t end = now_ms() + secs * 1000ull; now_ms() < end;) {
+			size_t n = recv_msg(c, rbuf, sizeof(rbuf), 10);
+			got += n >= 4 && (unsigned)(rbuf[0] << 8 | rbuf[1]) == ch;
+		}
+		printf("listen got %u", got);
 	} else if (!strncmp(cmd, "refresh:", 8)) {
 		pa.lifetime = (uint32_t)strtoul(arg, NULL, 10);
 		if (request(c, "refresh", STUN_METHOD_REFRESH, lifetime_attrs, &pa, &resp, rbuf,
