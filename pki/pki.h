@@ -167,8 +167,9 @@ struct pki_lab_plan {
 int pki_lab_plan(struct pki_lab_plan *plan, const struct pki_lab_opts *opts, struct pki_err *err);
 /* Makes the CA (or loads it) and the leaves, then writes every file of the
  * plan. Without force, refuses (EEXIST, naming the file) before writing
- * anything if one of the files exists. Creates out_dir (one level) if
- * missing. */
+ * anything if one of the files exists, and when a write fails (ENOSPC...)
+ * removes the files it wrote. Creates out_dir (one level) if missing, and
+ * removes it again when it fails and the directory is empty. */
 int pki_lab_write(const struct pki_lab_plan *plan, struct pki_err *err);
 const char *pki_role_name(enum pki_role role);
 

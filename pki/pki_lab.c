@@ -22,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/rand.h>
 
@@ -194,9 +195,11 @@ static const char *opt_path(const char *path)
 	return *path ? path : NULL;
 }
 
-static int dir_make(const char *dir, struct pki_err *err)
+/* *made: whether this call created it. */
+static int dir_make(const char *dir, bool *made, struct pki_err *err)
 {
-	if (mkdir(dir, 0755) == 0)
+	*made = mkdir(dir, 0755) == 0;
+	if (*made)
 		return 0;
 	int e = errno;
 	struct stat st;
@@ -237,6 +240,23 @@ static int conflicts_check(const struct pki_lab_plan *p, struct pki_err *err)
 	return 0;
 }
 
+/* After a failure to write (a full disk): the plan's files go, so that no
+ * half set is left for serve to load. Only without force, when none of them
+ * existed before (conflicts_check): with force, one not written yet may be
+ * an older set's. */
+static void written_remove(const struct pki_lab_plan *p)
+{
+	for (int r = 0; r < PKI_ROLE_COUNT && !p->force; r++) {
+		const struct pki_lab_item *it = &p->item[r];
+		if (r != PKI_ROLE_CA || ca_cert_written(p))
+			unlink(it->cert);
+		if (*it->key)
+			unlink(it->key);
+		if (*it->bundle)
+			unlink(it->bundle);
+	}
+}
+
 static int leaf_make(struct pki_cert **certp, const struct pki_ca *ca,
                      const struct pki_lab_item *it, const struct pki_lab_plan *p,
                      const struct pki_validity *v, struct pki_err *err)
@@ -271,9 +291,11 @@ int pki_lab_write(const struct pki_lab_plan *p, struct pki_err *err)
 	struct pki_validity v = {.now = time(NULL), .days = p->days};
 	struct pki_ca *ca = NULL;
 	struct pki_cert *leaf[PKI_ROLE_COUNT] = {NULL};
-	int e = dir_make(p->out_dir, err);
+	bool made_dir;
+	int e = dir_make(p->out_dir, &made_dir, err);
 	if (!e)
 		e = conflicts_check(p, err);
+	bool clear = !e; /* any file of the plan that exists from here on is ours */
 	if (!e && p->new_ca)
 		e = pki_ca_create(&ca, p->item[PKI_ROLE_CA].cn, p->kt, &v, err);
 	else if (!e)
@@ -289,5 +311,9 @@ int pki_lab_write(const struct pki_lab_plan *p, struct pki_err *err)
 	for (int r = 0; r < PKI_ROLE_COUNT; r++)
 		pki_cert_free(leaf[r]);
 	pki_ca_free(ca);
+	if (e && clear)
+		written_remove(p);
+	if (e && made_dir)
+		rmdir(p->out_dir); /* left when not empty */
 	return e;
 }

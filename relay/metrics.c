@@ -16,9 +16,9 @@ static const char *const turn_results[] = {"ok",  "400", "401", "403", "420", "4
                                            "442", "443", "446", "447", "486", "508"};
 _Static_assert(N(turn_results) == METRIC_TURN_RESULT_COUNT,
                "turn_results must name every enum metric_turn_result");
-static const char *const turn_drops[] = {"no_allocation", "no_channel",     "no_permission",
-                                         "bandwidth",     "too_big",        "send_failed",
-                                         "rate_401",      "connect_failed", "hold_evicted"};
+static const char *const turn_drops[] = {
+    "no_allocation", "no_channel", "no_permission",  "bandwidth",    "too_big",
+    "send_failed",   "rate_401",   "connect_failed", "hold_evicted", "peer_unreachable"};
 _Static_assert(N(turn_drops) == METRIC_TURN_DROP_COUNT,
                "turn_drops must name every enum metric_turn_drop");
 static const char *const refusals[] = {

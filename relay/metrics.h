@@ -88,6 +88,7 @@ enum metric_turn_drop {
 	/* MS-TURN over TCP: a peer held for its permission, reset to make room
 	 * for a newer one (the held are bounded apart from the permitted). */
 	METRIC_TURN_DROP_HOLD_EVICTED,
+	METRIC_TURN_DROP_UNREACHABLE, /* an ICMP error came back from a peer (UDP) */
 	METRIC_TURN_DROP_COUNT,
 };
 

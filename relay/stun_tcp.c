@@ -144,7 +144,7 @@ static void forward_one(struct stun_tcp_conn *c, struct evbuffer *input, size_t 
 	if (msg &&
 	    !turn_channel_data(s, a, msg, frame_len, turn_now_ms(s, NULL), &fd, &peer, &payload,
 	                       &len) &&
-	    sendto(fd, payload, len, MSG_DONTWAIT, &peer->sa, addr_len(&peer->sa)) < 0)
+	    turn_peer_sendto(fd, payload, len, peer) < 0)
 		turn_drop(s, METRIC_TURN_DROP_SEND_FAILED);
 	evbuffer_drain(input, frame_len);
 }
@@ -202,10 +202,12 @@ static enum tcp_step read_rfc(struct stun_tcp_conn *c, struct evbuffer *input)
 		return STEP_CLOSE;
 	if (evbuffer_get_length(input) < frame_len)
 		return STEP_MORE;
-	uint8_t *msg = evbuffer_pullup(input, (ev_ssize_t)frame_len);
-	bool good = msg && answer_one(c, msg, frame_len);
-	evbuffer_drain(input, frame_len);
-	return good ? STEP_DONE : STEP_CLOSE;
+	/* Taken out before it is answered: a ConnectionBind hands the rest of
+	 * the input to the peer (RFC 6062), which must not get the request. */
+	uint8_t msg[STUN_MAX_MSG_LEN];
+	if (evbuffer_remove(input, msg, frame_len) != (int)frame_len)
+		return STEP_CLOSE;
+	return answer_one(c, msg, frame_len) ? STEP_DONE : STEP_CLOSE;
 }
 
 /* MS-TURN framing: a control message (answered) or data (relayed raw to the

@@ -146,6 +146,9 @@ static void send_forwards(struct relay_server *s, unsigned n)
 			end++;
 		while (i < end) {
 			int r = sendmmsg(batch.fwd_fd[i], batch.fwd + i, end - i, MSG_DONTWAIT);
+			/* An earlier packet's ICMP error: see turn_peer_sendto. */
+			if (r < 0 && turn_icmp_errno(errno))
+				r = sendmmsg(batch.fwd_fd[i], batch.fwd + i, end - i, MSG_DONTWAIT);
 			if (r <= 0) {
 				turn_drop(s, METRIC_TURN_DROP_SEND_FAILED);
 				i++;

@@ -87,6 +87,46 @@ int turn_channel_data(struct relay_server *s, struct turn_alloc *a, uint8_t *buf
 	return 0;
 }
 
+void turn_relay_recverr(int fd, int family)
+{
+	int on = 1;
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof(on));
+	else
+		setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
+}
+
+bool turn_icmp_errno(int e)
+{
+	return e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH || e == EHOSTDOWN ||
+	       e == ENOPROTOOPT || e == EMSGSIZE;
+}
+
+ssize_t turn_peer_sendto(int fd, const void *buf, size_t len, const union turn_sa *peer)
+{
+	ssize_t n = sendto(fd, buf, len, MSG_DONTWAIT, &peer->sa, addr_len(&peer->sa));
+	if (n < 0 && turn_icmp_errno(errno))
+		n = sendto(fd, buf, len, MSG_DONTWAIT, &peer->sa, addr_len(&peer->sa));
+	return n;
+}
+
+/* Counts the ICMP errors queued on a relayed socket. Reading them clears
+ * the socket's error, which would otherwise wake the loop again and again
+ * and fail the next send, to any peer. */
+static void relay_read_errors(struct relay_server *s, int fd)
+{
+	for (int i = 0; i < UDP_BATCH; i++) {
+		union {
+			struct cmsghdr align;
+			char buf[128]; /* the extended error and the offender's address, unused */
+		} ctl;
+		struct msghdr m = {.msg_control = &ctl, .msg_controllen = sizeof(ctl)};
+		if (recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			return;
+		turn_drop(s, METRIC_TURN_DROP_UNREACHABLE);
+	}
+}
+
 void turn_send_to_peer(struct relay_server *s, struct turn_alloc *a, const union turn_sa *peer,
                        const uint8_t *data, size_t len)
 {
@@ -100,7 +140,7 @@ void turn_send_to_peer(struct relay_server *s, struct turn_alloc *a, const union
 		turn_drop(s, METRIC_TURN_DROP_BANDWIDTH);
 		return;
 	}
-	if (sendto(a->relay_fd, data, len, MSG_DONTWAIT, &peer->sa, addr_len(&peer->sa)) < 0) {
+	if (turn_peer_sendto(a->relay_fd, data, len, peer) < 0) {
 		turn_drop(s, METRIC_TURN_DROP_SEND_FAILED);
 		return;
 	}
@@ -271,8 +311,10 @@ static int relay_read_batch(struct relay_server *s, struct turn_alloc *a, int fd
 		                                   .msg_iovlen = 1};
 	}
 	int got = recvmmsg(fd, rb.in, UDP_BATCH, MSG_DONTWAIT, NULL);
-	if (got <= 0)
+	if (got <= 0) { /* nothing to read, or the socket's error: ICMP came */
+		relay_read_errors(s, fd);
 		return 0;
+	}
 	bool udp_client = a->client_transport == TURN_TRANSPORT_UDP;
 	union turn_sa dest;
 	size_t ctl_len = 0;

@@ -88,6 +88,14 @@ int turn_channel_data(struct relay_server *s, struct turn_alloc *a, uint8_t *buf
 void turn_send_to_peer(struct relay_server *s, struct turn_alloc *a, const union turn_sa *peer,
                        const uint8_t *data, size_t len);
 void turn_relay_read_cb(evutil_socket_t fd, short what, void *arg);
+/* A relayed UDP socket queues the ICMP errors its peers send back, for
+ * relay_read_cb to count (IP_RECVERR). A send on it reports such an error
+ * (turn_icmp_errno: one an ICMP message sets) when one is pending: it
+ * belongs to an earlier packet, and the send is made once more, as
+ * peer_sendto does. */
+void turn_relay_recverr(int fd, int family);
+bool turn_icmp_errno(int e);
+ssize_t turn_peer_sendto(int fd, const void *buf, size_t len, const union turn_sa *peer);
 bool turn_bandwidth_allow(struct relay_server *s, struct turn_alloc *a, int dir, size_t len,
                           uint64_t now_ms);
 /* MS-TURN: where a datagram from the client of MS-TURN allocation a goes

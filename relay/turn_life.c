@@ -137,6 +137,8 @@ static int relay_open(struct relay_server *s, struct turn_alloc *a,
 	};
 	if (relay_sock_open(s->shared->pool, &ip->sa, &o, &fd, &port))
 		return ENOSPC;
+	if (o.type == SOCK_DGRAM)
+		turn_relay_recverr(fd, ip->sa.sa_family);
 	a->relay_fd = fd;
 	a->relay_transport = p->relay_transport;
 	a->relayed = *ip;

@@ -12,7 +12,7 @@ run_pkgs="iproute2 nftables iptables procps util-linux"
 docker_pkgs="docker.io docker-compose mmdebstrap"
 test_pkgs="python3 clang libclang-rt-14-dev coturn stun-client tshark psmisc
 openssl curl dnsmasq-base kamailio kamailio-tls-modules baresip-core libnice-dev
-chromium fonts-dejavu-core systemd"
+chromium fonts-dejavu-core systemd conntrack"
 
 want="$build_pkgs"
 case "${1:-}" in

@@ -27,6 +27,9 @@
 
 #define WRITE_PAUSE  ((size_t)256 * 1024) /* stop reading while this much is unsent */
 #define WRITE_RESUME ((size_t)64 * 1024)
+/* Beyond this, what others send to a peer that reads nothing (messages
+ * forwarded to it) is dropped: its pause stops only its own requests. */
+#define WRITE_MAX ((size_t)1024 * 1024)
 
 static const char *kind_name(enum metric_sip_listener kind)
 {
@@ -95,6 +98,10 @@ void sip_conn_send(struct sip_conn *c, const char *data, size_t len)
 {
 	if (!c->bev) { /* TCP still connecting: sent once TLS can take it */
 		evbuffer_add(c->early, data, len);
+		return;
+	}
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > WRITE_MAX) {
+		metrics_inc(c->server->metrics, &metric_sip_stalled_dropped_total, 0);
 		return;
 	}
 	bufferevent_write(c->bev, data, len);
@@ -184,8 +191,10 @@ static void established(struct sip_conn *c)
 	c->established = true;
 	c->since_ms = evict_now_ms();
 	c->server->pending_done(c, false);
+	/* Idle: nothing read for that long; or nothing written while output
+	 * waits (a peer that reads nothing). */
 	struct timeval idle = {.tv_sec = conf->sip_idle_timeout};
-	bufferevent_set_timeouts(c->bev, &idle, NULL);
+	bufferevent_set_timeouts(c->bev, &idle, &idle);
 	arm_deadline(c, conf->sip_first_request_timeout);
 	log_info("sip %s #%lu %s: TLS up%s%s", kind_name(c->kind), c->id, c->peer_str,
 	         c->partner[0] ? ", partner " : "", c->partner);
@@ -323,8 +332,11 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	(void)bev;
 	if (what & BEV_EVENT_TIMEOUT) {
-		metrics_inc(c->server->metrics, &metric_sip_idle_closed_total, 0);
-		sip_conn_free(c, "idle");
+		bool stalled = what & BEV_EVENT_WRITING;
+		metrics_inc(
+		    c->server->metrics,
+		    stalled ? &metric_sip_stalled_closed_total : &metric_sip_idle_closed_total, 0);
+		sip_conn_free(c, stalled ? "the peer reads nothing" : "idle");
 	} else if (what & BEV_EVENT_EOF) {
 		sip_conn_free(c, "closed by the peer");
 	} else {

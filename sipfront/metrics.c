@@ -38,6 +38,13 @@ struct metric_family metric_sip_requests_total = {"edgelab_sip_requests_total",
 struct metric_family metric_sip_idle_closed_total = {
     "edgelab_sip_idle_closed_total", METRIC_COUNTER, "SIP connections closed when idle",
     METRIC_NO_LABELS, 0};
+struct metric_family metric_sip_stalled_closed_total = {
+    "edgelab_sip_stalled_closed_total", METRIC_COUNTER,
+    "SIP connections closed when the peer read nothing for sip_idle_timeout", METRIC_NO_LABELS, 0};
+struct metric_family metric_sip_stalled_dropped_total = {
+    "edgelab_sip_stalled_dropped_total", METRIC_COUNTER,
+    "SIP messages dropped: too much already waited for a peer that reads nothing", METRIC_NO_LABELS,
+    0};
 struct metric_family metric_sip_framing_closed_total = {
     "edgelab_sip_framing_closed_total", METRIC_COUNTER, "SIP connections closed on a framing error",
     METRIC_NO_LABELS, 0};
@@ -48,9 +55,17 @@ struct metric_family metric_sip_connections = {"edgelab_sip_connections", METRIC
                                                "SIP connections open", METRIC_NO_LABELS, 0};
 
 static struct metric_family *const families[] = {
-    &metric_sip_connections_total,  &metric_sip_refused_total,     &metric_sip_evicted_total,
-    &metric_sip_requests_total,     &metric_sip_idle_closed_total, &metric_sip_framing_closed_total,
-    &metric_sip_bad_requests_total, &metric_sip_connections,       NULL,
+    &metric_sip_connections_total,
+    &metric_sip_refused_total,
+    &metric_sip_evicted_total,
+    &metric_sip_requests_total,
+    &metric_sip_idle_closed_total,
+    &metric_sip_framing_closed_total,
+    &metric_sip_bad_requests_total,
+    &metric_sip_connections,
+    &metric_sip_stalled_closed_total,
+    &metric_sip_stalled_dropped_total,
+    NULL,
 };
 
 int sip_metrics_register(void)

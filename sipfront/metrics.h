@@ -31,9 +31,11 @@ extern struct metric_family metric_sip_refused_total;     /* listener x refusal 
 extern struct metric_family metric_sip_evicted_total;     /* listener x enum evict_state */
 extern struct metric_family metric_sip_requests_total;    /* enum metric_sip_method */
 extern struct metric_family metric_sip_idle_closed_total;
-extern struct metric_family metric_sip_framing_closed_total; /* framing error, oversized */
-extern struct metric_family metric_sip_bad_requests_total;   /* answered 400 */
-extern struct metric_family metric_sip_connections;          /* gauge */
+extern struct metric_family metric_sip_stalled_closed_total;  /* no write for sip_idle_timeout */
+extern struct metric_family metric_sip_stalled_dropped_total; /* WRITE_MAX waited already */
+extern struct metric_family metric_sip_framing_closed_total;  /* framing error, oversized */
+extern struct metric_family metric_sip_bad_requests_total;    /* answered 400 */
+extern struct metric_family metric_sip_connections;           /* gauge */
 
 /* 0, or metrics_register's error. */
 int sip_metrics_register(void);

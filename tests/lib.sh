@@ -208,6 +208,49 @@ control_conf() {
 	[ "$#" -eq 0 ] || printf '%s\n' "$@"
 }
 
+# need_turnc: sets TURNC (tests/tools/turnc, built) and TOOLS (the source's
+# tests/tools); a failed check and the end when turnc or turnutils_peer (an
+# echoing peer, coturn's) is missing.
+need_turnc() {
+	TURNC=${TURNC:-$BUILDDIR/tests/tools/turnc}
+	TOOLS=$SRCDIR/tests/tools
+	[ -x "$TURNC" ] || { not_ok "turnc is built ($TURNC)"; finish; }
+	command -v turnutils_peer >/dev/null || { not_ok "turnutils_peer is installed"; finish; }
+}
+
+# turn_edge NAME [LINE...]: a serve of its own for the TURN tests: STUN on
+# UDP (on $LISTEN, 127.0.0.1 by default) and TCP on one free port, SIP off
+# (unless a LINE sets its listeners), turn_users alice and bob (password
+# secret), its control socket in $TMP, then each LINE (workers among them:
+# none is set here). Sets PORT_<NAME>, CTL_<NAME> and PID_<NAME> (and
+# SERVE_PID).
+turn_edge() {
+	te_name=$1
+	shift
+	te_port=$(free_port)
+	{
+		printf '%s\n' "stun_udp_listen ${LISTEN:-127.0.0.1}:$te_port" \
+			"stun_tcp_listen 127.0.0.1:$te_port" "control_socket $TMP/$te_name.sock" \
+			"turn_user alice secret" "turn_user bob secret"
+		case " $* " in *" sip_tls_listen "*) ;; *) printf '%s\n' "sip_tls_listen off" \
+			"sip_mtls_listen off" ;; esac
+		for te_line in "$@"; do echo "$te_line"; done
+	} >"$TMP/$te_name.conf"
+	eval "PORT_$te_name=$te_port CTL_$te_name=$TMP/$te_name.sock"
+	serve_start "$TMP/$te_name.conf" "$TMP/$te_name.log" || not_ok "serve $te_name starts"
+	eval "PID_$te_name=$SERVE_PID"
+}
+
+# rss_kb PID: its resident memory (VmRSS), in kB. Call rss_honest before
+# starting the process: in a sanitizer build freed memory waits in
+# AddressSanitizer's quarantine (256 MB), resident, and a bound on RSS
+# would measure that.
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+rss_honest() {
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1
+	export ASAN_OPTIONS
+}
+
 # metric SOCKET NAME{labels}: the value, or 0.
 metric() {
 	ctl_get "$1" /metrics | awk -v k="$2" '$1 == k { print $2; found = 1 } END { if (!found) print 0 }'

@@ -9,30 +9,14 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 
-TURNC=${TURNC:-$BUILDDIR/tests/tools/turnc}
-[ -x "$TURNC" ] || { not_ok "turnc is built ($TURNC)"; finish; }
-command -v turnutils_peer >/dev/null || { not_ok "turnutils_peer is installed"; finish; }
+need_turnc
 
-# start_edge NAME [KEY VALUE lines]: a serve of its own; sets PORT_<NAME>
-# and CTL_<NAME> (and SERVE_PID).
+# start_edge NAME [KEY VALUE lines]: a serve of its own (tests/lib.sh's
+# turn_edge, two workers).
 start_edge() {
-	name=$1
+	se_name=$1
 	shift
-	port=$(free_port)
-	ctl=$TMP/$name.sock
-	{
-		echo "workers 2"
-		echo "stun_udp_listen ${LISTEN:-127.0.0.1}:$port"
-		echo "stun_tcp_listen 127.0.0.1:$port"
-		echo "control_socket $ctl"
-		echo "sip_tls_listen off"
-		echo "sip_mtls_listen off"
-		echo "turn_user alice secret"
-		echo "turn_user bob secret"
-		for line in "$@"; do echo "$line"; done
-	} >"$TMP/$name.conf"
-	eval "PORT_$name=$port CTL_$name=$ctl"
-	serve_start "$TMP/$name.conf" "$TMP/$name.log" || not_ok "serve $name starts"
+	turn_edge "$se_name" "workers 2" "$@"
 }
 
 # turnc NAME ARGS...: runs turnc against that edge, output in $TMP/out.

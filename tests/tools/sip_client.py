@@ -14,6 +14,8 @@ requests sent one at a time, each answer's status line printed as it comes
 --ready: once every connection is up, print "ready" and wait for a line on
 stdin before the first request (so that a test can time what it starts
 between the two, without counting our start-up and handshakes).
+--step: wait for a line on stdin before each request after the first (so
+that a test can act on the edge between two requests on one connection).
 Exits 1 when a connection fails or closes early, or an answer takes more
 than --timeout seconds (10).
 """
@@ -65,6 +67,7 @@ def main():
     p.add_argument("--cert")
     p.add_argument("--key")
     p.add_argument("--ready", action="store_true")
+    p.add_argument("--step", action="store_true")
     p.add_argument("--timeout", type=float, default=10)
     p.add_argument("what", choices=["options", "message"])
     p.add_argument("arg")
@@ -76,6 +79,8 @@ def main():
     for c in conns:
         if a.what == "options":
             for i in range(int(a.arg)):
+                if a.step and i:
+                    sys.stdin.readline()
                 print(c.request("OPTIONS", "sip:sip.edge.example", i + 1), flush=True)
         else:
             print(c.request("MESSAGE", a.arg, 1), flush=True)

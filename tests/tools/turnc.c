@@ -8,6 +8,12 @@
  *   refresh:N        Refresh with LIFETIME N
  *   perm:ADDR        CreatePermission (ADDR as IP, IP:PORT or [IPv6]:PORT)
  *   connect:ADDR     Connect (RFC 6062): prints the code and CONNECTION-ID
+ *   cbind            ConnectionBind of the last CONNECTION-ID on a new TCP
+ *                    connection, which becomes the data connection
+ *   dsend:TEXT       writes TEXT on the data connection
+ *   drecv:TEXT       waits 2 s for TEXT on the data connection
+ *   dwait:N          waits N seconds for the data connection to end: prints
+ *                    "dwait eof", "dwait reset" or "dwait timeout"
  *   bind:CHAN:ADDR   ChannelBind (CHAN in hex, e.g. 4001)
  *   send:ADDR:TEXT   Send indication
  *   chan:CHAN:TEXT   ChannelData
@@ -15,6 +21,11 @@
  *   noauth           an unauthenticated Allocate: prints its code or "none"
  *   noauth:N         N of them at once: prints how many got an answer in 1 s
  *   flood:CHAN:N:SIZE  N ChannelData messages of SIZE bytes, back to back
+ *   pace:CHAN:S:PPS  ChannelData (100 bytes) at PPS per second for S seconds,
+ *                    counting what comes back on CHAN meanwhile and for a
+ *                    second after: "pace sent N got M"
+ *   listen:CHAN:S    counts the ChannelData on CHAN that comes in S seconds,
+ *                    sending nothing: "listen got N"
  *   sleep:N          waits N seconds
  *
  * Requests print "NAME CODE [key=value...]"; a 401 or 438 carrying a nonce
@@ -41,6 +52,9 @@ struct client {
 	char realm[256], nonce[256];
 	uint8_t key[16];
 	bool have_nonce;
+	struct sockaddr_storage server;
+	uint32_t conn_id; /* the last Connect's */
+	int data_fd;      /* RFC 6062 data connection, or -1 */
 };
 
 static int send_all(struct client *c, const void *buf, size_t len)
@@ -271,6 +285,103 @@ static const uint8_t *payload_of(const uint8_t *buf, size_t n, struct stun_msg *
 	return d->val;
 }
 
+static void conn_id_attr(struct stun_enc *e, void *arg)
+{
+	stun_enc_u32(e, STUN_ATTR_CONNECTION_ID, *(uint32_t *)arg);
+}
+
+/* ConnectionBind (RFC 6062 section 4.3) on a new connection, with the
+ * control connection's credentials and nonce: on 200 it carries data. */
+static int connection_bind(struct client *c, struct stun_msg *resp, uint8_t *rbuf, size_t rcap)
+{
+	struct sockaddr *sa = (struct sockaddr *)&c->server;
+	int fd = socket(sa->sa_family, SOCK_STREAM, 0), control = c->fd;
+	if (fd < 0 || connect(fd, sa, addr_len(sa)))
+		return errno;
+	c->fd = fd;
+	int code = transact(c, STUN_METHOD_CONNECTION_BIND, true, conn_id_attr, &c->conn_id, resp,
+	                    rbuf, rcap);
+	c->fd = control;
+	printf("cbind %d\n", code);
+	fflush(stdout);
+	if (code != 200) {
+		close(fd);
+		return 0;
+	}
+	if (c->data_fd >= 0)
+		close(c->data_fd);
+	c->data_fd = fd;
+	return 0;
+}
+
+/* dsend, drecv and dwait on the data connection. */
+static int data_cmd(struct client *c, const char *cmd, const char *arg)
+{
+	char buf[4096];
+	if (c->data_fd < 0)
+		return ENOTCONN;
+	if (cmd[1] == 's') {
+		if (send(c->data_fd, arg, strlen(arg), MSG_NOSIGNAL) != (ssize_t)strlen(arg))
+			return errno;
+		printf("dsend sent\n");
+	} else if (cmd[1] == 'r') {
+		size_t have = 0, want = strlen(arg);
+		struct pollfd pfd = {.fd = c->data_fd, .events = POLLIN};
+		while (have < want && have < sizeof(buf) && poll(&pfd, 1, 2000) > 0) {
+			ssize_t n = recv(c->data_fd, buf + have, sizeof(buf) - have, 0);
+			if (n <= 0)
+				break;
+			have += (size_t)n;
+		}
+		printf("drecv %s\n", have >= want && !memcmp(buf, arg, want) ? "ok" : "timeout");
+	} else {
+		/* Reads (and throws away) what still comes until the end. */
+		struct pollfd pfd = {.fd = c->data_fd, .events = POLLIN};
+		const char *how = "timeout";
+		for (int ms = atoi(arg) * 1000; ms > 0 && poll(&pfd, 1, 100) >= 0; ms -= 100) {
+			if (!(pfd.revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			ssize_t n = recv(c->data_fd, buf, sizeof(buf), MSG_DONTWAIT);
+			if (n == 0 || (n < 0 && errno != EAGAIN)) {
+				how = n == 0 ? "eof" : "reset";
+				break;
+			}
+		}
+		printf("dwait %s\n", how);
+	}
+	fflush(stdout);
+	return 0;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* pace: traffic that lasts, for a test that acts on serve meanwhile. */
+static int pace(struct client *c, const char *arg)
+{
+	unsigned ch, secs, pps, sent = 0, got = 0;
+	uint8_t buf[4 + 100] = {0}, rbuf[4096];
+	if (sscanf(arg, "%x:%u:%u", &ch, &secs, &pps) != 3 || !pps || pps > 1000)
+		return EINVAL;
+	buf[0] = (uint8_t)(ch >> 8), buf[1] = (uint8_t)ch, buf[3] = 100;
+	uint64_t start = now_ms(), end = start + (uint64_t)secs * 1000, t;
+	while ((t = now_ms()) < end + 1000) {
+		if (t < end && sent < (t - start) * pps / 1000 + 1) {
+			if (send_all(c, buf, sizeof(buf)))
+				return EIO;
+			sent++;
+		}
+		size_t n = recv_msg(c, rbuf, sizeof(rbuf), 1);
+		got += n >= 4 && rbuf[0] == buf[0] && rbuf[1] == buf[1];
+	}
+	printf("pace sent %u got %u", sent, got);
+	return 0;
+}
+
 static int run(struct client *c, const char *cmd)
 {
 	uint8_t rbuf[4096];
@@ -323,6 +434,19 @@ static int run(struct client *c, const char *cmd)
 			if (send_all(c, buf, len))
 				return EIO;
 		printf("flood sent %u", n);
+	} else if (!strncmp(cmd, "pace:", 5)) {
+		int rc = pace(c, arg);
+		if (rc)
+			return rc;
+	} else if (!strncmp(cmd, "listen:", 7)) {
+		unsigned ch, secs, got = 0;
+		if (sscanf(arg, "%x:%u", &ch, &secs) != 2)
+			return EINVAL;
+		for (uint64_t end = now_ms() + secs * 1000ull; now_ms() < end;) {
+			size_t n = recv_msg(c, rbuf, sizeof(rbuf), 10);
+			got += n >= 4 && (unsigned)(rbuf[0] << 8 | rbuf[1]) == ch;
+		}
+		printf("listen got %u", got);
 	} else if (!strncmp(cmd, "refresh:", 8)) {
 		pa.lifetime = (uint32_t)strtoul(arg, NULL, 10);
 		if (request(c, "refresh", STUN_METHOD_REFRESH, lifetime_attrs, &pa, &resp, rbuf,
@@ -341,8 +465,15 @@ static int run(struct client *c, const char *cmd)
 		if (request(c, "connect", STUN_METHOD_CONNECT, peer_attrs, &pa, &resp, rbuf,
 		            sizeof(rbuf)) == 200 &&
 		    (cid = stun_msg_attr(&resp, STUN_ATTR_CONNECTION_ID)) &&
-		    !stun_attr_u32(cid, &id))
+		    !stun_attr_u32(cid, &id)) {
 			printf(" id=%u", id);
+			c->conn_id = id;
+		}
+	} else if (!strcmp(cmd, "cbind")) {
+		return connection_bind(c, &resp, rbuf, sizeof(rbuf));
+	} else if (!strncmp(cmd, "dsend:", 6) || !strncmp(cmd, "drecv:", 6) ||
+	           !strncmp(cmd, "dwait:", 6)) {
+		return data_cmd(c, cmd, arg);
 	} else if (!strncmp(cmd, "bind:", 5)) {
 		char *rest = strchr(arg, ':');
 		if (!rest || parse_peer(rest + 1, &pa.peer))
@@ -411,8 +542,9 @@ static int run(struct client *c, const char *cmd)
 
 int main(int argc, char **argv)
 {
-	struct client c = {.user = "alice", .pass = "secret"};
-	struct sockaddr_storage server, local;
+	struct client c = {.user = "alice", .pass = "secret", .data_fd = -1};
+	struct sockaddr_storage local;
+	struct sockaddr_storage *server = &c.server;
 	const char *server_s = NULL, *local_s = NULL;
 	int opt;
 	while ((opt = getopt(argc, argv, "ts:u:p:L:")) != -1) {
@@ -429,18 +561,18 @@ int main(int argc, char **argv)
 		else
 			return 2;
 	}
-	if (!server_s || addr_parse(server_s, 3478, &server) ||
+	if (!server_s || addr_parse(server_s, 3478, server) ||
 	    (local_s && addr_parse(local_s, 0, &local))) {
 		fprintf(stderr,
 		        "usage: turnc [-t] -s HOST:PORT [-u USER] [-p PASS] [-L IP] CMD...\n");
 		return 2;
 	}
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
-	c.fd = socket(server.ss_family, c.tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
+	c.fd = socket(server->ss_family, c.tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
 	if (c.fd < 0 ||
 	    (local_s &&
 	     bind(c.fd, (struct sockaddr *)&local, addr_len((struct sockaddr *)&local))) ||
-	    connect(c.fd, (struct sockaddr *)&server, addr_len((struct sockaddr *)&server))) {
+	    connect(c.fd, (struct sockaddr *)server, addr_len((struct sockaddr *)server))) {
 		perror("turnc");
 		return 2;
 	}

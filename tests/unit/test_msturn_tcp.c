@@ -5,9 +5,9 @@
  * Send to a TCP peer (which connects from the relayed port) and its Data
  * indication back, Set Active Destination and raw data frames both ways, a
  * peer without a permission and one with a permission calling in, framing
- * errors, the pseudo-TLS listener, and the allocation's end with its client
- * connection. The conf refuses port 0, so the listeners get ports found
- * free just before. Single-threaded: the
+ * errors, the pseudo-TLS listener, a peer that resets mid-stream, and the
+ * allocation's end with its client connection. The conf refuses port 0, so
+ * the listeners get ports found free just before. Single-threaded: the
  * test's sockets are plain loopback sockets, and every wait pumps the
  * server's loop until the bytes are there or a 2 s deadline passes. */
 #include <arpa/inet.h>
@@ -42,7 +42,7 @@ struct rig {
 	struct relay_rig *rr; /* the server, its loop and metrics */
 	uint16_t tcp_port, tls_port;
 	uint8_t key[16];
-	/* The session cases 2 to 4 build and case 8 ends. */
+	/* The session cases 2 to 4 build and case 9 ends. */
 	int client;                 /* the MS-TURN client on the STUN/TCP listener */
 	int peer_listen;            /* the test's TCP peer */
 	int peer_conn;              /* the relay's connection to it, peer side */
@@ -920,7 +920,62 @@ static void test_tls_listener(void **state)
 	assert_int_equal(metric(r, &metric_stun_tcp_error_closed_total, 0), closed + 1);
 }
 
-/* 8. The client's connection ends its allocation and the peer's. */
+/* Whether a socket of this process (the server's: they share it) is
+ * connected to addr. */
+static bool connected_to(const struct sockaddr_in *addr)
+{
+	for (int fd = 0; fd < 1024; fd++) {
+		struct sockaddr_in peer;
+		socklen_t len = sizeof(peer);
+		if (!getpeername(fd, (struct sockaddr *)&peer, &len) &&
+		    peer.sin_family == AF_INET && peer.sin_port == addr->sin_port &&
+		    peer.sin_addr.s_addr == addr->sin_addr.s_addr)
+			return true;
+	}
+	return false;
+}
+
+/* 8. The peer resets its connection mid-stream (issue 15's faults): the
+ * relay frees it (its descriptor is closed), the client's connection and
+ * the allocation stay, and the next data frame for the active destination
+ * connects to it again. */
+static void test_tcp_peer_reset(void **state)
+{
+	struct rig *r = *state;
+	static const uint8_t again[] = {0x80, 0x00, 0x00, 0x02, 0x01};
+	uint8_t got[sizeof(again)];
+	assert_true(r->client >= 0 && r->peer_conn >= 0 && r->peer_listen >= 0);
+	struct sockaddr_in ours;
+	socklen_t len = sizeof(ours);
+	assert_int_equal(getsockname(r->peer_conn, (struct sockaddr *)&ours, &len), 0);
+	assert_true(connected_to(&ours)); /* the relay's side */
+	struct linger reset = {.l_onoff = 1, .l_linger = 0};
+	assert_int_equal(setsockopt(r->peer_conn, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset)), 0);
+	close(r->peer_conn); /* a RST */
+	r->peer_conn = -1;
+	uint64_t end = now_ms() + DEADLINE_MS;
+	while (connected_to(&ours) && now_ms() < end)
+		pump_once(r, -1, 0);
+	assert_false(connected_to(&ours));
+	assert_quiet(r, r->client);
+	assert_int_equal(metric(r, &metric_turn_allocations, 0), 1);
+
+	uint64_t out = metric(r, &metric_msturn_tcp_peer_connections_total, 0);
+	send_frame(r, r->client, MSTURN_FRAME_DATA, again, sizeof(again));
+	end = now_ms() + DEADLINE_MS;
+	while (r->peer_conn < 0 && now_ms() < end) {
+		pump_once(r, r->peer_listen, POLLIN);
+		struct pollfd p = {.fd = r->peer_listen, .events = POLLIN};
+		if (poll(&p, 1, 0) == 1)
+			r->peer_conn = accept(r->peer_listen, NULL, NULL);
+	}
+	assert_true(r->peer_conn >= 0);
+	assert_int_equal(recv_exact(r, r->peer_conn, got, sizeof(got)), sizeof(got));
+	assert_memory_equal(got, again, sizeof(again));
+	assert_int_equal(metric(r, &metric_msturn_tcp_peer_connections_total, 0), out + 1);
+}
+
+/* 9. The client's connection ends its allocation and the peer's. */
 static void test_client_close_frees_allocation(void **state)
 {
 	struct rig *r = *state;
@@ -958,6 +1013,7 @@ int main(void)
 	    cmocka_unit_test(test_tcp_strangers_do_not_block_permitted_peer),
 	    cmocka_unit_test(test_tcp_bad_frames),
 	    cmocka_unit_test(test_tls_listener),
+	    cmocka_unit_test(test_tcp_peer_reset),
 	    cmocka_unit_test(test_client_close_frees_allocation),
 	};
 	return cmocka_run_group_tests(tests, rig_up, rig_down);
