@@ -59,6 +59,21 @@ static size_t json_escape(char *out, size_t len, size_t cap, const char *s)
 	return len;
 }
 
+/* Appends s to out with control characters (a newline, an escape) as \xNN:
+ * messages carry what clients sent (a TURN USERNAME, a SIP URI), which must
+ * not forge or hide lines. Returns the new length. */
+static size_t text_escape(char *out, size_t len, size_t cap, const char *s)
+{
+	for (; *s && len + 5 < cap; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f)
+			len += (size_t)snprintf(out + len, cap - len, "\\x%02x", c);
+		else
+			out[len++] = (char)c;
+	}
+	return len;
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	if ((int)level > atomic_load(&current_level))
@@ -88,11 +103,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		line[len++] = '"';
 		line[len++] = '}';
 	} else {
-		int w = snprintf(line, sizeof(line) - 1, "%s %-5s %s", stamp, log_level_name(level),
-		                 msg);
-		len = w < 0 ? 0 : (size_t)w;
-		if (len > sizeof(line) - 2)
-			len = sizeof(line) - 2;
+		int w = snprintf(line, sizeof(line) - 1, "%s %-5s ", stamp, log_level_name(level));
+		len = text_escape(line, w < 0 ? 0 : (size_t)w, sizeof(line) - 1, msg);
 	}
 	line[len++] = '\n';
 	/* One write per line so that lines from worker threads never interleave. */

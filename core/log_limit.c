@@ -9,6 +9,8 @@ bool log_limit_pass(struct log_limit *l, uint64_t now_ms, unsigned per_sec, unsi
 		l->milli = (uint32_t)cap;
 		l->last_ms = now_ms;
 	}
+	if (now_ms < l->last_ms) /* the clock stepped back: count from here */
+		l->last_ms = now_ms;
 	if (now_ms > l->last_ms) { /* per_sec lines a second: per_sec thousandths a ms */
 		uint64_t milli = l->milli + (now_ms - l->last_ms) * per_sec;
 		l->milli = (uint32_t)(milli > cap ? cap : milli);

@@ -21,17 +21,17 @@
 enum share { SHARE_ALONE, SHARE_LISTENER, SHARE_CONNECTOR };
 
 /* A classic BPF reuseport program: "return 0", the group's first socket,
- * which is the relayed address's listener (the others join later). A
- * process of the same user can still bind the port with SO_REUSEPORT once
- * the relay has connected out from it (Linux's bind fast path lets any
- * same-user SO_REUSEPORT socket on the same address in), and even listen:
- * it joins the group, but is never handed a connection. */
-static int first_socket_only(int fd)
+ * which is the relayed address's listener (the others join later). Once the
+ * listener has SO_REUSEPORT, a process of the same user can bind the port
+ * with SO_REUSEPORT too (no socket option refuses it), and even listen: it
+ * joins the group, but is never handed a connection. Where the kernel
+ * refuses the program (before Linux 4.5, a sandbox), the relay works on
+ * without it. */
+static void first_socket_only(int fd)
 {
 	struct sock_filter code[] = {{BPF_RET | BPF_K, 0, 0, 0}};
 	struct sock_fprog prog = {.len = 1, .filter = code};
-	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog)) ? errno
-	                                                                                 : 0;
+	(void)setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog));
 }
 
 static int share_before_bind(int fd, enum share share)
@@ -53,7 +53,8 @@ static int share_after_bind(int fd, enum share share)
 		return 0;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)))
 		return errno;
-	return first_socket_only(fd);
+	first_socket_only(fd);
+	return 0;
 }
 
 static int sock_bound(const struct sockaddr *ip, uint16_t port, int type, enum share share,

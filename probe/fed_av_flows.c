@@ -130,17 +130,41 @@ static bool hop_site(enum fed_av_hop h, enum lab_site *s)
 	}
 }
 
-/* Site s's relay packets never reached the internet: fw s stopped them.
- * Our policy's counters say how: its relay row's rule counted them (a
- * reject rule: the packets did not go on) or the policy dropped them. */
-static enum probe_verdict near_fw_verdict(const struct av_variant *v, const struct av_fws *fws,
-                                          enum lab_site s, enum probe_verdict silent)
+/* Edge s's relay did not reach the other edge. The bridge's counters say
+ * whether its packets left site s; when they did not, our policy's counters
+ * say how fw s stopped them (the relay row's rule counted them and they
+ * went no further: a reject rule; the policy's drop counted them: a drop;
+ * neither: the edge never sent them). When they did, the SYN-ACKs (TCP) say
+ * whether fw B let the connection through. */
+static void judge_relay(const struct av_variant *v, const struct fed_av_result *av,
+                        const struct lab_fed_wire *d, const struct av_fws *fws, enum lab_site s,
+                        enum probe_verdict verdict, struct probe_result *r)
 {
-	if (!fws->ok[s])
-		return silent;
-	if (fws->d[s].row[v->relay_row] > 0)
-		return VERDICT_REJECTED;
-	return fws->d[s].dropped > 0 ? VERDICT_BLOCKED : silent;
+	const struct lab_fed_site *me = lab_fed_site(s), *it = lab_fed_site(!s);
+	const struct lab_fed_fw *fw = &fws->d[s];
+	unsigned long long left = v->tcp ? d->av_syn[s] : d->turn[s];
+	if (left == 0 && fws->ok[s] && fw->row[v->relay_row] == 0 && fw->dropped == 0)
+		return fed_verdict(r, VERDICT_FAILED, fed_edge(s),
+		                   "edge %s's relay sent nothing: fw %s counted none of it; %s",
+		                   me->title, me->title, av->detail);
+	if (left == 0) {
+		if (fws->ok[s])
+			verdict = fw->row[v->relay_row] > 0 ? VERDICT_REJECTED : VERDICT_BLOCKED;
+		return fed_verdict(r, verdict, fed_fw(s),
+		                   "edge %s's relay never reached the internet: fw %s (row %d of "
+		                   "%s); %s",
+		                   me->title, me->title, v->relay_row, me->title, av->detail);
+	}
+	if (v->tcp && d->av_synack[s] > 0)
+		return fed_verdict(
+		    r, VERDICT_FAILED, fed_edge(!s),
+		    "edge %s's A/V TCP 443 took edge %s's relay's connection (SYN-ACK "
+		    "seen), but did not answer on it; %s",
+		    it->title, me->title, av->detail);
+	return fed_verdict(r, verdict, fed_fw(!s),
+	                   "edge %s's relay crossed the internet, nothing came back: fw %s (%s "
+	                   "of %s); %s",
+	                   me->title, it->title, v->far_rule, it->title, av->detail);
 }
 
 /* Where the failure was, as a verdict: silence is BLOCKED and a refusal
@@ -156,7 +180,7 @@ static void judge_failure(const struct av_variant *v, const struct av_run *run,
 	if (!hop_site(av->hop, &s)) /* our own set-up: options, a socket */
 		return fed_verdict(r, VERDICT_FAILED, "inet", "%s (%s)", av->detail,
 		                   fed_av_why_name(av->why));
-	const struct lab_fed_site *me = lab_fed_site(s), *it = lab_fed_site(!s);
+	const struct lab_fed_site *me = lab_fed_site(s);
 	bool silent = av->why == FED_AV_WHY_NO_ANSWER;
 	enum probe_verdict verdict = silent ? VERDICT_BLOCKED : VERDICT_REJECTED;
 	if (!silent && av->why != FED_AV_WHY_UNREACHABLE)
@@ -169,22 +193,19 @@ static void judge_failure(const struct av_variant *v, const struct av_run *run,
 	switch (av->hop) {
 	case FED_AV_HOP_CLIENT_A_TO_EDGE_A:
 	case FED_AV_HOP_CLIENT_B_TO_EDGE_B:
+		/* Our policy accepts the A/V edge rule and cannot reject it: a
+		 * reset there is the edge's (nothing listens on its A/V 443). */
+		if (v->tcp && !silent && fws->ok[s])
+			return fed_verdict(
+			    r, VERDICT_FAILED, fed_edge(s),
+			    "edge %s reset the connection to its A/V TCP 443 (fw %s's "
+			    "policy lets it in): %s",
+			    me->title, me->title, av->detail);
 		return fed_verdict(r, verdict, fed_fw(s), "fw %s (%s of %s): %s", me->title,
 		                   v->own_rule, me->title, av->detail);
 	case FED_AV_HOP_EDGE_A_TO_EDGE_B:
-	case FED_AV_HOP_EDGE_B_TO_EDGE_A: {
-		unsigned long long left = v->tcp ? d->av_syn[s] : d->turn[s];
-		if (left == 0)
-			return fed_verdict(
-			    r, near_fw_verdict(v, fws, s, verdict), fed_fw(s),
-			    "edge %s's relay never reached the internet: fw %s (row %d "
-			    "of %s); %s",
-			    me->title, me->title, v->relay_row, me->title, av->detail);
-		return fed_verdict(r, verdict, fed_fw(!s),
-		                   "edge %s's relay crossed the internet, nothing came back: fw %s "
-		                   "(%s of %s); %s",
-		                   me->title, it->title, v->far_rule, it->title, av->detail);
-	}
+	case FED_AV_HOP_EDGE_B_TO_EDGE_A:
+		return judge_relay(v, av, d, fws, s, verdict, r);
 	default:
 		return fed_verdict(r, verdict, fed_edge(s), "%s (%s)", av->detail,
 		                   fed_av_why_name(av->why));

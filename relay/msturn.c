@@ -60,9 +60,11 @@ static int authenticate(struct turn_req *r, const struct turn_alloc *a)
 	if (!code && nonce &&
 	    !(a && a->msturn && nonce->len == sizeof(a->nonce) &&
 	      memcmp(nonce->val, a->nonce, sizeof(a->nonce)) == 0)) {
-		if (turn_nonce_check(r->s->shared->nonce_key, r->now, &r->c->src.sa, nonce->val,
-		                     nonce->len))
-			code = 438, r->why = TURN_REFUSAL_STALE_NONCE;
+		int rc = turn_nonce_check(r->s->shared->nonce_key, r->now, &r->c->src.sa,
+		                          nonce->val, nonce->len);
+		if (rc) /* MS-TURN answers 438 to both: libnice retries on it */
+			code = 438,
+			r->why = rc == ESTALE ? TURN_REFUSAL_STALE_NONCE : TURN_REFUSAL_BAD_NONCE;
 	}
 	const uint8_t *u = user ? user->val : NULL;
 	size_t ulen = user ? user->len : 0;

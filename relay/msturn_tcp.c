@@ -160,6 +160,7 @@ static void connect_settled(struct msturn_tcp_peer *p, bool up)
 	} else {
 		metrics_add(m, &metric_turn_dropped_total, METRIC_TURN_DROP_CONNECT_FAILED,
 		            p->waiting_packets);
+		turn_drop_note(server_of(p->a), METRIC_TURN_DROP_CONNECT_FAILED);
 	}
 	p->connecting = false;
 	p->waiting_packets = 0;

@@ -21,6 +21,7 @@ static enum turn_refusal refusal_of(int code)
 {
 	switch (code) {
 	case 400:
+	case 420:
 	case 432:
 	case 434:
 	case 435:
@@ -94,5 +95,5 @@ void turn_drop_note(struct relay_server *s, enum metric_turn_drop why)
 	if ((unsigned)why >= METRIC_TURN_DROP_COUNT ||
 	    !may_log(s, &s->drop_log[why], held, sizeof(held)))
 		return;
-	log_info("turn: dropped a relayed packet: %s%s", metric_turn_drop_name(why), held);
+	log_info("turn: dropped: %s%s", metric_turn_drop_name(why), held);
 }

@@ -293,10 +293,10 @@ static int udp_claim(const struct sockaddr_storage *sa)
 	int fd = socket(sa->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return errno;
-	int on = 1, rc = 0;
-	if (sa->ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)))
-		rc = errno;
-	if (!rc && bind(fd, (const struct sockaddr *)sa, addr_len((const struct sockaddr *)sa)))
+	/* As the group binds: an IPv6 wildcard is dual-stack there, so it must
+	 * find an IPv4 holder here too. */
+	int rc = 0;
+	if (bind(fd, (const struct sockaddr *)sa, addr_len((const struct sockaddr *)sa)))
 		rc = errno;
 	close(fd);
 	return rc;

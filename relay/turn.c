@@ -48,6 +48,7 @@ static bool unknown_attrs(struct turn_req *r)
 		return false;
 	struct stun_enc e;
 	turn_count(r, METRIC_TURN_420);
+	turn_refusal_note(r, 420);
 	turn_reply_start(r, &e, STUN_CLASS_ERROR);
 	stun_enc_error(&e, 420, "Unknown Attribute");
 	stun_enc_unknown(&e, unknown, n);

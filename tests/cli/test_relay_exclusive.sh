@@ -3,7 +3,9 @@
 # another process holds is never handed out, UDP or TCP, even when that
 # process set SO_REUSEPORT; and a process that binds a TCP relayed port
 # after edgelab (Linux lets a same-user SO_REUSEPORT socket in, see
-# media/relay_sock.h) is never handed one of its connections. Loopback only.
+# media/relay_sock.h) is never handed one of its connections. Loopback only;
+# the relay ports are below the kernel's ephemeral range and outside the
+# default relay_ports, so that no other test's sockets take them.
 set -u
 . "$(dirname "$0")/../lib.sh"
 
@@ -43,36 +45,36 @@ tc() { # ARGS...: turnc against the last edge; output in $TMP/out
 }
 
 # --- a port someone else holds is not handed out --------------------------
-holder tcp 50970
-start_edge 50970-50971
-tc -t alloc:tcp sleep:1 refresh:0 # a TCP allocation: only 50971 is free
+holder tcp 31970
+start_edge 31970-31971
+tc -t alloc:tcp sleep:1 refresh:0 # a TCP allocation: only 31971 is free
 check "TCP relay: the port another process holds (SO_REUSEPORT) is skipped" \
-	grep -q '^alloc 401 200 relayed=127\.0\.0\.1:50971 ' "$TMP/out"
+	grep -q '^alloc 401 200 relayed=127\.0\.0\.1:31971 ' "$TMP/out"
 "$TURNC" -t -s "127.0.0.1:$PORT" alloc:tcp sleep:8 >"$TMP/first" 2>&1 &
 at_exit "kill -9 $! 2>/dev/null"
 wait_for 5 grep -q 'alloc 401 200' "$TMP/first"
 tc -t -u bob alloc:tcp
-check "... and while 50971 is taken the next TCP allocation gets 508, not a shared 50970" \
+check "... and while 31971 is taken the next TCP allocation gets 508, not a shared 31970" \
 	grep -q '^alloc 401 508' "$TMP/out"
-holder udp 50972
-start_edge 50972-50972
+holder udp 31972
+start_edge 31972-31972
 tc alloc
 check "UDP relay: a port another process holds (SO_REUSEPORT) gets 508" \
 	grep -q '^alloc 401 508' "$TMP/out"
 
 # --- a process that joins a TCP relayed port later gets no connection -------
-start_edge 50973-50973
+start_edge 31973-31973
 "$TURNC" -t -s "127.0.0.1:$PORT" alloc:tcp sleep:10 >"$TMP/held" 2>&1 &
 at_exit "kill -9 $! 2>/dev/null"
-wait_for 5 grep -q 'alloc 401 200 relayed=127.0.0.1:50973' "$TMP/held"
+wait_for 5 grep -q 'alloc 401 200 relayed=127.0.0.1:31973' "$TMP/held"
 before=$(metric "$CTL" 'edgelab_turn_dropped_total{reason="no_permission"}')
-python3 -c '
+timeout 30 python3 -c '
 import socket, sys, time
 j = socket.socket()
 j.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 j.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
 try:
-    j.bind(("127.0.0.1", 50973))
+    j.bind(("127.0.0.1", 31973))
     j.listen(32)
     print("joiner bound")
 except OSError as e:
@@ -84,7 +86,7 @@ for i in range(20):
     p = socket.socket()
     p.settimeout(2)
     try:
-        p.connect(("127.0.0.1", 50973))
+        p.connect(("127.0.0.1", 31973))
     except OSError:
         pass
     peers.append(p)

@@ -182,6 +182,9 @@ wait_for 5 grep -q bound "$TMP/holder"
 second --stun-tcp-listen off --stun-udp-listen 127.0.0.1:"$Q" --workers 1
 check "UDP held by another program (with SO_REUSEPORT): status 1, address in use" \
 	sh -c '[ "$0" -eq 1 ] && grep -q "STUN/UDP 127.0.0.1:$1: Address already in use" "$2"' "$rc" "$Q" "$TMP/out3"
+second --stun-tcp-listen off --stun-udp-listen "[::]:$Q" --workers 1
+check "... and for an IPv6 wildcard listener (dual-stack, as the workers bind it)" \
+	sh -c '[ "$0" -eq 1 ] && grep -q "STUN/UDP \[::\]:$1: Address already in use" "$2"' "$rc" "$Q" "$TMP/out3"
 second --stun-udp-listen off --stun-tcp-listen 127.0.0.1:"$Q"
 check "TCP likewise" \
 	sh -c '[ "$0" -eq 1 ] && grep -q "STUN/TCP 127.0.0.1:$1: Address already in use" "$2"' "$rc" "$Q" "$TMP/out3"

@@ -64,12 +64,19 @@ check "... logged: stale_nonce" logged "user bob: stale_nonce \(438\)$"
 
 tc -u bob send:192.0.2.9:5000:hello refresh:0
 check "a Send indication without an allocation: dropped, logged by class" \
-	logged "turn: dropped a relayed packet: no_allocation$"
+	logged "turn: dropped: no_allocation$"
 
-wait_for 5 grep -q 'refresh 200' "$TMP/held"
+wait_for 5 grep -q 'refresh .*200' "$TMP/held"
 "$FEDAV" -a "127.0.0.1:$PORT" -A alice:secret -b "127.0.0.1:$PORT" -B bob:nope -t 3000 >"$TMP/fedav" 2>&1
 check "MS-TURN: a wrong password gets 431, logged as wrong_password" \
 	logged "turn: refused 127\.0\.0\.1:[0-9]+/udp user bob: wrong_password \(431\)$"
+
+# A USERNAME is the client's: control characters in it must not make lines
+# of their own in the log (a forged line, an escape sequence).
+tc -u "$(printf 'eve\n2099-01-01T00:00:00.000Z error FORGED\033[31m')" alloc
+check "a USERNAME with a newline and an escape: logged on one line, escaped" \
+	logged 'user eve\\x0a2099-01-01T00:00:00\.000Z error FORGED\\x1b\[31m: unknown_user \(401\)$'
+check "... no forged line" sh -c '! grep -q "^2099-01-01" "$0"' "$LOG"
 
 # A client that keeps trying: 40 wrong passwords in a row.
 before=$(refused wrong_password)

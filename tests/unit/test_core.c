@@ -369,9 +369,11 @@ static void test_core_log_limit(void **state)
 	assert_true(log_limit_pass(&l, 1500, 2, 3, &held));
 	assert_int_equal(held, 6);
 	assert_false(log_limit_pass(&l, 1500, 2, 3, &held));
-	assert_false(log_limit_pass(&l, 900, 2, 3, &held));
-	assert_true(log_limit_pass(&l, 100000, 2, 3, &held)); /* refilled to the burst only */
+	assert_false(log_limit_pass(&l, 900, 2, 3, &held)); /* back: nothing refilled */
+	assert_true(log_limit_pass(&l, 1400, 2, 3, &held)); /* ... but counted from there */
 	assert_int_equal(held, 2);
+	assert_true(log_limit_pass(&l, 100000, 2, 3, &held)); /* refilled to the burst only */
+	assert_int_equal(held, 0);
 	assert_true(log_limit_pass(&l, 100000, 2, 3, &held));
 	assert_true(log_limit_pass(&l, 100000, 2, 3, &held));
 	assert_false(log_limit_pass(&l, 100000, 2, 3, &held));
