@@ -21,7 +21,6 @@
 #define MAX_BODY       (64 * 1024)
 #define MAX_BODY_HTTPS (4 * 1024)
 #define MAX_HEADERS    (8 * 1024)
-#define TIMEOUT_S      10
 
 #define SUN_PATH_MAX CONTROL_SUN_PATH_MAX
 
@@ -144,6 +143,7 @@ static void dispatch(struct evhttp_request *req, void *arg)
 	void *harg = NULL;
 	char client[CONTROL_RATE_CLIENT_MAX];
 	char *path = evhttp_uridecode(raw ? raw : "", 0, NULL);
+	control_https_request(req);
 	if (!path) {
 		evhttp_send_error(req, HTTP_INTERNAL, NULL);
 		return;
@@ -288,7 +288,7 @@ static int http_open(struct control_server *s, struct control_listener *l, evuti
 	evhttp_set_allowed_methods(l->http, CONTROL_SERVER_METHODS);
 	evhttp_set_max_headers_size(l->http, (ev_ssize_t)MAX_HEADERS);
 	evhttp_set_max_body_size(l->http, (ev_ssize_t)MAX_BODY);
-	evhttp_set_timeout(l->http, TIMEOUT_S);
+	evhttp_set_timeout(l->http, CONTROL_TIMEOUT_S);
 	evhttp_set_gencb(l->http, dispatch, l);
 	return 0;
 }

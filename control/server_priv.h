@@ -15,8 +15,10 @@
 #include "control/metrics.h"
 #include "control/ratelimit.h"
 #include "control/server.h"
+#include "core/evict.h"
 
 #define CONTROL_SUN_PATH_MAX sizeof(((struct sockaddr_un *)0)->sun_path)
+#define CONTROL_TIMEOUT_S    10 /* to read a request (evhttp's); less under pressure on HTTPS */
 
 struct control_table {
 	const struct control_route *routes;
@@ -36,7 +38,9 @@ struct control_listener {
 	SSL_CTX *tls;        /* for new connections; a reference */
 	struct event *sweep; /* closes the connections over the limit */
 	unsigned n_conns;    /* open now, counted from the TLS object's birth to its end */
+	unsigned n_leaving;  /* of them, shut down (or to be) and no longer counted */
 	LIST_HEAD(, control_https_conn) conns;
+	struct evict_log evict_log; /* evictions' log lines, rate-limited */
 };
 
 struct control_server {
@@ -74,5 +78,8 @@ int control_https_attach(struct control_listener *l, SSL_CTX *ctx);
 void control_https_detach(struct control_listener *l);
 /* The TLS object of req's connection; NULL when it has none. */
 SSL *control_https_ssl(struct evhttp_request *req);
+/* req is being served (dispatch calls it first): its HTTPS connection is
+ * busy, not evicted, until the reply is sent. A no-op off HTTPS. */
+void control_https_request(struct evhttp_request *req);
 
 #endif

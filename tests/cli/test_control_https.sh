@@ -4,7 +4,8 @@
 # else a listed client certificate or the bearer token; each refusal is
 # answered, logged once and counted by reason (asserted through /metrics on
 # the unix socket); plain HTTP and TLS 1.1 fail the handshake; the trigger
-# rate, the connection limit, the size limits; a refused trigger sends
+# rate, the connection limit (a new connection evicts an idle one, and is
+# refused when both are busy), the size limits; a refused trigger sends
 # nothing (a UDP listener hears nothing) where an admitted one does; the
 # token file is read again on SIGHUP, a bad one refusing the reload.
 set -u
@@ -21,11 +22,12 @@ TOKEN=tok-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
 printf '%s  \nthe second line is not read\n' "$TOKEN" >"$TMP/token"
 HP=$(free_port)
 UP=$(free_port)
+CP=$(free_port)
 CTL=$TMP/control.sock
 LOG=$TMP/serve.log
 control_conf "$PKI" "$CTL" "$HP" "allow_loopback_peers yes" "control_client probe.lab" \
 	"control_token_file $TMP/token" "control_max_connections 2" "control_trigger_rate 1" \
-	>"$TMP/edge.conf"
+	"canary_tcp $CP" "canary_address 127.0.0.1" >"$TMP/edge.conf"
 
 # https PATH [CURL-ARGS...]: the status code; headers in $TMP/h, body in $TMP/b.
 https() {
@@ -166,25 +168,61 @@ check "a body over 4 KiB: 413" \
 	[ "$(https /healthz -H "$(bearer "$TOKEN")" --data-binary "$(pad 5000)")" = 413 ]
 
 # --- connections at once: 2 -------------------------------------------------------------
-python3 - "$HP" "$PKI/ca.pem" >"$TMP/conns" 2>&1 <<'PY'
-import socket, ssl, sys
-port, ca = int(sys.argv[1]), sys.argv[2]
+# Two idle TLS connections: a third evicts the one idle longest and is
+# served. Two busy ones (a long poll each, GET /canary with a wait): a
+# third is closed at once.
+python3 - "$HP" "$PKI/ca.pem" "$TOKEN" >"$TMP/conns" 2>&1 <<'PY'
+import socket, ssl, sys, time
+port, ca, token = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 ctx = ssl.create_default_context(cafile=ca)
-held = [ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5),
-                        server_hostname="sip.edge.example") for _ in range(2)]
-print("held 2 TLS connections")
-third = socket.create_connection(("127.0.0.1", port), timeout=5)
-third.settimeout(3)
-try:
-    print("third closed" if third.recv(1) == b"" else "third answered")
-except (socket.timeout, ConnectionResetError) as e:
-    print("third:", type(e).__name__)
+def tls():
+    return ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5),
+                           server_hostname="sip.edge.example")
+def get(s, path):
+    s.sendall(("GET %s HTTP/1.1\r\nHost: e\r\nAuthorization: Bearer %s\r\n\r\n"
+               % (path, token)).encode())
+def status(s):
+    try:
+        line = s.recv(4096).split(b"\r\n")[0].decode()
+        return line.split(" ")[1] if line else "closed"
+    except (socket.timeout, OSError) as e:
+        return type(e).__name__
+held = [tls(), tls()]
+time.sleep(0.1)
+third = tls()
+get(third, "/healthz")
+print("idle: third", status(third))
+held[0].settimeout(3)
+print("idle: first", status(held[0]))
+get(held[1], "/healthz")
+print("idle: second", status(held[1]))
 for s in held + [third]:
+    s.close()
+time.sleep(0.5)
+busy = [tls(), tls()]
+for s in busy:
+    get(s, "/canary?marker=nothing&wait=3000")
+time.sleep(0.3)
+third = socket.create_connection(("127.0.0.1", port), timeout=5)
+third.settimeout(2)
+try:
+    print("busy: third closed" if third.recv(1) == b"" else "busy: third answered")
+except (socket.timeout, ConnectionResetError) as e:
+    print("busy: third:", type(e).__name__)
+for s in busy:
+    print("busy: long poll", status(s))
+for s in busy + [third]:
     s.close()
 PY
 sed 's/^/# /' "$TMP/conns"
-check "with 2 TLS connections held, a third is closed at once" grep -q "^third closed" "$TMP/conns"
+check "with 2 idle TLS connections held, a third is served" grep -q "^idle: third 200" "$TMP/conns"
+check "... the one idle longest is evicted" grep -q "^idle: first closed" "$TMP/conns"
+check "... the other stays" grep -q "^idle: second 200" "$TMP/conns"
+check "... counted" [ "$(metric "$CTL" 'edgelab_control_evicted_total{reason="idle"}')" -eq 1 ]
+check "... and logged" grep -q "control: evicted 127.0.0.1:[0-9]* at control_max_connections (2): idle between requests for" "$LOG"
+check "with 2 TLS connections busy, a third is closed at once" grep -q "^busy: third closed" "$TMP/conns"
 check "... counted too_many_connections" wait_for 3 refused_is too_many_connections 1
+check "... the busy ones are answered" [ "$(grep -c "^busy: long poll 200" "$TMP/conns")" -eq 2 ]
 check "... and none of them counted as a failed handshake" refused_is tls_handshake 2
 healthz_ok() { [ "$(https /healthz)" = 200 ]; }
 check "once they are closed, a new connection is served" wait_for 3 healthz_ok

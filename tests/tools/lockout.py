@@ -8,6 +8,8 @@ timed; what the edge closed is counted from our side. One line a result:
       before the flood, a resident TLS connection REGISTERs; after it, a new
       client's TLS handshake and REGISTER ("client: 200 in 0.012 s"), the
       resident's OPTIONS, and 40 connections from one more source
+  lockout.py sip-mtls PORT --ca CA --cert C --key K --ctl SOCK
+      the same on 5061: a partner's handshake (its certificate) and OPTIONS
   lockout.py stun PORT --ctl SOCK
       a STUN Binding request over TCP from a new client
   lockout.py https PORT --ca CA --ctl SOCK --token TOKEN
@@ -32,6 +34,9 @@ SEEN = {
     "sip": ['edgelab_sip_connections_total{listener="tls"}',
             'edgelab_sip_refused_total{listener="tls",reason="limit_total"}',
             'edgelab_sip_refused_total{listener="tls",reason="limit_source"}'],
+    "sip-mtls": ['edgelab_sip_connections_total{listener="mtls"}',
+                 'edgelab_sip_refused_total{listener="mtls",reason="limit_total"}',
+                 'edgelab_sip_refused_total{listener="mtls",reason="limit_source"}'],
     "stun": ["edgelab_stun_tcp_accepted_total", "edgelab_stun_tcp_refused_total"],
     "https": [],  # the control API counts no accepted connections
 }
@@ -150,6 +155,14 @@ def client_register(a):
         s.close()
 
 
+def partner_options(a):
+    s = tls(a, connect_from("127.0.0.1", a.port, a.timeout), (a.cert, a.key))
+    try:
+        return sip_request(s, "OPTIONS", "partner", 4)
+    finally:
+        s.close()
+
+
 def stun_binding(a):
     s = connect_from("127.0.0.1", a.port, a.timeout)
     tid = os.urandom(12)
@@ -193,11 +206,13 @@ def one_source(a):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("what", choices=["sip", "stun", "https"])
+    p.add_argument("what", choices=["sip", "sip-mtls", "stun", "https"])
     p.add_argument("port", type=int)
     p.add_argument("--ca")
     p.add_argument("--ctl", required=True)
     p.add_argument("--token")
+    p.add_argument("--cert")
+    p.add_argument("--key")
     p.add_argument("-n", type=int, default=1100)
     p.add_argument("--sources", type=int, default=37)
     p.add_argument("--timeout", type=float, default=5)
@@ -220,6 +235,8 @@ def main():
         except (OSError, ssl.SSLError) as e:
             print("resident OPTIONS: failed: %s" % e, flush=True)
         socks += one_source(a)
+    elif a.what == "sip-mtls":
+        timed("partner OPTIONS", lambda: partner_options(a))
     elif a.what == "stun":
         timed("client Binding", lambda: stun_binding(a))
     else:
