@@ -51,6 +51,7 @@ DUR=$((MINUTES * 60))
 WARM=$((DUR / 5 > 60 ? DUR / 5 : 60))
 ERR=$OUT/errors.log
 : >"$ERR"
+: >"$OUT/udp_loss.log"
 # err LOOP TEXT: an outcome the load did not expect.
 err() { echo "$(date +%T) $1: $2" >>"$ERR"; }
 
@@ -279,7 +280,7 @@ sed -n 's/^FAIL //p' "$OUT/growth.txt" | while read -r what; do err growth "$wha
 	[ -s "$OUT/flood.log" ] && awk '{ s += $3; g += $5 } END { printf "flood: %d ChannelData sent at 1000/s, %d echoed\n", s, g }' "$OUT/flood.log"
 	[ -s "$OUT/control.log" ] && echo "control: $(sort "$OUT/control.log" | uniq -c | tr -s ' ' | tr '\n' ';')"
 	echo "serve: SIGTERM -> status $status in $stop_ms ms; log lines at error level: $(grep -c ' error ' "$OUT/serve.log")"
-	echo "UDP losses while serve's sockets overflowed (not errors): $(cat "$OUT/udp_loss.log" 2>/dev/null | wc -l); datagrams the kernel dropped there: $(m edgelab_udp_receive_overflow_total)"
+	echo "UDP losses while serve's sockets overflowed (not errors): $(wc -l <"$OUT/udp_loss.log"); datagrams the kernel dropped there: $(m edgelab_udp_receive_overflow_total)"
 	echo "errors the load did not expect: $(wc -l <"$ERR")"
 	head -n 20 "$ERR"
 } >"$OUT/summary.txt"
