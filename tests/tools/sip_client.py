@@ -47,16 +47,19 @@ class Conn:
                 return status
 
     def answer(self):
+        """The next whole message's first line (its header block in
+        self.head)."""
         while True:
             head, sep, rest = self.buf.partition(b"\r\n\r\n")
             m = re.search(rb"(?im)^(?:content-length|l)\s*:\s*(\d+)", head)
             n = int(m.group(1)) if m else 0
             if sep and len(rest) >= n:
                 self.buf = rest[n:]
+                self.head = head
                 return head.split(b"\r\n")[0].decode("ascii", "replace")
             d = self.s.recv(65536)
             if not d:
-                sys.exit("the edge closed the connection")
+                raise OSError("the edge closed the connection")
             self.buf += d
 
 
@@ -86,7 +89,8 @@ def main():
             print(c.request("MESSAGE", a.arg, 1), flush=True)
 
 
-try:
-    main()
-except (OSError, ssl.SSLError) as e:
-    sys.exit("sip_client: %s" % e)
+if __name__ == "__main__":  # tests/soak/sip_load.py imports Conn
+    try:
+        main()
+    except (OSError, ssl.SSLError) as e:
+        sys.exit("sip_client: %s" % e)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A TCP peer for the relay's fault tests (tests/cli/test_faults_relay.sh):
-listens on 127.0.0.1:PORT, prints "listening", then serves one connection
-at a time, as MODE says:
+listens on 127.0.0.1:PORT, prints "listening", then serves each connection
+(in a thread of its own) as MODE says:
 
   echo   echoes what comes; on the bytes "reset" it closes with a RST
          (SO_LINGER 0) instead, as a peer that vanishes mid-stream
@@ -13,6 +13,7 @@ Runs until killed; every line goes to stdout, flushed.
 import socket
 import struct
 import sys
+import threading
 
 
 def echo(c):
@@ -46,8 +47,15 @@ def main():
     while True:
         c, _ = ls.accept()
         print("accepted", flush=True)
+        threading.Thread(target=serve, args=(c, mode), daemon=True).start()
+
+
+def serve(c, mode):
+    try:
         (echo if mode == "echo" else flood)(c)
-        c.close()
+    except OSError:
+        pass  # the relay reset it
+    c.close()
 
 
 main()

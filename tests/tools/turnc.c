@@ -29,7 +29,9 @@
  *   sleep:N          waits N seconds
  *
  * Requests print "NAME CODE [key=value...]"; a 401 or 438 carrying a nonce
- * is retried once with it and prints both codes ("alloc 401 200 ...").
+ * is retried once with it and prints both codes ("alloc 401 200 ..."). Over
+ * UDP a request is sent again after 0.5, 1 and 2 s; CODE 0: no answer (in
+ * 5.5 s on UDP, 2 s on TCP).
  * Exit 0 when every command ran, 2 on bad usage or a socket error. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -82,6 +84,13 @@ static size_t recv_msg(struct client *c, uint8_t *buf, size_t cap, int ms)
 	return total;
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static void new_tid(uint8_t tid[STUN_TID_LEN])
 {
 	static const uint8_t cookie[4] = {0x21, 0x12, 0xA4, 0x42};
@@ -92,6 +101,18 @@ static void new_tid(uint8_t tid[STUN_TID_LEN])
 
 /* Attributes of a request beyond the credentials, filled by a command. */
 typedef void(attrs_h)(struct stun_enc *e, void *arg);
+
+/* 200 for a success, else the ERROR-CODE. */
+static int answer_code(const struct stun_msg *resp)
+{
+	int code = 200, dummy;
+	const char *reason;
+	size_t rlen;
+	const struct stun_attr *err = stun_msg_attr(resp, STUN_ATTR_ERROR_CODE);
+	if (resp->cls == STUN_CLASS_ERROR && err && !stun_attr_error(err, &dummy, &reason, &rlen))
+		code = dummy;
+	return code;
+}
 
 /* Sends a request and waits for its response (other messages are skipped);
  * returns the code (200 for success) or 0 on timeout; resp gets it. */
@@ -113,22 +134,22 @@ static int transact(struct client *c, uint16_t method, bool auth, attrs_h *attrs
 		stun_enc_integrity(&e, c->key, sizeof(c->key), STUN_MAC_SHA1);
 	}
 	stun_enc_fingerprint(&e);
-	if (stun_enc_finish(&e, &len) || send_all(c, buf, len))
+	if (stun_enc_finish(&e, &len))
 		return -1;
-	for (int tries = 0; tries < 20; tries++) {
-		size_t n = recv_msg(c, rbuf, rcap, 2000);
-		if (!n)
-			return 0;
-		if (stun_msg_decode(resp, rbuf, n) || memcmp(resp->tid, tid, STUN_TID_LEN) != 0)
-			continue;
-		int code = 200, dummy;
-		const char *reason;
-		size_t rlen;
-		const struct stun_attr *err = stun_msg_attr(resp, STUN_ATTR_ERROR_CODE);
-		if (resp->cls == STUN_CLASS_ERROR && err &&
-		    !stun_attr_error(err, &dummy, &reason, &rlen))
-			code = dummy;
-		return code;
+	/* Over UDP sent again after 0.5, 1 and 2 s (RFC 5389 section 7.2.1's
+	 * RTO, doubled), as a real client would: a loaded server's socket may
+	 * drop a request. 2 s for the last answer, or the only one on TCP. */
+	for (int try = 0, wait = 500; try < (c->tcp ? 1 : 4); try++, wait *= 2) {
+		if (send_all(c, buf, len))
+			return -1;
+		uint64_t end = now_ms() + (c->tcp || try == 3 ? 2000 : (unsigned)wait);
+		size_t n = 1;
+		for (uint64_t t; n && (t = now_ms()) < end;) {
+			n = recv_msg(c, rbuf, rcap, (int)(end - t));
+			if (n && !stun_msg_decode(resp, rbuf, n) &&
+			    !memcmp(resp->tid, tid, STUN_TID_LEN))
+				return answer_code(resp);
+		}
 	}
 	return 0;
 }
@@ -351,13 +372,6 @@ static int data_cmd(struct client *c, const char *cmd, const char *arg)
 	}
 	fflush(stdout);
 	return 0;
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* pace: traffic that lasts, for a test that acts on serve meanwhile. */
