@@ -372,10 +372,11 @@ int cmd_serve(int argc, char **argv)
 	char err[CONF_ERR_MAX];
 	if (serve_args_parse(&sv.args, argc, argv, &check_only))
 		return EXIT_USAGE;
-	if (serve_conf_load(&sv.args, check_only ? SERVE_LOAD_CHECK : SERVE_LOAD_START, &sv.conf,
-	                    err, sizeof(err))) {
+	int loaded = serve_conf_load(&sv.args, check_only ? SERVE_LOAD_CHECK : SERVE_LOAD_START,
+	                             &sv.conf, err, sizeof(err));
+	if (loaded) {
 		fprintf(stderr, "edgelab serve: %s\n", err);
-		return EXIT_USAGE;
+		return loaded == SERVE_ERR_PKI ? EXIT_FAIL : EXIT_USAGE;
 	}
 	if (check_only) {
 		conf_dump(sv.conf, stdout);

@@ -151,8 +151,13 @@ int serve_conf_load(const struct serve_args *a, enum serve_load purpose, struct 
 	 * token file, the HTTPS certificates): a start, a --check-config and a
 	 * reload all refuse a conf here, before anything uses it. */
 	rc = conf_check(conf, err, err_len);
-	if (!rc && purpose == SERVE_LOAD_START && conf->tls_generate)
+	if (!rc && purpose == SERVE_LOAD_START && conf->tls_generate) {
 		rc = generate_pki(conf, err, err_len);
+		/* EEXIST: a partial set mounted, the user's to mend (status 2);
+		 * anything else: the files could not be written (status 1). */
+		if (rc && rc != EEXIST && rc != EINVAL)
+			rc = SERVE_ERR_PKI;
+	}
 	/* --check-config before the first start: the control API cannot read
 	 * certificates that tls_generate has yet to write. */
 	if (!rc && !(purpose == SERVE_LOAD_CHECK && serve_pki_pending(conf)))

@@ -34,7 +34,11 @@ enum serve_load {
 };
 
 /* The file (or the defaults) with the flags over it, checked; 0 and *confp,
- * or an errno with a sentence in err. */
+ * or an errno with a sentence in err: SERVE_ERR_PKI when the configuration
+ * is right but the first start could not write tls_generate's PKI (a full
+ * disk: serve could not start, status 1, not a configuration error; a
+ * partial set mounted is one: EEXIST). */
+#define SERVE_ERR_PKI (-1)
 int serve_conf_load(const struct serve_args *a, enum serve_load purpose, struct conf **confp,
                     char *err, size_t err_len);
 
