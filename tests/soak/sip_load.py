@@ -55,30 +55,48 @@ class Conn(sip_client.Conn):
         return first, self.head
 
     def request(self, method, uri, frm, to, tag, extra="", body=b""):
-        self.s.sendall((
-            "%s %s SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:5;branch=z9hG4bKsl%s\r\n"
-            "Max-Forwards: 70\r\nFrom: <%s>;tag=%s\r\nTo: <%s>\r\nCall-ID: %s@soak\r\n"
-            "CSeq: 1 %s\r\n%sContent-Length: %d\r\n\r\n"
-            % (method, uri, tag, frm, tag, to, tag, method, extra, len(body))).encode() + body)
+        self.send(method, uri, frm, to, tag, extra, body)
         while True:
             status = self.answer()
             if not status.startswith("SIP/2.0 1"):
                 return status
 
+    def send(self, method, uri, frm, to, tag, extra="", body=b""):
+        self.s.sendall((
+            "%s %s SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:5;branch=z9hG4bKsl%s\r\n"
+            "Max-Forwards: 70\r\nFrom: <%s>;tag=%s\r\nTo: <%s>\r\nCall-ID: %s@soak\r\n"
+            "CSeq: 1 %s\r\n%sContent-Length: %d\r\n\r\n"
+            % (method, uri, tag, frm, tag, to, tag, method, extra, len(body))).encode() + body)
+
+
+# bob's registration, and how often bob renews it on its connection: well
+# inside it, as a client does (the edge's default is 600 s).
+BOB_EXPIRES = 600
+BOB_RENEW = float(os.environ.get("SOAK_BOB_RENEW", "240"))
+
 
 def bob(a, ready, deadline):
     c = Conn(a, a.tls)
-    st = c.request("REGISTER", "sip:edge.example", "sip:bob@edge.example",
-                   "sip:bob@edge.example", "bobreg",
-                   "Contact: <sip:bob@127.0.0.1:5;transport=tls>\r\n")
+    reg = ("REGISTER", "sip:edge.example", "sip:bob@edge.example", "sip:bob@edge.example")
+    contact = "Contact: <sip:bob@127.0.0.1:5;transport=tls>\r\nExpires: %d\r\n" % BOB_EXPIRES
+    st = c.request(*reg, "bobreg", contact)
     if not st.startswith("SIP/2.0 200"):
         count("bob", "bob's REGISTER: " + st)
     ready.set()
     c.s.settimeout(1)
+    renewed, n = time.time(), 0
     while time.time() < deadline + 5:
+        if time.time() - renewed > BOB_RENEW:  # its answer comes in the loop below
+            n += 1
+            c.send(*reg, "bobreg%d" % n, contact)
+            renewed = time.time()
         try:
             first, head = c.message()
         except socket.timeout:
+            continue
+        if first.startswith("SIP/2.0 "):
+            if not first.startswith("SIP/2.0 200"):
+                count("bob", "bob's renewed REGISTER: " + first)
             continue
         if not first.startswith("MESSAGE "):
             continue
