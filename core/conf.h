@@ -191,7 +191,7 @@ void conf_unref(struct conf *conf);
  * conf_keys.c asserts the number of keys at compile time, the flag table
  * refuses a longer name. */
 #define CONF_KEYS_MAX     64
-#define CONF_KEY_NAME_MAX 32 /* the NUL included */
+#define CONF_KEY_NAME_MAX 48 /* the NUL included */
 struct conf_key_info {
 	const char *name;
 	const char *default_value;
