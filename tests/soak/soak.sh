@@ -72,8 +72,11 @@ rss_honest
 serve_start "$OUT/serve.conf" "$OUT/serve.log" || exit 2
 PID=$SERVE_PID
 PU=$(free_port) # UDP echo
+PF=$(free_port) # the flood's UDP echo: its bursts would fill PU's socket
 PT=$(free_port) # TCP echo
 turnutils_peer -p "$PU" -L 127.0.0.1 >"$OUT/peer_udp.log" 2>&1 &
+at_exit "kill -9 $!"
+turnutils_peer -p "$PF" -L 127.0.0.1 >"$OUT/peer_flood.log" 2>&1 &
 at_exit "kill -9 $!"
 "$TOP/tests/tools/tcp_peer.py" "$PT" echo >"$OUT/peer_tcp.log" 2>&1 &
 at_exit "kill -9 $!"
@@ -101,15 +104,22 @@ loop() {
 	at_exit "kill -9 $!"
 	LOOPS="${LOOPS:-} $!"
 }
-# overflow: datagrams the kernel dropped at serve's full UDP sockets so far.
-overflow() { metric "$CTL" edgelab_udp_receive_overflow_total; }
+# peer_drops: datagrams the kernel dropped at the UDP echo's full socket
+# (the drops column of /proc/net/udp).
+peer_drops() {
+	awk -v p="$(printf ':%04X' "$PU")" 'substr($2, length($2) - 4) == p { d += $NF } END { print d + 0 }' \
+		/proc/net/udp
+}
+# overflow: datagrams the kernel dropped so far at serve's full UDP sockets
+# and at the echo's.
+overflow() { echo $(($(metric "$CTL" edgelab_udp_receive_overflow_total) + $(peer_drops))); }
 # lost LOOP WHAT OVERFLOW: whether WHAT, missing, is UDP's to lose: the
-# kernel dropped datagrams at serve's sockets since OVERFLOW (the flood's
-# bursts fill them; a Send or ChannelData is not sent again). Such a loss is
-# counted in udp_loss.log, not as an error.
+# kernel dropped datagrams at serve's sockets or the echo's since OVERFLOW
+# (the flood's bursts fill serve's; a Send or ChannelData is not sent
+# again). Such a loss is counted in udp_loss.log, not as an error.
 lost() {
 	[ -n "$3" ] && [ "$(overflow)" -gt "$3" ] || return 1
-	echo "$(date +%T) $1: $2 lost while serve's UDP sockets overflowed" >>"$OUT/udp_loss.log"
+	echo "$(date +%T) $1: $2 lost while UDP sockets overflowed" >>"$OUT/udp_loss.log"
 }
 # expect LOOP FILE [-l OVERFLOW] LINE...: each LINE (a grep -x pattern) is
 # in FILE; with -l, a missing echo ("recv ...") may be a loss (lost).
@@ -179,7 +189,7 @@ fedav() {
 # flood: a steady 1000 ChannelData a second for 20 s, then a burst of 20000;
 # losses are the flood's to have, but a flow that carries nothing is not.
 flood() {
-	turnc_run -u bob alloc perm:127.0.0.1 "bind:4001:127.0.0.1:$PU" pace:4001:20:1000 \
+	turnc_run -u bob alloc perm:127.0.0.1 "bind:4001:127.0.0.1:$PF" pace:4001:20:1000 \
 		flood:4001:20000:200 refresh:0 >"$OUT/flood.out" 2>&1
 	grep '^pace' "$OUT/flood.out" >>"$OUT/flood.log"
 	grep -q '^pace sent [0-9]* got [1-9]' "$OUT/flood.out" ||
@@ -284,7 +294,7 @@ sed -n 's/^FAIL //p' "$OUT/growth.txt" | while read -r what; do err growth "$wha
 	[ -s "$OUT/flood.log" ] && awk '{ s += $3; g += $5 } END { printf "flood: %d ChannelData sent at 1000/s, %d echoed\n", s, g }' "$OUT/flood.log"
 	[ -s "$OUT/control.log" ] && echo "control: $(sort "$OUT/control.log" | uniq -c | tr -s ' ' | tr '\n' ';')"
 	echo "serve: SIGTERM -> status $status in $stop_ms ms; log lines at error level: $(grep -c ' error ' "$OUT/serve.log")"
-	echo "UDP losses while serve's sockets overflowed (not errors): $(wc -l <"$OUT/udp_loss.log"); datagrams the kernel dropped there: $(m edgelab_udp_receive_overflow_total)"
+	echo "UDP losses while serve's or the echo's sockets overflowed (not errors): $(wc -l <"$OUT/udp_loss.log"); datagrams the kernel dropped at serve's: $(m edgelab_udp_receive_overflow_total), at the echo's: $(peer_drops)"
 	echo "errors the load did not expect: $(wc -l <"$ERR")"
 	head -n 20 "$ERR"
 } >"$OUT/summary.txt"
