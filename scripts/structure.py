@@ -15,7 +15,7 @@ import re
 import subprocess
 import sys
 
-MODULES = ("core", "stun", "relay", "media", "canary", "sipfront", "control", "probe", "lab", "pki", "cli")
+MODULES = ("core", "stun", "relay", "media", "canary", "sipfront", "control", "probe", "assess", "lab", "pki", "cli")
 
 
 def objects(build, root):
