@@ -1,11 +1,14 @@
 /* fuzz_rtp: the RFC 4571 / RTP decoder the probe uses on row 4's stream,
- * and the bare packet decoder of the federation A/V test's datagrams.
+ * the bare packet decoder of the federation A/V test's datagrams, and what
+ * assess reads back from its calls (assess/packet.h).
  * Invariants: a decoded payload lies inside the frame, the frame inside the
  * input; re-encoding what was decoded (without CSRCs, extension, padding)
  * decodes to the same header and payload; the whole input read as one
- * datagram decodes as the frame holding exactly it would. */
+ * datagram decodes as the frame holding exactly it would; a call's packet
+ * read back is encoded again to the same fields. */
 #include <string.h>
 
+#include "assess/packet.h"
 #include "media/rtp.h"
 #include "tests/fuzz/fuzz.h"
 
@@ -15,6 +18,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *payload, *p2;
 	size_t plen, frame_len, plen2, frame_len2, len;
 	static uint8_t out[RTP_FRAME_HDR_LEN + RTP_FRAME_MAX];
+	struct assess_pkt ap, ap2;
+	if (!assess_pkt_decode(data, size, &ap) && size >= ASSESS_PKT_MIN &&
+	    size <= ASSESS_PKT_MAX) {
+		FUZZ_CHECK(assess_pkt_encode(&ap, size, out, sizeof(out)) == 0);
+		FUZZ_CHECK(assess_pkt_decode(out, size, &ap2) == 0);
+		FUZZ_CHECK(ap2.call == ap.call && ap2.index == ap.index &&
+		           ap2.sent_us == ap.sent_us);
+	}
 	int bare = rtp_packet_decode(data, size, &h, &payload, &plen);
 	if (!bare)
 		FUZZ_CHECK(payload >= data + RTP_HDR_LEN && payload + plen <= data + size);

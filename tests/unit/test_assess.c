@@ -1,14 +1,17 @@
-/* assess/stats.c: a call's figures from what it sent and what came back,
- * against figures worked out by hand, and the targets' judgement. */
+/* assess/: a call's figures from what it sent and what came back, against
+ * figures worked out by hand, the targets' judgement, and a call's packets
+ * (assess/packet.c). */
 #include <errno.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
+#include "assess/packet.h"
 #include "assess/stats.h"
 
 #define MS     1000
@@ -224,6 +227,48 @@ static void test_profiles(void **state)
 	            t->reorder == 0.0001 && t->rtt_ms == 60);
 }
 
+static void test_packet(void **state)
+{
+	(void)state;
+	uint8_t buf[ASSESS_PKT_MAX + 8];
+	struct assess_pkt p = {.call = 0xc0ffee01, .index = 70000, .sent_us = 0x123456789abLL};
+	struct assess_pkt q;
+	size_t sizes[] = {ASSESS_PKT_MIN, ASSESS_PKT_DEFAULT, ASSESS_PKT_MAX};
+	for (size_t k = 0; k < 3; k++) {
+		assert_int_equal(assess_pkt_encode(&p, sizes[k], buf, sizeof(buf)), 0);
+		assert_int_equal(buf[0], 0x80); /* RTP version 2, nothing else */
+		assert_int_equal(buf[1], 0);    /* PCMU */
+		assert_int_equal(buf[2] << 8 | buf[3], 70000 & 0xffff);
+		assert_int_equal(assess_pkt_decode(buf, sizes[k], &q), 0);
+		assert_true(q.call == p.call && q.index == p.index && q.sent_us == p.sent_us);
+	}
+	/* The default is G.711's 20 ms: 160 bytes after the header, the
+	 * timestamp 160 a packet. */
+	assert_int_equal(assess_pkt_encode(&p, ASSESS_PKT_DEFAULT, buf, sizeof(buf)), 0);
+	uint32_t ts = (uint32_t)buf[4] << 24 | (uint32_t)buf[5] << 16 | buf[6] << 8 | buf[7];
+	assert_int_equal(ts, 70000u * 160);
+	assert_int_equal(buf[ASSESS_PKT_DEFAULT - 1], 0xff);
+	/* Bounds. */
+	assert_int_equal(assess_pkt_encode(&p, ASSESS_PKT_MIN - 1, buf, sizeof(buf)), EINVAL);
+	assert_int_equal(assess_pkt_encode(&p, ASSESS_PKT_MAX + 1, buf, sizeof(buf)), EINVAL);
+	assert_int_equal(assess_pkt_encode(&p, 200, buf, 199), ENOSPC);
+	/* Not ours: cut short, another tag, a sequence number not the index's,
+	 * not RTP version 2. */
+	assert_int_equal(assess_pkt_encode(&p, ASSESS_PKT_DEFAULT, buf, sizeof(buf)), 0);
+	for (size_t len = 0; len < ASSESS_PKT_MIN; len++)
+		assert_int_equal(assess_pkt_decode(buf, len, &q), EBADMSG);
+	uint8_t bad[ASSESS_PKT_DEFAULT];
+	memcpy(bad, buf, sizeof(bad));
+	bad[12] = 'X';
+	assert_int_equal(assess_pkt_decode(bad, sizeof(bad), &q), EBADMSG);
+	memcpy(bad, buf, sizeof(bad));
+	bad[3] ^= 1;
+	assert_int_equal(assess_pkt_decode(bad, sizeof(bad), &q), EBADMSG);
+	memcpy(bad, buf, sizeof(bad));
+	bad[0] = 0x40;
+	assert_int_equal(assess_pkt_decode(bad, sizeof(bad), &q), EBADMSG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,7 +276,7 @@ int main(void)
 	    cmocka_unit_test(test_loss_spread), cmocka_unit_test(test_burst),
 	    cmocka_unit_test(test_window_fits), cmocka_unit_test(test_reorder_and_duplicates),
 	    cmocka_unit_test(test_bounds),      cmocka_unit_test(test_series),
-	    cmocka_unit_test(test_profiles),
+	    cmocka_unit_test(test_profiles),    cmocka_unit_test(test_packet),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,56 @@
+/* A call's packet (assess/packet.h). */
+#include <errno.h>
+#include <string.h>
+
+#include "assess/packet.h"
+#include "media/rtp.h"
+
+static const uint8_t tag[4] = {'E', 'L', 'A', 'S'};
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+int assess_pkt_encode(const struct assess_pkt *p, size_t size, uint8_t *buf, size_t cap)
+{
+	if (size < ASSESS_PKT_MIN || size > ASSESS_PKT_MAX)
+		return EINVAL;
+	if (cap < size)
+		return ENOSPC;
+	uint8_t payload[ASSESS_PKT_MAX - RTP_HDR_LEN];
+	size_t payload_len = size - RTP_HDR_LEN;
+	memcpy(payload, tag, sizeof(tag));
+	put32(payload + 4, p->call);
+	put32(payload + 8, p->index);
+	put32(payload + 12, (uint32_t)((uint64_t)p->sent_us >> 32));
+	put32(payload + 16, (uint32_t)p->sent_us);
+	/* G.711's silence, as a codec would send it. */
+	memset(payload + ASSESS_PKT_TAG_LEN, 0xff, payload_len - ASSESS_PKT_TAG_LEN);
+	struct rtp_hdr h = {
+	    .pt = 0, .seq = (uint16_t)p->index, .ts = p->index * 160, .ssrc = p->call};
+	size_t len;
+	return rtp_packet_encode(buf, cap, &h, payload, payload_len, &len);
+}
+
+int assess_pkt_decode(const uint8_t *buf, size_t len, struct assess_pkt *p)
+{
+	struct rtp_hdr h;
+	const uint8_t *payload;
+	size_t payload_len;
+	if (rtp_packet_decode(buf, len, &h, &payload, &payload_len) ||
+	    payload_len < ASSESS_PKT_TAG_LEN || memcmp(payload, tag, sizeof(tag)))
+		return EBADMSG;
+	p->call = get32(payload + 4);
+	p->index = get32(payload + 8);
+	p->sent_us = (int64_t)((uint64_t)get32(payload + 12) << 32 | get32(payload + 16));
+	if (h.seq != (uint16_t)p->index || h.ssrc != p->call)
+		return EBADMSG;
+	return 0;
+}

@@ -1,0 +1,32 @@
+/* A call's packet: RTP (RFC 3550) as 20 ms of audio, payload type 0, the
+ * timestamp stepping 160 a packet, with what the caller needs to read it
+ * back in the payload's first ASSESS_PKT_TAG_LEN bytes: "ELAS", the call,
+ * the packet's index (RTP's sequence number is its low 16 bits) and its
+ * send time. The rest of the payload is filler, so that the datagram is
+ * as big as the codec's. The reflector returns the bytes as they came.
+ * Pure functions over buffers. */
+#ifndef EDGELAB_ASSESS_PACKET_H
+#define EDGELAB_ASSESS_PACKET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ASSESS_PKT_TAG_LEN 20 /* "ELAS", call, index, send time */
+#define ASSESS_PKT_MIN     (12 + ASSESS_PKT_TAG_LEN)
+#define ASSESS_PKT_MAX     1200 /* a relayed datagram that needs no fragment */
+#define ASSESS_PKT_DEFAULT 172  /* 12 of RTP, 160 of G.711 for 20 ms */
+
+struct assess_pkt {
+	uint32_t call;   /* the call's number; also its SSRC */
+	uint32_t index;  /* the packet's, from 0 */
+	int64_t sent_us; /* on the caller's clock */
+};
+
+/* A packet of size bytes (ASSESS_PKT_MIN..ASSESS_PKT_MAX) into buf: 0, or
+ * EINVAL on a size out of bounds, ENOSPC when cap is below size. */
+int assess_pkt_encode(const struct assess_pkt *p, size_t size, uint8_t *buf, size_t cap);
+/* What came back: 0 with *p, or EBADMSG when buf is not one of ours (not
+ * RTP version 2, no tag, or a sequence number that is not the index's). */
+int assess_pkt_decode(const uint8_t *buf, size_t len, struct assess_pkt *p);
+
+#endif
