@@ -100,8 +100,8 @@ static int client_open(struct run *R, struct client *c, const struct fed_av_side
 	c->edge = own->edge;
 	c->far_edge = far->peer_edge.ss_family == AF_UNSPEC ? far->edge : far->peer_edge;
 	c->expect.far_edge = c->far_edge;
-	c->own = (struct msturn_cred){.user = own->user, .pass = own->pass};
-	c->far = (struct msturn_cred){.user = far->user, .pass = far->pass};
+	c->own = (struct stun_cred){.user = own->user, .pass = own->pass};
+	c->far = (struct stun_cred){.user = far->user, .pass = far->pass};
 	c->seen = calloc(R->o->packets / 8 + 1, 1);
 	uint8_t rnd[10];
 	if (!c->seen || RAND_bytes(rnd, sizeof(rnd)) != 1)

@@ -1,6 +1,5 @@
 /* Internals of probe/fed_av.c, pure functions over buffers that the unit
- * test and the fuzz target reach too: an MS-TURN client's requests and its
- * reading of answers (msturn_client.c), and the RTP streams with the
+ * test and the fuzz target reach too: the RTP streams with the
  * classification of whatever reaches a client's socket (fed_av_media.c);
  * the TCP variant's streams: probe/fed_av_tcp_int.h. No I/O, no logging,
  * no allocation. Private to probe/. */
@@ -14,66 +13,8 @@
 
 #include "media/rtp.h"
 #include "probe/fed_av.h"
+#include "stun/msturn_client.h"
 #include "stun/stun.h"
-
-/* --- an MS-TURN client (docs/msturn.md) ---------------------------------- */
-
-#define MSTURN_CLIENT_VERSION 2 /* MS-ICE2, as Lync 2013; SHA-1 integrity */
-#define MSTURN_REALM_MAX      128
-#define MSTURN_NONCE_MAX      128
-
-/* One account on one edge, and what its 401 taught. */
-struct msturn_cred {
-	const char *user, *pass;
-	char realm[MSTURN_REALM_MAX + 1];
-	uint8_t nonce[MSTURN_NONCE_MAX];
-	size_t nonce_len;
-	uint8_t key[16]; /* MD5(user ":" realm ":" pass), once have_nonce */
-	bool have_nonce;
-};
-
-struct msturn_req {
-	uint16_t method; /* STUN_METHOD_ALLOCATE, STUN_MSTURN_METHOD_SEND or _SET_ACTIVE_DEST */
-	bool delete;     /* Allocate: LIFETIME 0 */
-	const struct sockaddr *dest; /* Send, Set Active Destination: DESTINATION-ADDRESS */
-	const uint8_t *data;         /* Send: DATA */
-	size_t data_len;
-};
-
-/* A fresh transaction id as Teams makes them: 0x2112A442, 12 random bytes.
- * 0 or EIO. */
-int msturn_tid_new(uint8_t tid[STUN_TID_LEN]);
-
-/* The request in buf. An Allocate carries MS-VERSION and, once c has a
- * nonce, USERNAME, REALM, NONCE and MESSAGE-INTEGRITY (before: none, to be
- * answered 401); Send and Set Active Destination carry USERNAME and
- * MESSAGE-INTEGRITY only, as Microsoft's clients send them. 0, EINVAL (a
- * Send or SAD without its destination, a Send or SAD before the nonce), or
- * ENOSPC. */
-int msturn_req_encode(const struct msturn_cred *c, const struct msturn_req *q,
-                      const uint8_t tid[STUN_TID_LEN], uint8_t *buf, size_t cap, size_t *len);
-
-struct msturn_answer {
-	int code;         /* 0 for a success, else the ERROR-CODE */
-	char reason[64];  /* its reason phrase, printable */
-	bool has_relayed; /* Allocate success: MAPPED-ADDRESS */
-	bool has_mapped;  /* XOR-MAPPED-ADDRESS (0x8020) */
-	struct sockaddr_storage relayed, mapped;
-};
-
-/* Reads m, the answer to a request of method: a success (its integrity
- * checked with c's key) or an error (code and reason); a 401 or 438 with
- * REALM and NONCE updates c's nonce and key. 0, or EBADMSG (not an answer
- * to that method, no ERROR-CODE in an error, a success without
- * MESSAGE-INTEGRITY, an address that does not parse), EACCES (the
- * integrity check failed). */
-int msturn_answer_read(const struct stun_msg *m, uint16_t method, struct msturn_cred *c,
-                       struct msturn_answer *a);
-
-/* MS-TURN's Data indication (0x0115): REMOTE-ADDRESS and DATA. 0, or
- * ENOENT (not a Data indication), EBADMSG (one without either). */
-int msturn_data_indication(const struct stun_msg *m, struct sockaddr_storage *remote,
-                           const uint8_t **data, size_t *len);
 
 /* --- RTP streams and what reaches a client ------------------------------- */
 

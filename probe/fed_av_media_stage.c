@@ -33,7 +33,7 @@ static int permit_send(const struct run *R, struct client *c, uint8_t *out, size
 	                                                               pkt, sizeof(pkt), &plen);
 	q.data_len = plen;
 	if (!rc)
-		rc = msturn_tid_new(tid);
+		rc = stun_client_tid_new(tid);
 	if (!rc)
 		rc = msturn_req_encode(&c->own, &q, tid, msg, sizeof(msg), &len);
 	return rc ? rc : R->T->wrap(c, FED_AV_WAY_OWN, msg, len, out, cap, out_len);

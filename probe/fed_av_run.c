@@ -153,10 +153,10 @@ int fed_av_request(struct run *R, struct client *c, bool inner, const struct mst
 {
 	uint8_t tid[STUN_TID_LEN], msg[STUN_MAX_MSG_LEN], wire[FED_AV_WIRE_MAX];
 	size_t len, wire_len;
-	struct msturn_cred *cred = inner ? &c->far : &c->own;
+	struct stun_cred *cred = inner ? &c->far : &c->own;
 	*sent = 0;
 	memset(a, 0, sizeof(*a));
-	int rc = msturn_tid_new(tid);
+	int rc = stun_client_tid_new(tid);
 	if (!rc)
 		rc = msturn_req_encode(cred, q, tid, msg, sizeof(msg), &len);
 	if (!rc)

@@ -27,7 +27,7 @@ struct client {
 	int fd;
 	struct sockaddr_storage edge;     /* its own edge's listener */
 	struct sockaddr_storage far_edge; /* the far edge's as its own edge reaches it */
-	struct msturn_cred own, far;      /* its account on each edge */
+	struct stun_cred own, far;      /* its account on each edge */
 	struct fed_av_stream out;         /* what it sends */
 	struct fed_av_expect expect;      /* what it receives */
 	struct fed_av_client *res;

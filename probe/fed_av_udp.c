@@ -52,7 +52,7 @@ static int udp_wrap(const struct client *c, enum fed_av_way way, const uint8_t *
 	                          .data = in,
 	                          .data_len = len};
 	uint8_t tid[STUN_TID_LEN];
-	int rc = msturn_tid_new(tid);
+	int rc = stun_client_tid_new(tid);
 	return rc ? rc : msturn_req_encode(&c->own, &send, tid, out, cap, out_len);
 }
 

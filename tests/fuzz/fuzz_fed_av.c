@@ -33,14 +33,14 @@ static void read_answers(const struct stun_msg *m)
 	static const uint16_t methods[] = {STUN_METHOD_ALLOCATE, STUN_MSTURN_METHOD_SEND,
 	                                   STUN_MSTURN_METHOD_SET_ACTIVE_DEST};
 	for (size_t i = 0; i < sizeof(methods) / sizeof(*methods); i++) {
-		struct msturn_cred c = {.user = "alice", .pass = "secret", .have_nonce = i > 0};
+		struct stun_cred c = {.user = "alice", .pass = "secret", .have_nonce = i > 0};
 		struct msturn_answer a;
 		if (msturn_answer_read(m, methods[i], &c, &a))
 			continue;
 		FUZZ_CHECK(memchr(a.reason, '\0', sizeof(a.reason)));
 		if (a.code == 401 || a.code == 438) {
 			FUZZ_CHECK(c.have_nonce && c.nonce_len <= sizeof(c.nonce));
-			FUZZ_CHECK(strlen(c.realm) <= MSTURN_REALM_MAX);
+			FUZZ_CHECK(strlen(c.realm) <= STUN_CRED_REALM_MAX);
 		}
 	}
 }

@@ -1,15 +1,17 @@
 /* libFuzzer target for the STUN codec: decodes the input in each dialect,
  * runs every typed reader on every attribute, checks integrity and
- * fingerprint with a fixed key and re-encodes. Invariants are checked with
+ * fingerprint with a fixed key and re-encodes; reads each message as a TURN
+ * client's answer in both dialects (stun/turn_client.h,
+ * stun/msturn_client.h), and the input as ChannelData. Invariants are checked with
  * abort(); ASan/UBSan catch reads past the input. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "stun/msturn_client.h"
 #include "stun/stun.h"
+#include "stun/turn_client.h"
 #include "tests/fuzz/fuzz.h"
-
-
 
 static const uint8_t fuzz_key[16] = "0123456789abcdef";
 
@@ -84,6 +86,23 @@ static void fuzz_reencode(const struct stun_msg *msg)
 	}
 }
 
+/* The message as the answer a client waits for: what a 401 or 438 teaches
+ * stays in the account's bounds. */
+static void fuzz_client_answers(const struct stun_msg *msg)
+{
+	struct stun_cred c = {.user = "user", .pass = "pass"};
+	struct turn_answer ta;
+	struct msturn_answer ma;
+	int err = turn_answer_read(msg, msg->method, &c, &ta);
+	FUZZ_CHECK(err == 0 || err == EBADMSG || err == EACCES);
+	FUZZ_CHECK(!c.have_nonce || (c.nonce_len && c.nonce_len <= sizeof(c.nonce) &&
+	                             strlen(c.realm) <= STUN_CRED_REALM_MAX));
+	FUZZ_CHECK(strlen(ta.reason) < sizeof(ta.reason));
+	err = msturn_answer_read(msg, msg->method, &c, &ma);
+	FUZZ_CHECK(err == 0 || err == EBADMSG || err == EACCES);
+	FUZZ_CHECK(strlen(ma.reason) < sizeof(ma.reason));
+}
+
 static void fuzz_decode(const uint8_t *buf, size_t len)
 {
 	struct stun_msg msg;
@@ -104,6 +123,7 @@ static void fuzz_decode(const uint8_t *buf, size_t len)
 	FUZZ_CHECK(msg.nattrs <= STUN_MAX_ATTRS);
 	for (i = 0; i < msg.nattrs; i++)
 		fuzz_attr_readers(&msg, &msg.attrs[i]);
+	fuzz_client_answers(&msg);
 	err = stun_msg_check_integrity(&msg, fuzz_key, sizeof(fuzz_key));
 	FUZZ_CHECK(err == 0 || err == ENOENT || err == EBADMSG || err == EACCES);
 	err = stun_msg_check_fingerprint(&msg);
@@ -149,7 +169,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	int v;
 
+	uint16_t channel;
+	const uint8_t *cd;
+	size_t cd_len;
 	(void)stun_is_message(data, size);
+	if (turn_channel_decode(data, size, &channel, &cd, &cd_len) == 0)
+		FUZZ_CHECK(channel >= TURN_CHANNEL_MIN && cd + cd_len <= data + size);
 	fuzz_decode(data, size);
 	for (v = 1; v <= 3; v++)
 		fuzz_variant(data, size, v);

@@ -33,7 +33,7 @@
 struct client {
 	int fd;
 	bool tcp;
-	struct msturn_cred cred;
+	struct stun_cred cred;
 };
 
 static uint64_t now_ms(void)
@@ -118,7 +118,7 @@ static int request(struct client *c, const char *name, struct msturn_req *q,
 	for (int attempt = 0; attempt < 2; attempt++) {
 		uint8_t buf[STUN_MAX_MSG_LEN], tid[STUN_TID_LEN];
 		size_t len;
-		if (msturn_tid_new(tid) ||
+		if (stun_client_tid_new(tid) ||
 		    msturn_req_encode(&c->cred, q, tid, buf, sizeof(buf), &len))
 			return -1;
 		int code = exchange(c, buf, len, tid, q, a);
@@ -204,7 +204,7 @@ static int run(struct client *c, const char *cmd)
 		                        .dest = (struct sockaddr *)&dest,
 		                        .data = (const uint8_t *)text,
 		                        .data_len = strlen(text)};
-		if (msturn_tid_new(tid) ||
+		if (stun_client_tid_new(tid) ||
 		    msturn_req_encode(&c->cred, &q, tid, buf, sizeof(buf), &len) ||
 		    put(c, MSTURN_FRAME_CONTROL, buf, len))
 			return EIO;

@@ -18,7 +18,7 @@
 static const uint8_t tid[STUN_TID_LEN] = {0x21, 0x12, 0xA4, 0x42, 1, 2,  3,  4,
                                           5,    6,    7,    8,    9, 10, 11, 12};
 
-static size_t encode(struct msturn_cred *c, const struct msturn_req *q, uint8_t *buf,
+static size_t encode(struct stun_cred *c, const struct msturn_req *q, uint8_t *buf,
                      struct stun_msg *m)
 {
 	size_t len;
@@ -58,7 +58,7 @@ static size_t answer(uint16_t method, int code, const uint8_t *key, uint8_t *buf
 static void test_msturn_client_allocate(void **state)
 {
 	(void)state;
-	struct msturn_cred c = {.user = "alice", .pass = "secret"};
+	struct stun_cred c = {.user = "alice", .pass = "secret"};
 	struct msturn_req q = {.method = STUN_METHOD_ALLOCATE};
 	struct msturn_answer a;
 	struct stun_msg m;
