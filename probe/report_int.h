@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/escape.h"
 #include "core/textout.h"
 #include "probe/report.h"
 
@@ -32,31 +33,9 @@ static inline size_t neg_failed(const struct counts *c)
 
 /* The fixed arrays of a result may arrive without their NUL: never read past. */
 size_t field_len(const char *s, size_t cap);
-/* Columns a field takes once escaped by esc_text (a UTF-8 sequence counts as one). */
-size_t text_width(const char *s, size_t n);
 /* "0.012s"-style seconds; what a non-finite time is written as. */
 const char *secs_str(char *buf, size_t cap, double v, const char *suffix, const char *nan);
 
-/* How a format spells one character; NULL: the byte as it is. */
-typedef const char *(*esc_fn)(unsigned char c, char *buf, size_t cap);
-/* Table and TAP lines: one line per result, no terminal control bytes. */
-const char *esc_text(unsigned char c, char *buf, size_t cap);
-/* TAP also reserves '#' (directive) and its escape, '\'. */
-const char *esc_tap(unsigned char c, char *buf, size_t cap);
-/* XML 1.0 section 2.2. */
-const char *esc_xml(unsigned char c, char *buf, size_t cap);
-/* HTML text and quoted attribute values: XML's, less &apos; and DEL. */
-const char *esc_html(unsigned char c, char *buf, size_t cap);
-
-/* Writes s (n bytes) through esc; invalid UTF-8 becomes bad. */
-void out_escaped(struct out *w, const char *s, size_t n, esc_fn esc, const char *bad);
-void out_json_str(struct out *w, const char *s, size_t n);
-void out_json_num(struct out *w, double v); /* null when not finite */
-void out_xml(struct out *w, const char *s, size_t n);
-void out_html(struct out *w, const char *s, size_t n);
-/* Bytes in the first chars characters of s (n bytes; a UTF-8 sequence or an
- * invalid byte is one): where a bounded label may be cut. */
-size_t text_prefix(const char *s, size_t n, size_t chars);
 /* "row 6 client -> edge STUN/UDP [rfc5389]": the JUnit and TAP test name. */
 void out_name(struct out *w, const struct probe_result *r, esc_fn esc, const char *bad);
 /* "1 passed, 0 blocked, ..." and "1 closed, 0 exposed, 0 failed". */
@@ -69,7 +48,8 @@ void out_closed_summary_text(struct out *w, const struct counts *c);
 /* At most chars characters of s (n bytes), escaped for HTML, and an
  * ellipsis where it was cut: an SVG label's room is fixed. */
 void out_html_cut(struct out *w, const char *s, size_t n, size_t chars);
-void out_html_id(struct out *w, const struct probe_result *r, size_t neg); /* neg: the index in its list */
+void out_html_id(struct out *w, const struct probe_result *r,
+                 size_t neg); /* neg: the index in its list */
 /* "verdict-pass", "verdict-blocked", ...: the verdict's class in the page. */
 void out_verdict_class(struct out *w, enum probe_verdict v);
 
