@@ -62,12 +62,16 @@ M=$(free_port)
 T=$(free_port)
 S=$(free_port)
 CTL=$OUT/ctl.sock
+# A relay port range of its own: another relay on the machine (a benchmark's
+# 10,000 allocations, the test suite) takes ports from 50000-59999 too, and
+# the soak's Allocates would meet 508s that are not serve's doing.
+RELAY_PORTS=${SOAK_RELAY_PORTS:-40000-44999}
 printf '%s\n' "workers 2" "stun_udp_listen 127.0.0.1:$U" "stun_tcp_listen 127.0.0.1:$U" \
 	"msturn_tls_listen 127.0.0.1:$M" "sip_tls_listen 127.0.0.1:$T" "sip_mtls_listen 127.0.0.1:$S" \
 	"tls_certificate $OUT/pki/edge.pem" "tls_key $OUT/pki/edge.key" "tls_ca $OUT/pki/ca.pem" \
 	"federation_partner partner.example 127.0.0.1:$(free_port)" "sip_partner_keepalive 0" \
 	"control_socket $CTL" "turn_user alice secret" "turn_user bob secret" \
-	"allow_loopback_peers yes" "turn_lifetime 30" >"$OUT/serve.conf"
+	"allow_loopback_peers yes" "turn_lifetime 30" "relay_ports $RELAY_PORTS" >"$OUT/serve.conf"
 rss_honest
 serve_start "$OUT/serve.conf" "$OUT/serve.log" || exit 2
 PID=$SERVE_PID
