@@ -10,7 +10,8 @@ enum {
 	EXIT_OK = 0,
 	EXIT_FAIL = 1,  /* the verb ran and found a failure (probe: a row did not pass) */
 	EXIT_USAGE = 2, /* bad arguments or configuration */
-	EXIT_LAB = 4,   /* lab: the test network could not be built, or was interrupted */
+	EXIT_LAB = 4,   /* lab: the test network could not be built, or was interrupted;
+	                   assess: it could not run (the reflector's address taken) */
 };
 
 int cmd_serve(int argc, char **argv);
@@ -20,5 +21,6 @@ int cmd_rules(int argc, char **argv);
 int cmd_lab(int argc, char **argv);
 int cmd_mras(int argc, char **argv);
 int cmd_ctl(int argc, char **argv);
+int cmd_assess(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@ static const struct verb verbs[] = {
     {"pki", cmd_pki, "write a lab CA and edge, partner and client certificates"},
     {"rules", cmd_rules, "print the firewall policy the port table implies"},
     {"lab", cmd_lab, "build outside/fw/edge namespaces, probe, print the matrix"},
+    {"assess", cmd_assess, "calls through the edge's relay, judged on Microsoft's media targets"},
     {"mras", cmd_mras, "issue MRAS-style relay credentials (mras_secret) by hand"},
     {"ctl", cmd_ctl, "ask the edge's control API: healthz, metrics, row N's flow"},
 };

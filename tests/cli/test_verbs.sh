@@ -43,11 +43,14 @@ help_lists rules "-e, --edge" "-f, --format" "-d, --drop" "-r, --reject" "-t, --
 help_lists pki "-o, --out" "--sip-domain" "--edge-fqdn" "--partner-domain" "--partner-fqdn" \
 	"--client-user" "--ca-dir" "--key-type" "-d, --days" "-f, --force" "-q, --quiet"
 help_lists mras "-c, --config" "-s, --secret" "-d, --duration" "-i, --identity"
+help_lists assess "-s, --server" "-u, --user" "-p, --password" "-d, --dialect" "-n, --calls" \
+	"-r, --ramp" "-t, --duration" "--rate" "--size" "--profile" "--reflector" \
+	"--reflector-elsewhere" "--reflect-only" "--tsv" "--json"
 help_lists ctl "--control" "--control-cert" "--control-key" "--control-token-file" \
 	"-c, --config" "--pki" "--ca" "--edge-fqdn" "-t, --timeout" "--target" "--marker" \
 	"--partner" "--dialect" "--wait"
 
-for verb in probe lab rules pki mras; do
+for verb in probe lab rules pki mras assess; do
 	usage_error "$verb" "unknown option '--bogus'" --bogus
 	usage_error "$verb" "unknown option '-Z'" -Z
 	usage_error "$verb" "--help takes no argument" --help=now
@@ -69,6 +72,10 @@ usage_error lab "--timeout: bad value '0' (expected seconds, more than 0, at mos
 usage_error pki "--days: bad value '0' (expected a number of days, 1..36500)" --days 0
 usage_error pki "--key-type: bad value 'dsa' (expected rsa or ec)" --key-type dsa
 usage_error mras "--identity needs an argument" -i
+usage_error assess "--calls: '0' is not a number from 1 to 2000" -n 0
+usage_error assess "--dialect: bad value 'ice' (expected msturn or rfc5766)" -d ice
+usage_error assess "--server is required" -u a -p b
+usage_error assess "--ramp 5 is more than --calls 2" -s 127.0.0.1 -u a -p b -n 2 -r 5
 usage_error ctl "unknown option '--bogus'" --bogus healthz
 usage_error ctl "--help takes no argument" --help=now
 usage_error ctl "unknown command 'now' (healthz, metrics or row N)" now

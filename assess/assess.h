@@ -1,0 +1,92 @@
+/* edgelab assess: calls through an edge's relay, measured as Microsoft's
+ * Network Assessment Tool measures them (assess/stats.h) and judged on
+ * Microsoft's targets; with a ramp, the most concurrent calls the path
+ * carries within them (docs/assess.md).
+ *
+ * A call allocates on the edge's STUN/TURN UDP port (MS-TURN, or RFC 5766),
+ * points its allocation at the reflector (MS-TURN's Set Active
+ * Destination, RFC 5766's ChannelBind), and streams RTP-sized packets at a
+ * codec's rate; the reflector sends each back the way it came, through the
+ * relay, and the call reads it back. The reflector runs in this process
+ * unless another runs it (`edgelab assess --reflect-only`). One thread, one
+ * event loop; the process's own CPU share is reported beside each step, so
+ * that a caller at its limit is not taken for the path's. */
+#ifndef EDGELAB_ASSESS_ASSESS_H
+#define EDGELAB_ASSESS_ASSESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "assess/stats.h"
+
+#define ASSESS_MAX_CALLS    2000
+#define ASSESS_MAX_DURATION 3600 /* seconds */
+#define ASSESS_ERR_MAX      160
+/* The reflector's port by default: a far edge's STUN/TURN port, where the
+ * port table's row 5 lets an edge's relay send. */
+#define ASSESS_REFLECTOR_PORT 3478
+
+enum assess_dialect { ASSESS_DIALECT_MSTURN, ASSESS_DIALECT_RFC5766 };
+
+struct assess_opts {
+	struct sockaddr_storage server;    /* the edge's STUN/TURN UDP address */
+	struct sockaddr_storage reflector; /* where the relay sends the calls' packets */
+	bool reflect_here;                 /* run the reflector, bound to reflector */
+	const char *user, *pass;
+	enum assess_dialect dialect;
+	enum assess_profile profile;
+	uint32_t calls;      /* concurrent calls; with a ramp, the most tried */
+	uint32_t ramp_step;  /* 0: one step; else ramp_step, 2 ramp_step... up to calls */
+	uint32_t duration_s; /* each call's media */
+	uint32_t rate;       /* packets a second */
+	uint32_t size;       /* bytes a packet (ASSESS_PKT_MIN..ASSESS_PKT_MAX) */
+	uint32_t setup_ms;   /* a call's bound to allocate and point at the reflector */
+	uint32_t grace_ms;   /* after the last packet, waiting for it */
+};
+
+/* One call of a step. */
+struct assess_call {
+	uint32_t id;
+	time_t start;               /* wall clock when it began streaming; 0: never */
+	char error[ASSESS_ERR_MAX]; /* why it never streamed; "" when it did */
+	struct sockaddr_storage relayed;
+	struct assess_stats stats;
+	unsigned miss;           /* assess_judge's mask on the opts' profile */
+	struct assess_bin *bins; /* its seconds, for the report's plot */
+	uint32_t nbins;
+};
+
+struct assess_step {
+	uint32_t calls;
+	uint32_t met;       /* calls that met every target */
+	uint32_t failed;    /* calls that never streamed */
+	double cpu;         /* this process's CPU over the step, in cores (1.0: one busy core) */
+	uint64_t reflected; /* packets the reflector here sent back */
+	struct assess_call *call; /* [calls] */
+};
+
+struct assess_result {
+	struct assess_step *steps;
+	uint32_t nsteps;
+	uint32_t capacity; /* the most calls of a step whose every call met every target */
+	bool ramp_stopped; /* a step missed, so the ramp went no further */
+};
+
+/* Runs the steps. 0 with r filled (whatever the calls' fate), or an errno
+ * code with err written when it could not run (the reflector's address
+ * taken, no memory, no sockets left). */
+int assess_run(const struct assess_opts *o, struct assess_result *r, char *err, size_t err_len);
+void assess_result_free(struct assess_result *r);
+
+/* The reflector's address by default: the one this host's packets to
+ * server leave from, port ASSESS_REFLECTOR_PORT. 0 or an errno code (no
+ * route). */
+int assess_reflector_default(const struct sockaddr_storage *server, struct sockaddr_storage *out);
+
+/* Only the reflector, on addr, until SIGINT or SIGTERM (the far side of a
+ * relay on another host). 0 or an errno code with err written. */
+int assess_reflect(const struct sockaddr_storage *addr, char *err, size_t err_len);
+
+#endif

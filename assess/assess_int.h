@@ -1,0 +1,68 @@
+/* Internals of assess/: one step's event loop (run.c), a call's client
+ * (call.c) and the reflector (reflector.c). Private to assess/. */
+#ifndef EDGELAB_ASSESS_ASSESS_INT_H
+#define EDGELAB_ASSESS_ASSESS_INT_H
+
+#include <event2/event.h>
+#include <stdint.h>
+
+#include "assess/assess.h"
+#include "assess/stats.h"
+#include "stun/client.h"
+
+/* One step's loop: its calls, and how many are still under way. */
+struct step_loop {
+	struct event_base *base;
+	const struct assess_opts *o;
+	const struct timeval *tick; /* 1 / rate, a common timeout */
+	uint32_t running;           /* calls not done yet: the loop breaks at 0 */
+};
+
+enum call_state {
+	CALL_ALLOCATE, /* Allocate sent, waiting for its 401 or success */
+	CALL_POINT,    /* Set Active Destination or ChannelBind sent */
+	CALL_MEDIA,    /* streaming */
+	CALL_DRAIN,    /* all sent; waiting grace_ms for the last back */
+	CALL_DONE,
+};
+
+struct call {
+	struct step_loop *loop;
+	struct assess_call *out; /* where its figures go */
+	enum call_state state;
+	int fd;
+	struct event *rd;   /* the socket */
+	struct event *retx; /* retransmission; then the grace after the last packet */
+	struct event *tick; /* 1 / rate while streaming */
+	struct stun_cred cred;
+	uint8_t tid[STUN_TID_LEN];
+	uint8_t req[512];
+	size_t req_len;
+	unsigned tries;
+	bool authed;      /* the last Allocate carried credentials */
+	int64_t begun_us; /* the first Allocate */
+	int64_t first_us; /* the first packet */
+	uint32_t planned; /* packets to send */
+	struct assess_rec rec;
+	uint64_t strays; /* datagrams that were not this call's */
+};
+
+/* Starts call c (out->id set) on loop, which counts it among its running
+ * calls already: a socket to the server, the first Allocate. 0, or an errno
+ * code with out->error written (the call is then done: call_finish frees
+ * it as any other). */
+int call_start(struct call *c, struct step_loop *loop, struct assess_call *out);
+/* Its figures into c->out, then everything freed. */
+void call_finish(struct call *c);
+
+int64_t assess_now_us(void);
+
+/* The reflector: a UDP socket on addr sending every datagram back to where
+ * it came from. */
+struct reflector;
+int reflector_open(struct event_base *base, const struct sockaddr_storage *addr,
+                   struct reflector **out, char *err, size_t err_len);
+uint64_t reflector_count(const struct reflector *r);
+void reflector_close(struct reflector *r);
+
+#endif

@@ -1,0 +1,134 @@
+#!/bin/sh
+# shellcheck disable=SC2016 # sh -c scripts take "$0" and "$1"
+# edgelab assess (issue 16, point 1) on loopback: calls through serve's
+# relay in both dialects and through coturn's (a real TURN server) in RFC
+# 5766's, their figures in the terminal report, Results.tsv and JSON; the
+# reflector on the wire (tshark, as root): the relay sends it the calls'
+# 172-byte packets from relay ports; a ramp and its capacity; a reflector in
+# another process; refusals and silence named; bad arguments. The figures
+# against known impairments: tests/lab/test_assess_impair.sh.
+set -u
+. "$(dirname "$0")/../lib.sh"
+
+PORT=$(free_port)
+REFL=$(free_port)
+CTL=$TMP/ctl.sock
+printf '%s\n' "workers 1" "stun_udp_listen 127.0.0.1:$PORT" "stun_tcp_listen off" \
+	"control_socket $CTL" "sip_tls_listen off" "sip_mtls_listen off" "turn_user alice secret" \
+	"allow_loopback_peers yes" >"$TMP/edge.conf"
+serve_start "$TMP/edge.conf" "$TMP/edge.log" || { not_ok "serve starts"; finish; }
+assess() { # ARGS...: edgelab assess; stdout in $TMP/out, status in $ST
+	timeout 60 "$EDGELAB" assess "$@" >"$TMP/out" 2>"$TMP/err"
+	ST=$?
+	sed 's/^/# /' "$TMP/out" "$TMP/err"
+}
+# tsv_ok FILE CALLS SENT: the tool's header, CALLS lines of SENT packets sent
+# and all received, no loss.
+tsv_ok() {
+	head -n 1 "$1" | grep -qx "$(printf 'CallStartTime\tPacketLossRate\tRoundTripLatencyInMs\tPacketsSent\tPacketsReceived\tAverageJitterInMs\tPacketReorderRatio')" &&
+		[ "$(awk -F'\t' -v s="$3" 'NR > 1 && $4 == s && $5 == s && $2 == "0.000000" && $1 ~ /^20[0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9]$/' "$1" | wc -l)" -eq "$2" ] &&
+		[ "$(wc -l <"$1")" -eq $(($2 + 1)) ]
+}
+
+capturing=no
+if [ "$(id -u)" -eq 0 ] && command -v tshark >/dev/null; then
+	capture_start "$TMP/wire.pcap" "udp port $REFL" && capturing=yes
+fi
+assess -s "127.0.0.1:$PORT" -u alice -p secret -n 3 -t 3 --reflector "127.0.0.1:$REFL" \
+	--tsv "$TMP/r.tsv" --json "$TMP/r.json"
+check "MS-TURN, 3 calls of 3 s: exit 0" [ "$ST" -eq 0 ]
+check "... the verdict says all met" grep -q '^verdict: all 3 calls met every client target$' "$TMP/out"
+check "... Results.tsv: the tool's columns, 3 calls of 150 packets, none lost" tsv_ok "$TMP/r.tsv" 3 150
+check "... JSON: 3 calls met, the reflector sent 450 back, 3 s each in seconds" python3 - "$TMP/r.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+s = r["steps"][0]
+assert r["dialect"] == "msturn" and r["capacity"] == 3 and s["met"] == 3 and s["reflected"] == 450, r
+for c in s["call"]:
+    assert c["met"] and c["sent"] == 150 and c["received"] == 150 and c["error"] == "", c
+    assert 0 < c["rtt_ms"] < 100 and len(c["seconds"]) == 3 and c["seconds"][0]["sent"] == 50, c
+    assert c["relayed"].startswith("127.0.0.1:"), c
+PY
+if [ "$capturing" = yes ]; then
+	sleep 1
+	kill -INT "$CAPTURE_PID" 2>/dev/null
+	wait "$CAPTURE_PID" 2>/dev/null
+	tshark -r "$TMP/wire.pcap" -Y "udp.dstport == $REFL" -T fields -e udp.srcport -e udp.length \
+		-e udp.payload >"$TMP/wire.txt" 2>/dev/null
+	# 172 bytes of RTP (UDP length 180): version 2, PCMU, then our tag "ELAS"
+	# at the payload's start (offset 12).
+	check "on the wire: 450 datagrams to the reflector, each 172 bytes of RTP (PCMU, tag ELAS) from a relay port" \
+		[ "$(awk '$2 == 180 && $1 >= 50000 && $1 <= 59999 && $3 ~ /^8000/ && substr($3, 25, 8) == "454c4153"' "$TMP/wire.txt" | wc -l)" -eq 450 ]
+else
+	echo "# skipped the capture: not root or no tshark"
+fi
+
+assess -s "127.0.0.1:$PORT" -u alice -p secret -d rfc5766 -n 2 -t 2 --reflector "127.0.0.1:$REFL" \
+	--tsv "$TMP/r2.tsv"
+check "RFC 5766 (ChannelBind, ChannelData) through serve: exit 0" [ "$ST" -eq 0 ]
+check "... 2 calls of 100 packets, none lost" tsv_ok "$TMP/r2.tsv" 2 100
+
+# A real TURN server: coturn, RFC 5766.
+if command -v turnserver >/dev/null; then
+	CP=$(free_port)
+	turnserver -n --no-cli --allow-loopback-peers --listening-ip 127.0.0.1 --listening-port "$CP" \
+		--min-port 46000 --max-port 46999 --lt-cred-mech --user alice:secret --realm lab --no-tls \
+		--no-dtls --db "$TMP/turndb" --log-file stdout --simple-log >"$TMP/coturn.log" 2>&1 &
+	at_exit "kill -9 $!"
+	wait_for 5 sh -c "ss -Hlun 'sport = :$CP' | grep -q ."
+	assess -s "127.0.0.1:$CP" -u alice -p secret -d rfc5766 -n 2 -t 2 --reflector "127.0.0.1:$REFL" \
+		--tsv "$TMP/r3.tsv"
+	check "through coturn's relay (RFC 5766): exit 0" [ "$ST" -eq 0 ]
+	check "... 2 calls of 100 packets, none lost" tsv_ok "$TMP/r3.tsv" 2 100
+	assess -s "127.0.0.1:$CP" -u alice -p secret -n 1 -t 1 --reflector "127.0.0.1:$REFL"
+	check "MS-TURN to coturn: exit 1, named as a server that does not speak MS-TURN" \
+		sh -c '[ "$0" -eq 1 ] && grep -q "not MS-TURN: it does not speak Lync.s dialect (--dialect rfc5766)" "$1"' "$ST" "$TMP/out"
+else
+	not_ok "coturn's turnserver is installed (scripts/install-deps.sh --test)"
+fi
+
+assess -s "127.0.0.1:$PORT" -u alice -p secret -n 6 --ramp 2 -t 2 --reflector "127.0.0.1:$REFL" \
+	--json "$TMP/ramp.json"
+check "a ramp of 2, 4, 6 calls: exit 0, capacity 6" \
+	sh -c '[ "$0" -eq 0 ] && grep -q "^capacity: all 6 calls met every client target$" "$1"' "$ST" "$TMP/out"
+check "... three steps in the JSON" python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert [s["calls"] for s in r["steps"]] == [2, 4, 6] and r["capacity"] == 6, r' "$TMP/ramp.json"
+
+R2=$(free_port)
+("$EDGELAB" assess --reflect-only --reflector "127.0.0.1:$R2" >"$TMP/reflector.log" 2>&1
+	echo $? >"$TMP/reflector.status") &
+at_exit "pkill -9 -f 'reflect-only --reflector 127.0.0.1:$R2'"
+wait_for 5 sh -c "ss -Hlun 'sport = :$R2' | grep -q ."
+assess -s "127.0.0.1:$PORT" -u alice -p secret -n 2 -t 2 --reflector "127.0.0.1:$R2" \
+	--reflector-elsewhere
+check "a reflector in another process (--reflect-only, --reflector-elsewhere): exit 0" [ "$ST" -eq 0 ]
+pkill -TERM -f "reflect-only --reflector 127.0.0.1:$R2"
+check "... which SIGTERM stops with status 0" \
+	sh -c 'wait_for() { for _ in $(seq 50); do [ -s "$1" ] && return 0; sleep 0.1; done; return 1; }; wait_for "$0" && [ "$(cat "$0")" -eq 0 ]' "$TMP/reflector.status"
+
+assess -s "127.0.0.1:$PORT" -u alice -p wrong -n 1 -t 1 --reflector "127.0.0.1:$REFL"
+check "a wrong password: exit 1, the refusal named" \
+	sh -c '[ "$0" -eq 1 ] && grep -q "Allocate refused by 127.0.0.1:[0-9]*: 431 .*(the password is wrong)" "$1"' "$ST" "$TMP/out"
+DEAD=$(free_port)
+assess -s "127.0.0.1:$DEAD" -u alice -p secret -n 1 -t 1 --reflector "127.0.0.1:$REFL"
+check "nobody at --server: exit 1 within the 5 s setup bound, said so" \
+	sh -c '[ "$0" -eq 1 ] && grep -q "no answer to Allocate from 127.0.0.1:[0-9]* in 5.0 s (4 tries)" "$1"' "$ST" "$TMP/out"
+
+python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", int(sys.argv[1]))); time.sleep(20)' "$REFL" &
+at_exit "kill -9 $!"
+wait_for 5 sh -c "ss -Hlun 'sport = :$REFL' | grep -q ."
+assess -s "127.0.0.1:$PORT" -u alice -p secret -n 1 -t 1 --reflector "127.0.0.1:$REFL"
+check "the reflector's address taken: exit 4, said so" \
+	sh -c '[ "$0" -eq 4 ] && grep -q "the reflector cannot listen on UDP 127.0.0.1:[0-9]*: Address already in use" "$1"' "$ST" "$TMP/err"
+
+for bad in "-u alice -p secret" "-s 127.0.0.1:$PORT -p secret" "-s 127.0.0.1:$PORT -u a -p b -n 2 --ramp 3" \
+	"-s 127.0.0.1:$PORT -u a -p b --size 10" "-s 127.0.0.1:$PORT -u a -p b -n 2001" \
+	"-s 127.0.0.1:$PORT -u a -p b --profile gold" "-s nowhere -u a -p b" "--reflect-only"; do
+	# shellcheck disable=SC2086 # the words are the arguments
+	assess $bad
+	check "usage error: exit 2 ($bad)" sh -c '[ "$0" -eq 2 ] && grep -q "edgelab assess: " "$1"' "$ST" "$TMP/err"
+done
+finish
