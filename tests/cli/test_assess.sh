@@ -6,7 +6,7 @@
 # reflector on the wire (tshark, as root): the relay sends it the calls'
 # 172-byte packets from relay ports; a ramp and its capacity; a reflector in
 # another process; refusals and silence named; bad arguments. The figures
-# against known impairments: tests/lab/test_assess_impair.sh.
+# against known impairments are the lab's to show (netem, issue 16 point 2).
 set -u
 . "$(dirname "$0")/../lib.sh"
 
