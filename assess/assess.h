@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -86,7 +87,9 @@ void assess_result_free(struct assess_result *r);
 int assess_reflector_default(const struct sockaddr_storage *server, struct sockaddr_storage *out);
 
 /* Only the reflector, on addr, until SIGINT or SIGTERM (the far side of a
- * relay on another host). 0 or an errno code with err written. */
-int assess_reflect(const struct sockaddr_storage *addr, char *err, size_t err_len);
+ * relay on another host); once it listens, "reflecting on ADDR" and a
+ * newline go to ready (NULL: nowhere), flushed, for whoever waits for it.
+ * 0 or an errno code with err written. */
+int assess_reflect(const struct sockaddr_storage *addr, FILE *ready, char *err, size_t err_len);
 
 #endif

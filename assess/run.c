@@ -188,7 +188,7 @@ static void on_signal(evutil_socket_t fd, short what, void *arg)
 	event_base_loopbreak(arg);
 }
 
-int assess_reflect(const struct sockaddr_storage *addr, char *err, size_t err_len)
+int assess_reflect(const struct sockaddr_storage *addr, FILE *ready, char *err, size_t err_len)
 {
 	if (err_len)
 		err[0] = '\0';
@@ -202,6 +202,12 @@ int assess_reflect(const struct sockaddr_storage *addr, char *err, size_t err_le
 		if (!sigint || !sigterm || evsignal_add(sigint, NULL) ||
 		    evsignal_add(sigterm, NULL))
 			rc = ENOMEM;
+	}
+	if (!rc && ready) {
+		char where[64];
+		addr_str((const struct sockaddr *)addr, where, sizeof(where));
+		fprintf(ready, "reflecting on %s\n", where);
+		fflush(ready);
 	}
 	if (!rc)
 		event_base_dispatch(base);

@@ -239,7 +239,7 @@ int cmd_assess(int argc, char **argv)
 	if (!cli_opts_parse(&assess_verb, argc, argv, &a, &status))
 		return status;
 	if (a.reflect_only) {
-		if (assess_reflect(&a.o.reflector, err, sizeof(err))) {
+		if (assess_reflect(&a.o.reflector, stdout, err, sizeof(err))) {
 			fprintf(stderr, "edgelab assess: %s\n", err);
 			return EXIT_LAB;
 		}

@@ -131,6 +131,7 @@ static void print_way_in(const char *name, const char *scenario)
 	    {"exec", " fw -- nft list ruleset", ""},
 	    {"exec", " fw -- bash", "a shell in fw (or outside, edge)"},
 	    {"rules", " FILE", "replace fw's ruleset"},
+	    {"assess", " --calls 50 --ramp 10", "calls through fw, judged on Microsoft's targets"},
 	    {"down", "", ""},
 	};
 	if (scenario)
@@ -329,9 +330,10 @@ static const struct sub {
 	const char *name;
 	int (*run)(int argc, char **argv);
 } subs[] = {
-    {"up", cmd_up},          {"probe", cmd_labs_probe},    {"check", cmd_labs_check},
-    {"exec", cmd_labs_exec}, {"rules", cmd_labs_rules},    {"list", cmd_list},
-    {"down", cmd_down},      {"scenarios", cmd_scenarios}, {"fw", cmd_lab_fw},
+    {"up", cmd_up},          {"probe", cmd_labs_probe}, {"check", cmd_labs_check},
+    {"exec", cmd_labs_exec}, {"rules", cmd_labs_rules}, {"assess", cmd_labs_assess},
+    {"list", cmd_list},      {"down", cmd_down},        {"scenarios", cmd_scenarios},
+    {"fw", cmd_lab_fw},
 };
 
 bool cmd_labs_is_sub(const char *word)

@@ -1,4 +1,4 @@
-/* edgelab lab probe|check|rules|exec: what is done to a lab that is up,
+/* edgelab lab probe|check|rules|exec|assess: what is done to a lab that is up,
  * single-site or federation (lab/labs.h, lab/fed.h). */
 #include <errno.h>
 #include <limits.h>
@@ -278,4 +278,72 @@ int cmd_labs_exec(int argc, char **argv)
 	execvp("ip", args);
 	fprintf(stderr, "edgelab lab exec: ip: %s\n", strerror(errno));
 	return EXIT_LAB;
+}
+
+/* ---- lab assess ---- */
+
+/* The options lab assess sets itself. */
+static bool lab_owned(const char *arg)
+{
+	static const char *const owned[] = {"-s",
+	                                    "--server",
+	                                    "-u",
+	                                    "--user",
+	                                    "-p",
+	                                    "--password",
+	                                    "--reflector",
+	                                    "--reflector-elsewhere",
+	                                    "--reflect-only"};
+	for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
+		size_t n = strlen(owned[i]);
+		if (!strncmp(arg, owned[i], n) && (!arg[n] || arg[n] == '=' || owned[i][1] != '-'))
+			return true;
+	}
+	return false;
+}
+
+int cmd_labs_assess(int argc, char **argv)
+{
+	static const char usage[] =
+	    "usage: edgelab lab assess [NAME] [ASSESS OPTION...]\n\n"
+	    "Runs `edgelab assess` from the lab's outside through fw to its edge's relay,\n"
+	    "with the lab's TURN user and the reflector beside the relay (in the edge's\n"
+	    "namespace): each call's round trip crosses fw twice, as a client's media to\n"
+	    "its edge does. The options are assess's (`edgelab assess --help`) but\n"
+	    "--server, --user, --password and the reflector's, which the lab sets:\n"
+	    "--calls, --ramp, --duration, --rate, --size, --dialect, --profile, --tsv,\n"
+	    "--json. A single-site lab only.\n\n"
+	    "Exit status: assess's (0 every call met every target, 1 not), 2 usage,\n"
+	    "4 no such lab, its edge down, or assess could not run.\n";
+	const char *name = NULL;
+	int first = 1;
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+		return fputs(usage, stdout), EXIT_OK;
+	if (argc > 1 && argv[1][0] != '-') {
+		name = argv[1];
+		first = 2;
+	}
+	for (int i = first; i < argc; i++)
+		if (lab_owned(argv[i])) {
+			fprintf(stderr, "edgelab lab assess: %s is the lab's to set\n%s", argv[i],
+			        usage);
+			return EXIT_USAGE;
+		}
+	if (!labs_need_root("assess"))
+		return EXIT_LAB;
+	int rc = labs_resolve_name("assess", &name);
+	if (rc)
+		return rc;
+	char self[PATH_MAX], err[ERR_MAX];
+	if (lab_self(self, sizeof(self)))
+		return fprintf(stderr, "edgelab lab assess: cannot find its own binary\n"),
+		       EXIT_LAB;
+	int status;
+	fflush(NULL);
+	if (labs_assess(name, self, argv + first, (size_t)(argc - first), &status, err,
+	                sizeof(err))) {
+		fprintf(stderr, "edgelab lab assess: %s\n", err);
+		return EXIT_LAB;
+	}
+	return status;
 }

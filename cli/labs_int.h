@@ -32,5 +32,6 @@ int cmd_labs_probe(int argc, char **argv);
 int cmd_labs_check(int argc, char **argv);
 int cmd_labs_rules(int argc, char **argv);
 int cmd_labs_exec(int argc, char **argv);
+int cmd_labs_assess(int argc, char **argv);
 
 #endif

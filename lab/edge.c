@@ -43,8 +43,8 @@ bool lab_edge_healthy(const struct lab_env *e)
 }
 
 /* The edge's config file: its PKI (`edgelab pki`), the control API on the
- * management link for the probe's controller certificate, and the strict
- * mode's canaries. STUN over TCP 3478 is off: the port table does not open
+ * management link for the probe's controller certificate, the lab's TURN
+ * user, and the strict mode's canaries. STUN over TCP 3478 is off: the port table does not open
  * it, so a canary listens there instead. */
 static int write_edge_conf(const struct lab_env *e, bool no_canaries, char *err, size_t len)
 {
@@ -54,6 +54,17 @@ static int write_edge_conf(const struct lab_env *e, bool no_canaries, char *err,
 	                 "--key-type", "ec", "-q");
 	if (rc)
 		return rc;
+	/* The lab's TURN user (`lab assess`): a password of its own per lab. */
+	unsigned char raw[12];
+	char pass[2 * sizeof(raw) + 1];
+	FILE *rnd = fopen("/dev/urandom", "r");
+	bool got = rnd && fread(raw, 1, sizeof(raw), rnd) == sizeof(raw);
+	if (rnd)
+		fclose(rnd);
+	if (!got)
+		return snprintf(err, len, "/dev/urandom: cannot read"), EIO;
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(pass + 2 * i, 3, "%02x", raw[i]);
 	FILE *f = fopen(e->conf, "w");
 	if (!f)
 		return snprintf(err, len, "%s: %s", e->conf, strerror(errno)), errno;
@@ -63,9 +74,10 @@ static int write_edge_conf(const struct lab_env *e, bool no_canaries, char *err,
 	        "sip_tls_listen %s:443\nsip_mtls_listen %s:5061\n"
 	        "tls_certificate %s/edge.pem\ntls_key %s/edge.key\ntls_ca %s/ca.pem\n"
 	        "federation_partner %s %s:5061\ncontrol_socket %s\n"
-	        "control_listen %s:%s\ncontrol_client probe.lab\n",
+	        "control_listen %s:%s\ncontrol_client probe.lab\nturn_user %s %s\n",
 	        LAB_EDGE_ADDR, LAB_EDGE_ADDR, LAB_EDGE_ADDR, e->pki, e->pki, e->pki,
-	        LAB_PARTNER_DOMAIN, LAB_OUTSIDE_ADDR, e->ctl, LAB_EDGE_MGMT_ADDR, LAB_CONTROL_PORT);
+	        LAB_PARTNER_DOMAIN, LAB_OUTSIDE_ADDR, e->ctl, LAB_EDGE_MGMT_ADDR, LAB_CONTROL_PORT,
+	        LAB_TURN_USER, pass);
 	if (!no_canaries)
 		fprintf(f, "canary_tcp %s\ncanary_udp %s\n", LAB_CANARY_TCP, LAB_CANARY_UDP);
 	if (fclose(f))

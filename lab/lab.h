@@ -30,6 +30,8 @@
 #define LAB_PROBE_MGMT_ADDR "203.0.113.2"     /* outside's end of the management link */
 #define LAB_EDGE_MGMT_ADDR  "203.0.113.1"     /* the edge's: its control API listens here */
 #define LAB_CONTROL_PORT    "8443"
+#define LAB_TURN_USER       "lab" /* the edge's TURN user, for `lab assess` */
+#define LAB_REFLECTOR_PORT  4478  /* `lab assess`'s reflector, beside the edge's relay */
 /* fw's interfaces, fixed so that a ruleset can name them (docs/lab.md):
  * the one facing the outside and the one facing the edge. outside and edge
  * each reach fw on LAB_HOST_FW_IF (default route) and each other's

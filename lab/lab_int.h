@@ -91,6 +91,15 @@ bool lab_edge_healthy(const struct lab_env *e);
 int lab_probe_run(const struct lab_env *e, const struct lab_probe_args *a, int *status, char *err,
                   size_t len);
 
+/* assess.c: `edgelab assess` from outside with args after its own (server,
+ * the lab's TURN user, the reflector), the reflector in the edge's
+ * namespace on LAB_REFLECTOR_PORT; assess's report on stdout. 0 with its
+ * exit status, or an errno with err saying why. */
+int lab_assess_run(const struct lab_env *e, char *const args[], size_t nargs, int *status,
+                   char *err, size_t len);
+/* The lab TURN user's password, from the edge's config (edge.c writes it). */
+int lab_turn_password(const struct lab_env *e, char *pass, size_t cap);
+
 /* labs_state.c: a standing lab's DIR/state file, `key value` lines. A
  * process is recorded by its PID and start time (proc_start_time), so that
  * `down` stops exactly it; 0, 0: none (yet). */

@@ -290,6 +290,17 @@ int labs_probe(const char *name, const char *self, const struct lab_probe_args *
 	return lab_probe_run(&e, a, status, err, err_len);
 }
 
+int labs_assess(const char *name, const char *self, char *const args[], size_t nargs, int *status,
+                char *err, size_t err_len)
+{
+	struct lab_env e;
+	int rc = ready_lab(name, false, &e, self, err, err_len);
+	if (rc)
+		return rc;
+	proc_block_signals();
+	return lab_assess_run(&e, args, nargs, status, err, err_len);
+}
+
 int labs_set_rules(const char *name, const char *site, struct ruleset *rs, size_t n, char *err,
                    size_t err_len)
 {

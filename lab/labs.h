@@ -98,6 +98,12 @@ struct lab_probe_args;
 int labs_probe(const char *name, const char *self, const struct lab_probe_args *a, int *status,
                char *err, size_t err_len);
 
+/* `edgelab assess` against a ready single-site lab, args after the lab's
+ * own (lab/lab_int.h lab_assess_run): 0 with assess's exit status, or an
+ * errno with err saying why not (EINVAL: a federation lab). */
+int labs_assess(const char *name, const char *self, char *const args[], size_t nargs, int *status,
+                char *err, size_t err_len);
+
 /* Replaces fw's ruleset (checked first: a bad one changes nothing); a
  * federation lab's site "a" or "b" (NULL: a single-site lab; EINVAL when
  * that does not fit the lab), whose edges' connections to each other are
