@@ -15,6 +15,7 @@
 #include "cli/lab_opts.h"
 #include "cli/labs_int.h"
 #include "cli/opts.h"
+#include "lab/impair_spec.h"
 #include "lab/labs.h"
 #include "lab/scenario.h"
 
@@ -43,14 +44,30 @@ static int set_scenario(const struct cli_opt *o, const char *value, char *why, s
 	return 0;
 }
 
+/* --impair (both directions), --impair-in, --impair-out. */
+static int set_impair(const struct cli_opt *o, const char *value, char *why, size_t why_len,
+                      void *arg)
+{
+	struct up_args *a = arg;
+	struct impair_spec sp;
+	if (impair_spec_parse(value, &sp, why, why_len))
+		return EINVAL;
+	if (strcmp(o->name, "impair-out"))
+		a->up.impair_in = sp;
+	if (strcmp(o->name, "impair-in"))
+		a->up.impair_out = sp;
+	return 0;
+}
+
 static int up_check(char *why, size_t why_len, void *arg)
 {
 	struct up_args *a = arg;
-	bool single = a->rules.n || a->up.drop_mask || a->up.reject_mask || a->up.scenario;
+	bool single = a->rules.n || a->up.drop_mask || a->up.reject_mask || a->up.scenario ||
+	              impair_spec_on(&a->up.impair_in) || impair_spec_on(&a->up.impair_out);
 	if (lab_rules_finish(&a->rules, why, why_len))
 		return EINVAL;
-	if (lab_fed_args_check(&a->fed, single, "--rules, --drop, --reject, --scenario", why,
-	                       why_len))
+	if (lab_fed_args_check(&a->fed, single, "--rules, --drop, --reject, --scenario, --impair",
+	                       why, why_len))
 		return EINVAL;
 	if (!a->up.scenario || !(a->rules.n || a->up.drop_mask || a->up.reject_mask))
 		return lab_rules_masks_check(&a->rules, a->up.drop_mask, a->up.reject_mask, why,
@@ -75,6 +92,19 @@ static const struct cli_opt up_options[] = {
      .arg = "NAME",
      .set = set_scenario,
      .help = "a training scenario's faulty ruleset (`edgelab lab scenarios`)"},
+    {.name = "impair",
+     .arg = "SPEC",
+     .set = set_impair,
+     .help = "fw's links impaired both ways, in netem's words: \"delay 40ms 10ms loss\n"
+             "0.5% reorder 25%\" (`edgelab lab impair` changes it; docs/lab.md)"},
+    {.name = "impair-in",
+     .arg = "SPEC",
+     .set = set_impair,
+     .help = "only what goes from outside to the edge"},
+    {.name = "impair-out",
+     .arg = "SPEC",
+     .set = set_impair,
+     .help = "only what goes from the edge to outside"},
     {.name = "verbose",
      .letter = 'v',
      .set = cli_opt_flag,
@@ -87,6 +117,7 @@ static const struct cli_opt up_options[] = {
 static const struct cli_opts up_verb = {
     .verb = "lab up",
     .synopsis = "[[--name] NAME] [--rules FILE | --scenario NAME | --drop/--reject LIST]\n"
+                "                      [--impair SPEC | --impair-in SPEC --impair-out SPEC]\n"
                 "       edgelab lab up [[--name] NAME] --topology federation [--rules-a FILE]\n"
                 "                      [--rules-b FILE] [--drop-a/-b LIST] [--reject-a/-b LIST]\n"
                 "                      [--fault NAME]...",
@@ -132,6 +163,7 @@ static void print_way_in(const char *name, const char *scenario)
 	    {"exec", " fw -- bash", "a shell in fw (or outside, edge)"},
 	    {"rules", " FILE", "replace fw's ruleset"},
 	    {"assess", " --calls 50 --ramp 10", "calls through fw, judged on Microsoft's targets"},
+	    {"impair", " \"delay 40ms loss 1%\"", "fw's links delay and lose (off: no more)"},
 	    {"down", "", ""},
 	};
 	if (scenario)
@@ -330,9 +362,17 @@ static const struct sub {
 	const char *name;
 	int (*run)(int argc, char **argv);
 } subs[] = {
-    {"up", cmd_up},          {"probe", cmd_labs_probe}, {"check", cmd_labs_check},
-    {"exec", cmd_labs_exec}, {"rules", cmd_labs_rules}, {"assess", cmd_labs_assess},
-    {"list", cmd_list},      {"down", cmd_down},        {"scenarios", cmd_scenarios},
+    {"up", cmd_up},
+    {"probe", cmd_labs_probe},
+    {"check", cmd_labs_check},
+    {"exec", cmd_labs_exec},
+    {"rules", cmd_labs_rules},
+    {"assess", cmd_labs_assess},
+    {"impair", cmd_labs_impair},
+    {"impairer", cmd_labs_impairer},
+    {"list", cmd_list},
+    {"down", cmd_down},
+    {"scenarios", cmd_scenarios},
     {"fw", cmd_lab_fw},
 };
 

@@ -33,5 +33,7 @@ int cmd_labs_check(int argc, char **argv);
 int cmd_labs_rules(int argc, char **argv);
 int cmd_labs_exec(int argc, char **argv);
 int cmd_labs_assess(int argc, char **argv);
+int cmd_labs_impair(int argc, char **argv);
+int cmd_labs_impairer(int argc, char **argv);
 
 #endif

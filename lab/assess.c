@@ -33,19 +33,6 @@ int lab_turn_password(const struct lab_env *e, char *pass, size_t cap)
 	return rc;
 }
 
-/* Whether the reflector's log says it listens. */
-static bool reflecting(const char *log)
-{
-	char line[128];
-	FILE *f = fopen(log, "r");
-	bool yes = false;
-	while (f && !yes && fgets(line, sizeof(line), f))
-		yes = !strncmp(line, "reflecting on ", 14);
-	if (f)
-		fclose(f);
-	return yes;
-}
-
 int lab_assess_run(const struct lab_env *e, char *const args[], size_t nargs, int *status,
                    char *err, size_t len)
 {
@@ -64,12 +51,7 @@ int lab_assess_run(const struct lab_env *e, char *const args[], size_t nargs, in
 	int rc = proc_spawn(e->ns[LAB_EDGE], reflect, log, &refl);
 	if (rc)
 		return snprintf(err, len, "starting the reflector: %s", strerror(rc)), rc;
-	int waited = 0, st;
-	while (!reflecting(log) && waited < REFLECT_WAIT_MS && !proc_exited(refl, &st)) {
-		usleep(50 * 1000);
-		waited += 50;
-	}
-	if (!reflecting(log)) {
+	if (!lab_log_wait(log, "reflecting on ", REFLECT_WAIT_MS)) {
 		proc_stop(refl, 500);
 		return snprintf(err, len, "the reflector did not start in the edge (%s)", log), EIO;
 	}

@@ -186,6 +186,23 @@ void lab_remove_tree(const char *dir)
 	nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
+bool lab_log_wait(const char *path, const char *prefix, unsigned ms)
+{
+	size_t n = strlen(prefix);
+	for (unsigned waited = 0;; waited += 50) {
+		char line[256];
+		FILE *f = fopen(path, "r");
+		bool yes = false;
+		while (f && !yes && fgets(line, sizeof(line), f))
+			yes = !strncmp(line, prefix, n);
+		if (f)
+			fclose(f);
+		if (yes || waited >= ms)
+			return yes;
+		usleep(50 * 1000);
+	}
+}
+
 void lab_print_log(const char *path)
 {
 	FILE *f = fopen(path, "r");

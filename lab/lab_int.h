@@ -97,6 +97,14 @@ int lab_probe_run(const struct lab_env *e, const struct lab_probe_args *a, int *
  * exit status, or an errno with err saying why. */
 int lab_assess_run(const struct lab_env *e, char *const args[], size_t nargs, int *status,
                    char *err, size_t len);
+/* impair.c: the impairment of fw's two directions, in (outside to edge)
+ * and out: the impairer restarted and the NFQUEUE rules put in fw for the
+ * directions impaired (none: both gone). 0 or an errno with err written.
+ * lab_impair_read: what the lab has now (off when nothing). */
+struct impair_spec;
+int lab_impair_apply(const struct lab_env *e, const struct impair_spec *in,
+                     const struct impair_spec *out, char *err, size_t len);
+int lab_impair_read(const struct lab_env *e, struct impair_spec *in, struct impair_spec *out);
 /* The lab TURN user's password, from the edge's config (edge.c writes it). */
 int lab_turn_password(const struct lab_env *e, char *pass, size_t cap);
 
@@ -160,5 +168,8 @@ int labs_fed_destroy(const char *name);
 void lab_remove_tree(const char *dir);
 /* Prints a log file to stderr, indented, under its name. */
 void lab_print_log(const char *path);
+/* Whether a line of the log at path starts with prefix within ms (a
+ * process started detached says it is ready so). */
+bool lab_log_wait(const char *path, const char *prefix, unsigned ms);
 
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "lab/fed_int.h"
+#include "lab/impair.h"
 #include "lab/lab_int.h"
 #include "lab/proc.h"
 #include "lab/scenario.h"
@@ -157,6 +158,8 @@ static int build(const struct labs_up_opts *o, struct lab_env *e, struct lab_sta
 		snprintf(err, len, "%s: writing its state: %s", e->dir, strerror(rc));
 	if (!rc)
 		rc = lab_edge_wait_ready(e, &serve, err, len);
+	if (!rc && (impair_spec_on(&o->impair_in) || impair_spec_on(&o->impair_out)))
+		rc = lab_impair_apply(e, &o->impair_in, &o->impair_out, err, len);
 	return rc;
 }
 
@@ -290,6 +293,23 @@ int labs_probe(const char *name, const char *self, const struct lab_probe_args *
 	return lab_probe_run(&e, a, status, err, err_len);
 }
 
+int labs_impair(const char *name, const char *self, const struct impair_spec *in,
+                const struct impair_spec *out, struct impair_spec *now_in,
+                struct impair_spec *now_out, char *err, size_t err_len)
+{
+	struct lab_env e;
+	int rc = ready_lab(name, false, &e, self, err, err_len);
+	if (rc)
+		return rc;
+	if (in && out) {
+		proc_block_signals();
+		rc = lab_impair_apply(&e, in, out, err, err_len);
+	}
+	if (!rc && (rc = lab_impair_read(&e, now_in, now_out)))
+		snprintf(err, err_len, "%s/impair: %s", e.dir, strerror(rc));
+	return rc;
+}
+
 int labs_assess(const char *name, const char *self, char *const args[], size_t nargs, int *status,
                 char *err, size_t err_len)
 {
@@ -325,6 +345,10 @@ int labs_set_rules(const char *name, const char *site, struct ruleset *rs, size_
 	rc = ruleset_load(fw, rs, n, err, err_len);
 	if (!rc && site)
 		lab_fed_net_cut(&f);
+	struct impair_spec in, out;
+	if (!rc && !site && !lab_impair_read(&e, &in, &out) &&
+	    (impair_spec_on(&in) || impair_spec_on(&out)))
+		rc = lab_impair_apply(&e, &in, &out, err, err_len);
 	if (!rc && (rc = lab_state_read(e.dir, &st)) == 0) {
 		lab_state_describe_rules(rs, n, NULL, 0, 0, st.rules[s], sizeof(st.rules[s]));
 		rc = lab_state_write(e.dir, &st);

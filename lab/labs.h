@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "lab/fed.h"
+#include "lab/impair_spec.h"
 #include "lab/ruleset.h"
 
 #define LABS_ROOT     "/run/edgelab/labs"
@@ -39,6 +40,9 @@ struct labs_up_opts {
 	unsigned drop_mask;   /* rows whose rule is left out of the generated policy */
 	unsigned reject_mask; /* rows whose rule rejects */
 	const char *scenario; /* a training scenario's faulty ruleset (lab/scenario.h) */
+	/* fw's impairment (lab/impair.h), in (outside to edge) and out; zero:
+	 * none. A single-site lab's. */
+	struct impair_spec impair_in, impair_out;
 	bool verbose;
 	/* A federation lab instead, built with these (their name and dir are
 	 * set here); the fields above but self and name are then unused. */
@@ -98,6 +102,12 @@ struct lab_probe_args;
 int labs_probe(const char *name, const char *self, const struct lab_probe_args *a, int *status,
                char *err, size_t err_len);
 
+/* Sets a ready single-site lab's impairment (lab/impair.h); with in and
+ * out NULL, only reads it. 0 or an errno with err saying why. */
+int labs_impair(const char *name, const char *self, const struct impair_spec *in,
+                const struct impair_spec *out, struct impair_spec *now_in,
+                struct impair_spec *now_out, char *err, size_t err_len);
+
 /* `edgelab assess` against a ready single-site lab, args after the lab's
  * own (lab/lab_int.h lab_assess_run): 0 with assess's exit status, or an
  * errno with err saying why not (EINVAL: a federation lab). */
@@ -107,7 +117,9 @@ int labs_assess(const char *name, const char *self, char *const args[], size_t n
 /* Replaces fw's ruleset (checked first: a bad one changes nothing); a
  * federation lab's site "a" or "b" (NULL: a single-site lab; EINVAL when
  * that does not fit the lab), whose edges' connections to each other are
- * then cut, so that the next flows go through the new ruleset. */
+ * then cut, so that the next flows go through the new ruleset. A
+ * single-site lab's impairment is put back after it (a ruleset may flush
+ * every table). */
 int labs_set_rules(const char *name, const char *site, struct ruleset *rs, size_t n, char *err,
                    size_t err_len);
 

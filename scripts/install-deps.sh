@@ -5,7 +5,7 @@
 set -eu
 
 build_pkgs="build-essential autoconf automake pkg-config libevent-dev libssl-dev
-libre-dev zlib1g-dev libcmocka-dev libc-ares-dev libsystemd-dev"
+libre-dev zlib1g-dev libcmocka-dev libc-ares-dev libsystemd-dev libnetfilter-queue-dev"
 run_pkgs="iproute2 nftables iptables procps util-linux"
 # The image and the compose lab (docker/): an engine, Compose, and
 # mmdebstrap for base images where no registry answers.

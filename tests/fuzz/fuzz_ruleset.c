@@ -2,10 +2,12 @@
  * (lab/ruleset.c, ruleset_detect): never read past the length given (no
  * NUL needed), always one of the three formats, and blank lines or
  * comments before the first rule change nothing but ip6tables-save's
- * header. */
+ * header. The same bytes as an impairment's words (lab/impair_spec.c): a
+ * spec that parses is written back in words that parse to it again. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "lab/impair_spec.h"
 #include "lab/ruleset.h"
 #include "tests/fuzz/fuzz.h"
 
@@ -25,6 +27,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(led + sizeof(lead) - 1, data, size);
 	FUZZ_CHECK(ruleset_detect(led, sizeof(lead) - 1 + size) == f);
 	free(led);
+
+	char words[IMPAIR_SPEC_MAX + 2], why[128], back[IMPAIR_SPEC_MAX];
+	size_t n = size < sizeof(words) - 1 ? size : sizeof(words) - 1;
+	memcpy(words, data, n);
+	words[n] = '\0';
+	struct impair_spec sp, again;
+	if (impair_spec_parse(words, &sp, why, sizeof(why)) == 0) {
+		FUZZ_CHECK(sp.delay_us <= IMPAIR_DELAY_MAX && sp.jitter_us <= sp.delay_us);
+		FUZZ_CHECK(sp.loss_ppm <= IMPAIR_PPM && sp.reorder_ppm <= IMPAIR_PPM);
+		impair_spec_str(&sp, back, sizeof(back));
+		FUZZ_CHECK(impair_spec_parse(back, &again, why, sizeof(why)) == 0);
+		FUZZ_CHECK(again.loss_ppm == sp.loss_ppm && again.reorder_ppm == sp.reorder_ppm);
+	}
 	free(text);
 	return 0;
 }
