@@ -23,6 +23,11 @@ int assess_report_text(FILE *f, const struct assess_opts *o, const struct assess
  * streamed has no line. */
 int assess_report_tsv(FILE *f, const struct assess_result *r);
 
+/* One self-contained page: the run, each step's calls, and the last
+ * step's loss, jitter and RTT second by second (inline SVG, the worst 20
+ * calls), each target a dashed line. */
+int assess_report_html(FILE *f, const struct assess_opts *o, const struct assess_result *r);
+
 /* Everything, with each call's seconds. */
 int assess_report_json(FILE *f, const struct assess_opts *o, const struct assess_result *r);
 

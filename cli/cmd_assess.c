@@ -17,7 +17,7 @@
 struct assess_args {
 	struct assess_opts o;
 	bool have_server, have_reflector, elsewhere, reflect_only;
-	const char *tsv, *json;
+	const char *tsv, *json, *html;
 };
 
 #define AT(field) offsetof(struct assess_args, field)
@@ -164,6 +164,11 @@ static const struct cli_opt assess_options[] = {
      .set = cli_opt_string,
      .offset = AT(json),
      .help = "every figure, each call's seconds too"},
+    {.name = "html",
+     .arg = "FILE",
+     .set = cli_opt_string,
+     .offset = AT(html),
+     .help = "a page: the calls, and their loss, jitter and RTT second by second"},
     {0},
 };
 
@@ -199,7 +204,7 @@ static const struct cli_opts assess_verb = {
     .verb = "assess",
     .synopsis = "--server ADDR[:PORT] --user NAME --password P [--calls N [--ramp STEP]]\n"
                 "       [--duration S] [--profile client|edge] [--reflector ADDR[:PORT]] [--tsv "
-                "FILE] [--json FILE]",
+                "FILE] [--json FILE] [--html FILE]",
     .about = "Calls through the edge's relay, as Microsoft's Network Assessment Tool makes\n"
              "them: each allocates on --server, points its allocation at the reflector and\n"
              "streams RTP at a codec's rate; the reflector sends every packet back through\n"
@@ -211,12 +216,20 @@ static const struct cli_opts assess_verb = {
     .check = assess_check,
 };
 
+typedef int(report_fn)(FILE *f, const struct assess_opts *o, const struct assess_result *r);
+
+static int tsv_report(FILE *f, const struct assess_opts *o, const struct assess_result *r)
+{
+	(void)o;
+	return assess_report_tsv(f, r);
+}
+
 /* A report into path: 0 or EXIT_FAIL with the error said. */
 static int write_report(const char *path, const struct assess_opts *o,
-                        const struct assess_result *r, bool tsv)
+                        const struct assess_result *r, report_fn *report)
 {
 	FILE *f = fopen(path, "w");
-	int rc = f ? (tsv ? assess_report_tsv(f, r) : assess_report_json(f, o, r)) : errno;
+	int rc = f ? report(f, o, r) : errno;
 	if (f && fclose(f) && !rc)
 		rc = errno;
 	if (rc)
@@ -261,9 +274,11 @@ int cmd_assess(int argc, char **argv)
 		return EXIT_LAB;
 	}
 	status = assess_report_text(stdout, &a.o, &r) ? EXIT_FAIL : EXIT_OK;
-	if (a.tsv && write_report(a.tsv, &a.o, &r, true))
+	if (a.tsv && write_report(a.tsv, &a.o, &r, tsv_report))
 		status = EXIT_FAIL;
-	if (a.json && write_report(a.json, &a.o, &r, false))
+	if (a.json && write_report(a.json, &a.o, &r, assess_report_json))
+		status = EXIT_FAIL;
+	if (a.html && write_report(a.html, &a.o, &r, assess_report_html))
 		status = EXIT_FAIL;
 	const struct assess_step *last = r.nsteps ? &r.steps[r.nsteps - 1] : NULL;
 	if (!last || last->met != last->calls)

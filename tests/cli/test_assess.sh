@@ -35,19 +35,42 @@ if [ "$(id -u)" -eq 0 ] && command -v tshark >/dev/null; then
 	capture_start "$TMP/wire.pcap" "udp port $REFL" && capturing=yes
 fi
 assess -s "127.0.0.1:$PORT" -u alice -p secret -n 3 -t 3 --reflector "127.0.0.1:$REFL" \
-	--tsv "$TMP/r.tsv" --json "$TMP/r.json"
+	--tsv "$TMP/r.tsv" --json "$TMP/r.json" --html "$TMP/r.html"
 check "MS-TURN, 3 calls of 3 s: exit 0" [ "$ST" -eq 0 ]
 check "... the verdict says all met" grep -q '^verdict: all 3 calls met every client target$' "$TMP/out"
 check "... Results.tsv: the tool's columns, 3 calls of 150 packets, none lost" tsv_ok "$TMP/r.tsv" 3 150
-check "... JSON: 3 calls met, the reflector sent 450 back, 3 s each in seconds" python3 - "$TMP/r.json" <<'PY'
+check "... JSON: 3 calls met, the reflector sent 450 back, each call's seconds" python3 - "$TMP/r.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 s = r["steps"][0]
 assert r["dialect"] == "msturn" and r["capacity"] == 3 and s["met"] == 3 and s["reflected"] == 450, r
 for c in s["call"]:
     assert c["met"] and c["sent"] == 150 and c["received"] == 150 and c["error"] == "", c
-    assert 0 < c["rtt_ms"] < 100 and len(c["seconds"]) == 3 and c["seconds"][0]["sent"] == 50, c
+    # 3 s at 50 a second: 3 bins of about 50 (a 4th when the last packet
+    # left a little after 3.0 s)
+    assert 0 < c["rtt_ms"] < 100 and 3 <= len(c["seconds"]) <= 4, c
+    assert sum(b["sent"] for b in c["seconds"]) == 150 and c["seconds"][0]["sent"] >= 48, c
     assert c["relayed"].startswith("127.0.0.1:"), c
+PY
+check "... HTML: a row per call, met, and three charts (loss, jitter, RTT) of a line per call" python3 - "$TMP/r.html" <<'PY'
+import html.parser, sys
+class Page(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.charts, self.rows, self.series = {}, 0, None
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "svg" and "data-series" in a:
+            self.series = a["data-series"]
+            self.charts[self.series] = 0
+        if tag == "polyline" and self.series:
+            assert 3 <= len(a["points"].split()) <= 4, a  # 3 seconds
+            self.charts[self.series] += 1
+        if tag == "tr" and a.get("class") == "call-met":
+            self.rows += 1
+p = Page()
+p.feed(open(sys.argv[1]).read())
+assert p.rows == 3 and p.charts == {"loss": 3, "jitter": 3, "RTT": 3}, (p.rows, p.charts)
 PY
 if [ "$capturing" = yes ]; then
 	sleep 1

@@ -45,7 +45,7 @@ help_lists pki "-o, --out" "--sip-domain" "--edge-fqdn" "--partner-domain" "--pa
 help_lists mras "-c, --config" "-s, --secret" "-d, --duration" "-i, --identity"
 help_lists assess "-s, --server" "-u, --user" "-p, --password" "-d, --dialect" "-n, --calls" \
 	"-r, --ramp" "-t, --duration" "--rate" "--size" "--profile" "--reflector" \
-	"--reflector-elsewhere" "--reflect-only" "--tsv" "--json"
+	"--reflector-elsewhere" "--reflect-only" "--tsv" "--json" "--html"
 help_lists ctl "--control" "--control-cert" "--control-key" "--control-token-file" \
 	"-c, --config" "--pki" "--ca" "--edge-fqdn" "-t, --timeout" "--target" "--marker" \
 	"--partner" "--dialect" "--wait"
