@@ -3,7 +3,8 @@
  * Microsoft's targets; with a ramp, the most concurrent calls the path
  * carries within them (docs/assess.md).
  *
- * A call allocates on the edge's STUN/TURN UDP port (MS-TURN, or RFC 5766),
+ * A call allocates on the edge's STUN/TURN port (MS-TURN over UDP, or RFC
+ * 5766 over UDP or TCP),
  * points its allocation at the reflector (MS-TURN's Set Active
  * Destination, RFC 5766's ChannelBind), and streams RTP-sized packets at a
  * codec's rate; the reflector sends each back the way it came, through the
@@ -30,6 +31,11 @@
 #define ASSESS_REFLECTOR_PORT 3478
 
 enum assess_dialect { ASSESS_DIALECT_MSTURN, ASSESS_DIALECT_RFC5766 };
+/* How a call reaches the server: UDP, or TCP (RFC 5766's stream: STUN
+ * messages and ChannelData). The relayed side is UDP either way. MS-TURN
+ * over TCP relays over TCP instead (row 4), which a UDP reflector cannot
+ * answer: it is not offered. */
+enum assess_transport { ASSESS_TRANSPORT_UDP, ASSESS_TRANSPORT_TCP };
 
 struct assess_opts {
 	struct sockaddr_storage server;    /* the edge's STUN/TURN UDP address */
@@ -37,6 +43,7 @@ struct assess_opts {
 	bool reflect_here;                 /* run the reflector, bound to reflector */
 	const char *user, *pass;
 	enum assess_dialect dialect;
+	enum assess_transport transport;
 	enum assess_profile profile;
 	uint32_t calls;      /* concurrent calls; with a ramp, the most tried */
 	uint32_t ramp_step;  /* 0: one step; else ramp_step, 2 ramp_step... up to calls */

@@ -3,6 +3,7 @@
 #ifndef EDGELAB_ASSESS_ASSESS_INT_H
 #define EDGELAB_ASSESS_ASSESS_INT_H
 
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <stdint.h>
 
@@ -30,8 +31,10 @@ struct call {
 	struct step_loop *loop;
 	struct assess_call *out; /* where its figures go */
 	enum call_state state;
-	int fd;
-	struct event *rd;   /* the socket */
+	int fd;                  /* UDP */
+	struct bufferevent *bev; /* TCP */
+	const struct call_stream_hooks *hooks;
+	struct event *rd;   /* the UDP socket */
 	struct event *retx; /* retransmission; then the grace after the last packet */
 	struct event *tick; /* 1 / rate while streaming */
 	struct stun_cred cred;
@@ -54,7 +57,22 @@ struct call {
 int call_start(struct call *c, struct step_loop *loop, struct assess_call *out);
 /* Its figures into c->out, then everything freed. */
 void call_finish(struct call *c);
+/* What a stream tells its call (call.c gives these to call_stream_open):
+ * connected; a whole message read, a TURN message (control) or data; the
+ * stream lost, and why. */
+struct call_stream_hooks {
+	void (*connected)(struct call *c);
+	void (*input)(struct call *c, bool control, const uint8_t *buf, size_t len, int64_t now);
+	void (*lost)(struct call *c, const char *why);
+};
 
+/* call_stream.c: a call over TCP (RFC 5766). open: connect (hooks'
+ * connected follows); send: one message onto the stream. */
+int call_stream_open(struct call *c, const struct call_stream_hooks *hooks);
+void call_stream_send(struct call *c, bool control, const uint8_t *buf, size_t len);
+void call_stream_close(struct call *c);
+
+/* clock.c: monotonic microseconds. */
 int64_t assess_now_us(void);
 
 /* The reflector: a UDP socket on addr sending every datagram back to where

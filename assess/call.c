@@ -23,13 +23,6 @@
 #define CALL_TRIES   4
 #define RECV_BATCH   64
 
-int64_t assess_now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void call_end(struct call *c)
 {
 	if (c->state == CALL_DONE)
@@ -41,11 +34,14 @@ static void call_end(struct call *c)
 		event_del(c->retx);
 	if (c->tick)
 		event_del(c->tick);
+	if (c->bev) /* what is queued may still go (the allocation's delete) */
+		bufferevent_disable(c->bev, EV_READ);
 	if (--c->loop->running == 0)
 		event_base_loopbreak(c->loop->base);
 }
 
-static void call_fail(struct call *c, const char *fmt, ...)
+/* The call ends, failed, with the reason into its error. */
+__attribute__((format(printf, 2, 3))) static void call_fail(struct call *c, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -57,6 +53,20 @@ static void call_fail(struct call *c, const char *fmt, ...)
 static bool msturn(const struct call *c)
 {
 	return c->loop->o->dialect == ASSESS_DIALECT_MSTURN;
+}
+
+static bool stream(const struct call *c)
+{
+	return c->loop->o->transport != ASSESS_TRANSPORT_UDP;
+}
+
+/* One message to the server: a TURN message (control) or data. */
+static void xmit(struct call *c, bool control, const uint8_t *buf, size_t len)
+{
+	if (stream(c))
+		call_stream_send(c, control, buf, len);
+	else
+		(void)send(c->fd, buf, len, 0); /* a loss is the retransmission's, or the call's */
 }
 
 static const char *request_name(const struct call *c)
@@ -92,14 +102,15 @@ static int request_encode(struct call *c, bool delete)
 
 static void request_send(struct call *c)
 {
-	(void)send(c->fd, c->req, c->req_len, 0); /* a loss is the retransmission's */
-	/* 0.5, 1, 2 s..., the last wait cut to what is left of the setup bound. */
-	int64_t wait = 500000LL << c->tries;
+	xmit(c, true, c->req, c->req_len);
+	/* 0.5, 1, 2 s..., the last wait cut to what is left of the setup bound;
+	 * over TCP nothing is sent again (RFC 5389 section 7.2.2): the bound. */
+	int64_t wait = stream(c) ? INT64_MAX : 500000LL << c->tries;
 	int64_t left = (int64_t)c->loop->o->setup_ms * 1000 - (assess_now_us() - c->begun_us);
 	if (wait > left)
 		wait = left > 0 ? left : 0;
 	struct timeval tv = {(time_t)(wait / 1000000), (long)(wait % 1000000)};
-	c->tries++;
+	c->tries = stream(c) ? CALL_TRIES : c->tries + 1;
 	event_add(c->retx, &tv);
 }
 
@@ -136,7 +147,7 @@ static void media_send_due(struct call *c, int64_t now)
 				break;
 			out = framed;
 		}
-		(void)send(c->fd, out, len, 0); /* a packet not sent is a packet lost */
+		xmit(c, false, out, len); /* a packet not sent is a packet lost */
 	}
 	if (c->rec.sent < c->planned)
 		return;
@@ -259,6 +270,21 @@ static void on_answer(struct call *c, const struct stun_msg *m)
 	                        : "");
 }
 
+static void call_input(struct call *c, bool control, const uint8_t *buf, size_t len, int64_t now)
+{
+	struct stun_msg m;
+	if (control) {
+		if (!stun_msg_decode(&m, buf, len) && m.cls != STUN_CLASS_INDICATION)
+			on_answer(c, &m);
+		else
+			c->strays++;
+	} else if (c->state == CALL_MEDIA || c->state == CALL_DRAIN) {
+		media_back(c, buf, len, now);
+	} else {
+		c->strays++;
+	}
+}
+
 static void on_read(evutil_socket_t fd, short what, void *arg)
 {
 	(void)what;
@@ -268,15 +294,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 		ssize_t n = recv(fd, buf, sizeof(buf), 0);
 		if (n < 0)
 			return; /* EAGAIN; an ICMP error is the retransmission's to see */
-		int64_t now = assess_now_us();
-		struct stun_msg m;
-		bool stun = stun_is_message(buf, (size_t)n) && !stun_msg_decode(&m, buf, (size_t)n);
-		if (stun && m.cls != STUN_CLASS_INDICATION)
-			on_answer(c, &m);
-		else if (c->state == CALL_MEDIA || c->state == CALL_DRAIN)
-			media_back(c, buf, (size_t)n, now);
-		else
-			c->strays++;
+		call_input(c, stun_is_message(buf, (size_t)n), buf, (size_t)n, assess_now_us());
 	}
 }
 
@@ -287,7 +305,7 @@ static void on_retx(evutil_socket_t fd, short what, void *arg)
 	if (c->state == CALL_DRAIN) {
 		/* The grace is over: delete the allocation, unanswered. */
 		if (!request_encode(c, true))
-			(void)send(c->fd, c->req, c->req_len, 0);
+			xmit(c, true, c->req, c->req_len);
 		call_end(c);
 		return;
 	}
@@ -303,6 +321,18 @@ static void on_retx(evutil_socket_t fd, short what, void *arg)
 	request_send(c);
 }
 
+static void stream_connected(struct call *c)
+{
+	request_new(c);
+}
+
+static void stream_lost(struct call *c, const char *why)
+{
+	call_fail(c, "%s", why);
+}
+
+static const struct call_stream_hooks stream_hooks = {stream_connected, call_input, stream_lost};
+
 int call_start(struct call *c, struct step_loop *loop, struct assess_call *out)
 {
 	const struct assess_opts *o = loop->o;
@@ -312,26 +342,35 @@ int call_start(struct call *c, struct step_loop *loop, struct assess_call *out)
 	c->fd = -1;
 	c->cred.user = o->user;
 	c->cred.pass = o->pass;
-	c->fd = socket(o->server.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int rc = c->fd < 0 ? errno : 0;
-	if (!rc && connect(c->fd, (const struct sockaddr *)&o->server,
-	                   addr_len((const struct sockaddr *)&o->server)))
-		rc = errno;
-	c->rd = event_new(loop->base, c->fd, EV_READ | EV_PERSIST, on_read, c);
+	c->begun_us = assess_now_us();
 	c->retx = evtimer_new(loop->base, on_retx, c);
 	c->tick = event_new(loop->base, -1, EV_PERSIST, on_tick, c);
-	if (!rc && (!c->rd || !c->retx || !c->tick || event_add(c->rd, NULL)))
-		rc = ENOMEM;
+	int rc = !c->retx || !c->tick ? ENOMEM : 0;
+	if (!rc && stream(c)) {
+		rc = call_stream_open(c, &stream_hooks);
+		/* The setup bound runs from now, connecting included. */
+		struct timeval tv = {o->setup_ms / 1000, (long)(o->setup_ms % 1000) * 1000};
+		c->tries = CALL_TRIES;
+		if (!rc && event_add(c->retx, &tv))
+			rc = ENOMEM;
+	} else if (!rc) {
+		c->fd = socket(o->server.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		rc = c->fd < 0 ? errno : 0;
+		if (!rc && connect(c->fd, (const struct sockaddr *)&o->server,
+		                   addr_len((const struct sockaddr *)&o->server)))
+			rc = errno;
+		c->rd = rc ? NULL : event_new(loop->base, c->fd, EV_READ | EV_PERSIST, on_read, c);
+		if (!rc && (!c->rd || event_add(c->rd, NULL)))
+			rc = ENOMEM;
+		if (!rc)
+			request_new(c);
+	}
 	if (rc) {
 		snprintf(out->error, sizeof(out->error), "no socket for the call: %s",
 		         strerror(rc));
-		c->state = CALL_ALLOCATE; /* so that call_end counts it */
 		call_end(c);
-		return rc;
 	}
-	c->begun_us = assess_now_us();
-	request_new(c);
-	return 0;
+	return rc;
 }
 
 void call_finish(struct call *c)
@@ -354,6 +393,7 @@ void call_finish(struct call *c)
 		event_free(c->retx);
 	if (c->tick)
 		event_free(c->tick);
+	call_stream_close(c);
 	if (c->fd >= 0)
 		close(c->fd);
 	c->rd = c->retx = c->tick = NULL;

@@ -33,6 +33,11 @@ const char *assess_miss_str(unsigned miss, char *buf, size_t cap)
 	return buf;
 }
 
+const char *assess_transport_name(enum assess_transport t)
+{
+	return t == ASSESS_TRANSPORT_UDP ? "UDP" : "TCP";
+}
+
 static const char *dialect_name(enum assess_dialect d)
 {
 	return d == ASSESS_DIALECT_MSTURN ? "MS-TURN" : "RFC 5766 TURN";
@@ -112,12 +117,11 @@ int assess_report_text(FILE *f, const struct assess_opts *o, const struct assess
 	const struct assess_targets *t = assess_targets(o->profile);
 	addr_str((const struct sockaddr *)&o->server, server, sizeof(server));
 	addr_str((const struct sockaddr *)&o->reflector, reflector, sizeof(reflector));
-	out_printf(
-	    &w,
-	    "edgelab assess: %s over UDP to %s, reflector %s%s; %u s a call, %u packets/s of "
-	    "%u bytes\n",
-	    dialect_name(o->dialect), server, reflector, o->reflect_here ? "" : " (elsewhere)",
-	    o->duration_s, o->rate, o->size);
+	out_printf(&w,
+	           "edgelab assess: %s over %s to %s, reflector %s%s; %u s a call, %u packets/s of "
+	           "%u bytes\n",
+	           dialect_name(o->dialect), assess_transport_name(o->transport), server, reflector,
+	           o->reflect_here ? "" : " (elsewhere)", o->duration_s, o->rate, o->size);
 	out_printf(
 	    &w,
 	    "%s targets: loss < %g %% in any 15 s, burst loss < %g %% in any 200 ms, jitter < "
@@ -245,10 +249,11 @@ int assess_report_json(FILE *f, const struct assess_opts *o, const struct assess
 	out_printf(&w, ",\"reflector\":");
 	out_json_str(&w, reflector, strlen(reflector));
 	out_printf(&w,
-	           ",\"dialect\":\"%s\",\"transport\":\"udp\",\"duration_s\":%u,\"rate\":%u,"
+	           ",\"dialect\":\"%s\",\"transport\":\"%s\",\"duration_s\":%u,\"rate\":%u,"
 	           "\"size\":%u,\"profile\":\"%s\",\"targets\":{",
-	           o->dialect == ASSESS_DIALECT_MSTURN ? "msturn" : "rfc5766", o->duration_s,
-	           o->rate, o->size, t->name);
+	           o->dialect == ASSESS_DIALECT_MSTURN ? "msturn" : "rfc5766",
+	           o->transport == ASSESS_TRANSPORT_UDP ? "udp" : "tcp", o->duration_s, o->rate,
+	           o->size, t->name);
 	out_printf(&w, "\"loss_15s\":");
 	out_json_num(&w, t->loss);
 	json_num_field(&w, "burst_loss_200ms", t->burst);

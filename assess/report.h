@@ -31,6 +31,9 @@ int assess_report_html(FILE *f, const struct assess_opts *o, const struct assess
 /* Everything, with each call's seconds. */
 int assess_report_json(FILE *f, const struct assess_opts *o, const struct assess_result *r);
 
+/* "UDP", "TCP". */
+const char *assess_transport_name(enum assess_transport t);
+
 /* "loss", "burst loss"...: the metrics of a miss mask, comma separated,
  * into buf. */
 const char *assess_miss_str(unsigned miss, char *buf, size_t cap);

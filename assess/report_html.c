@@ -189,8 +189,9 @@ int assess_report_html(FILE *f, const struct assess_opts *o, const struct assess
 	           met ? "met" : "missed", style);
 	out_printf(&w, "<h1>edgelab assess <span class=\"badge %s\">%s</span></h1>\n",
 	           met ? "met" : "missed", met ? "every call met every target" : "targets missed");
-	out_printf(&w, "<p class=\"meta\">%s over UDP to ",
-	           o->dialect == ASSESS_DIALECT_MSTURN ? "MS-TURN" : "RFC 5766 TURN");
+	out_printf(&w, "<p class=\"meta\">%s over %s to ",
+	           o->dialect == ASSESS_DIALECT_MSTURN ? "MS-TURN" : "RFC 5766 TURN",
+	           assess_transport_name(o->transport));
 	out_html(&w, server, strlen(server));
 	out_printf(&w, ", reflector ");
 	out_html(&w, reflector, strlen(reflector));

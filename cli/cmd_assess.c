@@ -80,6 +80,19 @@ static int set_dialect(const struct cli_opt *o, const char *value, char *why, si
 	return 0;
 }
 
+static int set_transport(const struct cli_opt *o, const char *value, char *why, size_t why_len,
+                         void *arg)
+{
+	(void)o, (void)why, (void)why_len;
+	static const char *const names[] = {"udp", "tcp"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(value, names[i])) {
+			((struct assess_args *)arg)->o.transport = (enum assess_transport)i;
+			return 0;
+		}
+	return EINVAL;
+}
+
 static int set_profile(const struct cli_opt *o, const char *value, char *why, size_t why_len,
                        void *arg)
 {
@@ -111,6 +124,11 @@ static const struct cli_opt assess_options[] = {
      .set = set_dialect,
      .expect = "msturn or rfc5766",
      .help = "msturn (Lync's, the default) or rfc5766"},
+    {.name = "transport",
+     .arg = "T",
+     .set = set_transport,
+     .expect = "udp or tcp",
+     .help = "udp (the default), or tcp (RFC 5766 only: MS-TURN over TCP relays over TCP)"},
     {.help = "Calls:"},
     {.name = "calls",
      .letter = 'n',
@@ -190,6 +208,13 @@ static int assess_check(char *why, size_t why_len, void *arg)
 	}
 	if (a->elsewhere && !a->have_reflector) {
 		snprintf(why, why_len, "--reflector-elsewhere needs --reflector ADDR[:PORT]");
+		return EINVAL;
+	}
+	if (a->o.transport == ASSESS_TRANSPORT_TCP && a->o.dialect == ASSESS_DIALECT_MSTURN) {
+		snprintf(
+		    why, why_len,
+		    "--transport tcp needs --dialect rfc5766: MS-TURN over TCP relays over TCP "
+		    "(row 4), which the UDP reflector cannot answer");
 		return EINVAL;
 	}
 	if (a->o.ramp_step > a->o.calls) {

@@ -7,6 +7,8 @@
  * whole message, an idle timeout, a read high-water mark and a cap on
  * queued replies (a client that sends but never reads is paused). */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <stdio.h>
@@ -423,6 +425,11 @@ static void accept_conn(struct relay_server *s, evutil_socket_t fd, struct socka
 		close(fd);
 		return;
 	}
+	/* Media rides this connection (RFC 6062's, MS-TURN's data frames): a
+	 * packet goes when it comes, not when Nagle's algorithm lets it (10-20
+	 * ms more per round trip, measured by edgelab assess over TCP). */
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->base.ops = &conn_ops;
 	c->server = s;
 	c->framing = framing;

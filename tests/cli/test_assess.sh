@@ -2,7 +2,7 @@
 # shellcheck disable=SC2016 # sh -c scripts take "$0" and "$1"
 # edgelab assess (issue 16, point 1) on loopback: calls through serve's
 # relay in both dialects and through coturn's (a real TURN server) in RFC
-# 5766's, their figures in the terminal report, Results.tsv and JSON; the
+# 5766's (over UDP and TCP), their figures in the terminal report, Results.tsv and JSON; the
 # reflector on the wire (tshark, as root): the relay sends it the calls'
 # 172-byte packets from relay ports; a ramp and its capacity; a reflector in
 # another process; refusals and silence named; bad arguments. The figures
@@ -13,7 +13,7 @@ set -u
 PORT=$(free_port)
 REFL=$(free_port)
 CTL=$TMP/ctl.sock
-printf '%s\n' "workers 1" "stun_udp_listen 127.0.0.1:$PORT" "stun_tcp_listen off" \
+printf '%s\n' "workers 1" "stun_udp_listen 127.0.0.1:$PORT" "stun_tcp_listen 127.0.0.1:$PORT" \
 	"control_socket $CTL" "sip_tls_listen off" "sip_mtls_listen off" "turn_user alice secret" \
 	"allow_loopback_peers yes" >"$TMP/edge.conf"
 serve_start "$TMP/edge.conf" "$TMP/edge.log" || { not_ok "serve starts"; finish; }
@@ -91,6 +91,11 @@ assess -s "127.0.0.1:$PORT" -u alice -p secret -d rfc5766 -n 2 -t 2 --reflector 
 check "RFC 5766 (ChannelBind, ChannelData) through serve: exit 0" [ "$ST" -eq 0 ]
 check "... 2 calls of 100 packets, none lost" tsv_ok "$TMP/r2.tsv" 2 100
 
+assess -s "127.0.0.1:$PORT" -u alice -p secret -d rfc5766 --transport tcp -n 2 -t 2 \
+	--reflector "127.0.0.1:$REFL" --tsv "$TMP/r2t.tsv"
+check "RFC 5766 over TCP (the stream: STUN and padded ChannelData) through serve: exit 0" [ "$ST" -eq 0 ]
+check "... 2 calls of 100 packets, none lost" tsv_ok "$TMP/r2t.tsv" 2 100
+
 # A real TURN server: coturn, RFC 5766.
 if command -v turnserver >/dev/null; then
 	CP=$(free_port)
@@ -103,6 +108,10 @@ if command -v turnserver >/dev/null; then
 		--tsv "$TMP/r3.tsv"
 	check "through coturn's relay (RFC 5766): exit 0" [ "$ST" -eq 0 ]
 	check "... 2 calls of 100 packets, none lost" tsv_ok "$TMP/r3.tsv" 2 100
+	assess -s "127.0.0.1:$CP" -u alice -p secret -d rfc5766 --transport tcp -n 2 -t 2 \
+		--reflector "127.0.0.1:$REFL" --tsv "$TMP/r3t.tsv"
+	check "through coturn's relay over TCP: exit 0" [ "$ST" -eq 0 ]
+	check "... 2 calls of 100 packets, none lost" tsv_ok "$TMP/r3t.tsv" 2 100
 	assess -s "127.0.0.1:$CP" -u alice -p secret -n 1 -t 1 --reflector "127.0.0.1:$REFL"
 	check "MS-TURN to coturn: exit 1, named as a server that does not speak MS-TURN" \
 		sh -c '[ "$0" -eq 1 ] && grep -q "not MS-TURN: it does not speak Lync.s dialect (--dialect rfc5766)" "$1"' "$ST" "$TMP/out"
@@ -149,7 +158,8 @@ check "the reflector's address taken: exit 4, said so" \
 
 for bad in "-u alice -p secret" "-s 127.0.0.1:$PORT -p secret" "-s 127.0.0.1:$PORT -u a -p b -n 2 --ramp 3" \
 	"-s 127.0.0.1:$PORT -u a -p b --size 10" "-s 127.0.0.1:$PORT -u a -p b -n 2001" \
-	"-s 127.0.0.1:$PORT -u a -p b --profile gold" "-s nowhere -u a -p b" "--reflect-only"; do
+	"-s 127.0.0.1:$PORT -u a -p b --profile gold" "-s nowhere -u a -p b" "--reflect-only" \
+	"-s 127.0.0.1:$PORT -u a -p b --transport tcp" "-s 127.0.0.1:$PORT -u a -p b --transport sctp"; do
 	# shellcheck disable=SC2086 # the words are the arguments
 	assess $bad
 	check "usage error: exit 2 ($bad)" sh -c '[ "$0" -eq 2 ] && grep -q "edgelab assess: " "$1"' "$ST" "$TMP/err"
