@@ -23,9 +23,13 @@
 
 #include "assess/stats.h"
 
-#define ASSESS_MAX_CALLS    2000
-#define ASSESS_MAX_DURATION 3600 /* seconds */
-#define ASSESS_ERR_MAX      160
+#define ASSESS_MAX_CALLS 2000
+/* A call's longest: its allocation and permission are not refreshed, and
+ * RFC 5766's permissions last 300 s (Microsoft's tool makes 17 s calls). */
+#define ASSESS_MAX_DURATION 240 /* seconds */
+/* Packets kept for a whole step (16 bytes each): 320 MB at most. */
+#define ASSESS_MAX_STEP_PACKETS 20000000u
+#define ASSESS_ERR_MAX          160
 /* The reflector's port by default: a far edge's STUN/TURN port, where the
  * port table's row 5 lets an edge's relay send. */
 #define ASSESS_REFLECTOR_PORT 3478
@@ -58,7 +62,8 @@ struct assess_opts {
 struct assess_call {
 	uint32_t id;
 	time_t start;               /* wall clock when it began streaming; 0: never */
-	char error[ASSESS_ERR_MAX]; /* why it never streamed; "" when it did */
+	char error[ASSESS_ERR_MAX]; /* why it failed (it never streamed, or its TCP stream was lost)
+	                             */
 	struct sockaddr_storage relayed;
 	struct assess_stats stats;
 	unsigned miss;           /* assess_judge's mask on the opts' profile */

@@ -42,10 +42,15 @@ struct call {
 	uint8_t req[512];
 	size_t req_len;
 	unsigned tries;
-	bool authed;      /* the last Allocate carried credentials */
-	int64_t begun_us; /* the first Allocate */
-	int64_t first_us; /* the first packet */
-	uint32_t planned; /* packets to send */
+	bool authed;       /* the last Allocate carried credentials */
+	bool allocated;    /* the Allocate succeeded: the allocation is to be deleted */
+	bool deleted;      /* its delete is sent */
+	bool connected;    /* TCP: connected */
+	char reason[64];   /* the last error answer's reason phrase */
+	char rejected[80]; /* the last answer refused (integrity, unreadable), for the timeout */
+	int64_t begun_us;  /* the first Allocate */
+	int64_t first_us;  /* the first packet */
+	uint32_t planned;  /* packets to send */
 	struct assess_rec rec;
 	uint64_t strays; /* datagrams that were not this call's */
 };
@@ -55,7 +60,11 @@ struct call {
  * code with out->error written (the call is then done: call_finish frees
  * it as any other). */
 int call_start(struct call *c, struct step_loop *loop, struct assess_call *out);
-/* Its figures into c->out, then everything freed. */
+/* Ends a call still under way (cut by its step's bound): its allocation's
+ * delete sent or queued, its events stopped. */
+void call_stop(struct call *c);
+/* Its figures into c->out, then everything freed (what a TCP call still
+ * had queued with it: flush the loop first). */
 void call_finish(struct call *c);
 /* What a stream tells its call (call.c gives these to call_stream_open):
  * connected; a whole message read, a TURN message (control) or data; the
@@ -75,8 +84,8 @@ void call_stream_close(struct call *c);
 /* clock.c: monotonic microseconds. */
 int64_t assess_now_us(void);
 
-/* The reflector: a UDP socket on addr sending every datagram back to where
- * it came from. */
+/* The reflector: a UDP socket on addr sending every call's packet
+ * (assess/packet.h) back to where it came from, and nothing else. */
 struct reflector;
 int reflector_open(struct event_base *base, const struct sockaddr_storage *addr,
                    struct reflector **out, char *err, size_t err_len);

@@ -23,10 +23,20 @@
 #define CALL_TRIES   4
 #define RECV_BATCH   64
 
+static int request_encode(struct call *c, bool delete);
+static void xmit(struct call *c, bool control, const uint8_t *buf, size_t len);
+
+/* The one way a call ends, well or not: its allocation deleted when it
+ * has one (unanswered: it expires anyway), its events stopped. */
 static void call_end(struct call *c)
 {
 	if (c->state == CALL_DONE)
 		return;
+	if (c->allocated && !c->deleted) {
+		c->deleted = true;
+		if (!request_encode(c, true))
+			xmit(c, true, c->req, c->req_len);
+	}
 	c->state = CALL_DONE;
 	if (c->rd)
 		event_del(c->rd);
@@ -34,7 +44,7 @@ static void call_end(struct call *c)
 		event_del(c->retx);
 	if (c->tick)
 		event_del(c->tick);
-	if (c->bev) /* what is queued may still go (the allocation's delete) */
+	if (c->bev) /* what is queued may still go: run.c flushes it */
 		bufferevent_disable(c->bev, EV_READ);
 	if (--c->loop->running == 0)
 		event_base_loopbreak(c->loop->base);
@@ -43,6 +53,8 @@ static void call_end(struct call *c)
 /* The call ends, failed, with the reason into its error. */
 __attribute__((format(printf, 2, 3))) static void call_fail(struct call *c, const char *fmt, ...)
 {
+	if (c->state == CALL_DONE)
+		return; /* a late event: the call's fate is said */
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(c->out->error, sizeof(c->out->error), fmt, ap);
@@ -85,7 +97,7 @@ static int request_encode(struct call *c, bool delete)
 		return rc;
 	if (msturn(c)) {
 		struct msturn_req q = {.method = STUN_METHOD_ALLOCATE, .delete = delete};
-		if (c->state == CALL_POINT) {
+		if (!delete &&c->state == CALL_POINT) {
 			q.method = STUN_MSTURN_METHOD_SET_ACTIVE_DEST;
 			q.dest = dest;
 		}
@@ -103,6 +115,8 @@ static int request_encode(struct call *c, bool delete)
 static void request_send(struct call *c)
 {
 	xmit(c, true, c->req, c->req_len);
+	if (c->state == CALL_DONE)
+		return; /* the stream was lost */
 	/* 0.5, 1, 2 s..., the last wait cut to what is left of the setup bound;
 	 * over TCP nothing is sent again (RFC 5389 section 7.2.2): the bound. */
 	int64_t wait = stream(c) ? INT64_MAX : 500000LL << c->tries;
@@ -148,6 +162,8 @@ static void media_send_due(struct call *c, int64_t now)
 			out = framed;
 		}
 		xmit(c, false, out, len); /* a packet not sent is a packet lost */
+		if (c->state == CALL_DONE)
+			return; /* the stream was lost */
 	}
 	if (c->rec.sent < c->planned)
 		return;
@@ -203,23 +219,34 @@ static void media_back(struct call *c, const uint8_t *buf, size_t len, int64_t n
 /* The answer's code (0: success), or -1 when it is not one to read. */
 static int answer_read(struct call *c, const struct stun_msg *m, uint16_t method)
 {
-	int rc;
+	int rc, code = 0;
+	const char *reason = "";
+	bool relayed = false;
+	struct sockaddr_storage at;
 	if (msturn(c)) {
 		struct msturn_answer a;
 		rc = msturn_answer_read(m, method, &c->cred, &a);
-		if (!rc && !a.code && a.has_relayed)
-			c->out->relayed = a.relayed;
-		if (!rc && a.code)
-			snprintf(c->out->error, sizeof(c->out->error), "%d %s", a.code, a.reason);
-		return rc ? -1 : a.code;
+		code = a.code, relayed = a.has_relayed, at = a.relayed;
+		snprintf(c->reason, sizeof(c->reason), "%s", a.reason);
+	} else {
+		struct turn_answer a;
+		rc = turn_answer_read(m, method, &c->cred, &a);
+		code = a.code, relayed = a.has_relayed, at = a.relayed;
+		snprintf(c->reason, sizeof(c->reason), "%s", a.reason);
 	}
-	struct turn_answer a;
-	rc = turn_answer_read(m, method, &c->cred, &a);
-	if (!rc && !a.code && a.has_relayed)
-		c->out->relayed = a.relayed;
-	if (!rc && a.code)
-		snprintf(c->out->error, sizeof(c->out->error), "%d %s", a.code, a.reason);
-	return rc ? -1 : a.code;
+	reason = c->reason;
+	if (rc == EACCES) /* kept for the timeout's words: the server did answer */
+		snprintf(c->rejected, sizeof(c->rejected), "an answer failed its integrity check");
+	else if (rc)
+		snprintf(c->rejected, sizeof(c->rejected),
+		         "an answer could not be read (a 401 without REALM or NONCE?)");
+	if (rc)
+		return -1;
+	if (!code && relayed)
+		c->out->relayed = at;
+	if (code)
+		snprintf(c->out->error, sizeof(c->out->error), "%d %s", code, reason);
+	return code;
 }
 
 static void on_answer(struct call *c, const struct stun_msg *m)
@@ -248,6 +275,7 @@ static void on_answer(struct call *c, const struct stun_msg *m)
 			media_start(c);
 			return;
 		}
+		c->allocated = true;
 		c->state = CALL_POINT;
 		request_new(c);
 		return;
@@ -302,27 +330,36 @@ static void on_retx(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd, (void)what;
 	struct call *c = arg;
-	if (c->state == CALL_DRAIN) {
-		/* The grace is over: delete the allocation, unanswered. */
-		if (!request_encode(c, true))
-			xmit(c, true, c->req, c->req_len);
+	if (c->state == CALL_DONE)
+		return;
+	if (c->state == CALL_DRAIN) { /* the grace is over */
 		call_end(c);
 		return;
 	}
 	const struct assess_opts *o = c->loop->o;
 	int64_t spent_ms = (assess_now_us() - c->begun_us) / 1000;
-	if (c->tries >= CALL_TRIES || spent_ms >= (int64_t)o->setup_ms) {
-		char server[64];
-		addr_str((const struct sockaddr *)&o->server, server, sizeof(server));
-		call_fail(c, "no answer to %s from %s in %.1f s (%u tries)", request_name(c),
-		          server, (double)spent_ms / 1000, c->tries);
+	if (c->tries < CALL_TRIES && spent_ms < (int64_t)o->setup_ms) {
+		request_send(c);
 		return;
 	}
-	request_send(c);
+	char server[64], tries[24] = "";
+	addr_str((const struct sockaddr *)&o->server, server, sizeof(server));
+	if (stream(c) && !c->connected) {
+		call_fail(c, "no TCP connection to %s in %.1f s", server, (double)spent_ms / 1000);
+		return;
+	}
+	if (!stream(c))
+		snprintf(tries, sizeof(tries), ", %u tries", c->tries);
+	call_fail(c, "no answer to %s from %s in %.1f s (%s%s)%s%s", request_name(c), server,
+	          (double)spent_ms / 1000, stream(c) ? "TCP" : "UDP", tries,
+	          c->rejected[0] ? "; " : "", c->rejected);
 }
 
 static void stream_connected(struct call *c)
 {
+	if (c->state == CALL_DONE)
+		return; /* connected after the setup bound */
+	c->connected = true;
 	request_new(c);
 }
 
@@ -373,8 +410,14 @@ int call_start(struct call *c, struct step_loop *loop, struct assess_call *out)
 	return rc;
 }
 
+void call_stop(struct call *c)
+{
+	call_end(c);
+}
+
 void call_finish(struct call *c)
 {
+	call_end(c);
 	struct assess_call *out = c->out;
 	if (c->rec.cap) {
 		assess_rec_stats(&c->rec, &out->stats);

@@ -1,6 +1,6 @@
-/* The reflector (assess/assess_int.h): every datagram goes back to where
- * it came from, as it came, so that a call's packets cross the relay and
- * the firewall both ways. */
+/* The reflector (assess/assess_int.h): every call's packet goes back to
+ * where it came from, as it came, so that it crosses the relay and the
+ * firewall both ways; nothing else is answered. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "assess/assess_int.h"
+#include "assess/packet.h"
 #include "core/addr.h"
 
 #define REFLECT_BATCH 64
@@ -17,7 +18,7 @@
 struct reflector {
 	int fd;
 	struct event *rd;
-	uint64_t count;
+	uint64_t count, ignored; /* sent back; not a call's packet */
 };
 
 static void on_datagrams(evutil_socket_t fd, short what, void *arg)
@@ -38,10 +39,24 @@ static void on_datagrams(evutil_socket_t fd, short what, void *arg)
 	int n = recvmmsg(fd, msgs, REFLECT_BATCH, MSG_DONTWAIT, NULL);
 	if (n <= 0)
 		return;
-	for (int i = 0; i < n; i++)
-		iov[i].iov_len = msgs[i].msg_len;
+	/* Only a call's packets go back: anything else (a scan, a spoofed
+	 * datagram that would start a ping-pong with another echo) is dropped. */
+	int keep = 0;
+	for (int i = 0; i < n; i++) {
+		struct assess_pkt p;
+		if (assess_pkt_decode(bufs[i], msgs[i].msg_len, &p)) {
+			r->ignored++;
+			continue;
+		}
+		iov[keep] = (struct iovec){bufs[i], msgs[i].msg_len};
+		msgs[keep] = msgs[i];
+		msgs[keep].msg_hdr.msg_iov = &iov[keep];
+		keep++;
+	}
+	if (!keep)
+		return;
 	/* What does not go back (a full socket buffer) is lost, as on a wire. */
-	int sent = sendmmsg(fd, msgs, (unsigned)n, MSG_DONTWAIT);
+	int sent = sendmmsg(fd, msgs, (unsigned)keep, MSG_DONTWAIT);
 	if (sent > 0)
 		r->count += (uint64_t)sent;
 }

@@ -87,10 +87,22 @@ static int step_run(const struct assess_opts *o, struct event_base *base, struct
 	event_base_dispatch(base);
 	st->cpu = (cpu_seconds() - cpu0) / ((double)(assess_now_us() - t0) / 1e6);
 	st->reflected = reflector_count(refl) - reflected0;
+	for (uint32_t i = 0; i < n; i++)
+		if (calls[i].loop) {
+			if (calls[i].state < CALL_MEDIA && !st->call[i].error[0])
+				snprintf(st->call[i].error, sizeof(st->call[i].error),
+				         "still setting up at the step's end");
+			call_stop(&calls[i]);
+		}
+	if (o->transport == ASSESS_TRANSPORT_TCP) {
+		/* The calls' deletes, queued on their streams, go before the
+		 * streams are freed. */
+		struct timeval flush = {0, 200000};
+		event_add(deadline, &flush);
+		event_base_dispatch(base);
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		struct assess_call *c = &st->call[i];
-		if (calls[i].loop && calls[i].state < CALL_MEDIA && !c->error[0])
-			snprintf(c->error, sizeof(c->error), "still setting up at the step's end");
 		if (!calls[i].loop && !c->error[0])
 			snprintf(c->error, sizeof(c->error), "never started");
 		if (calls[i].loop)

@@ -117,7 +117,8 @@ static const struct cli_opt assess_options[] = {
      .arg = "P",
      .set = cli_opt_string,
      .offset = AT(o.pass),
-     .help = "its password"},
+     .help = "its password (or EDGELAB_ASSESS_PASSWORD in the environment, which ps\n"
+             "does not show)"},
     {.name = "dialect",
      .letter = 'd',
      .arg = "D",
@@ -145,7 +146,8 @@ static const struct cli_opt assess_options[] = {
      .letter = 't',
      .arg = "S",
      .set = set_duration,
-     .help = "each call's media, in seconds [17, as Microsoft's tool]"},
+     .help = "each call's media, in seconds, 1.." CLI_STR(
+         ASSESS_MAX_DURATION) " [17, as Microsoft's tool]"},
     {.name = "rate", .arg = "PPS", .set = set_rate, .help = "packets a second [50: 20 ms audio]"},
     {.name = "size",
      .arg = "BYTES",
@@ -198,9 +200,11 @@ static int assess_check(char *why, size_t why_len, void *arg)
 			snprintf(why, why_len, "--reflect-only needs --reflector ADDR[:PORT]");
 		return a->have_reflector ? 0 : EINVAL;
 	}
+	if (!a->o.pass) /* out of argv, where ps shows it */
+		a->o.pass = getenv("EDGELAB_ASSESS_PASSWORD");
 	const char *missing = !a->have_server ? "--server"
 	                      : !a->o.user    ? "--user"
-	                      : !a->o.pass    ? "--password"
+	                      : !a->o.pass    ? "--password (or EDGELAB_ASSESS_PASSWORD)"
 	                                      : NULL;
 	if (missing) {
 		snprintf(why, why_len, "%s is required", missing);
@@ -215,6 +219,16 @@ static int assess_check(char *why, size_t why_len, void *arg)
 		    why, why_len,
 		    "--transport tcp needs --dialect rfc5766: MS-TURN over TCP relays over TCP "
 		    "(row 4), which the UDP reflector cannot answer");
+		return EINVAL;
+	}
+	uint64_t packets = (uint64_t)a->o.calls * a->o.duration_s * a->o.rate;
+	if (packets > ASSESS_MAX_STEP_PACKETS) {
+		snprintf(why, why_len,
+		         "%u calls of %u s at %u packets/s are %llu packets to keep, more than %u: "
+		         "fewer "
+		         "calls, a shorter --duration or a lower --rate",
+		         a->o.calls, a->o.duration_s, a->o.rate, (unsigned long long)packets,
+		         ASSESS_MAX_STEP_PACKETS);
 		return EINVAL;
 	}
 	if (a->o.ramp_step > a->o.calls) {

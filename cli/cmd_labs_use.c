@@ -282,23 +282,20 @@ int cmd_labs_exec(int argc, char **argv)
 
 /* ---- lab assess ---- */
 
-/* The options lab assess sets itself. */
+/* The options lab assess sets itself, as getopt would take them: the
+ * short ones, and any unique start of a long one (--pass, --serv=...). */
 static bool lab_owned(const char *arg)
 {
-	static const char *const owned[] = {"-s",
-	                                    "--server",
-	                                    "-u",
-	                                    "--user",
-	                                    "-p",
-	                                    "--password",
-	                                    "--reflector",
-	                                    "--reflector-elsewhere",
-	                                    "--reflect-only"};
-	for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
-		size_t n = strlen(owned[i]);
-		if (!strncmp(arg, owned[i], n) && (!arg[n] || arg[n] == '=' || owned[i][1] != '-'))
+	static const char *const longs[] = {
+	    "server", "user", "password", "reflector", "reflector-elsewhere", "reflect-only"};
+	if (arg[0] != '-')
+		return false;
+	if (arg[1] != '-')
+		return arg[1] == 's' || arg[1] == 'u' || arg[1] == 'p';
+	size_t n = strcspn(arg + 2, "=");
+	for (size_t i = 0; n && i < sizeof(longs) / sizeof(longs[0]); i++)
+		if (!strncmp(arg + 2, longs[i], n))
 			return true;
-	}
 	return false;
 }
 

@@ -1,5 +1,6 @@
 /* Text escaped for each format (core/escape.h). */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,7 +48,13 @@ void out_escaped(struct out *w, const char *s, size_t n, esc_fn esc, const char 
 	while (i < n) {
 		const unsigned char *p = (const unsigned char *)s + i;
 		size_t len = utf8_len(p, n - i);
-		const char *e = len == 1 ? esc(*p, buf, sizeof(buf)) : NULL;
+		/* C1 controls (U+0080-U+009F: an 8-bit CSI among them) are two
+		 * bytes but a terminal takes them as controls: their second byte
+		 * goes to the escaper as the control it stands for. */
+		bool c1 = len == 2 && p[0] == 0xc2 && p[1] < 0xa0;
+		const char *e = len == 1 ? esc(*p, buf, sizeof(buf))
+		                : c1     ? esc(p[1], buf, sizeof(buf))
+		                         : NULL;
 		if (len == 0) {
 			out_printf(w, "%s", bad);
 			len = 1;
@@ -70,6 +77,10 @@ const char *esc_text(unsigned char c, char *buf, size_t cap)
 		return "\\t";
 	if (c < 0x20 || c == 0x7f) {
 		snprintf(buf, cap, "\\x%02x", c);
+		return buf;
+	}
+	if (c >= 0x80 && c < 0xa0) { /* a C1 control (out_escaped) */
+		snprintf(buf, cap, "\\u%04x", c);
 		return buf;
 	}
 	return NULL;

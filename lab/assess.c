@@ -4,6 +4,7 @@
  * its edge and back would (lab/labs.h, docs/assess.md). */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -55,8 +56,11 @@ int lab_assess_run(const struct lab_env *e, char *const args[], size_t nargs, in
 		proc_stop(refl, 500);
 		return snprintf(err, len, "the reflector did not start in the edge (%s)", log), EIO;
 	}
-	/* assess's own arguments first, then the user's (assess refuses a
-	 * second --server and the like: the CLI keeps them out). */
+	/* The lab's arguments first, then the user's (cli/cmd_labs_use.c keeps
+	 * the lab's out of those); the password in the environment, not in
+	 * argv where ps shows it. */
+	if (setenv("EDGELAB_ASSESS_PASSWORD", pass, 1))
+		return snprintf(err, len, "setenv: %s", strerror(errno)), errno;
 	char *argv[nargs + 12];
 	size_t i = 0;
 	argv[i++] = (char *)e->self;
@@ -65,8 +69,6 @@ int lab_assess_run(const struct lab_env *e, char *const args[], size_t nargs, in
 	argv[i++] = LAB_EDGE_ADDR;
 	argv[i++] = "--user";
 	argv[i++] = LAB_TURN_USER;
-	argv[i++] = "--password";
-	argv[i++] = pass;
 	argv[i++] = "--reflector";
 	argv[i++] = at;
 	argv[i++] = "--reflector-elsewhere";

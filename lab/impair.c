@@ -7,6 +7,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "lab/impair.h"
@@ -46,8 +48,22 @@ static void impairer_stop(const struct lab_env *e)
 	for (size_t i = 0; i < n; i++)
 		cmd[i] = cmd[i] ? cmd[i] : ' ';
 	cmd[n] = '\0';
-	if (strstr(cmd, " lab impairer "))
-		proc_stop((pid_t)pid, 1000);
+	if (!strstr(cmd, " lab impairer "))
+		return;
+	/* Not our child (an earlier `lab up` or `lab impair` started it): a
+	 * pidfd names this process and no later one with its PID, and says
+	 * when it is gone, so that the next impairer binds freed queues. */
+	int pfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	if (pfd < 0)
+		return; /* gone already */
+	int sigs[] = {SIGTERM, SIGKILL};
+	for (size_t i = 0; i < 2; i++) {
+		syscall(SYS_pidfd_send_signal, pfd, sigs[i], NULL, 0);
+		struct pollfd pf = {.fd = pfd, .events = POLLIN};
+		if (poll(&pf, 1, 1000) > 0)
+			break;
+	}
+	close(pfd);
 }
 
 /* The NFQUEUE rule of one direction: added (-A) or deleted (-D). */

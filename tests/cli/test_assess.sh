@@ -136,6 +136,14 @@ wait_for 5 sh -c "ss -Hlun 'sport = :$R2' | grep -q ."
 assess -s "127.0.0.1:$PORT" -u alice -p secret -n 2 -t 2 --reflector "127.0.0.1:$R2" \
 	--reflector-elsewhere
 check "a reflector in another process (--reflect-only, --reflector-elsewhere): exit 0" [ "$ST" -eq 0 ]
+check "... which sends back nothing that is not a call's packet (no ping-pong with a stranger)" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(1)
+s.sendto(b"\x80\x00 not a call of ours", ("127.0.0.1", int(sys.argv[1])))
+try:
+    s.recv(2048); sys.exit(1)
+except socket.timeout:
+    pass' "$R2"
 pkill -TERM -f "reflect-only --reflector 127.0.0.1:$R2"
 check "... which SIGTERM stops with status 0" \
 	sh -c 'wait_for() { for _ in $(seq 50); do [ -s "$1" ] && return 0; sleep 0.1; done; return 1; }; wait_for "$0" && [ "$(cat "$0")" -eq 0 ]' "$TMP/reflector.status"
@@ -143,10 +151,12 @@ check "... which SIGTERM stops with status 0" \
 assess -s "127.0.0.1:$PORT" -u alice -p wrong -n 1 -t 1 --reflector "127.0.0.1:$REFL"
 check "a wrong password: exit 1, the refusal named" \
 	sh -c '[ "$0" -eq 1 ] && grep -q "Allocate refused by 127.0.0.1:[0-9]*: 431 .*(the password is wrong)" "$1"' "$ST" "$TMP/out"
+no_allocations() { [ "$(metric "$CTL" edgelab_turn_allocations)" -eq 0 ]; }
+check "every allocation the runs made is deleted (serve has none left)" wait_for 5 no_allocations
 DEAD=$(free_port)
 assess -s "127.0.0.1:$DEAD" -u alice -p secret -n 1 -t 1 --reflector "127.0.0.1:$REFL"
 check "nobody at --server: exit 1 within the 5 s setup bound, said so" \
-	sh -c '[ "$0" -eq 1 ] && grep -q "no answer to Allocate from 127.0.0.1:[0-9]* in 5.0 s (4 tries)" "$1"' "$ST" "$TMP/out"
+	sh -c '[ "$0" -eq 1 ] && grep -q "no answer to Allocate from 127.0.0.1:[0-9]* in 5.0 s (UDP, 4 tries)" "$1"' "$ST" "$TMP/out"
 
 python3 -c 'import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", int(sys.argv[1]))); time.sleep(20)' "$REFL" &
@@ -159,7 +169,8 @@ check "the reflector's address taken: exit 4, said so" \
 for bad in "-u alice -p secret" "-s 127.0.0.1:$PORT -p secret" "-s 127.0.0.1:$PORT -u a -p b -n 2 --ramp 3" \
 	"-s 127.0.0.1:$PORT -u a -p b --size 10" "-s 127.0.0.1:$PORT -u a -p b -n 2001" \
 	"-s 127.0.0.1:$PORT -u a -p b --profile gold" "-s nowhere -u a -p b" "--reflect-only" \
-	"-s 127.0.0.1:$PORT -u a -p b --transport tcp" "-s 127.0.0.1:$PORT -u a -p b --transport sctp"; do
+	"-s 127.0.0.1:$PORT -u a -p b --transport tcp" "-s 127.0.0.1:$PORT -u a -p b --transport sctp" \
+	"-s 127.0.0.1:$PORT -u a -p b -n 2000 -t 240 --rate 100" "-s 127.0.0.1:$PORT -u a -p b -t 241"; do
 	# shellcheck disable=SC2086 # the words are the arguments
 	assess $bad
 	check "usage error: exit 2 ($bad)" sh -c '[ "$0" -eq 2 ] && grep -q "edgelab assess: " "$1"' "$ST" "$TMP/err"

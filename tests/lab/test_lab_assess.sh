@@ -46,11 +46,13 @@ check "lab rules: a policy without row 6" [ "$rc" -eq 0 ]
 LAB_TIMEOUT=90 run assess2 assess "$N" --calls 2 --duration 2
 check "lab assess through it: status 1" [ "$rc" -eq 1 ]
 check "... every call failed: no answer to Allocate from the edge" \
-	has assess2.out "^verdict: 0 of 2 calls met every client target; 2 failed, the first: no answer to Allocate from 198\.51\.100\.10:3478 in 5\.0 s \(4 tries\)$"
+	has assess2.out "^verdict: 0 of 2 calls met every client target; 2 failed, the first: no answer to Allocate from 198\.51\.100\.10:3478 in 5\.0 s \(UDP, 4 tries\)$"
 
 run owned assess "$N" --server 192.0.2.1
 check "lab assess --server: status 2, the lab's to set" \
 	sh -c '[ "$0" -eq 2 ] && grep -q "^edgelab lab assess: --server is the lab.s to set$" "$1"' "$rc" "$TMP/owned.err"
+run owned2 assess "$N" --pass=x
+check "lab assess --pass=x (a start of --password): status 2" [ "$rc" -eq 2 ]
 run nolab assess nosuchlab --calls 1
 check "lab assess on no such lab: status 4" [ "$rc" -eq 4 ]
 finish

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "core/escape.h"
 #include "probe/report.h"
 
 /* Quotes, markup, an ampersand, a newline, a backslash, a tab, a control
@@ -604,6 +605,26 @@ static void test_report_federation(void **state)
 	free(s);
 }
 
+/* core/escape.c: an 8-bit CSI (U+009B, C2 9B in UTF-8) that a peer put in
+ * a detail reaches no terminal raw; JSON keeps the character. */
+static void test_report_c1_controls(void **state)
+{
+	(void)state;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct out w = {f, 0};
+	static const char detail[] = "a\xc2\x9b"
+	                             "31mb\xc2\xa9";
+	out_escaped(&w, detail, sizeof(detail) - 1, esc_text, "?");
+	out_putc(&w, '|');
+	out_json_str(&w, "\xc2\x9b", 2);
+	assert_int_equal(out_finish(&w), 0);
+	fclose(f);
+	assert_string_equal(buf, "a\\u009b31mb\xc2\xa9|\"\xc2\x9b\"");
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -614,6 +635,7 @@ int main(void)
 	    cmocka_unit_test(test_report_write_error), cmocka_unit_test(test_report_strict),
 	    cmocka_unit_test(test_report_html),        cmocka_unit_test(test_report_html_bounds),
 	    cmocka_unit_test(test_report_write_file),  cmocka_unit_test(test_report_federation),
+	    cmocka_unit_test(test_report_c1_controls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
