@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "assess/assess.h"
 #include "lab/lab.h"
 #include "lab/lab_int.h"
 #include "lab/proc.h"
@@ -44,7 +45,8 @@ bool lab_edge_healthy(const struct lab_env *e)
 
 /* The edge's config file: its PKI (`edgelab pki`), the control API on the
  * management link for the probe's controller certificate, the lab's TURN
- * user, and the strict mode's canaries. STUN over TCP 3478 is off: the port table does not open
+ * user (allowed as many allocations as `lab assess` makes calls), and the
+ * strict mode's canaries. STUN over TCP 3478 is off: the port table does not open
  * it, so a canary listens there instead. */
 static int write_edge_conf(const struct lab_env *e, bool no_canaries, char *err, size_t len)
 {
@@ -74,10 +76,11 @@ static int write_edge_conf(const struct lab_env *e, bool no_canaries, char *err,
 	        "sip_tls_listen %s:443\nsip_mtls_listen %s:5061\n"
 	        "tls_certificate %s/edge.pem\ntls_key %s/edge.key\ntls_ca %s/ca.pem\n"
 	        "federation_partner %s %s:5061\ncontrol_socket %s\n"
-	        "control_listen %s:%s\ncontrol_client probe.lab\nturn_user %s %s\n",
+	        "control_listen %s:%s\ncontrol_client probe.lab\nturn_user %s %s\n"
+	        "turn_user_quota %d\n",
 	        LAB_EDGE_ADDR, LAB_EDGE_ADDR, LAB_EDGE_ADDR, e->pki, e->pki, e->pki,
 	        LAB_PARTNER_DOMAIN, LAB_OUTSIDE_ADDR, e->ctl, LAB_EDGE_MGMT_ADDR, LAB_CONTROL_PORT,
-	        LAB_TURN_USER, pass);
+	        LAB_TURN_USER, pass, ASSESS_MAX_CALLS);
 	if (!no_canaries)
 		fprintf(f, "canary_tcp %s\ncanary_udp %s\n", LAB_CANARY_TCP, LAB_CANARY_UDP);
 	if (fclose(f))
