@@ -196,6 +196,15 @@ static bool answer_one(struct relay_server *s, int i, uint64_t now_ms, unsigned 
 		forward_one(s, a, i, now_ms, nfwd);
 		return false;
 	}
+	/* A request may free the allocation its client's queued ChannelData
+	 * points at (Refresh 0: its channels, its relay socket), move its
+	 * channels (ChannelBind's realloc) or reuse a closed relay socket's
+	 * number: what is queued for peers goes first. The sanitizer soak
+	 * caught sendmmsg reading a freed channel's peer address. */
+	if (*nfwd) {
+		send_forwards(s, *nfwd);
+		*nfwd = 0;
+	}
 	struct relay_msg m; /* not zeroed: dispatch decodes into it */
 	m.client = &c;
 	m.buf = buf;
