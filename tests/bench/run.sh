@@ -496,7 +496,9 @@ pct_util() { pct "$1" 1; }
 # shellcheck disable=SC2317
 pctv() { awk -v n="$1" 'BEGIN { if (n == "") print "-"; else printf "%.2f%%\n", n }'; }
 # shellcheck disable=SC2317
-ms() { awk -v n="$1" 'BEGIN { if (n == "" || n < 0) print "-"; else printf "%.1f\n", n / 1000 }'; }
+# turnflood's last round-trip bucket holds everything from 200 ms on
+ms() { awk -v n="$1" 'BEGIN { if (n == "" || n < 0) print "-"; else if (n >= 200000) print ">= 200";
+	else printf "%.1f\n", n / 1000 }'; }
 
 # flood_table MAXMIN FORMAT TARGET_OP TARGET KEY: a row per flood point
 flood_table() {
