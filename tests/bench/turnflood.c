@@ -2,17 +2,29 @@
  * tests/bench (see README.md there). It is not part of `make check`.
  *
  *   turnflood flood --flows N --size BYTES [options]   ChannelData flood
+ *   turnflood calls --count N [options]                calls at 50 packets/s, echoed
  *   turnflood alloc --count N [options]                allocation rate / RSS
  *
- * Each flow or allocation is one client UDP socket (one 5-tuple): Allocate
- * (401, then with long-term credentials), in flood mode ChannelBind to a peer
- * sink, then ChannelData with sendmmsg from --threads sender threads. The
- * peer sinks are this program's own UDP sockets; receiver threads drain them
- * with recvmmsg. The relayed count is what arrived at the sinks' sockets:
- * read by us plus dropped by the kernel at a sink socket (/proc/net/udp),
- * measured over a window after a warm-up. With --pid the server's CPU time
- * (utime + stime, /proc/PID/stat) and RSS (/proc/PID/status) are read at the
- * window's edges. Output: one line of key=value pairs on stdout.
+ * Each flow, call or allocation is one client UDP socket (one 5-tuple):
+ * Allocate (401, then with long-term credentials), in flood and calls mode
+ * ChannelBind to a peer of its own, then ChannelData. Every flow has a
+ * distinct peer address (127.1.x.y, one per flow), as a server that
+ * demultiplexes the peer side by the peer's address needs (coturn's
+ * --multiplex-peer answers a second allocation's ChannelBind to a peer that
+ * another one on its thread holds with 400); the peers are this program's
+ * own UDP sockets bound to INADDR_ANY, which receive for every 127/8 address.
+ *
+ * flood: ChannelData with sendmmsg from --threads sender threads; receiver
+ * threads drain the sinks with recvmmsg. The relayed count is what arrived at
+ * the sinks' sockets: read by us plus dropped by the kernel at a sink socket
+ * (/proc/net/udp), measured over a window after a warm-up.
+ * calls: every call sends --pps ChannelData packets a second, evenly spread;
+ * the peer echoes each one back through the relay, and the loss is what did
+ * not come back, per call and in total, over the window.
+ *
+ * With --pid the server's CPU time (utime + stime, /proc/PID/stat) and RSS
+ * (/proc/PID/status) are read at the window's edges. Output: one line of
+ * key=value pairs on stdout.
  *
  * The STUN messages are encoded and checked with the project's codec
  * (stun/stun.h). Every loop is bounded, every wait has a timeout. */
@@ -22,6 +34,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -86,7 +99,9 @@ struct opts {
 	int sinks;
 	int window;  /* requests in flight during setup */
 	double rate; /* flood: packets/s offered in total; 0 = unpaced; -1 = auto */
-	int pid;     /* server process, 0 = none */
+	double pps;  /* calls: packets/s of one call, each way */
+	double drain;
+	int pid; /* server process, 0 = none */
 	int client_lo, client_hi;
 	int sink_lo;
 	int verbose;
@@ -106,6 +121,8 @@ static struct opts o = {
     .sinks = 8,
     .window = 256,
     .rate = -1,
+    .pps = 50,
+    .drain = 0.5,
     .client_lo = 20000,
     .client_hi = 31999,
     .sink_lo = 19000,
@@ -220,13 +237,13 @@ static unsigned long long udp_drops(int lo, int hi)
 
 static int next_client_port;
 
-static int udp_socket_bound(int port_lo, int port_hi, int *cursor)
+static int udp_socket_bound(uint32_t addr, int port_lo, int port_hi, int *cursor)
 {
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		die("socket");
 	struct sockaddr_in a = {.sin_family = AF_INET};
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_addr.s_addr = htonl(addr);
 	for (int i = 0; i <= port_hi - port_lo; i++) {
 		int port = *cursor;
 		*cursor = port >= port_hi ? port_lo : port + 1;
@@ -547,7 +564,7 @@ static int run_sessions(int n, enum state start, enum state goal, int flood, dou
 
 static int client_socket(void)
 {
-	int fd = udp_socket_bound(o.client_lo, o.client_hi, &next_client_port);
+	int fd = udp_socket_bound(INADDR_LOOPBACK, o.client_lo, o.client_hi, &next_client_port);
 	if (connect(fd, (struct sockaddr *)&o.server, sizeof(o.server)) != 0)
 		die("connect");
 	set_nonblock(fd);
@@ -674,6 +691,18 @@ struct receiver {
 	int idx;
 };
 
+/* Points vec[0, n) at bufs, one buffer each, for recvmmsg. */
+static void mmsg_init(struct mmsghdr *vec, struct iovec *iov, uint8_t (*bufs)[2048], int n)
+{
+	memset(vec, 0, sizeof(*vec) * (size_t)n);
+	for (int b = 0; b < n; b++) {
+		iov[b].iov_base = bufs[b];
+		iov[b].iov_len = sizeof(bufs[b]);
+		vec[b].msg_hdr.msg_iov = &iov[b];
+		vec[b].msg_hdr.msg_iovlen = 1;
+	}
+}
+
 /* Drains its sinks with recvmmsg; when a round brought less than a batch it
  * sleeps 200 us, so that a slow flow costs few system calls (a sink's 16 MiB
  * receive buffer holds far more than 200 us of traffic). */
@@ -684,13 +713,7 @@ static void *receiver_main(void *arg)
 	static _Thread_local uint8_t bufs[RB][2048];
 	struct mmsghdr vec[RB];
 	struct iovec iov[RB];
-	memset(vec, 0, sizeof(vec));
-	for (int b = 0; b < RB; b++) {
-		iov[b].iov_base = bufs[b];
-		iov[b].iov_len = sizeof(bufs[b]);
-		vec[b].msg_hdr.msg_iov = &iov[b];
-		vec[b].msg_hdr.msg_iovlen = 1;
-	}
+	mmsg_init(vec, iov, bufs, RB);
 	while (!atomic_load_explicit(&stop_flag, memory_order_relaxed)) {
 		unsigned long long got = 0;
 		for (int i = me->idx; i < nsinks; i += o.rx_threads) {
@@ -734,7 +757,7 @@ static void take_snap(struct snap *s)
 	s->tx = atomic_load(&tx_count);
 	s->srv_cpu = proc_cpu(o.pid);
 	s->gen_cpu = self_cpu();
-	s->sink_drops = udp_drops(o.sink_lo, o.sink_lo + nsinks - 1);
+	s->sink_drops = udp_drops(o.sink_lo, o.sink_lo + MAX_SINKS - 1);
 	int sp = ntohs(o.server.sin_port);
 	s->srv_drops = udp_drops(sp, sp);
 	s->rss = proc_rss_kib(o.pid);
@@ -786,14 +809,20 @@ static void control(double secs)
 	}
 }
 
-static int do_flood(void)
+/* Opens `n` peer sockets (sinks) on INADDR_ANY, ports from o.sink_lo, and
+ * the sessions (o.flows), each with a peer of its own: the address
+ * 127.1.0.0 + its client port, at sink i mod n. From the client port, not
+ * from i, so that a run given fresh client ports has fresh peers too: coturn
+ * --multiplex-peer holds a released allocation's peers for a moment and
+ * answers a ChannelBind to one of them with 400. Then allocates and binds a
+ * channel for each; returns how many got there, and the setup time. */
+static int open_peers(int n, double *setup)
 {
-	if (o.size < 1 || o.size > MAX_PAYLOAD)
-		fail("--size must be 1..1400");
-	nsinks = o.sinks < o.flows ? o.sinks : o.flows;
+	nsinks = n;
 	int cursor = o.sink_lo;
 	for (int i = 0; i < nsinks; i++) {
-		sink_fd[i] = udp_socket_bound(o.sink_lo, o.sink_lo + nsinks - 1, &cursor);
+		sink_fd[i] =
+		    udp_socket_bound(INADDR_ANY, o.sink_lo, o.sink_lo + MAX_SINKS - 1, &cursor);
 		int sz = 16 << 20;
 		if (setsockopt(sink_fd[i], SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) != 0)
 			setsockopt(sink_fd[i], SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
@@ -803,13 +832,32 @@ static int do_flood(void)
 	for (int i = 0; i < nsess; i++) {
 		struct sockaddr_in a;
 		socklen_t al = sizeof(a);
-		if (getsockname(sink_fd[i % nsinks], (struct sockaddr *)&a, &al) != 0)
+		struct sockaddr_in c;
+		socklen_t cl = sizeof(c);
+		if (getsockname(sink_fd[i % nsinks], (struct sockaddr *)&a, &al) != 0 ||
+		    getsockname(sessions[i].fd, (struct sockaddr *)&c, &cl) != 0)
 			die("getsockname");
+		a.sin_addr.s_addr = htonl((127u << 24 | 1u << 16) + ntohs(c.sin_port));
 		sessions[i].peer = a;
 	}
 	double t0 = now();
 	int ready = run_sessions(nsess, ST_ALLOC_UNAUTH, ST_READY, 1, o.timeout);
-	double setup = now() - t0;
+	*setup = now() - t0;
+	return ready;
+}
+
+static void close_peers(void)
+{
+	for (int i = 0; i < nsinks; i++)
+		close(sink_fd[i]);
+}
+
+static int do_flood(void)
+{
+	if (o.size < 1 || o.size > MAX_PAYLOAD)
+		fail("--size must be 1..1400");
+	double setup;
+	int ready = open_peers(o.sinks < o.flows ? o.sinks : o.flows, &setup);
 	if (ready < nsess) {
 		fprintf(stderr, "turnflood: only %d of %d flows set up\n", ready, nsess);
 		release_sessions();
@@ -839,8 +887,7 @@ static int do_flood(void)
 	for (int i = 0; i < o.rx_threads; i++)
 		pthread_join(rx[i].th, NULL);
 	int closed = release_sessions();
-	for (int i = 0; i < nsinks; i++)
-		close(sink_fd[i]);
+	close_peers();
 
 	double dt = b.t - a.t;
 	unsigned long long rx_n = b.rx - a.rx, sd = b.sink_drops - a.sink_drops;
@@ -862,6 +909,286 @@ static int do_flood(void)
 	       cpu, cpu >= 0 ? cpu / dt : -1,
 	       (cpu >= 0 && relayed) ? cpu * 1e9 / (double)relayed : -1, b.gen_cpu - a.gen_cpu,
 	       b.rss, closed, setup_retrans, (unsigned long long)atomic_load(&tx_errors));
+	return 0;
+}
+
+/* ---- calls ---- */
+
+/* What a call's packet carries after the ChannelData header, echoed unchanged
+ * by the peer: the call's index, a sequence number, the phase it was sent in
+ * and the send time. */
+enum { C_CALL = 0, C_SEQ = 4, C_PHASE = 8, C_TIME = 12, C_MIN = 20 };
+enum { PH_WARMUP, PH_WINDOW, PH_STOP };
+/* The generator's threads wake at most every TICK s and do what is due in a
+ * batch: per-packet wake-ups cost the generator several times what the
+ * packets do, CPU the server would not get on a small machine. A phone's
+ * packets carry jitter of that order anyway. */
+#define TICK          500e-6
+#define RTT_BUCKET_US 50
+#define RTT_BUCKETS   4000 /* 50 us each: 200 ms, the last one holds the rest */
+
+static atomic_int phase;
+static unsigned *call_tx, *call_rx; /* per call: window packets sent, echoed back */
+static atomic_ullong peer_window;   /* window packets that reached the peer */
+static unsigned long long rtt_hist[RTT_BUCKETS];
+static double send_lag_max; /* the sender's worst lag behind its schedule, s */
+static unsigned long long send_failed, send_skipped;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Packet g of the schedule is call g mod N's packet g / N: every call sends
+ * every 1/pps s, the calls evenly spread over that period, as N independent
+ * phones would. One send() each: each call is its own socket. A sender that
+ * lost the CPU for more than one period skips what is older than that
+ * instead of sending it in one burst, which no set of phones does and which
+ * would overflow the server's socket for the generator's fault; the skipped
+ * packets are counted (send_skipped), not sent, not lost. The sender runs
+ * at nice -10 where it may (root): its work is bounded by the schedule, and
+ * behind the generator's readers on a busy core it would skip. */
+static void *call_sender(void *arg)
+{
+	(void)arg;
+	setpriority(PRIO_PROCESS, (id_t)gettid(), -10);
+	static uint8_t buf[4 + MAX_PAYLOAD];
+	size_t plen = 4 + (size_t)o.size;
+	for (size_t b = 0; b < plen; b++)
+		buf[b] = (uint8_t)(b * 7);
+	buf[2] = (uint8_t)(o.size >> 8);
+	buf[3] = (uint8_t)o.size;
+	double rate = (double)nsess * o.pps, start = now();
+	unsigned long long g = 0;
+	while (!atomic_load(&stop_flag)) {
+		int ph = atomic_load(&phase);
+		if (ph == PH_STOP)
+			break;
+		double t = now();
+		unsigned long long due = (unsigned long long)((t - start) * rate);
+		if (due > g && (double)(due - g) / rate > send_lag_max)
+			send_lag_max = (double)(due - g) / rate;
+		unsigned long long period = (unsigned long long)nsess;
+		if (due > g + period) {
+			send_skipped += due - period - g;
+			g = due - period;
+		}
+		for (int k = 0; g < due && k < 4096; k++, g++) {
+			uint32_t c = (uint32_t)(g % (unsigned)nsess),
+			         seq = (uint32_t)(g / (unsigned)nsess);
+			const struct sess *s = &sessions[c];
+			uint64_t ns = now_ns();
+			buf[0] = (uint8_t)(s->chan >> 8);
+			buf[1] = (uint8_t)s->chan;
+			memcpy(buf + 4 + C_CALL, &c, 4);
+			memcpy(buf + 4 + C_SEQ, &seq, 4);
+			buf[4 + C_PHASE] = (uint8_t)ph;
+			memcpy(buf + 4 + C_TIME, &ns, 8);
+			if (send(s->fd, buf, plen, MSG_DONTWAIT) != (ssize_t)plen)
+				send_failed++;
+			else if (ph == PH_WINDOW)
+				call_tx[c]++;
+		}
+		if (g >= due) {
+			double wait = start + (double)(g + 1) / rate - now();
+			sleep_s(wait < TICK ? TICK : wait > 2e-3 ? 2e-3 : wait);
+		}
+	}
+	return NULL;
+}
+
+/* The peers: every datagram goes back where it came from (the relayed
+ * address), from the address it was sent to (IP_PKTINFO), in batches. */
+static void *call_echo(void *arg)
+{
+	(void)arg;
+	enum { EB = 64, CTL = CMSG_SPACE(sizeof(struct in_pktinfo)) };
+	static uint8_t bufs[EB][2048];
+	static union {
+		struct cmsghdr align;
+		char b[CTL];
+	} ctl[EB];
+	struct mmsghdr vec[EB];
+	struct iovec iov[EB];
+	struct sockaddr_in from[EB];
+	struct pollfd pfd = {.fd = sink_fd[0], .events = POLLIN};
+	while (!atomic_load(&stop_flag)) {
+		if (poll(&pfd, 1, 20) <= 0)
+			continue;
+		mmsg_init(vec, iov, bufs, EB);
+		for (int b = 0; b < EB; b++) {
+			vec[b].msg_hdr.msg_name = &from[b];
+			vec[b].msg_hdr.msg_namelen = sizeof(from[b]);
+			vec[b].msg_hdr.msg_control = ctl[b].b;
+			vec[b].msg_hdr.msg_controllen = CTL;
+		}
+		int n = recvmmsg(sink_fd[0], vec, EB, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			continue;
+		unsigned long long win = 0;
+		for (int b = 0; b < n; b++) {
+			struct msghdr *h = &vec[b].msg_hdr;
+			struct cmsghdr *cm = CMSG_FIRSTHDR(h);
+			struct in_pktinfo pi = {0};
+			if (cm && cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO)
+				memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			if (vec[b].msg_len > C_PHASE && bufs[b][C_PHASE] == PH_WINDOW)
+				win++;
+			/* the reply's source: the peer address the relay sent to */
+			pi.ipi_spec_dst = pi.ipi_addr;
+			pi.ipi_ifindex = 0;
+			h->msg_controllen = CTL;
+			cm = CMSG_FIRSTHDR(h);
+			cm->cmsg_level = IPPROTO_IP;
+			cm->cmsg_type = IP_PKTINFO;
+			cm->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+			iov[b].iov_len = vec[b].msg_len;
+		}
+		atomic_fetch_add(&peer_window, win);
+		for (int sent = 0, tries = 0; sent < n && tries < 8; tries++) {
+			int k = sendmmsg(sink_fd[0], vec + sent, (unsigned)(n - sent), 0);
+			if (k > 0)
+				sent += k;
+		}
+		if (n < EB)
+			sleep_s(TICK);
+	}
+	return NULL;
+}
+
+/* The calls' own sockets: echoes counted per call, with their round trip. */
+static void *call_reader(void *arg)
+{
+	int ep = *(int *)arg;
+	enum { RB = 16 };
+	static uint8_t bufs[RB][2048];
+	struct mmsghdr vec[RB];
+	struct iovec iov[RB];
+	mmsg_init(vec, iov, bufs, RB);
+	while (!atomic_load(&stop_flag)) {
+		struct epoll_event evs[1024];
+		int k = epoll_wait(ep, evs, 1024, 20);
+		if (k < 1024)
+			sleep_s(TICK); /* let the echoes gather: fewer wake-ups */
+		for (int j = 0; j < k; j++) {
+			uint32_t idx = evs[j].data.u32;
+			int n = recvmmsg(sessions[idx].fd, vec, RB, MSG_DONTWAIT, NULL);
+			uint64_t t = now_ns();
+			for (int b = 0; b < n; b++) {
+				const uint8_t *p = bufs[b] + 4;
+				uint32_t c;
+				uint64_t sent;
+				if (vec[b].msg_len < 4 + C_MIN || (bufs[b][0] & 0xC0) != 0x40)
+					continue; /* not ChannelData */
+				memcpy(&c, p + C_CALL, 4);
+				if (c != idx || p[C_PHASE] != PH_WINDOW)
+					continue;
+				memcpy(&sent, p + C_TIME, 8);
+				uint64_t us = t > sent ? (t - sent) / 1000 : 0;
+				call_rx[idx]++;
+				rtt_hist[us / RTT_BUCKET_US < RTT_BUCKETS ? us / RTT_BUCKET_US
+				                                          : RTT_BUCKETS - 1]++;
+			}
+		}
+	}
+	return NULL;
+}
+
+/* The round trip under which a share `q` of the echoes came back, us. */
+static double rtt_quantile(unsigned long long total, double q)
+{
+	unsigned long long want = (unsigned long long)((double)total * q), acc = 0;
+	for (int i = 0; i < RTT_BUCKETS; i++) {
+		acc += rtt_hist[i];
+		if (acc > want)
+			return (double)(i + 1) * RTT_BUCKET_US;
+	}
+	return -1;
+}
+
+static int do_calls(void)
+{
+	if (o.size < C_MIN || o.size > MAX_PAYLOAD)
+		fail("--size must be 20..1400 in calls mode");
+	double setup;
+	int ready = open_peers(1, &setup);
+	int on = 1;
+	if (setsockopt(sink_fd[0], IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) != 0)
+		die("IP_PKTINFO");
+	if (ready < nsess) {
+		/* a step the server could not set up is a result, not a failure */
+		fprintf(stderr, "turnflood: only %d of %d calls set up\n", ready, nsess);
+		int closed = release_sessions();
+		close_peers();
+		printf("mode=calls calls=%d setup_ok=0 ready=%d setup_s=%.3f loss_pct=100 "
+		       "released=%d retrans=%llu\n",
+		       nsess, ready, setup, closed, setup_retrans);
+		return 0;
+	}
+	call_tx = calloc((size_t)nsess, sizeof(*call_tx));
+	call_rx = calloc((size_t)nsess, sizeof(*call_rx));
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	if (!call_tx || !call_rx || ep < 0)
+		die("calls");
+	for (int i = 0; i < nsess; i++) {
+		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, sessions[i].fd, &ev) != 0)
+			die("epoll_ctl");
+	}
+	pthread_t th[3];
+	void *(*fn[3])(void *) = {call_echo, call_reader, call_sender};
+	for (int i = 0; i < 3; i++)
+		if (pthread_create(&th[i], NULL, fn[i], &ep) != 0)
+			fail("pthread_create");
+	struct snap a, b;
+	sleep_s(o.warmup);
+	take_snap(&a);
+	unsigned long long gd0 = udp_drops(o.client_lo, o.client_hi);
+	atomic_store(&phase, PH_WINDOW);
+	sleep_s(o.duration);
+	atomic_store(&phase, PH_STOP);
+	take_snap(&b);
+	unsigned long long gd1 = udp_drops(o.client_lo, o.client_hi);
+	sleep_s(o.drain); /* the window's last echoes on their way back */
+	atomic_store(&stop_flag, 1);
+	for (int i = 0; i < 3; i++)
+		pthread_join(th[i], NULL);
+	close(ep);
+	int closed = release_sessions();
+	close_peers();
+
+	unsigned long long tx = 0, rx = 0, peer = atomic_load(&peer_window);
+	int lossy = 0;
+	double worst = 0;
+	for (int i = 0; i < nsess; i++) {
+		tx += call_tx[i];
+		rx += call_rx[i];
+		double l = call_tx[i] ? 1.0 - (double)call_rx[i] / call_tx[i] : 0;
+		lossy += call_rx[i] < call_tx[i];
+		worst = l > worst ? l : worst;
+	}
+	double dt = b.t - a.t;
+	double cpu = (a.srv_cpu >= 0 && b.srv_cpu >= 0) ? b.srv_cpu - a.srv_cpu : -1;
+	unsigned long long relayed = peer + rx; /* both ways through the relay */
+	printf("mode=calls calls=%d setup_ok=1 ready=%d size=%d pps_per_call=%.0f window_s=%.3f "
+	       "setup_s=%.3f sent=%llu peer_rx=%llu echoed=%llu loss_pct=%.4f fwd_loss_pct=%.4f "
+	       "calls_with_loss=%d worst_call_loss_pct=%.2f rtt_p50_us=%.0f rtt_p99_us=%.0f "
+	       "relayed_pps=%.0f srv_cpu_s=%.3f srv_cpu_util=%.3f srv_cpu_ns_per_pkt=%.0f "
+	       "gen_cpu_s=%.3f gen_drops=%llu server_in_drops=%llu send_errors=%llu "
+	       "send_skipped=%llu send_lag_max_ms=%.1f rss_kib=%ld released=%d retrans=%llu\n",
+	       nsess, ready, o.size, o.pps, dt, setup, tx, peer, rx,
+	       tx ? 100.0 * (double)(tx - (rx < tx ? rx : tx)) / (double)tx : 0.0,
+	       tx ? 100.0 * (double)(tx - (peer < tx ? peer : tx)) / (double)tx : 0.0, lossy,
+	       100 * worst, rtt_quantile(rx, 0.5), rtt_quantile(rx, 0.99), (double)relayed / dt,
+	       cpu, cpu >= 0 ? cpu / dt : -1,
+	       (cpu >= 0 && relayed) ? cpu * 1e9 / (double)relayed : -1, b.gen_cpu - a.gen_cpu,
+	       (b.sink_drops - a.sink_drops) + (gd1 - gd0), b.srv_drops - a.srv_drops, send_failed,
+	       send_skipped, send_lag_max * 1e3, b.rss, closed, setup_retrans);
+	free(call_tx);
+	free(call_rx);
 	return 0;
 }
 
@@ -896,14 +1223,17 @@ static int do_alloc(void)
 static void usage(void)
 {
 	fprintf(stderr,
-	        "usage: turnflood flood|alloc [options]\n"
+	        "usage: turnflood flood|calls|alloc [options]\n"
 	        "  --server IP:PORT      TURN server over UDP (127.0.0.1:3478)\n"
 	        "  --user U --pass P     long-term credentials (bench/bench)\n"
-	        "  --flows N             flood: flows (client sockets); alloc: allocations\n"
+	        "  --flows N             flood: flows (client sockets); calls: calls;\n"
+	        "                        alloc: allocations\n"
 	        "  --count N             the same as --flows\n"
-	        "  --size BYTES          flood: payload the peer receives (172)\n"
-	        "  --duration S          flood: measured window (3)\n"
-	        "  --warmup S            flood: before the window (0.5)\n"
+	        "  --size BYTES          flood, calls: payload the peer receives (172)\n"
+	        "  --duration S          flood, calls: measured window (3)\n"
+	        "  --warmup S            flood, calls: before the window (0.5)\n"
+	        "  --pps N               calls: packets/s of one call, each way (50)\n"
+	        "  --drain S             calls: wait for the window's echoes (0.5)\n"
 	        "  --threads N           flood: sender threads (1)\n"
 	        "  --rx-threads N        flood: sink reader threads (1)\n"
 	        "  --rate auto|0|PPS     flood: offered packets/s in total; auto keeps 1.25 x\n"
@@ -982,6 +1312,10 @@ int main(int argc, char **argv)
 			o.window = (int)num(v, 1, MAX_FLOWS, a);
 		} else if (strcmp(a, "--rate") == 0) {
 			o.rate = strcmp(v, "auto") == 0 ? -1 : num(v, 0, 1e9, a);
+		} else if (strcmp(a, "--pps") == 0) {
+			o.pps = num(v, 1, 10000, a);
+		} else if (strcmp(a, "--drain") == 0) {
+			o.drain = num(v, 0, 60, a);
 		} else if (strcmp(a, "--pid") == 0) {
 			o.pid = (int)num(v, 1, 1 << 30, a);
 		} else if (strcmp(a, "--client-ports") == 0) {
@@ -998,6 +1332,8 @@ int main(int argc, char **argv)
 		fail("the client port range is smaller than the number of flows");
 	if (strcmp(o.mode, "flood") == 0)
 		return do_flood();
+	if (strcmp(o.mode, "calls") == 0)
+		return do_calls();
 	if (strcmp(o.mode, "alloc") == 0)
 		return do_alloc();
 	usage();
