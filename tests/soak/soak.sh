@@ -20,7 +20,8 @@
 #
 # It fails (status 1) on: any outcome a loop did not expect (errors.log; an
 # echo missing while the kernel dropped datagrams at serve's full UDP
-# sockets, which the flood's bursts cause, is UDP's to lose: udp_loss.log);
+# sockets, which the flood's bursts cause, or at the UDP echo's, is UDP's to
+# lose: udp_loss.log);
 # growth after the warm-up (the first fifth, at least 60 s): the mean RSS of
 # the last third of the samples above the first third's by more than 10 % +
 # 4 MB, or the most descriptors of the last third above the first third's
