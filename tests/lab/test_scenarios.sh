@@ -88,6 +88,18 @@ lab_check() {
 	return $lc_rc
 }
 
+# run_fix NAME LAB: the fix docs/training.md gives for scenario NAME, run
+# in LAB as a trainee would (LAB=NAME sh -e, `edgelab` on the PATH).
+run_fix() {
+	fix_block "$1" >"$TMP/$1.fix"
+	echo "# the fix ($DOC):"
+	sed 's/^/#   /' "$TMP/$1.fix"
+	timeout 60 env LAB="$2" PATH="$TMP/bin:$PATH" sh -e "$TMP/$1.fix" >"$TMP/$1.fixout" 2>&1
+	rf_rc=$?
+	sed 's/^/#   /' "$TMP/$1.fixout"
+	check "$1: the documented fix runs (LAB=$2 sh -e): exit status 0 (got $rf_rc)" [ "$rf_rc" -eq 0 ]
+}
+
 # lab_assess LAB OUT: ten calls of 4 s through the lab (`edgelab lab
 # assess`) into OUT (shown as # lines); returns its exit status.
 lab_assess() {
@@ -113,12 +125,7 @@ run_load_scenario() {
 	while IFS= read -r re; do
 		check "$sc: ... the symptom: a line matches '$re'" grep -Eq -- "$re" "$TMP/$sc.assess"
 	done <"$TMP/$sc.want"
-	fix_block "$sc" >"$TMP/$sc.fix"
-	sed 's/^/#   /' "$TMP/$sc.fix"
-	timeout 60 env LAB="$lab" PATH="$TMP/bin:$PATH" sh -e "$TMP/$sc.fix" >"$TMP/$sc.fixout" 2>&1
-	rc=$?
-	sed 's/^/#   /' "$TMP/$sc.fixout"
-	check "$sc: the documented fix runs (LAB=$lab sh -e): exit status 0 (got $rc)" [ "$rc" -eq 0 ]
+	run_fix "$sc" "$lab"
 	lab_assess "$lab" "$TMP/$sc.after"
 	rc=$?
 	check "$sc: lab assess after the fix: exit status 0 (got $rc)" [ "$rc" -eq 0 ]
@@ -163,13 +170,7 @@ run_scenario() {
 	check "$sc: ... and nothing else: every other row PASS, every other negative flow CLOSED" [ -z "$bad" ]
 	[ -z "$bad" ] || echo "$bad" | sed 's/^/#   not the symptom: /'
 
-	fix_block "$sc" >"$TMP/$sc.fix"
-	echo "# the fix ($DOC):"
-	sed 's/^/#   /' "$TMP/$sc.fix"
-	timeout 60 env LAB="$lab" PATH="$TMP/bin:$PATH" sh -e "$TMP/$sc.fix" >"$TMP/$sc.fixout" 2>&1
-	rc=$?
-	sed 's/^/#   /' "$TMP/$sc.fixout"
-	check "$sc: the documented fix runs (LAB=$lab sh -e): exit status 0 (got $rc)" [ "$rc" -eq 0 ]
+	run_fix "$sc" "$lab"
 
 	lab_check "$lab" "$TMP/$sc.after"
 	rc=$?
