@@ -866,6 +866,17 @@ const struct conf_key conf_keys[] = {
      OFF(allow_loopback_peers),
      0,
      0},
+    {{"relay_udp_gso", "no",
+      "send runs of equal relayed datagrams to one address as one UDP_SEGMENT (GSO) send: fewer "
+      "system calls; a firewall on the same Linux host sees each run as one packet until it is "
+      "cut, so the lab leaves it off"},
+     "yes|no",
+     p_bool,
+     f_bool,
+     NULL,
+     OFF(relay_udp_gso),
+     0,
+     0},
     {{"peer_allow", "", "a peer range the relay may reach, even if denied otherwise: CIDR"},
      "an address or CIDR, at most 64 rules",
      p_peer_rule,

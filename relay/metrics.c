@@ -123,6 +123,9 @@ struct metric_family metric_udp_receive_overflow_total = {
     "edgelab_udp_receive_overflow_total", METRIC_COUNTER,
     "datagrams the kernel dropped on the STUN/TURN UDP sockets (receive buffer full)",
     METRIC_NO_LABELS, 0};
+struct metric_family metric_udp_gso_datagrams_total = {
+    "edgelab_udp_gso_datagrams_total", METRIC_COUNTER,
+    "relayed datagrams sent in UDP_SEGMENT runs (relay_udp_gso yes)", METRIC_NO_LABELS, 0};
 struct metric_family metric_msturn_pseudo_tls_total = {
     "edgelab_msturn_pseudo_tls_total", METRIC_COUNTER,
     "MS-TURN pseudo-TLS handshakes answered (TCP 443 of the A/V edge)", METRIC_NO_LABELS, 0};
@@ -153,6 +156,7 @@ static struct metric_family *const families[] = {
     &metric_turn_relayed_packets_total,
     &metric_turn_relayed_bytes_total,
     &metric_udp_receive_overflow_total,
+    &metric_udp_gso_datagrams_total,
     &metric_msturn_pseudo_tls_total,
     &metric_msturn_tcp_peer_connections_total,
     NULL,

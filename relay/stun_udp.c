@@ -12,6 +12,7 @@
 #include "relay/chain.h"
 #include "relay/transport.h"
 #include "relay/turn_int.h"
+#include "relay/udp_send.h"
 
 union pktinfo_cmsg {
 	struct cmsghdr align;
@@ -135,27 +136,22 @@ static void forward_one(struct relay_server *s, struct turn_alloc *a, int i, uin
 		queue_forward(fd, peer, payload, len, n);
 }
 
-/* Sends the queued ChannelData payloads, one sendmmsg per run of the same
+/* Sends the queued ChannelData payloads, one batch per run of the same
  * relay socket (a busy flow fills whole runs). */
 static void send_forwards(struct relay_server *s, unsigned n)
 {
 	unsigned i = 0;
 	while (i < n) {
-		unsigned end = i + 1;
+		unsigned end = i + 1, gso = 0;
 		while (end < n && batch.fwd_fd[end] == batch.fwd_fd[i])
 			end++;
-		while (i < end) {
-			int r = sendmmsg(batch.fwd_fd[i], batch.fwd + i, end - i, MSG_DONTWAIT);
-			/* An earlier packet's ICMP error: see turn_peer_sendto. */
-			if (r < 0 && turn_icmp_errno(errno))
-				r = sendmmsg(batch.fwd_fd[i], batch.fwd + i, end - i, MSG_DONTWAIT);
-			if (r <= 0) {
-				turn_drop(s, METRIC_TURN_DROP_SEND_FAILED);
-				i++;
-				continue;
-			}
-			i += (unsigned)r;
-		}
+		unsigned refused = udp_send_batch(batch.fwd_fd[i], batch.fwd + i, end - i,
+		                                  s->conf->relay_udp_gso, &gso);
+		if (refused)
+			turn_drops(s, METRIC_TURN_DROP_SEND_FAILED, refused);
+		if (gso)
+			metrics_add(s->metrics, &metric_udp_gso_datagrams_total, 0, gso);
+		i = end;
 	}
 }
 
@@ -230,18 +226,11 @@ static bool answer_one(struct relay_server *s, int i, uint64_t now_ms, unsigned 
 
 static void send_replies(struct relay_server *s, unsigned n)
 {
-	unsigned sent = 0;
-	while (sent < n) {
-		int r = sendmmsg(s->udp_fd, batch.out + sent, n - sent, MSG_DONTWAIT);
-		if (r <= 0) {
-			/* Drop the one that failed (full buffer, unreachable) and go on. */
-			metrics_inc(s->metrics, &metric_stun_dropped_total,
-			            METRIC_DROP_SEND_FAILED);
-			sent++;
-			continue;
-		}
-		sent += (unsigned)r;
-	}
+	/* What failed (full buffer, unreachable) is dropped, and counted. */
+	unsigned refused = udp_send_batch(s->udp_fd, batch.out, n, false, NULL);
+	if (refused)
+		metrics_add(s->metrics, &metric_stun_dropped_total, METRIC_DROP_SEND_FAILED,
+		            refused);
 }
 
 static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
@@ -326,10 +315,17 @@ int stun_udp_open(struct relay_server *s, char *err, size_t err_len)
 		s->udp_ev = event_new(s->base, s->udp_fd, EV_READ | EV_PERSIST, udp_read_cb, s);
 		rc = !s->udp_ev || event_add(s->udp_ev, NULL) ? ENOMEM : 0;
 	}
-	if (rc)
+	if (rc) {
 		snprintf(err, err_len, "STUN/UDP %s: %s%s",
 		         addr_str((const struct sockaddr *)sa, where, sizeof(where)), strerror(rc),
 		         rc == EADDRINUSE ? RELAY_IN_USE_HINT : "");
+		return rc;
+	}
+	if (s->conf->relay_udp_gso && (rc = udp_gso_check(s->udp_fd)) != 0)
+		snprintf(err, err_len,
+		         "relay_udp_gso yes: this kernel refuses UDP_SEGMENT (%s); it "
+		         "needs Linux 4.18 or later",
+		         strerror(rc));
 	return rc;
 }
 

@@ -118,7 +118,12 @@ void turn_count(struct turn_req *r, enum metric_turn_result m)
 
 void turn_drop(struct relay_server *s, enum metric_turn_drop why)
 {
-	metrics_inc(s->metrics, &metric_turn_dropped_total, why);
+	turn_drops(s, why, 1);
+}
+
+void turn_drops(struct relay_server *s, enum metric_turn_drop why, unsigned n)
+{
+	metrics_add(s->metrics, &metric_turn_dropped_total, why, n);
 	turn_drop_note(s, why);
 }
 

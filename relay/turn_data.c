@@ -8,6 +8,7 @@
 
 #include "core/addr.h"
 #include "relay/turn_int.h"
+#include "relay/udp_send.h"
 
 /* The largest header written in place: an MS-TURN Data indication, 20 +
  * 8 MAGIC-COOKIE + 24 REMOTE-ADDRESS (IPv6) + 4 DATA (RFC 5389's needs 48). */
@@ -96,16 +97,10 @@ void turn_relay_recverr(int fd, int family)
 		setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
 }
 
-bool turn_icmp_errno(int e)
-{
-	return e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH || e == EHOSTDOWN ||
-	       e == ENOPROTOOPT || e == EMSGSIZE;
-}
-
 ssize_t turn_peer_sendto(int fd, const void *buf, size_t len, const union turn_sa *peer)
 {
 	ssize_t n = sendto(fd, buf, len, MSG_DONTWAIT, &peer->sa, addr_len(&peer->sa));
-	if (n < 0 && turn_icmp_errno(errno))
+	if (n < 0 && udp_icmp_errno(errno))
 		n = sendto(fd, buf, len, MSG_DONTWAIT, &peer->sa, addr_len(&peer->sa));
 	return n;
 }
@@ -286,16 +281,12 @@ static socklen_t client_dest(const struct relay_server *s, const struct turn_all
 
 static void send_batch(struct relay_server *s, unsigned n)
 {
-	unsigned sent = 0;
-	while (sent < n) {
-		int r = sendmmsg(s->udp_fd, rb.out + sent, n - sent, MSG_DONTWAIT);
-		if (r <= 0) {
-			turn_drop(s, METRIC_TURN_DROP_SEND_FAILED);
-			sent++;
-			continue;
-		}
-		sent += (unsigned)r;
-	}
+	unsigned gso = 0;
+	unsigned refused = udp_send_batch(s->udp_fd, rb.out, n, s->conf->relay_udp_gso, &gso);
+	if (refused)
+		turn_drops(s, METRIC_TURN_DROP_SEND_FAILED, refused);
+	if (gso)
+		metrics_add(s->metrics, &metric_udp_gso_datagrams_total, 0, gso);
 }
 
 /* One batch from the relay socket; returns how many datagrams it read. */

@@ -74,6 +74,7 @@ void turn_indication_tid(uint8_t tid[STUN_TID_LEN], bool cookie);
 bool turn_replayed(struct turn_req *r);
 /* Counts a relayed message dropped for why. */
 void turn_drop(struct relay_server *s, enum metric_turn_drop why);
+void turn_drops(struct relay_server *s, enum metric_turn_drop why, unsigned n);
 
 /* --- the data path (turn_data.c) -----------------------------------------
  * channel_data: ChannelData from the client of allocation a (NULL when the
@@ -90,11 +91,10 @@ void turn_send_to_peer(struct relay_server *s, struct turn_alloc *a, const union
 void turn_relay_read_cb(evutil_socket_t fd, short what, void *arg);
 /* A relayed UDP socket queues the ICMP errors its peers send back, for
  * relay_read_cb to count (IP_RECVERR). A send on it reports such an error
- * (turn_icmp_errno: one an ICMP message sets) when one is pending: it
- * belongs to an earlier packet, and the send is made once more, as
- * peer_sendto does. */
+ * (udp_icmp_errno, relay/udp_send.h) when one is pending: it belongs to
+ * an earlier packet, and the send is made once more, as peer_sendto and
+ * udp_send_batch do. */
 void turn_relay_recverr(int fd, int family);
-bool turn_icmp_errno(int e);
 ssize_t turn_peer_sendto(int fd, const void *buf, size_t len, const union turn_sa *peer);
 bool turn_bandwidth_allow(struct relay_server *s, struct turn_alloc *a, int dir, size_t len,
                           uint64_t now_ms);

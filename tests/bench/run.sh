@@ -3,7 +3,7 @@
 # same load generator (turnflood), port range, credentials and machine:
 # coturn 4.6.1 (Debian's), a newer coturn in its default mode and in its best
 # one (--multiplex-peer --udp-gso) when TURNSERVER_NEW names its binary, and
-# edgelab. A flood (1 and 2 workers), 10,000 allocations, and calls at 50
+# edgelab by default and with relay_udp_gso yes. A flood (1 and 2 workers), 10,000 allocations, and calls at 50
 # packets/s each way. Prints markdown tables (see tests/bench/README.md).
 # Not part of `make check`. Exit status: 0 when every selected measurement
 # ran (targets met or not: PASS/MISS is in the tables), 1 on a harness
@@ -14,7 +14,7 @@
 #                      [--calls-workers "1"] [--no-flood] [--no-calls]
 #                      [--coturn-new BINARY] [--calls-max N] [--duration S]
 #                      [--out DIR]
-# NAME: coturn, coturn-new, coturn-mp, edgelab. Environment: EDGELAB
+# NAME: coturn, coturn-new, coturn-mp, edgelab, edgelab-gso. Environment: EDGELAB
 # (edgelab binary; default build/edgelab, built with scripts/build.sh when
 # missing), TURNSERVER (default turnserver), TURNSERVER_NEW (the newer
 # coturn's turnserver, as --coturn-new; unset: its two columns are skipped),
@@ -67,8 +67,8 @@ while [ $# -gt 0 ]; do
 	shift
 done
 for n in $ONLY; do
-	case "$n" in coturn | coturn-new | coturn-mp | edgelab) ;; *)
-		echo "run.sh: --only takes coturn, coturn-new, coturn-mp, edgelab" >&2
+	case "$n" in coturn | coturn-new | coturn-mp | edgelab | edgelab-gso) ;; *)
+		echo "run.sh: --only takes coturn, coturn-new, coturn-mp, edgelab, edgelab-gso" >&2
 		exit 2
 		;;
 	esac
@@ -135,10 +135,11 @@ fi
 
 # ---- servers ----
 # The columns, in the tables' order, and their labels.
-SERVERS="coturn coturn-new coturn-mp edgelab"
+SERVERS="coturn coturn-new coturn-mp edgelab edgelab-gso"
 declare -A LABEL NOTE
 LABEL[coturn]="coturn $("$TURNSERVER" --version 2>/dev/null | head -1)"
 LABEL[edgelab]="edgelab"
+LABEL[edgelab-gso]="edgelab gso"
 NEW_VERSION=""
 [ -n "$TURNSERVER_NEW" ] && NEW_VERSION=$("$TURNSERVER_NEW" --version 2>/dev/null | head -1)
 LABEL[coturn-new]="coturn ${NEW_VERSION:-(new)}"
@@ -204,10 +205,10 @@ start_server() {
 				--log-file stdout --simple-log
 		) >>"$logf" 2>&1 &
 		;;
-	edgelab)
+	edgelab*)
 		(
 			ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-			exec "$EDGELAB" serve --config "$OUT/edgelab-w$w.conf"
+			exec "$EDGELAB" serve --config "$OUT/$name-w$w.conf"
 		) >>"$logf" 2>&1 &
 		;;
 	esac
@@ -232,6 +233,12 @@ edgelab_conf() {
 	printf 'workers %s\nstun_udp_listen 127.0.0.1:%s\nstun_tcp_listen 127.0.0.1:%s\ncontrol_socket %s\n' \
 		"$1" "$PORT" "$PORT" "$OUT/edgelab.sock"
 	cat "$ROOT/tests/bench/edgelab-turn.conf"
+}
+
+# edgelab-gso: the same, with runs of equal datagrams as one send
+edgelab_gso_conf() {
+	edgelab_conf "$1"
+	echo "relay_udp_gso yes"
 }
 
 # ---- measurements: one turnflood line each, tagged, into RESULTS ----
@@ -273,6 +280,8 @@ bench_flood() {
 			done
 		done
 		stop_server
+		# gso changes nothing in allocating
+		[ "$name" = edgelab-gso ] && continue
 		# allocation rate and RSS on a fresh server: a server may keep
 		# released relay ports for a while (coturn does), and the range
 		# has exactly 10,000
@@ -352,7 +361,7 @@ want() {
 	return 1
 }
 
-if want edgelab; then
+if want edgelab || want edgelab-gso; then
 	if [ -z "${EDGELAB:-}" ]; then
 		EDGELAB=$ROOT/build/edgelab
 		if [ ! -x "$EDGELAB" ]; then
@@ -363,13 +372,16 @@ if want edgelab; then
 	fi
 	for w in $WORKERS $CALL_WORKERS; do
 		edgelab_conf "$w" >"$OUT/edgelab-w$w.conf"
+		edgelab_gso_conf "$w" >"$OUT/edgelab-gso-w$w.conf"
 	done
-	if [ ! -x "$EDGELAB" ]; then
-		NOTE[edgelab]="no edgelab binary at $EDGELAB"
-	elif ! "$EDGELAB" serve --check-config --config "$OUT/edgelab-w1.conf" \
-		>"$OUT/edgelab-check.log" 2>&1; then
-		NOTE[edgelab]="edgelab rejects the TURN configuration: $(grep -v '^$' "$OUT/edgelab-check.log" | head -1)"
-	fi
+	for name in edgelab edgelab-gso; do
+		if [ ! -x "$EDGELAB" ]; then
+			NOTE[$name]="no edgelab binary at $EDGELAB"
+		elif ! "$EDGELAB" serve --check-config --config "$OUT/$name-w1.conf" \
+			>"$OUT/$name-check.log" 2>&1; then
+			NOTE[$name]="edgelab rejects the TURN configuration: $(grep -v '^$' "$OUT/$name-check.log" | head -1)"
+		fi
+	done
 fi
 if want coturn && ! command -v "$TURNSERVER" >/dev/null; then
 	NOTE[coturn]="no $TURNSERVER (apt-get install coturn)"
@@ -458,6 +470,7 @@ us() { awk -v n="$1" 'BEGIN { if (n == "" || n < 0) print "-"; else printf "%.2f
 mib() { awk -v k="$1" 'BEGIN { if (k == "" || k < 0) print "-"; else printf "%.1f MiB\n", k / 1024 }'; }
 
 COTURNS="coturn coturn-new coturn-mp"
+EDGELABS="edgelab edgelab-gso"
 # head_row FIRST_COLUMNS: the header of a table with a column per server
 head_row() {
 	local h=$1 sep=$2 name
@@ -465,24 +478,26 @@ head_row() {
 		h+=" | ${LABEL[$name]}"
 		sep+="---:|"
 	done
-	echo "$h | edgelab / best coturn | target |"
+	echo "$h | best edgelab / best coturn | target |"
 	echo "$sep---:|---|"
 }
 
 # table_row FIRST_CELLS MAXMIN FORMAT TARGET_OP TARGET WORKERS SEL KEY:
-# one row, a cell per server (formatted with FORMAT), then edgelab over the
-# best coturn (the highest with max, the lowest with min) and the verdict
+# one row, a cell per server (formatted with FORMAT), then the best edgelab
+# over the best coturn (the highest with max, the lowest with min: each
+# side in its best mode) and the verdict
 # (without TARGET_OP: TARGET as it is, or "-").
 table_row() {
 	local cells=$1 how=$2 fmt=$3 op=$4 limit=$5 w=$6 sel=$7 key=$8 name v r b
-	local -a cv=()
+	local -a cv=() ev=()
 	for name in $SERVERS; do
 		v=$(get "$name w=$w" "$sel" "$key")
 		cells+=" | $($fmt "$v")"
 		case " $COTURNS " in *" $name "*) cv+=("$v") ;; esac
+		case " $EDGELABS " in *" $name "*) ev+=("$v") ;; esac
 	done
 	b=$(best "$how" "${cv[@]}")
-	r=$(ratio "$(get "edgelab w=$w" "$sel" "$key")" "$b")
+	r=$(ratio "$(best "$how" "${ev[@]}")" "$b")
 	if [ -n "$op" ]; then
 		echo "$cells | $r | $(verdict "$r" "$op" "$limit") |"
 	else
@@ -520,7 +535,8 @@ echo "## TURN relay: edgelab vs coturn"
 echo
 echo "$(nproc) CPUs ($CPU_MODEL), $(uname -r), $(date -u +%Y-%m-%dT%H:%M:%SZ)."
 echo "Raw lines: $RESULTS. Columns: ${LABEL[coturn]} (Debian's), ${LABEL[coturn-new]} in its"
-echo "default mode and ${LABEL[coturn-mp]} (${MP_FLAGS[*]:-not run}), edgelab. Every flow and"
+echo "default mode and ${LABEL[coturn-mp]} (${MP_FLAGS[*]:-not run}), edgelab, and edgelab"
+echo "with relay_udp_gso yes (edgelab gso; off by default). Every flow and"
 echo "call has a peer address of its own (multiplex mode), for every server."
 for name in $SERVERS; do
 	if want "$name" && [ -n "${NOTE[$name]:-}" ]; then
@@ -614,7 +630,7 @@ if [ "$DO_CALLS" = 1 ]; then
 	sel="mode=calls calls=$CALLS_FIXED setup_ok=1"
 	for w in $CALL_WORKERS; do
 		row="| concurrent calls, loss < ${CALL_LOSS_MAX} % | $w"
-		cv=()
+		cv=() ev=()
 		for name in $SERVERS; do
 			m=$(get "$name w=$w" "mode=callsmax" max_calls)
 			why=$(get "$name w=$w" "mode=callsmax" limit)
@@ -624,8 +640,9 @@ if [ "$DO_CALLS" = 1 ]; then
 			[ "$why" = none ] && cell="$(fmt_num "$m") (no failure up to $CALLS_MAX)"
 			row+=" | $cell"
 			case " $COTURNS " in *" $name "*) cv+=("$m") ;; esac
+			case " $EDGELABS " in *" $name "*) ev+=("$m") ;; esac
 		done
-		r=$(ratio "$(get "edgelab w=$w" "mode=callsmax" max_calls)" "$(best max "${cv[@]}")")
+		r=$(ratio "$(best max "${ev[@]}")" "$(best max "${cv[@]}")")
 		echo "$row | $r | >= 2: $(verdict "$r" ">=" 2) |"
 		table_row "| server CPU per relayed packet at $CALLS_FIXED calls (us) | $w" min us "" "" "$w" "$sel" srv_cpu_ns_per_pkt
 		table_row "| server busy at $CALLS_FIXED calls (% of a core) | $w" min pct_util "" "" "$w" "$sel" srv_cpu_util

@@ -180,6 +180,29 @@ check "turn_max_bps 2000: 40 x 500 bytes at once, $to_peer relayed (a second's w
 check "... the rest dropped and counted" \
 	[ "$(metric "$CTL_rate" 'edgelab_turn_dropped_total{reason="bandwidth"}')" -ge 35 ]
 
+# --- relay_udp_gso: runs of equal datagrams as one UDP_SEGMENT send -----------
+# serve is held (SIGSTOP) while turnc floods, so that its first recvmmsg
+# reads whole batches and runs form; coturn's echo peer then gets each
+# datagram on its own (a run sent as one datagram would come back as one).
+start_edge gso "allow_loopback_peers yes" "relay_udp_gso yes"
+SERVE_GSO=$SERVE_PID
+"$TURNC" -s "127.0.0.1:$PORT_gso" alloc perm:127.0.0.1 "bind:4001:127.0.0.1:$PEER" sleep:2 \
+	flood:4001:200:160 listen:4001:6 >"$TMP/g1" 2>&1 &
+GSO_CLIENT=$!
+at_exit "kill -9 $GSO_CLIENT; kill -CONT $SERVE_GSO"
+wait_for 5 sh -c "[ \"\$(metric '$CTL_gso' 'edgelab_turn_requests_total{result=\"200\"}')\" -ge 3 ]"
+kill -STOP "$SERVE_GSO"
+sleep 3.5 # turnc floods at 2 s
+kill -CONT "$SERVE_GSO"
+wait "$GSO_CLIENT"
+sed 's/^/# gso: /' "$TMP/g1"
+check "relay_udp_gso yes: 200 ChannelData of 160 bytes through coturn's echo peer, 200 back" \
+	grep -qx 'listen got 200' "$TMP/g1"
+gso=$(metric "$CTL_gso" edgelab_udp_gso_datagrams_total)
+check "... $gso of the 400 datagrams relayed went in UDP_SEGMENT runs (at least a batch: 32)" \
+	[ "$gso" -ge 32 ]
+check "... none dropped" [ "$(metric "$CTL_gso" 'edgelab_turn_dropped_total{reason="send_failed"}')" -eq 0 ]
+
 # --- SIGHUP: a new peer policy, the allocations stay ---------------------------
 start_edge hup "allow_loopback_peers yes"
 SERVE_HUP=$SERVE_PID
