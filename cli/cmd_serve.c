@@ -156,9 +156,12 @@ static void warn_restart_keys(const struct conf *old, const struct conf *new)
 	                     new->control_listen_enabled, &new->control_listen) ||
 	    strcmp(old->control_socket, new->control_socket) != 0 ||
 	    old->relay_port_min != new->relay_port_min ||
-	    old->relay_port_max != new->relay_port_max)
-		log_warn("reload: listener addresses, workers, relay_ports, control_socket and "
-		         "control_listen change only on restart; the running ones stay");
+	    old->relay_port_max != new->relay_port_max ||
+	    old->relay_udp_offload != new->relay_udp_offload)
+		log_warn(
+		    "reload: listener addresses, workers, relay_ports, relay_udp_offload, "
+		    "control_socket and control_listen change only on restart; the running ones "
+		    "stay");
 	if (memcmp(&old->canary_tcp, &new->canary_tcp, sizeof(old->canary_tcp)) != 0 ||
 	    memcmp(&old->canary_udp, &new->canary_udp, sizeof(old->canary_udp)) != 0 ||
 	    old->canary_address_set != new->canary_address_set ||

@@ -866,15 +866,15 @@ const struct conf_key conf_keys[] = {
      OFF(allow_loopback_peers),
      0,
      0},
-    {{"relay_udp_gso", "no",
-      "send runs of equal relayed datagrams to one address as one UDP_SEGMENT (GSO) send: fewer "
-      "system calls; a firewall on the same Linux host sees each run as one packet until it is "
-      "cut, so the lab leaves it off"},
+    {{"relay_udp_offload", "no",
+      "UDP offloads: runs of equal relayed datagrams to one address as one UDP_SEGMENT (GSO) "
+      "send, and GRO runs read whole on the listener; fewer system calls, but a firewall on the "
+      "same Linux host sees a GSO run as one packet, so the lab leaves it off (restart only)"},
      "yes|no",
      p_bool,
      f_bool,
      NULL,
-     OFF(relay_udp_gso),
+     OFF(relay_udp_offload),
      0,
      0},
     {{"peer_allow", "", "a peer range the relay may reach, even if denied otherwise: CIDR"},

@@ -125,7 +125,10 @@ struct metric_family metric_udp_receive_overflow_total = {
     METRIC_NO_LABELS, 0};
 struct metric_family metric_udp_gso_datagrams_total = {
     "edgelab_udp_gso_datagrams_total", METRIC_COUNTER,
-    "relayed datagrams sent in UDP_SEGMENT runs (relay_udp_gso yes)", METRIC_NO_LABELS, 0};
+    "relayed datagrams sent in UDP_SEGMENT runs (relay_udp_offload yes)", METRIC_NO_LABELS, 0};
+struct metric_family metric_udp_gro_datagrams_total = {
+    "edgelab_udp_gro_datagrams_total", METRIC_COUNTER,
+    "datagrams the listener read in UDP GRO runs (relay_udp_offload yes)", METRIC_NO_LABELS, 0};
 struct metric_family metric_msturn_pseudo_tls_total = {
     "edgelab_msturn_pseudo_tls_total", METRIC_COUNTER,
     "MS-TURN pseudo-TLS handshakes answered (TCP 443 of the A/V edge)", METRIC_NO_LABELS, 0};
@@ -157,6 +160,7 @@ static struct metric_family *const families[] = {
     &metric_turn_relayed_bytes_total,
     &metric_udp_receive_overflow_total,
     &metric_udp_gso_datagrams_total,
+    &metric_udp_gro_datagrams_total,
     &metric_msturn_pseudo_tls_total,
     &metric_msturn_tcp_peer_connections_total,
     NULL,

@@ -118,7 +118,8 @@ extern struct metric_family metric_turn_replay_evictions_total; /* live entries 
 extern struct metric_family metric_turn_relayed_packets_total;  /* METRIC_TO_* */
 extern struct metric_family metric_turn_relayed_bytes_total;    /* METRIC_TO_* */
 extern struct metric_family metric_udp_receive_overflow_total;  /* the kernel's, on 3478 */
-extern struct metric_family metric_udp_gso_datagrams_total;     /* relay_udp_gso runs */
+extern struct metric_family metric_udp_gso_datagrams_total;     /* sent in GSO runs */
+extern struct metric_family metric_udp_gro_datagrams_total;     /* read in GRO runs */
 extern struct metric_family metric_msturn_pseudo_tls_total;
 extern struct metric_family metric_msturn_tcp_peer_connections_total; /* METRIC_PEER_* */
 

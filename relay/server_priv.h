@@ -20,6 +20,10 @@
 #define UDP_BATCH         32   /* datagrams per recvmmsg/sendmmsg */
 #define UDP_BATCHES_MAX   4    /* batches per wake-up: bounded work per event */
 #define UDP_DGRAM_MAX     2048 /* larger datagrams are truncated, hence dropped */
+/* With UDP GRO a read may hold a run of datagrams (at most 64 KiB), and
+ * each slot must take one: slots 64 bytes apart from a multiple of 64 KiB,
+ * so that their starts do not share a cache set. */
+#define UDP_GRO_SLOT (65536 + 64)
 /* Socket buffers: bursts of a busy relay fit (the kernel default, 208 KiB,
  * dropped datagrams under a flood of small ones). */
 #define UDP_LISTEN_BUFFER (4 * 1024 * 1024)
@@ -40,6 +44,10 @@ struct relay_server {
 	struct event *udp_ev;
 	struct sockaddr_storage udp_local; /* bound address (port for pktinfo replies) */
 	uint32_t udp_rx_dropped;           /* the kernel's SO_RXQ_OVFL count, last seen */
+	/* relay_udp_offload, as it was at start: GSO runs out, GRO on the
+	 * listener into UDP_BATCH slots of UDP_GRO_SLOT bytes. */
+	bool udp_offload;
+	uint8_t *udp_gro_buf;
 
 	struct evconnlistener *tcp_listener;
 	struct evconnlistener *tls_listener; /* MS-TURN pseudo-TLS (msturn_tls_listen) */

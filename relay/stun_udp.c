@@ -3,7 +3,9 @@
  * so a wildcard bind on a multihomed edge still answers from the right IP. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -18,10 +20,12 @@ union pktinfo_cmsg {
 	struct cmsghdr align;
 	char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
 };
-/* What recvmmsg may attach: the pktinfo and SO_RXQ_OVFL's drop counter. */
+/* What recvmmsg may attach: the pktinfo, SO_RXQ_OVFL's drop counter and
+ * UDP GRO's segment size. */
 union recv_cmsg {
 	struct cmsghdr align;
-	char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(uint32_t))];
+	char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(uint32_t)) +
+	         CMSG_SPACE(sizeof(int))];
 };
 
 struct udp_batch {
@@ -46,10 +50,14 @@ struct udp_batch {
  * off the stack. */
 static _Thread_local struct udp_batch batch;
 
-static void batch_prepare_recv(void)
+static void batch_prepare_recv(const struct relay_server *s)
 {
 	for (int i = 0; i < UDP_BATCH; i++) {
-		batch.in_iov[i] = (struct iovec){batch.in_buf[i], UDP_DGRAM_MAX};
+		if (s->udp_gro_buf)
+			batch.in_iov[i] =
+			    (struct iovec){s->udp_gro_buf + (size_t)i * UDP_GRO_SLOT, UDP_GRO_SLOT};
+		else
+			batch.in_iov[i] = (struct iovec){batch.in_buf[i], UDP_DGRAM_MAX};
 		batch.in[i].msg_hdr = (struct msghdr){
 		    .msg_name = &batch.from[i],
 		    .msg_namelen = sizeof(batch.from[i]),
@@ -117,22 +125,21 @@ static void queue_forward(int fd, const union turn_sa *peer, const uint8_t *payl
 	                                       .msg_iovlen = 1};
 }
 
-/* Data from the client of allocation a (NULL: none) that goes to a peer:
- * ChannelData, or for MS-TURN anything but its own messages, raw to the
- * active destination. Queued at fwd[*n] when it may go on. */
-static void forward_one(struct relay_server *s, struct turn_alloc *a, int i, uint64_t now_ms,
-                        unsigned *n)
+/* Data (buf, len) from the client of allocation a (NULL: none) that goes
+ * to a peer: ChannelData, or for MS-TURN anything but its own messages, raw
+ * to the active destination. Queued at fwd[*n] when it may go on. */
+static void forward_one(struct relay_server *s, struct turn_alloc *a, uint8_t *buf, size_t len,
+                        uint64_t now_ms, unsigned *n)
 {
 	int fd;
 	const union turn_sa *peer;
-	const uint8_t *payload = batch.in_buf[i];
-	size_t len = batch.in[i].msg_len;
+	const uint8_t *payload = buf;
 	if (a && a->msturn) {
 		if (!msturn_raw_target(s, a, len, now_ms, &fd, &peer))
 			queue_forward(fd, peer, payload, len, n);
 		return;
 	}
-	if (!turn_channel_data(s, a, batch.in_buf[i], len, now_ms, &fd, &peer, &payload, &len))
+	if (!turn_channel_data(s, a, buf, len, now_ms, &fd, &peer, &payload, &len))
 		queue_forward(fd, peer, payload, len, n);
 }
 
@@ -145,8 +152,8 @@ static void send_forwards(struct relay_server *s, unsigned n)
 		unsigned end = i + 1, gso = 0;
 		while (end < n && batch.fwd_fd[end] == batch.fwd_fd[i])
 			end++;
-		unsigned refused = udp_send_batch(batch.fwd_fd[i], batch.fwd + i, end - i,
-		                                  s->conf->relay_udp_gso, &gso);
+		unsigned refused =
+		    udp_send_batch(batch.fwd_fd[i], batch.fwd + i, end - i, s->udp_offload, &gso);
 		if (refused)
 			turn_drops(s, METRIC_TURN_DROP_SEND_FAILED, refused);
 		if (gso)
@@ -155,9 +162,11 @@ static void send_forwards(struct relay_server *s, unsigned n)
 	}
 }
 
-/* Answers datagram i (or queues it for a peer); returns true when a reply
- * was queued at out[*n]. now_ms: the batch's clock. */
-static bool answer_one(struct relay_server *s, int i, uint64_t now_ms, unsigned *n, unsigned *nfwd)
+/* Answers datagram (buf, len) of message i (or queues it for a peer);
+ * returns true when a reply was queued at out[*n]. now_ms: the batch's
+ * clock. */
+static bool answer_one(struct relay_server *s, int i, uint8_t *buf, size_t len, uint64_t now_ms,
+                       unsigned *n, unsigned *nfwd)
 {
 	struct msghdr *in = &batch.in[i].msg_hdr;
 	struct binding_outcome oc = {.drop = METRIC_DROP_NOT_STUN};
@@ -169,8 +178,6 @@ static bool answer_one(struct relay_server *s, int i, uint64_t now_ms, unsigned 
 	}
 	unsigned o = *n;
 	size_t ctl_len = local_from_pktinfo(s, in, &local, &batch.out_ctl[o]);
-	const uint8_t *buf = batch.in_buf[i];
-	size_t len = batch.in[i].msg_len;
 	/* One normalisation (IPv4-mapped to IPv4) serves every path below. */
 	struct turn_client c = {.transport = TURN_TRANSPORT_UDP};
 	if (!turn_sa_set(&c.src, (struct sockaddr *)&batch.from[i]) ||
@@ -189,7 +196,7 @@ static bool answer_one(struct relay_server *s, int i, uint64_t now_ms, unsigned 
 	if (s->allocs.count && (channel_data || !ms))
 		a = turn_table_find(&s->allocs, &c.src, TURN_TRANSPORT_UDP, NULL);
 	if (channel_data || (a && a->msturn && !ms)) {
-		forward_one(s, a, i, now_ms, nfwd);
+		forward_one(s, a, buf, len, now_ms, nfwd);
 		return false;
 	}
 	/* A request may free the allocation its client's queued ChannelData
@@ -233,19 +240,61 @@ static void send_replies(struct relay_server *s, unsigned n)
 		            refused);
 }
 
+/* UDP GRO's segment size when message m holds a run of datagrams, else 0. */
+static size_t gro_segment(struct msghdr *m)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c))
+		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+			int seg;
+			memcpy(&seg, CMSG_DATA(c), sizeof(seg));
+			return seg > 0 ? (size_t)seg : 0;
+		}
+	return 0;
+}
+
+/* Each datagram of a GRO run in message i, as if read alone; the queues
+ * go out whenever full (a run may hold 64 datagrams, a queue UDP_BATCH). */
+static void answer_run(struct relay_server *s, int i, size_t seg, uint64_t now_ms,
+                       unsigned *replies, unsigned *forwards)
+{
+	uint8_t *buf = batch.in_iov[i].iov_base;
+	size_t len = batch.in[i].msg_len;
+	metrics_add(s->metrics, &metric_udp_gro_datagrams_total, 0,
+	            (int64_t)((len + seg - 1) / seg));
+	for (size_t off = 0; off < len; off += seg) {
+		if (*replies == UDP_BATCH) {
+			send_replies(s, *replies);
+			*replies = 0;
+		}
+		if (*forwards == UDP_BATCH) {
+			send_forwards(s, *forwards);
+			*forwards = 0;
+		}
+		answer_one(s, i, buf + off, len - off < seg ? len - off : seg, now_ms, replies,
+		           forwards);
+	}
+}
+
 static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)what;
 	struct relay_server *s = arg;
 	for (int round = 0; round < UDP_BATCHES_MAX; round++) {
-		batch_prepare_recv();
+		batch_prepare_recv(s);
 		int got = recvmmsg(fd, batch.in, UDP_BATCH, MSG_DONTWAIT, NULL);
 		if (got <= 0)
 			return;
 		unsigned replies = 0, forwards = 0;
 		uint64_t now_ms = turn_now_ms(s, NULL); /* one clock read per batch */
-		for (int i = 0; i < got; i++)
-			answer_one(s, i, now_ms, &replies, &forwards);
+		for (int i = 0; i < got; i++) {
+			size_t len = batch.in[i].msg_len;
+			size_t seg = s->udp_gro_buf ? gro_segment(&batch.in[i].msg_hdr) : 0;
+			if (seg && seg < len)
+				answer_run(s, i, seg, now_ms, &replies, &forwards);
+			else
+				answer_one(s, i, batch.in_iov[i].iov_base, len, now_ms, &replies,
+				           &forwards);
+		}
 		send_forwards(s, forwards);
 		send_replies(s, replies);
 		if (got < UDP_BATCH)
@@ -300,6 +349,19 @@ static int udp_claim(const struct sockaddr_storage *sa)
 	return rc;
 }
 
+/* GSO sends need nothing but the kernel's say-so; GRO reads, the socket
+ * option and buffers that take a run. */
+static int udp_offload_open(struct relay_server *s)
+{
+	int on = 1;
+	int rc = udp_gso_check(s->udp_fd);
+	if (!rc && setsockopt(s->udp_fd, SOL_UDP, UDP_GRO, &on, sizeof(on)))
+		rc = errno;
+	if (!rc && !(s->udp_gro_buf = malloc((size_t)UDP_BATCH * UDP_GRO_SLOT)))
+		rc = ENOMEM;
+	return rc;
+}
+
 int stun_udp_open(struct relay_server *s, char *err, size_t err_len)
 {
 	char where[ADDR_STR_MAX];
@@ -321,10 +383,10 @@ int stun_udp_open(struct relay_server *s, char *err, size_t err_len)
 		         rc == EADDRINUSE ? RELAY_IN_USE_HINT : "");
 		return rc;
 	}
-	if (s->conf->relay_udp_gso && (rc = udp_gso_check(s->udp_fd)) != 0)
+	s->udp_offload = s->conf->relay_udp_offload;
+	if (s->udp_offload && (rc = udp_offload_open(s)) != 0)
 		snprintf(err, err_len,
-		         "relay_udp_gso yes: this kernel refuses UDP_SEGMENT (%s); it "
-		         "needs Linux 4.18 or later",
+		         "relay_udp_offload yes: %s (UDP GSO and GRO need Linux 5.0 or later)",
 		         strerror(rc));
 	return rc;
 }
@@ -337,4 +399,6 @@ void stun_udp_close(struct relay_server *s)
 	if (s->udp_fd >= 0)
 		close(s->udp_fd);
 	s->udp_fd = -1;
+	free(s->udp_gro_buf);
+	s->udp_gro_buf = NULL;
 }

@@ -282,7 +282,7 @@ static socklen_t client_dest(const struct relay_server *s, const struct turn_all
 static void send_batch(struct relay_server *s, unsigned n)
 {
 	unsigned gso = 0;
-	unsigned refused = udp_send_batch(s->udp_fd, rb.out, n, s->conf->relay_udp_gso, &gso);
+	unsigned refused = udp_send_batch(s->udp_fd, rb.out, n, s->udp_offload, &gso);
 	if (refused)
 		turn_drops(s, METRIC_TURN_DROP_SEND_FAILED, refused);
 	if (gso)

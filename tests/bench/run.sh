@@ -3,7 +3,7 @@
 # same load generator (turnflood), port range, credentials and machine:
 # coturn 4.6.1 (Debian's), a newer coturn in its default mode and in its best
 # one (--multiplex-peer --udp-gso) when TURNSERVER_NEW names its binary, and
-# edgelab by default and with relay_udp_gso yes. A flood (1 and 2 workers), 10,000 allocations, and calls at 50
+# edgelab by default and with relay_udp_offload yes. A flood (1 and 2 workers), 10,000 allocations, and calls at 50
 # packets/s each way. Prints markdown tables (see tests/bench/README.md).
 # Not part of `make check`. Exit status: 0 when every selected measurement
 # ran (targets met or not: PASS/MISS is in the tables), 1 on a harness
@@ -238,7 +238,7 @@ edgelab_conf() {
 # edgelab-gso: the same, with runs of equal datagrams as one send
 edgelab_gso_conf() {
 	edgelab_conf "$1"
-	echo "relay_udp_gso yes"
+	echo "relay_udp_offload yes"
 }
 
 # ---- measurements: one turnflood line each, tagged, into RESULTS ----
@@ -536,7 +536,7 @@ echo
 echo "$(nproc) CPUs ($CPU_MODEL), $(uname -r), $(date -u +%Y-%m-%dT%H:%M:%SZ)."
 echo "Raw lines: $RESULTS. Columns: ${LABEL[coturn]} (Debian's), ${LABEL[coturn-new]} in its"
 echo "default mode and ${LABEL[coturn-mp]} (${MP_FLAGS[*]:-not run}), edgelab, and edgelab"
-echo "with relay_udp_gso yes (edgelab gso; off by default). Every flow and"
+echo "with relay_udp_offload yes (edgelab gso; off by default). Every flow and"
 echo "call has a peer address of its own (multiplex mode), for every server."
 for name in $SERVERS; do
 	if want "$name" && [ -n "${NOTE[$name]:-}" ]; then

@@ -180,28 +180,39 @@ check "turn_max_bps 2000: 40 x 500 bytes at once, $to_peer relayed (a second's w
 check "... the rest dropped and counted" \
 	[ "$(metric "$CTL_rate" 'edgelab_turn_dropped_total{reason="bandwidth"}')" -ge 35 ]
 
-# --- relay_udp_gso: runs of equal datagrams as one UDP_SEGMENT send -----------
+# --- relay_udp_offload: GSO runs out, GRO runs in -----------------------------
 # serve is held (SIGSTOP) while turnc floods, so that its first recvmmsg
 # reads whole batches and runs form; coturn's echo peer then gets each
 # datagram on its own (a run sent as one datagram would come back as one).
-start_edge gso "allow_loopback_peers yes" "relay_udp_gso yes"
+# Then turnc sends 40 as one GSO packet, which the listener reads whole
+# (GRO) and must cut into 40 again; and 64 Binding requests the same way,
+# more answers than one batch holds (32).
+start_edge gso "allow_loopback_peers yes" "relay_udp_offload yes"
 SERVE_GSO=$SERVE_PID
 "$TURNC" -s "127.0.0.1:$PORT_gso" alloc perm:127.0.0.1 "bind:4001:127.0.0.1:$PEER" sleep:2 \
-	flood:4001:200:160 listen:4001:6 >"$TMP/g1" 2>&1 &
+	flood:4001:200:160 listen:4001:6 gflood:4001:40:160 listen:4001:3 gbind:64 >"$TMP/g1" 2>&1 &
 GSO_CLIENT=$!
 at_exit "kill -9 $GSO_CLIENT; kill -CONT $SERVE_GSO"
-wait_for 5 sh -c "[ \"\$(metric '$CTL_gso' 'edgelab_turn_requests_total{result=\"200\"}')\" -ge 3 ]"
+gso_set_up() { [ "$(metric "$CTL_gso" 'edgelab_turn_requests_total{result="ok"}')" -ge 3 ]; }
+check "the allocation, permission and channel are up (3 x ok)" wait_for 5 gso_set_up
 kill -STOP "$SERVE_GSO"
 sleep 3.5 # turnc floods at 2 s
 kill -CONT "$SERVE_GSO"
 wait "$GSO_CLIENT"
 sed 's/^/# gso: /' "$TMP/g1"
-check "relay_udp_gso yes: 200 ChannelData of 160 bytes through coturn's echo peer, 200 back" \
+check "relay_udp_offload yes: 200 ChannelData of 160 bytes through coturn's echo peer, 200 back" \
 	grep -qx 'listen got 200' "$TMP/g1"
 gso=$(metric "$CTL_gso" edgelab_udp_gso_datagrams_total)
-check "... $gso of the 400 datagrams relayed went in UDP_SEGMENT runs (at least a batch: 32)" \
+check "... $gso of the 480 datagrams relayed (240 each way) went in UDP_SEGMENT runs (at least a batch: 32)" \
 	[ "$gso" -ge 32 ]
-check "... none dropped" [ "$(metric "$CTL_gso" 'edgelab_turn_dropped_total{reason="send_failed"}')" -eq 0 ]
+check "40 ChannelData in one GSO packet: 40 back" grep -qx 'listen got 40' "$TMP/g1"
+check "64 Binding requests in one GSO packet: 64 answers" grep -qx 'gbind 64 answered 64' "$TMP/g1"
+gro=$(metric "$CTL_gso" edgelab_udp_gro_datagrams_total)
+check "... both read as GRO runs and cut: $gro datagrams (40 + 64)" [ "$gro" -eq 104 ]
+to_peer=$(metric "$CTL_gso" 'edgelab_turn_relayed_packets_total{direction="to_peer"}')
+failed=$(metric "$CTL_gso" 'edgelab_turn_dropped_total{reason="send_failed"}')
+check "... $to_peer relayed to the peer (240), $failed refused (0)" \
+	[ "$((to_peer == 240 && failed == 0))" -eq 1 ]
 
 # --- SIGHUP: a new peer policy, the allocations stay ---------------------------
 start_edge hup "allow_loopback_peers yes"

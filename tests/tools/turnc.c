@@ -21,6 +21,11 @@
  *   noauth           an unauthenticated Allocate: prints its code or "none"
  *   noauth:N         N of them at once: prints how many got an answer in 1 s
  *   flood:CHAN:N:SIZE  N ChannelData messages of SIZE bytes, back to back
+ *   gflood:CHAN:N:SIZE the same in one UDP_SEGMENT (GSO) send (N <= 64,
+ *                    SIZE <= 1000): one packet until the receiving socket
+ *                    cuts it, or takes it whole with UDP GRO
+ *   gbind:N          N Binding requests in one GSO send (N <= 64): prints
+ *                    "gbind N answered M" (answers within 1 s)
  *   pace:CHAN:S:PPS  ChannelData (100 bytes) at PPS per second for S seconds,
  *                    counting what comes back on CHAN meanwhile and for a
  *                    second after: "pace sent N got M"
@@ -36,6 +41,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +68,30 @@ struct client {
 static int send_all(struct client *c, const void *buf, size_t len)
 {
 	return send(c->fd, buf, len, 0) == (ssize_t)len ? 0 : errno;
+}
+
+/* n messages of seg bytes each, from gso_buf, as one UDP_SEGMENT (GSO)
+ * send: one packet until the receiving socket cuts it, or takes it whole
+ * (UDP GRO). */
+static uint8_t gso_buf[64 * 1004];
+static int send_gso(struct client *c, size_t seg, unsigned n)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+	} ctl;
+	struct iovec iov = {gso_buf, seg * n};
+	struct msghdr mh = {.msg_iov = &iov,
+	                    .msg_iovlen = 1,
+	                    .msg_control = ctl.buf,
+	                    .msg_controllen = sizeof(ctl.buf)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	uint16_t size = (uint16_t)seg;
+	cm->cmsg_level = SOL_UDP;
+	cm->cmsg_type = UDP_SEGMENT;
+	cm->cmsg_len = CMSG_LEN(sizeof(size));
+	memcpy(CMSG_DATA(cm), &size, sizeof(size));
+	return sendmsg(c->fd, &mh, 0) == (ssize_t)iov.iov_len ? 0 : errno;
 }
 
 /* Reads one message (datagram, or a framed STUN / ChannelData message on
@@ -448,6 +478,40 @@ static int run(struct client *c, const char *cmd)
 			if (send_all(c, buf, len))
 				return EIO;
 		printf("flood sent %u", n);
+	} else if (!strncmp(cmd, "gflood:", 7)) {
+		unsigned ch, n, size;
+		if (c->tcp || sscanf(arg, "%x:%u:%u", &ch, &n, &size) != 3 || n < 1 || n > 64 ||
+		    size > 1000)
+			return EINVAL;
+		for (unsigned i = 0; i < n; i++) {
+			uint8_t *m = gso_buf + i * (4 + size);
+			m[0] = (uint8_t)(ch >> 8), m[1] = (uint8_t)ch;
+			m[2] = (uint8_t)(size >> 8), m[3] = (uint8_t)size;
+			memset(m + 4, (int)i, size);
+		}
+		if (send_gso(c, 4 + size, n))
+			return EIO;
+		printf("gflood sent %u", n);
+	} else if (!strncmp(cmd, "gbind:", 6)) {
+		unsigned n = (unsigned)atoi(arg), answered = 0;
+		if (c->tcp || n < 1 || n > 64)
+			return EINVAL;
+		for (unsigned i = 0; i < n; i++) {
+			uint8_t tid[STUN_TID_LEN];
+			struct stun_enc e;
+			size_t len;
+			new_tid(tid);
+			stun_enc_init(&e, gso_buf + i * STUN_HDR_LEN, STUN_HDR_LEN,
+			              STUN_DIALECT_RFC5389,
+			              stun_type(STUN_METHOD_BINDING, STUN_CLASS_REQUEST), tid);
+			if (stun_enc_finish(&e, &len) || len != STUN_HDR_LEN)
+				return EIO;
+		}
+		if (send_gso(c, STUN_HDR_LEN, n))
+			return EIO;
+		while (recv_msg(c, rbuf, sizeof(rbuf), 1000))
+			answered++;
+		printf("gbind %u answered %u", n, answered);
 	} else if (!strncmp(cmd, "pace:", 5)) {
 		int rc = pace(c, arg);
 		if (rc)
