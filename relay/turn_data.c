@@ -20,14 +20,36 @@ union relay_pktinfo {
 	char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
 };
 
+/* Where a relay socket's datagrams go: a UDP client's address and the
+ * pktinfo that makes them leave from the address it used. */
+struct client_dest {
+	union turn_sa addr;
+	socklen_t addr_len;
+	size_t ctl_len;
+	union relay_pktinfo ctl;
+};
+
+/* Slots for two reads: one read always has a whole batch of them. */
+#define TO_CLIENT_SLOTS (2 * UDP_BATCH)
+
+/* What the relay sockets read, framed in place, waits in out for UDP
+ * clients until the loop has read every relay socket that was ready: then
+ * one sendmmsg on the listener carries them all (a call's relay socket has
+ * a packet or two per wake-up; one send each would double the system
+ * calls). Everything queued is a copy: an allocation freed meanwhile
+ * leaves nothing dangling. */
 struct relay_batch {
 	struct mmsghdr in[UDP_BATCH];
 	struct iovec in_iov[UDP_BATCH];
 	union turn_sa from[UDP_BATCH];
-	uint8_t buf[UDP_BATCH][DATA_HEADROOM + UDP_DGRAM_MAX + DATA_TAILROOM];
-	struct mmsghdr out[UDP_BATCH];
-	struct iovec out_iov[UDP_BATCH];
-	union relay_pktinfo ctl;
+	uint8_t buf[TO_CLIENT_SLOTS][DATA_HEADROOM + UDP_DGRAM_MAX + DATA_TAILROOM];
+	unsigned slots_used; /* by reads since the last flush, queued or not */
+	struct mmsghdr out[TO_CLIENT_SLOTS];
+	struct iovec out_iov[TO_CLIENT_SLOTS];
+	unsigned pending;
+	struct client_dest dest[TO_CLIENT_SLOTS]; /* one per read */
+	unsigned ndest;
+	struct relay_server *owner; /* whose listener sends out */
 };
 
 static _Thread_local struct relay_batch rb;
@@ -201,13 +223,12 @@ static uint8_t *frame_msturn(const struct turn_alloc *a, uint8_t *payload,
 	return wrap_data_indication(&e, STUN_MSATTR_DATA, payload, len, 0, out_len);
 }
 
-/* Frames the datagram in rb.buf[i] (payload at DATA_HEADROOM) for the client
- * in place; returns where the message starts and its length, or NULL. */
-static uint8_t *frame_for_client(struct turn_alloc *a, int i, size_t len, time_t now,
-                                 size_t *out_len)
+/* Frames the datagram at payload (DATA_HEADROOM into its slot) from peer
+ * for the client in place; returns where the message starts and its
+ * length, or NULL. */
+static uint8_t *frame_for_client(struct turn_alloc *a, uint8_t *payload, const union turn_sa *peer,
+                                 size_t len, time_t now, size_t *out_len)
 {
-	uint8_t *payload = rb.buf[i] + DATA_HEADROOM;
-	const union turn_sa *peer = &rb.from[i];
 	if (a->msturn)
 		return frame_msturn(a, payload, peer, len, out_len);
 	bool tcp = a->client_transport == TURN_TRANSPORT_TCP;
@@ -245,29 +266,30 @@ static void map_v4(const struct sockaddr_in *in, struct sockaddr_in6 *out)
 	memcpy(&out->sin6_addr.s6_addr[12], &in->sin_addr, 4);
 }
 
-/* Where the batch goes: the client's address, mapped when the listener is
+/* Where a read goes: the client's address, mapped when the listener is
  * IPv6 (dual-stack) and the client IPv4; and the pktinfo that makes the
  * datagrams leave from the address the client used. */
-static socklen_t client_dest(const struct relay_server *s, const struct turn_alloc *a,
-                             union turn_sa *dest, size_t *ctl_len)
+static void client_dest(const struct relay_server *s, const struct turn_alloc *a,
+                        struct client_dest *d)
 {
-	struct cmsghdr *c = (struct cmsghdr *)rb.ctl.buf;
+	struct cmsghdr *c = (struct cmsghdr *)d->ctl.buf;
 	bool mapped = s->udp_local.ss_family == AF_INET6 && a->client.sa.sa_family == AF_INET;
-	memset(&rb.ctl, 0, sizeof(rb.ctl));
-	*dest = a->client;
+	memset(&d->ctl, 0, sizeof(d->ctl));
+	d->addr = a->client;
 	if (a->local.sa.sa_family == AF_INET && !mapped) {
 		struct in_pktinfo pi = {.ipi_spec_dst = a->local.in.sin_addr};
 		c->cmsg_level = IPPROTO_IP;
 		c->cmsg_type = IP_PKTINFO;
 		c->cmsg_len = CMSG_LEN(sizeof(pi));
 		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-		*ctl_len = CMSG_SPACE(sizeof(pi));
-		return sizeof(struct sockaddr_in);
+		d->ctl_len = CMSG_SPACE(sizeof(pi));
+		d->addr_len = sizeof(struct sockaddr_in);
+		return;
 	}
 	struct in6_pktinfo pi6 = {.ipi6_addr = a->local.in6.sin6_addr};
 	if (mapped) {
 		struct sockaddr_in6 local6;
-		map_v4(&a->client.in, &dest->in6);
+		map_v4(&a->client.in, &d->addr.in6);
 		map_v4(&a->local.in, &local6);
 		pi6.ipi6_addr = local6.sin6_addr;
 	}
@@ -275,18 +297,39 @@ static socklen_t client_dest(const struct relay_server *s, const struct turn_all
 	c->cmsg_type = IPV6_PKTINFO;
 	c->cmsg_len = CMSG_LEN(sizeof(pi6));
 	memcpy(CMSG_DATA(c), &pi6, sizeof(pi6));
-	*ctl_len = CMSG_SPACE(sizeof(pi6));
-	return sizeof(struct sockaddr_in6);
+	d->ctl_len = CMSG_SPACE(sizeof(pi6));
+	d->addr_len = sizeof(struct sockaddr_in6);
 }
 
-static void send_batch(struct relay_server *s, unsigned n)
+/* Sends what waits for UDP clients; the slots are free again. */
+static void to_client_flush(void)
 {
-	unsigned gso = 0;
-	unsigned refused = udp_send_batch(s->udp_fd, rb.out, n, s->udp_offload, &gso);
-	if (refused)
-		turn_drops(s, METRIC_TURN_DROP_SEND_FAILED, refused);
-	if (gso)
-		metrics_add(s->metrics, &metric_udp_gso_datagrams_total, 0, gso);
+	struct relay_server *s = rb.owner;
+	if (rb.pending) {
+		unsigned gso = 0;
+		unsigned refused =
+		    udp_send_batch(s->udp_fd, rb.out, rb.pending, s->udp_offload, &gso);
+		if (refused)
+			turn_drops(s, METRIC_TURN_DROP_SEND_FAILED, refused);
+		if (gso)
+			metrics_add(s->metrics, &metric_udp_gso_datagrams_total, 0, gso);
+	}
+	rb.pending = rb.slots_used = rb.ndest = 0;
+}
+
+void turn_to_client_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	if (rb.owner == arg)
+		to_client_flush();
+}
+
+void turn_to_client_forget(struct relay_server *s)
+{
+	if (rb.owner == s) {
+		rb.pending = rb.slots_used = rb.ndest = 0;
+		rb.owner = NULL;
+	}
 }
 
 /* One batch from the relay socket; returns how many datagrams it read. */
@@ -294,8 +337,16 @@ static int relay_read_batch(struct relay_server *s, struct turn_alloc *a, int fd
 {
 	time_t now;
 	uint64_t ms = turn_now_ms(s, &now);
+	/* Another server of this thread's (tests run several), or too few
+	 * slots left for a whole batch: what waits goes first. */
+	if (rb.owner != s || TO_CLIENT_SLOTS - rb.slots_used < UDP_BATCH) {
+		if (rb.owner)
+			to_client_flush();
+		rb.owner = s;
+	}
+	unsigned base = rb.slots_used;
 	for (int i = 0; i < UDP_BATCH; i++) {
-		rb.in_iov[i] = (struct iovec){rb.buf[i] + DATA_HEADROOM, UDP_DGRAM_MAX};
+		rb.in_iov[i] = (struct iovec){rb.buf[base + i] + DATA_HEADROOM, UDP_DGRAM_MAX};
 		rb.in[i].msg_hdr = (struct msghdr){.msg_name = &rb.from[i],
 		                                   .msg_namelen = sizeof(rb.from[i]),
 		                                   .msg_iov = &rb.in_iov[i],
@@ -306,11 +357,14 @@ static int relay_read_batch(struct relay_server *s, struct turn_alloc *a, int fd
 		relay_read_errors(s, fd);
 		return 0;
 	}
+	rb.slots_used += (unsigned)got;
 	bool udp_client = a->client_transport == TURN_TRANSPORT_UDP;
-	union turn_sa dest;
-	size_t ctl_len = 0;
-	socklen_t dest_len = udp_client ? client_dest(s, a, &dest, &ctl_len) : 0;
-	unsigned n = 0;
+	struct client_dest *d = NULL;
+	if (udp_client) {
+		d = &rb.dest[rb.ndest++];
+		client_dest(s, a, d);
+	}
+	unsigned queued = rb.pending;
 	for (int i = 0; i < got; i++) {
 		size_t len = rb.in[i].msg_len, out_len;
 		if (rb.in[i].msg_hdr.msg_flags & MSG_TRUNC) {
@@ -326,7 +380,8 @@ static int relay_read_batch(struct relay_server *s, struct turn_alloc *a, int fd
 			turn_drop(s, METRIC_TURN_DROP_BANDWIDTH);
 			continue;
 		}
-		uint8_t *m = frame_for_client(a, i, len, now, &out_len);
+		uint8_t *m =
+		    frame_for_client(a, rb.in_iov[i].iov_base, &rb.from[i], len, now, &out_len);
 		if (!m)
 			continue;
 		metrics_inc(s->metrics, &metric_turn_relayed_packets_total, 1);
@@ -336,17 +391,19 @@ static int relay_read_batch(struct relay_server *s, struct turn_alloc *a, int fd
 				turn_drop(s, METRIC_TURN_DROP_SEND_FAILED);
 			continue;
 		}
+		unsigned n = rb.pending++;
 		rb.out_iov[n] = (struct iovec){m, out_len};
-		rb.out[n].msg_hdr = (struct msghdr){.msg_name = &dest,
-		                                    .msg_namelen = dest_len,
+		rb.out[n].msg_hdr = (struct msghdr){.msg_name = &d->addr,
+		                                    .msg_namelen = d->addr_len,
 		                                    .msg_iov = &rb.out_iov[n],
 		                                    .msg_iovlen = 1,
-		                                    .msg_control = ctl_len ? rb.ctl.buf : NULL,
-		                                    .msg_controllen = ctl_len};
-		n++;
+		                                    .msg_control = d->ctl_len ? d->ctl.buf : NULL,
+		                                    .msg_controllen = d->ctl_len};
 	}
-	if (n)
-		send_batch(s, n);
+	/* The flush runs once the loop has handled every socket ready now
+	 * (libevent runs an event activated now after those already active). */
+	if (rb.pending > queued)
+		event_active(s->to_client_ev, EV_TIMEOUT, 0);
 	return got;
 }
 

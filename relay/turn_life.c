@@ -292,7 +292,8 @@ int turn_server_open(struct relay_server *s)
 	s->allocs.owner = s;
 	LIST_INIT(&s->tcp_peers);
 	turn_server_set_conf(s);
-	if (!s->policy)
+	s->to_client_ev = event_new(s->base, -1, 0, turn_to_client_cb, s);
+	if (!s->policy || !s->to_client_ev)
 		return ENOMEM;
 	/* Reservations are shared: one worker's timer expires them all. */
 	if (atomic_exchange(&s->shared->sweeper_open, true))
@@ -314,6 +315,10 @@ void turn_server_close(struct relay_server *s)
 		atomic_store(&s->shared->sweeper_open, false);
 	}
 	s->sweep_ev = NULL;
+	if (s->to_client_ev)
+		event_free(s->to_client_ev);
+	s->to_client_ev = NULL;
+	turn_to_client_forget(s);
 	policy_free(s->policy);
 	s->policy = NULL;
 }

@@ -13,14 +13,16 @@
 #   tests/bench/run.sh [--quick] [--only "NAME..."] [--workers "1 2"]
 #                      [--calls-workers "1"] [--no-flood] [--no-calls]
 #                      [--coturn-new BINARY] [--calls-max N] [--duration S]
-#                      [--out DIR]
+#                      [--out DIR] [--perf]
 # NAME: coturn, coturn-new, coturn-mp, edgelab, edgelab-gso. Environment: EDGELAB
 # (edgelab binary; default build/edgelab, built with scripts/build.sh when
 # missing), TURNSERVER (default turnserver), TURNSERVER_NEW (the newer
 # coturn's turnserver, as --coturn-new; unset: its two columns are skipped),
 # BENCH_PORT (listening port, default 13478; the multiplexed relay sockets
 # take BENCH_PORT+10 and up), BENCH_THREADS (turnflood's sender threads,
-# default 1).
+# default 1). --perf: each flood point's server is sampled by perf (call
+# graphs, user and kernel) over its window: OUT/perf/NAME-wW-SIZE-FLOWS.txt,
+# the symbols over 1 % of its samples, and .data for perf report.
 set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -30,6 +32,7 @@ WORKERS="1 2"
 CALL_WORKERS="1"
 DO_FLOOD=1
 DO_CALLS=1
+PERF=0
 DURATION=""
 OUT=""
 TURNSERVER_NEW=${TURNSERVER_NEW:-}
@@ -39,6 +42,7 @@ while [ $# -gt 0 ]; do
 	--quick) QUICK=1 ;;
 	--no-flood) DO_FLOOD=0 ;;
 	--no-calls) DO_CALLS=0 ;;
+	--perf) PERF=1 ;;
 	--only | --workers | --calls-workers | --calls-max | --duration | --out | --coturn-new)
 		[ $# -ge 2 ] || {
 			echo "run.sh: $1 needs a value" >&2
@@ -56,7 +60,7 @@ while [ $# -gt 0 ]; do
 		shift
 		;;
 	-h | --help)
-		sed -n '2,23p' "$0"
+		sed -n '2,26p' "$0"
 		exit 0
 		;;
 	*)
@@ -258,6 +262,25 @@ run_gen() {
 	log "$tag $line"
 }
 
+# perf_start TAG: samples the server over the next flood window (--perf).
+perf_start() {
+	PERF_PID=""
+	[ "$PERF" = 1 ] || return 0
+	mkdir -p "$OUT/perf"
+	perf record -q -F 499 -g -p "$SERVER_PID" -o "$OUT/perf/$1.data" -- \
+		sleep "$(awk -v d="$DURATION" -v w="$WARMUP" 'BEGIN { print d + w }')" \
+		>>"$OUT/perf/perf.log" 2>&1 &
+	PERF_PID=$!
+}
+
+# perf_end TAG: the profile's symbols over 1 %, self time, in TAG.txt.
+perf_end() {
+	[ -n "$PERF_PID" ] || return 0
+	wait "$PERF_PID"
+	perf report -q -i "$OUT/perf/$1.data" --stdio --no-children --sort dso,sym \
+		-g none --percent-limit 1 >"$OUT/perf/$1.txt" 2>>"$OUT/perf/perf.log"
+}
+
 bench_flood() {
 	local name=$1 w k=0 size flows
 	for w in $WORKERS; do
@@ -268,6 +291,7 @@ bench_flood() {
 				# a fresh client port range each point: a server may hold
 				# a released 5-tuple for a while, and turnflood derives
 				# each flow's peer from its client port
+				perf_start "$name-w$w-$size-$flows"
 				run_gen "$name w=$w" flood --flows "$flows" --size "$size" \
 					--duration "$DURATION" --warmup "$WARMUP" \
 					--threads "$THREADS" \
@@ -276,6 +300,7 @@ bench_flood() {
 						stop_server
 						return 1
 					}
+				perf_end "$name-w$w-$size-$flows"
 				k=$((k + 1))
 			done
 		done
