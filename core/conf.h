@@ -138,7 +138,7 @@ struct conf {
 	bool relay_address6_set;
 	struct sockaddr_storage relay_address6;
 	bool allow_loopback_peers;
-	bool relay_udp_offload; /* runs of equal datagrams as one UDP_SEGMENT send */
+	bool relay_udp_offload; /* UDP GSO runs out, GRO runs in (relay/udp_send.h) */
 	size_t n_peer_rules;
 	struct conf_peer_rule peer_rules[CONF_PEER_RULES_MAX];
 	unsigned turn_user_quota;     /* allocations per user; 0 = no limit */

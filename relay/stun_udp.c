@@ -172,7 +172,9 @@ static bool answer_one(struct relay_server *s, int i, uint8_t *buf, size_t len, 
 	struct binding_outcome oc = {.drop = METRIC_DROP_NOT_STUN};
 	struct sockaddr_storage local;
 
-	if (in->msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+	/* Over UDP_DGRAM_MAX: what the default buffers truncate, and GRO's
+	 * larger ones must refuse alike. */
+	if ((in->msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || len > UDP_DGRAM_MAX) {
 		relay_count(s, &oc);
 		return false;
 	}
@@ -252,33 +254,49 @@ static size_t gro_segment(struct msghdr *m)
 	return 0;
 }
 
-/* Each datagram of a GRO run in message i, as if read alone; the queues
- * go out whenever full (a run may hold 64 datagrams, a queue UDP_BATCH). */
-static void answer_run(struct relay_server *s, int i, size_t seg, uint64_t now_ms,
-                       unsigned *replies, unsigned *forwards)
+/* Answers datagram (buf, len) of message i, room made first: a GRO run
+ * holds up to 64 datagrams, the queues UDP_BATCH. */
+static void answer_datagram(struct relay_server *s, int i, uint8_t *buf, size_t len,
+                            uint64_t now_ms, unsigned *replies, unsigned *forwards)
+{
+	if (*replies == UDP_BATCH) {
+		send_replies(s, *replies);
+		*replies = 0;
+	}
+	if (*forwards == UDP_BATCH) {
+		send_forwards(s, *forwards);
+		*forwards = 0;
+	}
+	answer_one(s, i, buf, len, now_ms, replies, forwards);
+}
+
+/* Each datagram of message i, as if read alone: one, or a GRO run cut at
+ * its segment size. Returns how many. */
+static unsigned answer_message(struct relay_server *s, int i, uint64_t now_ms, unsigned *replies,
+                               unsigned *forwards)
 {
 	uint8_t *buf = batch.in_iov[i].iov_base;
 	size_t len = batch.in[i].msg_len;
-	metrics_add(s->metrics, &metric_udp_gro_datagrams_total, 0,
-	            (int64_t)((len + seg - 1) / seg));
-	for (size_t off = 0; off < len; off += seg) {
-		if (*replies == UDP_BATCH) {
-			send_replies(s, *replies);
-			*replies = 0;
-		}
-		if (*forwards == UDP_BATCH) {
-			send_forwards(s, *forwards);
-			*forwards = 0;
-		}
-		answer_one(s, i, buf + off, len - off < seg ? len - off : seg, now_ms, replies,
-		           forwards);
+	size_t seg = s->udp_gro_buf ? gro_segment(&batch.in[i].msg_hdr) : 0;
+	if (!seg || seg >= len) {
+		answer_datagram(s, i, buf, len, now_ms, replies, forwards);
+		return 1;
 	}
+	unsigned n = 0;
+	for (size_t off = 0; off < len; off += seg, n++)
+		answer_datagram(s, i, buf + off, len - off < seg ? len - off : seg, now_ms, replies,
+		                forwards);
+	metrics_add(s->metrics, &metric_udp_gro_datagrams_total, 0, n);
+	return n;
 }
 
+/* Up to UDP_BATCHES_MAX batches, and as many batches' worth of datagrams
+ * (GRO runs count each): bounded work per wake-up. */
 static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)what;
 	struct relay_server *s = arg;
+	unsigned handled = 0;
 	for (int round = 0; round < UDP_BATCHES_MAX; round++) {
 		batch_prepare_recv(s);
 		int got = recvmmsg(fd, batch.in, UDP_BATCH, MSG_DONTWAIT, NULL);
@@ -286,18 +304,11 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		unsigned replies = 0, forwards = 0;
 		uint64_t now_ms = turn_now_ms(s, NULL); /* one clock read per batch */
-		for (int i = 0; i < got; i++) {
-			size_t len = batch.in[i].msg_len;
-			size_t seg = s->udp_gro_buf ? gro_segment(&batch.in[i].msg_hdr) : 0;
-			if (seg && seg < len)
-				answer_run(s, i, seg, now_ms, &replies, &forwards);
-			else
-				answer_one(s, i, batch.in_iov[i].iov_base, len, now_ms, &replies,
-				           &forwards);
-		}
+		for (int i = 0; i < got; i++)
+			handled += answer_message(s, i, now_ms, &replies, &forwards);
 		send_forwards(s, forwards);
 		send_replies(s, replies);
-		if (got < UDP_BATCH)
+		if (got < UDP_BATCH || handled >= UDP_BATCH * UDP_BATCHES_MAX)
 			return;
 	}
 }
@@ -385,9 +396,8 @@ int stun_udp_open(struct relay_server *s, char *err, size_t err_len)
 	}
 	s->udp_offload = s->conf->relay_udp_offload;
 	if (s->udp_offload && (rc = udp_offload_open(s)) != 0)
-		snprintf(err, err_len,
-		         "relay_udp_offload yes: %s (UDP GSO and GRO need Linux 5.0 or later)",
-		         strerror(rc));
+		snprintf(err, err_len, "relay_udp_offload yes: %s%s", strerror(rc),
+		         rc == ENOMEM ? "" : " (UDP GSO and GRO need Linux 5.0 or later)");
 	return rc;
 }
 

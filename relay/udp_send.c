@@ -103,22 +103,26 @@ static void make_run(unsigned o, const struct mmsghdr *msgs, unsigned k)
 	out.msg[o].msg_hdr.msg_controllen = base + CMSG_SPACE(sizeof(seg));
 }
 
-/* Sends out.msg[0..o), whose runs start at msgs[out.first[..]]. */
-static unsigned send_out(int fd, struct mmsghdr *msgs, unsigned o)
+/* Sends out.msg[0..o), whose runs start at msgs[out.first[..]]. A run
+ * that fails goes again datagram by datagram, whatever the error: the
+ * kernel's refusal of GSO (a route's MTU under the size, no checksum
+ * offload: EINVAL, EMSGSIZE, EIO), or a send buffer without room for the
+ * whole run at once, where single datagrams may still fit. *runs gets how
+ * many datagrams went in runs the kernel took. */
+static unsigned send_out(int fd, struct mmsghdr *msgs, unsigned o, unsigned *runs)
 {
 	unsigned sent = 0, refused = 0;
 	while (sent < o) {
 		int r = send_some(fd, out.msg + sent, o - sent);
 		if (r > 0) {
+			for (unsigned j = sent; j < sent + (unsigned)r; j++)
+				if (out.count[j] > 1)
+					*runs += out.count[j];
 			sent += (unsigned)r;
 			continue;
 		}
 		unsigned k = out.count[sent];
-		if (k > 1 &&
-		    (errno == EINVAL || errno == EMSGSIZE || errno == EIO || errno == EOPNOTSUPP))
-			refused += send_plain(fd, msgs + out.first[sent], k);
-		else
-			refused += k;
+		refused += k > 1 ? send_plain(fd, msgs + out.first[sent], k) : 1;
 		sent++;
 	}
 	return refused;
@@ -148,13 +152,12 @@ unsigned udp_send_batch(int fd, struct mmsghdr *msgs, unsigned n, bool gso, unsi
 			out.count[o] = k;
 			if (k > 1) {
 				make_run(o, msgs + i, k);
-				runs += k;
 			} else {
 				out.msg[o].msg_hdr = msgs[i].msg_hdr;
 			}
 			i += k;
 		}
-		refused += send_out(fd, msgs, o);
+		refused += send_out(fd, msgs, o, &runs);
 	}
 	if (coalesced)
 		*coalesced = runs;

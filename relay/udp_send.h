@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 
 /* A run holds at most this many datagrams (the kernel's UDP_MAX_SEGMENTS
- * is 64 before Linux 6.x, 128 since) and this many bytes (a UDP payload
+ * is 64 before Linux 6.9, 128 since) and this many bytes (a UDP payload
  * is at most 65,507 bytes over IPv4). */
 #define UDP_GSO_SEGMENTS_MAX 64
 #define UDP_GSO_BYTES_MAX    65000
@@ -17,13 +17,14 @@
  * control of at most one pktinfo.
  * gso: consecutive messages to the same address, with the same control,
  * the same length (the last of a run may be shorter, none empty) and
- * iovecs consecutive in one array, go as one UDP_SEGMENT send. A run the
- * kernel refuses as such (a route's MTU under the size, no checksum
- * offload: EINVAL, EIO) goes again datagram by datagram.
+ * iovecs consecutive in one array, go as one UDP_SEGMENT send. A run that
+ * fails (the kernel refuses GSO for a route's MTU or a missing checksum
+ * offload; the send buffer has no room for it whole) goes again datagram
+ * by datagram.
  * An ICMP error an earlier datagram left on the socket fails the next send;
  * that send is tried once more.
  * Returns how many datagrams the kernel refused; *coalesced (may be NULL)
- * gets how many went into UDP_SEGMENT runs. */
+ * gets how many went out in UDP_SEGMENT runs the kernel took. */
 unsigned udp_send_batch(int fd, struct mmsghdr *msgs, unsigned n, bool gso, unsigned *coalesced);
 
 /* 0 when the kernel takes UDP_SEGMENT on fd (Linux 4.18), else errno. */

@@ -1,10 +1,11 @@
 /* relay/udp_send.c on loopback: a batch with runs of equal datagrams goes
- * out as UDP_SEGMENT sends and arrives as the same datagrams, in order, each
- * with its own bytes; runs end where the address, the size or the layout
- * changes; a kernel that refuses GSO on the socket gets every datagram one
- * by one. */
+ * out as UDP_SEGMENT sends (one packet each, as a GRO receiver shows) and
+ * arrives as the same datagrams, in order, each with its own bytes; runs
+ * end where the address, the size or the layout changes; a kernel that
+ * refuses GSO on the socket gets every datagram one by one. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <setjmp.h>
@@ -25,8 +26,9 @@ static int bound_socket(struct sockaddr_in *sa)
 {
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 	assert_true(fd >= 0);
-	int big = 4 << 20;
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+	int big = 4 << 20; /* past rmem_max as root: every datagram of a test fits */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
 	*sa =
 	    (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	assert_int_equal(bind(fd, (struct sockaddr *)sa, sizeof(*sa)), 0);
@@ -118,20 +120,67 @@ static void test_runs_arrive_as_the_same_datagrams(void **state)
 	assert_int_equal(run_plan(false, false), 0);
 }
 
-/* More than a run may hold: 100 datagrams of 1000 bytes go as runs of at
- * most 64 datagrams and 65,000 bytes. */
+/* More than a run may hold: 100 datagrams of 200 bytes go as runs of at
+ * most 64 datagrams, 50 of 1400 bytes as runs of at most 65,000 bytes;
+ * the kernel takes every run (a run over its bounds would go one by one,
+ * and not count). */
 static void test_runs_are_bounded(void **state)
 {
 	(void)state;
 	struct sockaddr_in a, me;
 	int ra = bound_socket(&a), tx = bound_socket(&me);
+	static const size_t sizes[] = {200, 1400};
+	static const unsigned counts[] = {N_MAX, 50};
+	for (int t = 0; t < 2; t++) {
+		plan.n = 0;
+		for (unsigned i = 0; i < counts[t]; i++)
+			add(&plan, &a, 0, sizes[t]);
+		unsigned coalesced;
+		assert_int_equal(udp_send_batch(tx, plan.msg, plan.n, true, &coalesced), 0);
+		assert_int_equal(coalesced, counts[t]);
+		expect_all(&plan, ra, 0);
+	}
+	close(ra);
+	close(tx);
+}
+
+/* The kernel really sends a run as one GSO packet: a receiver with UDP GRO
+ * takes it whole, with the segment size. */
+static void test_a_run_is_one_packet(void **state)
+{
+	(void)state;
+	struct sockaddr_in a, me;
+	int ra = bound_socket(&a), tx = bound_socket(&me);
+	int on = 1;
+	assert_int_equal(setsockopt(ra, SOL_UDP, UDP_GRO, &on, sizeof(on)), 0);
 	plan.n = 0;
-	for (int i = 0; i < N_MAX; i++)
-		add(&plan, &a, 0, 1000);
+	for (int i = 0; i < 10; i++)
+		add(&plan, &a, 0, 172);
 	unsigned coalesced;
 	assert_int_equal(udp_send_batch(tx, plan.msg, plan.n, true, &coalesced), 0);
-	assert_int_equal(coalesced, N_MAX);
-	expect_all(&plan, ra, 0);
+	assert_int_equal(coalesced, 10);
+	static uint8_t got[65536];
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = {got, sizeof(got)};
+	struct msghdr m = {.msg_iov = &iov,
+	                   .msg_iovlen = 1,
+	                   .msg_control = ctl.buf,
+	                   .msg_controllen = sizeof(ctl)};
+	struct pollfd pfd = {.fd = ra, .events = POLLIN};
+	assert_int_equal(poll(&pfd, 1, 2000), 1);
+	assert_int_equal(recvmsg(ra, &m, 0), 10 * 172);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	assert_non_null(c);
+	assert_int_equal(c->cmsg_level, SOL_UDP);
+	assert_int_equal(c->cmsg_type, UDP_GRO);
+	int seg;
+	memcpy(&seg, CMSG_DATA(c), sizeof(seg));
+	assert_int_equal(seg, 172);
+	for (int i = 0; i < 10; i++)
+		assert_memory_equal(got + i * 172, plan.buf[i], 172);
 	close(ra);
 	close(tx);
 }
@@ -141,7 +190,7 @@ static void test_runs_are_bounded(void **state)
 static void test_refused_runs_go_one_by_one(void **state)
 {
 	(void)state;
-	run_plan(true, true);
+	assert_int_equal(run_plan(true, true), 0);
 }
 
 /* What the kernel refuses is counted, not lost silently: four datagrams to
@@ -160,6 +209,9 @@ static void test_refused_datagrams_are_counted(void **state)
 	add(&plan, &a, 0, 200);
 	unsigned coalesced;
 	assert_int_equal(udp_send_batch(tx, plan.msg, plan.n, true, &coalesced), 4);
+	assert_int_equal(coalesced, 0);
+	expect_all(&plan, ra, 0);
+	assert_int_equal(udp_send_batch(tx, plan.msg, plan.n, false, &coalesced), 4);
 	expect_all(&plan, ra, 0);
 	close(ra);
 	close(tx);
@@ -170,6 +222,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_runs_arrive_as_the_same_datagrams),
 	    cmocka_unit_test(test_runs_are_bounded),
+	    cmocka_unit_test(test_a_run_is_one_packet),
 	    cmocka_unit_test(test_refused_runs_go_one_by_one),
 	    cmocka_unit_test(test_refused_datagrams_are_counted),
 	};
