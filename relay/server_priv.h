@@ -30,6 +30,7 @@
 #define UDP_RELAY_BUFFER  (1024 * 1024)
 
 struct stun_tcp_conn;
+struct relay_out;
 
 struct relay_server {
 	struct event_base *base;
@@ -60,7 +61,8 @@ struct relay_server {
 	struct policy *policy;
 	struct turn_rate rate401;
 	struct event *sweep_ev; /* expired EVEN-PORT reservations, once a second; one worker's */
-	struct event *to_client_ev;           /* sends what the relay sockets read (turn_data.c) */
+	struct relay_out *relay_out;          /* the relay sockets' reads, queued for clients */
+	struct event *to_client_ev;           /* sends them (turn_data.c) */
 	LIST_HEAD(, turn_tcp_peer) tcp_peers; /* RFC 6062 peer connections */
 	/* The refusals' and drops' log lines, rate-limited per reason. */
 	struct log_limit refusal_log[TURN_REFUSAL_COUNT];

@@ -3,6 +3,7 @@
  * place as ChannelData or a Data indication and sent back in batches. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -32,13 +33,13 @@ struct client_dest {
 /* Slots for two reads: one read always has a whole batch of them. */
 #define TO_CLIENT_SLOTS (2 * UDP_BATCH)
 
-/* What the relay sockets read, framed in place, waits in out for UDP
- * clients until the loop has read every relay socket that was ready: then
- * one sendmmsg on the listener carries them all (a call's relay socket has
- * a packet or two per wake-up; one send each would double the system
- * calls). Everything queued is a copy: an allocation freed meanwhile
- * leaves nothing dangling. */
-struct relay_batch {
+/* A server's reads from its relay sockets. What they read, framed in
+ * place, waits in out for UDP clients until the loop has read every relay
+ * socket that was ready: then one sendmmsg on the listener carries them
+ * all (a call's relay socket has a packet or two per wake-up; one send each
+ * would double the system calls). Everything queued is a copy: an
+ * allocation freed meanwhile leaves nothing dangling. */
+struct relay_out {
 	struct mmsghdr in[UDP_BATCH];
 	struct iovec in_iov[UDP_BATCH];
 	union turn_sa from[UDP_BATCH];
@@ -49,10 +50,19 @@ struct relay_batch {
 	unsigned pending;
 	struct client_dest dest[TO_CLIENT_SLOTS]; /* one per read */
 	unsigned ndest;
-	struct relay_server *owner; /* whose listener sends out */
 };
 
-static _Thread_local struct relay_batch rb;
+int turn_data_open(struct relay_server *s)
+{
+	s->relay_out = calloc(1, sizeof(*s->relay_out));
+	return s->relay_out ? 0 : ENOMEM;
+}
+
+void turn_data_close(struct relay_server *s)
+{
+	free(s->relay_out);
+	s->relay_out = NULL;
+}
 
 bool turn_bandwidth_allow(struct relay_server *s, struct turn_alloc *a, int dir, size_t len,
                           uint64_t now_ms)
@@ -302,34 +312,25 @@ static void client_dest(const struct relay_server *s, const struct turn_alloc *a
 }
 
 /* Sends what waits for UDP clients; the slots are free again. */
-static void to_client_flush(void)
+static void to_client_flush(struct relay_server *s)
 {
-	struct relay_server *s = rb.owner;
-	if (rb.pending) {
+	struct relay_out *q = s->relay_out;
+	if (q->pending) {
 		unsigned gso = 0;
 		unsigned refused =
-		    udp_send_batch(s->udp_fd, rb.out, rb.pending, s->udp_offload, &gso);
+		    udp_send_batch(s->udp_fd, q->out, q->pending, s->udp_offload, &gso);
 		if (refused)
 			turn_drops(s, METRIC_TURN_DROP_SEND_FAILED, refused);
 		if (gso)
 			metrics_add(s->metrics, &metric_udp_gso_datagrams_total, 0, gso);
 	}
-	rb.pending = rb.slots_used = rb.ndest = 0;
+	q->pending = q->slots_used = q->ndest = 0;
 }
 
 void turn_to_client_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd, (void)what;
-	if (rb.owner == arg)
-		to_client_flush();
-}
-
-void turn_to_client_forget(struct relay_server *s)
-{
-	if (rb.owner == s) {
-		rb.pending = rb.slots_used = rb.ndest = 0;
-		rb.owner = NULL;
-	}
+	to_client_flush(arg);
 }
 
 /* One batch from the relay socket; returns how many datagrams it read. */
@@ -337,42 +338,39 @@ static int relay_read_batch(struct relay_server *s, struct turn_alloc *a, int fd
 {
 	time_t now;
 	uint64_t ms = turn_now_ms(s, &now);
-	/* Another server of this thread's (tests run several), or too few
-	 * slots left for a whole batch: what waits goes first. */
-	if (rb.owner != s || TO_CLIENT_SLOTS - rb.slots_used < UDP_BATCH) {
-		if (rb.owner)
-			to_client_flush();
-		rb.owner = s;
-	}
-	unsigned base = rb.slots_used;
+	struct relay_out *q = s->relay_out;
+	/* Too few slots left for a whole batch: what waits goes first. */
+	if (TO_CLIENT_SLOTS - q->slots_used < UDP_BATCH)
+		to_client_flush(s);
+	unsigned base = q->slots_used;
 	for (int i = 0; i < UDP_BATCH; i++) {
-		rb.in_iov[i] = (struct iovec){rb.buf[base + i] + DATA_HEADROOM, UDP_DGRAM_MAX};
-		rb.in[i].msg_hdr = (struct msghdr){.msg_name = &rb.from[i],
-		                                   .msg_namelen = sizeof(rb.from[i]),
-		                                   .msg_iov = &rb.in_iov[i],
+		q->in_iov[i] = (struct iovec){q->buf[base + i] + DATA_HEADROOM, UDP_DGRAM_MAX};
+		q->in[i].msg_hdr = (struct msghdr){.msg_name = &q->from[i],
+		                                   .msg_namelen = sizeof(q->from[i]),
+		                                   .msg_iov = &q->in_iov[i],
 		                                   .msg_iovlen = 1};
 	}
-	int got = recvmmsg(fd, rb.in, UDP_BATCH, MSG_DONTWAIT, NULL);
+	int got = recvmmsg(fd, q->in, UDP_BATCH, MSG_DONTWAIT, NULL);
 	if (got <= 0) { /* nothing to read, or the socket's error: ICMP came */
 		relay_read_errors(s, fd);
 		return 0;
 	}
-	rb.slots_used += (unsigned)got;
+	q->slots_used += (unsigned)got;
 	bool udp_client = a->client_transport == TURN_TRANSPORT_UDP;
 	struct client_dest *d = NULL;
 	if (udp_client) {
-		d = &rb.dest[rb.ndest++];
+		d = &q->dest[q->ndest++];
 		client_dest(s, a, d);
 	}
-	unsigned queued = rb.pending;
+	unsigned queued = q->pending;
 	for (int i = 0; i < got; i++) {
-		size_t len = rb.in[i].msg_len, out_len;
-		if (rb.in[i].msg_hdr.msg_flags & MSG_TRUNC) {
+		size_t len = q->in[i].msg_len, out_len;
+		if (q->in[i].msg_hdr.msg_flags & MSG_TRUNC) {
 			turn_drop(s, METRIC_TURN_DROP_TOO_BIG);
 			continue;
 		}
-		bool active = a->has_active_dest && turn_sa_same_ip(&a->active_dest, &rb.from[i]);
-		if (!active && !turn_perm_find(a, &rb.from[i], now)) {
+		bool active = a->has_active_dest && turn_sa_same_ip(&a->active_dest, &q->from[i]);
+		if (!active && !turn_perm_find(a, &q->from[i], now)) {
 			turn_drop(s, METRIC_TURN_DROP_NO_PERMISSION);
 			continue;
 		}
@@ -381,7 +379,7 @@ static int relay_read_batch(struct relay_server *s, struct turn_alloc *a, int fd
 			continue;
 		}
 		uint8_t *m =
-		    frame_for_client(a, rb.in_iov[i].iov_base, &rb.from[i], len, now, &out_len);
+		    frame_for_client(a, q->in_iov[i].iov_base, &q->from[i], len, now, &out_len);
 		if (!m)
 			continue;
 		metrics_inc(s->metrics, &metric_turn_relayed_packets_total, 1);
@@ -391,18 +389,18 @@ static int relay_read_batch(struct relay_server *s, struct turn_alloc *a, int fd
 				turn_drop(s, METRIC_TURN_DROP_SEND_FAILED);
 			continue;
 		}
-		unsigned n = rb.pending++;
-		rb.out_iov[n] = (struct iovec){m, out_len};
-		rb.out[n].msg_hdr = (struct msghdr){.msg_name = &d->addr,
+		unsigned n = q->pending++;
+		q->out_iov[n] = (struct iovec){m, out_len};
+		q->out[n].msg_hdr = (struct msghdr){.msg_name = &d->addr,
 		                                    .msg_namelen = d->addr_len,
-		                                    .msg_iov = &rb.out_iov[n],
+		                                    .msg_iov = &q->out_iov[n],
 		                                    .msg_iovlen = 1,
 		                                    .msg_control = d->ctl_len ? d->ctl.buf : NULL,
 		                                    .msg_controllen = d->ctl_len};
 	}
 	/* The flush runs once the loop has handled every socket ready now
 	 * (libevent runs an event activated now after those already active). */
-	if (rb.pending > queued)
+	if (q->pending > queued)
 		event_active(s->to_client_ev, EV_TIMEOUT, 0);
 	return got;
 }

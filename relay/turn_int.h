@@ -91,10 +91,11 @@ void turn_send_to_peer(struct relay_server *s, struct turn_alloc *a, const union
 void turn_relay_read_cb(evutil_socket_t fd, short what, void *arg);
 /* The relay sockets' datagrams for UDP clients wait until every ready
  * relay socket is read; turn_to_client_cb (s->to_client_ev, activated by
- * the reads) sends them in one batch. A server that closes forgets what
- * waits for it. */
+ * the reads) sends them in one batch. */
 void turn_to_client_cb(evutil_socket_t fd, short what, void *arg);
-void turn_to_client_forget(struct relay_server *s);
+/* The reads' buffers and queue, one per server (s->relay_out). */
+int turn_data_open(struct relay_server *s);
+void turn_data_close(struct relay_server *s);
 /* A relayed UDP socket queues the ICMP errors its peers send back, for
  * relay_read_cb to count (IP_RECVERR). A send on it reports such an error
  * (udp_icmp_errno, relay/udp_send.h) when one is pending: it belongs to

@@ -293,7 +293,7 @@ int turn_server_open(struct relay_server *s)
 	LIST_INIT(&s->tcp_peers);
 	turn_server_set_conf(s);
 	s->to_client_ev = event_new(s->base, -1, 0, turn_to_client_cb, s);
-	if (!s->policy || !s->to_client_ev)
+	if (!s->policy || !s->to_client_ev || turn_data_open(s))
 		return ENOMEM;
 	/* Reservations are shared: one worker's timer expires them all. */
 	if (atomic_exchange(&s->shared->sweeper_open, true))
@@ -318,7 +318,7 @@ void turn_server_close(struct relay_server *s)
 	if (s->to_client_ev)
 		event_free(s->to_client_ev);
 	s->to_client_ev = NULL;
-	turn_to_client_forget(s);
+	turn_data_close(s);
 	policy_free(s->policy);
 	s->policy = NULL;
 }

@@ -22,6 +22,7 @@
 #include "relay/replay.h"
 #include "stun/stun.h"
 #include "relay/turn_auth.h"
+#include "relay/turn_int.h"
 #include "tests/unit/relay_rig.h"
 
 static const uint8_t key[TURN_NONCE_KEY_LEN] = "0123456789abcdef0123456789abcde";
@@ -519,6 +520,97 @@ static void test_turn_replayed_allocate_refused(void **state)
 	relay_rig_down(r);
 }
 
+/* What relay sockets read for UDP clients waits in a queue of the
+ * server's until the loop pass ends (relay/turn_data.c). */
+static struct turn_alloc *only_alloc(struct relay_rig *r)
+{
+	for (size_t b = 0; b < TURN_TABLE_BUCKETS; b++)
+		if (r->server->allocs.bucket[b])
+			return r->server->allocs.bucket[b];
+	return NULL;
+}
+
+static struct turn_alloc *alloc_with_data(struct relay_rig *r, uint16_t cport, int peer_fd)
+{
+	struct turn_client c;
+	char nonce[TURN_NONCE_LEN + 1];
+	struct sockaddr_in peer;
+	socklen_t plen = sizeof(peer);
+	assert_int_equal(getsockname(peer_fd, (struct sockaddr *)&peer, &plen), 0);
+	relay_rig_client(&c, cport, TURN_TRANSPORT_UDP);
+	rig_nonce(r, &c, nonce);
+	assert_int_equal(turn_ask(r, &c, STUN_METHOD_ALLOCATE, TRANSPORT_UDP, ~0u, NULL, nonce), 0);
+	assert_int_equal(
+	    turn_ask(r, &c, STUN_METHOD_CREATE_PERMISSION, 0, ~0u, (struct sockaddr *)&peer, nonce),
+	    0);
+	struct turn_alloc *a = only_alloc(r);
+	assert_non_null(a);
+	assert_int_equal(sendto(peer_fd, "hello", 5, 0, &a->relayed.sa, sizeof(a->relayed.in)), 5);
+	usleep(20000);
+	return a;
+}
+
+/* A UDP socket on 127.0.0.1, a port of the kernel's: the peer. */
+static int loopback_peer(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in in = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(bind(fd, (struct sockaddr *)&in, sizeof(in)), 0);
+	return fd;
+}
+
+/* Two servers in one thread keep their own queues: one read of each, the
+ * first server freed with its datagram queued (nothing left dangling: the
+ * sanitizer build), the second's sent when its loop runs (counted as
+ * refused: the rig has no UDP listener). */
+static void test_turn_servers_queue_apart(void **state)
+{
+	(void)state;
+	int peer_fd = loopback_peer();
+	struct relay_rig *ra = relay_rig_up("stun_tcp_listen off\n");
+	struct relay_rig *rb2 = relay_rig_up("stun_tcp_listen off\n");
+	struct turn_alloc *a = alloc_with_data(ra, 44000, peer_fd);
+	struct turn_alloc *b = alloc_with_data(rb2, 44001, peer_fd);
+	turn_relay_read_cb(a->relay_fd, EV_READ, a); /* queued, not sent */
+	turn_relay_read_cb(b->relay_fd, EV_READ, b);
+	const struct metric_family *drops = &metric_turn_dropped_total;
+	for (int i = 0; i < 2; i++) {
+		struct relay_rig *r = i ? rb2 : ra;
+		assert_int_equal(
+		    relay_rig_metric(r, &metric_turn_relayed_packets_total, METRIC_TO_CLIENT), 1);
+		assert_int_equal(relay_rig_metric(r, drops, METRIC_TURN_DROP_SEND_FAILED), 0);
+	}
+	relay_rig_down(ra); /* with its queue */
+	event_base_loop(rb2->base, EVLOOP_NONBLOCK);
+	assert_int_equal(relay_rig_metric(rb2, drops, METRIC_TURN_DROP_SEND_FAILED), 1);
+	relay_rig_down(rb2);
+	close(peer_fd);
+}
+
+/* One wake-up of 100 datagrams: two reads fill the 64 slots, the third
+ * sends them first (refused at once: the rig has no UDP listener), the
+ * rest waits for the loop pass. */
+static void test_turn_slot_pressure_flushes_early(void **state)
+{
+	(void)state;
+	int peer_fd = loopback_peer();
+	struct relay_rig *r = relay_rig_up("stun_tcp_listen off\n");
+	struct turn_alloc *a = alloc_with_data(r, 44002, peer_fd);
+	for (int i = 1; i < 100; i++)
+		assert_int_equal(
+		    sendto(peer_fd, "hello", 5, 0, &a->relayed.sa, sizeof(a->relayed.in)), 5);
+	usleep(20000);
+	turn_relay_read_cb(a->relay_fd, EV_READ, a);
+	const struct metric_family *drops = &metric_turn_dropped_total;
+	assert_int_equal(relay_rig_metric(r, &metric_turn_relayed_packets_total, METRIC_TO_CLIENT),
+	                 100);
+	assert_int_equal(relay_rig_metric(r, drops, METRIC_TURN_DROP_SEND_FAILED), 64);
+	event_base_loop(r->base, EVLOOP_NONBLOCK);
+	assert_int_equal(relay_rig_metric(r, drops, METRIC_TURN_DROP_SEND_FAILED), 100);
+	relay_rig_down(r);
+	close(peer_fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -534,6 +626,8 @@ int main(void)
 	    cmocka_unit_test(test_turn_failed_allocate_leaves_gauge_at_zero),
 	    cmocka_unit_test(test_turn_failed_connect_is_dropped),
 	    cmocka_unit_test(test_turn_replayed_allocate_refused),
+	    cmocka_unit_test(test_turn_servers_queue_apart),
+	    cmocka_unit_test(test_turn_slot_pressure_flushes_early),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
