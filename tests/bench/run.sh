@@ -421,6 +421,18 @@ for name in $SERVERS; do
 		case "$name" in coturn-new | coturn-mp) ;; *) FAILED=1 ;; esac
 		continue
 	fi
+	# a kernel without UDP GSO and GRO: serve refuses relay_udp_offload at
+	# start, and the column is a note, not a failure
+	if [ "$name" = edgelab-gso ]; then
+		w0=$(echo "$WORKERS" "$CALL_WORKERS" | awk '{ print $1 }')
+		if ! start_server "$name" "$w0"; then
+			why=$(grep -m1 -o 'relay_udp_offload yes:.*' "$OUT/$name-w$w0.log")
+			[ -n "$why" ] || FAILED=1
+			NOTE[$name]=${why:-"does not start: $OUT/$name-w$w0.log"}
+			continue
+		fi
+		stop_server
+	fi
 	if [ "$DO_FLOOD" = 1 ]; then
 		bench_flood "$name" || FAILED=1
 	fi
