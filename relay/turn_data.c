@@ -355,10 +355,12 @@ static int relay_read_batch(struct relay_server *s, struct turn_alloc *a, int fd
 		relay_read_errors(s, fd);
 		return 0;
 	}
-	q->slots_used += (unsigned)got;
+	/* A TCP client's data is copied onto its connection at once: only a
+	 * UDP client's holds its slots until the flush. */
 	bool udp_client = a->client_transport == TURN_TRANSPORT_UDP;
 	struct client_dest *d = NULL;
 	if (udp_client) {
+		q->slots_used += (unsigned)got;
 		d = &q->dest[q->ndest++];
 		client_dest(s, a, d);
 	}
