@@ -34,7 +34,9 @@ if [ "$rc" -ne 0 ]; then
 	# The logs of the tests that failed in the unpacked tree's build.
 	find "$B/edgelab-$version/_build" -name '*.trs' -exec grep -l '^:test-result: \(FAIL\|ERROR\)' {} + |
 		while read -r trs; do
-			echo "# ${trs%.trs}.log:"
+			echo "# ${trs%.trs}.log, its failed checks:"
+			grep '^not ok' "${trs%.trs}.log" | sed 's/^/#   /'
+			echo "# ... and its end:"
 			tail -n 40 "${trs%.trs}.log" | sed 's/^/#   /'
 		done
 fi
