@@ -149,15 +149,10 @@ static void send_forwards(struct relay_server *s, unsigned n)
 {
 	unsigned i = 0;
 	while (i < n) {
-		unsigned end = i + 1, gso = 0;
+		unsigned end = i + 1;
 		while (end < n && batch.fwd_fd[end] == batch.fwd_fd[i])
 			end++;
-		unsigned refused =
-		    udp_send_batch(batch.fwd_fd[i], batch.fwd + i, end - i, s->udp_offload, &gso);
-		if (refused)
-			turn_drops(s, METRIC_TURN_DROP_SEND_FAILED, refused);
-		if (gso)
-			metrics_add(s->metrics, &metric_udp_gso_datagrams_total, 0, gso);
+		turn_udp_send(s, batch.fwd_fd[i], batch.fwd + i, end - i);
 		i = end;
 	}
 }

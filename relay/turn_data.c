@@ -311,19 +311,22 @@ static void client_dest(const struct relay_server *s, const struct turn_alloc *a
 	d->addr_len = sizeof(struct sockaddr_in6);
 }
 
+void turn_udp_send(struct relay_server *s, int fd, struct mmsghdr *msgs, unsigned n)
+{
+	unsigned gso = 0;
+	unsigned refused = udp_send_batch(fd, msgs, n, s->udp_offload, &gso);
+	if (refused)
+		turn_drops(s, METRIC_TURN_DROP_SEND_FAILED, refused);
+	if (gso)
+		metrics_add(s->metrics, &metric_udp_gso_datagrams_total, 0, gso);
+}
+
 /* Sends what waits for UDP clients; the slots are free again. */
 static void to_client_flush(struct relay_server *s)
 {
 	struct relay_out *q = s->relay_out;
-	if (q->pending) {
-		unsigned gso = 0;
-		unsigned refused =
-		    udp_send_batch(s->udp_fd, q->out, q->pending, s->udp_offload, &gso);
-		if (refused)
-			turn_drops(s, METRIC_TURN_DROP_SEND_FAILED, refused);
-		if (gso)
-			metrics_add(s->metrics, &metric_udp_gso_datagrams_total, 0, gso);
-	}
+	if (q->pending)
+		turn_udp_send(s, s->udp_fd, q->out, q->pending);
 	q->pending = q->slots_used = q->ndest = 0;
 }
 

@@ -93,6 +93,9 @@ void turn_relay_read_cb(evutil_socket_t fd, short what, void *arg);
  * relay socket is read; turn_to_client_cb (s->to_client_ev, activated by
  * the reads) sends them in one batch. */
 void turn_to_client_cb(evutil_socket_t fd, short what, void *arg);
+/* Relayed datagrams out on fd in one batch (GSO runs with udp_offload);
+ * what the kernel refused counted as send_failed. */
+void turn_udp_send(struct relay_server *s, int fd, struct mmsghdr *msgs, unsigned n);
 /* The reads' buffers and queue, one per server (s->relay_out). */
 int turn_data_open(struct relay_server *s);
 void turn_data_close(struct relay_server *s);
