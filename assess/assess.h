@@ -3,9 +3,8 @@
  * Microsoft's targets; with a ramp, the most concurrent calls the path
  * carries within them (docs/assess.md).
  *
- * A call allocates on the edge's STUN/TURN port (MS-TURN over UDP, or RFC
- * 5766 over UDP or TCP),
- * points its allocation at the reflector (MS-TURN's Set Active
+ * A call allocates on the edge's STUN/TURN port (MS-TURN or RFC 5766, over
+ * UDP or TCP), points its allocation at the reflector (MS-TURN's Set Active
  * Destination, RFC 5766's ChannelBind), and streams RTP-sized packets at a
  * codec's rate; the reflector sends each back the way it came, through the
  * relay, and the call reads it back. The reflector runs in this process
@@ -35,14 +34,15 @@
 #define ASSESS_REFLECTOR_PORT 3478
 
 enum assess_dialect { ASSESS_DIALECT_MSTURN, ASSESS_DIALECT_RFC5766 };
-/* How a call reaches the server: UDP, or TCP (RFC 5766's stream: STUN
- * messages and ChannelData). The relayed side is UDP either way. MS-TURN
- * over TCP relays over TCP instead (row 4), which a UDP reflector cannot
- * answer: it is not offered. */
-enum assess_transport { ASSESS_TRANSPORT_UDP, ASSESS_TRANSPORT_TCP };
+/* How a call reaches the server: UDP, TCP, or TCP opened with MS-TURN's
+ * pseudo-TLS hello (an A/V edge's 443). Over TCP, RFC 5766 relays over
+ * UDP still (its stream: STUN messages and ChannelData); MS-TURN relays
+ * over TCP (its allocation connects out to the reflector, row 4), its
+ * packets RFC 4571 frames in that byte stream (assess/packet.h). */
+enum assess_transport { ASSESS_TRANSPORT_UDP, ASSESS_TRANSPORT_TCP, ASSESS_TRANSPORT_PSEUDO_TLS };
 
 struct assess_opts {
-	struct sockaddr_storage server;    /* the edge's STUN/TURN UDP address */
+	struct sockaddr_storage server;    /* the edge's STUN/TURN address (UDP or TCP) */
 	struct sockaddr_storage reflector; /* where the relay sends the calls' packets */
 	bool reflect_here;                 /* run the reflector, bound to reflector */
 	const char *user, *pass;
@@ -57,6 +57,9 @@ struct assess_opts {
 	uint32_t setup_ms;   /* a call's bound to allocate and point at the reflector */
 	uint32_t grace_ms;   /* after the last packet, waiting for it */
 };
+
+/* Whether the calls' relayed side is TCP: the reflector must listen on it. */
+bool assess_relays_over_tcp(const struct assess_opts *o);
 
 /* One call of a step. */
 struct assess_call {
@@ -99,9 +102,10 @@ void assess_result_free(struct assess_result *r);
 int assess_reflector_default(const struct sockaddr_storage *server, struct sockaddr_storage *out);
 
 /* Only the reflector, on addr, until SIGINT or SIGTERM (the far side of a
- * relay on another host); once it listens, "reflecting on ADDR" and a
- * newline go to ready (NULL: nowhere), flushed, for whoever waits for it.
- * 0 or an errno code with err written. */
+ * relay on another host): UDP, and TCP when the port is free there; once
+ * it listens, "reflecting on ADDR, UDP and TCP" (or "..., UDP only (why)")
+ * and a newline go to ready (NULL: nowhere), flushed, for whoever waits
+ * for it. 0 or an errno code with err written (UDP could not listen). */
 int assess_reflect(const struct sockaddr_storage *addr, FILE *ready, char *err, size_t err_len);
 
 #endif

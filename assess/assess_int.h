@@ -31,8 +31,9 @@ struct call {
 	struct step_loop *loop;
 	struct assess_call *out; /* where its figures go */
 	enum call_state state;
-	int fd;                  /* UDP */
-	struct bufferevent *bev; /* TCP */
+	int fd;                    /* UDP */
+	struct bufferevent *bev;   /* TCP */
+	struct evbuffer *media_in; /* MS-TURN over TCP: data not cut into packets yet */
 	const struct call_stream_hooks *hooks;
 	struct event *rd;   /* the UDP socket */
 	struct event *retx; /* retransmission; then the grace after the last packet */
@@ -42,15 +43,18 @@ struct call {
 	uint8_t req[512];
 	size_t req_len;
 	unsigned tries;
-	bool authed;       /* the last Allocate carried credentials */
-	bool allocated;    /* the Allocate succeeded: the allocation is to be deleted */
-	bool deleted;      /* its delete is sent */
-	bool connected;    /* TCP: connected */
-	char reason[64];   /* the last error answer's reason phrase */
-	char rejected[80]; /* the last answer refused (integrity, unreadable), for the timeout */
-	int64_t begun_us;  /* the first Allocate */
-	int64_t first_us;  /* the first packet */
-	uint32_t planned;  /* packets to send */
+	bool authed;         /* the last Allocate carried credentials */
+	bool allocated;      /* the Allocate succeeded: the allocation is to be deleted */
+	bool deleted;        /* its delete is sent */
+	bool connected;      /* TCP: connected (and the pseudo-TLS hello answered) */
+	bool hello_sent;     /* pseudo-TLS: the hello is written */
+	bool hello_answered; /* and the A/V edge's answer read */
+	bool heard;          /* TCP: a whole message read from the server */
+	char reason[64];     /* the last error answer's reason phrase */
+	char rejected[80];   /* the last answer refused (integrity, unreadable), for the timeout */
+	int64_t begun_us;    /* the first Allocate */
+	int64_t first_us;    /* the first packet */
+	uint32_t planned;    /* packets to send */
 	struct assess_rec rec;
 	uint64_t strays; /* datagrams that were not this call's */
 };
@@ -75,21 +79,36 @@ struct call_stream_hooks {
 	void (*lost)(struct call *c, const char *why);
 };
 
-/* call_stream.c: a call over TCP (RFC 5766). open: connect (hooks'
- * connected follows); send: one message onto the stream. */
+/* call_stream.c: a call over TCP, RFC 5766's stream or MS-TURN's framing
+ * (the dialect's), after the pseudo-TLS hello with that transport. open:
+ * connect (hooks' connected follows, once the hello is answered); send:
+ * one message, or one packet of data (MS-TURN: an RFC 4571 frame), onto
+ * the stream; quiet: nothing more is read; close: all freed. */
 int call_stream_open(struct call *c, const struct call_stream_hooks *hooks);
 void call_stream_send(struct call *c, bool control, const uint8_t *buf, size_t len);
+void call_stream_quiet(struct call *c);
 void call_stream_close(struct call *c);
 
 /* clock.c: monotonic microseconds. */
 int64_t assess_now_us(void);
 
 /* The reflector: a UDP socket on addr sending every call's packet
- * (assess/packet.h) back to where it came from, and nothing else. */
+ * (assess/packet.h) back to where it came from, and nothing else; with
+ * reflector_add_tcp, a TCP listener on addr too (reflector_tcp.c), for
+ * MS-TURN's TCP relays. count: packets sent back, both ways together. */
 struct reflector;
 int reflector_open(struct event_base *base, const struct sockaddr_storage *addr,
                    struct reflector **out, char *err, size_t err_len);
+int reflector_add_tcp(struct reflector *r, struct event_base *base,
+                      const struct sockaddr_storage *addr, char *err, size_t err_len);
 uint64_t reflector_count(const struct reflector *r);
 void reflector_close(struct reflector *r);
+
+/* reflector_tcp.c: the TCP side alone (0 or an errno with err written). */
+struct reflector_tcp;
+int reflector_tcp_open(struct event_base *base, const struct sockaddr_storage *addr,
+                       struct reflector_tcp **out, char *err, size_t err_len);
+uint64_t reflector_tcp_count(const struct reflector_tcp *t);
+void reflector_tcp_close(struct reflector_tcp *t);
 
 #endif

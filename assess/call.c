@@ -1,7 +1,8 @@
 /* One call's client (assess/assess_int.h): Allocate (its 401, then with
  * credentials), Set Active Destination or ChannelBind to the reflector,
- * then packets at the codec's rate until the call's time is up, a grace
- * time for the last ones, and the allocation deleted. Requests are sent
+ * then packets at the codec's rate (over MS-TURN's TCP relay, RFC 4571
+ * frames) until the call's time is up, a grace time for the last ones,
+ * and the allocation deleted. Requests are sent
  * again after 0.5, 1 and 2 s, as RFC 5389 section 7.2.1 has it, within
  * the call's setup bound. */
 #include <errno.h>
@@ -44,8 +45,7 @@ static void call_end(struct call *c)
 		event_del(c->retx);
 	if (c->tick)
 		event_del(c->tick);
-	if (c->bev) /* what is queued may still go: run.c flushes it */
-		bufferevent_disable(c->bev, EV_READ);
+	call_stream_quiet(c); /* what is queued may still go: run.c flushes it */
 	if (--c->loop->running == 0)
 		event_base_loopbreak(c->loop->base);
 }
@@ -146,6 +146,7 @@ static void media_send_due(struct call *c, int64_t now)
 	const struct assess_opts *o = c->loop->o;
 	int64_t period = 1000000 / o->rate;
 	uint8_t pkt[ASSESS_PKT_MAX], framed[TURN_CHANNEL_HDR_LEN + ASSESS_PKT_MAX + 3];
+	_Static_assert(sizeof(framed) >= ASSESS_FRAME_MAX, "room for an RFC 4571 frame");
 	/* The packets due by now: the rate holds even when the loop wakes late. */
 	uint64_t due = (uint64_t)((now - c->first_us) / period) + 1;
 	while (c->rec.sent < c->planned && c->rec.sent < due) {
@@ -155,7 +156,11 @@ static void media_send_due(struct call *c, int64_t now)
 			break;
 		const uint8_t *out = pkt;
 		size_t len = o->size;
-		if (!msturn(c)) {
+		if (msturn(c) && stream(c)) { /* a byte stream end to end: RFC 4571 */
+			if (assess_frame_encode(&p, o->size, framed, sizeof(framed), &len))
+				break;
+			out = framed;
+		} else if (!msturn(c)) {
 			if (turn_channel_encode(CALL_CHANNEL, pkt, o->size, framed, sizeof(framed),
 			                        &len))
 				break;
@@ -344,6 +349,11 @@ static void on_retx(evutil_socket_t fd, short what, void *arg)
 	}
 	char server[64], tries[24] = "";
 	addr_str((const struct sockaddr *)&o->server, server, sizeof(server));
+	if (stream(c) && c->hello_sent && !c->connected) {
+		call_fail(c, "no answer to the pseudo-TLS hello from %s in %.1f s", server,
+		          (double)spent_ms / 1000);
+		return;
+	}
 	if (stream(c) && !c->connected) {
 		call_fail(c, "no TCP connection to %s in %.1f s", server, (double)spent_ms / 1000);
 		return;

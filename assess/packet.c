@@ -54,3 +54,30 @@ int assess_pkt_decode(const uint8_t *buf, size_t len, struct assess_pkt *p)
 		return EBADMSG;
 	return 0;
 }
+
+int assess_frame_encode(const struct assess_pkt *p, size_t size, uint8_t *buf, size_t cap,
+                        size_t *len)
+{
+	if (cap < ASSESS_FRAME_HDR)
+		return ENOSPC;
+	int rc = assess_pkt_encode(p, size, buf + ASSESS_FRAME_HDR, cap - ASSESS_FRAME_HDR);
+	if (rc)
+		return rc;
+	buf[0] = (uint8_t)(size >> 8);
+	buf[1] = (uint8_t)size;
+	*len = ASSESS_FRAME_HDR + size;
+	return 0;
+}
+
+int assess_frame_next(const uint8_t *buf, size_t len, size_t *frame_len)
+{
+	if (len < ASSESS_FRAME_HDR)
+		return EAGAIN;
+	size_t size = (size_t)buf[0] << 8 | buf[1];
+	if (size < ASSESS_PKT_MIN || size > ASSESS_PKT_MAX)
+		return EBADMSG;
+	if (len < ASSESS_FRAME_HDR + size)
+		return EAGAIN;
+	*frame_len = ASSESS_FRAME_HDR + size;
+	return 0;
+}

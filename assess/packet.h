@@ -29,4 +29,21 @@ int assess_pkt_encode(const struct assess_pkt *p, size_t size, uint8_t *buf, siz
  * RTP version 2, no tag, or a sequence number that is not the index's). */
 int assess_pkt_decode(const uint8_t *buf, size_t len, struct assess_pkt *p);
 
+/* Over a TCP relay (MS-TURN's allocations over TCP relay over TCP) the
+ * packets go as a byte stream, which reads cut anywhere: each is framed by
+ * RFC 4571, its 16-bit length then the packet, as ICE-TCP frames RTP. */
+#define ASSESS_FRAME_HDR 2
+#define ASSESS_FRAME_MAX (ASSESS_FRAME_HDR + ASSESS_PKT_MAX)
+
+/* The packet framed into buf: 0 and *len, EINVAL or ENOSPC as
+ * assess_pkt_encode. */
+int assess_frame_encode(const struct assess_pkt *p, size_t size, uint8_t *buf, size_t cap,
+                        size_t *len);
+/* The frame at the head of buf[0..len) (a stream's unread bytes): 0 with
+ * *frame_len when all of it is there, EAGAIN when not yet, EBADMSG when its
+ * length is not a call's packet's (ASSESS_PKT_MIN..ASSESS_PKT_MAX): the
+ * stream is not ours, or out of step, and is given up. What it holds is
+ * the packet's to say (assess_pkt_decode on buf + ASSESS_FRAME_HDR). */
+int assess_frame_next(const uint8_t *buf, size_t len, size_t *frame_len);
+
 #endif

@@ -19,6 +19,7 @@ struct reflector {
 	int fd;
 	struct event *rd;
 	uint64_t count, ignored; /* sent back; not a call's packet */
+	struct reflector_tcp *tcp;
 };
 
 static void on_datagrams(evutil_socket_t fd, short what, void *arg)
@@ -94,15 +95,22 @@ int reflector_open(struct event_base *base, const struct sockaddr_storage *addr,
 	return 0;
 }
 
+int reflector_add_tcp(struct reflector *r, struct event_base *base,
+                      const struct sockaddr_storage *addr, char *err, size_t err_len)
+{
+	return r->tcp ? 0 : reflector_tcp_open(base, addr, &r->tcp, err, err_len);
+}
+
 uint64_t reflector_count(const struct reflector *r)
 {
-	return r ? r->count : 0;
+	return r ? r->count + reflector_tcp_count(r->tcp) : 0;
 }
 
 void reflector_close(struct reflector *r)
 {
 	if (!r)
 		return;
+	reflector_tcp_close(r->tcp);
 	if (r->rd)
 		event_free(r->rd);
 	if (r->fd >= 0)

@@ -35,7 +35,9 @@ const char *assess_miss_str(unsigned miss, char *buf, size_t cap)
 
 const char *assess_transport_name(enum assess_transport t)
 {
-	return t == ASSESS_TRANSPORT_UDP ? "UDP" : "TCP";
+	return t == ASSESS_TRANSPORT_UDP   ? "UDP"
+	       : t == ASSESS_TRANSPORT_TCP ? "TCP"
+	                                   : "TCP with pseudo-TLS";
 }
 
 static const char *dialect_name(enum assess_dialect d)
@@ -252,8 +254,10 @@ int assess_report_json(FILE *f, const struct assess_opts *o, const struct assess
 	           ",\"dialect\":\"%s\",\"transport\":\"%s\",\"duration_s\":%u,\"rate\":%u,"
 	           "\"size\":%u,\"profile\":\"%s\",\"targets\":{",
 	           o->dialect == ASSESS_DIALECT_MSTURN ? "msturn" : "rfc5766",
-	           o->transport == ASSESS_TRANSPORT_UDP ? "udp" : "tcp", o->duration_s, o->rate,
-	           o->size, t->name);
+	           o->transport == ASSESS_TRANSPORT_UDP   ? "udp"
+	           : o->transport == ASSESS_TRANSPORT_TCP ? "tcp"
+	                                                  : "pseudo-tls",
+	           o->duration_s, o->rate, o->size, t->name);
 	out_printf(&w, "\"loss_15s\":");
 	out_json_num(&w, t->loss);
 	json_num_field(&w, "burst_loss_200ms", t->burst);

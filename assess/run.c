@@ -94,7 +94,7 @@ static int step_run(const struct assess_opts *o, struct event_base *base, struct
 				         "still setting up at the step's end");
 			call_stop(&calls[i]);
 		}
-	if (o->transport == ASSESS_TRANSPORT_TCP) {
+	if (o->transport != ASSESS_TRANSPORT_UDP) {
 		/* The calls' deletes, queued on their streams, go before the
 		 * streams are freed. */
 		struct timeval flush = {0, 200000};
@@ -126,6 +126,11 @@ out:
 		st->call = NULL;
 	}
 	return rc;
+}
+
+bool assess_relays_over_tcp(const struct assess_opts *o)
+{
+	return o->dialect == ASSESS_DIALECT_MSTURN && o->transport != ASSESS_TRANSPORT_UDP;
 }
 
 int assess_reflector_default(const struct sockaddr_storage *server, struct sockaddr_storage *out)
@@ -169,7 +174,9 @@ int assess_run(const struct assess_opts *o, struct assess_result *r, char *err, 
 	struct event_base *base = event_base_new();
 	int rc = base ? 0 : ENOMEM;
 	if (!rc && o->reflect_here &&
-	    (rc = reflector_open(base, &o->reflector, &refl, err, err_len)))
+	    ((rc = reflector_open(base, &o->reflector, &refl, err, err_len)) ||
+	     (assess_relays_over_tcp(o) &&
+	      (rc = reflector_add_tcp(refl, base, &o->reflector, err, err_len)))))
 		goto out;
 	uint32_t id = 1;
 	for (uint32_t k = 0; k < nsteps; k++) {
@@ -215,10 +222,18 @@ int assess_reflect(const struct sockaddr_storage *addr, FILE *ready, char *err, 
 		    evsignal_add(sigterm, NULL))
 			rc = ENOMEM;
 	}
+	/* TCP as well, for MS-TURN's TCP relays, when the port is free there:
+	 * UDP calls need none, so a TCP port taken is said, not fatal. */
+	char tcp_err[160] = "";
+	if (!rc)
+		(void)reflector_add_tcp(refl, base, addr, tcp_err, sizeof(tcp_err));
 	if (!rc && ready) {
 		char where[64];
 		addr_str((const struct sockaddr *)addr, where, sizeof(where));
-		fprintf(ready, "reflecting on %s\n", where);
+		if (tcp_err[0])
+			fprintf(ready, "reflecting on %s, UDP only (%s)\n", where, tcp_err);
+		else
+			fprintf(ready, "reflecting on %s, UDP and TCP\n", where);
 		fflush(ready);
 	}
 	if (!rc)

@@ -17,6 +17,7 @@
 struct assess_args {
 	struct assess_opts o;
 	bool have_server, have_reflector, elsewhere, reflect_only;
+	bool server_port_given; /* else 3478, or 443 with pseudo-TLS */
 	const char *tsv, *json, *html;
 };
 
@@ -51,17 +52,22 @@ U32_SETTER(set_duration, duration_s, 1, ASSESS_MAX_DURATION)
 U32_SETTER(set_rate, rate, 1, 1000)
 U32_SETTER(set_size, size, ASSESS_PKT_MIN, ASSESS_PKT_MAX)
 
-/* ADDR[:PORT], the port ASSESS_REFLECTOR_PORT (3478) when not given. */
+/* ADDR[:PORT], the port ASSESS_REFLECTOR_PORT (3478) when not given (the
+ * server's is 443 with pseudo-TLS: assess_check sets it). */
 static int set_endpoint(const struct cli_opt *o, const char *value, char *why, size_t why_len,
                         void *arg)
 {
 	struct assess_args *a = arg;
 	bool server = !strcmp(o->name, "server");
 	struct sockaddr_storage *sa = server ? &a->o.server : &a->o.reflector;
-	if (addr_parse(value, ASSESS_REFLECTOR_PORT, sa)) {
+	if (addr_parse(value, 0, sa)) {
 		snprintf(why, why_len, "'%s' is not ADDR[:PORT] ([V6]:PORT for IPv6)", value);
 		return EINVAL;
 	}
+	if (server)
+		a->server_port_given = addr_port((struct sockaddr *)sa) != 0;
+	if (!addr_port((struct sockaddr *)sa))
+		addr_set_port((struct sockaddr *)sa, ASSESS_REFLECTOR_PORT);
 	*(server ? &a->have_server : &a->have_reflector) = true;
 	return 0;
 }
@@ -84,7 +90,7 @@ static int set_transport(const struct cli_opt *o, const char *value, char *why, 
                          void *arg)
 {
 	(void)o, (void)why, (void)why_len;
-	static const char *const names[] = {"udp", "tcp"};
+	static const char *const names[] = {"udp", "tcp", "pseudo-tls"};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcmp(value, names[i])) {
 			((struct assess_args *)arg)->o.transport = (enum assess_transport)i;
@@ -105,7 +111,7 @@ static const struct cli_opt assess_options[] = {
      .letter = 's',
      .arg = "ADDR[:PORT]",
      .set = set_endpoint,
-     .help = "the edge's STUN/TURN UDP address (port 3478 by default)"},
+     .help = "the edge's STUN/TURN address (port 3478 by default; 443 with pseudo-tls)"},
     {.name = "user",
      .letter = 'u',
      .arg = "NAME",
@@ -128,8 +134,10 @@ static const struct cli_opt assess_options[] = {
     {.name = "transport",
      .arg = "T",
      .set = set_transport,
-     .expect = "udp or tcp",
-     .help = "udp (the default), or tcp (RFC 5766 only: MS-TURN over TCP relays over TCP)"},
+     .expect = "udp, tcp or pseudo-tls",
+     .help = "udp (the default), tcp, or pseudo-tls (MS-TURN's hello first, as on an A/V\n"
+             "edge's 443, the port then 443 by default); MS-TURN over TCP relays over\n"
+             "TCP, and the reflector answers on TCP too"},
     {.help = "Calls:"},
     {.name = "calls",
      .letter = 'n',
@@ -214,12 +222,16 @@ static int assess_check(char *why, size_t why_len, void *arg)
 		snprintf(why, why_len, "--reflector-elsewhere needs --reflector ADDR[:PORT]");
 		return EINVAL;
 	}
-	if (a->o.transport == ASSESS_TRANSPORT_TCP && a->o.dialect == ASSESS_DIALECT_MSTURN) {
-		snprintf(
-		    why, why_len,
-		    "--transport tcp needs --dialect rfc5766: MS-TURN over TCP relays over TCP "
-		    "(row 4), which the UDP reflector cannot answer");
-		return EINVAL;
+	if (a->o.transport == ASSESS_TRANSPORT_PSEUDO_TLS) {
+		if (a->o.dialect != ASSESS_DIALECT_MSTURN) {
+			snprintf(
+			    why, why_len,
+			    "--transport pseudo-tls is MS-TURN's (an A/V edge's 443): not with "
+			    "--dialect rfc5766");
+			return EINVAL;
+		}
+		if (!a->server_port_given)
+			addr_set_port((struct sockaddr *)&a->o.server, 443);
 	}
 	uint64_t packets = (uint64_t)a->o.calls * a->o.duration_s * a->o.rate;
 	if (packets > ASSESS_MAX_STEP_PACKETS) {

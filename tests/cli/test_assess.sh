@@ -1,11 +1,14 @@
 #!/bin/sh
 # shellcheck disable=SC2016 # sh -c scripts take "$0" and "$1"
 # edgelab assess (issue 16, point 1) on loopback: calls through serve's
-# relay in both dialects and through coturn's (a real TURN server) in RFC
-# 5766's (over UDP and TCP), their figures in the terminal report, Results.tsv and JSON; the
-# reflector on the wire (tshark, as root): the relay sends it the calls'
-# 172-byte packets from relay ports; a ramp and its capacity; a reflector in
-# another process; refusals and silence named; bad arguments. The figures
+# relay in both dialects, over UDP and TCP (MS-TURN's also with the
+# pseudo-TLS hello of an A/V edge's 443, relaying over TCP), and through
+# coturn's (a real TURN server) in RFC 5766's (over UDP and TCP), their
+# figures in the terminal report, Results.tsv and JSON; the reflector on the
+# wire (tshark, as root): the relay sends it the calls' 172-byte packets
+# from relay ports, over UDP, and over TCP as RFC 4571 frames; a ramp and
+# its capacity; a reflector in another process, which echoes nothing but a
+# call's packets; refusals and silence named; bad arguments. The figures
 # against known impairments are the lab's to show (netem, issue 16 point 2).
 set -u
 . "$(dirname "$0")/../lib.sh"
@@ -13,8 +16,9 @@ set -u
 PORT=$(free_port)
 REFL=$(free_port)
 CTL=$TMP/ctl.sock
+AV443=$(free_port)
 printf '%s\n' "workers 1" "stun_udp_listen 127.0.0.1:$PORT" "stun_tcp_listen 127.0.0.1:$PORT" \
-	"control_socket $CTL" "sip_tls_listen off" "sip_mtls_listen off" "turn_user alice secret" \
+	"msturn_tls_listen 127.0.0.1:$AV443" "control_socket $CTL" "sip_tls_listen off" "sip_mtls_listen off" "turn_user alice secret" \
 	"allow_loopback_peers yes" >"$TMP/edge.conf"
 serve_start "$TMP/edge.conf" "$TMP/edge.log" || { not_ok "serve starts"; finish; }
 assess() { # ARGS...: edgelab assess; stdout in $TMP/out, status in $ST
@@ -96,6 +100,74 @@ assess -s "127.0.0.1:$PORT" -u alice -p secret -d rfc5766 --transport tcp -n 2 -
 check "RFC 5766 over TCP (the stream: STUN and padded ChannelData) through serve: exit 0" [ "$ST" -eq 0 ]
 check "... 2 calls of 100 packets, none lost" tsv_ok "$TMP/r2t.tsv" 2 100
 
+# MS-TURN over TCP: framed 0x02/0x03 to serve, relayed over TCP to the
+# reflector (row 4), the packets RFC 4571 frames in that stream.
+capturing=no
+if [ "$(id -u)" -eq 0 ] && command -v tshark >/dev/null; then
+	capture_start "$TMP/tcp.pcap" "tcp port $REFL" && capturing=yes
+fi
+assess -s "127.0.0.1:$PORT" -u alice -p secret --transport tcp -n 3 -t 3 \
+	--reflector "127.0.0.1:$REFL" --tsv "$TMP/rm.tsv" --json "$TMP/rm.json"
+check "MS-TURN over TCP (its framing; the relay's side TCP too): exit 0" [ "$ST" -eq 0 ]
+check "... 3 calls of 150 packets, none lost" tsv_ok "$TMP/rm.tsv" 3 150
+check "... JSON: transport tcp, 450 reflected (over TCP: the only way they came back)" python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["transport"] == "tcp" and r["steps"][0]["reflected"] == 450, r' "$TMP/rm.json"
+if [ "$capturing" = yes ]; then
+	sleep 1
+	kill -INT "$CAPTURE_PID" 2>/dev/null
+	wait "$CAPTURE_PID" 2>/dev/null
+	tshark -r "$TMP/tcp.pcap" -Y "tcp.dstport == $REFL && tcp.len > 0" -T fields -e tcp.srcport \
+		-e tcp.payload >"$TMP/tcp.txt" 2>/dev/null
+	check "... on the wire: 3 TCP connections to the reflector from relay ports, carrying 450 RFC 4571 frames of 172-byte RTP" python3 - "$TMP/tcp.txt" <<'PY'
+import sys
+ports, frames = set(), 0
+streams = {}
+for line in open(sys.argv[1]):
+    port, payload = line.split()
+    assert 50000 <= int(port) <= 59999, port
+    ports.add(port)
+    streams[port] = streams.get(port, "") + payload.replace(":", "")
+for port, hexs in streams.items():
+    b = bytes.fromhex(hexs)
+    while b:
+        assert b[:2] == b"\x00\xac" and b[2] == 0x80, b[:4]  # LENGTH 172, RTP v2
+        frames += 1
+        b = b[2 + 172:]
+assert len(ports) == 3 and frames == 450, (ports, frames)
+PY
+else
+	echo "# skipped the TCP capture: not root or no tshark"
+fi
+
+P0=$(metric "$CTL" edgelab_msturn_pseudo_tls_total)
+assess -s "127.0.0.1:$AV443" -u alice -p secret --transport pseudo-tls -n 2 -t 2 \
+	--reflector "127.0.0.1:$REFL" --tsv "$TMP/rp.tsv" --json "$TMP/rp.json"
+check "MS-TURN with the pseudo-TLS hello, to serve's msturn_tls_listen (an A/V edge's 443): exit 0" [ "$ST" -eq 0 ]
+check "... 2 calls of 100 packets, none lost" tsv_ok "$TMP/rp.tsv" 2 100
+check "... serve counted 2 pseudo-TLS handshakes; the report says pseudo-TLS" sh -c \
+	'[ "$(($1 - $0))" -eq 2 ] && grep -q "^edgelab assess: MS-TURN over TCP with pseudo-TLS to " "$2" && grep -q "\"transport\":\"pseudo-tls\"" "$3"' \
+	"$P0" "$(metric "$CTL" edgelab_msturn_pseudo_tls_total)" "$TMP/out" "$TMP/rp.json"
+assess -s "127.0.0.1:$AV443" -u alice -p secret --transport tcp -n 1 -t 1 --reflector "127.0.0.1:$REFL"
+check "plain TCP to the A/V edge's 443: exit 1, the hello named as what it wants" \
+	sh -c '[ "$0" -eq 1 ] && grep -q "closed the connection before any answer (an A/V edge.s 443 wants --transport pseudo-tls)" "$1"' "$ST" "$TMP/out"
+NOTAV_PORT=$(free_port)
+python3 -c 'import socket, sys, time
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", int(sys.argv[1]))); l.listen(4); l.settimeout(20)
+c, _ = l.accept(); c.recv(100); c.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n" + b" " * 60); time.sleep(5)' "$NOTAV_PORT" >/dev/null 2>&1 &
+at_exit "kill -9 $!"
+wait_for 5 sh -c "ss -Hltn 'sport = :$NOTAV_PORT' | grep -q ."
+assess -s "127.0.0.1:$NOTAV_PORT" -u alice -p secret --transport pseudo-tls -n 1 -t 1 --reflector "127.0.0.1:$REFL"
+check "a pseudo-TLS hello answered by something else: exit 1, said so" \
+	sh -c '[ "$0" -eq 1 ] && grep -q "the server.s answer to the pseudo-TLS hello is not an A/V edge.s" "$1"' "$ST" "$TMP/out"
+assess -s 127.0.0.2 -u alice -p secret --transport pseudo-tls -n 1 -t 1 --reflector "127.0.0.1:$REFL" \
+	--json "$TMP/p443.json"
+check "pseudo-TLS with no port given goes to 443" python3 -c '
+import json, sys
+assert json.load(open(sys.argv[1]))["server"] == "127.0.0.2:443"' "$TMP/p443.json"
+
 # A real TURN server: coturn, RFC 5766.
 if command -v turnserver >/dev/null; then
 	CP=$(free_port)
@@ -144,6 +216,16 @@ try:
     s.recv(2048); sys.exit(1)
 except socket.timeout:
     pass' "$R2"
+check "... which listens on UDP and TCP, and says so" grep -qx "reflecting on 127.0.0.1:$R2, UDP and TCP" "$TMP/reflector.log"
+assess -s "127.0.0.1:$PORT" -u alice -p secret --transport tcp -n 2 -t 2 --reflector "127.0.0.1:$R2" \
+	--reflector-elsewhere --tsv "$TMP/rmo.tsv"
+check "... and reflects MS-TURN's TCP relays: exit 0" [ "$ST" -eq 0 ]
+check "... 2 calls of 100 packets, none lost" tsv_ok "$TMP/rmo.tsv" 2 100
+check "... which closes a TCP stream that is not a call's frames, echoing nothing" python3 -c '
+import socket, struct, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2)
+s.sendall(struct.pack(">H", 172) + b"\x80\x00" + b"x" * 170)  # RTP, but not a call of ours
+assert s.recv(4096) == b"", "echoed"  # closed, nothing sent back' "$R2"
 pkill -TERM -f "reflect-only --reflector 127.0.0.1:$R2"
 check "... which SIGTERM stops with status 0" \
 	sh -c 'wait_for() { for _ in $(seq 50); do [ -s "$1" ] && return 0; sleep 0.1; done; return 1; }; wait_for "$0" && [ "$(cat "$0")" -eq 0 ]' "$TMP/reflector.status"
@@ -169,7 +251,7 @@ check "the reflector's address taken: exit 4, said so" \
 for bad in "-u alice -p secret" "-s 127.0.0.1:$PORT -p secret" "-s 127.0.0.1:$PORT -u a -p b -n 2 --ramp 3" \
 	"-s 127.0.0.1:$PORT -u a -p b --size 10" "-s 127.0.0.1:$PORT -u a -p b -n 2001" \
 	"-s 127.0.0.1:$PORT -u a -p b --profile gold" "-s nowhere -u a -p b" "--reflect-only" \
-	"-s 127.0.0.1:$PORT -u a -p b --transport tcp" "-s 127.0.0.1:$PORT -u a -p b --transport sctp" \
+	"-s 127.0.0.1:$PORT -u a -p b --transport pseudo-tls -d rfc5766" "-s 127.0.0.1:$PORT -u a -p b --transport sctp" \
 	"-s 127.0.0.1:$PORT -u a -p b -n 2000 -t 240 --rate 100" "-s 127.0.0.1:$PORT -u a -p b -t 241"; do
 	# shellcheck disable=SC2086 # the words are the arguments
 	assess $bad

@@ -1,19 +1,44 @@
 /* fuzz_rtp: the RFC 4571 / RTP decoder the probe uses on row 4's stream,
  * the bare packet decoder of the federation A/V test's datagrams, and what
- * assess reads back from its calls (assess/packet.h).
+ * assess reads back from its calls and its reflector reads from a TCP
+ * relay (assess/packet.h: packets, and their RFC 4571 frames).
  * Invariants: a decoded payload lies inside the frame, the frame inside the
  * input; re-encoding what was decoded (without CSRCs, extension, padding)
  * decodes to the same header and payload; the whole input read as one
  * datagram decodes as the frame holding exactly it would; a call's packet
- * read back is encoded again to the same fields. */
+ * read back is encoded again to the same fields; the input read as a
+ * stream of a call's frames cuts into the same frames whether it comes
+ * whole or in two reads, and every frame lies inside it. */
+#include <errno.h>
 #include <string.h>
 
 #include "assess/packet.h"
 #include "media/rtp.h"
 #include "tests/fuzz/fuzz.h"
 
+/* The input as a stream of a call's frames: cut whole, then as a first
+ * read of half of it and the rest; the same frames either way. */
+static void frames_cut(const uint8_t *data, size_t size)
+{
+	size_t at = 0, fl, frames = 0;
+	int rc;
+	while ((rc = assess_frame_next(data + at, size - at, &fl)) == 0) {
+		FUZZ_CHECK(fl >= ASSESS_FRAME_HDR + ASSESS_PKT_MIN && fl <= ASSESS_FRAME_MAX);
+		FUZZ_CHECK(at + fl <= size);
+		at += fl, frames++;
+	}
+	FUZZ_CHECK(rc == EAGAIN || rc == EBADMSG);
+	size_t at2 = 0, frames2 = 0, half = size / 2;
+	while (assess_frame_next(data + at2, half - at2, &fl) == 0)
+		at2 += fl, frames2++;
+	while (assess_frame_next(data + at2, size - at2, &fl) == 0)
+		at2 += fl, frames2++;
+	FUZZ_CHECK(at2 == at && frames2 == frames);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	frames_cut(data, size);
 	struct rtp_hdr h, h2;
 	const uint8_t *payload, *p2;
 	size_t plen, frame_len, plen2, frame_len2, len;

@@ -37,7 +37,7 @@ check "... to the edge's relay, the reflector beside it" \
 check "... Results.tsv: 4 calls, 150 packets sent and back each" \
 	sh -c '[ "$(awk -F"\t" "NR > 1 && \$4 == 150 && \$5 == 150" "$0" | wc -l)" -eq 4 ]' "$TMP/r.tsv"
 check "... the reflector ran in the edge and is stopped" \
-	sh -c 'grep -q "^reflecting on 198.51.100.10:4478$" "$0" && ! pgrep -f "[r]eflect-only --reflector 198.51.100.10:4478" >/dev/null' \
+	sh -c 'grep -q "^reflecting on 198.51.100.10:4478, UDP and TCP$" "$0" && ! pgrep -f "[r]eflect-only --reflector 198.51.100.10:4478" >/dev/null' \
 	"/run/edgelab/labs/$N/reflector.log"
 
 "$EDGELAB" rules --lab --drop 6 >"$TMP/no6.nft"

@@ -1,6 +1,6 @@
 /* assess/: a call's figures from what it sent and what came back, against
  * figures worked out by hand, the targets' judgement, and a call's packets
- * (assess/packet.c). */
+ * and their RFC 4571 frames (assess/packet.c). */
 #include <errno.h>
 #include <math.h>
 #include <setjmp.h>
@@ -269,6 +269,52 @@ static void test_packet(void **state)
 	assert_int_equal(assess_pkt_decode(bad, sizeof(bad), &q), EBADMSG);
 }
 
+/* RFC 4571 over a TCP relay: three packets as one stream, cut at every
+ * byte; whatever the cut, the same frames come out, and a length no call
+ * sends loses the stream. */
+static void test_frames(void **state)
+{
+	(void)state;
+	uint8_t stream[3 * ASSESS_FRAME_MAX];
+	size_t sizes[] = {ASSESS_PKT_MIN, ASSESS_PKT_DEFAULT, ASSESS_PKT_MAX}, len = 0, n;
+	for (uint32_t k = 0; k < 3; k++) {
+		struct assess_pkt p = {.call = 7, .index = k, .sent_us = 1000 * k};
+		assert_int_equal(
+		    assess_frame_encode(&p, sizes[k], stream + len, sizeof(stream) - len, &n), 0);
+		assert_int_equal(n, ASSESS_FRAME_HDR + sizes[k]);
+		assert_int_equal(stream[len] << 8 | stream[len + 1], sizes[k]);
+		len += n;
+	}
+	for (size_t cut = 0; cut <= len; cut++) {
+		/* What a first read of cut bytes holds, then the whole stream. */
+		size_t at = 0, frames = 0, fl;
+		while (assess_frame_next(stream + at, cut - at, &fl) == 0)
+			at += fl, frames++;
+		assert_int_equal(assess_frame_next(stream + at, cut - at, &fl), EAGAIN);
+		while (assess_frame_next(stream + at, len - at, &fl) == 0) {
+			struct assess_pkt q;
+			assert_int_equal(assess_pkt_decode(stream + at + ASSESS_FRAME_HDR,
+			                                   fl - ASSESS_FRAME_HDR, &q),
+			                 0);
+			assert_int_equal(q.index, frames);
+			at += fl, frames++;
+		}
+		assert_int_equal(frames, 3);
+		assert_int_equal(at, len);
+	}
+	uint8_t bad[2] = {0, ASSESS_PKT_MIN - 1};
+	assert_int_equal(assess_frame_next(bad, 2, &n), EBADMSG);
+	bad[0] = (ASSESS_PKT_MAX + 1) >> 8, bad[1] = (uint8_t)(ASSESS_PKT_MAX + 1);
+	assert_int_equal(assess_frame_next(bad, 2, &n), EBADMSG);
+	assert_int_equal(assess_frame_next(bad, 1, &n), EAGAIN);
+	struct assess_pkt p = {0};
+	assert_int_equal(
+	    assess_frame_encode(&p, ASSESS_PKT_DEFAULT, stream, ASSESS_PKT_DEFAULT + 1, &n),
+	    ENOSPC);
+	assert_int_equal(assess_frame_encode(&p, ASSESS_PKT_MAX + 1, stream, sizeof(stream), &n),
+	                 EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -277,6 +323,7 @@ int main(void)
 	    cmocka_unit_test(test_window_fits), cmocka_unit_test(test_reorder_and_duplicates),
 	    cmocka_unit_test(test_bounds),      cmocka_unit_test(test_series),
 	    cmocka_unit_test(test_profiles),    cmocka_unit_test(test_packet),
+	    cmocka_unit_test(test_frames),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
