@@ -46,6 +46,7 @@ struct call {
 	bool authed;         /* the last Allocate carried credentials */
 	bool allocated;      /* the Allocate succeeded: the allocation is to be deleted */
 	bool deleted;        /* its delete is sent */
+	bool ending;         /* call_end under way: nothing may end it again */
 	bool connected;      /* TCP: connected (and the pseudo-TLS hello answered) */
 	bool hello_sent;     /* pseudo-TLS: the hello is written */
 	bool hello_answered; /* and the A/V edge's answer read */

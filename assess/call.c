@@ -31,8 +31,9 @@ static void xmit(struct call *c, bool control, const uint8_t *buf, size_t len);
  * has one (unanswered: it expires anyway), its events stopped. */
 static void call_end(struct call *c)
 {
-	if (c->state == CALL_DONE)
+	if (c->state == CALL_DONE || c->ending)
 		return;
+	c->ending = true; /* the delete's send may find the stream lost: not again */
 	if (c->allocated && !c->deleted) {
 		c->deleted = true;
 		if (!request_encode(c, true))
@@ -53,7 +54,7 @@ static void call_end(struct call *c)
 /* The call ends, failed, with the reason into its error. */
 __attribute__((format(printf, 2, 3))) static void call_fail(struct call *c, const char *fmt, ...)
 {
-	if (c->state == CALL_DONE)
+	if (c->state == CALL_DONE || c->ending)
 		return; /* a late event: the call's fate is said */
 	va_list ap;
 	va_start(ap, fmt);

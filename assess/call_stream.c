@@ -7,7 +7,8 @@
  *     server is an A/V edge's 443. Data is a byte stream end to end (the
  *     relay's TCP connection to the reflector), cut wherever the relay read
  *     it: the calls' packets in it are RFC 4571 frames (assess/packet.h),
- *     put back together here.
+ *     put back together here, and found again when the stream falls out
+ *     of step (the relay's connection lost mid-frame and made again).
  * What is read goes to call.c as control or as one packet of data. */
 #include <errno.h>
 #include <event2/buffer.h>
@@ -47,7 +48,8 @@ static long next_message(const uint8_t *p, size_t len, bool *control)
 }
 
 /* MS-TURN's data frames: their payload onto the end-to-end stream, and the
- * call's packets cut from it. False when the stream is lost. */
+ * call's packets cut from it (a stream out of step skipped to the next of
+ * them). False when the stream is lost. */
 static bool media_feed(struct call *c, const uint8_t *p, size_t len, int64_t now)
 {
 	if (evbuffer_add(c->media_in, p, len)) {
@@ -55,19 +57,16 @@ static bool media_feed(struct call *c, const uint8_t *p, size_t len, int64_t now
 		return false;
 	}
 	while (c->state != CALL_DONE) {
-		size_t have = evbuffer_get_length(c->media_in);
-		size_t n = have < ASSESS_FRAME_MAX ? have : ASSESS_FRAME_MAX;
-		const uint8_t *head = evbuffer_pullup(c->media_in, (ev_ssize_t)n);
-		size_t whole = 0;
-		int rc = assess_frame_next(head, n, &whole);
-		if (rc == EAGAIN)
-			return true;
-		if (rc) {
-			c->hooks->lost(c,
-			               "the relay's stream from the reflector is not the call's "
-			               "RFC 4571 frames (something else answers at --reflector?)");
-			return false;
+		size_t have = evbuffer_get_length(c->media_in), skip = 0, whole = 0;
+		const uint8_t *head = evbuffer_pullup(c->media_in, -1);
+		int rc = assess_frame_find(head, have, c->out->id, &skip, &whole);
+		if (skip) {
+			c->strays++;
+			evbuffer_drain(c->media_in, skip);
 		}
+		if (rc)
+			return true; /* EAGAIN: the rest is on its way */
+		head = evbuffer_pullup(c->media_in, (ev_ssize_t)whole);
 		c->hooks->input(c, false, head + ASSESS_FRAME_HDR, whole - ASSESS_FRAME_HDR, now);
 		evbuffer_drain(c->media_in, whole);
 	}
@@ -178,7 +177,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	else if (what & BEV_EVENT_EOF)
 		snprintf(
 		    why, sizeof(why), "%s closed the connection%s", server,
-		    c->heard || c->loop->o->transport != ASSESS_TRANSPORT_TCP
+		    c->heard || c->loop->o->transport != ASSESS_TRANSPORT_TCP || !msturn_framing(c)
 		        ? ""
 		        : " before any answer (an A/V edge's 443 wants --transport pseudo-tls)");
 	else
@@ -207,7 +206,8 @@ void call_stream_send(struct call *c, bool control, const uint8_t *buf, size_t l
 	if (!c->bev || c->state == CALL_DONE)
 		return;
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > STREAM_OUT_MAX) {
-		c->hooks->lost(c, "the TCP stream to the server stalls (256 KiB queued)");
+		if (!c->ending) /* the allocation's delete, the last word: dropped */
+			c->hooks->lost(c, "the TCP stream to the server stalls (256 KiB queued)");
 		return;
 	}
 	if (msturn_framing(c)) { /* RFC 5766's messages say what they are themselves */

@@ -81,3 +81,25 @@ int assess_frame_next(const uint8_t *buf, size_t len, size_t *frame_len)
 	*frame_len = ASSESS_FRAME_HDR + size;
 	return 0;
 }
+
+int assess_frame_find(const uint8_t *buf, size_t len, uint32_t call, size_t *skip,
+                      size_t *frame_len)
+{
+	size_t at = 0;
+	for (; at < len; at++) {
+		size_t whole;
+		int rc = assess_frame_next(buf + at, len - at, &whole);
+		if (rc == EAGAIN)
+			break; /* it may start a frame: what comes next says */
+		struct assess_pkt p;
+		if (!rc &&
+		    !assess_pkt_decode(buf + at + ASSESS_FRAME_HDR, whole - ASSESS_FRAME_HDR, &p) &&
+		    p.call == call) {
+			*skip = at;
+			*frame_len = whole;
+			return 0;
+		}
+	}
+	*skip = at;
+	return EAGAIN;
+}

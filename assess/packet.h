@@ -45,5 +45,13 @@ int assess_frame_encode(const struct assess_pkt *p, size_t size, uint8_t *buf, s
  * stream is not ours, or out of step, and is given up. What it holds is
  * the packet's to say (assess_pkt_decode on buf + ASSESS_FRAME_HDR). */
 int assess_frame_next(const uint8_t *buf, size_t len, size_t *frame_len);
+/* The first frame in buf[0..len) that holds a packet of call's: 0 with
+ * *skip, the bytes before it, and *frame_len; EAGAIN with *skip, the bytes
+ * that can go, when none is whole yet (what follows them may start one).
+ * A call reading a stream drains the skipped bytes, so that a stream out
+ * of step (the relay's connection to the reflector lost mid-frame and made
+ * again) comes back in step at the next frame; what it skips is lost. */
+int assess_frame_find(const uint8_t *buf, size_t len, uint32_t call, size_t *skip,
+                      size_t *frame_len);
 
 #endif

@@ -4,8 +4,11 @@
  * (assess/packet.h). Each frame that holds a call's packet goes back on
  * its connection as it came; a stream that is anything else is closed, so
  * that the reflector is nobody's echo. Bounded: REFLECT_TCP_MAX
- * connections (those over it closed at once), and REFLECT_TCP_OUT_MAX
- * bytes waiting for a peer that does not read before it is closed. */
+ * connections (those over it closed at once); a connection whose peer
+ * does not read what goes back is not read either (TCP's own backpressure,
+ * nothing dropped) until REFLECT_TCP_OUT_MAX / 2 is left; one silent for
+ * REFLECT_TCP_IDLE_S, reading or writing, is closed. When the process runs
+ * out of descriptors the listener pauses for a second rather than spin. */
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -23,6 +26,7 @@
 
 #define REFLECT_TCP_MAX     (ASSESS_MAX_CALLS + 64)
 #define REFLECT_TCP_OUT_MAX (256 * 1024)
+#define REFLECT_TCP_IDLE_S  30 /* a call sends 50 packets a second */
 
 struct reflect_conn {
 	LIST_ENTRY(reflect_conn) link;
@@ -32,10 +36,11 @@ struct reflect_conn {
 
 struct reflector_tcp {
 	struct evconnlistener *listener;
+	struct event *resume; /* the listener paused: out of descriptors */
 	LIST_HEAD(, reflect_conn) conns;
 	uint32_t nconns;
 	uint64_t count;   /* packets sent back */
-	uint64_t refused; /* connections closed: over the bound, not a call's frames, stalled */
+	uint64_t refused; /* connections closed: over the bound, or not a call's frames */
 };
 
 static void conn_close(struct reflect_conn *rc)
@@ -57,21 +62,22 @@ static void on_readable(struct bufferevent *bev, void *arg)
 	struct reflect_conn *rc = arg;
 	struct evbuffer *in = bufferevent_get_input(bev), *out = bufferevent_get_output(bev);
 	for (;;) {
-		size_t have = evbuffer_get_length(in);
-		size_t n = have < ASSESS_FRAME_MAX ? have : ASSESS_FRAME_MAX;
-		const uint8_t *head = evbuffer_pullup(in, (ev_ssize_t)n);
-		size_t whole = 0;
-		struct assess_pkt p;
-		int rc_next = assess_frame_next(head, n, &whole);
+		/* The header, then the frame: copied together only as needed. */
+		size_t have = evbuffer_get_length(in), whole = 0;
+		const uint8_t *head = evbuffer_pullup(in, have < 2 ? (ev_ssize_t)have : 2);
+		int rc_next = assess_frame_next(head, have, &whole);
 		if (rc_next == EAGAIN)
 			return;
-		if (rc_next ||
+		struct assess_pkt p;
+		if (rc_next || !(head = evbuffer_pullup(in, (ev_ssize_t)whole)) ||
 		    assess_pkt_decode(head + ASSESS_FRAME_HDR, whole - ASSESS_FRAME_HDR, &p)) {
 			conn_refuse(rc);
 			return;
 		}
 		if (evbuffer_get_length(out) + whole > REFLECT_TCP_OUT_MAX) {
-			conn_refuse(rc); /* the far end does not read what goes back */
+			/* The far end does not read what goes back: neither do
+			 * we, until it has (on_drained). */
+			bufferevent_disable(bev, EV_READ);
 			return;
 		}
 		if (evbuffer_remove_buffer(in, out, whole) != (int)whole) {
@@ -82,11 +88,38 @@ static void on_readable(struct bufferevent *bev, void *arg)
 	}
 }
 
+/* The output is down to the write low-water mark: read again, starting
+ * with what waited. */
+static void on_drained(struct bufferevent *bev, void *arg)
+{
+	if (bufferevent_get_enabled(bev) & EV_READ)
+		return;
+	bufferevent_enable(bev, EV_READ);
+	on_readable(bev, arg);
+}
+
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
 	(void)bev;
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
 		conn_close(arg);
+}
+
+/* accept failed (EMFILE, ENFILE, ENOBUFS): the pending connection stays
+ * in the queue and the listener readable, so it pauses a second. */
+static void on_accept_error(struct evconnlistener *l, void *arg)
+{
+	struct reflector_tcp *t = arg;
+	static const struct timeval pause = {1, 0};
+	evconnlistener_disable(l);
+	event_add(t->resume, &pause);
+}
+
+static void on_resume(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	struct reflector_tcp *t = arg;
+	evconnlistener_enable(t->listener);
 }
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
@@ -106,7 +139,10 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	rc->owner = t;
 	LIST_INSERT_HEAD(&t->conns, rc, link);
 	t->nconns++;
-	bufferevent_setcb(rc->bev, on_readable, NULL, on_event, rc);
+	static const struct timeval idle = {REFLECT_TCP_IDLE_S, 0};
+	bufferevent_setcb(rc->bev, on_readable, on_drained, on_event, rc);
+	bufferevent_setwatermark(rc->bev, EV_WRITE, REFLECT_TCP_OUT_MAX / 2, 0);
+	bufferevent_set_timeouts(rc->bev, &idle, &idle);
 	bufferevent_enable(rc->bev, EV_READ | EV_WRITE);
 }
 
@@ -131,6 +167,11 @@ int reflector_tcp_open(struct event_base *base, const struct sockaddr_storage *a
 		free(t);
 		return rc;
 	}
+	if (!(t->resume = evtimer_new(base, on_resume, t))) {
+		reflector_tcp_close(t);
+		return ENOMEM;
+	}
+	evconnlistener_set_error_cb(t->listener, on_accept_error);
 	*out = t;
 	return 0;
 }
@@ -147,5 +188,7 @@ void reflector_tcp_close(struct reflector_tcp *t)
 	while (!LIST_EMPTY(&t->conns))
 		conn_close(LIST_FIRST(&t->conns));
 	evconnlistener_free(t->listener);
+	if (t->resume)
+		event_free(t->resume);
 	free(t);
 }

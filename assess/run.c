@@ -211,6 +211,7 @@ int assess_reflect(const struct sockaddr_storage *addr, FILE *ready, char *err, 
 {
 	if (err_len)
 		err[0] = '\0';
+	descriptors_raise(); /* a TCP connection a call */
 	struct event_base *base = event_base_new();
 	struct reflector *refl = NULL;
 	struct event *sigint = NULL, *sigterm = NULL;

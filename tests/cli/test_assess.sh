@@ -8,7 +8,10 @@
 # wire (tshark, as root): the relay sends it the calls' 172-byte packets
 # from relay ports, over UDP, and over TCP as RFC 4571 frames; a ramp and
 # its capacity; a reflector in another process, which echoes nothing but a
-# call's packets; refusals and silence named; bad arguments. The figures
+# call's packets, and pauses rather than spin out of descriptors; a TCP
+# relay's stream cut mid-frame and found again; calls that stall on a
+# stopped serve each failing alone; refusals and silence named; bad
+# arguments. The figures
 # against known impairments are the lab's to show (netem, issue 16 point 2).
 set -u
 . "$(dirname "$0")/../lib.sh"
@@ -230,11 +233,97 @@ pkill -TERM -f "reflect-only --reflector 127.0.0.1:$R2"
 check "... which SIGTERM stops with status 0" \
 	sh -c 'wait_for() { for _ in $(seq 50); do [ -s "$1" ] && return 0; sleep 0.1; done; return 1; }; wait_for "$0" && [ "$(cat "$0")" -eq 0 ]' "$TMP/reflector.status"
 
+# Out of descriptors (64, hard): 80 connections that each send a byte and
+# wait. The listener pauses rather than spin on accept's EMFILE, and takes
+# connections again once some close.
+R3=$(free_port)
+# shellcheck disable=SC3045 # dash and bash both have ulimit -n
+(ulimit -n 64 && exec "$EDGELAB" assess --reflect-only --reflector "127.0.0.1:$R3") \
+	>"$TMP/reflector3.log" 2>&1 &
+R3PID=$!
+at_exit "kill -9 $R3PID"
+wait_for 5 sh -c "ss -Hltn 'sport = :$R3' | grep -q ."
+check "a reflector out of descriptors: under 1 s of CPU in 5 s, a quiet log; a call's frame echoed once connections close" python3 - "$R3" "$R3PID" <<'PY'
+import os, socket, struct, sys, time
+port, pid = int(sys.argv[1]), sys.argv[2]
+def cpu():
+    f = open("/proc/%s/stat" % pid).read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+held = []
+for _ in range(80):
+    s = socket.create_connection(("127.0.0.1", port), timeout=2)
+    s.sendall(b"\x00")
+    held.append(s)
+c0 = cpu(); time.sleep(5); used = cpu() - c0
+for s in held:
+    s.close()
+time.sleep(1.5)  # the listener's pause
+pkt = struct.pack(">BBHII", 0x80, 0, 3, 480, 9) + b"ELAS" + struct.pack(">IIII", 9, 3, 0, 0) + b"\xff" * 140
+s = socket.create_connection(("127.0.0.1", port), timeout=5)
+s.sendall(struct.pack(">H", len(pkt)) + pkt)
+back = b""
+while len(back) < 2 + len(pkt):
+    d = s.recv(4096)
+    assert d, "closed"
+    back += d
+assert used < 1.0, "CPU %.2f s in 5 s" % used
+assert back == struct.pack(">H", len(pkt)) + pkt
+PY
+check "... (its log: $(wc -l <"$TMP/reflector3.log") lines)" [ "$(wc -l <"$TMP/reflector3.log")" -lt 20 ]
+kill "$R3PID" 2>/dev/null
+
+# The relay's connection to the reflector lost mid-frame and made again:
+# the call finds its frames again and counts the cut one lost.
+R4=$(free_port)
+python3 - "$R4" >/dev/null 2>&1 <<'PY' &
+import socket, struct, sys, threading
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", int(sys.argv[1]))); l.listen(8); l.settimeout(30)
+def reflect(c, cut):  # the first connection: 20 frames back, half the 21st, closed
+    buf, n = b"", 0
+    while True:
+        d = c.recv(65536)
+        if not d:
+            return
+        buf += d
+        while len(buf) >= 2 and len(buf) >= 2 + struct.unpack(">H", buf[:2])[0]:
+            k = 2 + struct.unpack(">H", buf[:2])[0]
+            f, buf = buf[:k], buf[k:]
+            if cut and n == 20:
+                c.sendall(f[:k // 2]); c.close(); return
+            c.sendall(f); n += 1
+first = True
+while True:
+    c, _ = l.accept()
+    threading.Thread(target=reflect, args=(c, first), daemon=True).start()
+    first = False
+PY
+at_exit "kill -9 $!"
+wait_for 5 sh -c "ss -Hltn 'sport = :$R4' | grep -q ."
+assess -s "127.0.0.1:$PORT" -u alice -p secret --transport tcp -n 1 -t 3 --reflector "127.0.0.1:$R4" \
+	--reflector-elsewhere --tsv "$TMP/r4.tsv"
+# (the cut frame is lost, and what the relay had for the reflector while
+# it connected again may be)
+check "MS-TURN over TCP, the relay's connection cut mid-frame and made again: the call goes on, 140 to 149 of 150 back" \
+	sh -c '! grep -q "^1  *FAILED" "$0" && awk -F"\t" "NR == 2 && \$4 == 150 && \$5 >= 140 && \$5 <= 149 { ok = 1 } END { exit !ok }" "$1"' "$TMP/out" "$TMP/r4.tsv"
+
 assess -s "127.0.0.1:$PORT" -u alice -p wrong -n 1 -t 1 --reflector "127.0.0.1:$REFL"
 check "a wrong password: exit 1, the refusal named" \
 	sh -c '[ "$0" -eq 1 ] && grep -q "Allocate refused by 127.0.0.1:[0-9]*: 431 .*(the password is wrong)" "$1"' "$ST" "$TMP/out"
 no_allocations() { [ "$(metric "$CTL" edgelab_turn_allocations)" -eq 0 ]; }
 check "every allocation the runs made is deleted (serve has none left)" wait_for 5 no_allocations
+# serve stopped (SIGSTOP) under 3 TCP calls of 1.2 MB/s each: every call's
+# stream stalls, each fails alone and says so; none is cut short as
+# another's end (the allocation's delete, unsendable, does not end a call
+# twice).
+SPID=$SERVE_PID
+(sleep 1.5 && kill -STOP "$SPID") &
+assess -s "127.0.0.1:$PORT" -u alice -p secret --transport tcp -n 3 -t 40 --rate 1000 --size 1200 \
+	--reflector "127.0.0.1:$REFL"
+kill -CONT "$SPID"
+check "serve stopped under 3 TCP calls: exit 1, all 3 failed, each on its stalled stream" \
+	sh -c '[ "$0" -eq 1 ] && [ "$(grep -c "FAILED  the TCP stream to the server stalls (256 KiB queued)" "$1")" -eq 3 ] && grep -q "^1  *3  *0  *0  *3 " "$1"' "$ST" "$TMP/out"
+
 DEAD=$(free_port)
 assess -s "127.0.0.1:$DEAD" -u alice -p secret -n 1 -t 1 --reflector "127.0.0.1:$REFL"
 check "nobody at --server: exit 1 within the 5 s setup bound, said so" \

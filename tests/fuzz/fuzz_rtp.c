@@ -8,7 +8,8 @@
  * datagram decodes as the frame holding exactly it would; a call's packet
  * read back is encoded again to the same fields; the input read as a
  * stream of a call's frames cuts into the same frames whether it comes
- * whole or in two reads, and every frame lies inside it. */
+ * whole or in two reads, and every frame lies inside it; and so does a
+ * call's stream out of step, its frames found again. */
 #include <errno.h>
 #include <string.h>
 
@@ -36,9 +37,46 @@ static void frames_cut(const uint8_t *data, size_t size)
 	FUZZ_CHECK(at2 == at && frames2 == frames);
 }
 
+/* The input as a call's stream out of step (the first byte the call):
+ * read as a call reads it (the skipped bytes drained, each frame found
+ * taken) whole, and in two reads cut at the second byte's share of it; the
+ * same frames either way, each inside the input and one of the call's. */
+static size_t frames_found(const uint8_t *s, size_t size, size_t cut, uint32_t call, size_t *count)
+{
+	size_t at = 0, skip, fl;
+	*count = 0;
+	for (size_t avail = cut;; avail = size) {
+		int rc;
+		while ((rc = assess_frame_find(s + at, avail - at, call, &skip, &fl)) == 0) {
+			struct assess_pkt p;
+			FUZZ_CHECK(at + skip + fl <= avail);
+			FUZZ_CHECK(assess_pkt_decode(s + at + skip + ASSESS_FRAME_HDR,
+			                             fl - ASSESS_FRAME_HDR, &p) == 0 &&
+			           p.call == call);
+			at += skip + fl, ++*count;
+		}
+		FUZZ_CHECK(rc == EAGAIN && at + skip <= avail);
+		at += skip;
+		if (avail == size)
+			return at;
+	}
+}
+
+static void frames_resync(const uint8_t *data, size_t size)
+{
+	if (size < 2)
+		return;
+	uint32_t call = data[0];
+	size_t cut = (size - 2) * data[1] / 255, n1, n2;
+	size_t at1 = frames_found(data + 2, size - 2, size - 2, call, &n1);
+	size_t at2 = frames_found(data + 2, size - 2, cut, call, &n2);
+	FUZZ_CHECK(n1 == n2 && at1 == at2);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	frames_cut(data, size);
+	frames_resync(data, size);
 	struct rtp_hdr h, h2;
 	const uint8_t *payload, *p2;
 	size_t plen, frame_len, plen2, frame_len2, len;

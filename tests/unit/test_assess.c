@@ -315,6 +315,43 @@ static void test_frames(void **state)
 	                 EINVAL);
 }
 
+/* A stream out of step: the tail of a frame cut off (the relay's
+ * connection lost mid-frame), a frame of another call, bytes that only
+ * look like a length; the next of the call's frames is found after them,
+ * and a frame not all there yet keeps the bytes that may start it. */
+static void test_frame_find(void **state)
+{
+	(void)state;
+	uint8_t s[4 * ASSESS_FRAME_MAX];
+	size_t len = 0, n, skip, whole;
+	struct assess_pkt p = {.call = 7, .index = 1};
+	assert_int_equal(assess_frame_encode(&p, ASSESS_PKT_DEFAULT, s, sizeof(s), &n), 0);
+	memmove(s, s + 100, n - 100); /* the last 74 bytes of a frame */
+	len = n - 100;
+	struct assess_pkt other = {.call = 8, .index = 2};
+	assert_int_equal(assess_frame_encode(&other, ASSESS_PKT_DEFAULT, s + len, 400, &n), 0);
+	len += n;
+	s[len++] = 0;
+	s[len++] = ASSESS_PKT_MIN; /* a length, then no frame */
+	s[len++] = 0x12;
+	size_t before = len;
+	p.index = 2;
+	assert_int_equal(assess_frame_encode(&p, ASSESS_PKT_MAX, s + len, sizeof(s) - len, &n), 0);
+	len += n;
+	assert_int_equal(assess_frame_find(s, len, 7, &skip, &whole), 0);
+	assert_int_equal(skip, before);
+	assert_int_equal(whole, ASSESS_FRAME_HDR + ASSESS_PKT_MAX);
+	assert_int_equal(assess_frame_find(s, len, 8, &skip, &whole), 0); /* the other call's */
+	assert_int_equal(skip, 74);
+	/* Not all there: what may start the frame stays. */
+	assert_int_equal(assess_frame_find(s, len - 1, 7, &skip, &whole), EAGAIN);
+	assert_true(skip <= before);
+	assert_int_equal(assess_frame_find(s + skip, len - skip, 7, &n, &whole), 0);
+	assert_int_equal(skip + n, before);
+	assert_int_equal(assess_frame_find(s, 0, 7, &skip, &whole), EAGAIN);
+	assert_int_equal(skip, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -323,7 +360,7 @@ int main(void)
 	    cmocka_unit_test(test_window_fits), cmocka_unit_test(test_reorder_and_duplicates),
 	    cmocka_unit_test(test_bounds),      cmocka_unit_test(test_series),
 	    cmocka_unit_test(test_profiles),    cmocka_unit_test(test_packet),
-	    cmocka_unit_test(test_frames),
+	    cmocka_unit_test(test_frames),      cmocka_unit_test(test_frame_find),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
