@@ -165,6 +165,22 @@ int assess_report_text(FILE *f, const struct assess_opts *o, const struct assess
 		text_why(&w, last);
 		out_printf(&w, "\n");
 	}
+	uint32_t silent = 0;
+	for (uint32_t i = 0; i < last->calls; i++)
+		silent += !last->call[i].error[0] && (last->call[i].miss & ASSESS_NOTHING_BACK);
+	if (silent) {
+		char refl[64];
+		addr_str((const struct sockaddr *)&o->reflector, refl, sizeof(refl));
+		out_printf(&w,
+		           "note: %u streaming call%s got nothing back: the relay's packets to the "
+		           "reflector at %s (%s), or its answers, did not pass%s\n",
+		           silent, silent == 1 ? "" : "s", refl,
+		           assess_relays_over_tcp(o) ? "TCP" : "UDP",
+		           assess_relays_over_tcp(o)
+		               ? "; over TCP the relay connects out to it, and a reflector "
+		                 "elsewhere must say \"reflecting on ADDR, UDP and TCP\""
+		               : "");
+	}
 	if (last->cpu >= CALLER_BUSY && last->failed < last->calls)
 		out_printf(
 		    &w,

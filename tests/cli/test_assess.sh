@@ -312,6 +312,13 @@ check "a wrong password: exit 1, the refusal named" \
 	sh -c '[ "$0" -eq 1 ] && grep -q "Allocate refused by 127.0.0.1:[0-9]*: 431 .*(the password is wrong)" "$1"' "$ST" "$TMP/out"
 no_allocations() { [ "$(metric "$CTL" edgelab_turn_allocations)" -eq 0 ]; }
 check "every allocation the runs made is deleted (serve has none left)" wait_for 5 no_allocations
+NOREFL=$(free_port)
+assess -s "127.0.0.1:$PORT" -u alice -p secret --transport tcp -n 1 -t 1 --reflector "127.0.0.1:$NOREFL" \
+	--reflector-elsewhere
+check "MS-TURN over TCP to a reflector that does not listen on TCP: exit 1, nothing back, the note says where to look" \
+	sh -c '[ "$0" -eq 1 ] && grep -q "^note: 1 streaming call got nothing back: the relay.s packets to the reflector at 127.0.0.1:$2 (TCP), or its answers, did not pass; over TCP the relay connects out to it" "$1"' \
+	"$ST" "$TMP/out" "$NOREFL"
+
 # serve stopped (SIGSTOP) under 3 TCP calls of 1.2 MB/s each: every call's
 # stream stalls, each fails alone and says so; none is cut short as
 # another's end (the allocation's delete, unsendable, does not end a call
