@@ -12,12 +12,14 @@
 #
 #   tests/bench/run.sh [--quick] [--only "NAME..."] [--workers "1 2"]
 #                      [--calls-workers "1"] [--no-flood] [--no-calls]
-#                      [--coturn-new BINARY] [--calls-max N] [--duration S]
-#                      [--out DIR] [--perf]
+#                      [--coturn-new BINARY | --coturn-src SRC] [--calls-max N]
+#                      [--duration S] [--out DIR] [--perf]
 # NAME: coturn, coturn-new, coturn-mp, edgelab, edgelab-gso. Environment: EDGELAB
 # (edgelab binary; default build/edgelab, built with scripts/build.sh when
 # missing), TURNSERVER (default turnserver), TURNSERVER_NEW (the newer
 # coturn's turnserver, as --coturn-new; unset: its two columns are skipped),
+# COTURN_SRC (as --coturn-src: coturn's source, a directory, git directory or
+# git URL, built at COTURN_TAG, default 4.17.1, by coturn_build.sh),
 # BENCH_PORT (listening port, default 13478; the multiplexed relay sockets
 # take BENCH_PORT+10 and up), BENCH_THREADS (turnflood's sender threads,
 # default 1). --perf: each flood point's server is sampled by perf (call
@@ -36,6 +38,7 @@ PERF=0
 DURATION=""
 OUT=""
 TURNSERVER_NEW=${TURNSERVER_NEW:-}
+COTURN_SRC=${COTURN_SRC:-}
 CALLS_MAX=8000
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -43,7 +46,7 @@ while [ $# -gt 0 ]; do
 	--no-flood) DO_FLOOD=0 ;;
 	--no-calls) DO_CALLS=0 ;;
 	--perf) PERF=1 ;;
-	--only | --workers | --calls-workers | --calls-max | --duration | --out | --coturn-new)
+	--only | --workers | --calls-workers | --calls-max | --duration | --out | --coturn-new | --coturn-src)
 		[ $# -ge 2 ] || {
 			echo "run.sh: $1 needs a value" >&2
 			exit 2
@@ -56,11 +59,12 @@ while [ $# -gt 0 ]; do
 		--duration) DURATION=$2 ;;
 		--out) OUT=$2 ;;
 		--coturn-new) TURNSERVER_NEW=$2 ;;
+		--coturn-src) COTURN_SRC=$2 ;;
 		esac
 		shift
 		;;
 	-h | --help)
-		sed -n '2,26p' "$0"
+		sed -n '2,27p' "$0"
 		exit 0
 		;;
 	*)
@@ -144,6 +148,13 @@ declare -A LABEL NOTE
 LABEL[coturn]="coturn $("$TURNSERVER" --version 2>/dev/null | head -1)"
 LABEL[edgelab]="edgelab"
 LABEL[edgelab-gso]="edgelab gso"
+# The newer coturn from its source, unless its binary was named.
+if [ -z "$TURNSERVER_NEW" ] && [ -n "$COTURN_SRC" ]; then
+	if ! TURNSERVER_NEW=$("$ROOT/tests/bench/coturn_build.sh" "$COTURN_SRC"); then
+		echo "run.sh: coturn from $COTURN_SRC did not build (above); its columns are skipped" >&2
+		TURNSERVER_NEW=""
+	fi
+fi
 NEW_VERSION=""
 [ -n "$TURNSERVER_NEW" ] && NEW_VERSION=$("$TURNSERVER_NEW" --version 2>/dev/null | head -1)
 LABEL[coturn-new]="coturn ${NEW_VERSION:-(new)}"
@@ -151,7 +162,7 @@ LABEL[coturn-mp]="coturn ${NEW_VERSION:-(new)} mp"
 # the best mode's flags, as far as this coturn has them
 MP_FLAGS=()
 if [ -z "$TURNSERVER_NEW" ]; then
-	NOTE[coturn-new]="no TURNSERVER_NEW (a newer coturn's turnserver, e.g. 4.17.1 built from its source)"
+	NOTE[coturn-new]="no newer coturn (--coturn-src SRC builds 4.17.1 from its source; or TURNSERVER_NEW)"
 	NOTE[coturn-mp]=${NOTE[coturn-new]}
 elif [ ! -x "$TURNSERVER_NEW" ]; then
 	NOTE[coturn-new]="TURNSERVER_NEW=$TURNSERVER_NEW is not an executable"
