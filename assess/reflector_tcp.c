@@ -152,8 +152,11 @@ int reflector_tcp_open(struct event_base *base, const struct sockaddr_storage *a
 	char where[64];
 	addr_str((const struct sockaddr *)addr, where, sizeof(where));
 	struct reflector_tcp *t = calloc(1, sizeof(*t));
-	if (!t)
+	if (!t) {
+		snprintf(err, err_len, "the reflector cannot listen on TCP %s: out of memory",
+		         where);
 		return ENOMEM;
+	}
 	LIST_INIT(&t->conns);
 	/* SO_REUSEADDR only (a restarted reflector is not kept out by
 	 * TIME_WAIT); not SO_REUSEPORT, which would share the port. */
@@ -168,6 +171,8 @@ int reflector_tcp_open(struct event_base *base, const struct sockaddr_storage *a
 		return rc;
 	}
 	if (!(t->resume = evtimer_new(base, on_resume, t))) {
+		snprintf(err, err_len, "the reflector cannot listen on TCP %s: out of memory",
+		         where);
 		reflector_tcp_close(t);
 		return ENOMEM;
 	}
