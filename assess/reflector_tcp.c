@@ -39,8 +39,7 @@ struct reflector_tcp {
 	struct event *resume; /* the listener paused: out of descriptors */
 	LIST_HEAD(, reflect_conn) conns;
 	uint32_t nconns;
-	uint64_t count;   /* packets sent back */
-	uint64_t refused; /* connections closed: over the bound, or not a call's frames */
+	uint64_t count; /* packets sent back */
 };
 
 static void conn_close(struct reflect_conn *rc)
@@ -49,12 +48,6 @@ static void conn_close(struct reflect_conn *rc)
 	rc->owner->nconns--;
 	bufferevent_free(rc->bev);
 	free(rc);
-}
-
-static void conn_refuse(struct reflect_conn *rc)
-{
-	rc->owner->refused++;
-	conn_close(rc);
 }
 
 static void on_readable(struct bufferevent *bev, void *arg)
@@ -71,7 +64,7 @@ static void on_readable(struct bufferevent *bev, void *arg)
 		struct assess_pkt p;
 		if (rc_next || !(head = evbuffer_pullup(in, (ev_ssize_t)whole)) ||
 		    assess_pkt_decode(head + ASSESS_FRAME_HDR, whole - ASSESS_FRAME_HDR, &p)) {
-			conn_refuse(rc);
+			conn_close(rc);
 			return;
 		}
 		if (evbuffer_get_length(out) + whole > REFLECT_TCP_OUT_MAX) {
@@ -81,7 +74,7 @@ static void on_readable(struct bufferevent *bev, void *arg)
 			return;
 		}
 		if (evbuffer_remove_buffer(in, out, whole) != (int)whole) {
-			conn_refuse(rc);
+			conn_close(rc);
 			return;
 		}
 		rc->owner->count++;
@@ -131,7 +124,6 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	if (t->nconns >= REFLECT_TCP_MAX || !(rc = calloc(1, sizeof(*rc))) ||
 	    !(rc->bev =
 	          bufferevent_socket_new(evconnlistener_get_base(l), fd, BEV_OPT_CLOSE_ON_FREE))) {
-		t->refused++;
 		free(rc);
 		close(fd);
 		return;
